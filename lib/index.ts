@@ -1,0 +1,31 @@
+// libtorch-node: the `torch` namespace of PyTorch, for Node.js.
+export { TorchError } from './errors';
+export type { DType, Device, TensorOptions } from './dtype';
+export { DTYPES } from './dtype';
+export {
+  Tensor,
+  isTensor,
+  tensor,
+  zeros,
+  ones,
+  empty,
+  full,
+  rand,
+  randn,
+  randint,
+  randperm,
+  arange,
+  cat,
+  stack,
+  manualSeed,
+  noGrad,
+  isGradEnabled,
+  setGradEnabled,
+  getNumThreads,
+  setNumThreads,
+  libtorchVersion,
+} from './tensor';
+export type { Scalar, TensorLike, NestedArray, MemoryFormat } from './tensor';
+export { tidy, keep, dispose, memory } from './memory';
+export type { MemoryInfo, DeviceUsage } from './memory';
+export { cuda } from './cuda';

@@ -1,0 +1,69 @@
+// Explicit memory management: the garbage collector cannot be trusted to free GPU memory in time.
+// tidy(fn) frees every tensor made inside fn except those it returns or keep()s (as tfjs's tidy).
+import { TorchError } from './errors';
+import { native } from './native';
+import { Tensor, isTensor } from './tensor';
+
+function collect(value: unknown, out: Tensor[], seen: Set<unknown>, depth = 0): void {
+  if (value === null || typeof value !== 'object' || seen.has(value) || depth > 8) return;
+  seen.add(value);
+  if (isTensor(value)) {
+    out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) collect(v, out, seen, depth + 1);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) collect(v, out, seen, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collect(v, out, seen, depth + 1);
+  }
+}
+
+/** Runs fn; afterwards disposes every tensor it created except those in its result (arrays and plain objects are searched). */
+export function tidy<T>(fn: () => T): T {
+  const depth: number = native.startScope();
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    native.endScope(depth, []);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    native.endScope(depth, []);
+    throw new TorchError('tidy: fn must be synchronous (it returned a Promise)');
+  }
+  const keepList: Tensor[] = [];
+  collect(result, keepList, new Set());
+  native.endScope(depth, keepList);
+  return result;
+}
+
+/** Exempts a tensor from every enclosing tidy(). */
+export function keep<T extends Tensor>(t: T): T {
+  return native.keep(t);
+}
+
+/** Disposes every tensor found in the argument (a tensor, arrays or plain objects of them). */
+export function dispose(value: unknown): void {
+  const list: Tensor[] = [];
+  collect(value, list, new Set());
+  for (const t of list) t.dispose();
+}
+
+export interface DeviceUsage {
+  tensors: number;
+  bytes: number;
+}
+export interface MemoryInfo {
+  /** JS Tensor handles alive (not disposed, not yet finalized). */
+  liveTensors: number;
+  /** Per device: live handles, and bytes of the distinct storages they hold. */
+  devices: Record<string, DeviceUsage>;
+  scopeDepth: number;
+  /** CUDA caching-allocator figures per device, or null without CUDA. */
+  cuda: Record<string, { allocatedBytes: number; reservedBytes: number; peakAllocatedBytes: number }> | null;
+}
+
+export function memory(): MemoryInfo {
+  return native.memory();
+}

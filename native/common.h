@@ -1,0 +1,47 @@
+// Shared helpers of the addon: error translation at the N-API boundary and conversions
+// between JS values and libtorch types (dtype, device, shapes, scalars, options).
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace tn {
+
+// Builds a JS TorchError (the class registered by lib/ at load time) with a clean message.
+Napi::Error TorchError(Napi::Env env, const std::string& message);
+// c10 messages carry "Exception raised from ..." and backtraces in some builds: keep the first part.
+std::string CleanMessage(const std::string& message);
+
+// Every native entry runs its body inside TN_TRY / TN_CATCH, so libtorch's exceptions
+// become JS errors instead of aborting the process.
+#define TN_TRY try {
+#define TN_CATCH(env)                                                         \
+  }                                                                           \
+  catch (const Napi::Error&) { throw; }                                       \
+  catch (const c10::Error& e) {                                               \
+    throw ::tn::TorchError(env, ::tn::CleanMessage(e.what_without_backtrace())); \
+  }                                                                           \
+  catch (const std::exception& e) { throw ::tn::TorchError(env, e.what()); }
+
+// Argument errors name the function and the argument.
+[[noreturn]] void ThrowArg(Napi::Env env, const std::string& where, const std::string& what);
+
+at::ScalarType ParseDtype(Napi::Env env, const std::string& name);
+bool IsDtypeName(const std::string& name);
+std::string DtypeName(at::ScalarType type);
+c10::Device ParseDevice(Napi::Env env, const std::string& name);
+std::string DeviceName(const c10::Device& device);
+
+at::Scalar ToScalar(Napi::Env env, const Napi::Value& v, const char* where);
+std::vector<int64_t> ToIntList(Napi::Env env, const Napi::Value& v, const char* where);
+int64_t ToInt(Napi::Env env, const Napi::Value& v, const char* where);
+double ToDouble(Napi::Env env, const Napi::Value& v, const char* where);
+bool ToBool(const Napi::Value& v, bool fallback);
+Napi::Array FromIntList(Napi::Env env, at::IntArrayRef values);
+
+// {dtype, device, requiresGrad} as passed to factories; absent fields keep libtorch's defaults.
+at::TensorOptions ToOptions(Napi::Env env, const Napi::Value& v, const char* where);
+
+}  // namespace tn

@@ -1,0 +1,90 @@
+#include "cuda.h"
+
+#include <torch/cuda.h>
+
+#include "common.h"
+
+#ifdef TORCH_NODE_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace tn {
+
+namespace {
+
+Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), torch::cuda::is_available());
+}
+
+Napi::Value DeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+}
+
+Napi::Value CudnnIsAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), torch::cuda::cudnn_is_available());
+}
+
+Napi::Value Synchronize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  if (!torch::cuda::is_available()) ThrowArg(env, "cuda.synchronize", "CUDA is not available");
+  int64_t device = info.Length() > 0 && info[0].IsNumber() ? ToInt(env, info[0], "cuda.synchronize") : -1;
+  torch::cuda::synchronize(device);
+  return env.Undefined();
+  TN_CATCH(env)
+}
+
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+#ifdef TORCH_NODE_WITH_CUDA
+  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  return info.Env().Undefined();
+}
+
+Napi::Value ManualSeedAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  torch::cuda::manual_seed_all(static_cast<uint64_t>(ToInt(env, info[0], "cuda.manualSeedAll")));
+  return env.Undefined();
+  TN_CATCH(env)
+}
+
+}  // namespace
+
+Napi::Value CudaMemoryStats(Napi::Env env) {
+#ifdef TORCH_NODE_WITH_CUDA
+  if (!torch::cuda::is_available()) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  using c10::cuda::CUDACachingAllocator::StatType;
+  for (size_t i = 0; i < torch::cuda::device_count(); ++i) {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(i));
+    auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("allocatedBytes", Napi::Number::New(env, static_cast<double>(stats.allocated_bytes[aggregate].current)));
+    d.Set("reservedBytes", Napi::Number::New(env, static_cast<double>(stats.reserved_bytes[aggregate].current)));
+    d.Set("peakAllocatedBytes", Napi::Number::New(env, static_cast<double>(stats.allocated_bytes[aggregate].peak)));
+    out.Set("cuda:" + std::to_string(i), d);
+  }
+  return out;
+#else
+  return env.Null();
+#endif
+}
+
+void InitCuda(Napi::Env env, Napi::Object exports) {
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("isAvailable", Napi::Function::New(env, IsAvailable, "isAvailable"));
+  cuda.Set("deviceCount", Napi::Function::New(env, DeviceCount, "deviceCount"));
+  cuda.Set("cudnnIsAvailable", Napi::Function::New(env, CudnnIsAvailable, "cudnnIsAvailable"));
+  cuda.Set("synchronize", Napi::Function::New(env, Synchronize, "synchronize"));
+  cuda.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
+  cuda.Set("manualSeedAll", Napi::Function::New(env, ManualSeedAll, "manualSeedAll"));
+#ifdef TORCH_NODE_WITH_CUDA
+  cuda.Set("compiled", Napi::Boolean::New(env, true));
+#else
+  cuda.Set("compiled", Napi::Boolean::New(env, false));
+#endif
+  exports.Set("cuda", cuda);
+}
+
+}  // namespace tn

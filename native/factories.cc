@@ -1,0 +1,187 @@
+// Tensor creation (torch.tensor, zeros, ones, full, empty, arange, rand*, randint), random seed,
+// grad mode and thread settings: the module-level functions of `torch`.
+#include "common.h"
+#include "factories.h"
+#include "tensor.h"
+
+namespace tn {
+
+namespace {
+
+bool Given(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && !info[i].IsUndefined() && !info[i].IsNull();
+}
+
+at::ScalarType TypedArrayDtype(Napi::Env env, napi_typedarray_type type) {
+  switch (type) {
+    case napi_float32_array: return at::kFloat;
+    case napi_float64_array: return at::kDouble;
+    case napi_int32_array: return at::kInt;
+    case napi_int16_array: return at::kShort;
+    case napi_int8_array: return at::kChar;
+    case napi_uint8_array:
+    case napi_uint8_clamped_array: return at::kByte;
+    case napi_bigint64_array: return at::kLong;
+    default: ThrowArg(env, "tensor", "unsupported TypedArray type (use Float32Array, Float64Array, Int32Array, "
+                                     "Int16Array, Int8Array, Uint8Array or BigInt64Array)");
+  }
+}
+
+// fromTypedArray(data, shape, options): copies the data into a new tensor.
+Napi::Value FromTypedArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  if (!info[0].IsTypedArray()) ThrowArg(env, "tensor", "data must be a TypedArray");
+  Napi::TypedArray data = info[0].As<Napi::TypedArray>();
+  at::ScalarType src = TypedArrayDtype(env, data.TypedArrayType());
+  std::vector<int64_t> shape = ToIntList(env, info[1], "tensor");
+  int64_t numel = 1;
+  for (int64_t d : shape) {
+    if (d < 0) ThrowArg(env, "tensor", "shape has a negative size");
+    numel *= d;
+  }
+  if (numel != static_cast<int64_t>(data.ElementLength())) {
+    ThrowArg(env, "tensor", "shape holds " + std::to_string(numel) + " elements but the data has " +
+                                std::to_string(data.ElementLength()));
+  }
+  at::TensorOptions opts = ToOptions(env, info[2], "tensor");
+  uint8_t* ptr = static_cast<uint8_t*>(data.ArrayBuffer().Data()) + data.ByteOffset();
+  at::Tensor t = at::from_blob(ptr, shape, at::TensorOptions().dtype(src)).clone();
+  at::ScalarType target = opts.has_dtype() ? opts.dtype().toScalarType() : src;
+  t = t.to(opts.device(), target);
+  if (opts.requires_grad()) t.set_requires_grad(true);
+  return Tensor::Wrap(env, t);
+  TN_CATCH(env)
+}
+
+// zeros/ones/empty/rand/randn(shape, options): the same signature, one body.
+template <at::Tensor (*Make)(at::IntArrayRef, at::TensorOptions)>
+Napi::Value ShapeFactory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  std::vector<int64_t> shape = ToIntList(env, info[0], "factory");
+  at::TensorOptions opts = ToOptions(env, info[1], "factory");
+  bool grad = opts.requires_grad();
+  at::Tensor t = Make(shape, opts.requires_grad(false));
+  if (grad) t.set_requires_grad(true);
+  return Tensor::Wrap(env, t);
+  TN_CATCH(env)
+}
+
+at::Tensor MakeZeros(at::IntArrayRef s, at::TensorOptions o) { return at::zeros(s, o); }
+at::Tensor MakeOnes(at::IntArrayRef s, at::TensorOptions o) { return at::ones(s, o); }
+at::Tensor MakeEmpty(at::IntArrayRef s, at::TensorOptions o) { return at::empty(s, o); }
+at::Tensor MakeRand(at::IntArrayRef s, at::TensorOptions o) { return at::rand(s, o); }
+at::Tensor MakeRandn(at::IntArrayRef s, at::TensorOptions o) { return at::randn(s, o); }
+
+Napi::Value Full(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  std::vector<int64_t> shape = ToIntList(env, info[0], "full");
+  at::Scalar value = ToScalar(env, info[1], "full");
+  at::TensorOptions opts = ToOptions(env, info[2], "full");
+  bool grad = opts.requires_grad();
+  // As torch.full: the dtype follows the fill value when none is given.
+  if (!opts.has_dtype()) opts = opts.dtype(value.isIntegral(false) ? at::kLong : value.isBoolean() ? at::kBool : at::kFloat);
+  at::Tensor t = at::full(shape, value, opts.requires_grad(false));
+  if (grad) t.set_requires_grad(true);
+  return Tensor::Wrap(env, t);
+  TN_CATCH(env)
+}
+
+// arange(start, end, step, options), numbers as in torch.arange.
+Napi::Value Arange(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  at::Scalar start = ToScalar(env, info[0], "arange");
+  at::Scalar end = ToScalar(env, info[1], "arange");
+  at::Scalar step = Given(info, 2) ? ToScalar(env, info[2], "arange") : at::Scalar(int64_t(1));
+  if (step.toDouble() == 0) ThrowArg(env, "arange", "step must be nonzero");
+  at::TensorOptions opts = ToOptions(env, info[3], "arange");
+  if (!opts.has_dtype()) {
+    bool integral = start.isIntegral(false) && end.isIntegral(false) && step.isIntegral(false);
+    opts = opts.dtype(integral ? at::kLong : at::kFloat);
+  }
+  return Tensor::Wrap(env, at::arange(start, end, step, opts.requires_grad(false)));
+  TN_CATCH(env)
+}
+
+// randint(low, high, shape, options): int64 by default, as torch.randint.
+Napi::Value Randint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  int64_t low = ToInt(env, info[0], "randint");
+  int64_t high = ToInt(env, info[1], "randint");
+  if (high <= low) ThrowArg(env, "randint", "high must be greater than low");
+  std::vector<int64_t> shape = ToIntList(env, info[2], "randint");
+  at::TensorOptions opts = ToOptions(env, info[3], "randint");
+  if (!opts.has_dtype()) opts = opts.dtype(at::kLong);
+  return Tensor::Wrap(env, at::randint(low, high, shape, opts.requires_grad(false)));
+  TN_CATCH(env)
+}
+
+Napi::Value Randperm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  int64_t n = ToInt(env, info[0], "randperm");
+  at::TensorOptions opts = ToOptions(env, info[1], "randperm");
+  if (!opts.has_dtype()) opts = opts.dtype(at::kLong);
+  return Tensor::Wrap(env, at::randperm(n, opts.requires_grad(false)));
+  TN_CATCH(env)
+}
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  torch::manual_seed(static_cast<uint64_t>(ToInt(env, info[0], "manualSeed")));
+  return env.Undefined();
+  TN_CATCH(env)
+}
+
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
+  bool previous = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(info[0].ToBoolean().Value());
+  return Napi::Boolean::New(info.Env(), previous);
+}
+
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
+}
+
+Napi::Value NumThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  if (Given(info, 0)) at::set_num_threads(static_cast<int>(ToInt(env, info[0], "setNumThreads")));
+  return Napi::Number::New(env, at::get_num_threads());
+  TN_CATCH(env)
+}
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), std::to_string(TORCH_VERSION_MAJOR) + "." +
+                                           std::to_string(TORCH_VERSION_MINOR) + "." +
+                                           std::to_string(TORCH_VERSION_PATCH));
+}
+
+}  // namespace
+
+void InitFactories(Napi::Env env, Napi::Object exports) {
+  exports.Set("fromTypedArray", Napi::Function::New(env, FromTypedArray, "fromTypedArray"));
+  exports.Set("zeros", Napi::Function::New(env, ShapeFactory<MakeZeros>, "zeros"));
+  exports.Set("ones", Napi::Function::New(env, ShapeFactory<MakeOnes>, "ones"));
+  exports.Set("empty", Napi::Function::New(env, ShapeFactory<MakeEmpty>, "empty"));
+  exports.Set("rand", Napi::Function::New(env, ShapeFactory<MakeRand>, "rand"));
+  exports.Set("randn", Napi::Function::New(env, ShapeFactory<MakeRandn>, "randn"));
+  exports.Set("full", Napi::Function::New(env, Full, "full"));
+  exports.Set("arange", Napi::Function::New(env, Arange, "arange"));
+  exports.Set("randint", Napi::Function::New(env, Randint, "randint"));
+  exports.Set("randperm", Napi::Function::New(env, Randperm, "randperm"));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled, "setGradEnabled"));
+  exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));
+  exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
+  exports.Set("cat", Napi::Function::New(env, Cat, "cat"));
+  exports.Set("stack", Napi::Function::New(env, Stack, "stack"));
+  exports.Set("libtorchVersion", Napi::Function::New(env, Version, "libtorchVersion"));
+}
+
+}  // namespace tn

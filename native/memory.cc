@@ -1,0 +1,146 @@
+// Scopes for tidy(), keep(), and memory(): what is alive, counted from the wrappers themselves.
+#include "memory.h"
+
+#include <map>
+#include <unordered_set>
+
+#include "common.h"
+#include "cuda.h"
+#include "tensor.h"
+
+namespace tn {
+
+namespace {
+
+struct Scope {
+  Tensor* head = nullptr;
+  size_t count = 0;
+};
+
+// scopes[0] is the root; tidy() pushes and pops above it. Strictly nested, so a wrapper's
+// scope index is never above the current depth.
+std::vector<Scope> scopes(1);
+
+void Link(Tensor* t, int index) {
+  Scope& s = scopes[index];
+  t->scope = index;
+  t->prev = nullptr;
+  t->next = s.head;
+  if (s.head) s.head->prev = t;
+  s.head = t;
+  ++s.count;
+}
+
+void Unlink(Tensor* t) {
+  Scope& s = scopes[t->scope];
+  if (t->prev) t->prev->next = t->next;
+  else s.head = t->next;
+  if (t->next) t->next->prev = t->prev;
+  t->prev = t->next = nullptr;
+  t->scope = -1;
+  --s.count;
+}
+
+Napi::Value StartScope(const Napi::CallbackInfo& info) {
+  scopes.emplace_back();
+  return Napi::Number::New(info.Env(), static_cast<double>(scopes.size() - 1));
+}
+
+// endScope(depth, keep[]): frees every tensor made in the scope except those in `keep`,
+// which move to the parent scope (so an outer tidy still owns them).
+Napi::Value EndScope(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int depth = static_cast<int>(ToInt(env, info[0], "endScope"));
+  if (depth != static_cast<int>(scopes.size()) - 1 || depth == 0) {
+    ThrowArg(env, "tidy", "scopes ended out of order (was tidy() given an async function?)");
+  }
+  std::unordered_set<Tensor*> keep;
+  if (info[1].IsArray()) {
+    Napi::Array arr = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value v = arr.Get(i);
+      if (Tensor::IsTensor(v)) keep.insert(Tensor::Unwrap(v.As<Napi::Object>()));
+    }
+  }
+  while (Tensor* t = scopes[depth].head) {
+    if (keep.count(t)) {
+      Unlink(t);
+      Link(t, depth - 1);
+    } else {
+      t->Release();
+    }
+  }
+  scopes.pop_back();
+  return env.Undefined();
+}
+
+// keep(t): the tensor survives every enclosing tidy().
+Napi::Value Keep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Tensor::IsTensor(info[0])) ThrowArg(env, "keep", "expected a Tensor");
+  Tensor* t = Tensor::Unwrap(info[0].As<Napi::Object>());
+  if (t->scope > 0) RegistryMove(t, 0);
+  return info[0];
+}
+
+// memory(): {liveTensors, devices: {cpu: {tensors, bytes}, 'cuda:0': {...}}, cuda: allocator stats}.
+// Bytes count each storage once, however many views share it.
+Napi::Value Memory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  struct Usage {
+    size_t tensors = 0;
+    size_t bytes = 0;
+  };
+  std::map<std::string, Usage> usage;
+  std::unordered_set<const void*> storages;
+  size_t live = 0;
+  for (const Scope& s : scopes) {
+    for (Tensor* t = s.head; t; t = t->next) {
+      if (!t->tensor.defined()) continue;
+      ++live;
+      Usage& u = usage[DeviceName(t->tensor.device())];
+      ++u.tensors;
+      if (t->tensor.has_storage()) {
+        const void* impl = t->tensor.storage().unsafeGetStorageImpl();
+        if (storages.insert(impl).second) u.bytes += t->tensor.storage().nbytes();
+      }
+    }
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("liveTensors", Napi::Number::New(env, static_cast<double>(live)));
+  Napi::Object devices = Napi::Object::New(env);
+  for (const auto& [name, u] : usage) {
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("tensors", Napi::Number::New(env, static_cast<double>(u.tensors)));
+    d.Set("bytes", Napi::Number::New(env, static_cast<double>(u.bytes)));
+    devices.Set(name, d);
+  }
+  out.Set("devices", devices);
+  out.Set("scopeDepth", Napi::Number::New(env, static_cast<double>(scopes.size() - 1)));
+  out.Set("cuda", CudaMemoryStats(env));
+  return out;
+  TN_CATCH(env)
+}
+
+}  // namespace
+
+void RegistryAdd(Tensor* t) { Link(t, static_cast<int>(scopes.size()) - 1); }
+
+void RegistryRemove(Tensor* t) {
+  if (t->scope >= 0) Unlink(t);
+}
+
+void RegistryMove(Tensor* t, int scope) {
+  Unlink(t);
+  Link(t, scope);
+}
+
+void InitMemory(Napi::Env env, Napi::Object exports) {
+  exports.Set("startScope", Napi::Function::New(env, StartScope, "startScope"));
+  exports.Set("endScope", Napi::Function::New(env, EndScope, "endScope"));
+  exports.Set("keep", Napi::Function::New(env, Keep, "keep"));
+  exports.Set("memory", Napi::Function::New(env, Memory, "memory"));
+}
+
+}  // namespace tn

@@ -1,0 +1,16 @@
+// The registry of live JS tensors: a stack of scopes (tidy) with one intrusive list each.
+// Scope 0 holds tensors made outside any tidy() and those kept with keep().
+#pragma once
+#include <napi.h>
+
+namespace tn {
+
+class Tensor;
+
+void RegistryAdd(Tensor* t);     // into the innermost scope
+void RegistryRemove(Tensor* t);  // on dispose or finalization
+void RegistryMove(Tensor* t, int scope);
+
+void InitMemory(Napi::Env env, Napi::Object exports);
+
+}  // namespace tn

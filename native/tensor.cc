@@ -1,0 +1,200 @@
+#include "tensor.h"
+
+#include "addon_data.h"
+#include "common.h"
+#include "memory.h"
+#include "tensor_ops.h"
+
+namespace tn {
+
+namespace {
+// Marks objects made by this addon's Tensor class, so IsTensor() is one cheap tag check.
+const napi_type_tag kTensorTag = {0x7a1c5e2b9d4f4a11ULL, 0x8e3b6c0d2f1a9e77ULL};
+
+int64_t CpuBytes(const at::Tensor& t) {
+  if (!t.defined() || !t.has_storage() || !t.device().is_cpu()) return 0;
+  return static_cast<int64_t>(t.storage().nbytes());
+}
+}  // namespace
+
+Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
+  std::vector<PropertyDescriptor> props = {
+      InstanceMethod<&Tensor::Dispose>("dispose"),
+      InstanceAccessor<&Tensor::IsDisposed>("isDisposed"),
+      InstanceAccessor<&Tensor::Shape>("shape"),
+      InstanceAccessor<&Tensor::Dtype>("dtype"),
+      InstanceAccessor<&Tensor::Device>("device"),
+      InstanceAccessor<&Tensor::Ndim>("ndim"),
+      InstanceMethod<&Tensor::Numel>("numel"),
+      InstanceAccessor<&Tensor::GetRequiresGrad, &Tensor::SetRequiresGrad>("requiresGrad"),
+      InstanceAccessor<&Tensor::Grad>("grad"),
+      InstanceMethod<&Tensor::IsContiguous>("isContiguous"),
+      InstanceMethod<&Tensor::ToTypedArray>("toTypedArray"),
+      InstanceMethod<&Tensor::Item>("item"),
+  };
+  // The many tensor ops share one member entry; each finds its implementation in info.Data().
+  for (const TensorOp& op : TensorOps()) {
+    props.push_back(InstanceMethod(op.name, &Tensor::Call, napi_default,
+                                   const_cast<void*>(static_cast<const void*>(&op))));
+  }
+  Napi::Function ctor = DefineClass(env, "Tensor", props);
+  env.GetInstanceData<AddonData>()->tensor_class = Napi::Persistent(ctor);
+  exports.Set("Tensor", ctor);
+  return ctor;
+}
+
+Tensor::Tensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    throw TorchError(env, "Tensor: not constructible directly; use tensor(), zeros(), ones() and the other factories");
+  }
+  tensor = std::move(*info[0].As<Napi::External<at::Tensor>>().Data());
+  napi_type_tag_object(env, info.This(), &kTensorTag);
+  external_bytes_ = CpuBytes(tensor);
+  if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
+  RegistryAdd(this);
+}
+
+Tensor::~Tensor() { Release(); }
+
+void Tensor::Release() {
+  if (scope >= 0) RegistryRemove(this);
+  if (external_bytes_ > 0) {
+    Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes_);
+    external_bytes_ = 0;
+  }
+  tensor = at::Tensor();
+}
+
+Napi::Value Tensor::Wrap(Napi::Env env, at::Tensor t) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  return data->tensor_class.New({Napi::External<at::Tensor>::New(env, &t)});
+}
+
+bool Tensor::IsTensor(const Napi::Value& v) {
+  if (!v.IsObject()) return false;
+  bool result = false;
+  napi_check_object_type_tag(v.Env(), v, &kTensorTag, &result);
+  return result;
+}
+
+const at::Tensor& Tensor::Get(Napi::Env env, const Napi::Value& v, const char* where) {
+  if (!IsTensor(v)) ThrowArg(env, where, "expected a Tensor");
+  return Unwrap(v.As<Napi::Object>())->value(where);
+}
+
+const at::Tensor& Tensor::value(const char* where) {
+  if (!tensor.defined()) ThrowArg(Env(), where, "the Tensor has been disposed");
+  return tensor;
+}
+
+Napi::Value Tensor::Call(const Napi::CallbackInfo& info) {
+  const TensorOp* op = static_cast<const TensorOp*>(info.Data());
+  Napi::Env env = info.Env();
+  TN_TRY
+  return op->fn(info, value(op->name));
+  TN_CATCH(env)
+}
+
+Napi::Value Tensor::Dispose(const Napi::CallbackInfo& info) {
+  Release();
+  return info.Env().Undefined();
+}
+
+Napi::Value Tensor::IsDisposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !tensor.defined());
+}
+
+Napi::Value Tensor::Shape(const Napi::CallbackInfo& info) {
+  return FromIntList(info.Env(), value("shape").sizes());
+}
+
+Napi::Value Tensor::Dtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), DtypeName(value("dtype").scalar_type()));
+}
+
+Napi::Value Tensor::Device(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), DeviceName(value("device").device()));
+}
+
+Napi::Value Tensor::Ndim(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(value("ndim").dim()));
+}
+
+Napi::Value Tensor::Numel(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(value("numel").numel()));
+}
+
+Napi::Value Tensor::GetRequiresGrad(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), value("requiresGrad").requires_grad());
+}
+
+void Tensor::SetRequiresGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  value("requiresGrad").set_requires_grad(v.ToBoolean().Value());
+  TN_CATCH(env)
+}
+
+Napi::Value Tensor::Grad(const Napi::CallbackInfo& info) {
+  const at::Tensor& g = value("grad").grad();
+  if (!g.defined()) return info.Env().Null();
+  return Wrap(info.Env(), g);
+}
+
+Napi::Value Tensor::IsContiguous(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  bool channels_last = info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "channels_last";
+  return Napi::Boolean::New(env, value("isContiguous").is_contiguous(
+                                     channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+  TN_CATCH(env)
+}
+
+// Copies the data into a new TypedArray of the matching type (int64 -> BigInt64Array,
+// bool -> Uint8Array, float16/bfloat16 -> Float32Array). Moves to CPU first if needed.
+Napi::Value Tensor::ToTypedArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  at::Tensor t = value("toTypedArray").detach();
+  at::ScalarType type = t.scalar_type();
+  if (type == at::kHalf || type == at::kBFloat16) type = at::kFloat;
+  if (type == at::kBool) type = at::kByte;
+  t = t.to(at::kCPU, type).contiguous();
+  size_t n = static_cast<size_t>(t.numel());
+  size_t bytes = n * t.element_size();
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, bytes);
+  if (bytes > 0) std::memcpy(buf.Data(), t.data_ptr(), bytes);
+  napi_typedarray_type kind;
+  switch (type) {
+    case at::kFloat: kind = napi_float32_array; break;
+    case at::kDouble: kind = napi_float64_array; break;
+    case at::kLong: kind = napi_bigint64_array; break;
+    case at::kInt: kind = napi_int32_array; break;
+    case at::kShort: kind = napi_int16_array; break;
+    case at::kChar: kind = napi_int8_array; break;
+    case at::kByte: kind = napi_uint8_array; break;
+    default: ThrowArg(env, "toTypedArray", "unsupported dtype " + DtypeName(type));
+  }
+  napi_value arr;
+  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, kind, n, buf, 0, &arr), Napi::Value());
+  return Napi::Value(env, arr);
+  TN_CATCH(env)
+}
+
+Napi::Value Tensor::Item(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& t = value("item");
+  if (t.numel() != 1) {
+    ThrowArg(env, "item", "only a tensor with one element can be converted to a number, this one has " +
+                              std::to_string(t.numel()));
+  }
+  at::Scalar s = t.item();
+  if (s.isBoolean()) return Napi::Boolean::New(env, s.toBool());
+  if (s.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(s.toLong()));
+  return Napi::Number::New(env, s.toDouble());
+  TN_CATCH(env)
+}
+
+}  // namespace tn
