@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One process per file: libtorch's native state (threads, allocators) is not shared across workers.
     pool: 'forks',
+    // gc() lets the memory tests measure RSS without V8's uncollected garbage in it.
+    execArgv: ['--expose-gc'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
