@@ -7,6 +7,9 @@ export default defineConfig({
     pool: 'forks',
     // gc() lets the memory tests measure RSS without V8's uncollected garbage in it.
     execArgv: ['--expose-gc'],
+    // The JSON report feeds the one-line summary that .ci/run prints.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results.json' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

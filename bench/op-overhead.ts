@@ -1,0 +1,81 @@
+// Per-op overhead: nanoseconds per small op call from TypeScript versus the same loop in Python torch
+// on the same machine and libtorch. Run: npx tsx bench/op-overhead.ts [--iters 100000] [--repeats 5]
+import { execFileSync } from 'child_process';
+import * as torch from '../lib';
+import { PYTHON } from '../test/helpers/python';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ITERS = arg('--iters', 100_000);
+const REPEATS = arg('--repeats', 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function timeNs(fn: () => void, iters: number): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iters; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / iters;
+}
+
+function ours() {
+  torch.setNumThreads(1);
+  const a = torch.ones([1]);
+  const b = torch.ones([1]);
+  const x = torch.randn([1, 16, 8, 8]);
+  const w = torch.randn([16, 16, 3, 3]);
+  const conv = torch.nn.functional.conv2d;
+  // Each result is disposed at once, as Python's refcount frees it at once.
+  const add = () => a.add(b).dispose();
+  const conv2d = () => conv(x, w, null, 1, 1).dispose();
+  timeNs(add, ITERS / 10);
+  timeNs(conv2d, ITERS / 100);
+  const addNs: number[] = [];
+  const convNs: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    addNs.push(timeNs(add, ITERS));
+    convNs.push(timeNs(conv2d, ITERS / 10));
+  }
+  return { add: median(addNs), conv2d: median(convNs) };
+}
+
+function python() {
+  const script = `
+import json, time, torch
+import torch.nn.functional as F
+torch.set_num_threads(1)
+ITERS, REPEATS = ${ITERS}, ${REPEATS}
+a = torch.ones(1); b = torch.ones(1)
+x = torch.randn(1, 16, 8, 8); w = torch.randn(16, 16, 3, 3)
+def t(fn, n):
+    t0 = time.perf_counter_ns()
+    for _ in range(n): fn()
+    return (time.perf_counter_ns() - t0) / n
+add = lambda: torch.add(a, b)
+conv = lambda: F.conv2d(x, w, None, 1, 1)
+t(add, ITERS // 10); t(conv, ITERS // 100)
+adds = sorted(t(add, ITERS) for _ in range(REPEATS))
+convs = sorted(t(conv, ITERS // 10) for _ in range(REPEATS))
+print(json.dumps({"add": adds[REPEATS // 2], "conv2d": convs[REPEATS // 2], "torch": torch.__version__}))
+`;
+  return JSON.parse(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' }).trim().split('\n').pop()!);
+}
+
+const ts = ours();
+const py = python();
+const result = {
+  machine: `${require('os').cpus()[0].model}, ${require('os').cpus().length} cores`,
+  libtorch: torch.libtorchVersion,
+  pythonTorch: py.torch,
+  iterations: ITERS,
+  repeats: REPEATS,
+  nsPerOp: {
+    add1: { typescript: Math.round(ts.add), python: Math.round(py.add), ratio: +(ts.add / py.add).toFixed(3) },
+    conv2d_1x16x8x8: {
+      typescript: Math.round(ts.conv2d),
+      python: Math.round(py.conv2d),
+      ratio: +(ts.conv2d / py.conv2d).toFixed(3),
+    },
+  },
+};
+console.log(JSON.stringify(result, null, 2));
