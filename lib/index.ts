@@ -18,6 +18,8 @@ export {
   cat,
   stack,
   manualSeed,
+  getRngState,
+  setRngState,
   noGrad,
   isGradEnabled,
   setGradEnabled,

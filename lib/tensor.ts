@@ -96,6 +96,8 @@ export interface Tensor {
   min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   argmax(dim?: number, keepdim?: boolean): Tensor;
   std(): Tensor;
+  /** torch.bincount of a 1-D int64 tensor, at least minlength bins. */
+  bincount(minlength?: number): Tensor;
 
   view(...shape: number[] | [number[]]): Tensor;
   reshape(...shape: number[] | [number[]]): Tensor;
@@ -303,6 +305,15 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
 /** torch.manual_seed: seeds the CPU and every CUDA generator. */
 export function manualSeed(seed: number): void {
   native.manualSeed(seed);
+}
+
+/** torch.get_rng_state() ('cpu') or torch.cuda.get_rng_state(device): the generator state as a uint8 tensor. */
+export function getRngState(device = 'cpu'): Tensor {
+  return native.getRngState(device);
+}
+/** Restores a state from getRngState(). */
+export function setRngState(state: Tensor, device = 'cpu'): void {
+  native.setRngState(state, device);
 }
 
 /** torch.no_grad(): runs fn with autograd recording off (fn must be synchronous). */

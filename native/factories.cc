@@ -1,8 +1,14 @@
 // Tensor creation (torch.tensor, zeros, ones, full, empty, arange, rand*, randint), random seed,
 // grad mode and thread settings: the module-level functions of `torch`.
+#include <ATen/core/Generator.h>
+
 #include "common.h"
 #include "factories.h"
 #include "tensor.h"
+
+#ifdef TORCH_NODE_WITH_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
 
 namespace tn {
 
@@ -138,6 +144,39 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   TN_CATCH(env)
 }
 
+// The default generators' states ('cpu', and 'cuda:N' in CUDA builds), as torch.get_rng_state and
+// torch.cuda.get_rng_state: uint8 tensors that make a resumed run draw the same numbers.
+at::Generator DefaultGenerator(Napi::Env env, const std::string& device) {
+  if (device == "cpu") return at::detail::getDefaultCPUGenerator();
+#ifdef TORCH_NODE_WITH_CUDA
+  c10::Device d = ParseDevice(env, device);
+  if (d.is_cuda()) return at::cuda::detail::getDefaultCUDAGenerator(d.has_index() ? d.index() : 0);
+#endif
+  ThrowArg(env, "getRngState", "no default generator for device '" + device + "'");
+}
+
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  std::string device = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu";
+  at::Generator gen = DefaultGenerator(env, device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return Tensor::Wrap(env, gen.get_state());
+  TN_CATCH(env)
+}
+
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& state = Tensor::Get(env, info[0], "setRngState");
+  std::string device = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu";
+  at::Generator gen = DefaultGenerator(env, device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+  return env.Undefined();
+  TN_CATCH(env)
+}
+
 Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
   bool previous = at::GradMode::is_enabled();
   at::GradMode::set_enabled(info[0].ToBoolean().Value());
@@ -176,6 +215,8 @@ void InitFactories(Napi::Env env, Napi::Object exports) {
   exports.Set("randint", Napi::Function::New(env, Randint, "randint"));
   exports.Set("randperm", Napi::Function::New(env, Randperm, "randperm"));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+  exports.Set("getRngState", Napi::Function::New(env, GetRngState, "getRngState"));
+  exports.Set("setRngState", Napi::Function::New(env, SetRngState, "setRngState"));
   exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));

@@ -243,6 +243,10 @@ const std::vector<TensorOp> kOps = {
     {"min", [](Info info, T self) { return Reduce(info, self, "min"); }},
     {"argmax", [](Info info, T self) { return Reduce(info, self, "argmax"); }},
     {"std", [](Info info, T self) { return W(info, self.std()); }},
+    {"bincount", [](Info info, T self) {
+       int64_t minlength = Given(info, 0) ? Dim(info, 0, "bincount") : 0;
+       return W(info, self.bincount({}, minlength));
+     }},
     // Shape and views.
     {"view", [](Info info, T self) { return W(info, self.view(ShapeArgs(info, "view"))); }},
     {"reshape", [](Info info, T self) { return W(info, self.reshape(ShapeArgs(info, "reshape"))); }},

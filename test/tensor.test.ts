@@ -60,6 +60,17 @@ print(json.dumps([torch.rand(5).tolist(), torch.randn(5).tolist(), torch.randint
     expect(i).toEqual(py[2]);
   });
 
+  it('saves and restores the generator state like torch.get_rng_state', () => {
+    torch.manualSeed(3);
+    const state = torch.getRngState();
+    const first = torch.rand([4]).toArray();
+    torch.setRngState(state);
+    expect(torch.rand([4]).toArray()).toEqual(first);
+    const py = runPython('import torch\ntorch.manual_seed(3)\nprint(json.dumps(torch.get_rng_state().tolist()))');
+    expect(Array.from(state.toTypedArray() as Uint8Array)).toEqual(py);
+    expect(() => torch.getRngState('tpu')).toThrow(torch.TorchError);
+  });
+
   it('rejects ragged arrays, bad shapes and unknown dtypes with TorchError', () => {
     expect(() => torch.tensor([[1, 2], [3]])).toThrow(/ragged/);
     expect(() => torch.tensor(new Float32Array(5), { shape: [2, 2] })).toThrow(/4 elements but the data has 5/);
@@ -100,6 +111,7 @@ describe('ops equal Python torch on the same inputs', () => {
       eq: a.gt(0).toArray(),
       flatten: a.view(3, 2, 2).flatten(1).toArray(),
       exp: a.exp().toArray(),
+      bincount: torch.tensor([3, 1, 1, 0], { dtype: 'int64' }).bincount(6).toArray(),
     };
     const py = runPython(`
 import torch
@@ -114,7 +126,8 @@ out = dict(matmul=(a @ b).tolist(), add=torch.add(a, b.t().sum(0)[0:1], alpha=2)
   reflect=F.pad(a.view(1, 3, 4), (2, 1), mode='reflect').tolist(), slice=a[:, 1:4:2].tolist(),
   select=a[2].tolist(), indexSelect=a.index_select(1, torch.tensor([3, 0])).tolist(),
   cat=torch.cat([a, a * 2], 1).tolist(), stack=list(torch.stack([a, a], 0).shape), eq=(a > 0).tolist(),
-  flatten=a.view(3, 2, 2).flatten(1).tolist(), exp=a.exp().tolist())
+  flatten=a.view(3, 2, 2).flatten(1).tolist(), exp=a.exp().tolist(),
+  bincount=torch.tensor([3, 1, 1, 0]).bincount(minlength=6).tolist())
 print(json.dumps(out))`, inp);
     for (const key of Object.keys(py)) {
       const o = JSON.stringify((ours as Record<string, unknown>)[key]);
