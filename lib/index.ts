@@ -31,3 +31,6 @@ export type { Scalar, TensorLike, NestedArray, MemoryFormat } from './tensor';
 export { tidy, keep, dispose, memory } from './memory';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
+export * as train from './train';
+export { trainResNet20, evaluate } from './train';
+export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';
