@@ -29,3 +29,5 @@ export type { Scalar, TensorLike, NestedArray, MemoryFormat } from './tensor';
 export { tidy, keep, dispose, memory } from './memory';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
+export { save, load } from './serialization';
+export type { SaveOptions, LoadOptions } from './serialization';
