@@ -157,7 +157,8 @@ export function load(file: string, options: LoadOptions = {}): unknown {
   }
 }
 
-const INDEX_LIKE = /^(0|[1-9]\d{0,8})$/;
+/** Keys that JS objects would move to the front (array indices), so such dicts stay Maps. */
+const isIndexLike = (k: string): boolean => /^(0|[1-9]\d*)$/.test(k) && Number(k) < 2 ** 32 - 1;
 
 /** Unpickled Python values -> the JS values load() returns (see its comment); `seen` keeps shared references shared. */
 function toJs(v: unknown, seen: Map<object, unknown>): unknown {
@@ -169,7 +170,7 @@ function toJs(v: unknown, seen: Map<object, unknown>): unknown {
     for (let i = 0; i < v.length; i++) v[i] = toJs(v[i], seen);
     return v;
   }
-  if (v instanceof PyDict && [...v.keys()].every((k) => typeof k === 'string' && !INDEX_LIKE.test(k))) {
+  if (v instanceof PyDict && [...v.keys()].every((k) => typeof k === 'string' && !isIndexLike(k))) {
     const o: Record<string, unknown> = {};
     seen.set(v, o);
     for (const [k, x] of v) Object.defineProperty(o, k as string, { value: toJs(x, seen), enumerable: true, writable: true, configurable: true });

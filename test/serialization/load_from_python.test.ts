@@ -140,6 +140,52 @@ print(json.dumps([[k, report(v)] for k, v in d.items()]))`,
     expect(loaded.expand.isContiguous()).toBe(true);
   });
 
+  it('gives dicts with integer or index-like keys as Maps, others as plain objects in order', () => {
+    const file = path.join(dir, 'dicts.pth');
+    runPython(
+      `import torch\ntorch.save({'b': 1, 'a': {'10': 'x', 'k': 'y'}, 'n': {2: 'two', 1: 'one'}, 'p': {'__proto__': 5}}, inp['path'])\nprint(1)`,
+      { path: file },
+    );
+    const d = torch.load(file) as Record<string, unknown>;
+    expect(Object.keys(d)).toEqual(['b', 'a', 'n', 'p']);
+    expect(d.a).toEqual(new Map([['10', 'x'], ['k', 'y']]));
+    expect(d.n).toEqual(new Map([[2, 'two'], [1, 'one']]));
+    expect(Object.getPrototypeOf(d.p)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(d.p, '__proto__')?.value).toBe(5);
+  });
+
+  it("maps CUDA-saved tensors with {device}, as map_location, and says so when CUDA is missing", () => {
+    const file = path.join(dir, 'cuda.pth');
+    // Python here has no GPU: make torch.save record the location 'cuda:0' anyway.
+    runPython(
+      `import torch, torch.serialization as s\ns.location_tag = lambda storage: 'cuda:0'\ntorch.save({'w': torch.arange(3.0)}, inp['path'])\nprint(1)`,
+      { path: file },
+    );
+    const onCpu = torch.load(file, { device: 'cpu' }) as { w: torch.Tensor };
+    expect(onCpu.w.device).toBe('cpu');
+    expect(onCpu.w.toArray()).toEqual([0, 1, 2]);
+    if (torch.cuda.isAvailable()) {
+      const w = (torch.load(file) as { w: torch.Tensor }).w;
+      expect(w.device).toMatch(/^cuda/);
+      expect(w.cpu().toArray()).toEqual([0, 1, 2]);
+    } else {
+      expect(() => torch.load(file)).toThrow(/saved on 'cuda:0' but CUDA is not available; pass \{device: 'cpu'\}/);
+    }
+  });
+
+  it.skipIf(!torch.cuda.isAvailable())('saves CUDA tensors as CPU storages and loads them onto the GPU', () => {
+    const file = path.join(dir, 'gpu.pth');
+    torch.save({ w: torch.arange(0, 4).float().cuda(), h: torch.ones([2], { dtype: 'float16' }).cuda() }, file);
+    const py = runPython(
+      `import torch\nd = torch.load(inp['path'])\nprint(json.dumps([str(d['w'].device), d['w'].tolist(), str(d['h'].dtype)]))`,
+      { path: file },
+    );
+    expect(py).toEqual(['cpu', [0, 1, 2, 3], 'torch.float16']);
+    const back = torch.load(file, { device: 'cuda' }) as { w: torch.Tensor };
+    expect(back.w.device).toMatch(/^cuda/);
+    expect(back.w.cpu().toArray()).toEqual([0, 1, 2, 3]);
+  });
+
   it('restores requires_grad of saved Parameters', () => {
     const file = path.join(dir, 'param.pth');
     runPython(`import torch\ntorch.save({'p': torch.nn.Parameter(torch.ones(2)), 't': torch.ones(2)}, inp['path'])\nprint(1)`, { path: file });

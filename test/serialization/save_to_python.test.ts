@@ -112,6 +112,28 @@ print(json.dumps(m(torch.tensor([[1.0, 1.0, 1.0]])).tolist()))`,
     expect(y).toEqual([[6.5, 14.5]]);
   });
 
+  it('writes integers of every width, bigints and special floats as Python ints and floats', () => {
+    const file = path.join(dir, 'numbers.pth');
+    const ints = [0, 1, 255, 256, 65535, 65536, -1, -128, -129, -(2 ** 31), 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, -(2 ** 53 - 1)];
+    const bigs = [2n ** 70n, -(2n ** 64n), -(2n ** 63n), 2n ** 63n - 1n, 128n, -128n];
+    torch.save({ ints, bigs, floats: [0.5, -0, 1e300, NaN, Infinity, -Infinity] }, file);
+    const py = runPython(
+      `import torch, math
+d = torch.load(inp['path'])
+f = [repr(x) for x in d['floats']]
+print(json.dumps([[str(i) for i in d['ints']], [str(i) for i in d['bigs']], [type(i).__name__ for i in d['ints'] + d['bigs']], f]))`,
+      { path: file },
+    );
+    expect(py[0]).toEqual(ints.map(String));
+    expect(py[1]).toEqual(bigs.map(String));
+    expect(new Set(py[2])).toEqual(new Set(['int']));
+    expect(py[3]).toEqual(['0.5', '-0.0', '1e+300', 'nan', 'inf', '-inf']);
+    const back = torch.load(file) as { ints: number[]; bigs: bigint[]; floats: number[] };
+    expect(back.ints).toEqual(ints);
+    expect(back.bigs).toEqual([2n ** 70n, -(2n ** 64n), -(2n ** 63n), 2n ** 63n - 1n, 128, -128]);
+    expect(back.floats).toEqual([0.5, -0, 1e300, NaN, Infinity, -Infinity]);
+  });
+
   it('writes zip64 records that Python and we both read', () => {
     const file = path.join(dir, 'z64.pth');
     const t = torch.arange(0, 10).float();
