@@ -27,6 +27,14 @@ const ALLOWED = new Set<string>([
   ...[...DTYPE_OF_STORAGE.keys()].map((s) => `torch.${s}`),
 ]);
 
+/** torch.<dtype> globals (a dtype saved as a value, e.g. in a config) -> our dtype names. */
+const TORCH_DTYPES: Record<string, DType> = {
+  float32: 'float32', float: 'float32', float64: 'float64', double: 'float64', float16: 'float16', half: 'float16',
+  bfloat16: 'bfloat16', int64: 'int64', long: 'int64', int32: 'int32', int: 'int32', int16: 'int16',
+  short: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool',
+};
+for (const name of Object.keys(TORCH_DTYPES)) ALLOWED.add(`torch.${name}`);
+
 interface StorageRef {
   dtype: DType;
   key: string;
@@ -164,7 +172,8 @@ const isIndexLike = (k: string): boolean => /^(0|[1-9]\d*)$/.test(k) && Number(k
 function toJs(v: unknown, seen: Map<object, unknown>): unknown {
   if (v === null || typeof v !== 'object' || isTensor(v) || v instanceof Uint8Array) return v;
   if (seen.has(v)) return seen.get(v);
-  if (v instanceof PyGlobal) return v.qualified; // e.g. a storage type stored as a value
+  // A dtype saved as a value becomes its name; any other allowed global (a storage type) its qualified name.
+  if (v instanceof PyGlobal) return (v.module === 'torch' && TORCH_DTYPES[v.name]) || v.qualified;
   if (Array.isArray(v)) {
     seen.set(v, v);
     for (let i = 0; i < v.length; i++) v[i] = toJs(v[i], seen);

@@ -186,6 +186,15 @@ print(json.dumps([[k, report(v)] for k, v in d.items()]))`,
     expect(back.w.cpu().toArray()).toEqual([0, 1, 2, 3]);
   });
 
+  it('loads dtypes, torch.Size and torch.device values', () => {
+    const file = path.join(dir, 'misc.pth');
+    runPython(
+      `import torch\ntorch.save({'dt': [torch.float16, torch.int64, torch.bool], 'size': torch.Size([2, 3]), 'dev': [torch.device('cpu'), torch.device('cuda', 1)]}, inp['path'])\nprint(1)`,
+      { path: file },
+    );
+    expect(torch.load(file)).toEqual({ dt: ['float16', 'int64', 'bool'], size: [2, 3], dev: ['cpu', 'cuda:1'] });
+  });
+
   it('restores requires_grad of saved Parameters', () => {
     const file = path.join(dir, 'param.pth');
     runPython(`import torch\ntorch.save({'p': torch.nn.Parameter(torch.ones(2)), 't': torch.ones(2)}, inp['path'])\nprint(1)`, { path: file });
