@@ -1,0 +1,197 @@
+// torch.load for PyTorch's zip checkpoints (torch.save since 1.6), restricted like weights_only=True.
+import { cuda } from '../cuda';
+import type { DType } from '../dtype';
+import { TorchError } from '../errors';
+import { isTensor, type Tensor } from '../tensor';
+import { PyDict, PyGlobal, PyOrderedDict, unpickle } from './pickle';
+import { DTYPE_OF_STORAGE, rebuildTensor } from './storage';
+import { ZipReader } from './zip';
+
+export interface LoadOptions {
+  /**
+   * torch.load's map_location as a device string ('cpu', 'cuda', 'cuda:1'): where every tensor goes.
+   * Without it tensors go where they were saved, and loading a CUDA checkpoint without CUDA throws.
+   */
+  device?: string;
+}
+
+/** The globals a checkpoint may name: containers, tensor rebuilders, storage types (cf. torch's weights_only). */
+const ALLOWED = new Set<string>([
+  'collections.OrderedDict',
+  'torch._utils._rebuild_tensor',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_parameter',
+  'torch._utils._rebuild_parameter_with_state',
+  'torch.Size',
+  'torch.device',
+  ...[...DTYPE_OF_STORAGE.keys()].map((s) => `torch.${s}`),
+]);
+
+/** torch.<dtype> globals (a dtype saved as a value, e.g. in a config) -> our dtype names. */
+const TORCH_DTYPES: Record<string, DType> = {
+  float32: 'float32', float: 'float32', float64: 'float64', double: 'float64', float16: 'float16', half: 'float16',
+  bfloat16: 'bfloat16', int64: 'int64', long: 'int64', int32: 'int32', int: 'int32', int16: 'int16',
+  short: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool',
+};
+for (const name of Object.keys(TORCH_DTYPES)) ALLOWED.add(`torch.${name}`);
+
+interface StorageRef {
+  dtype: DType;
+  key: string;
+  location: string;
+  bytes: Uint8Array;
+}
+
+/** Finds the archive's folder prefix: the records of a torch.save file all sit under one folder. */
+function archivePrefix(zip: ZipReader): string {
+  const first = zip.entries.keys().next();
+  if (first.done) zip.fail('the archive is empty');
+  const slash = first.value.indexOf('/');
+  const prefix = slash >= 0 ? first.value.slice(0, slash + 1) : '';
+  if (!zip.has(prefix + 'data.pkl')) {
+    zip.fail(`'${prefix}data.pkl' is missing: this zip file was not written by torch.save`);
+  }
+  return prefix;
+}
+
+function int(v: unknown, what: string, where: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TorchError(`load: ${where}: ${what} is not an integer`);
+  return v;
+}
+function ints(v: unknown, what: string, where: string): number[] {
+  if (!Array.isArray(v)) throw new TorchError(`load: ${where}: ${what} is not a tuple`);
+  return v.map((x, i) => int(x, `${what}[${i}]`, where));
+}
+
+/**
+ * torch.load(path): the saved object as JS values. Python dicts become plain objects when all their
+ * keys are strings that are not integer-like (so key order is kept), Maps otherwise (e.g. an
+ * optimizer's {0: {...}} state); OrderedDicts (state_dict()) are always Maps, with PyTorch's
+ * `_metadata` (module versions) as a non-enumerable `_metadata` property so that save() writes it
+ * back. Tuples and lists become arrays; ints numbers (bigints beyond 2^53); tensors are Tensors.
+ */
+export function load(file: string, options: LoadOptions = {}): unknown {
+  const zip = ZipReader.open(file);
+  const prefix = archivePrefix(zip);
+  if (zip.has(prefix + 'byteorder')) {
+    const order = Buffer.from(zip.read(prefix + 'byteorder')).toString('latin1').trim();
+    if (order !== 'little') zip.fail(`byte order '${order}' is not supported (only little-endian)`);
+  }
+  const where = `'${file}' (${prefix}data.pkl)`;
+  const storages = new Map<string, StorageRef>();
+  const created: Tensor[] = [];
+
+  const deviceFor = (location: string): string => {
+    if (options.device !== undefined) return options.device;
+    if (location.startsWith('cuda') && !cuda.isAvailable()) {
+      throw new TorchError(`load: '${file}' holds tensors saved on '${location}' but CUDA is not available; pass {device: 'cpu'} to load them on the CPU`);
+    }
+    return location;
+  };
+
+  const persistentLoad = (pid: unknown): StorageRef => {
+    if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') {
+      throw new TorchError(`load: ${where}: unexpected persistent id ${JSON.stringify(pid)}, expected ('storage', type, key, location, numel)`);
+    }
+    const [, type, key, location, numel] = pid;
+    const dtype = type instanceof PyGlobal && type.module === 'torch' ? DTYPE_OF_STORAGE.get(type.name) : undefined;
+    if (!dtype) throw new TorchError(`load: ${where}: unknown storage type in persistent id`);
+    if (typeof key !== 'string' || typeof location !== 'string') throw new TorchError(`load: ${where}: bad storage key or location`);
+    let ref = storages.get(key);
+    if (!ref) {
+      const record = `${prefix}data/${key}`;
+      // PyTorch writes empty storages too, but tolerate their absence.
+      const bytes = zip.has(record) || int(numel, 'storage numel', where) !== 0 ? zip.read(record) : new Uint8Array(0);
+      ref = { dtype, key, location, bytes };
+      storages.set(key, ref);
+    }
+    return ref;
+  };
+
+  const rebuild = (args: unknown[]): Tensor => {
+    const [storage, offset, size, stride] = args;
+    if (!storage || typeof storage !== 'object' || !('bytes' in storage)) throw new TorchError(`load: ${where}: a tensor without storage`);
+    const s = storage as StorageRef;
+    const t = rebuildTensor(s.bytes, s.dtype, int(offset, 'storage offset', where), ints(size, 'size', where), ints(stride, 'stride', where), deviceFor(s.location), `${where}, storage '${s.key}'`);
+    created.push(t);
+    if (args[4] === true) t.requiresGrad_(true);
+    return t;
+  };
+
+  const call = (fn: PyGlobal, args: unknown[]): unknown => {
+    switch (fn.qualified) {
+      case 'collections.OrderedDict': {
+        const d = new PyOrderedDict();
+        if (Array.isArray(args[0])) for (const pair of args[0]) if (Array.isArray(pair)) d.set(pair[0], pair[1]);
+        return d;
+      }
+      case 'torch._utils._rebuild_tensor':
+      case 'torch._utils._rebuild_tensor_v2':
+        return rebuild(args);
+      case 'torch._utils._rebuild_parameter':
+      case 'torch._utils._rebuild_parameter_with_state': {
+        // Parameter(data, requires_grad): our tensors carry requiresGrad themselves.
+        const [data, requiresGrad] = args;
+        if (!isTensor(data)) throw new TorchError(`load: ${where}: a Parameter without tensor data`);
+        if (requiresGrad === true) data.requiresGrad_(true);
+        return data;
+      }
+      case 'torch.Size':
+        return Array.isArray(args[0]) ? args[0] : [];
+      case 'torch.device':
+        return args.length > 1 && args[1] !== null ? `${args[0]}:${args[1]}` : args[0];
+      default:
+        throw new TorchError(`load: ${where}: '${fn.qualified}' cannot be called`);
+    }
+  };
+
+  const build = (obj: unknown, state: unknown): boolean => {
+    // OrderedDict.__setstate__ sets attributes: state_dict()'s `_metadata`.
+    const dict = Array.isArray(state) ? state[0] : state;
+    if (obj instanceof PyOrderedDict && (dict instanceof PyDict || dict === null)) {
+      obj.attributes = dict ?? undefined;
+      return true;
+    }
+    // A tensor's state (Python attributes of a tensor subclass) carries nothing for us.
+    return isTensor(obj) && (state === null || (state instanceof Map && state.size === 0));
+  };
+
+  try {
+    const raw = unpickle(zip.read(prefix + 'data.pkl'), where, ALLOWED, { persistentLoad, call, build });
+    return toJs(raw, new Map());
+  } catch (e) {
+    for (const t of created) if (!t.isDisposed) t.dispose();
+    throw e;
+  }
+}
+
+/** Keys that JS objects would move to the front (array indices), so such dicts stay Maps. */
+const isIndexLike = (k: string): boolean => /^(0|[1-9]\d*)$/.test(k) && Number(k) < 2 ** 32 - 1;
+
+/** Unpickled Python values -> the JS values load() returns (see its comment); `seen` keeps shared references shared. */
+function toJs(v: unknown, seen: Map<object, unknown>): unknown {
+  if (v === null || typeof v !== 'object' || isTensor(v) || v instanceof Uint8Array) return v;
+  if (seen.has(v)) return seen.get(v);
+  // A dtype saved as a value becomes its name; any other allowed global (a storage type) its qualified name.
+  if (v instanceof PyGlobal) return (v.module === 'torch' && TORCH_DTYPES[v.name]) || v.qualified;
+  if (Array.isArray(v)) {
+    seen.set(v, v);
+    for (let i = 0; i < v.length; i++) v[i] = toJs(v[i], seen);
+    return v;
+  }
+  if (v instanceof PyDict && [...v.keys()].every((k) => typeof k === 'string' && !isIndexLike(k))) {
+    const o: Record<string, unknown> = {};
+    seen.set(v, o);
+    for (const [k, x] of v) Object.defineProperty(o, k as string, { value: toJs(x, seen), enumerable: true, writable: true, configurable: true });
+    return o;
+  }
+  if (v instanceof Map) {
+    const m = new Map<unknown, unknown>();
+    seen.set(v, m);
+    for (const [k, x] of v) m.set(toJs(k, seen), toJs(x, seen));
+    const meta = v instanceof PyOrderedDict ? v.attributes?.get('_metadata') : undefined;
+    if (meta !== undefined) Object.defineProperty(m, '_metadata', { value: toJs(meta, seen), enumerable: false, writable: true, configurable: true });
+    return m;
+  }
+  return v;
+}

@@ -1,0 +1,158 @@
+// torch.save: writes PyTorch's zip checkpoint format so that Python's torch.load reads it directly.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { TorchError } from '../errors';
+import { isTensor, type Tensor } from '../tensor';
+import { PickleWriter } from './pickle';
+import { STORAGE_OF, contiguousStrides, tensorBytes } from './storage';
+import { ZipWriter } from './zip';
+
+export interface SaveOptions {
+  /** Writes zip64 records even for small files (for tests of the zip64 path). */
+  forceZip64?: boolean;
+}
+
+/** A JS value -> pickle ops; tensors are numbered in order of appearance and written as storages. */
+class Pickler {
+  readonly w = new PickleWriter();
+  readonly tensors: Tensor[] = [];
+  private readonly keys = new Map<Tensor, number>();
+  private readonly ancestors = new Set<object>();
+
+  private fail(at: string, what: string): never {
+    throw new TorchError(`save: ${what} at ${at}`);
+  }
+
+  value(v: unknown, at: string): void {
+    const w = this.w;
+    if (v === null) w.none();
+    else if (typeof v === 'boolean') w.bool(v);
+    else if (typeof v === 'bigint') w.int(v);
+    // Integral numbers become Python ints (so epoch stays an int; note 91.0 is written as 91 too).
+    else if (typeof v === 'number') Number.isSafeInteger(v) && !Object.is(v, -0) ? w.int(v) : w.float(v);
+    else if (typeof v === 'string') w.str(v);
+    else if (typeof v !== 'object') this.fail(at, `cannot save a value of type ${typeof v}${v === undefined ? ' (use null for None)' : ''}`);
+    else if (isTensor(v)) this.tensor(v, at);
+    else {
+      if (this.ancestors.has(v)) this.fail(at, 'circular reference');
+      this.ancestors.add(v);
+      if (Array.isArray(v)) this.list(v, at);
+      else if (v instanceof Map) this.orderedDict(v, at);
+      else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) this.dict(v as Record<string, unknown>, at);
+      else this.fail(at, `cannot save a ${(v as object).constructor?.name ?? 'object'}: only tensors, numbers, strings, booleans, null, arrays, plain objects and Maps`);
+      this.ancestors.delete(v);
+    }
+  }
+
+  private list(items: unknown[], at: string): void {
+    this.w.emptyList();
+    // Batches of 1000, as Python's pickler does.
+    for (let i = 0; i < items.length; i += 1000) {
+      this.w.mark();
+      for (let j = i; j < Math.min(i + 1000, items.length); j++) this.value(items[j], `${at}[${j}]`);
+      this.w.appends();
+    }
+  }
+
+  private items(entries: [unknown, unknown][], at: string): void {
+    for (let i = 0; i < entries.length; i += 1000) {
+      this.w.mark();
+      for (const [k, x] of entries.slice(i, i + 1000)) {
+        if (k !== null && !['string', 'number', 'bigint', 'boolean'].includes(typeof k)) this.fail(at, `a dict key must be a string, number, boolean or null, not ${typeof k}`);
+        this.value(k, at);
+        this.value(x, `${at}.${String(k)}`);
+      }
+      this.w.setitems();
+    }
+  }
+
+  private dict(o: Record<string, unknown>, at: string): void {
+    this.w.emptyDict();
+    this.items(Object.entries(o), at);
+  }
+
+  /** A Map is a collections.OrderedDict (what state_dict() returns), with its `_metadata` if it has one. */
+  private orderedDict(m: Map<unknown, unknown>, at: string): void {
+    this.w.global('collections', 'OrderedDict').tuple(0).reduce();
+    this.items([...m.entries()], at);
+    const meta = (m as { _metadata?: unknown })._metadata;
+    if (meta !== undefined) {
+      this.w.emptyDict().mark();
+      this.value('_metadata', at);
+      this.value(meta, `${at}._metadata`);
+      this.w.setitems().build();
+    }
+  }
+
+  /** torch._utils._rebuild_tensor_v2(('storage', torch.XStorage, key, 'cpu', numel), 0, size, stride, False, OrderedDict()). */
+  private tensor(t: Tensor, at: string): void {
+    if (t.isDisposed) this.fail(at, 'the tensor is disposed');
+    let key = this.keys.get(t);
+    if (key === undefined) {
+      key = this.tensors.length;
+      this.keys.set(t, key);
+      this.tensors.push(t);
+    }
+    const shape = t.shape;
+    const w = this.w;
+    w.global('torch._utils', '_rebuild_tensor_v2').mark();
+    w.mark().str('storage').global('torch', STORAGE_OF[t.dtype]).str(String(key)).str('cpu').int(t.numel()).tuple(5).binpersid();
+    w.int(0).intTuple(shape).intTuple(contiguousStrides(shape)).bool(false);
+    w.global('collections', 'OrderedDict').tuple(0).reduce();
+    w.tuple(6).reduce();
+  }
+}
+
+function fsyncDir(dir: string): void {
+  // Makes the rename durable. Directories cannot be opened for fsync on Windows; skip there.
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    /* best effort */
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * torch.save(obj, path): tensors, numbers, strings, booleans, null, arrays (Python lists), plain
+ * objects (dicts) and Maps (OrderedDicts, as state_dict() returns). Atomic: the file is written to a
+ * temporary file in the same folder, synced and renamed over `file`, so a failed save leaves any
+ * previous checkpoint intact. CUDA tensors are copied to the CPU and saved with location 'cpu'.
+ */
+export function save(obj: unknown, file: string, options: SaveOptions = {}): void {
+  const dir = path.dirname(path.resolve(file));
+  const base = path.basename(file);
+  // PyTorch names the archive's folder after the file without its extension.
+  const dot = base.lastIndexOf('.');
+  const prefix = (dot > 0 ? base.slice(0, dot) : base) || 'archive';
+  const tmp = path.join(dir, `.${base}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'wx');
+    const zip = new ZipWriter(fd, options.forceZip64);
+    const p = new Pickler();
+    p.w.proto();
+    p.value(obj, 'obj');
+    p.w.stop();
+    zip.add(`${prefix}/data.pkl`, [p.w.bytes()]);
+    zip.add(`${prefix}/byteorder`, [Buffer.from('little')]);
+    // One tensor's bytes in memory at a time.
+    p.tensors.forEach((t, i) => zip.add(`${prefix}/data/${i}`, [tensorBytes(t)]));
+    zip.add(`${prefix}/version`, [Buffer.from('3\n')]);
+    zip.finish();
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    if (e instanceof TorchError) throw new TorchError(e.message.replace(/^save: /, `save: '${file}': `));
+    throw new TorchError(`save: cannot write '${file}': ${(e as Error).message}`);
+  }
+  fsyncDir(dir);
+}

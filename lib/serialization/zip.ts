@@ -1,0 +1,320 @@
+// A minimal ZIP reader/writer for PyTorch's checkpoint container (torch.save's zip format).
+// PyTorch only ever writes "stored" (uncompressed) entries, so that is all we write; we read stored
+// entries only too and say so for anything else. Records are aligned the way PyTorch's
+// PyTorchStreamWriter does it: each local header carries an extra field "FB" padded with 'Z' so that
+// the payload starts on a 64-byte boundary (that lets libtorch mmap tensor data in place).
+import * as fs from 'fs';
+import * as zlib from 'zlib';
+import { TorchError } from '../errors';
+
+const LOCAL_SIG = 0x04034b50;
+const CENTRAL_SIG = 0x02014b50;
+const EOCD_SIG = 0x06054b50;
+const ZIP64_EOCD_SIG = 0x06064b50;
+const ZIP64_LOCATOR_SIG = 0x07064b50;
+const LOCAL_HEADER_SIZE = 30;
+const CENTRAL_HEADER_SIZE = 46;
+const EOCD_SIZE = 22;
+const ALIGNMENT = 64;
+const U32_MAX = 0xffffffff;
+const U16_MAX = 0xffff;
+
+// ---- CRC-32 (zlib.crc32 exists from Node 20.15/22.2; a table-driven fallback before that) ----
+
+let table: Uint32Array | null = null;
+function crcTable(): Uint32Array {
+  if (table) return table;
+  table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+}
+
+/** CRC-32 (IEEE, as in ZIP), continuing from `crc` when the data comes in pieces. */
+export function crc32(data: Uint8Array, crc = 0): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (native) return native(data, crc) >>> 0;
+  const t = crcTable();
+  let c = (crc ^ U32_MAX) >>> 0;
+  for (let i = 0; i < data.length; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ U32_MAX) >>> 0;
+}
+
+// ---- Reading ----
+
+export interface ZipEntry {
+  name: string;
+  /** Offset of the payload in the file. */
+  dataOffset: number;
+  size: number;
+  crc: number;
+}
+
+/** A whole archive in memory with its entries by name; `read` checks the CRC of what it returns. */
+export class ZipReader {
+  readonly entries = new Map<string, ZipEntry>();
+
+  constructor(
+    private readonly buf: Buffer,
+    readonly file: string,
+  ) {
+    parseDirectory(this);
+  }
+
+  static open(file: string): ZipReader {
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(file);
+    } catch (e) {
+      throw new TorchError(`load: cannot read '${file}': ${(e as Error).message}`);
+    }
+    return new ZipReader(buf, file);
+  }
+
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  fail(what: string): never {
+    throw new TorchError(`load: '${this.file}' is not a valid PyTorch zip checkpoint: ${what}`);
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** The payload of an entry (a view into the file's buffer, not a copy). */
+  read(name: string): Buffer {
+    const e = this.entries.get(name);
+    if (!e) this.fail(`record '${name}' is missing`);
+    const data = this.buf.subarray(e.dataOffset, e.dataOffset + e.size);
+    const crc = crc32(data);
+    if (crc !== e.crc) {
+      this.fail(`record '${name}' is corrupt (CRC-32 ${hex(crc)}, the directory says ${hex(e.crc)})`);
+    }
+    return data;
+  }
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16).padStart(8, '0');
+}
+
+function u64(buf: Buffer, at: number, r: ZipReader, what: string): number {
+  const v = buf.readBigUInt64LE(at);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) r.fail(`${what} ${v} is too large`);
+  return Number(v);
+}
+
+/** Finds the end-of-central-directory record (scanning back over a comment of up to 64 KiB). */
+function findEocd(buf: Buffer, r: ZipReader): number {
+  if (buf.length < EOCD_SIZE) r.fail(`the file is ${buf.length} bytes, too short to be a zip archive`);
+  const lowest = Math.max(0, buf.length - EOCD_SIZE - U16_MAX);
+  for (let at = buf.length - EOCD_SIZE; at >= lowest; at--) {
+    if (buf.readUInt32LE(at) === EOCD_SIG && at + EOCD_SIZE + buf.readUInt16LE(at + 20) === buf.length) return at;
+  }
+  if (buf.length >= 4 && buf.readUInt32LE(0) === LOCAL_SIG) {
+    r.fail('no end-of-central-directory record (the file looks truncated)');
+  }
+  r.fail('not a zip archive (no end-of-central-directory record; torch.save has written zip files since PyTorch 1.6)');
+}
+
+function parseDirectory(r: ZipReader): void {
+  const buf = r.buffer;
+  const eocd = findEocd(buf, r);
+  let count = buf.readUInt16LE(eocd + 10);
+  let dirSize = buf.readUInt32LE(eocd + 12);
+  let dirOffset = buf.readUInt32LE(eocd + 16);
+  if (buf.readUInt16LE(eocd + 4) !== 0 || buf.readUInt16LE(eocd + 6) !== 0) r.fail('multi-disk archives are not supported');
+  // Zip64: the 32-bit fields hold 0xFFFF/0xFFFFFFFF and the real values sit in the zip64 EOCD record,
+  // found through the locator just before the classic EOCD.
+  if (count === U16_MAX || dirSize === U32_MAX || dirOffset === U32_MAX) {
+    const loc = eocd - 20;
+    if (loc < 0 || buf.readUInt32LE(loc) !== ZIP64_LOCATOR_SIG) r.fail('zip64 end-of-central-directory locator is missing');
+    const z = u64(buf, loc + 8, r, 'zip64 end record offset');
+    if (z + 56 > loc || buf.readUInt32LE(z) !== ZIP64_EOCD_SIG) r.fail('zip64 end-of-central-directory record is missing');
+    count = u64(buf, z + 32, r, 'entry count');
+    dirSize = u64(buf, z + 40, r, 'central directory size');
+    dirOffset = u64(buf, z + 48, r, 'central directory offset');
+  }
+  if (dirOffset + dirSize > eocd) r.fail(`the central directory (offset ${dirOffset}, ${dirSize} bytes) lies outside the file`);
+
+  let at = dirOffset;
+  for (let i = 0; i < count; i++) {
+    if (at + CENTRAL_HEADER_SIZE > dirOffset + dirSize || buf.readUInt32LE(at) !== CENTRAL_SIG) {
+      r.fail(`central directory entry ${i} of ${count} is damaged (at offset ${at})`);
+    }
+    const flags = buf.readUInt16LE(at + 8);
+    const method = buf.readUInt16LE(at + 10);
+    const crc = buf.readUInt32LE(at + 16);
+    let csize = buf.readUInt32LE(at + 20);
+    let size = buf.readUInt32LE(at + 24);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const extraLen = buf.readUInt16LE(at + 30);
+    const commentLen = buf.readUInt16LE(at + 32);
+    let localOffset = buf.readUInt32LE(at + 42);
+    const nameEnd = at + CENTRAL_HEADER_SIZE + nameLen;
+    if (nameEnd + extraLen + commentLen > dirOffset + dirSize) r.fail(`central directory entry ${i} runs past the directory`);
+    const name = buf.toString('utf8', at + CENTRAL_HEADER_SIZE, nameEnd);
+    // The zip64 extra field (id 1) holds, in this order, only the fields that overflowed.
+    for (let e = nameEnd; e + 4 <= nameEnd + extraLen; ) {
+      const id = buf.readUInt16LE(e);
+      const len = buf.readUInt16LE(e + 2);
+      if (id === 0x0001) {
+        let p = e + 4;
+        if (size === U32_MAX) (size = u64(buf, p, r, `size of '${name}'`)), (p += 8);
+        if (csize === U32_MAX) (csize = u64(buf, p, r, `size of '${name}'`)), (p += 8);
+        if (localOffset === U32_MAX) localOffset = u64(buf, p, r, `offset of '${name}'`);
+      }
+      e += 4 + len;
+    }
+    if (method !== 0) r.fail(`record '${name}' is compressed (method ${method}); PyTorch checkpoints store records uncompressed`);
+    if (flags & 1) r.fail(`record '${name}' is encrypted`);
+    if (csize !== size) r.fail(`record '${name}' is stored but its sizes differ (${csize} vs ${size})`);
+    if (localOffset + LOCAL_HEADER_SIZE > dirOffset || buf.readUInt32LE(localOffset) !== LOCAL_SIG) {
+      r.fail(`the local header of record '${name}' (offset ${localOffset}) is damaged`);
+    }
+    // The payload follows the local header, whose name/extra lengths may differ from the central ones.
+    const dataOffset = localOffset + LOCAL_HEADER_SIZE + buf.readUInt16LE(localOffset + 26) + buf.readUInt16LE(localOffset + 28);
+    if (dataOffset + size > dirOffset) r.fail(`record '${name}' (${size} bytes at offset ${dataOffset}) runs past the data area: the file is truncated or corrupt`);
+    r.entries.set(name, { name, dataOffset, size, crc });
+    at = nameEnd + extraLen + commentLen;
+  }
+}
+
+// ---- Writing ----
+
+interface Written {
+  name: Buffer;
+  offset: number;
+  size: number;
+  crc: number;
+}
+
+/**
+ * Streams stored records into an open file descriptor, PyTorch-style (64-byte aligned payloads),
+ * then the central directory on finish(). Zip64 fields are written when sizes or offsets need them
+ * (or always with forceZip64, which the tests use to exercise that path on small files).
+ */
+export class ZipWriter {
+  private pos = 0;
+  private readonly done: Written[] = [];
+
+  constructor(
+    private readonly fd: number,
+    private readonly forceZip64 = false,
+  ) {}
+
+  private write(data: Uint8Array): void {
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
+    this.pos += data.length;
+  }
+
+  /** Writes one record; `chunks` is its payload in pieces (so tensors need not be concatenated). */
+  add(name: string, chunks: Uint8Array[]): void {
+    const nameBuf = Buffer.from(name, 'utf8');
+    let size = 0;
+    let crc = 0;
+    for (const c of chunks) {
+      size += c.length;
+      crc = crc32(c, crc);
+    }
+    const zip64 = this.forceZip64 || size >= U32_MAX || this.pos >= U32_MAX;
+    const z64Len = zip64 ? 4 + 16 : 0; // sizes only: the local header has no offset field
+    // Pad with an "FB" extra field so that the payload starts on a multiple of 64, as PyTorch does.
+    const start = this.pos + LOCAL_HEADER_SIZE + nameBuf.length + z64Len + 4;
+    const padding = (ALIGNMENT - (start % ALIGNMENT)) % ALIGNMENT;
+    const header = Buffer.alloc(LOCAL_HEADER_SIZE + nameBuf.length + z64Len + 4 + padding, 'Z'.charCodeAt(0));
+    header.writeUInt32LE(LOCAL_SIG, 0);
+    header.writeUInt16LE(zip64 ? 45 : 20, 4); // version needed
+    header.writeUInt16LE(0, 6); // flags
+    header.writeUInt16LE(0, 8); // stored
+    header.writeUInt16LE(0, 10); // time
+    header.writeUInt16LE(0x21, 12); // date: 1980-01-01, as PyTorch writes
+    header.writeUInt32LE(crc, 14);
+    header.writeUInt32LE(zip64 ? U32_MAX : size, 18);
+    header.writeUInt32LE(zip64 ? U32_MAX : size, 22);
+    header.writeUInt16LE(nameBuf.length, 26);
+    header.writeUInt16LE(z64Len + 4 + padding, 28);
+    nameBuf.copy(header, LOCAL_HEADER_SIZE);
+    let e = LOCAL_HEADER_SIZE + nameBuf.length;
+    if (zip64) {
+      header.writeUInt16LE(0x0001, e);
+      header.writeUInt16LE(16, e + 2);
+      header.writeBigUInt64LE(BigInt(size), e + 4);
+      header.writeBigUInt64LE(BigInt(size), e + 12);
+      e += z64Len;
+    }
+    header.write('FB', e, 'latin1');
+    header.writeUInt16LE(padding, e + 2);
+    const offset = this.pos;
+    this.write(header);
+    for (const c of chunks) this.write(c);
+    this.done.push({ name: nameBuf, offset, size, crc });
+  }
+
+  /** Writes the central directory and the end records. */
+  finish(): void {
+    const dirOffset = this.pos;
+    for (const w of this.done) {
+      const bigSize = this.forceZip64 || w.size >= U32_MAX;
+      const bigOffset = this.forceZip64 || w.offset >= U32_MAX;
+      const z64Len = bigSize || bigOffset ? 4 + (bigSize ? 16 : 0) + (bigOffset ? 8 : 0) : 0;
+      const h = Buffer.alloc(CENTRAL_HEADER_SIZE + w.name.length + z64Len);
+      h.writeUInt32LE(CENTRAL_SIG, 0);
+      h.writeUInt16LE(z64Len ? 45 : 20, 4); // version made by
+      h.writeUInt16LE(z64Len ? 45 : 20, 6); // version needed
+      h.writeUInt16LE(0x21, 14); // date
+      h.writeUInt32LE(w.crc, 16);
+      h.writeUInt32LE(bigSize ? U32_MAX : w.size, 20);
+      h.writeUInt32LE(bigSize ? U32_MAX : w.size, 24);
+      h.writeUInt16LE(w.name.length, 28);
+      h.writeUInt16LE(z64Len, 30);
+      h.writeUInt32LE(bigOffset ? U32_MAX : w.offset, 42);
+      w.name.copy(h, CENTRAL_HEADER_SIZE);
+      let e = CENTRAL_HEADER_SIZE + w.name.length;
+      if (z64Len) {
+        h.writeUInt16LE(0x0001, e);
+        h.writeUInt16LE(z64Len - 4, e + 2);
+        e += 4;
+        if (bigSize) {
+          h.writeBigUInt64LE(BigInt(w.size), e);
+          h.writeBigUInt64LE(BigInt(w.size), e + 8);
+          e += 16;
+        }
+        if (bigOffset) h.writeBigUInt64LE(BigInt(w.offset), e);
+      }
+      this.write(h);
+    }
+    const dirSize = this.pos - dirOffset;
+    const count = this.done.length;
+    const zip64 = this.forceZip64 || count >= U16_MAX || dirOffset >= U32_MAX || dirSize >= U32_MAX;
+    if (zip64) {
+      const z = Buffer.alloc(56 + 20);
+      const zOffset = this.pos;
+      z.writeUInt32LE(ZIP64_EOCD_SIG, 0);
+      z.writeBigUInt64LE(44n, 4); // size of the rest of this record
+      z.writeUInt16LE(45, 12);
+      z.writeUInt16LE(45, 14);
+      z.writeBigUInt64LE(BigInt(count), 24);
+      z.writeBigUInt64LE(BigInt(count), 32);
+      z.writeBigUInt64LE(BigInt(dirSize), 40);
+      z.writeBigUInt64LE(BigInt(dirOffset), 48);
+      z.writeUInt32LE(ZIP64_LOCATOR_SIG, 56);
+      z.writeBigUInt64LE(BigInt(zOffset), 64);
+      z.writeUInt32LE(1, 72); // total disks
+      this.write(z);
+    }
+    const end = Buffer.alloc(EOCD_SIZE);
+    end.writeUInt32LE(EOCD_SIG, 0);
+    end.writeUInt16LE(zip64 ? U16_MAX : count, 8);
+    end.writeUInt16LE(zip64 ? U16_MAX : count, 10);
+    end.writeUInt32LE(zip64 ? U32_MAX : dirSize, 12);
+    end.writeUInt32LE(zip64 ? U32_MAX : dirOffset, 16);
+    this.write(end);
+  }
+}
