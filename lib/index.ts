@@ -33,6 +33,3 @@ export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
 export { save, load } from './serialization';
 export type { SaveOptions, LoadOptions } from './serialization';
-export * as train from './train';
-export { trainResNet20, evaluate } from './train';
-export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';
