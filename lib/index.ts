@@ -29,3 +29,4 @@ export type { Scalar, TensorLike, NestedArray, MemoryFormat } from './tensor';
 export { tidy, keep, dispose, memory } from './memory';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
+export * as data from './data';

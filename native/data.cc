@@ -1,0 +1,68 @@
+// Support for lib/data: private random generators, so a DataLoader's shuffle order depends on its own
+// seed and not on how many random numbers the rest of the program drew from the global generator.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "common.h"
+#include "data.h"
+#include "tensor.h"
+
+namespace tn {
+
+namespace {
+
+// A CPU generator seeded by the caller, as torch.Generator().manual_seed(seed). It lives in a JS
+// External and is freed by the garbage collector: it holds no tensor memory, only the Mersenne state.
+Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  uint64_t seed = static_cast<uint64_t>(ToInt(env, info[0], "Generator"));
+  auto* gen = new at::Generator(at::detail::createCPUGenerator(seed));
+  return Napi::External<at::Generator>::New(env, gen, [](Napi::Env, at::Generator* g) { delete g; });
+  TN_CATCH(env)
+}
+
+at::Generator& GetGenerator(Napi::Env env, const Napi::Value& v, const char* where) {
+  if (!v.IsExternal()) ThrowArg(env, where, "expected a Generator");
+  return *v.As<Napi::External<at::Generator>>().Data();
+}
+
+// randperm(generator, n): int64 on the CPU, as torch.randperm(n, generator=g). The caller moves it
+// to the data's device (one small copy per epoch; the CPU order is then the same on every device).
+Napi::Value GeneratorRandperm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  at::Generator& gen = GetGenerator(env, info[0], "randperm");
+  int64_t n = ToInt(env, info[1], "randperm");
+  if (n < 0) ThrowArg(env, "randperm", "n must be non-negative");
+  return Tensor::Wrap(env, at::randperm(n, gen, at::TensorOptions().dtype(at::kLong)));
+  TN_CATCH(env)
+}
+
+// The generator's state as a uint8 tensor, and back (to checkpoint a loader's shuffle position).
+Napi::Value GeneratorGetState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  return Tensor::Wrap(env, GetGenerator(env, info[0], "getState").get_state());
+  TN_CATCH(env)
+}
+
+Napi::Value GeneratorSetState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  GetGenerator(env, info[0], "setState").set_state(Tensor::Get(env, info[1], "setState"));
+  return env.Undefined();
+  TN_CATCH(env)
+}
+
+}  // namespace
+
+void InitData(Napi::Env env, Napi::Object exports) {
+  Napi::Object gen = Napi::Object::New(env);
+  gen.Set("create", Napi::Function::New(env, NewGenerator, "create"));
+  gen.Set("randperm", Napi::Function::New(env, GeneratorRandperm, "randperm"));
+  gen.Set("getState", Napi::Function::New(env, GeneratorGetState, "getState"));
+  gen.Set("setState", Napi::Function::New(env, GeneratorSetState, "setState"));
+  exports.Set("generator", gen);
+}
+
+}  // namespace tn
