@@ -18,6 +18,8 @@ export type { TarEntry } from './tar';
 export {
   randomCrop,
   randomCropWith,
+  randomCropFlip,
+  randomCropFlipWith,
   randomHorizontalFlip,
   flipWith,
   toFloat,

