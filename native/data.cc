@@ -54,6 +54,33 @@ Napi::Value GeneratorSetState(const Napi::CallbackInfo& info) {
   TN_CATCH(env)
 }
 
+// splitRecords(bytes: Uint8Array, count, recordBytes): fixed-size records of 1 label byte + payload
+// (CIFAR's layout) → [labels int64 [count], payload uint8 [count, recordBytes - 1]], contiguous.
+// The JS bytes are read in place (from_blob) and copied once: going through tensor() first would
+// clone the 180 MB and then copy it again to drop the label column.
+Napi::Value SplitRecords(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowArg(env, "splitRecords", "expected a Uint8Array");
+  }
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  int64_t count = ToInt(env, info[1], "splitRecords");
+  int64_t record = ToInt(env, info[2], "splitRecords");
+  if (count < 0 || record < 2 || static_cast<size_t>(count * record) != bytes.ByteLength()) {
+    ThrowArg(env, "splitRecords", "the data does not hold count × recordBytes bytes");
+  }
+  at::Tensor all = at::from_blob(bytes.Data(), {count, record}, at::TensorOptions().dtype(at::kByte));
+  at::Tensor labels = all.select(1, 0).to(at::kLong);  // to() copies: a new dtype
+  at::Tensor payload = at::empty({count, record - 1}, at::TensorOptions().dtype(at::kByte));
+  payload.copy_(all.narrow(1, 1, record - 1));
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Tensor::Wrap(env, labels));
+  out.Set(1u, Tensor::Wrap(env, payload));
+  return out;
+  TN_CATCH(env)
+}
+
 }  // namespace
 
 void InitData(Napi::Env env, Napi::Object exports) {
@@ -63,6 +90,7 @@ void InitData(Napi::Env env, Napi::Object exports) {
   gen.Set("getState", Napi::Function::New(env, GeneratorGetState, "getState"));
   gen.Set("setState", Napi::Function::New(env, GeneratorSetState, "setState"));
   exports.Set("generator", gen);
+  exports.Set("splitRecords", Napi::Function::New(env, SplitRecords, "splitRecords"));
 }
 
 }  // namespace tn

@@ -69,6 +69,19 @@ describe('CIFAR10 parsing (fixtures)', () => {
     ds.dispose();
   });
 
+  it('a root without any CIFAR-10 files names the expected folder', () => {
+    const root = tmpDir('empty');
+    dirs.push(root);
+    expectTorchError(() => new data.CIFAR10({ root }), 'missing file', path.join(root, 'cifar-10-batches-bin'), 'download: true');
+  });
+
+  it("device: 'cpu' keeps the tensors on the CPU", () => {
+    const ds = new data.CIFAR10({ root: folder(), train: false, device: 'cpu' });
+    expect(ds.data.device).toBe('cpu');
+    expect(ds.targets.device).toBe('cpu');
+    ds.dispose();
+  });
+
   it('the dataset tensors survive tidy() and dispose() frees them', () => {
     const dir = folder();
     const before = memory().liveTensors;
