@@ -98,8 +98,8 @@ export function readTar(buf: Buffer, archive: string): TarEntry[] {
     offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
 
     let name = cString(header, 0, 100);
-    const magic = cString(header, 257, 6);
-    const prefix = magic.startsWith('ustar') ? cString(header, 345, 155) : '';
+    // Only POSIX ustar ('ustar\0') has a name prefix at 345; old GNU tar ('ustar  ') keeps times there.
+    const prefix = cString(header, 257, 6) === 'ustar' ? cString(header, 345, 155) : '';
     if (prefix) name = `${prefix}/${name}`;
     if (longName !== undefined) {
       name = longName;

@@ -56,6 +56,9 @@ export interface TarSpec {
   /** '0' file (default), '5' directory, '2' symlink, '1' hard link, 'L' GNU long name … */
   type?: string;
   linkname?: string;
+  /** POSIX name prefix (ustar), or old-GNU format with its time fields where ustar has the prefix. */
+  prefix?: string;
+  gnu?: boolean;
 }
 
 function octal(value: number, width: number): string {
@@ -72,8 +75,14 @@ export function tarHeader(spec: TarSpec, size: number): Buffer {
   h.write(octal(1_700_000_000, 12), 136, 'ascii');
   h.write(spec.type ?? '0', 156, 'ascii');
   if (spec.linkname) h.write(spec.linkname, 157, 100, 'utf8');
-  h.write('ustar\0', 257, 'ascii');
-  h.write('00', 263, 'ascii');
+  if (spec.gnu) {
+    h.write('ustar  \0', 257, 'ascii');
+    h.write(octal(1_700_000_000, 12), 345, 'ascii'); // atime: not a name prefix
+  } else {
+    h.write('ustar\0', 257, 'ascii');
+    h.write('00', 263, 'ascii');
+    if (spec.prefix) h.write(spec.prefix, 345, 155, 'utf8');
+  }
   h.fill(0x20, 148, 156); // the checksum is computed with its own field as spaces
   let sum = 0;
   for (const b of h) sum += b;

@@ -51,6 +51,17 @@ describe('readTar', () => {
     expect(entries.map((e) => e.name)).toEqual([long, 'top/pax-name.bin']);
   });
 
+  it('joins the ustar prefix; ignores the time fields of old GNU headers', () => {
+    const entries = data.readTar(
+      tar([
+        { name: 'file.bin', prefix: 'deep/folder', data: Buffer.from('a') },
+        { name: 'gnu/file.bin', gnu: true, data: Buffer.from('b') },
+      ]),
+      'test.tar',
+    );
+    expect(entries.map((e) => e.name)).toEqual(['deep/folder/file.bin', 'gnu/file.bin']);
+  });
+
   it("refuses '..' entries", () => {
     refused(tar([{ name: 'top/../../evil.txt', data: Buffer.from('x') }]), 'test.tar', "'top/../../evil.txt'", "'..'");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, TorchError, data, manualSeed, memory, randint, tensor, tidy } from '../../lib';
+import { Tensor, TorchError, arange, data, dispose, manualSeed, memory, randint, tensor, tidy } from '../../lib';
 import { hasPythonTorch, runPython } from '../helpers/python';
 
 type Img = number[][][]; // [C][H][W]
@@ -147,6 +147,26 @@ describe('random crop and flip draws', () => {
     expect(flips).toBeLessThan(B * 0.55);
     // y and x offsets are drawn separately (not one shared number).
     expect(d.oy.filter((o, i) => o !== d.ox[i]).length).toBeGreaterThan(B / 2);
+  });
+
+  it('over a DataLoader epoch with the training recipe, every offset occurs and about half the images are flipped', async () => {
+    const n = 1000;
+    const ds = new data.TensorDataset(positionBatch(n), arange(0, n, 1, { dtype: 'int64' }));
+    const loader = new data.DataLoader(ds, { batchSize: 128, shuffle: true, seed: 2, transform: data.randomCropFlip(32, { padding: 4, p: 0.5 }) });
+    const all: Drawn = { oy: [], ox: [], flip: [] };
+    for await (const { x, y } of loader) {
+      const d = decode(x);
+      all.oy.push(...d.oy);
+      all.ox.push(...d.ox);
+      all.flip.push(...d.flip);
+      dispose([x, y]);
+    }
+    expect(all.oy.length).toBe(n);
+    expect([...new Set(all.oy)].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect([...new Set(all.ox)].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const flips = all.flip.filter(Boolean).length;
+    expect(flips).toBeGreaterThan(n * 0.43);
+    expect(flips).toBeLessThan(n * 0.57);
   });
 
   it('randomCrop never flips, randomHorizontalFlip never shifts', () => {
