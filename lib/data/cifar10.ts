@@ -39,13 +39,14 @@ export interface CIFAR10Options {
 }
 
 /**
- * Where the CIFAR-10 binary folder is expected: $CIFAR10_ROOT if set, otherwise
+ * Where the CIFAR-10 binary folder is expected: $CIFAR10_ROOT if set (taken as given, even if it does
+ * not exist: an explicit setting that silently fell back elsewhere would hide a typo), otherwise
  * ../shared/cifar10/cifar-10-batches-bin relative to the package root, then relative to the working
- * directory. Returns the first candidate that exists, or the first candidate (for messages) if none does.
+ * directory: the first that exists, or the first candidate (for messages) if none does.
  */
 export function defaultCifar10Root(): string {
+  if (process.env.CIFAR10_ROOT) return path.resolve(process.env.CIFAR10_ROOT);
   const candidates: string[] = [];
-  if (process.env.CIFAR10_ROOT) candidates.push(path.resolve(process.env.CIFAR10_ROOT));
   const rel = path.join('..', 'shared', 'cifar10', CIFAR10_FOLDER);
   // lib/data/ and dist/lib/data/… both sit below the package root; find the folder with package.json.
   let dir = __dirname;

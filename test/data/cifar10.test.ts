@@ -150,6 +150,8 @@ describe('CIFAR10 parsing (fixtures)', () => {
       const dir = folder();
       process.env.CIFAR10_ROOT = dir;
       expect(data.defaultCifar10Root()).toBe(dir);
+      process.env.CIFAR10_ROOT = path.join(dir, 'nowhere');
+      expect(data.defaultCifar10Root()).toBe(path.join(dir, 'nowhere'));
       delete process.env.CIFAR10_ROOT;
       expect(data.defaultCifar10Root()).toMatch(/shared[\\/]cifar10[\\/]cifar-10-batches-bin$/);
     } finally {
