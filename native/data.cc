@@ -2,6 +2,8 @@
 // seed and not on how many random numbers the rest of the program drew from the global generator.
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <mutex>
+
 #include "common.h"
 #include "data.h"
 #include "tensor.h"
@@ -42,14 +44,19 @@ Napi::Value GeneratorRandperm(const Napi::CallbackInfo& info) {
 Napi::Value GeneratorGetState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TN_TRY
-  return Tensor::Wrap(env, GetGenerator(env, info[0], "getState").get_state());
+  at::Generator& gen = GetGenerator(env, info[0], "getState");
+  std::lock_guard<std::mutex> lock(gen.mutex());  // as torch.Generator.get_state does
+  return Tensor::Wrap(env, gen.get_state());
   TN_CATCH(env)
 }
 
 Napi::Value GeneratorSetState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TN_TRY
-  GetGenerator(env, info[0], "setState").set_state(Tensor::Get(env, info[1], "setState"));
+  at::Generator& gen = GetGenerator(env, info[0], "setState");
+  const at::Tensor& state = Tensor::Get(env, info[1], "setState");
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
   return env.Undefined();
   TN_CATCH(env)
 }
