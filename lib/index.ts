@@ -33,3 +33,4 @@ export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
 export { save, load } from './serialization';
 export type { SaveOptions, LoadOptions } from './serialization';
+export * as data from './data';

@@ -4,6 +4,7 @@
 #include "addon_data.h"
 #include "common.h"
 #include "cuda.h"
+#include "data.h"
 #include "factories.h"
 #include "memory.h"
 #include "tensor.h"
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFactories(env, exports);
   InitMemory(env, exports);
   InitCuda(env, exports);
+  InitData(env, exports);
   return exports;
 }
 

@@ -1,0 +1,170 @@
+// torch.utils.data.DataLoader for data sets that live in two tensors (CIFAR10, TensorDataset): the whole
+// set is resident on the target device and each batch is gathered from it with index_select, then
+// transformed there. No worker processes, no per-image JS: a batch costs a few kernel launches.
+//
+// Ownership: each batch's x and y belong to the consumer, who disposes them (or lets an enclosing
+// tidy() do it) once the step is done. Everything else the loader makes per epoch or per batch (the
+// permutation, index slices, transform intermediates) it frees itself, also when a loop exits early.
+import { TorchError } from '../errors';
+import { keep, tidy } from '../memory';
+import { native } from '../native';
+import { Tensor, arange, randperm } from '../tensor';
+import { Transform, cifar10TestTransform } from './transforms';
+
+/** A data set held as tensors: sample i is (data[i], targets[i]). */
+export interface TensorDatasetLike {
+  readonly data: Tensor;
+  readonly targets: Tensor;
+}
+
+/** torch.utils.data.TensorDataset of two tensors with the same first dimension. */
+export class TensorDataset implements TensorDatasetLike {
+  constructor(
+    readonly data: Tensor,
+    readonly targets: Tensor,
+  ) {
+    if (data.shape[0] !== targets.shape[0]) {
+      throw new TorchError(`TensorDataset: data has ${data.shape[0]} samples but targets has ${targets.shape[0]}`);
+    }
+  }
+  get length(): number {
+    return this.data.shape[0];
+  }
+}
+
+export interface DataLoaderOptions {
+  /** Samples per batch (default 1, as torch). The reference recipe uses 128 for training and 100 for testing. */
+  batchSize?: number;
+  /** A new random order every epoch (default false). */
+  shuffle?: boolean;
+  /** Drop the last, smaller batch (default false). */
+  dropLast?: boolean;
+  /**
+   * Applied to each gathered batch on the device. Default: toFloat + normalize with the CIFAR-10
+   * statistics (data.cifar10TestTransform()); pass data.cifar10TrainTransform() to augment.
+   */
+  transform?: Transform;
+  /** Where batches are made; default the data set's device. The set is copied there once if needed. */
+  device?: string;
+  /** Seeds the loader's own shuffle generator (as DataLoader(generator=torch.Generator().manual_seed(seed))).
+   * Without it the shuffle uses the global generator, so manualSeed() decides the order. */
+  seed?: number;
+}
+
+export interface Batch {
+  /** The transformed inputs (float32, normalised by the default transform). The consumer owns it. */
+  x: Tensor;
+  /** The int64 labels. The consumer owns it. */
+  y: Tensor;
+}
+
+/** A CPU torch.Generator with its own seed; used for the DataLoader's shuffle. */
+export class Generator {
+  private readonly handle: unknown;
+  constructor(readonly seed: number) {
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new TorchError(`Generator: seed must be a non-negative integer, got ${seed}`);
+    this.handle = native.generator.create(seed);
+  }
+  /** torch.randperm(n, generator=g): int64 on the CPU. */
+  randperm(n: number): Tensor {
+    return native.generator.randperm(this.handle, n);
+  }
+  /** The generator state (a uint8 tensor the caller owns), as torch.Generator.get_state(). */
+  getState(): Tensor {
+    return native.generator.getState(this.handle);
+  }
+  setState(state: Tensor): void {
+    native.generator.setState(this.handle, state);
+  }
+}
+
+export class DataLoader implements AsyncIterable<Batch> {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly device: string;
+  readonly transform: Transform;
+  readonly generator: Generator | null;
+  private readonly data: Tensor;
+  private readonly targets: Tensor;
+  // Tensors the loader made itself (a copy of the set on another device); freed by dispose().
+  private readonly owned: Tensor[] = [];
+
+  constructor(dataset: TensorDatasetLike, options: DataLoaderOptions = {}) {
+    if (!dataset || !dataset.data || !dataset.targets) throw new TorchError('DataLoader: the data set must have data and targets tensors');
+    const n = dataset.data.shape[0];
+    if (dataset.targets.shape[0] !== n) {
+      throw new TorchError(`DataLoader: data has ${n} samples but targets has ${dataset.targets.shape[0]}`);
+    }
+    this.batchSize = options.batchSize ?? 1;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new TorchError(`DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
+    }
+    this.shuffle = options.shuffle ?? false;
+    this.dropLast = options.dropLast ?? false;
+    this.transform = options.transform ?? cifar10TestTransform();
+    this.generator = options.seed === undefined ? null : new Generator(options.seed);
+    this.device = options.device ?? dataset.data.device;
+    const resident = (t: Tensor): Tensor => {
+      if (t.device === this.device) return t;
+      const copy = keep(t.to(this.device));
+      this.owned.push(copy);
+      return copy;
+    };
+    this.data = resident(dataset.data);
+    this.targets = resident(dataset.targets);
+  }
+
+  /** Number of samples. */
+  get size(): number {
+    return this.data.shape[0];
+  }
+
+  /** Number of batches per epoch, as len(DataLoader). */
+  get length(): number {
+    const n = this.size;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  // The epoch's sample order on the target device: randperm on the CPU (from the loader's generator or
+  // the global one, as torch's RandomSampler), moved once per epoch; arange when not shuffling.
+  private order(): Tensor {
+    const n = this.size;
+    return tidy(() => {
+      if (!this.shuffle) return arange(0, n, 1, { dtype: 'int64', device: this.device });
+      const perm = this.generator ? this.generator.randperm(n) : randperm(n);
+      return perm.device === this.device ? perm : perm.to(this.device);
+    });
+  }
+
+  /** One epoch as a synchronous iterator (the async form wraps this). */
+  *batches(): IterableIterator<Batch> {
+    const order = this.order();
+    try {
+      const n = this.size;
+      const count = this.length;
+      for (let b = 0; b < count; b++) {
+        const start = b * this.batchSize;
+        const len = Math.min(this.batchSize, n - start);
+        yield tidy(() => {
+          const idx = order.narrow(0, start, len);
+          const x = this.transform(this.data.indexSelect(0, idx));
+          const y = this.targets.indexSelect(0, idx);
+          return { x, y };
+        });
+      }
+    } finally {
+      order.dispose();
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch, void, undefined> {
+    yield* this.batches();
+  }
+
+  /** Frees the copy of the data set the loader made for another device (if any). */
+  dispose(): void {
+    for (const t of this.owned) t.dispose();
+    this.owned.length = 0;
+  }
+}
