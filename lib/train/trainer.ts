@@ -155,8 +155,8 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
 
   print('==> Preparing data..');
   const root = o.dataRoot ?? data.defaultCifar10Root();
-  const trainSet = limit(new data.CIFAR10({ root, train: true, download: o.download }), o.limitTrain);
-  const testSet = limit(new data.CIFAR10({ root, train: false, download: o.download }), o.limitTest);
+  const trainSet = limit(await data.CIFAR10.create({ root, train: true, download: o.download }), o.limitTrain);
+  const testSet = limit(await data.CIFAR10.create({ root, train: false, download: o.download }), o.limitTest);
   const trainLoader = new data.DataLoader(trainSet, {
     batchSize: o.batchSize,
     shuffle: true,
