@@ -6,6 +6,7 @@
 #include "cuda.h"
 #include "factories.h"
 #include "memory.h"
+#include "nn.h"
 #include "tensor.h"
 
 namespace tn {
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFactories(env, exports);
   InitMemory(env, exports);
   InitCuda(env, exports);
+  InitNn(env, exports);
   return exports;
 }
 
