@@ -29,3 +29,6 @@ export type { Scalar, TensorLike, NestedArray, MemoryFormat } from './tensor';
 export { tidy, keep, dispose, memory } from './memory';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
+export * as nn from './nn';
+export * as optim from './optim';
+export * as models from './models';
