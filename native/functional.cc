@@ -14,6 +14,15 @@ using Info = const Napi::CallbackInfo&;
 
 bool Given(const Napi::Value& v) { return !v.IsUndefined() && !v.IsNull(); }
 
+// TN_CATCH, with libtorch's own messages prefixed by the op's name so they say where.
+#define FN_CATCH(env, name)                                                               \
+  }                                                                                       \
+  catch (const Napi::Error&) { throw; }                                                   \
+  catch (const c10::Error& e) {                                                           \
+    throw ::tn::TorchError(env, std::string(name) + ": " + ::tn::CleanMessage(e.what_without_backtrace())); \
+  }                                                                                       \
+  catch (const std::exception& e) { throw ::tn::TorchError(env, std::string(name) + ": " + e.what()); }
+
 Napi::Object Opts(Info info, size_t i) {
   if (info.Length() > i && info[i].IsObject()) return info[i].As<Napi::Object>();
   return Napi::Object::New(info.Env());
@@ -42,7 +51,7 @@ Napi::Value Relu(Info info) {
     return info[0];
   }
   return Tensor::Wrap(env, at::relu(x));
-  TN_CATCH(env)
+  FN_CATCH(env, "relu")
 }
 
 // avgPool2d(input, kernelSize, {stride, padding, ceilMode, countIncludePad, divisorOverride})
@@ -61,7 +70,7 @@ Napi::Value AvgPool2d(Info info) {
   if (Given(o.Get("divisorOverride"))) divisor = ToInt(env, o.Get("divisorOverride"), "avgPool2d: divisorOverride");
   return Tensor::Wrap(env, at::avg_pool2d(x, k, stride, pad, ToBool(o.Get("ceilMode"), false),
                                           ToBool(o.Get("countIncludePad"), true), divisor));
-  TN_CATCH(env)
+  FN_CATCH(env, "avgPool2d")
 }
 
 Napi::Value AdaptiveAvgPool2d(Info info) {
@@ -71,7 +80,7 @@ Napi::Value AdaptiveAvgPool2d(Info info) {
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "adaptiveAvgPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
   return Tensor::Wrap(env, at::adaptive_avg_pool2d(x, Pair(env, info[1], "adaptiveAvgPool2d: outputSize")));
-  TN_CATCH(env)
+  FN_CATCH(env, "adaptiveAvgPool2d")
 }
 
 Napi::Value Linear(Info info) {
@@ -85,7 +94,7 @@ Napi::Value Linear(Info info) {
     ThrowArg(env, "linear", "the last dimension of the input (" + std::to_string(x.dim() ? x.size(-1) : 0) +
                                 ") must equal weight.size(1) (" + std::to_string(w.size(1)) + ")");
   return Tensor::Wrap(env, F::linear(x, w, b));
-  TN_CATCH(env)
+  FN_CATCH(env, "linear")
 }
 
 // conv2d(input, weight, bias, {stride, padding, dilation, groups})
@@ -120,7 +129,7 @@ Napi::Value Conv2d(Info info) {
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "conv2d", "expected a 3-D (unbatched) or 4-D (batched) input, got " + std::to_string(x.dim()) + "-D");
   return Tensor::Wrap(env, F::conv2d(x, w, opts));
-  TN_CATCH(env)
+  FN_CATCH(env, "conv2d")
 }
 
 // batchNorm(input, runningMean, runningVar, {weight, bias, training, momentum, eps})
@@ -139,7 +148,7 @@ Napi::Value BatchNorm(Info info) {
   if (Given(o.Get("eps"))) opts.eps(ToDouble(env, o.Get("eps"), "batchNorm: eps"));
   if (x.dim() < 2) ThrowArg(env, "batchNorm", "expected an input of at least 2 dimensions (N, C, ...)");
   return Tensor::Wrap(env, F::batch_norm(x, mean, var, opts));
-  TN_CATCH(env)
+  FN_CATCH(env, "batchNorm")
 }
 
 // crossEntropy(input, target, {weight, ignoreIndex, reduction, labelSmoothing})
@@ -163,10 +172,14 @@ Napi::Value CrossEntropy(Info info) {
   else if (red == "none") opts.reduction(torch::kNone);
   else ThrowArg(env, "crossEntropy", "reduction must be 'mean', 'sum' or 'none', got '" + red + "'");
   if (x.dim() < 1) ThrowArg(env, "crossEntropy", "input must have at least 1 dimension (C) or 2 (N, C)");
-  if (!at::isFloatingType(target.scalar_type()) && target.scalar_type() != at::kLong)
-    ThrowArg(env, "crossEntropy", "class-index targets must be int64, got " + DtypeName(target.scalar_type()));
+  // Targets are class indices (int64, one dimension less than the input) or class probabilities
+  // (floating point, the input's shape).
+  bool probabilities = at::isFloatingType(target.scalar_type()) && target.sizes() == x.sizes();
+  if (!probabilities && target.scalar_type() != at::kLong)
+    ThrowArg(env, "crossEntropy", "class-index targets must be int64, got " + DtypeName(target.scalar_type()) +
+                                      " (probability targets must be floating point with the input's shape)");
   return Tensor::Wrap(env, F::cross_entropy(x, target, opts));
-  TN_CATCH(env)
+  FN_CATCH(env, "crossEntropy")
 }
 
 Napi::Value LogSoftmax(Info info) {
@@ -175,7 +188,7 @@ Napi::Value LogSoftmax(Info info) {
   const at::Tensor& x = Tensor::Get(env, info[0], "logSoftmax: input");
   if (!Given(info[1])) ThrowArg(env, "logSoftmax", "dim is required");
   return Tensor::Wrap(env, at::log_softmax(x, ToInt(env, info[1], "logSoftmax: dim")));
-  TN_CATCH(env)
+  FN_CATCH(env, "logSoftmax")
 }
 
 }  // namespace
