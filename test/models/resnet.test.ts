@@ -216,7 +216,7 @@ describe('ResNet memory', () => {
         const loss = nn.functional.crossEntropy(model.forward(x), y);
         loss.backward();
         opt.step();
-        return loss.item();
+        return loss.item() as number;
       });
     step(); // creates the momentum buffers
     const start = memory().liveTensors;
