@@ -212,15 +212,16 @@ export abstract class Module {
    */
   stateDict(options: { prefix?: string; keepVars?: boolean } = {}): StateDict {
     const out: StateDict = {};
-    const memo = new Set<Module>();
-    for (const [modPrefix, mod] of this.namedModules(options.prefix ?? '', memo)) {
-      const base = modPrefix ? `${modPrefix}.` : '';
+    // Like PyTorch, no de-duplication: a module shared under two names is saved under both.
+    const visit = (mod: Module, base: string): void => {
       for (const members of [mod._parameters, mod._buffers]) {
         for (const [name, t] of members) {
           if (t !== null) out[base + name] = options.keepVars ? t : t.detach();
         }
       }
-    }
+      for (const [name, child] of mod._modules) visit(child, `${base}${name}.`);
+    };
+    visit(this, options.prefix ?? ''); // PyTorch's prefix includes its dot: 'module.'
     return out;
   }
 

@@ -51,6 +51,19 @@ describe('Module registration and names', () => {
     expect((net.head.at(-1) as nn.Linear).outFeatures).toBe(2);
   });
 
+  it('a shared layer: parameters once, state-dict entries under every name (as PyTorch)', () => {
+    const lin = new nn.Linear(2, 2);
+    const seq = new nn.Sequential(lin, new nn.ReLU(), lin);
+    const py = runPython(`
+import torch.nn as nn
+lin = nn.Linear(2, 2)
+seq = nn.Sequential(lin, nn.ReLU(), lin)
+print(json.dumps([list(seq.state_dict().keys()), [n for n, _ in seq.named_parameters()]]))`);
+    expect(Object.keys(seq.stateDict())).toEqual(py[0]);
+    expect(seq.namedParameters().map(([n]) => n)).toEqual(py[1]);
+    expect(Object.keys(seq.stateDict({ prefix: 'module.' }))[0]).toBe('module.0.weight');
+  });
+
   it('parameters are the layers’ own tensors: an in-place update is seen by forward', () => {
     const lin = new nn.Linear(2, 1);
     torch.noGrad(() => {
