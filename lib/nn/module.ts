@@ -5,7 +5,7 @@
 // whose defineProperty trap plays the part of nn.Module.__setattr__. Registration order is the
 // order of first assignment, which is what fixes PyTorch's state_dict order.
 import { TorchError } from '../errors';
-import { keep } from '../memory';
+import { keep, tidy } from '../memory';
 import { native } from '../native';
 import { Tensor, isTensor, noGrad } from '../tensor';
 import type { DType } from '../dtype';
@@ -195,9 +195,7 @@ export abstract class Module {
       const float = t.dtype.startsWith('float') || t.dtype === 'bfloat16';
       const target = { device: device ?? t.device, dtype: dtype && float ? dtype : t.dtype };
       if (target.device === t.device && target.dtype === t.dtype) continue;
-      const moved = t.detach().to(target);
-      native.nn.setData(t, moved);
-      moved.dispose();
+      tidy(() => native.nn.setData(t, t.detach().to(target))); // the temporaries are freed, t lives on
     }
   }
 
