@@ -7,6 +7,7 @@
 #include "data.h"
 #include "factories.h"
 #include "memory.h"
+#include "nn.h"
 #include "tensor.h"
 
 namespace tn {
@@ -28,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMemory(env, exports);
   InitCuda(env, exports);
   InitData(env, exports);
+  InitNn(env, exports);
   return exports;
 }
 

@@ -1,0 +1,8 @@
+// torch.optim: SGD and the learning-rate schedules (also under optim.lrScheduler, as torch.optim.lr_scheduler).
+export { Optimizer } from './optimizer';
+export type { ParamGroup, ParamsArg, OptimizerStateDict } from './optimizer';
+export { SGD } from './sgd';
+export type { SGDOptions, SGDParamGroup } from './sgd';
+export * as lrScheduler from './lr_scheduler';
+export { LRScheduler, CosineAnnealingLR, MultiStepLR, LinearLR, SequentialLR } from './lr_scheduler';
+export type { SchedulerStateDict } from './lr_scheduler';

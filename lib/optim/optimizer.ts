@@ -1,0 +1,140 @@
+// torch.optim.Optimizer: parameter groups, per-parameter state, and the state dict in PyTorch's layout
+// ({state: {index: {...}}, param_groups: [{..., params: [indices]}]}, snake_case keys), so that a
+// checkpoint has the shape PyTorch reads.
+import { TorchError } from '../errors';
+import { keep } from '../memory';
+import { native } from '../native';
+import { Tensor, isTensor, noGrad } from '../tensor';
+
+/** A param group: its tensors and its hyper-parameters (settable: `opt.paramGroups[0].lr = 0.01`). */
+export interface ParamGroup {
+  params: Tensor[];
+  lr: number;
+  /** Set by the first LR scheduler attached, as PyTorch's group['initial_lr']. */
+  initialLr?: number;
+  [option: string]: unknown;
+}
+
+export type ParamsArg = Tensor[] | Iterable<Tensor> | Array<{ params: Tensor[] | Iterable<Tensor> } & Record<string, unknown>>;
+
+export interface OptimizerStateDict {
+  state: Record<number, Record<string, unknown>>;
+  param_groups: Array<Record<string, unknown> & { params: number[] }>;
+}
+
+/** camelCase option ↔ PyTorch's snake_case state-dict key. */
+export function snake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+export function camel(key: string): string {
+  return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
+  readonly paramGroups: G[] = [];
+  /** Per-parameter state (momentum buffers …), keyed by the parameter's handle as PyTorch keys by tensor. */
+  readonly state = new Map<Tensor, Record<string, unknown>>();
+  protected readonly defaults: Omit<G, 'params'>;
+
+  constructor(params: ParamsArg, defaults: Omit<G, 'params'>) {
+    this.defaults = defaults;
+    const list = [...(params as Iterable<unknown>)];
+    if (list.length === 0) throw new TorchError('optimizer got an empty parameter list');
+    const groups = isTensor(list[0]) ? [{ params: list as Tensor[] }] : (list as Array<{ params: Iterable<Tensor> }>);
+    for (const g of groups) this.addParamGroup(g as { params: Iterable<Tensor> } & Record<string, unknown>);
+  }
+
+  /** add_param_group: missing options take the optimizer's defaults. */
+  addParamGroup(group: { params: Iterable<Tensor> | Tensor } & Record<string, unknown>): void {
+    const params = isTensor(group.params) ? [group.params] : [...group.params];
+    for (const p of params) {
+      if (!isTensor(p)) throw new TorchError(`optimizer can only optimize Tensors, but one of the params is ${typeof p}`);
+    }
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    if (params.some((p) => seen.has(p)) || new Set(params).size !== params.length) {
+      throw new TorchError('some parameters appear in more than one parameter group');
+    }
+    const full = { ...this.defaults, ...group, params } as unknown as G;
+    this.validate(full);
+    this.paramGroups.push(full);
+  }
+
+  /** Throws a TorchError for invalid hyper-parameters (PyTorch's ValueError messages). */
+  protected validate(_group: G): void {}
+
+  abstract step(closure?: () => number | Tensor): number | Tensor | undefined;
+
+  /** zero_grad: gradients set to null (PyTorch 2.x default) or zeroed in place. */
+  zeroGrad(options: { setToNone?: boolean } = {}): void {
+    const setToNone = options.setToNone ?? true;
+    for (const g of this.paramGroups) native.optim.zeroGrad(g.params, setToNone);
+  }
+
+  /** state_dict: parameters numbered across groups in order; tensors are detached handles on the state. */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Tensor, number>();
+    const param_groups = this.paramGroups.map((g) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(g)) if (k !== 'params' && k !== 'initialLr') out[snake(k)] = v;
+      Object.assign(out, this.extraGroupKeys());
+      if (g.initialLr !== undefined) out.initial_lr = g.initialLr;
+      out.params = g.params.map((p) => {
+        if (!index.has(p)) index.set(p, index.size);
+        return index.get(p)!;
+      });
+      return out as Record<string, unknown> & { params: number[] };
+    });
+    const state: Record<number, Record<string, unknown>> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i === undefined) continue;
+      const entry: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(s)) entry[snake(k)] = isTensor(v) ? v.detach() : v;
+      state[i] = entry;
+    }
+    return { state, param_groups };
+  }
+
+  /** Keys PyTorch writes in every group that this library has no option for (foreach, differentiable …). */
+  protected extraGroupKeys(): Record<string, unknown> {
+    return {};
+  }
+
+  /** load_state_dict: hyper-parameters and state from a dict in PyTorch's layout; tensors are copied onto each parameter's device and dtype. */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const saved = stateDict.param_groups;
+    if (!Array.isArray(saved) || saved.length !== this.paramGroups.length) {
+      throw new TorchError('loaded state dict has a different number of parameter groups');
+    }
+    saved.forEach((sg, i) => {
+      if (sg.params.length !== this.paramGroups[i].params.length) {
+        throw new TorchError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group");
+      }
+    });
+    const byIndex = new Map<number, Tensor>();
+    saved.forEach((sg, i) => sg.params.forEach((id, j) => byIndex.set(Number(id), this.paramGroups[i].params[j])));
+    for (const key of Object.keys(stateDict.state ?? {})) {
+      if (!byIndex.has(Number(key))) throw new TorchError(`loadStateDict: state for parameter ${key} matches no parameter`);
+    }
+    // Validated: now replace.
+    saved.forEach((sg, i) => {
+      const group = this.paramGroups[i] as Record<string, unknown>;
+      for (const [k, v] of Object.entries(sg)) if (k !== 'params') group[camel(k)] = v;
+    });
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
+    this.state.clear();
+    for (const [key, entry] of Object.entries(stateDict.state ?? {})) {
+      const p = byIndex.get(Number(key))!;
+      const s: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(entry)) {
+        if (isTensor(v)) {
+          const float = v.dtype.startsWith('float') || v.dtype === 'bfloat16';
+          s[camel(k)] = keep(noGrad(() => v.to({ device: p.device, dtype: float ? p.dtype : v.dtype, copy: true })));
+        } else {
+          s[camel(k)] = v;
+        }
+      }
+      this.state.set(p, s);
+    }
+  }
+}

@@ -1,0 +1,209 @@
+// torch.nn.functional: the ops the ResNet family needs, each one N-API call. Required arguments
+// come positionally and PyTorch's keyword arguments in one options object, as lib/nn/functional.ts
+// passes them.
+#include "common.h"
+#include "nn.h"
+#include "tensor.h"
+
+namespace tn {
+
+namespace {
+
+namespace F = torch::nn::functional;
+using Info = const Napi::CallbackInfo&;
+
+bool Given(const Napi::Value& v) { return !v.IsUndefined() && !v.IsNull(); }
+
+// TN_CATCH, with libtorch's own messages prefixed by the op's name so they say where.
+#define FN_CATCH(env, name)                                                               \
+  }                                                                                       \
+  catch (const Napi::Error&) { throw; }                                                   \
+  catch (const c10::Error& e) {                                                           \
+    throw ::tn::TorchError(env, std::string(name) + ": " + ::tn::CleanMessage(e.what_without_backtrace())); \
+  }                                                                                       \
+  catch (const std::exception& e) { throw ::tn::TorchError(env, std::string(name) + ": " + e.what()); }
+
+Napi::Object Opts(Info info, size_t i) {
+  if (info.Length() > i && info[i].IsObject()) return info[i].As<Napi::Object>();
+  return Napi::Object::New(info.Env());
+}
+
+// An optional tensor argument: undefined/null is None.
+at::Tensor OptTensor(Napi::Env env, const Napi::Value& v, const char* where) {
+  if (!Given(v)) return at::Tensor();
+  return Tensor::Get(env, v, where);
+}
+
+std::vector<int64_t> Pair(Napi::Env env, const Napi::Value& v, const char* where) {
+  std::vector<int64_t> xs = ToIntList(env, v, where);
+  if (xs.size() == 1) xs.push_back(xs[0]);
+  if (xs.size() != 2) ThrowArg(env, where, "expected an integer or a pair of integers");
+  return xs;
+}
+
+Napi::Value Relu(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "relu: input");
+  if (ToBool(info[1], false)) {
+    at::Tensor y = x;
+    y.relu_();
+    return info[0];
+  }
+  return Tensor::Wrap(env, at::relu(x));
+  FN_CATCH(env, "relu")
+}
+
+// avgPool2d(input, kernelSize, {stride, padding, ceilMode, countIncludePad, divisorOverride})
+Napi::Value AvgPool2d(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "avgPool2d: input");
+  if (x.dim() != 3 && x.dim() != 4)
+    ThrowArg(env, "avgPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
+  auto k = Pair(env, info[1], "avgPool2d: kernelSize");
+  Napi::Object o = Opts(info, 2);
+  // stride defaults to the kernel size, as in PyTorch.
+  auto stride = Given(o.Get("stride")) ? Pair(env, o.Get("stride"), "avgPool2d: stride") : k;
+  auto pad = Given(o.Get("padding")) ? Pair(env, o.Get("padding"), "avgPool2d: padding") : std::vector<int64_t>{0, 0};
+  c10::optional<int64_t> divisor;
+  if (Given(o.Get("divisorOverride"))) divisor = ToInt(env, o.Get("divisorOverride"), "avgPool2d: divisorOverride");
+  return Tensor::Wrap(env, at::avg_pool2d(x, k, stride, pad, ToBool(o.Get("ceilMode"), false),
+                                          ToBool(o.Get("countIncludePad"), true), divisor));
+  FN_CATCH(env, "avgPool2d")
+}
+
+Napi::Value AdaptiveAvgPool2d(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "adaptiveAvgPool2d: input");
+  if (x.dim() != 3 && x.dim() != 4)
+    ThrowArg(env, "adaptiveAvgPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
+  return Tensor::Wrap(env, at::adaptive_avg_pool2d(x, Pair(env, info[1], "adaptiveAvgPool2d: outputSize")));
+  FN_CATCH(env, "adaptiveAvgPool2d")
+}
+
+Napi::Value Linear(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "linear: input");
+  const at::Tensor& w = Tensor::Get(env, info[1], "linear: weight");
+  at::Tensor b = OptTensor(env, info[2], "linear: bias");
+  if (w.dim() != 2) ThrowArg(env, "linear", "weight must be 2-D, got " + std::to_string(w.dim()) + "-D");
+  if (x.dim() < 1 || x.size(-1) != w.size(1))
+    ThrowArg(env, "linear", "the last dimension of the input (" + std::to_string(x.dim() ? x.size(-1) : 0) +
+                                ") must equal weight.size(1) (" + std::to_string(w.size(1)) + ")");
+  return Tensor::Wrap(env, F::linear(x, w, b));
+  FN_CATCH(env, "linear")
+}
+
+// conv2d(input, weight, bias, {stride, padding, dilation, groups})
+Napi::Value Conv2d(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "conv2d: input");
+  const at::Tensor& w = Tensor::Get(env, info[1], "conv2d: weight");
+  at::Tensor b = OptTensor(env, info[2], "conv2d: bias");
+  Napi::Object o = Opts(info, 3);
+  F::Conv2dFuncOptions opts;
+  opts.bias(b);
+  if (Given(o.Get("stride"))) {
+    auto s = Pair(env, o.Get("stride"), "conv2d: stride");
+    opts.stride(torch::ExpandingArray<2>({s[0], s[1]}));
+  }
+  if (Given(o.Get("dilation"))) {
+    auto d = Pair(env, o.Get("dilation"), "conv2d: dilation");
+    opts.dilation(torch::ExpandingArray<2>({d[0], d[1]}));
+  }
+  if (Given(o.Get("groups"))) opts.groups(ToInt(env, o.Get("groups"), "conv2d: groups"));
+  Napi::Value p = o.Get("padding");
+  if (p.IsString()) {
+    std::string s = p.As<Napi::String>();
+    if (s == "same") opts.padding(torch::kSame);
+    else if (s == "valid") opts.padding(torch::kValid);
+    else ThrowArg(env, "conv2d", "invalid padding string '" + s + "', should be one of {'valid', 'same'}");
+  } else if (Given(p)) {
+    auto pd = Pair(env, p, "conv2d: padding");
+    opts.padding(torch::ExpandingArray<2>({pd[0], pd[1]}));
+  }
+  if (x.dim() != 3 && x.dim() != 4)
+    ThrowArg(env, "conv2d", "expected a 3-D (unbatched) or 4-D (batched) input, got " + std::to_string(x.dim()) + "-D");
+  return Tensor::Wrap(env, F::conv2d(x, w, opts));
+  FN_CATCH(env, "conv2d")
+}
+
+// batchNorm(input, runningMean, runningVar, {weight, bias, training, momentum, eps})
+Napi::Value BatchNorm(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "batchNorm: input");
+  at::Tensor mean = OptTensor(env, info[1], "batchNorm: runningMean");
+  at::Tensor var = OptTensor(env, info[2], "batchNorm: runningVar");
+  Napi::Object o = Opts(info, 3);
+  F::BatchNormFuncOptions opts;
+  opts.weight(OptTensor(env, o.Get("weight"), "batchNorm: weight"));
+  opts.bias(OptTensor(env, o.Get("bias"), "batchNorm: bias"));
+  opts.training(ToBool(o.Get("training"), false));
+  if (Given(o.Get("momentum"))) opts.momentum(ToDouble(env, o.Get("momentum"), "batchNorm: momentum"));
+  if (Given(o.Get("eps"))) opts.eps(ToDouble(env, o.Get("eps"), "batchNorm: eps"));
+  if (x.dim() < 2) ThrowArg(env, "batchNorm", "expected an input of at least 2 dimensions (N, C, ...)");
+  return Tensor::Wrap(env, F::batch_norm(x, mean, var, opts));
+  FN_CATCH(env, "batchNorm")
+}
+
+// crossEntropy(input, target, {weight, ignoreIndex, reduction, labelSmoothing})
+Napi::Value CrossEntropy(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "crossEntropy: input");
+  const at::Tensor& target = Tensor::Get(env, info[1], "crossEntropy: target");
+  Napi::Object o = Opts(info, 2);
+  F::CrossEntropyFuncOptions opts;
+  opts.weight(OptTensor(env, o.Get("weight"), "crossEntropy: weight"));
+  if (Given(o.Get("ignoreIndex"))) opts.ignore_index(ToInt(env, o.Get("ignoreIndex"), "crossEntropy: ignoreIndex"));
+  if (Given(o.Get("labelSmoothing"))) {
+    double ls = ToDouble(env, o.Get("labelSmoothing"), "crossEntropy: labelSmoothing");
+    if (ls < 0.0 || ls > 1.0) ThrowArg(env, "crossEntropy", "label_smoothing must be between 0.0 and 1.0. Got: " + std::to_string(ls));
+    opts.label_smoothing(ls);
+  }
+  std::string red = o.Get("reduction").IsString() ? o.Get("reduction").As<Napi::String>().Utf8Value() : "mean";
+  if (red == "mean") opts.reduction(torch::kMean);
+  else if (red == "sum") opts.reduction(torch::kSum);
+  else if (red == "none") opts.reduction(torch::kNone);
+  else ThrowArg(env, "crossEntropy", "reduction must be 'mean', 'sum' or 'none', got '" + red + "'");
+  if (x.dim() < 1) ThrowArg(env, "crossEntropy", "input must have at least 1 dimension (C) or 2 (N, C)");
+  // Targets are class indices (int64, one dimension less than the input) or class probabilities
+  // (floating point, the input's shape).
+  bool probabilities = at::isFloatingType(target.scalar_type()) && target.sizes() == x.sizes();
+  if (!probabilities && target.scalar_type() != at::kLong)
+    ThrowArg(env, "crossEntropy", "class-index targets must be int64, got " + DtypeName(target.scalar_type()) +
+                                      " (probability targets must be floating point with the input's shape)");
+  return Tensor::Wrap(env, F::cross_entropy(x, target, opts));
+  FN_CATCH(env, "crossEntropy")
+}
+
+Napi::Value LogSoftmax(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "logSoftmax: input");
+  if (!Given(info[1])) ThrowArg(env, "logSoftmax", "dim is required");
+  return Tensor::Wrap(env, at::log_softmax(x, ToInt(env, info[1], "logSoftmax: dim")));
+  FN_CATCH(env, "logSoftmax")
+}
+
+}  // namespace
+
+void InitFunctional(Napi::Env env, Napi::Object exports) {
+  Napi::Object f = Napi::Object::New(env);
+  f.Set("relu", Napi::Function::New(env, Relu, "relu"));
+  f.Set("avgPool2d", Napi::Function::New(env, AvgPool2d, "avgPool2d"));
+  f.Set("adaptiveAvgPool2d", Napi::Function::New(env, AdaptiveAvgPool2d, "adaptiveAvgPool2d"));
+  f.Set("linear", Napi::Function::New(env, Linear, "linear"));
+  f.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
+  f.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
+  f.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
+  f.Set("logSoftmax", Napi::Function::New(env, LogSoftmax, "logSoftmax"));
+  exports.Set("functional", f);
+}
+
+}  // namespace tn

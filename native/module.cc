@@ -1,0 +1,303 @@
+// nn.Conv2d, nn.BatchNorm2d and nn.Linear backed by libtorch's own modules (torch::nn::*Impl):
+// their constructors run libtorch's reset_parameters, which is PyTorch's default initialisation
+// (kaiming_uniform_(a=sqrt(5)) for weights, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for biases), and
+// forward is one N-API call per layer. The TypeScript Module (lib/nn/layers.ts) holds one of these
+// and exposes the module's own parameter and buffer tensors, so in-place updates are shared.
+#include <sstream>
+
+#include "common.h"
+#include "memory.h"
+#include "nn.h"
+#include "tensor.h"
+
+namespace tn {
+
+Napi::Value WrapKept(Napi::Env env, at::Tensor t) {
+  Napi::Value v = Tensor::Wrap(env, std::move(t));
+  Tensor* wrapper = Tensor::Unwrap(v.As<Napi::Object>());
+  if (wrapper->scope > 0) RegistryMove(wrapper, 0);
+  return v;
+}
+
+namespace {
+
+bool Has(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return !v.IsUndefined() && !v.IsNull();
+}
+
+int64_t IntOpt(Napi::Env env, const Napi::Object& o, const char* key, const std::string& where, int64_t fallback) {
+  return Has(o, key) ? ToInt(env, o.Get(key), (where + ": " + key).c_str()) : fallback;
+}
+
+// PyTorch's _pair: an int or a 1/2-element list becomes two values.
+torch::ExpandingArray<2> Pair(Napi::Env env, const Napi::Value& v, const std::string& where) {
+  std::vector<int64_t> xs = ToIntList(env, v, where.c_str());
+  if (xs.size() == 1) xs.push_back(xs[0]);
+  if (xs.size() != 2) ThrowArg(env, where, "expected an integer or a pair of integers, got " + std::to_string(xs.size()) + " values");
+  for (int64_t x : xs)
+    if (x < 0) ThrowArg(env, where, "expected non-negative values, got " + std::to_string(x));
+  return torch::ExpandingArray<2>({xs[0], xs[1]});
+}
+
+std::string Shape(const at::Tensor& t) {
+  std::ostringstream s;
+  s << "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s << (i ? ", " : "") << t.size(i);
+  s << "]";
+  return s.str();
+}
+
+enum class Kind { kConv2d, kBatchNorm2d, kLinear };
+
+class NnModule : public Napi::ObjectWrap<NnModule> {
+ public:
+  static void Init(Napi::Env env, Napi::Object target) {
+    Napi::Function ctor = DefineClass(env, "NativeModule",
+                                      {
+                                          InstanceMethod<&NnModule::Forward>("forward"),
+                                          InstanceMethod<&NnModule::NamedParameters>("namedParameters"),
+                                          InstanceMethod<&NnModule::NamedBuffers>("namedBuffers"),
+                                          InstanceMethod<&NnModule::Train>("train"),
+                                          InstanceMethod<&NnModule::To>("to"),
+                                          InstanceAccessor<&NnModule::Name>("name"),
+                                      });
+    // Kept alive by the exports object itself.
+    target.Set("NativeModule", ctor);
+  }
+
+  // new NativeModule(kind, options): kind is 'Conv2d', 'BatchNorm2d' or 'Linear'.
+  explicit NnModule(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NnModule>(info) {
+    Napi::Env env = info.Env();
+    TN_TRY
+    if (!info[0].IsString() || !info[1].IsObject()) ThrowArg(env, "NativeModule", "expected (kind, options)");
+    std::string kind = info[0].As<Napi::String>();
+    Napi::Object o = info[1].As<Napi::Object>();
+    if (kind == "Conv2d") MakeConv(env, o);
+    else if (kind == "BatchNorm2d") MakeBatchNorm(env, o);
+    else if (kind == "Linear") MakeLinear(env, o);
+    else ThrowArg(env, "NativeModule", "unknown kind '" + kind + "'");
+    TN_CATCH(env)
+  }
+
+ private:
+  Kind kind_ = Kind::kLinear;
+  std::string name_;
+  torch::nn::Conv2d conv_{nullptr};
+  torch::nn::BatchNorm2d bn_{nullptr};
+  torch::nn::Linear linear_{nullptr};
+
+  torch::nn::Module& module() {
+    switch (kind_) {
+      case Kind::kConv2d: return *conv_;
+      case Kind::kBatchNorm2d: return *bn_;
+      default: return *linear_;
+    }
+  }
+
+  void MakeConv(Napi::Env env, const Napi::Object& o) {
+    kind_ = Kind::kConv2d;
+    const std::string w = "Conv2d";
+    if (!Has(o, "inChannels") || !Has(o, "outChannels") || !Has(o, "kernelSize"))
+      ThrowArg(env, w, "inChannels, outChannels and kernelSize are required");
+    int64_t in = IntOpt(env, o, "inChannels", w, 0), out = IntOpt(env, o, "outChannels", w, 0);
+    int64_t groups = IntOpt(env, o, "groups", w, 1);
+    if (in <= 0 || out <= 0) ThrowArg(env, w, "inChannels and outChannels must be positive, got " + std::to_string(in) + " and " + std::to_string(out));
+    if (groups <= 0) ThrowArg(env, w, "groups must be a positive integer");
+    if (in % groups != 0) ThrowArg(env, w, "in_channels must be divisible by groups");
+    if (out % groups != 0) ThrowArg(env, w, "out_channels must be divisible by groups");
+    auto kernel = Pair(env, o.Get("kernelSize"), w + ": kernelSize");
+    torch::nn::Conv2dOptions opts(in, out, kernel);
+    opts.groups(groups).bias(ToBool(o.Get("bias"), true));
+    if (Has(o, "stride")) opts.stride(Pair(env, o.Get("stride"), w + ": stride"));
+    if (Has(o, "dilation")) opts.dilation(Pair(env, o.Get("dilation"), w + ": dilation"));
+    std::string pad_desc = "0";
+    if (Has(o, "padding")) {
+      Napi::Value p = o.Get("padding");
+      if (p.IsString()) {
+        std::string s = p.As<Napi::String>();
+        if (s == "same") opts.padding(torch::kSame);
+        else if (s == "valid") opts.padding(torch::kValid);
+        else ThrowArg(env, w, "invalid padding string '" + s + "', should be one of {'valid', 'same'}");
+        pad_desc = "'" + s + "'";
+      } else {
+        opts.padding(Pair(env, p, w + ": padding"));
+      }
+    }
+    if (Has(o, "paddingMode")) {
+      std::string m = o.Get("paddingMode").As<Napi::String>();
+      if (m == "zeros") opts.padding_mode(torch::kZeros);
+      else if (m == "reflect") opts.padding_mode(torch::kReflect);
+      else if (m == "replicate") opts.padding_mode(torch::kReplicate);
+      else if (m == "circular") opts.padding_mode(torch::kCircular);
+      else ThrowArg(env, w, "padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', got '" + m + "'");
+    }
+    conv_ = torch::nn::Conv2d(opts);
+    std::ostringstream s;
+    s << "Conv2d(" << in << ", " << out << ", kernel_size=(" << (*kernel)[0] << ", " << (*kernel)[1] << "))";
+    name_ = s.str();
+  }
+
+  void MakeBatchNorm(Napi::Env env, const Napi::Object& o) {
+    kind_ = Kind::kBatchNorm2d;
+    const std::string w = "BatchNorm2d";
+    if (!Has(o, "numFeatures")) ThrowArg(env, w, "numFeatures is required");
+    int64_t n = IntOpt(env, o, "numFeatures", w, 0);
+    if (n <= 0) ThrowArg(env, w, "numFeatures must be positive, got " + std::to_string(n));
+    torch::nn::BatchNorm2dOptions opts(n);
+    if (Has(o, "eps")) opts.eps(ToDouble(env, o.Get("eps"), "BatchNorm2d: eps"));
+    // momentum: null means a cumulative moving average, as in PyTorch; absent means 0.1.
+    Napi::Value m = o.Get("momentum");
+    if (m.IsNull()) opts.momentum(c10::nullopt);
+    else if (!m.IsUndefined()) opts.momentum(ToDouble(env, m, "BatchNorm2d: momentum"));
+    opts.affine(ToBool(o.Get("affine"), true));
+    opts.track_running_stats(ToBool(o.Get("trackRunningStats"), true));
+    bn_ = torch::nn::BatchNorm2d(opts);
+    name_ = "BatchNorm2d(" + std::to_string(n) + ")";
+  }
+
+  void MakeLinear(Napi::Env env, const Napi::Object& o) {
+    kind_ = Kind::kLinear;
+    const std::string w = "Linear";
+    if (!Has(o, "inFeatures") || !Has(o, "outFeatures")) ThrowArg(env, w, "inFeatures and outFeatures are required");
+    int64_t in = IntOpt(env, o, "inFeatures", w, 0), out = IntOpt(env, o, "outFeatures", w, 0);
+    if (in < 0 || out < 0) ThrowArg(env, w, "inFeatures and outFeatures must be non-negative");
+    linear_ = torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(ToBool(o.Get("bias"), true)));
+    name_ = "Linear(in_features=" + std::to_string(in) + ", out_features=" + std::to_string(out) + ")";
+  }
+
+  // The input checks PyTorch's modules make, with the layer named in the message.
+  void CheckInput(Napi::Env env, const at::Tensor& x) {
+    const std::string where = name_ + ".forward";
+    switch (kind_) {
+      case Kind::kConv2d: {
+        int64_t c = conv_->weight.size(1) * conv_->options.groups();
+        if (x.dim() != 3 && x.dim() != 4)
+          ThrowArg(env, where, "expected a 3-D (unbatched C, H, W) or 4-D (N, C, H, W) input, got " +
+                                   std::to_string(x.dim()) + "-D input of shape " + Shape(x));
+        if (x.size(-3) != c)
+          ThrowArg(env, where, "expected input " + Shape(x) + " to have " + std::to_string(c) + " channels, but got " +
+                                   std::to_string(x.size(-3)) + " channels instead");
+        break;
+      }
+      case Kind::kBatchNorm2d:
+        if (x.dim() != 4)
+          ThrowArg(env, where, "expected 4D input (got " + std::to_string(x.dim()) + "D input of shape " + Shape(x) + ")");
+        if (x.size(1) != bn_->options.num_features())
+          ThrowArg(env, where, "expected input " + Shape(x) + " to have " + std::to_string(bn_->options.num_features()) +
+                                   " channels, but got " + std::to_string(x.size(1)));
+        break;
+      case Kind::kLinear:
+        if (x.dim() < 1 || x.size(-1) != linear_->options.in_features())
+          ThrowArg(env, where, "expected the last dimension of the input to be " +
+                                   std::to_string(linear_->options.in_features()) + ", got shape " + Shape(x));
+        break;
+    }
+  }
+
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    TN_TRY
+    const at::Tensor& x = Tensor::Get(env, info[0], (name_ + ".forward: input").c_str());
+    CheckInput(env, x);
+    try {
+      switch (kind_) {
+        case Kind::kConv2d: return Tensor::Wrap(env, conv_->forward(x));
+        case Kind::kBatchNorm2d: return Tensor::Wrap(env, bn_->forward(x));
+        default: return Tensor::Wrap(env, linear_->forward(x));
+      }
+    } catch (const c10::Error& e) {
+      throw TorchError(env, name_ + ".forward: " + CleanMessage(e.what_without_backtrace()));
+    }
+    TN_CATCH(env)
+  }
+
+  // [[name, Tensor], ...] in libtorch's registration order, which is PyTorch's (weight, bias;
+  // running_mean, running_var, num_batches_tracked). The handles are the module's own tensors.
+  static Napi::Value Pairs(Napi::Env env, const torch::OrderedDict<std::string, at::Tensor>& dict) {
+    Napi::Array out = Napi::Array::New(env);
+    uint32_t i = 0;
+    for (const auto& item : dict) {
+      if (!item.value().defined()) continue;
+      Napi::Array pair = Napi::Array::New(env, 2);
+      pair.Set(0u, Napi::String::New(env, item.key()));
+      pair.Set(1u, WrapKept(env, item.value()));
+      out.Set(i++, pair);
+    }
+    return out;
+  }
+
+  Napi::Value NamedParameters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    TN_TRY
+    return Pairs(env, module().named_parameters(/*recurse=*/false));
+    TN_CATCH(env)
+  }
+
+  Napi::Value NamedBuffers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    TN_TRY
+    return Pairs(env, module().named_buffers(/*recurse=*/false));
+    TN_CATCH(env)
+  }
+
+  Napi::Value Train(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    TN_TRY
+    module().train(ToBool(info[0], true));
+    return env.Undefined();
+    TN_CATCH(env)
+  }
+
+  // to(device|null, dtype|null). Unlike libtorch's Module::to, a dtype applies to floating-point
+  // tensors only (num_batches_tracked stays int64), as in PyTorch. set_data keeps each tensor's
+  // identity, so the JS handles already given out follow the move.
+  Napi::Value To(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    TN_TRY
+    c10::optional<c10::Device> device;
+    c10::optional<at::ScalarType> dtype;
+    if (info[0].IsString()) device = ParseDevice(env, info[0].As<Napi::String>());
+    if (info[1].IsString()) dtype = ParseDtype(env, info[1].As<Napi::String>());
+    torch::NoGradGuard no_grad;
+    auto move = [&](at::Tensor t) {
+      if (!t.defined()) return;
+      at::TensorOptions opts = t.options();
+      if (device) opts = opts.device(*device);
+      if (dtype && at::isFloatingType(t.scalar_type())) opts = opts.dtype(*dtype);
+      if (opts.device() == t.device() && opts.dtype() == t.dtype()) return;
+      t.set_data(t.detach().to(opts));
+      if (t.grad().defined()) t.mutable_grad() = t.grad().to(opts);
+    };
+    for (auto& p : module().parameters(false)) move(p);
+    for (auto& b : module().buffers(false)) move(b);
+    return env.Undefined();
+    TN_CATCH(env)
+  }
+
+  Napi::Value Name(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), name_); }
+};
+
+// setData(t, value): PyTorch's `param.data = value` — t keeps its identity (and JS handles).
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  at::Tensor t = Tensor::Get(env, info[0], "setData");
+  const at::Tensor& v = Tensor::Get(env, info[1], "setData: value");
+  t.set_data(v.detach());
+  return env.Undefined();
+  TN_CATCH(env)
+}
+
+}  // namespace
+
+void InitNn(Napi::Env env, Napi::Object exports) {
+  Napi::Object nn = Napi::Object::New(env);
+  NnModule::Init(env, nn);
+  nn.Set("setData", Napi::Function::New(env, SetData, "setData"));
+  exports.Set("nn", nn);
+  InitFunctional(env, exports);
+  InitOptimizer(env, exports);
+}
+
+}  // namespace tn

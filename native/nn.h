@@ -1,0 +1,17 @@
+// torch.nn on the native side: layer modules (module.cc), functional ops (functional.cc) and the
+// optimizer steps (optimizer.cc). InitNn registers all three under exports.nn / exports.functional /
+// exports.optim, so addon.cc needs one line.
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+namespace tn {
+
+void InitNn(Napi::Env env, Napi::Object exports);
+void InitFunctional(Napi::Env env, Napi::Object exports);
+void InitOptimizer(Napi::Env env, Napi::Object exports);
+
+// Wraps t as a JS Tensor that no enclosing tidy() frees: for state a module or optimizer owns.
+Napi::Value WrapKept(Napi::Env env, at::Tensor t);
+
+}  // namespace tn

@@ -1,0 +1,231 @@
+// The ResNet family against the seed report's PyTorch model (defined inline below, with the usual
+// option-A LambdaLayer added): parameter counts, state-dict keys, logits and gradients.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as torch from '../../lib';
+import { models, nn, Tensor, tidy, memory } from '../../lib';
+import { runPython } from '../helpers/python';
+
+// The seed's Resnet.py (kuangliu/pytorch-cifar modified for CIFAR ResNet-20); `option` adds the
+// paper's parameter-free shortcut A for the comparison of that variant.
+const SEED_MODEL = `
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class LambdaLayer(nn.Module):
+    def __init__(self, lambd):
+        super(LambdaLayer, self).__init__()
+        self.lambd = lambd
+    def forward(self, x):
+        return self.lambd(x)
+
+class BasicBlock(nn.Module):
+    expansion = 1
+    def __init__(self, in_planes, planes, stride=1, option='B'):
+        super(BasicBlock, self).__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_planes != self.expansion * planes:
+            if option == 'B':
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(in_planes, self.expansion * planes, kernel_size=1, stride=stride, bias=False),
+                    nn.BatchNorm2d(self.expansion * planes))
+            else:
+                self.shortcut = LambdaLayer(lambda x: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4), "constant", 0))
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += self.shortcut(x)
+        out = F.relu(out)
+        return out
+
+class ResNet(nn.Module):
+    def __init__(self, block, num_blocks, num_classes=10, option='B'):
+        super(ResNet, self).__init__()
+        self.in_planes = 16
+        self.option = option
+        self.conv1 = nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.layer1 = self._make_layer(block, 16, num_blocks[0], stride=1)
+        self.layer2 = self._make_layer(block, 32, num_blocks[1], stride=2)
+        self.layer3 = self._make_layer(block, 64, num_blocks[2], stride=2)
+        self.linear = nn.Linear(64 * block.expansion, num_classes)
+    def _make_layer(self, block, planes, num_blocks, stride):
+        strides = [stride] + [1] * (num_blocks - 1)
+        layers = []
+        for stride in strides:
+            layers.append(block(self.in_planes, planes, stride, self.option))
+            self.in_planes = planes * block.expansion
+        return nn.Sequential(*layers)
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.layer1(out)
+        out = self.layer2(out)
+        out = self.layer3(out)
+        out = F.avg_pool2d(out, 8)
+        out = out.view(out.size(0), -1)
+        out = self.linear(out)
+        return out
+
+def ResNet20(option='B'):
+    return ResNet(BasicBlock, [3, 3, 3], option=option)
+`;
+
+beforeAll(() => torch.setNumThreads(1));
+
+describe('parameter counts', () => {
+  it('ResNet-20 with the seed’s projection shortcut (B) has 272,474 parameters', () => {
+    expect(models.resnet20().parameterCount()).toBe(272474);
+    expect(models.resnet20({ shortcut: 'B' }).parameterCount()).toBe(272474);
+  });
+
+  it('option A (parameter-free shortcut): 20/32/44/56/110 have 0.27M/0.46M/0.66M/0.85M/1.7M', () => {
+    const counts = [models.resnet20, models.resnet32, models.resnet44, models.resnet56, models.resnet110].map((f) =>
+      tidy(() => f({ shortcut: 'A' }).parameterCount()),
+    );
+    expect(counts).toEqual([269722, 464154, 658586, 853018, 1727962]);
+  });
+
+  it('option B counts of every depth and numClasses equal the PyTorch model’s', () => {
+    const ours = [3, 5, 7, 9, 18].map((n) => new models.ResNet(models.BasicBlock, [n, n, n]).parameterCount());
+    ours.push(models.resnet20({ numClasses: 100 }).parameterCount());
+    const py = runPython(
+      SEED_MODEL +
+        `counts = [sum(p.numel() for p in ResNet(BasicBlock, [n, n, n]).parameters()) for n in (3, 5, 7, 9, 18)]
+counts.append(sum(p.numel() for p in ResNet(BasicBlock, [3, 3, 3], num_classes=100).parameters()))
+print(json.dumps(counts))`,
+    );
+    expect(ours).toEqual(py);
+  });
+});
+
+describe('state-dict keys', () => {
+  for (const option of ['B', 'A'] as const) {
+    it(`shortcut ${option}: the full ordered key list equals PyTorch's model.state_dict().keys()`, () => {
+      const keys = Object.keys(models.resnet20({ shortcut: option }).stateDict());
+      const py = runPython(SEED_MODEL + `print(json.dumps(list(ResNet20(inp).state_dict().keys())))`, option);
+      expect(keys).toEqual(py);
+      if (option === 'B') {
+        expect(keys).toContain('layer2.0.shortcut.0.weight');
+        expect(keys).toContain('layer2.0.shortcut.1.running_mean');
+        expect(keys.slice(0, 6)).toEqual([
+          'conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked',
+        ]);
+        expect(keys.slice(-2)).toEqual(['linear.weight', 'linear.bias']);
+      }
+    });
+  }
+});
+
+// Gives batch-norm non-trivial affine parameters and running statistics, so eval mode tests them.
+function perturb(model: nn.Module): void {
+  torch.noGrad(() => {
+    for (const [name, t] of Object.entries(model.stateDict())) {
+      if (name.endsWith('bn1.weight') || name.endsWith('bn2.weight') || name.endsWith('shortcut.1.weight')) {
+        t.copy_(torch.randn(t.shape).mul(0.2).add(1));
+      } else if (name.endsWith('.bias') && !name.startsWith('linear')) {
+        t.copy_(torch.randn(t.shape).mul(0.1));
+      } else if (name.endsWith('running_mean')) {
+        t.copy_(torch.randn(t.shape).mul(0.1));
+      } else if (name.endsWith('running_var')) {
+        t.copy_(torch.rand(t.shape).mul(0.5).add(0.75));
+      }
+    }
+  });
+}
+
+type Nested = number | Nested[];
+const flat = (x: Nested): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x]);
+function maxDiff(a: number[], b: number[]): number {
+  expect(a.length).toBe(b.length);
+  return Math.max(0, ...a.map((v, i) => Math.abs(v - b[i])));
+}
+const values = (t: Tensor) => flat(t.toArray() as Nested);
+
+describe('ResNet-20 equals the PyTorch model with the same weights', () => {
+  for (const option of ['B', 'A'] as const) {
+    it(`shortcut ${option}: eval and train logits, running statistics and every gradient agree to 1e-4`, () => {
+      torch.manualSeed(2024);
+      const model = models.resnet20({ shortcut: option });
+      perturb(model);
+      const weights = Object.fromEntries(
+        Object.entries(model.stateDict()).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype, data: values(t) }]),
+      );
+      const x = torch.randn([4, 3, 32, 32]);
+      const target = torch.tensor([3, 0, 9, 3], { dtype: 'int64' });
+
+      model.eval();
+      const evalLogits = values(torch.noGrad(() => model.forward(x)));
+      model.train();
+      const trainOut = model.forward(x);
+      const loss = nn.functional.crossEntropy(trainOut, target);
+      loss.backward();
+      const grads = Object.fromEntries(model.namedParameters().map(([n, p]) => [n, values(p.grad!)]));
+      const after = Object.fromEntries(model.namedBuffers().map(([n, b]) => [n, values(b)]));
+
+      const py = runPython(
+        SEED_MODEL +
+          `
+torch.set_num_threads(1)
+model = ResNet20(inp['option'])
+sd = {k: torch.tensor(v['data'], dtype=torch.long if v['dtype'] == 'int64' else torch.float32).view(v['shape'])
+      for k, v in inp['weights'].items()}
+model.load_state_dict(sd)
+x = torch.tensor(inp['x'])
+target = torch.tensor(inp['target'])
+model.eval()
+with torch.no_grad():
+    eval_logits = model(x)
+model.train()
+out = model(x)
+loss = F.cross_entropy(out, target)
+loss.backward()
+print(json.dumps({
+  'eval': eval_logits.flatten().tolist(), 'train': out.flatten().tolist(), 'loss': loss.item(),
+  'grads': {n: p.grad.flatten().tolist() for n, p in model.named_parameters()},
+  'buffers': {n: b.flatten().tolist() for n, b in model.named_buffers()}}))
+`,
+        { option, weights, x: x.toArray(), target: [3, 0, 9, 3] },
+      );
+      expect(maxDiff(evalLogits, py.eval)).toBeLessThan(1e-4);
+      expect(maxDiff(values(trainOut), py.train)).toBeLessThan(1e-4);
+      // Train and eval outputs differ, so batch statistics were really used.
+      expect(maxDiff(evalLogits, py.train)).toBeGreaterThan(1e-3);
+      expect(loss.item()).toBeCloseTo(py.loss, 5);
+      expect(Object.keys(grads)).toEqual(Object.keys(py.grads));
+      for (const [n, g] of Object.entries(grads)) expect(maxDiff(g, py.grads[n]), n).toBeLessThan(1e-4);
+      expect(Object.keys(after)).toEqual(Object.keys(py.buffers));
+      for (const [n, b] of Object.entries(after)) expect(maxDiff(b, py.buffers[n]), n).toBeLessThan(1e-5);
+      expect(after['bn1.num_batches_tracked']).toEqual([1]);
+    });
+  }
+});
+
+describe('ResNet memory', () => {
+  it('a training step inside tidy() leaves the live-tensor count flat', () => {
+    const model = models.resnet20({ shortcut: 'A' });
+    const opt = new torch.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+    const x = torch.randn([2, 3, 32, 32]);
+    const y = torch.tensor([1, 2], { dtype: 'int64' });
+    const step = () =>
+      tidy(() => {
+        opt.zeroGrad();
+        const loss = nn.functional.crossEntropy(model.forward(x), y);
+        loss.backward();
+        opt.step();
+        return loss.item() as number;
+      });
+    step(); // creates the momentum buffers
+    const start = memory().liveTensors;
+    const losses = [0, 1, 2, 3, 4].map(step);
+    expect(memory().liveTensors).toBe(start);
+    // Five steps on one batch: the loss goes down.
+    expect(losses[4]).toBeLessThan(losses[0]);
+    // Forward alone as well (tidy keeps what it returns: the logits are disposed here).
+    for (let i = 0; i < 5; i++) tidy(() => model.forward(x)).dispose();
+    expect(memory().liveTensors).toBe(start);
+  });
+});

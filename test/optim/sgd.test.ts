@@ -1,0 +1,178 @@
+// optim.SGD against torch.optim.SGD: same parameters, same gradients, 10 steps.
+import { describe, expect, it } from 'vitest';
+import * as torch from '../../lib';
+import { optim, Tensor } from '../../lib';
+import { runPython } from '../helpers/python';
+
+type Nested = number | Nested[];
+const flat = (x: Nested): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x]);
+const arr = (t: Tensor) => t.toArray() as Nested;
+function maxDiff(a: Nested, b: Nested): number {
+  const fa = flat(a);
+  const fb = flat(b);
+  expect(fa.length).toBe(fb.length);
+  return Math.max(0, ...fa.map((v, i) => Math.abs(v - fb[i])));
+}
+
+const SHAPES = [[4, 3], [3], [2, 2, 2]];
+const STEPS = 10;
+
+function setup(seed: number) {
+  torch.manualSeed(seed);
+  const init = SHAPES.map((s) => torch.randn(s));
+  const grads = Array.from({ length: STEPS }, () => SHAPES.map((s) => torch.randn(s)));
+  return { init, grads };
+}
+
+// Runs `steps` SGD steps where the gradient of param i at step t is grads[t][i] (through backward of
+// sum(p * g)); param 3 never gets a gradient and must stay untouched. lr drops to lr/10 at step 5.
+function runOurs(opts: optim.SGDOptions, init: Tensor[], grads: Tensor[][]) {
+  const params = init.map((t) => t.clone().requiresGrad_());
+  const idle = torch.ones([2]).requiresGrad_();
+  const opt = new optim.SGD([...params, idle], opts);
+  grads.forEach((gs, t) => {
+    if (t === 5) opt.paramGroups[0].lr = opt.paramGroups[0].lr / 10;
+    opt.zeroGrad();
+    params.map((p, i) => p.mul(gs[i]).sum()).reduce((a, b) => a.add(b)).backward();
+    opt.step();
+  });
+  return { params, idle, opt };
+}
+
+const PY_RUN = `
+import torch
+T = torch.tensor
+def run(opts, init, grads):
+    params = [T(x).requires_grad_() for x in init]
+    idle = torch.ones(2, requires_grad=True)
+    opt = torch.optim.SGD(params + [idle], **opts)
+    for t, gs in enumerate(grads):
+        if t == 5: opt.param_groups[0]['lr'] /= 10
+        opt.zero_grad()
+        for p, g in zip(params, gs): p.grad = T(g)
+        opt.step()
+    return params, opt
+`;
+
+const CONFIGS: [string, optim.SGDOptions, Record<string, unknown>][] = [
+  ['plain', { lr: 0.1 }, { lr: 0.1 }],
+  ['momentum + weight decay', { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }, { lr: 0.1, momentum: 0.9, weight_decay: 0.01 }],
+  ['nesterov + weight decay', { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true }, { lr: 0.1, momentum: 0.9, weight_decay: 0.01, nesterov: true }],
+  ['dampening', { lr: 0.05, momentum: 0.8, dampening: 0.3 }, { lr: 0.05, momentum: 0.8, dampening: 0.3 }],
+  ['maximize', { lr: 0.1, momentum: 0.9, weightDecay: 0.001, maximize: true }, { lr: 0.1, momentum: 0.9, weight_decay: 0.001, maximize: true }],
+];
+
+describe('SGD update rule equals torch.optim.SGD', () => {
+  for (const [name, ours, theirs] of CONFIGS) {
+    it(`${name}: parameters after ${STEPS} steps agree to 1e-6`, () => {
+      const { init, grads } = setup(11);
+      const { params, idle } = runOurs(ours, init, grads);
+      const py = runPython(
+        PY_RUN + `params, _ = run(inp['opts'], inp['init'], inp['grads'])\nprint(json.dumps([p.tolist() for p in params]))`,
+        { opts: theirs, init: init.map(arr), grads: grads.map((gs) => gs.map(arr)) },
+      );
+      params.forEach((p, i) => expect(maxDiff(arr(p), py[i]), `param ${i}`).toBeLessThan(1e-6));
+      // The update is not trivially zero (the comparison could not pass with a no-op step).
+      expect(maxDiff(arr(params[0]), arr(init[0]))).toBeGreaterThan(1e-2);
+      expect(flat(arr(idle))).toEqual([1, 1]);
+    });
+  }
+});
+
+describe('SGD state dict', () => {
+  it('has PyTorch’s layout and values (momentum buffers, snake_case group keys)', () => {
+    const { init, grads } = setup(5);
+    const { opt } = runOurs({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }, init, grads);
+    const sd = opt.stateDict();
+    const py = runPython(
+      PY_RUN +
+        `_, opt = run(dict(lr=0.1, momentum=0.9, weight_decay=1e-4), inp['init'], inp['grads'])
+sd = opt.state_dict()
+print(json.dumps({'param_groups': sd['param_groups'], 'state': {k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in sd['state'].items()}}))`,
+      { init: init.map(arr), grads: grads.map((gs) => gs.map(arr)) },
+    );
+    expect(sd.param_groups).toEqual(py.param_groups);
+    expect(Object.keys(sd.state)).toEqual(Object.keys(py.state));
+    for (const [k, v] of Object.entries(sd.state)) {
+      expect(Object.keys(v)).toEqual(['momentum_buffer']);
+      expect(maxDiff(arr(v.momentum_buffer as Tensor), py.state[k].momentum_buffer)).toBeLessThan(1e-6);
+    }
+  });
+
+  it('loadStateDict resumes exactly where the saved optimizer was', () => {
+    const { init, grads } = setup(9);
+    const a = runOurs({ lr: 0.1, momentum: 0.9, nesterov: true }, init, grads.slice(0, 6));
+    const params = a.params.map((p) => p.detach().clone().requiresGrad_());
+    const b = new optim.SGD([...params, torch.ones([2]).requiresGrad_()], { lr: 1, momentum: 0.5, nesterov: true });
+    b.loadStateDict(a.opt.stateDict());
+    expect(b.paramGroups[0].lr).toBeCloseTo(0.01, 12);
+    expect(b.paramGroups[0].momentum).toBe(0.9);
+    for (const gs of grads.slice(6)) {
+      for (const [ps, opt] of [[a.params, a.opt], [params, b]] as const) {
+        opt.zeroGrad();
+        ps.map((p, i) => p.mul(gs[i]).sum()).reduce((x, y) => x.add(y)).backward();
+        opt.step();
+      }
+    }
+    params.forEach((p, i) => expect(p.equal(a.params[i].detach())).toBe(true));
+  });
+
+  it('rejects a state dict of another shape', () => {
+    const opt = new optim.SGD([torch.ones([1]).requiresGrad_()], { lr: 0.1 });
+    const other = new optim.SGD([torch.ones([1]).requiresGrad_(), torch.ones([1]).requiresGrad_()], { lr: 0.1 });
+    expect(() => opt.loadStateDict(other.stateDict())).toThrow(/doesn't match the size of optimizer's group/);
+  });
+});
+
+describe('SGD options and groups', () => {
+  const p = () => [torch.ones([2]).requiresGrad_()];
+  it('rejects invalid options with PyTorch’s messages', () => {
+    expect(() => new optim.SGD(p(), { lr: -0.1 })).toThrow(/^Invalid learning rate: -0.1$/);
+    expect(() => new optim.SGD(p(), { lr: 0.1, momentum: -0.5 })).toThrow(/Invalid momentum value: -0.5/);
+    expect(() => new optim.SGD(p(), { lr: 0.1, weightDecay: -1 })).toThrow(/Invalid weight_decay value: -1/);
+    expect(() => new optim.SGD(p(), { lr: 0.1, nesterov: true })).toThrow(/Nesterov momentum requires a momentum and zero dampening/);
+    expect(() => new optim.SGD(p(), { lr: 0.1, nesterov: true, momentum: 0.9, dampening: 0.1 })).toThrow(/Nesterov/);
+    expect(() => new optim.SGD([], { lr: 0.1 })).toThrow(/optimizer got an empty parameter list/);
+    expect(() => new optim.SGD(p(), { lr: -1 })).toThrow(torch.TorchError);
+  });
+
+  it('param groups take their own options, the rest from the defaults', () => {
+    const a = torch.ones([1]).requiresGrad_();
+    const b = torch.ones([1]).requiresGrad_();
+    const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 1 }], { lr: 0.1, momentum: 0.5 });
+    expect(opt.paramGroups.map((g) => [g.lr, g.momentum])).toEqual([[0.1, 0.5], [1, 0.5]]);
+    a.mul(2).add(b.mul(2)).sum().backward();
+    opt.step();
+    expect(a.item()).toBeCloseTo(1 - 0.1 * 2, 6);
+    expect(b.item()).toBeCloseTo(1 - 1 * 2, 6);
+    expect(opt.stateDict().param_groups.map((g) => g.params)).toEqual([[0], [1]]);
+    expect(() => opt.addParamGroup({ params: [a] })).toThrow(/more than one parameter group/);
+  });
+
+  it('zeroGrad sets gradients to null, or to zero with setToNone: false', () => {
+    const x = torch.ones([2]).requiresGrad_();
+    const opt = new optim.SGD([x], { lr: 0.1 });
+    x.mul(3).sum().backward();
+    opt.zeroGrad({ setToNone: false });
+    expect(flat(x.grad!.toArray() as Nested)).toEqual([0, 0]);
+    opt.zeroGrad();
+    expect(x.grad).toBeNull();
+  });
+
+  it('keeps its momentum buffers when a step runs inside tidy()', () => {
+    const x = torch.ones([2]).requiresGrad_();
+    const opt = new optim.SGD([x], { lr: 0.1, momentum: 0.9 });
+    for (let i = 0; i < 3; i++) {
+      torch.tidy(() => {
+        opt.zeroGrad();
+        x.mul(2).sum().backward();
+        opt.step();
+      });
+    }
+    const buf = opt.state.get(x)!.momentumBuffer as Tensor;
+    expect(buf.isDisposed).toBe(false);
+    // buf: 2, then 0.9*2+2 = 3.8, then 0.9*3.8+2 = 5.42
+    expect(buf.toArray()).toEqual([expect.closeTo(5.42, 5), expect.closeTo(5.42, 5)]);
+    expect(x.toArray()).toEqual([expect.closeTo(1 - 0.1 * (2 + 3.8 + 5.42), 5), expect.closeTo(1 - 0.1 * 11.22, 5)]);
+  });
+});

@@ -1,0 +1,86 @@
+// trainResNet20: the recipe learns, resuming is exact, options are checked.
+import * as fs from 'fs';
+import * as path from 'path';
+import { describe, expect, it } from 'vitest';
+import * as torch from '../../lib';
+import { CIFAR, hasCifar, tmpDir } from './helpers';
+
+const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false };
+
+describe('options', () => {
+  it('rejects bad options with a message naming them', () => {
+    expect(() => torch.train.resolveOptions({ epochs: 0 })).toThrow(/epochs must be a positive integer/);
+    expect(() => torch.train.resolveOptions({ depth: 18 as never })).toThrow(/depth must be 20, 32, 44, 56 or 110/);
+    expect(() => torch.train.resolveOptions({ lr: -1 })).toThrow(/lr must be positive/);
+    expect(() => torch.train.resolveOptions({ shortcut: 'C' as never })).toThrow(/shortcut must be 'A' or 'B'/);
+    if (!torch.cuda.isAvailable()) expect(() => torch.train.resolveOptions({ device: 'cuda' })).toThrow(/CUDA is not available/);
+  });
+
+  it('defaults to the seed recipe', () => {
+    const o = torch.train.resolveOptions({});
+    expect([o.epochs, o.batchSize, o.testBatchSize, o.lr, o.momentum, o.weightDecay, o.schedule, o.shortcut, o.depth]).toEqual([
+      200, 128, 100, 0.1, 0.9, 1e-4, 'cosine', 'B', 20,
+    ]);
+    expect(o.device).toBe(torch.cuda.isAvailable() ? 'cuda' : 'cpu');
+  });
+});
+
+describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
+  it('smoke: 3 epochs on 5,000 images reach at least 25 % on 1,000 test images, loss falling', async () => {
+    const dir = tmpDir('smoke');
+    const lines: string[] = [];
+    const r = await torch.trainResNet20({
+      ...quiet,
+      print: (l) => lines.push(l),
+      dataRoot: CIFAR,
+      epochs: 3,
+      limitTrain: 5000,
+      limitTest: 1000,
+      seed: 0,
+      checkpointDir: dir,
+    });
+    expect(r.parameterCount).toBe(272474);
+    expect(lines).toContain('Total number of parameters: 272474');
+    expect(lines.some((l) => /^Best accuracy: \d+\.\d\d$/.test(l))).toBe(true);
+    expect(r.history).toHaveLength(3);
+    expect(r.history[2].trainLoss).toBeLessThan(r.history[0].trainLoss);
+    expect(r.finalAccuracy).toBeGreaterThanOrEqual(25);
+    expect(r.bestAccuracy).toBe(Math.max(...r.history.map((h) => h.testAcc)));
+    // The cosine schedule with T_max = epochs, as PyTorch computes it.
+    r.history.forEach((h, e) => expect(h.lr).toBeCloseTo(0.05 * (1 + Math.cos((Math.PI * e) / 3)), 12));
+    // JSONL log: one record per epoch, equal to the history.
+    const log = fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log).toEqual(r.history);
+    expect(fs.existsSync(path.join(dir, 'ckpt.pth'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'last.pth'))).toBe(true);
+    const best = torch.load(path.join(dir, 'ckpt.pth')) as Record<string, unknown>;
+    expect(best.acc).toBeCloseTo(r.bestAccuracy, 10);
+    expect(best.epoch).toBe(r.history.findIndex((h) => h.testAcc === r.bestAccuracy));
+  }, 300_000);
+
+  it('resume is exact: 4 epochs straight equal 2 + resume + 2', async () => {
+    torch.setNumThreads(1); // one thread: the CPU kernels' reductions run in one order both times
+    const common = { ...quiet, dataRoot: CIFAR, epochs: 4, limitTrain: 512, limitTest: 200, seed: 7, batchSize: 64 };
+    const straightDir = tmpDir('straight');
+    const straight = await torch.trainResNet20({ ...common, checkpointDir: straightDir });
+    const splitDir = tmpDir('split');
+    const first = await torch.trainResNet20({ ...common, checkpointDir: splitDir, maxEpochsThisRun: 2 });
+    expect(first.stopped).toBe(true);
+    expect(first.history).toHaveLength(2);
+    // A fresh seed proves the state comes from the checkpoint, not from re-seeding.
+    const resumed = await torch.trainResNet20({ ...common, seed: 12345, checkpointDir: splitDir, resume: true });
+    expect(resumed.history.map((h) => h.epoch)).toEqual([0, 1, 2, 3]);
+    const a = straight.model.stateDict();
+    const b = resumed.model.stateDict();
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    for (const k of Object.keys(a)) expect(b[k].equal(a[k]), k).toBe(true);
+    expect(resumed.history.map((h) => h.testAcc)).toEqual(straight.history.map((h) => h.testAcc));
+    expect(resumed.history.map((h) => h.lr)).toEqual(straight.history.map((h) => h.lr));
+  }, 300_000);
+
+  it('refuses to resume from a folder without checkpoints', async () => {
+    await expect(torch.trainResNet20({ ...quiet, dataRoot: CIFAR, resume: true, checkpointDir: tmpDir('empty') })).rejects.toThrow(
+      /no checkpoint in .* \(looked for last\.pth and ckpt\.pth\)/,
+    );
+  });
+});
