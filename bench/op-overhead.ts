@@ -27,7 +27,7 @@ function ours() {
   const conv = torch.nn.functional.conv2d;
   // Each result is disposed at once, as Python's refcount frees it at once.
   const add = () => a.add(b).dispose();
-  const conv2d = () => conv(x, w, null, 1, 1).dispose();
+  const conv2d = () => conv(x, w, null, { stride: 1, padding: 1 }).dispose();
   timeNs(add, ITERS / 10);
   timeNs(conv2d, ITERS / 100);
   const addNs: number[] = [];

@@ -102,6 +102,9 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
 
   /** load_state_dict: hyper-parameters and state from a dict in PyTorch's layout; tensors are copied onto each parameter's device and dtype. */
   loadStateDict(stateDict: OptimizerStateDict): void {
+    // torch.load gives a Map for the integer-keyed `state` (and may for any dict): read both forms.
+    const entries = (x: unknown): [string, any][] =>
+      x instanceof Map ? [...x.entries()].map(([k, v]) => [String(k), v]) : Object.entries((x ?? {}) as object);
     const saved = stateDict.param_groups;
     if (!Array.isArray(saved) || saved.length !== this.paramGroups.length) {
       throw new TorchError('loaded state dict has a different number of parameter groups');
@@ -113,20 +116,20 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     });
     const byIndex = new Map<number, Tensor>();
     saved.forEach((sg, i) => sg.params.forEach((id, j) => byIndex.set(Number(id), this.paramGroups[i].params[j])));
-    for (const key of Object.keys(stateDict.state ?? {})) {
+    for (const [key] of entries(stateDict.state)) {
       if (!byIndex.has(Number(key))) throw new TorchError(`loadStateDict: state for parameter ${key} matches no parameter`);
     }
     // Validated: now replace.
     saved.forEach((sg, i) => {
       const group = this.paramGroups[i] as Record<string, unknown>;
-      for (const [k, v] of Object.entries(sg)) if (k !== 'params') group[camel(k)] = v;
+      for (const [k, v] of entries(sg)) if (k !== 'params') group[camel(k)] = v;
     });
     for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
     this.state.clear();
-    for (const [key, entry] of Object.entries(stateDict.state ?? {})) {
+    for (const [key, entry] of entries(stateDict.state)) {
       const p = byIndex.get(Number(key))!;
       const s: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(entry)) {
+      for (const [k, v] of entries(entry)) {
         if (isTensor(v)) {
           const float = v.dtype.startsWith('float') || v.dtype === 'bfloat16';
           s[camel(k)] = keep(noGrad(() => v.to({ device: p.device, dtype: float ? p.dtype : v.dtype, copy: true })));
