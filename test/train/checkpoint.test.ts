@@ -1,0 +1,89 @@
+// Checkpoints both ways with Python torch: Python evaluates our ckpt.pth in the seed's own ResNet20 and
+// gets our accuracy; we load a checkpoint written by the seed's Python code and get Python's logits.
+import * as path from 'path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as torch from '../../lib';
+import { SEED_MODEL } from '../helpers/seed_model';
+import { runPython } from '../helpers/python';
+import { CIFAR, hasCifar, tmpDir } from './helpers';
+
+const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false };
+
+// The seed's test pipeline over the first n images of test_batch.bin (ToTensor + Normalize).
+const PY_TEST_DATA = `
+import numpy as np
+def test_images(folder, n):
+    raw = np.fromfile(folder + '/test_batch.bin', dtype=np.uint8).reshape(-1, 3073)[:n]
+    x = torch.from_numpy(raw[:, 1:].reshape(-1, 3, 32, 32).astype(np.float32) / 255.0)
+    mean = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
+    std = torch.tensor([0.2023, 0.1994, 0.2010]).view(1, 3, 1, 1)
+    return (x - mean) / std, torch.from_numpy(raw[:, 0].astype(np.int64))
+`;
+
+beforeAll(() => torch.setNumThreads(1));
+
+describe.skipIf(!hasCifar)('checkpoints PyTorch can read, and PyTorch checkpoints we can read', () => {
+  it("Python's torch.load(ckpt.pth)['net'] loads into the seed's ResNet20 and gives our test accuracy", async () => {
+    const dir = tmpDir('ckpt');
+    const r = await torch.trainResNet20({ ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 1024, limitTest: 500, seed: 3, checkpointDir: dir });
+    const folder = torch.data.resolveCifar10Folder(CIFAR);
+    const ours = await torch.evaluate(r.model, new torch.data.CIFAR10({ root: CIFAR, train: false }), { batchSize: 100 });
+    const py = runPython(
+      SEED_MODEL +
+        PY_TEST_DATA +
+        `
+ckpt = torch.load(inp['file'])
+net = ResNet20()
+net.load_state_dict(ckpt['net'])
+net.eval()
+x, y = test_images(inp['folder'], 500)
+with torch.no_grad():
+    pred = net(x).argmax(1)
+print(json.dumps({'acc': 100.0 * (pred == y).sum().item() / 500, 'saved_acc': ckpt['acc'], 'epoch': ckpt['epoch'],
+                  'last_keys': sorted(torch.load(inp['last']).keys())}))`,
+      { file: path.join(dir, 'ckpt.pth'), last: path.join(dir, 'last.pth'), folder },
+    );
+    expect(py.saved_acc).toBeCloseTo(r.bestAccuracy, 10);
+    expect(py.acc).toBeCloseTo(r.finalAccuracy, 10);
+    expect(py.epoch).toBe(0);
+    expect(py.last_keys).toEqual(['acc', 'best_acc', 'epoch', 'history', 'net', 'optimizer', 'rng_state', 'scheduler']);
+    // evaluate() over the full test set agrees with itself per class and overall.
+    expect(ours.total).toBe(10000);
+    expect(ours.confusion.flat().reduce((a, b) => a + b, 0)).toBe(10000);
+    expect(ours.correct).toBe(ours.confusion.reduce((s, row, i) => s + row[i], 0));
+    expect(ours.perClassAccuracy.reduce((a, b) => a + b, 0) / 10).toBeCloseTo(ours.accuracy, 10); // 1,000 per class
+  }, 300_000);
+
+  it("a checkpoint written by the seed's Python code (with and without `module.`) gives Python's logits", () => {
+    const dir = tmpDir('pyckpt');
+    const folder = torch.data.resolveCifar10Folder(CIFAR);
+    const py = runPython(
+      SEED_MODEL +
+        PY_TEST_DATA +
+        `
+torch.manual_seed(0)
+net = ResNet20()
+opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+x, y = test_images(inp['folder'], 16)
+for _ in range(3):  # a few steps so that batch-norm statistics are not the defaults
+    opt.zero_grad(); torch.nn.functional.cross_entropy(net(x), y).backward(); opt.step()
+torch.save({'net': net.state_dict(), 'acc': 12.5, 'epoch': 4}, inp['dir'] + '/ckpt.pth')
+torch.save({'net': torch.nn.DataParallel(net).state_dict(), 'acc': 12.5, 'epoch': 4}, inp['dir'] + '/dp.pth')
+net.eval()
+with torch.no_grad():
+    print(json.dumps(net(x[:8]).tolist()))`,
+      { dir, folder },
+    );
+    const test = new torch.data.CIFAR10({ root: CIFAR, train: false });
+    const x = torch.data.cifar10TestTransform()(test.data.narrow(0, 0, 8));
+    for (const file of ['ckpt.pth', 'dp.pth']) {
+      const ckpt = torch.load(path.join(dir, file)) as Record<string, unknown>;
+      expect(ckpt.epoch).toBe(4);
+      const model = torch.models.resnet20();
+      model.loadStateDict(ckpt.net as Map<string, torch.Tensor>);
+      model.eval();
+      const logits = torch.noGrad(() => model.forward(x)).toArray() as number[][];
+      logits.flat().forEach((v, i) => expect(Math.abs(v - (py as number[][]).flat()[i])).toBeLessThan(1e-4));
+    }
+  }, 120_000);
+});
