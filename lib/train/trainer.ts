@@ -211,7 +211,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const onSigint = () => {
     if (stopRequested) process.exit(130);
     stopRequested = true;
-    print('\n==> SIGINT: stopping after this step and saving last.pth (Ctrl-C again to quit at once)');
+    print('\n==> SIGINT: stopping after this step; last.pth holds the last finished epoch (Ctrl-C again to quit at once)');
   };
   if (o.handleSigint) process.on('SIGINT', onSigint);
 
