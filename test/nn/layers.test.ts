@@ -2,22 +2,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { nn, Tensor } from '../../lib';
+import { Nested, arr, flat, maxDiff } from '../helpers/compare';
 import { runPython } from '../helpers/python';
 
 const F = nn.functional;
 
-type Nested = number | Nested[];
-const flat = (x: Nested): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x]);
-const arr = (t: Tensor) => t.toArray() as Nested;
-
-function maxDiff(a: Nested, b: Nested): number {
-  const fa = flat(a);
-  const fb = flat(b);
-  expect(fa.length).toBe(fb.length);
-  let m = 0;
-  for (let i = 0; i < fa.length; i++) m = Math.max(m, Math.abs(fa[i] - fb[i]));
-  return m;
-}
 
 beforeAll(() => torch.setNumThreads(1));
 

@@ -2,17 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { optim, Tensor } from '../../lib';
+import { Nested, arr, flat, maxDiff } from '../helpers/compare';
 import { runPython } from '../helpers/python';
 
-type Nested = number | Nested[];
-const flat = (x: Nested): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x]);
-const arr = (t: Tensor) => t.toArray() as Nested;
-function maxDiff(a: Nested, b: Nested): number {
-  const fa = flat(a);
-  const fb = flat(b);
-  expect(fa.length).toBe(fb.length);
-  return Math.max(0, ...fa.map((v, i) => Math.abs(v - fb[i])));
-}
 
 const SHAPES = [[4, 3], [3], [2, 2, 2]];
 const STEPS = 10;
