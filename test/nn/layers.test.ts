@@ -1,8 +1,8 @@
 // nn layers and functional ops against Python torch on the same inputs and weights.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
-import { nn, Tensor } from '../../lib';
-import { Nested, arr, flat, maxDiff } from '../helpers/compare';
+import { nn } from '../../lib';
+import { arr, flat, maxDiff } from '../helpers/compare';
 import { runPython } from '../helpers/python';
 
 const F = nn.functional;
