@@ -31,6 +31,8 @@ export type { Scalar, TensorLike, NestedArray, MemoryFormat } from './tensor';
 export { tidy, keep, dispose, memory } from './memory';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
+export { autocast, isAutocastEnabled, backends } from './amp';
+export type { AutocastDevice } from './amp';
 export { save, load } from './serialization';
 export type { SaveOptions, LoadOptions } from './serialization';
 export * as data from './data';

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "autocast.h"
 #include "common.h"
 #include "cuda.h"
 #include "data.h"
@@ -28,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFactories(env, exports);
   InitMemory(env, exports);
   InitCuda(env, exports);
+  InitAutocast(env, exports);
   InitData(env, exports);
   InitNn(env, exports);
   return exports;

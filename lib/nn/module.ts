@@ -7,7 +7,7 @@
 import { TorchError } from '../errors';
 import { keep, tidy } from '../memory';
 import { native } from '../native';
-import { Tensor, isTensor, noGrad } from '../tensor';
+import { MemoryFormat, Tensor, isTensor, noGrad } from '../tensor';
 import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 
@@ -19,7 +19,7 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
-export type ToTarget = string | { device?: string; dtype?: DType };
+export type ToTarget = string | { device?: string; dtype?: DType; memoryFormat?: MemoryFormat };
 
 export abstract class Module {
   /** True in training mode (batch-norm uses batch statistics), false after eval(). */
@@ -173,6 +173,13 @@ export abstract class Module {
       dtype = target.dtype;
     }
     for (const m of this.modules()) m.applyTo(device ?? null, dtype ?? null);
+    if (typeof target === 'object' && target.memoryFormat) {
+      // As PyTorch's module.to(memory_format=...): 4-D parameters and buffers change layout in place.
+      const format = target.memoryFormat;
+      for (const t of [...this.parameters(), ...this.buffers()]) {
+        if (t.ndim === 4 && !t.isContiguous(format)) tidy(() => native.nn.setData(t, t.detach().contiguous(format)));
+      }
+    }
     return this;
   }
   cuda(index?: number): this {

@@ -13,6 +13,7 @@ describe('options', () => {
     expect(() => torch.train.resolveOptions({ depth: 18 as never })).toThrow(/depth must be 20, 32, 44, 56 or 110/);
     expect(() => torch.train.resolveOptions({ lr: -1 })).toThrow(/lr must be positive/);
     expect(() => torch.train.resolveOptions({ shortcut: 'C' as never })).toThrow(/shortcut must be 'A' or 'B'/);
+    expect(() => torch.train.resolveOptions({ amp: 'fp16' })).toThrow(/needs a gradient scaler/);
     if (!torch.cuda.isAvailable()) expect(() => torch.train.resolveOptions({ device: 'cuda' })).toThrow(/CUDA is not available/);
   });
 
@@ -22,6 +23,11 @@ describe('options', () => {
       200, 128, 100, 0.1, 0.9, 1e-4, 'cosine', 'B', 20,
     ]);
     expect(o.device).toBe(torch.cuda.isAvailable() ? 'cuda' : 'cpu');
+    // The fast path's switches follow the device: on for CUDA, off for CPU.
+    const fast = o.device !== 'cpu';
+    expect([o.channelsLast, o.amp, o.cudnnBenchmark]).toEqual(fast ? [true, 'bf16', true] : [false, false, false]);
+    const c = torch.train.resolveOptions({ device: 'cpu' });
+    expect([c.channelsLast, c.amp, c.cudnnBenchmark]).toEqual([false, false, false]);
   });
 });
 
@@ -77,6 +83,19 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     expect(resumed.history.map((h) => h.testAcc)).toEqual(straight.history.map((h) => h.testAcc));
     expect(resumed.history.map((h) => h.lr)).toEqual(straight.history.map((h) => h.lr));
   }, 300_000);
+
+  it('trains with channels_last and bfloat16 autocast switched on (CPU)', async () => {
+    const r = await torch.trainResNet20({
+      ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 256, limitTest: 100, batchSize: 64, seed: 2,
+      channelsLast: true, amp: 'bf16', checkpointDir: tmpDir('fast'),
+    });
+    expect(Number.isFinite(r.history[0].trainLoss)).toBe(true);
+    expect(r.history[0].trainLoss).toBeGreaterThan(1);
+    expect(r.history[0].trainLoss).toBeLessThan(4);
+    expect(r.model.parameters()[0].isContiguous('channels_last')).toBe(true);
+    expect(r.model.parameters()[0].dtype).toBe('float32'); // autocast keeps float32 master weights
+    expect(torch.isAutocastEnabled('cpu')).toBe(false);
+  }, 120_000);
 
   it('refuses to resume from a folder without checkpoints', async () => {
     await expect(torch.trainResNet20({ ...quiet, dataRoot: CIFAR, resume: true, checkpointDir: tmpDir('empty') })).rejects.toThrow(

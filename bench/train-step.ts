@@ -1,0 +1,77 @@
+// One ResNet-20 training step (batch 128: forward, cross-entropy, backward, SGD with momentum and weight
+// decay) from TypeScript versus the same step in Python torch, on this machine's CPU.
+// Run: npx tsx bench/train-step.ts [--steps 20] [--batch 128] [--threads N]
+import { execFileSync } from 'child_process';
+import * as os from 'os';
+import * as torch from '../lib';
+import { SEED_MODEL } from '../test/helpers/seed_model';
+import { PYTHON } from '../test/helpers/python';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const STEPS = arg('--steps', 20);
+const BATCH = arg('--batch', 128);
+const THREADS = arg('--threads', os.cpus().length);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function ours(): number {
+  torch.setNumThreads(THREADS);
+  torch.manualSeed(0);
+  const model = torch.models.resnet20();
+  const opt = new torch.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+  const x = torch.randn([BATCH, 3, 32, 32]);
+  const y = torch.randint(0, 10, [BATCH]);
+  const times: number[] = [];
+  for (let i = 0; i < STEPS + 3; i++) {
+    const t0 = performance.now();
+    torch.tidy(() => {
+      const loss = torch.nn.functional.crossEntropy(model.forward(x), y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+    });
+    if (i >= 3) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function python(): { ms: number; torch: string } {
+  const script = `${SEED_MODEL}
+import time
+torch.set_num_threads(${THREADS})
+torch.manual_seed(0)
+net = ResNet20()
+opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+x = torch.randn(${BATCH}, 3, 32, 32); y = torch.randint(0, 10, (${BATCH},))
+times = []
+for i in range(${STEPS} + 3):
+    t0 = time.perf_counter()
+    loss = F.cross_entropy(net(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+    if i >= 3: times.append((time.perf_counter() - t0) * 1000)
+times.sort()
+print(json.dumps({"ms": times[len(times) // 2], "torch": torch.__version__}))
+`;
+  const out = execFileSync(PYTHON, ['-c', 'import json\n' + script], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+const ts = ours();
+const py = python();
+console.log(
+  JSON.stringify(
+    {
+      machine: `${os.cpus()[0].model}, ${os.cpus().length} cores`,
+      threads: THREADS,
+      batch: BATCH,
+      steps: STEPS,
+      msPerStep: { typescript: +ts.toFixed(1), python: +py.ms.toFixed(1), ratio: +(ts / py.ms).toFixed(3) },
+      libtorch: torch.libtorchVersion,
+      pythonTorch: py.torch,
+    },
+    null,
+    2,
+  ),
+);
