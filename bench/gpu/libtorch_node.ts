@@ -18,8 +18,10 @@ const epochs = num('--epochs') ?? 5;
 const SPEED: Record<string, unknown> = { channelsLast: true, amp: 'bf16', cudnnBenchmark: true, cudaGraphs: true };
 const lib = torch as any;
 const train = lib.train ?? lib;
-const trainerSource = fs.readFileSync(path.join(__dirname, '../../lib/train/trainer.ts'), 'utf8');
-const optionsBlock = trainerSource.slice(trainerSource.indexOf('interface TrainOptions'), trainerSource.indexOf('\n}', trainerSource.indexOf('interface TrainOptions')));
+const trainDir = path.join(__dirname, '../../lib/train');
+const sources = fs.readdirSync(trainDir).filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(path.join(trainDir, f), 'utf8')).join('\n');
+const at = sources.indexOf('interface TrainOptions');
+const optionsBlock = at < 0 ? '' : sources.slice(at, sources.indexOf('\n}', at));
 // Known: declared in TrainOptions (tsx runs the sources) or given a default by resolveOptions.
 const defaults: Record<string, unknown> = (() => {
   try { return train.resolveOptions?.({ handleSigint: false }) ?? {}; } catch { return {}; }

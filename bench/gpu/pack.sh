@@ -17,7 +17,7 @@ else
   mv "$tmp"/.device/* .device/
   rm -rf "$tmp"
 fi
-# The dependency closure of what run.sh runs, resolved as Node does (nested folders first).
+# The dependency closure of the package's dependencies and of the tools run.sh runs, resolved as Node does.
 dirs=$(node -e '
   const fs = require("fs"), path = require("path"), seen = new Set();
   const visit = (name, from) => {
@@ -33,9 +33,10 @@ dirs=$(node -e '
       if (dir === ".") return; // an optional dependency for another platform
     }
   };
-  for (const n of process.argv.slice(1)) visit(n, ".");
+  const deps = Object.keys(require(path.resolve("package.json")).dependencies || {});  // what lib/ loads at run time
+  for (const n of [...deps, ...process.argv.slice(1)]) visit(n, ".");
   console.log([...seen].sort().join("\n"));
-' cmake-js node-addon-api node-api-headers node-gyp-build cli-progress tsx vitest)
+' cmake-js node-api-headers tsx vitest)
 du -shcL $dirs | tail -1 | sed 's/total/node_modules carried, uncompressed/'
 tar chf - $dirs | xz -6 -T0 > .device/nm.tar.xz
 ls -la .device

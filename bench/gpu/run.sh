@@ -4,11 +4,16 @@
 # Builds the addon against the CUDA libtorch inside PyTorch, times the four pipelines on the same data,
 # runs the test suite in the time left, writes everything under $OUT, prints a summary JSON line last.
 # Env: BENCH_EPOCHS (4), BENCH_BUDGET_S (420, for this script: the call also unpacks, and a rerun must fit),
-#      BENCH_DEVICE (cuda), BENCH_LIMIT_TRAIN (CPU rehearsal), NODE (/opt/dp/node), CIFAR10_ROOT, BENCH_PYTHON.
+#      BENCH_DEVICE (cuda), BENCH_LIMIT_TRAIN (CPU rehearsal), BENCH_TESTS (1; 0 skips the test suite),
+#      NODE (/opt/dp/node), CIFAR10_ROOT, BENCH_PYTHON.
 set -uo pipefail   # no -e: one failing step must not lose the others' results
 cd "$(dirname "$0")/../.."
-OUT=${OUT:-$PWD/runs/gpu-bench}
-mkdir -p "$OUT"
+# $OUT gets 7 files (the device tool returns at most 8): summary.json (medians, ratios, the four JSON lines), run.log,
+# env.txt, build.log, bench.log (the four runs' stderr), tests.log, test-results.json.
+OUT=${OUT:-$PWD/runs/gpu-bench} WORK=/tmp/bench-work
+mkdir -p "$OUT" "$WORK"
+rm -f "$WORK"/*.json
+export PYTHONUNBUFFERED=1 NO_COLOR=1   # logs without colour codes
 EPOCHS=${BENCH_EPOCHS:-4} BUDGET=${BENCH_BUDGET_S:-420} DEVICE=${BENCH_DEVICE:-cuda} NODE=${NODE:-/opt/dp/node}
 export CIFAR10_ROOT=${CIFAR10_ROOT:-/opt/dp/cifar-10-batches-bin}
 COMMON=(--epochs "$EPOCHS" --data "$CIFAR10_ROOT" --device "$DEVICE" ${BENCH_LIMIT_TRAIN:+--limit-train "$BENCH_LIMIT_TRAIN"})
@@ -39,14 +44,15 @@ log "build rc=$? $(tail -1 "$OUT/build.log")"
 node -e "const a = require('./build/Release/torch_node.node'); console.log(JSON.stringify({ libtorch: a.libtorchVersion(),
   cudaCompiled: a.cuda.compiled, cuda: a.cuda.isAvailable(), cudnn: a.cuda.cudnnIsAvailable() }))" 2>&1 | tee -a "$OUT/run.log"
 
-bench() {   # name cap-seconds command...: the JSON line (last '{' line of stdout) goes to $OUT/name.json
+bench() {   # name cap-seconds command...: the JSON line (last '{' line of stdout) goes to $WORK/name.json
   local name=$1 cap=$2 t; shift 2
   t=$(( $(left) < cap ? $(left) : cap ))
   if [ "$t" -lt 20 ]; then log "$name: skipped (time budget spent)"; return; fi
   log "$name: $*"
-  timeout -k 5 "$t" "$@" 2> "$OUT/$name.log" | grep '^{' | tail -1 > "$OUT/$name.json"
+  echo "===== $name: $*" >> "$OUT/bench.log"
+  timeout -k 5 "$t" "$@" 2>> "$OUT/bench.log" | grep '^{' | tail -1 > "$WORK/$name.json"
   local rc=${PIPESTATUS[0]}
-  log "$name: rc=$rc $(cat "$OUT/$name.json")"
+  log "$name: rc=$rc $(cat "$WORK/$name.json")"
 }
 TSX=(node node_modules/tsx/dist/cli.mjs bench/gpu/libtorch_node.ts)
 bench seed 150 "$PY" bench/gpu/seed_pipeline.py "${COMMON[@]}"
@@ -57,25 +63,27 @@ bench fast 150 "${TSX[@]}" --mode fast "${COMMON[@]}"
 # The test suite in the time left (install.test needs npm, absent there). TORCH_NODE_TEST_DEVICE: for
 # tests that take a device from it.
 t=$(( $(left) - 15 ))
-if [ "$t" -ge 60 ]; then
+rm -f test-results.json   # a stale report must not stand in for this run's
+if [ "${BENCH_TESTS:-1}" = 0 ]; then
+  log "tests: skipped (BENCH_TESTS=0)"
+elif [ "$t" -ge 60 ]; then
   log "tests (vitest, ${t} s at most)"
-  rm -f test-results.json
   TORCH_NODE_TEST_DEVICE=$DEVICE timeout -k 10 "$t" node node_modules/vitest/vitest.mjs run --exclude '**/test/install.test.ts' \
     > "$OUT/tests.log" 2>&1
   cp test-results.json "$OUT/" 2>/dev/null
 else
   log "tests: skipped (${t} s left)"
 fi
-TESTS=$(node scripts/summarize-tests.js test-results.json 2>/dev/null | head -1)
+TESTS=$([ -f test-results.json ] && node scripts/summarize-tests.js test-results.json | head -1 || echo 'not run')
 log "tests: $TESTS"
 
-"$PY" - "$OUT" "$TESTS" <<'PY' | tee "$OUT/summary.json"
+"$PY" - "$WORK" "$TESTS" <<'PY' | tee "$OUT/summary.json"
 import json, sys
-out, tests = sys.argv[1], sys.argv[2]
+work, tests = sys.argv[1], sys.argv[2]
 r = {}
 for n in ('seed', 'resident', 'eager', 'fast'):
     try:
-        r[n] = json.load(open(f'{out}/{n}.json'))
+        r[n] = json.load(open(f'{work}/{n}.json'))
     except Exception:
         r[n] = {}
 # Train seconds when every run reports them; else train+test for all (the trainer's `seconds` includes the test).
@@ -88,5 +96,5 @@ print(json.dumps({'basis': basis, 'median_s': med, 'ratio_1_over_4': ratio('seed
                   'final_test_acc': {n: x.get('final_test_acc') for n, x in r.items()}, 'epochs': {n: x.get('epochs') for n, x in r.items()},
                   'fast_applied': r['fast'].get('applied'), 'fast_not_available': r['fast'].get('not_available'),
                   'transforms': r['seed'].get('transforms'), 'sgd': r['resident'].get('sgd'),
-                  'device': r['seed'].get('device') or r['fast'].get('device'), 'torch': r['seed'].get('torch'), 'tests': tests}))
+                  'device': r['seed'].get('device') or r['fast'].get('device'), 'torch': r['seed'].get('torch'), 'tests': tests, 'runs': r}))
 PY
