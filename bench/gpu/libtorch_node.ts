@@ -1,0 +1,96 @@
+// (3) this library, eager fp32 (its defaults), and (4) every speed switch the trainer offers: trainResNet20 timed
+// per epoch. Prints one JSON line (progress goes to stderr).
+//   npx tsx bench/gpu/libtorch_node.ts --mode eager|fast [--epochs 5] [--limit-train N] [--limit-test N]
+//     [--data DIR] [--device cuda] [--opt key=<json>]...   (--opt passes any extra TrainOptions field)
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as torch from '../../lib';
+
+const argv = process.argv.slice(2);
+const arg = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const num = (name: string) => (arg(name) === undefined ? undefined : Number(arg(name)));
+const mode = arg('--mode') ?? 'eager';
+const epochs = num('--epochs') ?? 5;
+
+// The trainer may not have every switch yet: pass only those it knows, so the run never fails on one.
+const SPEED: Record<string, unknown> = { channelsLast: true, amp: 'bf16', cudnnBenchmark: true, cudaGraphs: true };
+const lib = torch as any;
+const train = lib.train ?? lib;
+const trainDir = path.join(__dirname, '../../lib/train');
+const sources = fs.readdirSync(trainDir).filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(path.join(trainDir, f), 'utf8')).join('\n');
+const at = sources.indexOf('interface TrainOptions');
+const optionsBlock = at < 0 ? '' : sources.slice(at, sources.indexOf('\n}', at));
+// Known: declared in TrainOptions (tsx runs the sources) or given a default by resolveOptions.
+const defaults: Record<string, unknown> = (() => {
+  try { return train.resolveOptions?.({ handleSigint: false }) ?? {}; } catch { return {}; }
+})();
+const knows = (k: string) => new RegExp(`\\b${k}\\??:`).test(optionsBlock) || k in defaults;
+
+const applied: Record<string, unknown> = {};
+const missing: string[] = [];
+if (mode === 'fast') for (const [k, v] of Object.entries(SPEED)) (knows(k) ? (applied[k] = v) : missing.push(k));
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] !== '--opt') continue;
+  const [k, ...rest] = argv[i + 1].split('=');
+  applied[k] = JSON.parse(rest.join('='));
+}
+console.error(`libtorch-node ${mode}: applied ${JSON.stringify(applied)}; not in TrainOptions: ${JSON.stringify(missing)}`);
+
+const median2toN = (xs: number[]) => {
+  const s = (xs.length > 1 ? xs.slice(1) : xs).slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+function deviceName(device: string): string {
+  if (!device.startsWith('cuda')) return device;
+  try {
+    return execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8' }).trim().split('\n')[0];
+  } catch {
+    return device;
+  }
+}
+
+async function main() {
+  const device = arg('--device') ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
+  const result = await train.trainResNet20({
+    dataRoot: arg('--data'),
+    device,
+    epochs,
+    batchSize: 128,
+    limitTrain: num('--limit-train'),
+    limitTest: num('--limit-test'),
+    progress: 'none',
+    print: (line: string) => console.error(line),
+    checkpointDir: fs.mkdtempSync(path.join(os.tmpdir(), `libtorch-node-bench-${mode}-`)),
+    logFile: null,
+    seed: 0,
+    handleSigint: false,
+    ...applied,
+  });
+  const h: any[] = result.history;
+  // trainSeconds (training only) when the trainer records it; else `seconds`, which includes the test pass.
+  const trainOnly = h.every((r) => typeof r.trainSeconds === 'number');
+  const train_s: number[] = h.map((r) => (trainOnly ? r.trainSeconds : r.seconds));
+  const both: number[] = h.map((r) => (typeof r.testSeconds === 'number' && trainOnly ? r.trainSeconds + r.testSeconds : r.seconds));
+  console.log(JSON.stringify({
+    name: `libtorch-node-${mode}`,
+    epochs: train_s.map(round),
+    median_2_to_N: round(median2toN(train_s)),
+    seconds_include_test: !trainOnly,
+    median_train_test_2_to_N: round(median2toN(both)),
+    final_test_acc: result.finalAccuracy,
+    device: deviceName(device),
+    torch: torch.libtorchVersion,
+    applied,
+    not_available: missing,
+  }));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

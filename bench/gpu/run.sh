@@ -1,0 +1,100 @@
+#!/bin/bash
+# The whole GPU measurement as one call (see bench/gpu/README.md). From the project root, after
+# `bash .device/unpack.sh` left /opt/dp/node and /opt/dp/cifar-10-batches-bin:   bash bench/gpu/run.sh
+# Builds the addon against the CUDA libtorch inside PyTorch, times the four pipelines on the same data,
+# runs the test suite in the time left, writes everything under $OUT, prints a summary JSON line last.
+# Env: BENCH_EPOCHS (4), BENCH_BUDGET_S (420, for this script: the call also unpacks, and a rerun must fit),
+#      BENCH_DEVICE (cuda), BENCH_LIMIT_TRAIN (CPU rehearsal), BENCH_TESTS (1; 0 skips the test suite),
+#      NODE (/opt/dp/node), CIFAR10_ROOT, BENCH_PYTHON.
+set -uo pipefail   # no -e: one failing step must not lose the others' results
+cd "$(dirname "$0")/../.."
+# $OUT gets 7 files (the device tool returns at most 8): summary.json (medians, ratios, the four JSON lines), run.log,
+# env.txt, build.log, bench.log (the four runs' stderr), tests.log, test-results.json.
+OUT=${OUT:-$PWD/runs/gpu-bench} WORK=/tmp/bench-work
+mkdir -p "$OUT" "$WORK"
+rm -f "$WORK"/*.json
+export PYTHONUNBUFFERED=1 NO_COLOR=1   # logs without colour codes
+EPOCHS=${BENCH_EPOCHS:-4} BUDGET=${BENCH_BUDGET_S:-420} DEVICE=${BENCH_DEVICE:-cuda} NODE=${NODE:-/opt/dp/node}
+export CIFAR10_ROOT=${CIFAR10_ROOT:-/opt/dp/cifar-10-batches-bin}
+COMMON=(--epochs "$EPOCHS" --data "$CIFAR10_ROOT" --device "$DEVICE" ${BENCH_LIMIT_TRAIN:+--limit-train "$BENCH_LIMIT_TRAIN"})
+log() { echo "[+${SECONDS}s] $*" | tee -a "$OUT/run.log" >&2; }
+left() { echo $((BUDGET - SECONDS)); }
+
+# `node` on PATH: CMakeLists.txt runs `node scripts/find-libtorch.js`. python3 (the venv's, with torch) is
+# what find-libtorch and the tests' Python comparisons must use; /usr/bin/python3 there has no torch.
+mkdir -p /tmp/bench-bin && ln -sf "$NODE" /tmp/bench-bin/node
+export PATH=/tmp/bench-bin:/opt/torch/.venv/bin:/usr/local/cuda/bin:$PATH
+PY=${BENCH_PYTHON:-$(command -v python3)}
+export PYTHON=${PYTHON:-$PY} TORCH_NODE_PYTHON=${TORCH_NODE_PYTHON:-$PY} CMAKE_BUILD_PARALLEL_LEVEL=$(nproc)
+
+# node_modules: unpacked from nm.tar.xz (bench/gpu/pack.sh) unless a carried folder is there.
+if [ ! -f node_modules/cmake-js/package.json ]; then
+  [ -L node_modules ] && rm node_modules   # a link to the host's folder arrives dangling
+  nm=$(ls .device/nm.tar.xz /root/x/nm.tar.xz 2>/dev/null | head -1)
+  [ -n "$nm" ] && tar xJf "$nm" || log "node_modules missing: carry .device/nm.tar.xz"
+fi
+{ nvidia-smi; node --version; "$PY" -c 'import torch, importlib.util as u; print("torch", torch.__version__, "cuda", torch.version.cuda,
+  "torchvision", bool(u.find_spec("torchvision")), "PIL", bool(u.find_spec("PIL")))'; nproc; } > "$OUT/env.txt" 2>&1
+log "libtorch: $(node scripts/find-libtorch.js --summary 2>&1)"
+
+log "build (cmake-js)"
+timeout -k 5 $(( $(left) < 300 ? $(left) : 300 )) node node_modules/cmake-js/bin/cmake-js compile --out build \
+  --CDCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc > "$OUT/build.log" 2>&1
+log "build rc=$? $(tail -1 "$OUT/build.log")"
+node -e "const a = require('./build/Release/torch_node.node'); console.log(JSON.stringify({ libtorch: a.libtorchVersion(),
+  cudaCompiled: a.cuda.compiled, cuda: a.cuda.isAvailable(), cudnn: a.cuda.cudnnIsAvailable() }))" 2>&1 | tee -a "$OUT/run.log"
+
+bench() {   # name cap-seconds command...: the JSON line (last '{' line of stdout) goes to $WORK/name.json
+  local name=$1 cap=$2 t; shift 2
+  t=$(( $(left) < cap ? $(left) : cap ))
+  if [ "$t" -lt 20 ]; then log "$name: skipped (time budget spent)"; return; fi
+  log "$name: $*"
+  echo "===== $name: $*" >> "$OUT/bench.log"
+  timeout -k 5 "$t" "$@" 2>> "$OUT/bench.log" | grep '^{' | tail -1 > "$WORK/$name.json"
+  local rc=${PIPESTATUS[0]}
+  log "$name: rc=$rc $(cat "$WORK/$name.json")"
+}
+TSX=(node node_modules/tsx/dist/cli.mjs bench/gpu/libtorch_node.ts)
+bench seed 150 "$PY" bench/gpu/seed_pipeline.py "${COMMON[@]}"
+bench resident 120 "$PY" bench/gpu/torch_resident.py "${COMMON[@]}"
+bench eager 150 "${TSX[@]}" --mode eager "${COMMON[@]}"
+bench fast 150 "${TSX[@]}" --mode fast "${COMMON[@]}"
+
+# The test suite in the time left (install.test needs npm, absent there). TORCH_NODE_TEST_DEVICE: for
+# tests that take a device from it.
+t=$(( $(left) - 15 ))
+rm -f test-results.json   # a stale report must not stand in for this run's
+if [ "${BENCH_TESTS:-1}" = 0 ]; then
+  log "tests: skipped (BENCH_TESTS=0)"
+elif [ "$t" -ge 60 ]; then
+  log "tests (vitest, ${t} s at most)"
+  TORCH_NODE_TEST_DEVICE=$DEVICE timeout -k 10 "$t" node node_modules/vitest/vitest.mjs run --exclude '**/test/install.test.ts' \
+    > "$OUT/tests.log" 2>&1
+  cp test-results.json "$OUT/" 2>/dev/null
+else
+  log "tests: skipped (${t} s left)"
+fi
+TESTS=$([ -f test-results.json ] && node scripts/summarize-tests.js test-results.json | head -1 || echo 'not run')
+log "tests: $TESTS"
+
+"$PY" - "$WORK" "$TESTS" <<'PY' | tee "$OUT/summary.json"
+import json, sys
+work, tests = sys.argv[1], sys.argv[2]
+r = {}
+for n in ('seed', 'resident', 'eager', 'fast'):
+    try:
+        r[n] = json.load(open(f'{work}/{n}.json'))
+    except Exception:
+        r[n] = {}
+# Train seconds when every run reports them; else train+test for all (the trainer's `seconds` includes the test).
+basis = 'train' if not any(x.get('seconds_include_test') for x in r.values()) else 'train+test'
+key = 'median_2_to_N' if basis == 'train' else 'median_train_test_2_to_N'
+med = {n: x.get(key) for n, x in r.items()}
+ratio = lambda a, b: round(med[a] / med[b], 3) if med[a] and med[b] else None
+print(json.dumps({'basis': basis, 'median_s': med, 'ratio_1_over_4': ratio('seed', 'fast'), 'ratio_2_over_4': ratio('resident', 'fast'),
+                  'ratio_1_over_3': ratio('seed', 'eager'), 'ratio_3_over_4': ratio('eager', 'fast'),
+                  'final_test_acc': {n: x.get('final_test_acc') for n, x in r.items()}, 'epochs': {n: x.get('epochs') for n, x in r.items()},
+                  'fast_applied': r['fast'].get('applied'), 'fast_not_available': r['fast'].get('not_available'),
+                  'transforms': r['seed'].get('transforms'), 'sgd': r['resident'].get('sgd'),
+                  'device': r['seed'].get('device') or r['fast'].get('device'), 'torch': r['seed'].get('torch'), 'tests': tests, 'runs': r}))
+PY
