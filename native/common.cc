@@ -89,7 +89,20 @@ int64_t ToInt(Napi::Env env, const Napi::Value& v, const char* where) {
   if (!v.IsNumber()) ThrowArg(env, where, "expected an integer");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || d != std::trunc(d)) ThrowArg(env, where, "expected an integer, got " + std::to_string(d));
+  // Casting a double outside int64's range is undefined behaviour: refuse it here.
+  if (std::fabs(d) >= 9223372036854775808.0) ThrowArg(env, where, "integer out of range: " + std::to_string(d));
   return static_cast<int64_t>(d);
+}
+
+std::vector<int64_t> ToPair(Napi::Env env, const Napi::Value& v, const std::string& where) {
+  std::vector<int64_t> xs = ToIntList(env, v, where.c_str());
+  if (xs.size() == 1) xs.push_back(xs[0]);
+  if (xs.size() != 2) {
+    ThrowArg(env, where, "expected an integer or a pair of integers, got " + std::to_string(xs.size()) + " values");
+  }
+  for (int64_t x : xs)
+    if (x < 0) ThrowArg(env, where, "expected non-negative values, got " + std::to_string(x));
+  return xs;
 }
 
 double ToDouble(Napi::Env env, const Napi::Value& v, const char* where) {

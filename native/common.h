@@ -1,6 +1,7 @@
 // Shared helpers of the addon: error translation at the N-API boundary and conversions
 // between JS values and libtorch types (dtype, device, shapes, scalars, options).
 #pragma once
+#include <c10/util/Optional.h>
 #include <napi.h>
 #include <torch/torch.h>
 
@@ -39,6 +40,11 @@ std::vector<int64_t> ToIntList(Napi::Env env, const Napi::Value& v, const char* 
 int64_t ToInt(Napi::Env env, const Napi::Value& v, const char* where);
 double ToDouble(Napi::Env env, const Napi::Value& v, const char* where);
 bool ToBool(const Napi::Value& v, bool fallback);
+// An optional argument: undefined and null mean "not given" (Python's None).
+inline bool Given(const Napi::Value& v) { return !v.IsUndefined() && !v.IsNull(); }
+inline bool Given(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && Given(info[i]); }
+// PyTorch's _pair: an integer or a one/two-element list becomes two non-negative values.
+std::vector<int64_t> ToPair(Napi::Env env, const Napi::Value& v, const std::string& where);
 Napi::Array FromIntList(Napi::Env env, at::IntArrayRef values);
 
 // {dtype, device, requiresGrad} as passed to factories; absent fields keep libtorch's defaults.

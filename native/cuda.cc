@@ -35,10 +35,13 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
 #ifdef TORCH_NODE_WITH_CUDA
   if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
 #endif
-  return info.Env().Undefined();
+  return env.Undefined();
+  TN_CATCH(env)
 }
 
 Napi::Value ManualSeedAll(const Napi::CallbackInfo& info) {
@@ -55,10 +58,15 @@ Napi::Value CudaMemoryStats(Napi::Env env) {
 #ifdef TORCH_NODE_WITH_CUDA
   if (!torch::cuda::is_available()) return env.Null();
   Napi::Object out = Napi::Object::New(env);
-  using c10::cuda::CUDACachingAllocator::StatType;
+  // Index 0 is StatType::AGGREGATE; the enum moved headers in libtorch 2.6, the index did not.
+  constexpr size_t aggregate = 0;
   for (size_t i = 0; i < torch::cuda::device_count(); ++i) {
-    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(i));
-    auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+    c10::cuda::CUDACachingAllocator::DeviceStats stats;
+    try {
+      stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(i));
+    } catch (const c10::Error&) {
+      continue;  // the allocator has not been initialised for this device yet: nothing allocated there
+    }
     Napi::Object d = Napi::Object::New(env);
     d.Set("allocatedBytes", Napi::Number::New(env, static_cast<double>(stats.allocated_bytes[aggregate].current)));
     d.Set("reservedBytes", Napi::Number::New(env, static_cast<double>(stats.reserved_bytes[aggregate].current)));

@@ -14,9 +14,6 @@ namespace tn {
 
 namespace {
 
-bool Given(const Napi::CallbackInfo& info, size_t i) {
-  return info.Length() > i && !info[i].IsUndefined() && !info[i].IsNull();
-}
 
 at::ScalarType TypedArrayDtype(Napi::Env env, napi_typedarray_type type) {
   switch (type) {

@@ -12,7 +12,6 @@ namespace {
 namespace F = torch::nn::functional;
 using Info = const Napi::CallbackInfo&;
 
-bool Given(const Napi::Value& v) { return !v.IsUndefined() && !v.IsNull(); }
 
 // TN_CATCH, with libtorch's own messages prefixed by the op's name so they say where.
 #define FN_CATCH(env, name)                                                               \
@@ -34,12 +33,6 @@ at::Tensor OptTensor(Napi::Env env, const Napi::Value& v, const char* where) {
   return Tensor::Get(env, v, where);
 }
 
-std::vector<int64_t> Pair(Napi::Env env, const Napi::Value& v, const char* where) {
-  std::vector<int64_t> xs = ToIntList(env, v, where);
-  if (xs.size() == 1) xs.push_back(xs[0]);
-  if (xs.size() != 2) ThrowArg(env, where, "expected an integer or a pair of integers");
-  return xs;
-}
 
 Napi::Value Relu(Info info) {
   Napi::Env env = info.Env();
@@ -61,11 +54,11 @@ Napi::Value AvgPool2d(Info info) {
   const at::Tensor& x = Tensor::Get(env, info[0], "avgPool2d: input");
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "avgPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
-  auto k = Pair(env, info[1], "avgPool2d: kernelSize");
+  auto k = ToPair(env, info[1], "avgPool2d: kernelSize");
   Napi::Object o = Opts(info, 2);
   // stride defaults to the kernel size, as in PyTorch.
-  auto stride = Given(o.Get("stride")) ? Pair(env, o.Get("stride"), "avgPool2d: stride") : k;
-  auto pad = Given(o.Get("padding")) ? Pair(env, o.Get("padding"), "avgPool2d: padding") : std::vector<int64_t>{0, 0};
+  auto stride = Given(o.Get("stride")) ? ToPair(env, o.Get("stride"), "avgPool2d: stride") : k;
+  auto pad = Given(o.Get("padding")) ? ToPair(env, o.Get("padding"), "avgPool2d: padding") : std::vector<int64_t>{0, 0};
   c10::optional<int64_t> divisor;
   if (Given(o.Get("divisorOverride"))) divisor = ToInt(env, o.Get("divisorOverride"), "avgPool2d: divisorOverride");
   return Tensor::Wrap(env, at::avg_pool2d(x, k, stride, pad, ToBool(o.Get("ceilMode"), false),
@@ -79,7 +72,7 @@ Napi::Value AdaptiveAvgPool2d(Info info) {
   const at::Tensor& x = Tensor::Get(env, info[0], "adaptiveAvgPool2d: input");
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "adaptiveAvgPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
-  return Tensor::Wrap(env, at::adaptive_avg_pool2d(x, Pair(env, info[1], "adaptiveAvgPool2d: outputSize")));
+  return Tensor::Wrap(env, at::adaptive_avg_pool2d(x, ToPair(env, info[1], "adaptiveAvgPool2d: outputSize")));
   FN_CATCH(env, "adaptiveAvgPool2d")
 }
 
@@ -108,11 +101,11 @@ Napi::Value Conv2d(Info info) {
   F::Conv2dFuncOptions opts;
   opts.bias(b);
   if (Given(o.Get("stride"))) {
-    auto s = Pair(env, o.Get("stride"), "conv2d: stride");
+    auto s = ToPair(env, o.Get("stride"), "conv2d: stride");
     opts.stride(torch::ExpandingArray<2>({s[0], s[1]}));
   }
   if (Given(o.Get("dilation"))) {
-    auto d = Pair(env, o.Get("dilation"), "conv2d: dilation");
+    auto d = ToPair(env, o.Get("dilation"), "conv2d: dilation");
     opts.dilation(torch::ExpandingArray<2>({d[0], d[1]}));
   }
   if (Given(o.Get("groups"))) opts.groups(ToInt(env, o.Get("groups"), "conv2d: groups"));
@@ -123,7 +116,7 @@ Napi::Value Conv2d(Info info) {
     else if (s == "valid") opts.padding(torch::kValid);
     else ThrowArg(env, "conv2d", "invalid padding string '" + s + "', should be one of {'valid', 'same'}");
   } else if (Given(p)) {
-    auto pd = Pair(env, p, "conv2d: padding");
+    auto pd = ToPair(env, p, "conv2d: padding");
     opts.padding(torch::ExpandingArray<2>({pd[0], pd[1]}));
   }
   if (x.dim() != 3 && x.dim() != 4)

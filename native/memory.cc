@@ -18,8 +18,9 @@ struct Scope {
 };
 
 // scopes[0] is the root; tidy() pushes and pops above it. Strictly nested, so a wrapper's
-// scope index is never above the current depth.
-std::vector<Scope> scopes(1);
+// scope index is never above the current depth. Per thread, so worker_threads (each its own JS thread,
+// finalizers included) keep separate registries.
+thread_local std::vector<Scope> scopes(1);
 
 void Link(Tensor* t, int index) {
   Scope& s = scopes[index];
@@ -42,8 +43,11 @@ void Unlink(Tensor* t) {
 }
 
 Napi::Value StartScope(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
   scopes.emplace_back();
-  return Napi::Number::New(info.Env(), static_cast<double>(scopes.size() - 1));
+  return Napi::Number::New(env, static_cast<double>(scopes.size() - 1));
+  TN_CATCH(env)
 }
 
 // endScope(depth, keep[]): frees every tensor made in the scope except those in `keep`,

@@ -32,11 +32,7 @@ int64_t IntOpt(Napi::Env env, const Napi::Object& o, const char* key, const std:
 
 // PyTorch's _pair: an int or a 1/2-element list becomes two values.
 torch::ExpandingArray<2> Pair(Napi::Env env, const Napi::Value& v, const std::string& where) {
-  std::vector<int64_t> xs = ToIntList(env, v, where.c_str());
-  if (xs.size() == 1) xs.push_back(xs[0]);
-  if (xs.size() != 2) ThrowArg(env, where, "expected an integer or a pair of integers, got " + std::to_string(xs.size()) + " values");
-  for (int64_t x : xs)
-    if (x < 0) ThrowArg(env, where, "expected non-negative values, got " + std::to_string(x));
+  std::vector<int64_t> xs = ToPair(env, v, where);
   return torch::ExpandingArray<2>({xs[0], xs[1]});
 }
 
@@ -125,6 +121,7 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
       }
     }
     if (Has(o, "paddingMode")) {
+      if (!o.Get("paddingMode").IsString()) ThrowArg(env, w, "paddingMode must be a string");
       std::string m = o.Get("paddingMode").As<Napi::String>();
       if (m == "zeros") opts.padding_mode(torch::kZeros);
       else if (m == "reflect") opts.padding_mode(torch::kReflect);

@@ -21,8 +21,8 @@ int64_t CpuBytes(const at::Tensor& t) {
 }
 
 // Wrap() hands the tensor to the constructor through this slot rather than a napi External:
-// one allocation less on the hottest path of every op. Single JS thread, so no race.
-at::Tensor* pending_tensor = nullptr;
+// one allocation less on the hottest path of every op. Per thread: each worker_thread is its own JS thread.
+thread_local at::Tensor* pending_tensor = nullptr;
 }  // namespace
 
 Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {

@@ -12,7 +12,6 @@ using T = const at::Tensor&;
 
 Napi::Value W(Info info, at::Tensor t) { return Tensor::Wrap(info.Env(), std::move(t)); }
 
-bool Given(Info info, size_t i) { return info.Length() > i && !info[i].IsUndefined() && !info[i].IsNull(); }
 
 int64_t Dim(Info info, size_t i, const char* where) { return ToInt(info.Env(), info[i], where); }
 

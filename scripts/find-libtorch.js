@@ -91,6 +91,19 @@ function findLibtorch() {
   return found;
 }
 
+// CUDA headers that libtorch's CUDA headers include (cuda_runtime_api.h): CMake's FindCUDAToolkit finds
+// them for cmake-js; node-gyp needs them spelled out.
+function cudaIncludeDirs(found) {
+  const candidates = [
+    process.env.CUDA_HOME && path.join(process.env.CUDA_HOME, 'include'),
+    '/usr/local/cuda/include',
+    // PyTorch wheels ship the CUDA runtime headers beside torch/, under nvidia/.
+    path.join(found.cmakePrefix, '..', 'nvidia', 'cuda_runtime', 'include'),
+    path.join(found.cmakePrefix, '..', 'nvidia', 'cu13', 'include'),
+  ].filter(Boolean);
+  return candidates.filter((dir) => fs.existsSync(path.join(dir, 'cuda_runtime_api.h')));
+}
+
 function gypFlags(found) {
   const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
   // Without --no-as-needed the linker drops torch_cuda (nothing references it directly),
@@ -98,7 +111,7 @@ function gypFlags(found) {
   if (found.cuda) libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
   return {
     cflags: [`-D_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi}`, ...(found.cuda ? ['-DTORCH_NODE_WITH_CUDA=1'] : [])],
-    includeDirs: found.includeDirs,
+    includeDirs: found.cuda ? [...found.includeDirs, ...cudaIncludeDirs(found)] : found.includeDirs,
     ldflags: [`-L${found.libDir}`, `-Wl,-rpath,${found.libDir}`],
     libs,
   };

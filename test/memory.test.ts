@@ -104,3 +104,29 @@ describe('tidy, keep, dispose and memory()', () => {
     expect(rss1 - rss0).toBeLessThan(4 * 1024 * 1024);
   });
 });
+
+describe('worker threads', () => {
+  it('each thread keeps its own tensor registry and scopes', async () => {
+    const { Worker } = await import('worker_threads');
+    const root = require('path').join(__dirname, '..');
+    // Raw addon calls in three workers while the main thread runs its own scopes.
+    const code = `
+      const native = require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)});
+      const { parentPort } = require('worker_threads');
+      for (let i = 0; i < 3000; i++) {
+        const depth = native.startScope();
+        native.ones([2]).add(1);
+        native.endScope(depth, []);
+      }
+      native.startScope(); // left open on purpose: must not leak into other threads
+      parentPort.postMessage(native.memory().scopeDepth);`;
+    const workers = [0, 1, 2].map(() => new Worker(code, { eval: true }));
+    const results = workers.map((w) => new Promise((resolve, reject) => { w.on('message', resolve); w.on('error', reject); }));
+    const base = torch.memory().liveTensors;
+    for (let i = 0; i < 3000; i++) torch.tidy(() => { torch.ones([2]).add(1); });
+    expect(await Promise.all(results)).toEqual([1, 1, 1]);
+    await Promise.all(workers.map((w) => w.terminate()));
+    expect(torch.memory().scopeDepth).toBe(0);
+    expect(torch.memory().liveTensors).toBe(base);
+  });
+});

@@ -208,6 +208,8 @@ describe('errors are TorchErrors with clean messages, never crashes', () => {
     expect(() => a.add('x' as never)).toThrow(/add: expected a number or a Tensor/);
     expect(() => a.narrow(0, 0.5, 1)).toThrow(/narrow: expected an integer/);
     expect(() => a.item()).toThrow(/only a tensor with one element/);
+    expect(() => a.view(1e300)).toThrow(/view: integer out of range/);
+    expect(() => torch.randint(0, 2 ** 64, [2])).toThrow(/randint: integer out of range/);
     if (!torch.cuda.isAvailable()) expect(() => a.to('cuda')).toThrow(torch.TorchError);
   });
 
