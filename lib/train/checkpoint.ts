@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { TorchError } from '../errors';
+import { dispose } from '../memory';
 import type { Module } from '../nn';
 import { load, save } from '../serialization';
 import type { Tensor } from '../tensor';
@@ -26,7 +27,12 @@ export interface TrainState {
 /** The seed's checkpoint: the model's state dict, its test accuracy and the epoch (0-based). */
 export function saveBest(dir: string, model: Module, acc: number, epoch: number): void {
   fs.mkdirSync(dir, { recursive: true });
-  save({ net: model.stateDict(), acc, epoch }, path.join(dir, BEST_FILE));
+  const net = model.stateDict();
+  try {
+    save({ net, acc, epoch }, path.join(dir, BEST_FILE));
+  } finally {
+    dispose(net); // handles made for the file; the model's tensors live on
+  }
 }
 
 export function saveLast(dir: string, state: TrainState): void {

@@ -11,7 +11,7 @@ import * as models from '../models';
 import { crossEntropy } from '../nn/functional';
 import * as optim from '../optim';
 import { Tensor, getRngState, manualSeed, noGrad, setRngState, zeros } from '../tensor';
-import { BEST_FILE, LAST_FILE, TrainState, loadForResume, saveBest, saveLast } from './checkpoint';
+import { BEST_FILE, TrainState, loadForResume, saveBest, saveLast } from './checkpoint';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
 
 export interface TrainOptions {
@@ -315,9 +315,11 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     try {
       saveLast(o.checkpointDir, state);
     } finally {
-      dispose(state.rng_state);
+      dispose(state); // the handles made for the file; the model's and optimizer's tensors live on
     }
   };
+  // A fresh run records its starting point, so that an interruption in the first epoch resumes exactly.
+  if (!o.resume) writeLast(-1, 0);
 
   const endEpoch = o.maxEpochsThisRun ? Math.min(o.epochs, startEpoch + o.maxEpochsThisRun) : o.epochs;
   let stopped = false;
@@ -364,10 +366,6 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       writeLast(epoch, testAcc);
     }
     if (!stopped && endEpoch < o.epochs) stopped = true;
-    if (stopped && !fs.existsSync(path.join(o.checkpointDir, LAST_FILE))) {
-      // Interrupted in the first epoch: keep the starting point so that --resume has something to load.
-      writeLast(startEpoch - 1, 0);
-    }
   } finally {
     if (o.handleSigint) process.off('SIGINT', onSigint);
   }

@@ -84,6 +84,29 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     expect(resumed.history.map((h) => h.lr)).toEqual(straight.history.map((h) => h.lr));
   }, 300_000);
 
+  it('an interruption in the first epoch resumes exactly from the starting point', async () => {
+    torch.setNumThreads(1);
+    const common = { ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 256, limitTest: 100, seed: 9, batchSize: 64 };
+    const straight = await torch.trainResNet20({ ...common, checkpointDir: tmpDir('first-straight') });
+    const dir = tmpDir('first-split');
+    // Ctrl-C as soon as the first epoch starts: the run stops after one step.
+    const interrupted = await torch.trainResNet20({
+      ...common,
+      checkpointDir: dir,
+      handleSigint: true,
+      print: (line) => {
+        if (line.includes('Epoch: 0')) setImmediate(() => process.emit('SIGINT'));
+      },
+    });
+    expect(interrupted.stopped).toBe(true);
+    expect(interrupted.history).toEqual([]);
+    expect((torch.load(path.join(dir, 'last.pth')) as Record<string, unknown>).epoch).toBe(-1);
+    const resumed = await torch.trainResNet20({ ...common, seed: 99, checkpointDir: dir, resume: true });
+    const a = straight.model.stateDict();
+    const b = resumed.model.stateDict();
+    for (const k of Object.keys(a)) expect(b[k].equal(a[k]), k).toBe(true);
+  }, 120_000);
+
   it('trains with channels_last and bfloat16 autocast switched on (CPU)', async () => {
     const r = await torch.trainResNet20({
       ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 256, limitTest: 100, batchSize: 64, seed: 2,
