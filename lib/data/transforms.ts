@@ -139,14 +139,10 @@ export function randomHorizontalFlip(p = 0.5): Transform {
   };
 }
 
-/** uint8 [0, 255] → float32 [0, 1], as ToTensor's x.float().div(255). */
+/** uint8 [0, 255] → float32 [0, 1], as ToTensor does; float input keeps its values (a float32 copy). Never changes x. */
 export function toFloat(): Transform {
   return (x: Tensor) =>
-    tidy(() => {
-      const out = x.to('float32');
-      out.div_(255);
-      return out;
-    });
+    tidy(() => (x.dtype === 'uint8' ? x.to('float32').div_(255) : x.to({ dtype: 'float32', copy: true })));
 }
 
 /**

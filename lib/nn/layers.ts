@@ -42,6 +42,10 @@ abstract class NativeLayer extends Module {
     return this.impl.forward(input);
   }
 
+  protected adoptsAssignedTensors(): boolean {
+    return true;
+  }
+
   train(mode = true): this {
     this.impl.train(mode);
     return super.train(mode);
@@ -67,8 +71,8 @@ export interface Conv2dOptions extends FactoryOptions {
 
 /** nn.Conv2d(inChannels, outChannels, kernelSize, {stride=1, padding=0, dilation=1, groups=1, bias=true, paddingMode='zeros'}). */
 export class Conv2d extends NativeLayer {
-  declare readonly weight: Tensor;
-  declare readonly bias: Tensor | null;
+  declare weight: Tensor;
+  declare bias: Tensor | null;
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -114,10 +118,10 @@ export interface BatchNorm2dOptions extends FactoryOptions {
 
 /** nn.BatchNorm2d(numFeatures, {eps=1e-5, momentum=0.1, affine=true, trackRunningStats=true}). */
 export class BatchNorm2d extends NativeLayer {
-  declare readonly weight: Tensor | null;
-  declare readonly bias: Tensor | null;
-  declare readonly running_mean: Tensor | null;
-  declare readonly running_var: Tensor | null;
+  declare weight: Tensor | null;
+  declare bias: Tensor | null;
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
   declare readonly num_batches_tracked: Tensor | null;
   readonly numFeatures: number;
   readonly eps: number;
@@ -162,8 +166,8 @@ export interface LinearOptions extends FactoryOptions {
 
 /** nn.Linear(inFeatures, outFeatures, {bias=true}): y = x Wᵀ + b. */
 export class Linear extends NativeLayer {
-  declare readonly weight: Tensor;
-  declare readonly bias: Tensor | null;
+  declare weight: Tensor;
+  declare bias: Tensor | null;
   readonly inFeatures: number;
   readonly outFeatures: number;
 

@@ -35,6 +35,13 @@ export abstract class Module {
       defineProperty(target, prop, desc) {
         if (typeof prop === 'string' && 'value' in desc) {
           const v: unknown = desc.value;
+          const registered = target._parameters.get(prop) ?? target._buffers.get(prop);
+          if (registered && isTensor(v) && v !== registered && target.adoptsAssignedTensors()) {
+            // A native layer computes with its own tensors: the new value goes into them (keeping
+            // the handles everyone holds), so forward and stateDict both see it.
+            tidy(() => native.nn.setData(registered, v.detach()));
+            return Reflect.defineProperty(target, prop, { ...desc, value: registered });
+          }
           if (v instanceof Module) target._modules.set(prop, v);
           else if (target._modules.has(prop) && v == null) target._modules.delete(prop);
           else if (target._parameters.has(prop) && (v === null || isTensor(v))) target._parameters.set(prop, v && keep(v));
@@ -46,6 +53,11 @@ export abstract class Module {
   }
 
   abstract forward(...args: any[]): any;
+
+  /** True for layers backed by a libtorch module, whose forward reads the module's own tensors. */
+  protected adoptsAssignedTensors(): boolean {
+    return false;
+  }
 
   /** Python's `model(x)`: the same as forward(x). */
   call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
@@ -239,7 +251,9 @@ export abstract class Module {
     const strict = options.strict ?? true;
     let entries: [string, unknown][] =
       stateDict instanceof Map ? [...stateDict.entries()] : Object.entries(stateDict as Record<string, unknown>);
-    if (entries.length > 0 && entries.every(([k]) => k.startsWith('module.'))) {
+    // DataParallel's prefix is stripped only when it cannot be the model's own name (a child called `module`).
+    const ownKeysPrefixed = [...this.namedParameters(), ...this.namedBuffers()].some(([k]) => k.startsWith('module.'));
+    if (!ownKeysPrefixed && entries.length > 0 && entries.every(([k]) => k.startsWith('module.'))) {
       entries = entries.map(([k, v]) => [k.slice('module.'.length), v]);
     }
     const given = new Map(entries);

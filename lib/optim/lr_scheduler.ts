@@ -154,10 +154,13 @@ export class MultiStepLR extends LRScheduler {
   }
 
   protected ownState(): SchedulerStateDict {
-    return { milestones: Object.fromEntries(this.milestones), gamma: this.gamma };
+    // A Map keeps the integer keys (PyTorch's Counter): Python's `last_epoch in milestones` must match.
+    return { milestones: new Map(this.milestones), gamma: this.gamma };
   }
   protected loadOwnState(s: SchedulerStateDict): void {
-    if (s.milestones && typeof s.milestones === 'object') {
+    if (s.milestones instanceof Map) {
+      this.milestones = new Map([...s.milestones].map(([k, v]) => [Number(k), Number(v)]));
+    } else if (s.milestones && typeof s.milestones === 'object') {
       this.milestones = new Map(Object.entries(s.milestones as Record<string, number>).map(([k, v]) => [Number(k), v]));
     }
     if (typeof s.gamma === 'number') this.gamma = s.gamma;

@@ -18,7 +18,8 @@ export interface ParamGroup {
 export type ParamsArg = Tensor[] | Iterable<Tensor> | Array<{ params: Tensor[] | Iterable<Tensor> } & Record<string, unknown>>;
 
 export interface OptimizerStateDict {
-  state: Record<number, Record<string, unknown>>;
+  /** Integer keys, as PyTorch's: torch.save writes them as Python ints, so Python's load_state_dict finds them. */
+  state: Map<number, Record<string, unknown>>;
   param_groups: Array<Record<string, unknown> & { params: number[] }>;
 }
 
@@ -70,6 +71,12 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     for (const g of this.paramGroups) native.optim.zeroGrad(g.params, setToNone);
   }
 
+  /** Frees the optimizer's state (momentum buffers) now rather than at garbage collection. */
+  dispose(): void {
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
+    this.state.clear();
+  }
+
   /** state_dict: parameters numbered across groups in order; tensors are detached handles on the state. */
   stateDict(): OptimizerStateDict {
     const index = new Map<Tensor, number>();
@@ -84,13 +91,13 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       });
       return out as Record<string, unknown> & { params: number[] };
     });
-    const state: Record<number, Record<string, unknown>> = {};
+    const state = new Map<number, Record<string, unknown>>();
     for (const [p, s] of this.state) {
       const i = index.get(p);
       if (i === undefined) continue;
       const entry: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(s)) entry[snake(k)] = isTensor(v) ? v.detach() : v;
-      state[i] = entry;
+      state.set(i, entry);
     }
     return { state, param_groups };
   }

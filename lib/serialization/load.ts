@@ -18,6 +18,7 @@ export interface LoadOptions {
 /** The globals a checkpoint may name: containers, tensor rebuilders, storage types (cf. torch's weights_only). */
 const ALLOWED = new Set<string>([
   'collections.OrderedDict',
+  'collections.Counter',
   'torch._utils._rebuild_tensor',
   'torch._utils._rebuild_tensor_v2',
   'torch._utils._rebuild_parameter',
@@ -123,6 +124,12 @@ export function load(file: string, options: LoadOptions = {}): unknown {
       case 'collections.OrderedDict': {
         const d = new PyOrderedDict();
         if (Array.isArray(args[0])) for (const pair of args[0]) if (Array.isArray(pair)) d.set(pair[0], pair[1]);
+        return d;
+      }
+      case 'collections.Counter': {
+        // Counter(dict): MultiStepLR's milestones. A plain mapping of keys to counts for us.
+        const d = new PyOrderedDict();
+        if (args[0] instanceof Map) for (const [k, v] of args[0]) d.set(k, v);
         return d;
       }
       case 'torch._utils._rebuild_tensor':

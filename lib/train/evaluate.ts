@@ -67,6 +67,7 @@ export async function evaluate(
   } finally {
     counts.dispose();
     lossSum.dispose();
+    loader.dispose(); // frees its copy of the set when it moved it to another device
     model.train(wasTraining);
   }
 }

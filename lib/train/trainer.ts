@@ -176,8 +176,16 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
 
   print('==> Preparing data..');
   const root = o.dataRoot ?? data.defaultCifar10Root();
-  const trainSet = limit(await data.CIFAR10.create({ root, train: true, download: o.download }), o.limitTrain);
-  const testSet = limit(await data.CIFAR10.create({ root, train: false, download: o.download }), o.limitTest);
+  const fullTrain = await data.CIFAR10.create({ root, train: true, download: o.download });
+  const fullTest = await data.CIFAR10.create({ root, train: false, download: o.download });
+  const trainSet = limit(fullTrain, o.limitTrain);
+  const testSet = limit(fullTest, o.limitTest);
+  // Everything the data side holds (host copies, the device-resident copies) is freed when training ends.
+  const releaseData = () => {
+    trainLoader.dispose();
+    testLoader.dispose();
+    for (const ds of [trainSet, testSet, fullTrain, fullTest]) dispose([ds.data, ds.targets]);
+  };
   const trainLoader = new data.DataLoader(trainSet, {
     batchSize: o.batchSize,
     shuffle: true,
@@ -192,184 +200,189 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     device: o.device,
   });
 
-  print('==> Building model..');
-  const model = DEPTHS[o.depth]({ numClasses: 10, shortcut: o.shortcut }).to(o.device);
-  if (o.channelsLast) model.to({ memoryFormat: 'channels_last' });
-  if (o.cudnnBenchmark) backends.cudnn.benchmark = true;
-  const ampDevice = o.device.startsWith('cuda') ? 'cuda' : 'cpu';
-  // Forward and loss, in mixed precision when asked; backward runs outside autocast, as in PyTorch.
-  const forward = (x: Tensor, y: Tensor, smoothing: number) => {
-    const run = () => {
-      const logits = model.forward(o.channelsLast ? x.contiguous('channels_last') : x);
-      return { logits, loss: crossEntropy(logits, y, { labelSmoothing: smoothing }) };
-    };
-    return o.amp ? autocast(ampDevice, run, { dtype: 'bfloat16' }) : run();
-  };
-  const parameterCount = model.parameterCount();
-  print(`Total number of parameters: ${parameterCount}`);
-  const opt = new optim.SGD(model.parameters(), {
-    lr: o.lr,
-    momentum: o.momentum,
-    weightDecay: o.weightDecay,
-    nesterov: o.nesterov,
-  });
-  const scheduler = makeScheduler(o, opt);
-
-  let startEpoch = 0;
-  let bestAcc = 0;
-  let history: EpochRecord[] = [];
-  if (o.resume) {
-    print('==> Resuming from checkpoint..');
-    const { state, full } = loadForResume(o.checkpointDir);
-    model.loadStateDict(state.net);
-    bestAcc = Number(state.best_acc ?? state.acc ?? 0);
-    startEpoch = Number(state.epoch ?? -1) + 1;
-    if (full) {
-      opt.loadStateDict(state.optimizer as never);
-      scheduler.loadStateDict(state.scheduler as never);
-      const rng = state.rng_state ?? {};
-      if (rng.cpu) setRngState(rng.cpu);
-      if (rng.cuda && o.device.startsWith('cuda')) setRngState(rng.cuda, o.device);
-      if (rng.loader) trainLoader.generator?.setState(rng.loader);
-      history = (state.history as EpochRecord[] | undefined) ?? [];
-    } else {
-      print(`    (${BEST_FILE} holds only the weights: momentum and schedule restart, as in the seed)`);
-      for (let e = 0; e < startEpoch; e++) scheduler.step();
-    }
-    dispose(state);
-  }
-
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    print('\n==> SIGINT: stopping after this step; last.pth holds the last finished epoch (Ctrl-C again to quit at once)');
-  };
-  if (o.handleSigint) process.on('SIGINT', onSigint);
-
-  // Loss and accuracy accumulate on the device; they are read when the display refreshes or the phase ends.
-  const runPhase = async (train: boolean): Promise<PhaseStats & { batches: number; complete: boolean }> => {
-    const loader = train ? trainLoader : testLoader;
-    const lossSum = keep(zeros([], { dtype: 'float64', device: o.device }));
-    const correct = keep(zeros([], { dtype: 'int64', device: o.device }));
-    let total = 0;
-    let batches = 0;
-    const read = (): PhaseStats => ({ loss: lossSum.item() as number, correct: correct.item() as number, total });
-    const bar = createProgress(train ? 'Train' : 'Test', loader.length, o.progress);
-    model.train(train);
-    try {
-      for await (const { x, y } of loader) {
-        total += y.shape[0];
-        tidy(() => {
-          if (train) {
-            const { logits, loss } = forward(x, y, o.labelSmoothing);
-            opt.zeroGrad();
-            loss.backward();
-            opt.step();
-            noGrad(() => {
-              lossSum.add_(loss.detach());
-              correct.add_(logits.argmax(1).eq(y).sum());
-            });
-          } else {
-            noGrad(() => {
-              const { logits, loss } = forward(x, y, 0);
-              lossSum.add_(loss);
-              correct.add_(logits.argmax(1).eq(y).sum());
-            });
-          }
-        });
-        x.dispose();
-        y.dispose();
-        batches++;
-        bar.update(batches, read);
-        await nextTick(); // the event loop stays responsive: Ctrl-C, timers, I/O
-        if (stopRequested) break;
-      }
-      const stats = read();
-      bar.finish(stats);
-      return { ...stats, batches, complete: batches === loader.length };
-    } finally {
-      lossSum.dispose();
-      correct.dispose();
-    }
-  };
-
-  const lastState = (epoch: number, acc: number): TrainState => {
-    const rng: Record<string, Tensor> = { cpu: getRngState() };
-    if (o.device.startsWith('cuda')) rng.cuda = getRngState(o.device);
-    const loaderState = trainLoader.generator?.getState();
-    if (loaderState) rng.loader = loaderState;
-    return {
-      net: model.stateDict(),
-      acc,
-      epoch,
-      best_acc: bestAcc,
-      optimizer: opt.stateDict(),
-      scheduler: scheduler.stateDict(),
-      rng_state: rng,
-      history,
-    };
-  };
-  const writeLast = (epoch: number, acc: number) => {
-    const state = lastState(epoch, acc);
-    try {
-      saveLast(o.checkpointDir, state);
-    } finally {
-      dispose(state); // the handles made for the file; the model's and optimizer's tensors live on
-    }
-  };
-  // A fresh run records its starting point, so that an interruption in the first epoch resumes exactly.
-  if (!o.resume) writeLast(-1, 0);
-
-  const endEpoch = o.maxEpochsThisRun ? Math.min(o.epochs, startEpoch + o.maxEpochsThisRun) : o.epochs;
-  let stopped = false;
   try {
-    for (let epoch = startEpoch; epoch < endEpoch; epoch++) {
-      print(`\nEpoch: ${epoch}`);
-      const lr = opt.paramGroups[0].lr;
-      const t0 = performance.now();
-      const tr = await runPhase(true);
-      const trainSeconds = (performance.now() - t0) / 1000;
-      if (!tr.complete) {
-        stopped = true;
-        break;
-      }
-      const te = await runPhase(false);
-      if (!te.complete) {
-        stopped = true;
-        break;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      const testAcc = (100 * te.correct) / te.total;
-      if (testAcc > bestAcc) {
-        print('Saving..');
-        bestAcc = testAcc;
-        saveBest(o.checkpointDir, model, testAcc, epoch);
-      }
-      scheduler.step();
-      const record: EpochRecord = {
-        epoch,
-        lr,
-        trainLoss: tr.loss / tr.batches,
-        trainAcc: (100 * tr.correct) / tr.total,
-        testLoss: te.loss / te.batches,
-        testAcc,
-        trainSeconds,
-        seconds,
+    print('==> Building model..');
+    const model = DEPTHS[o.depth]({ numClasses: 10, shortcut: o.shortcut }).to(o.device);
+    if (o.channelsLast) model.to({ memoryFormat: 'channels_last' });
+    if (o.cudnnBenchmark) backends.cudnn.benchmark = true;
+    const ampDevice = o.device.startsWith('cuda') ? 'cuda' : 'cpu';
+    // Forward and loss, in mixed precision when asked; backward runs outside autocast, as in PyTorch.
+    const forward = (x: Tensor, y: Tensor, smoothing: number) => {
+      const run = () => {
+        const logits = model.forward(o.channelsLast ? x.contiguous('channels_last') : x);
+        return { logits, loss: crossEntropy(logits, y, { labelSmoothing: smoothing }) };
       };
-      history.push(record);
-      print(`Test accuracy: ${testAcc.toFixed(2)}% (best ${bestAcc.toFixed(2)}%), lr ${lr.toPrecision(4)}, ${seconds.toFixed(1)} s`);
-      if (logFile) {
-        fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
-        fs.appendFileSync(logFile, JSON.stringify(record) + '\n');
+      return o.amp ? autocast(ampDevice, run, { dtype: 'bfloat16' }) : run();
+    };
+    const parameterCount = model.parameterCount();
+    print(`Total number of parameters: ${parameterCount}`);
+    const opt = new optim.SGD(model.parameters(), {
+      lr: o.lr,
+      momentum: o.momentum,
+      weightDecay: o.weightDecay,
+      nesterov: o.nesterov,
+    });
+    const scheduler = makeScheduler(o, opt);
+
+    let startEpoch = 0;
+    let bestAcc = 0;
+    let history: EpochRecord[] = [];
+    if (o.resume) {
+      print('==> Resuming from checkpoint..');
+      const { state, full } = loadForResume(o.checkpointDir);
+      model.loadStateDict(state.net);
+      bestAcc = Number(state.best_acc ?? state.acc ?? 0);
+      startEpoch = Number(state.epoch ?? -1) + 1;
+      if (full) {
+        opt.loadStateDict(state.optimizer as never);
+        scheduler.loadStateDict(state.scheduler as never);
+        const rng = state.rng_state ?? {};
+        if (rng.cpu) setRngState(rng.cpu);
+        if (rng.cuda && o.device.startsWith('cuda')) setRngState(rng.cuda, o.device);
+        if (rng.loader) trainLoader.generator?.setState(rng.loader);
+        history = (state.history as EpochRecord[] | undefined) ?? [];
+      } else {
+        print(`    (${BEST_FILE} holds only the weights: momentum and schedule restart, as in the seed)`);
+        for (let e = 0; e < startEpoch; e++) scheduler.step();
       }
-      writeLast(epoch, testAcc);
+      dispose(state);
     }
-    if (!stopped && endEpoch < o.epochs) stopped = true;
+
+    let stopRequested = false;
+    const onSigint = () => {
+      if (stopRequested) process.exit(130);
+      stopRequested = true;
+      print('\n==> SIGINT: stopping after this step; last.pth holds the last finished epoch (Ctrl-C again to quit at once)');
+    };
+    if (o.handleSigint) process.on('SIGINT', onSigint);
+
+    // Loss and accuracy accumulate on the device; they are read when the display refreshes or the phase ends.
+    const runPhase = async (train: boolean): Promise<PhaseStats & { batches: number; complete: boolean }> => {
+      const loader = train ? trainLoader : testLoader;
+      const lossSum = keep(zeros([], { dtype: 'float64', device: o.device }));
+      const correct = keep(zeros([], { dtype: 'int64', device: o.device }));
+      let total = 0;
+      let batches = 0;
+      const read = (): PhaseStats => ({ loss: lossSum.item() as number, correct: correct.item() as number, total });
+      const bar = createProgress(train ? 'Train' : 'Test', loader.length, o.progress);
+      model.train(train);
+      try {
+        for await (const { x, y } of loader) {
+          total += y.shape[0];
+          tidy(() => {
+            if (train) {
+              const { logits, loss } = forward(x, y, o.labelSmoothing);
+              opt.zeroGrad();
+              loss.backward();
+              opt.step();
+              noGrad(() => {
+                lossSum.add_(loss.detach());
+                correct.add_(logits.argmax(1).eq(y).sum());
+              });
+            } else {
+              noGrad(() => {
+                const { logits, loss } = forward(x, y, 0);
+                lossSum.add_(loss);
+                correct.add_(logits.argmax(1).eq(y).sum());
+              });
+            }
+          });
+          x.dispose();
+          y.dispose();
+          batches++;
+          bar.update(batches, read);
+          await nextTick(); // the event loop stays responsive: Ctrl-C, timers, I/O
+          if (stopRequested) break;
+        }
+        const stats = read();
+        bar.finish(stats);
+        return { ...stats, batches, complete: batches === loader.length };
+      } finally {
+        lossSum.dispose();
+        correct.dispose();
+      }
+    };
+
+    const lastState = (epoch: number, acc: number): TrainState => {
+      const rng: Record<string, Tensor> = { cpu: getRngState() };
+      if (o.device.startsWith('cuda')) rng.cuda = getRngState(o.device);
+      const loaderState = trainLoader.generator?.getState();
+      if (loaderState) rng.loader = loaderState;
+      return {
+        net: model.stateDict(),
+        acc,
+        epoch,
+        best_acc: bestAcc,
+        optimizer: opt.stateDict(),
+        scheduler: scheduler.stateDict(),
+        rng_state: rng,
+        history,
+      };
+    };
+    const writeLast = (epoch: number, acc: number) => {
+      const state = lastState(epoch, acc);
+      try {
+        saveLast(o.checkpointDir, state);
+      } finally {
+        dispose(state); // the handles made for the file; the model's and optimizer's tensors live on
+      }
+    };
+    // A fresh run records its starting point, so that an interruption in the first epoch resumes exactly.
+    if (!o.resume) writeLast(-1, 0);
+
+    const endEpoch = o.maxEpochsThisRun ? Math.min(o.epochs, startEpoch + o.maxEpochsThisRun) : o.epochs;
+    let stopped = false;
+    try {
+      for (let epoch = startEpoch; epoch < endEpoch; epoch++) {
+        print(`\nEpoch: ${epoch}`);
+        const lr = opt.paramGroups[0].lr;
+        const t0 = performance.now();
+        const tr = await runPhase(true);
+        const trainSeconds = (performance.now() - t0) / 1000;
+        if (!tr.complete) {
+          stopped = true;
+          break;
+        }
+        const te = await runPhase(false);
+        if (!te.complete) {
+          stopped = true;
+          break;
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const testAcc = (100 * te.correct) / te.total;
+        if (testAcc > bestAcc) {
+          print('Saving..');
+          bestAcc = testAcc;
+          saveBest(o.checkpointDir, model, testAcc, epoch);
+        }
+        scheduler.step();
+        const record: EpochRecord = {
+          epoch,
+          lr,
+          trainLoss: tr.loss / tr.batches,
+          trainAcc: (100 * tr.correct) / tr.total,
+          testLoss: te.loss / te.batches,
+          testAcc,
+          trainSeconds,
+          seconds,
+        };
+        history.push(record);
+        print(`Test accuracy: ${testAcc.toFixed(2)}% (best ${bestAcc.toFixed(2)}%), lr ${lr.toPrecision(4)}, ${seconds.toFixed(1)} s`);
+        if (logFile) {
+          fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
+          fs.appendFileSync(logFile, JSON.stringify(record) + '\n');
+        }
+        writeLast(epoch, testAcc);
+      }
+      if (!stopped && endEpoch < o.epochs) stopped = true;
+    } finally {
+      if (o.handleSigint) process.off('SIGINT', onSigint);
+      opt.dispose(); // momentum buffers: the optimizer is not returned
+    }
+    print(`Best accuracy: ${bestAcc.toFixed(2)}`);
+    const finalAccuracy = history.length ? history[history.length - 1].testAcc : 0;
+    return { parameterCount, bestAccuracy: bestAcc, finalAccuracy, history, stopped, model };
   } finally {
-    if (o.handleSigint) process.off('SIGINT', onSigint);
+    releaseData();
   }
-  print(`Best accuracy: ${bestAcc.toFixed(2)}`);
-  const finalAccuracy = history.length ? history[history.length - 1].testAcc : 0;
-  return { parameterCount, bestAccuracy: bestAcc, finalAccuracy, history, stopped, model };
 }

@@ -255,3 +255,14 @@ print(json.dumps(y.flatten().tolist()))`,
     expect(ours).toEqual(ref.map(Math.fround));
   });
 });
+
+describe('toFloat on float input', () => {
+  it('keeps the values and never changes its input', () => {
+    const x = tensor([255, 510]);
+    const y = data.toFloat()(x);
+    expect(x.toArray()).toEqual([255, 510]);
+    expect(y.toArray()).toEqual([255, 510]);
+    const u = tensor([0, 255], { dtype: 'uint8' });
+    expect(data.toFloat()(u).toArray()).toEqual([0, 1]);
+  });
+});

@@ -213,3 +213,34 @@ describe('memory', () => {
     expect(net.forward(torch.randn([1, 3, 5, 5], { dtype: 'float64' })).shape).toEqual([1, 2]);
   });
 });
+
+describe('review fixes', () => {
+  it('assigning a tensor to a native layer parameter changes what forward computes', () => {
+    const lin = new nn.Linear(3, 2);
+    const handle = lin.weight;
+    const w = torch.tensor([[1, 0, 0], [0, 2, 0]]);
+    lin.weight = w;
+    expect(lin.weight).toBe(handle); // the handles others hold stay valid
+    const x = torch.tensor([[1, 2, 3]]);
+    const y = lin.forward(x);
+    const expected = nn.functional.linear(x, w, lin.bias);
+    expect(y.sub(expected).abs().max().item()).toBe(0);
+    expect(lin.stateDict().weight.equal(w)).toBe(true);
+  });
+
+  it("strips DataParallel's `module.` only when the model's own keys do not start with it", () => {
+    class Wrapper extends nn.Module {
+      module = new nn.Linear(2, 2);
+      forward(x: torch.Tensor) {
+        return this.module.forward(x);
+      }
+    }
+    const a = new Wrapper();
+    const b = new Wrapper();
+    b.loadStateDict(a.stateDict()); // keys 'module.weight', 'module.bias' are its own
+    expect(b.module.weight.equal(a.module.weight)).toBe(true);
+    const plain = new nn.Linear(2, 2);
+    plain.loadStateDict(a.stateDict()); // the same keys on a model without `module`: DataParallel's prefix
+    expect(plain.weight.equal(a.module.weight)).toBe(true);
+  });
+});

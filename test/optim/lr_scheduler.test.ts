@@ -90,7 +90,9 @@ describe('MultiStepLR', () => {
     expect(ours[31999]).toBe(0.1);
     expect(ours[32000]).toBeCloseTo(0.01, 15);
     expect(ours[48000]).toBeCloseTo(0.001, 15);
-    expect(s.stateDict()).toEqual(py.state);
+    // JSON turns Python's integer keys into strings; python_roundtrip.test.ts checks the real types.
+    const sd = s.stateDict();
+    expect({ ...sd, milestones: Object.fromEntries(sd.milestones as Map<number, number>) }).toEqual(py.state);
   });
 
   it('a repeated milestone multiplies twice', () => {

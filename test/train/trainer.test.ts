@@ -120,6 +120,16 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     expect(torch.isAutocastEnabled('cpu')).toBe(false);
   }, 120_000);
 
+  it('frees the data set and its batches when training ends: only the returned model stays', async () => {
+    const before = torch.memory();
+    const r = await torch.trainResNet20({ ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 128, limitTest: 100, checkpointDir: tmpDir('mem') });
+    const after = torch.memory();
+    const modelHandles = r.model.parameters().length + r.model.buffers().length;
+    expect(after.liveTensors - before.liveTensors).toBeLessThanOrEqual(modelHandles);
+    // CIFAR-10 alone is 184 MB of uint8: what is left is the model (about 1 MB), not the data.
+    expect((after.devices.cpu?.bytes ?? 0) - (before.devices.cpu?.bytes ?? 0)).toBeLessThan(4 * 1024 * 1024);
+  }, 120_000);
+
   it('refuses to resume from a folder without checkpoints', async () => {
     await expect(torch.trainResNet20({ ...quiet, dataRoot: CIFAR, resume: true, checkpointDir: tmpDir('empty') })).rejects.toThrow(
       /no checkpoint in .* \(looked for last\.pth and ckpt\.pth\)/,
