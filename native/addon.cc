@@ -1,6 +1,12 @@
 // The module entry: each libtorch concept registers its functions from its own file.
 #include <napi.h>
 
+#include <cstdlib>
+#include <cstring>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "addon_data.h"
 #include "autocast.h"
 #include "common.h"
@@ -22,7 +28,23 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
 }
 }  // namespace
 
+// Tensors of a training step are allocated and freed every step. glibc serves blocks above its mmap
+// threshold with fresh mappings and returns them on free, so each step page-faults its activations in
+// again (measured: 3.7x the page faults of the same step in Python, 1.5x the time). Python's process
+// reaches larger thresholds through glibc's dynamic adjustment; Node's does not. Fixing the thresholds at
+// glibc's dynamic maximum (32 MiB, trim at twice that) gives the step Python's allocation behaviour.
+// TORCH_NODE_MALLOC_TUNING=0 leaves malloc alone.
+void TuneMalloc() {
+#ifdef __GLIBC__
+  const char* flag = std::getenv("TORCH_NODE_MALLOC_TUNING");
+  if (flag != nullptr && std::strcmp(flag, "0") == 0) return;
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  if (std::getenv("MALLOC_TRIM_THRESHOLD_") == nullptr) mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  TuneMalloc();
   env.SetInstanceData(new AddonData());
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   Tensor::Init(env, exports);
