@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'limit-train': { type: 'string' },
     'limit-test': { type: 'string' },
     'max-epochs-this-run': { type: 'string' },
+    threads: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -42,7 +43,8 @@ if (values.help) {
   --schedule S         cosine | multistep | constant (cosine)
   --limit-train N      train on the first N images
   --limit-test N       test on the first N images
-  --max-epochs-this-run N   stop after N epochs of this run (resume later)`);
+  --max-epochs-this-run N   stop after N epochs of this run (resume later)
+  --threads N          CPU threads (libtorch's default otherwise)`);
   process.exit(0);
 }
 
@@ -65,6 +67,7 @@ train
     limitTrain: int(values['limit-train']),
     limitTest: int(values['limit-test']),
     maxEpochsThisRun: int(values['max-epochs-this-run']),
+    numThreads: int(values.threads),
   })
   .then((r) => {
     if (r.stopped) console.log(`Stopped early; continue with --resume (checkpoint in ${values['checkpoint-dir']}).`);

@@ -10,7 +10,7 @@ import { dispose, keep, tidy } from '../memory';
 import * as models from '../models';
 import { crossEntropy } from '../nn/functional';
 import * as optim from '../optim';
-import { Tensor, getRngState, manualSeed, noGrad, setRngState, zeros } from '../tensor';
+import { Tensor, getRngState, manualSeed, noGrad, setNumThreads, setRngState, zeros } from '../tensor';
 import { BEST_FILE, TrainState, loadForResume, saveBest, saveLast } from './checkpoint';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
 
@@ -65,6 +65,8 @@ export interface TrainOptions {
   amp?: 'bf16' | 'fp16' | false;
   /** torch.backends.cudnn.benchmark (default: on for CUDA). */
   cudnnBenchmark?: boolean;
+  /** CPU intra-op threads (torch.set_num_threads); default: libtorch's own choice, as in PyTorch. */
+  numThreads?: number;
 }
 
 export interface EpochRecord {
@@ -90,8 +92,8 @@ export interface TrainResult {
   model: models.ResNet;
 }
 
-type Resolved = Required<Omit<TrainOptions, 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun'>> &
-  Pick<TrainOptions, 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun'>;
+type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads';
+type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>;
 
 const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
 
@@ -130,7 +132,9 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
       throw new TorchError(`trainResNet20: ${name} must be a positive integer, got ${v}`);
     }
   };
-  for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun'] as const) positiveInt(k, o[k]);
+  for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun', 'numThreads'] as const) {
+    positiveInt(k, o[k]);
+  }
   if (!(o.lr > 0)) throw new TorchError(`trainResNet20: lr must be positive, got ${o.lr}`);
   if (!(o.depth in DEPTHS)) throw new TorchError(`trainResNet20: depth must be 20, 32, 44, 56 or 110, got ${o.depth}`);
   if (o.shortcut !== 'A' && o.shortcut !== 'B') throw new TorchError(`trainResNet20: shortcut must be 'A' or 'B', got ${o.shortcut}`);
@@ -173,6 +177,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const print = o.print;
   const logFile = o.logFile === undefined ? path.join(o.checkpointDir, 'log.jsonl') : o.logFile;
   if (o.seed !== undefined) manualSeed(o.seed);
+  if (o.numThreads !== undefined) setNumThreads(o.numThreads);
 
   print('==> Preparing data..');
   const root = o.dataRoot ?? data.defaultCifar10Root();
