@@ -184,6 +184,18 @@ Napi::Value LogSoftmax(Info info) {
   FN_CATCH(env, "logSoftmax")
 }
 
+// softmax(input, dim, dtype?): dtype casts the input first, as PyTorch's dtype argument.
+Napi::Value Softmax(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "softmax: input");
+  if (!Given(info[1])) ThrowArg(env, "softmax", "dim is required");
+  int64_t dim = ToInt(env, info[1], "softmax: dim");
+  if (Given(info[2])) return Tensor::Wrap(env, at::softmax(x, dim, ParseDtype(env, info[2].ToString().Utf8Value())));
+  return Tensor::Wrap(env, at::softmax(x, dim));
+  FN_CATCH(env, "softmax")
+}
+
 }  // namespace
 
 void InitFunctional(Napi::Env env, Napi::Object exports) {
@@ -196,6 +208,7 @@ void InitFunctional(Napi::Env env, Napi::Object exports) {
   f.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
   f.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
   f.Set("logSoftmax", Napi::Function::New(env, LogSoftmax, "logSoftmax"));
+  f.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("functional", f);
 }
 

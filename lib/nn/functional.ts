@@ -1,6 +1,7 @@
 // torch.nn.functional: each op is one native call (native/functional.cc). Required arguments are
 // positional as in Python; Python's keyword arguments go in one options object.
 import { native } from '../native';
+import type { DType } from '../dtype';
 import { Tensor } from '../tensor';
 
 type Pair = number | [number, number];
@@ -79,6 +80,11 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
 /** F.log_softmax(input, dim). */
 export function logSoftmax(input: Tensor, dim: number): Tensor {
   return f.logSoftmax(input, dim);
+}
+
+/** F.softmax(input, dim, dtype=None): dtype casts the input first (e.g. 'float32' for half inputs). */
+export function softmax(input: Tensor, dim: number, dtype?: DType): Tensor {
+  return f.softmax(input, dim, dtype);
 }
 
 /** F.pad(input, pad, mode='constant', value=0): pad lists (left, right, top, bottom, …) from the last dim backwards. */
