@@ -280,6 +280,13 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** A float as Python's repr writes it where JS differs (1e-05, not 0.00001). */
+function pyFloat(v: number): string {
+  if (v === 0 || Math.abs(v) >= 1e-4) return String(v);
+  const [m, e] = v.toExponential().split('e');
+  return `${m}e${e[0]}${e.slice(1).padStart(2, '0')}`;
+}
+
 function checkP(p: number, where: string): number {
   if (!(p >= 0 && p <= 1)) throw new TorchError(`${where}: dropout probability has to be between 0 and 1, but got ${p}`);
   return p;
@@ -355,7 +362,7 @@ export class BatchNorm1d extends Module {
   }
   extraRepr(): string {
     const py = (b: boolean) => (b ? 'True' : 'False');
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`;
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum ?? 'None'}, affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`;
   }
 }
 
@@ -379,7 +386,7 @@ export class LayerNorm extends Module {
     return F.layerNorm(input, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
   extraRepr(): string {
-    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${this.eps}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`;
+    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`;
   }
 }
 
