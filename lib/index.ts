@@ -40,5 +40,5 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as models from './models';
 export * as train from './train';
-export { trainResNet20, evaluate } from './train';
+export { trainResNet20, evaluate, fit, predict } from './train';
 export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';

@@ -19,6 +19,26 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
+// Tensors made by Parameter(): assigning one to a module field registers it, as nn.Parameter in Python.
+const PARAMETERS = new WeakSet<Tensor>();
+
+/**
+ * nn.Parameter(data, requiresGrad=true): marks a tensor as a parameter, so that `this.w = nn.Parameter(t)`
+ * in a Module registers it (parameters(), stateDict(), optimizers see it). A plain tensor assigned to a
+ * field stays a plain attribute, as in PyTorch: use Parameter (or registerBuffer for state that is not trained).
+ */
+export function Parameter(data: Tensor, requiresGrad = true): Tensor {
+  if (!isTensor(data)) throw new TorchError(`Parameter: expected a Tensor, got ${typeof data}`);
+  const p = data.requiresGrad === requiresGrad ? data : data.detach().requiresGrad_(requiresGrad);
+  PARAMETERS.add(p);
+  return p;
+}
+
+/** True for tensors made by Parameter() or registered as a module's parameter. */
+export function isParameter(t: unknown): boolean {
+  return isTensor(t) && PARAMETERS.has(t);
+}
+
 export type ToTarget = string | { device?: string; dtype?: DType; memoryFormat?: MemoryFormat };
 
 export abstract class Module {
@@ -45,6 +65,10 @@ export abstract class Module {
           if (v instanceof Module) target._modules.set(prop, v);
           else if (target._modules.has(prop) && v == null) target._modules.delete(prop);
           else if (target._parameters.has(prop) && (v === null || isTensor(v))) target._parameters.set(prop, v && keep(v));
+          else if (isTensor(v) && PARAMETERS.has(v) && !target._buffers.has(prop)) {
+            checkName(prop, target, 'Parameter');
+            target._parameters.set(prop, keep(v));
+          }
           else if (target._buffers.has(prop) && (v === null || isTensor(v))) target._buffers.set(prop, v && keep(v));
         }
         return Reflect.defineProperty(target, prop, desc);
@@ -74,6 +98,7 @@ export abstract class Module {
       if (!isTensor(param)) throw new TorchError(`registerParameter: '${name}' must be a Tensor or null`);
       keep(param);
       if (!param.requiresGrad && param.dtype !== 'int64' && param.dtype !== 'bool') param.requiresGrad = true;
+      PARAMETERS.add(param);
     }
     this._parameters.set(name, param);
     (this as Record<string, unknown>)[name] = param;
