@@ -1,6 +1,5 @@
 // trainResNet20(): the seed's recipe (kuangliu/pytorch-cifar main.py) as one call, with its flaws fixed:
 // full-state checkpoints that resume exactly, atomic writes, no host-device sync per step.
-import * as fs from 'fs';
 import * as path from 'path';
 import { autocast, backends } from '../amp';
 import { cuda } from '../cuda';
@@ -11,7 +10,7 @@ import * as models from '../models';
 import { crossEntropy } from '../nn/functional';
 import * as optim from '../optim';
 import { Tensor, getRngState, manualSeed, noGrad, setNumThreads, setRngState, zeros } from '../tensor';
-import { BEST_FILE, TrainState, loadForResume, saveBest, saveLast } from './checkpoint';
+import { BEST_FILE, TrainState, appendLog, loadForResume, resumeLog, saveBest, saveLast } from './checkpoint';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
 
 export interface TrainOptions {
@@ -251,6 +250,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
         for (let e = 0; e < startEpoch; e++) scheduler.step();
       }
       dispose(state);
+      if (logFile) resumeLog(logFile, startEpoch, full ? history : null);
     }
 
     let stopRequested = false;
@@ -373,11 +373,9 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
         };
         history.push(record);
         print(`Test accuracy: ${testAcc.toFixed(2)}% (best ${bestAcc.toFixed(2)}%), lr ${lr.toPrecision(4)}, ${seconds.toFixed(1)} s`);
-        if (logFile) {
-          fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
-          fs.appendFileSync(logFile, JSON.stringify(record) + '\n');
-        }
         writeLast(epoch, testAcc);
+        // After last.pth: a kill in between drops the record, and resume puts it back from the history.
+        if (logFile) appendLog(logFile, record);
       }
       if (!stopped && endEpoch < o.epochs) stopped = true;
     } finally {
