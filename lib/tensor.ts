@@ -110,6 +110,10 @@ export interface Tensor {
   bincount(minlength?: number): Tensor;
 
   view(...shape: number[] | [number[]]): Tensor;
+  /** x.view(dtype): the same bytes as another dtype of the same or a dividing element size (torch's x.view(torch.int32)). */
+  view(dtype: DType): Tensor;
+  /** torch.as_strided: a view of this tensor's storage with the given sizes, strides and storage offset. */
+  asStrided(size: number[], stride: number[], storageOffset?: number): Tensor;
   reshape(...shape: number[] | [number[]]): Tensor;
   permute(...dims: number[] | [number[]]): Tensor;
   expand(...shape: number[] | [number[]]): Tensor;

@@ -15,6 +15,7 @@
 #include "factories.h"
 #include "memory.h"
 #include "nn.h"
+#include "serialization.h"
 #include "tensor.h"
 
 namespace tn {
@@ -54,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitAutocast(env, exports);
   InitData(env, exports);
   InitNn(env, exports);
+  InitSerialization(env, exports);
   return exports;
 }
 

@@ -128,6 +128,15 @@ std::vector<int64_t> ToIntList(Napi::Env env, const Napi::Value& v, const char* 
   return out;
 }
 
+at::MemoryFormat ToMemoryFormat(Napi::Env env, const Napi::Value& v, const char* where, at::MemoryFormat fallback) {
+  if (v.IsUndefined()) return fallback;
+  std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  if (name == "contiguous") return at::MemoryFormat::Contiguous;
+  if (name == "channels_last") return at::MemoryFormat::ChannelsLast;
+  std::string got = v.IsString() ? "the string '" + name + "'" : v.IsNull() ? "null" : v.IsNumber() ? "a number" : "a non-string";
+  throw TorchError(env, std::string(where) + "(): argument 'memoryFormat' must be 'contiguous' or 'channels_last', not " + got);
+}
+
 Napi::Array FromIntList(Napi::Env env, at::IntArrayRef values) {
   Napi::Array arr = Napi::Array::New(env, values.size());
   for (size_t i = 0; i < values.size(); ++i) arr.Set(static_cast<uint32_t>(i), Napi::Number::New(env, values[i]));

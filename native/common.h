@@ -47,6 +47,11 @@ inline bool Given(const Napi::CallbackInfo& info, size_t i) { return info.Length
 std::vector<int64_t> ToPair(Napi::Env env, const Napi::Value& v, const std::string& where);
 Napi::Array FromIntList(Napi::Env env, at::IntArrayRef values);
 
+// A memory format by name: 'contiguous' or 'channels_last' (undefined: `fallback`); any other value is
+// an error naming the function, as PyTorch refuses anything but a torch.memory_format.
+at::MemoryFormat ToMemoryFormat(Napi::Env env, const Napi::Value& v, const char* where,
+                                at::MemoryFormat fallback = at::MemoryFormat::Contiguous);
+
 // {dtype, device, requiresGrad} as passed to factories; absent fields keep libtorch's defaults.
 at::TensorOptions ToOptions(Napi::Env env, const Napi::Value& v, const char* where);
 

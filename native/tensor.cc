@@ -159,9 +159,7 @@ Napi::Value Tensor::Grad(const Napi::CallbackInfo& info) {
 Napi::Value Tensor::IsContiguous(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TN_TRY
-  bool channels_last = info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "channels_last";
-  return Napi::Boolean::New(env, value("isContiguous").is_contiguous(
-                                     channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+  return Napi::Boolean::New(env, value("isContiguous").is_contiguous(ToMemoryFormat(env, info[0], "isContiguous")));
   TN_CATCH(env)
 }
 

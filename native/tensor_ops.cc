@@ -154,10 +154,7 @@ Napi::Value To(Info info, T self) {
     if (o.Get("dtype").IsString()) opts = opts.dtype(ParseDtype(env, o.Get("dtype").As<Napi::String>()));
     non_blocking = ToBool(o.Get("nonBlocking"), false);
     copy = ToBool(o.Get("copy"), false);
-    if (o.Get("memoryFormat").IsString()) {
-      format = std::string(o.Get("memoryFormat").As<Napi::String>()) == "channels_last" ? at::MemoryFormat::ChannelsLast
-                                                                                       : at::MemoryFormat::Contiguous;
-    }
+    if (!o.Get("memoryFormat").IsUndefined()) format = ToMemoryFormat(env, o.Get("memoryFormat"), "to");
   } else {
     ThrowArg(env, "to", "expected a device ('cpu', 'cuda', 'cuda:N'), a dtype, or {device, dtype}");
   }
@@ -204,8 +201,25 @@ Napi::Value Backward(Info info, T self) {
 }
 
 Napi::Value Contiguous(Info info, T self) {
-  bool channels_last = info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "channels_last";
-  return W(info, self.contiguous(channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+  return W(info, self.contiguous(ToMemoryFormat(info.Env(), info[0], "contiguous")));
+}
+
+// view(shape) or view(dtype): torch's x.view(torch.int32) reinterprets the bytes (torch.load uses it
+// for a storage that tensors of several dtypes share).
+Napi::Value View(Info info, T self) {
+  if (info.Length() == 1 && info[0].IsString()) return W(info, self.view(ParseDtype(info.Env(), info[0].As<Napi::String>())));
+  return W(info, self.view(ShapeArgs(info, "view")));
+}
+
+// as_strided(size, stride, storageOffset): a view of self's storage, as torch.load makes every tensor
+// from its storage. libtorch checks that the view stays inside the storage.
+Napi::Value AsStrided(Info info, T self) {
+  Napi::Env env = info.Env();
+  std::vector<int64_t> size = ToIntList(env, info[0], "asStrided");
+  std::vector<int64_t> stride = ToIntList(env, info[1], "asStrided");
+  c10::optional<int64_t> offset;
+  if (Given(info, 2)) offset = ToInt(env, info[2], "asStrided");
+  return W(info, self.as_strided(size, stride, offset));
 }
 
 Napi::Value Squeeze(Info info, T self) {
@@ -297,7 +311,8 @@ const std::vector<TensorOp> kOps = {
        return W(info, self.bincount({}, minlength));
      }},
     // Shape and views.
-    {"view", [](Info info, T self) { return W(info, self.view(ShapeArgs(info, "view"))); }},
+    {"view", View},
+    {"asStrided", AsStrided},
     {"reshape", [](Info info, T self) { return W(info, self.reshape(ShapeArgs(info, "reshape"))); }},
     {"permute", [](Info info, T self) { return W(info, self.permute(ShapeArgs(info, "permute"))); }},
     {"expand", [](Info info, T self) { return W(info, self.expand(ShapeArgs(info, "expand"))); }},

@@ -36,7 +36,15 @@ export interface CIFAR10Options {
   md5?: string;
   /** Progress output while downloading (default: true, on stderr). */
   progress?: boolean;
+  /**
+   * Records in each .bin file (default 10,000: every file of the binary version holds exactly that
+   * many). Any other file size is an error; a smaller value reads a cut-down copy (tests, fixtures).
+   */
+  recordsPerFile?: number;
 }
+
+/** Every file of the official binary version holds exactly this many records. */
+export const CIFAR10_RECORDS_PER_FILE = 10_000;
 
 /**
  * Where the CIFAR-10 binary folder is expected: $CIFAR10_ROOT if set (taken as given, even if it does
@@ -93,28 +101,33 @@ export function readCifar10Classes(folder: string): string[] {
   return classes;
 }
 
+function cannotRead(file: string, e: unknown): TorchError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new TorchError(code === 'ENOENT' ? `CIFAR10: missing file ${file}${HINT}` : `CIFAR10: cannot read ${file}: ${code ?? (e as Error).message}`);
+}
+
 /**
- * Reads the record files into one Buffer of N × 3,073 bytes, checking each file's size and labels.
- * Exported for the benchmark and tests; most code wants `new CIFAR10(...)`.
+ * Reads the record files into one Buffer of N × 3,073 bytes, checking each file's size (exactly
+ * `recordsPerFile` records: a file one record short or long is damaged, not a smaller data set) and
+ * labels. Exported for the benchmark and tests; most code wants `new CIFAR10(...)`.
  */
-export function readCifar10Records(folder: string, files: string[]): { buffer: Buffer; count: number } {
+export function readCifar10Records(folder: string, files: string[], recordsPerFile = CIFAR10_RECORDS_PER_FILE): { buffer: Buffer; count: number } {
+  const expected = recordsPerFile * RECORD_BYTES;
   const sizes = files.map((f) => {
     const file = path.join(folder, f);
-    let size: number;
+    let stat: fs.Stats;
     try {
-      size = fs.statSync(file).size;
+      stat = fs.statSync(file);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new TorchError(
-        code === 'ENOENT'
-          ? `CIFAR10: missing file ${file}${HINT}`
-          : `CIFAR10: cannot read ${file}: ${code ?? (e as Error).message}`,
-      );
+      throw cannotRead(file, e);
     }
-    if (size === 0) throw new TorchError(`CIFAR10: ${file} is empty`);
-    if (size % RECORD_BYTES !== 0) {
+    if (!stat.isFile()) throw new TorchError(`CIFAR10: ${file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}, expected a file of ${expected} bytes`);
+    const size = stat.size;
+    if (size === 0) throw new TorchError(`CIFAR10: ${file} is empty, expected ${expected} bytes`);
+    if (size !== expected) {
+      const records = size % RECORD_BYTES === 0 ? `${size / RECORD_BYTES} records` : `not a whole number of ${RECORD_BYTES}-byte records`;
       throw new TorchError(
-        `CIFAR10: ${file} has ${size} bytes, not a multiple of the record size ${RECORD_BYTES} (1 label + 3,072 pixels): truncated or not the binary version`,
+        `CIFAR10: ${file} has ${size} bytes (${records}), expected ${expected} (${recordsPerFile} records of 1 label + 3,072 pixels): truncated, padded or not the binary version`,
       );
     }
     return size;
@@ -125,7 +138,12 @@ export function readCifar10Records(folder: string, files: string[]): { buffer: B
   let offset = 0;
   files.forEach((f, i) => {
     const file = path.join(folder, f);
-    const fd = fs.openSync(file, 'r');
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      throw cannotRead(file, e);
+    }
     try {
       let done = 0;
       while (done < sizes[i]) {
@@ -182,6 +200,8 @@ export class CIFAR10 {
 
   constructor(options: CIFAR10Options) {
     if (!options || typeof options.root !== 'string') throw new TorchError('CIFAR10: options.root (a folder) is required');
+    const perFile = options.recordsPerFile ?? CIFAR10_RECORDS_PER_FILE;
+    if (!Number.isInteger(perFile) || perFile < 1) throw new TorchError(`CIFAR10: recordsPerFile must be a positive integer, got ${String(perFile)}`);
     this.folder = resolveCifar10Folder(options.root);
     this.train = options.train ?? true;
     if (options.download && !cifar10FilesPresent(this.folder)) {
@@ -190,7 +210,7 @@ export class CIFAR10 {
       );
     }
     this.classes = readCifar10Classes(this.folder);
-    const { buffer, count } = readCifar10Records(this.folder, this.train ? CIFAR10_TRAIN_FILES : CIFAR10_TEST_FILES);
+    const { buffer, count } = readCifar10Records(this.folder, this.train ? CIFAR10_TRAIN_FILES : CIFAR10_TEST_FILES, perFile);
     const { data, targets } = cifar10Tensors(buffer, count, options.device);
     this.data = keep(data);
     this.targets = keep(targets);

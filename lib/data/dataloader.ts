@@ -10,6 +10,7 @@ import { keep, tidy } from '../memory';
 import { native } from '../native';
 import { Tensor, arange, randperm } from '../tensor';
 import { Transform, cifar10TestTransform } from './transforms';
+import { checkOptions, checkString, checkTensor, describeValue, reprValue } from '../utils/validate';
 
 /** A data set held as tensors: sample i is (data[i], targets[i]). */
 export interface TensorDatasetLike {
@@ -91,17 +92,27 @@ export class DataLoader implements AsyncIterable<Batch> {
   private readonly owned: Tensor[] = [];
 
   constructor(dataset: TensorDatasetLike, options: DataLoaderOptions = {}) {
-    if (!dataset || !dataset.data || !dataset.targets) throw new TorchError('DataLoader: the data set must have data and targets tensors');
+    if (!dataset || typeof dataset !== 'object') throw new TorchError(`DataLoader(): argument 'dataset' must be a data set with data and targets tensors, not ${describeValue(dataset)}`);
+    checkTensor(dataset.data, 'DataLoader', 'dataset.data');
+    checkTensor(dataset.targets, 'DataLoader', 'dataset.targets');
+    checkOptions(options, 'DataLoader');
     const n = dataset.data.shape[0];
     if (dataset.targets.shape[0] !== n) {
       throw new TorchError(`DataLoader: data has ${n} samples but targets has ${dataset.targets.shape[0]}`);
     }
     this.batchSize = options.batchSize ?? 1;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
-      throw new TorchError(`DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
+    // torch.utils.data.BatchSampler's wording.
+    if (typeof this.batchSize !== 'number' || !Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new TorchError(`batch_size should be a positive integer value, but got batch_size=${reprValue(options.batchSize)}`);
     }
     this.shuffle = options.shuffle ?? false;
+    if (typeof this.shuffle !== 'boolean') throw new TorchError(`shuffle should be a boolean value, but got shuffle=${reprValue(options.shuffle)}`);
     this.dropLast = options.dropLast ?? false;
+    if (typeof this.dropLast !== 'boolean') throw new TorchError(`drop_last should be a boolean value, but got drop_last=${reprValue(options.dropLast)}`);
+    if (options.transform !== undefined && typeof options.transform !== 'function') {
+      throw new TorchError(`DataLoader(): argument 'transform' must be a function, not ${describeValue(options.transform)}`);
+    }
+    if (options.device !== undefined) checkString(options.device, 'DataLoader', 'device');
     this.transform = options.transform ?? cifar10TestTransform();
     this.generator = options.seed === undefined ? null : new Generator(options.seed);
     this.device = options.device ?? dataset.data.device;

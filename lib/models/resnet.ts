@@ -6,12 +6,14 @@ import { Tensor } from '../tensor';
 import { Module } from '../nn/module';
 import { BatchNorm2d, Conv2d, Linear, Sequential } from '../nn/layers';
 import * as F from '../nn/functional';
+import { checkInt, checkOneOf, checkOptions } from '../utils/validate';
 
 /**
  * How a block's shortcut changes shape: 'B' (the seed's) is a 1×1 conv + BN projection;
  * 'A' (the paper's CIFAR choice) is parameter-free: subsample by 2 and zero-pad the new channels.
  */
 export type ShortcutType = 'A' | 'B';
+const SHORTCUTS: readonly ShortcutType[] = ['A', 'B'];
 
 /** A module around a function, as the LambdaLayer of the usual option-A CIFAR ResNets. */
 export class LambdaLayer extends Module {
@@ -33,6 +35,7 @@ export class BasicBlock extends Module {
 
   constructor(inPlanes: number, planes: number, stride = 1, shortcut: ShortcutType = 'B') {
     super();
+    checkOneOf(shortcut, SHORTCUTS, 'BasicBlock', 'shortcut');
     this.conv1 = new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false });
     this.bn1 = new BatchNorm2d(planes);
     this.conv2 = new Conv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false });
@@ -82,7 +85,10 @@ export class ResNet extends Module {
 
   constructor(block: BlockClass, numBlocks: [number, number, number], options: ResNetOptions = {}) {
     super();
-    const shortcut = options.shortcut ?? 'B';
+    checkOptions(options, 'ResNet');
+    // 'C' or a lower-case 'b' would otherwise quietly build option A.
+    const shortcut = options.shortcut === undefined ? 'B' : checkOneOf(options.shortcut, SHORTCUTS, 'ResNet', 'shortcut');
+    if (options.numClasses !== undefined) checkInt(options.numClasses, 'ResNet', 'numClasses', 1);
     this.conv1 = new Conv2d(3, 16, 3, { stride: 1, padding: 1, bias: false });
     this.bn1 = new BatchNorm2d(16);
     this.layer1 = this.makeLayer(block, 16, numBlocks[0], 1, shortcut);

@@ -10,6 +10,7 @@ import { native } from '../native';
 import { MemoryFormat, Tensor, isTensor, noGrad } from '../tensor';
 import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
+import { checkOneOf, checkOptions, describeValue } from '../utils/validate';
 
 /** name → tensor in PyTorch's order (insertion order of a plain object; keys are never integer-like). */
 export type StateDict = Record<string, Tensor>;
@@ -197,6 +198,9 @@ export abstract class Module {
    * handles stay valid, as PyTorch's param.data = …); a dtype applies to floating-point tensors only.
    */
   to(target: ToTarget): this {
+    if (typeof target !== 'string') checkOptions(target ?? null, 'Module.to', 'target');
+    // Checked before anything moves: a misspelt format must not leave the module half converted.
+    if (typeof target === 'object' && target.memoryFormat !== undefined) checkOneOf(target.memoryFormat, ['contiguous', 'channels_last'], 'Module.to', 'memoryFormat');
     let device: string | undefined;
     let dtype: DType | undefined;
     if (typeof target === 'string') {
@@ -210,7 +214,7 @@ export abstract class Module {
       dtype = target.dtype;
     }
     for (const m of this.modules()) m.applyTo(device ?? null, dtype ?? null);
-    if (typeof target === 'object' && target.memoryFormat) {
+    if (typeof target === 'object' && target.memoryFormat !== undefined) {
       // As PyTorch's module.to(memory_format=...): 4-D parameters and buffers change layout in place.
       const format = target.memoryFormat;
       for (const t of [...this.parameters(), ...this.buffers()]) {
@@ -273,6 +277,10 @@ export abstract class Module {
    * is any error. A 'module.' prefix on every key (torch.nn.DataParallel checkpoints) is removed.
    */
   loadStateDict(stateDict: StateDict | Map<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
+    // PyTorch: "Expected state_dict to be dict-like, got <class 'NoneType'>."
+    if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict) || isTensor(stateDict)) {
+      throw new TorchError(`Expected state_dict to be dict-like, got ${describeValue(stateDict)}.`);
+    }
     const strict = options.strict ?? true;
     let entries: [string, unknown][] =
       stateDict instanceof Map ? [...stateDict.entries()] : Object.entries(stateDict as Record<string, unknown>);

@@ -1,6 +1,7 @@
 // torch.optim.lr_scheduler: the same recursive ("chainable") formulas as PyTorch, so the learning
 // rates are PyTorch's to rounding, and state dicts with PyTorch's keys (last_epoch, base_lrs, _last_lr …).
 import { TorchError } from '../errors';
+import { checkInt, checkNumber, checkOptions, describeValue } from '../utils/validate';
 import { libtorchAtLeast } from '../utils/version';
 import { torch2 } from './adam';
 import { Optimizer, camel } from './optimizer';
@@ -16,6 +17,8 @@ export abstract class LRScheduler {
   protected _stepCount = 0;
 
   constructor(optimizer: Optimizer, lastEpoch = -1) {
+    if (!(optimizer instanceof Optimizer)) throw new TorchError(`${describeValue(optimizer)} is not an Optimizer`);
+    checkInt(lastEpoch, this.constructor.name, 'lastEpoch', -1);
     this.optimizer = optimizer;
     optimizer.paramGroups.forEach((g, i) => {
       if (lastEpoch === -1) g.initialLr ??= g.lr; // setdefault: the first scheduler fixes it
@@ -101,8 +104,10 @@ export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
 
-  constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number }) {
-    super(optimizer, options.lastEpoch ?? -1);
+  constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number } = {} as never) {
+    super(optimizer, checkOptions(options, 'CosineAnnealingLR').lastEpoch ?? -1);
+    checkNumber(options.tMax, 'CosineAnnealingLR', 'tMax');
+    if (options.etaMin !== undefined) checkNumber(options.etaMin, 'CosineAnnealingLR', 'etaMin');
     if (!(options.tMax > 0)) throw new TorchError(`CosineAnnealingLR: T_max must be a positive number, got ${options.tMax}`);
     this.tMax = options.tMax;
     this.etaMin = options.etaMin ?? 0;
@@ -142,8 +147,11 @@ export class MultiStepLR extends LRScheduler {
   milestones: Map<number, number>;
   gamma: number;
 
-  constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
-    super(optimizer, options.lastEpoch ?? -1);
+  constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number } = {} as never) {
+    super(optimizer, checkOptions(options, 'MultiStepLR').lastEpoch ?? -1);
+    if (!Array.isArray(options.milestones)) throw new TorchError(`MultiStepLR(): argument 'milestones' must be an array of integers, not ${describeValue(options.milestones)}`);
+    options.milestones.forEach((m, i) => checkInt(m, 'MultiStepLR', `milestones[${i}]`));
+    if (options.gamma !== undefined) checkNumber(options.gamma, 'MultiStepLR', 'gamma');
     this.milestones = new Map();
     for (const m of [...options.milestones].sort((a, b) => a - b)) this.milestones.set(m, (this.milestones.get(m) ?? 0) + 1);
     this.gamma = options.gamma ?? 0.1;

@@ -5,6 +5,7 @@ import { TorchError } from '../errors';
 import { keep } from '../memory';
 import { native } from '../native';
 import { Tensor, isTensor, noGrad } from '../tensor';
+import { checkNumber, describeValue } from '../utils/validate';
 
 /** A param group: its tensors and its hyper-parameters (settable: `opt.paramGroups[0].lr = 0.01`). */
 export interface ParamGroup {
@@ -39,6 +40,9 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
 
   constructor(params: ParamsArg, defaults: Omit<G, 'params'>) {
     this.defaults = defaults;
+    if (params === null || typeof params !== 'object' || isTensor(params) || !(Symbol.iterator in params)) {
+      throw new TorchError(`params argument given to the optimizer should be an iterable of Tensors or dicts, but got ${describeValue(params)}`);
+    }
     const list = [...(params as Iterable<unknown>)];
     if (list.length === 0) throw new TorchError('optimizer got an empty parameter list');
     const groups = isTensor(list[0]) ? [{ params: list as Tensor[] }] : (list as Array<{ params: Iterable<Tensor> }>);
@@ -47,15 +51,23 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
 
   /** add_param_group: missing options take the optimizer's defaults. */
   addParamGroup(group: { params: Iterable<Tensor> | Tensor } & Record<string, unknown>): void {
+    // A list of non-tensors (new SGD([1, 2])) arrives here as "groups": word it as PyTorch does.
+    if (group === null || typeof group !== 'object') throw new TorchError(`optimizer can only optimize Tensors, but one of the params is ${describeValue(group)}`);
+    const given = group.params as unknown;
+    if (given === null || typeof given !== 'object' || !(isTensor(given) || Symbol.iterator in given)) {
+      throw new TorchError(`param group 'params' must be a Tensor or an iterable of Tensors, not ${describeValue(given)}`);
+    }
     const params = isTensor(group.params) ? [group.params] : [...group.params];
     for (const p of params) {
-      if (!isTensor(p)) throw new TorchError(`optimizer can only optimize Tensors, but one of the params is ${typeof p}`);
+      if (!isTensor(p)) throw new TorchError(`optimizer can only optimize Tensors, but one of the params is ${describeValue(p)}`);
     }
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     if (params.some((p) => seen.has(p)) || new Set(params).size !== params.length) {
       throw new TorchError('some parameters appear in more than one parameter group');
     }
     const full = { ...this.defaults, ...group, params } as unknown as G;
+    // Every optimizer has a learning rate; a string would fail only at step().
+    checkNumber(full.lr, this.constructor.name, 'lr');
     this.validate(full);
     this.paramGroups.push(full);
   }

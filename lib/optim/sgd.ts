@@ -5,6 +5,7 @@
 import { TorchError } from '../errors';
 import { native } from '../native';
 import { Tensor } from '../tensor';
+import { checkBool, checkNumber, checkOptions } from '../utils/validate';
 import { libtorchAtLeast } from '../utils/version';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
@@ -28,6 +29,7 @@ export interface SGDParamGroup extends ParamGroup {
 export class SGD extends Optimizer<SGDParamGroup> {
   /** new SGD(params, {lr=1e-3, momentum=0, dampening=0, weightDecay=0, nesterov=false, maximize=false}). */
   constructor(params: ParamsArg, options: SGDOptions = {}) {
+    checkOptions(options, 'SGD');
     super(params, {
       lr: options.lr ?? 1e-3,
       momentum: options.momentum ?? 0,
@@ -39,6 +41,8 @@ export class SGD extends Optimizer<SGDParamGroup> {
   }
 
   protected validate(g: SGDParamGroup): void {
+    for (const k of ['momentum', 'dampening', 'weightDecay'] as const) checkNumber(g[k], 'SGD', k);
+    for (const k of ['nesterov', 'maximize'] as const) checkBool(g[k], 'SGD', k);
     if (!(g.lr >= 0)) throw new TorchError(`Invalid learning rate: ${g.lr}`);
     if (!(g.momentum >= 0)) throw new TorchError(`Invalid momentum value: ${g.momentum}`);
     if (!(g.weightDecay >= 0)) throw new TorchError(`Invalid weight_decay value: ${g.weightDecay}`);

@@ -2,9 +2,11 @@
 import { cuda } from '../cuda';
 import type { DType } from '../dtype';
 import { TorchError } from '../errors';
-import { isTensor, type Tensor } from '../tensor';
+import { native } from '../native';
+import { isTensor, zeros, type Tensor } from '../tensor';
 import { PyDict, PyGlobal, PyOrderedDict, unpickle } from './pickle';
-import { DTYPE_OF_STORAGE, rebuildTensor } from './storage';
+import { DTYPE_OF_STORAGE, ELEMENT_SIZE } from './storage';
+import { checkOptions, checkString } from '../utils/validate';
 import { ZipReader } from './zip';
 
 export interface LoadOptions {
@@ -36,11 +38,11 @@ const TORCH_DTYPES: Record<string, DType> = {
 };
 for (const name of Object.keys(TORCH_DTYPES)) ALLOWED.add(`torch.${name}`);
 
+/** A persistent id resolved: the storage's bytes as a uint8 tensor on its device, read once per key. */
 interface StorageRef {
   dtype: DType;
   key: string;
-  location: string;
-  bytes: Uint8Array;
+  bytes: Tensor;
 }
 
 /** Finds the archive's folder prefix: the records of a torch.save file all sit under one folder. */
@@ -70,17 +72,41 @@ function ints(v: unknown, what: string, where: string): number[] {
  * optimizer's {0: {...}} state); OrderedDicts (state_dict()) are always Maps, with PyTorch's
  * `_metadata` (module versions) as a non-enumerable `_metadata` property so that save() writes it
  * back. Tuples and lists become arrays; ints numbers (bigints beyond 2^53); tensors are Tensors.
+ *
+ * As in PyTorch, each storage is read once and every tensor is a view of it (as_strided): tensors that
+ * shared a storage in Python share it here (tied weights, views), and memory is the storages' bytes —
+ * bounded by the file — whatever sizes and strides the pickle claims. Every failure is a TorchError
+ * naming the file.
  */
 export function load(file: string, options: LoadOptions = {}): unknown {
+  checkString(file, 'load', 'f');
+  checkOptions(options, 'load');
+  if (options.device !== undefined) checkString(options.device, 'load', 'device');
   const zip = ZipReader.open(file);
+  const internal: Tensor[] = []; // storages and dtype views: handles freed at the end (the views keep the memory)
+  const created: Tensor[] = []; // the tensors handed out: freed only on failure
+  try {
+    return loadFrom(zip, file, options, internal, created);
+  } catch (e) {
+    for (const t of created) if (!t.isDisposed) t.dispose();
+    if (e instanceof TorchError) throw e;
+    // Anything else (an exhausted heap, say) still names the file.
+    throw new TorchError(`load: '${file}': ${(e as Error)?.message ?? String(e)}`);
+  } finally {
+    for (const t of internal) if (!t.isDisposed) t.dispose();
+    zip.close();
+  }
+}
+
+function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: Tensor[], created: Tensor[]): unknown {
   const prefix = archivePrefix(zip);
   if (zip.has(prefix + 'byteorder')) {
     const order = Buffer.from(zip.read(prefix + 'byteorder')).toString('latin1').trim();
     if (order !== 'little') zip.fail(`byte order '${order}' is not supported (only little-endian)`);
   }
   const where = `'${file}' (${prefix}data.pkl)`;
-  const storages = new Map<string, StorageRef>();
-  const created: Tensor[] = [];
+  const storages = new Map<string, Tensor>();
+  const typedViews = new Map<string, Tensor>();
 
   const deviceFor = (location: string): string => {
     if (options.device !== undefined) return options.device;
@@ -90,30 +116,65 @@ export function load(file: string, options: LoadOptions = {}): unknown {
     return location;
   };
 
+  /** The record's bytes, read once per key straight into a tensor on its target device. */
+  const readStorage = (key: string, location: string, numel: unknown): Tensor => {
+    let bytes = storages.get(key);
+    if (bytes) return bytes;
+    const record = `${prefix}data/${key}`;
+    const device = deviceFor(location);
+    if (!zip.has(record) && int(numel, 'storage numel', where) === 0) {
+      // PyTorch writes empty storages too, but tolerate their absence.
+      bytes = zeros([0], { dtype: 'uint8' });
+      internal.push(bytes);
+    } else {
+      const e = zip.entry(record);
+      const { storage, crc } = native.readStorage(zip.fd, e.dataOffset, e.size) as { storage: Tensor; crc: number };
+      bytes = storage;
+      internal.push(bytes);
+      zip.checkCrc(record, crc, e.crc);
+    }
+    if (bytes.device !== device) internal.push((bytes = bytes.to(device)));
+    storages.set(key, bytes);
+    return bytes;
+  };
+
   const persistentLoad = (pid: unknown): StorageRef => {
     if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') {
-      throw new TorchError(`load: ${where}: unexpected persistent id ${JSON.stringify(pid)}, expected ('storage', type, key, location, numel)`);
+      throw new TorchError(`load: ${where}: unexpected persistent id, expected ('storage', type, key, location, numel)`);
     }
     const [, type, key, location, numel] = pid;
     const dtype = type instanceof PyGlobal && type.module === 'torch' ? DTYPE_OF_STORAGE.get(type.name) : undefined;
     if (!dtype) throw new TorchError(`load: ${where}: unknown storage type in persistent id`);
     if (typeof key !== 'string' || typeof location !== 'string') throw new TorchError(`load: ${where}: bad storage key or location`);
-    let ref = storages.get(key);
-    if (!ref) {
-      const record = `${prefix}data/${key}`;
-      // PyTorch writes empty storages too, but tolerate their absence.
-      const bytes = zip.has(record) || int(numel, 'storage numel', where) !== 0 ? zip.read(record) : new Uint8Array(0);
-      ref = { dtype, key, location, bytes };
-      storages.set(key, ref);
+    return { dtype, key, bytes: readStorage(key, location, numel) };
+  };
+
+  /** The storage as elements of `dtype` (PyTorch 2 saves one untyped storage for tensors of several dtypes). */
+  const typed = (s: StorageRef): Tensor => {
+    if (s.dtype === 'uint8') return s.bytes;
+    const id = `${s.key}:${s.dtype}`;
+    let t = typedViews.get(id);
+    if (!t) {
+      const es = ELEMENT_SIZE[s.dtype];
+      const n = s.bytes.shape[0];
+      if (n % es !== 0) throw new TorchError(`load: ${where}: storage '${s.key}' holds ${n} bytes, not a whole number of ${s.dtype} elements`);
+      t = s.bytes.view(s.dtype);
+      internal.push(t);
+      typedViews.set(id, t);
     }
-    return ref;
+    return t;
   };
 
   const rebuild = (args: unknown[]): Tensor => {
     const [storage, offset, size, stride] = args;
     if (!storage || typeof storage !== 'object' || !('bytes' in storage)) throw new TorchError(`load: ${where}: a tensor without storage`);
     const s = storage as StorageRef;
-    const t = rebuildTensor(s.bytes, s.dtype, int(offset, 'storage offset', where), ints(size, 'size', where), ints(stride, 'stride', where), deviceFor(s.location), `${where}, storage '${s.key}'`);
+    const base = typed(s);
+    const o = int(offset, 'storage offset', where);
+    const sz = ints(size, 'size', where);
+    const st = ints(stride, 'stride', where);
+    checkGeometry(o, sz, st, base.shape[0], `${where}, storage '${s.key}'`);
+    const t = base.asStrided(sz, st, o);
     created.push(t);
     if (args[4] === true) t.requiresGrad_(true);
     return t;
@@ -163,42 +224,75 @@ export function load(file: string, options: LoadOptions = {}): unknown {
     return isTensor(obj) && (state === null || (state instanceof Map && state.size === 0));
   };
 
-  try {
-    const raw = unpickle(zip.read(prefix + 'data.pkl'), where, ALLOWED, { persistentLoad, call, build });
-    return toJs(raw, new Map());
-  } catch (e) {
-    for (const t of created) if (!t.isDisposed) t.dispose();
-    throw e;
+  const raw = unpickle(zip.read(prefix + 'data.pkl'), where, ALLOWED, { persistentLoad, call, build });
+  return toJs(raw);
+}
+
+/**
+ * The checks as_strided makes, done first so that the message names the file and the storage:
+ * non-negative sizes, strides and offset, a countable numel, and every element inside the storage.
+ */
+function checkGeometry(offset: number, size: number[], stride: number[], storageNumel: number, where: string): void {
+  if (size.length !== stride.length) throw new TorchError(`load: ${where}: size [${size}] and stride [${stride}] differ in length`);
+  if (size.some((n) => n < 0)) throw new TorchError(`load: ${where}: negative size in [${size}]`);
+  if (stride.some((n) => n < 0)) throw new TorchError(`load: ${where}: negative stride in [${stride}]`);
+  if (offset < 0) throw new TorchError(`load: ${where}: negative storage offset ${offset}`);
+  const numel = size.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(numel)) throw new TorchError(`load: ${where}: size [${size}] has more elements than a tensor can hold`);
+  if (numel === 0) return;
+  // The furthest element the view reaches must lie inside the storage.
+  let last = offset;
+  for (let d = 0; d < size.length; d++) last += (size[d] - 1) * stride[d];
+  if (!(last < storageNumel)) {
+    throw new TorchError(`load: ${where}: a tensor of size [${size}], stride [${stride}], offset ${offset} reaches element ${last} but the storage holds ${storageNumel}`);
   }
 }
+
 
 /** Keys that JS objects would move to the front (array indices), so such dicts stay Maps. */
 const isIndexLike = (k: string): boolean => /^(0|[1-9]\d*)$/.test(k) && Number(k) < 2 ** 32 - 1;
 
-/** Unpickled Python values -> the JS values load() returns (see its comment); `seen` keeps shared references shared. */
-function toJs(v: unknown, seen: Map<object, unknown>): unknown {
-  if (v === null || typeof v !== 'object' || isTensor(v) || v instanceof Uint8Array) return v;
-  if (seen.has(v)) return seen.get(v);
-  // A dtype saved as a value becomes its name; any other allowed global (a storage type) its qualified name.
-  if (v instanceof PyGlobal) return (v.module === 'torch' && TORCH_DTYPES[v.name]) || v.qualified;
-  if (Array.isArray(v)) {
-    seen.set(v, v);
-    for (let i = 0; i < v.length; i++) v[i] = toJs(v[i], seen);
+/**
+ * Unpickled Python values -> the JS values load() returns (see its comment). Iterative: each container
+ * is made when first met and filled from a work list, so nesting depth costs heap, not stack (a pickle
+ * nested 100,000 deep converts); a container met twice (a shared reference) converts once.
+ */
+function toJs(root: unknown): unknown {
+  const seen = new Map<object, unknown>();
+  const work: (() => void)[] = [];
+  const convert = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object' || isTensor(v) || v instanceof Uint8Array) return v;
+    if (seen.has(v)) return seen.get(v);
+    // A dtype saved as a value becomes its name; any other allowed global (a storage type) its qualified name.
+    if (v instanceof PyGlobal) return (v.module === 'torch' && TORCH_DTYPES[v.name]) || v.qualified;
+    if (Array.isArray(v)) {
+      seen.set(v, v);
+      work.push(() => {
+        for (let i = 0; i < v.length; i++) v[i] = convert(v[i]);
+      });
+      return v;
+    }
+    if (v instanceof PyDict && [...v.keys()].every((k) => typeof k === 'string' && !isIndexLike(k))) {
+      const o: Record<string, unknown> = {};
+      seen.set(v, o);
+      work.push(() => {
+        for (const [k, x] of v) Object.defineProperty(o, k as string, { value: convert(x), enumerable: true, writable: true, configurable: true });
+      });
+      return o;
+    }
+    if (v instanceof Map) {
+      const m = new Map<unknown, unknown>();
+      seen.set(v, m);
+      work.push(() => {
+        for (const [k, x] of v) m.set(convert(k), convert(x));
+        const meta = v instanceof PyOrderedDict ? v.attributes?.get('_metadata') : undefined;
+        if (meta !== undefined) Object.defineProperty(m, '_metadata', { value: convert(meta), enumerable: false, writable: true, configurable: true });
+      });
+      return m;
+    }
     return v;
-  }
-  if (v instanceof PyDict && [...v.keys()].every((k) => typeof k === 'string' && !isIndexLike(k))) {
-    const o: Record<string, unknown> = {};
-    seen.set(v, o);
-    for (const [k, x] of v) Object.defineProperty(o, k as string, { value: toJs(x, seen), enumerable: true, writable: true, configurable: true });
-    return o;
-  }
-  if (v instanceof Map) {
-    const m = new Map<unknown, unknown>();
-    seen.set(v, m);
-    for (const [k, x] of v) m.set(toJs(k, seen), toJs(x, seen));
-    const meta = v instanceof PyOrderedDict ? v.attributes?.get('_metadata') : undefined;
-    if (meta !== undefined) Object.defineProperty(m, '_metadata', { value: toJs(meta, seen), enumerable: false, writable: true, configurable: true });
-    return m;
-  }
-  return v;
+  };
+  const out = convert(root);
+  for (let job = work.pop(); job; job = work.pop()) job();
+  return out;
 }

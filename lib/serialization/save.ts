@@ -6,6 +6,7 @@ import { TorchError } from '../errors';
 import { isTensor, type Tensor } from '../tensor';
 import { PickleWriter } from './pickle';
 import { STORAGE_OF, contiguousStrides, tensorBytes } from './storage';
+import { checkOptions, checkString } from '../utils/validate';
 import { ZipWriter } from './zip';
 
 export interface SaveOptions {
@@ -117,13 +118,47 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/** Our temporary files: `.<name>.<pid>.<12 hex>.tmp` (see save()). */
+const TEMP_FILE = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // saves are synchronous: none of ours is in progress
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
+/**
+ * Removes the temporary files that a killed save left in `dir` (a SIGKILL or power loss skips the
+ * clean-up): those whose writer process is gone. A save in progress in another live process keeps its
+ * file. Best effort: a folder we cannot list or a file already gone is not an error.
+ */
+function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = TEMP_FILE.exec(name);
+    if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
 /**
  * torch.save(obj, path): tensors, numbers, strings, booleans, null, arrays (Python lists), plain
  * objects (dicts) and Maps (OrderedDicts, as state_dict() returns). Atomic: the file is written to a
  * temporary file in the same folder, synced and renamed over `file`, so a failed save leaves any
- * previous checkpoint intact. CUDA tensors are copied to the CPU and saved with location 'cpu'.
+ * previous checkpoint intact; temporary files that killed saves left in the folder are removed
+ * after a successful save. CUDA tensors are copied to the CPU and saved with location 'cpu'.
  */
 export function save(obj: unknown, file: string, options: SaveOptions = {}): void {
+  checkString(file, 'save', 'f');
+  checkOptions(options, 'save');
   const dir = path.dirname(path.resolve(file));
   const base = path.basename(file);
   // PyTorch names the archive's folder after the file without its extension.
@@ -155,4 +190,5 @@ export function save(obj: unknown, file: string, options: SaveOptions = {}): voi
     throw new TorchError(`save: cannot write '${file}': ${(e as Error).message}`);
   }
   fsyncDir(dir);
+  removeStaleTemps(dir);
 }

@@ -1,13 +1,11 @@
-// Tensor data <-> the raw little-endian storage bytes of a .pth file (archive/data/<key>).
-// float16 and bfloat16 travel through float32 on our side (tensor()/toTypedArray() use Float32Array
-// for them); every float16/bfloat16 value is exactly representable in float32, so the round trip
-// is bit-exact apart from NaN payloads.
+// Tensor data -> the raw little-endian storage bytes of a .pth file (archive/data/<key>), and the
+// storage type names. float16 and bfloat16 travel through float32 on our side (toTypedArray() uses
+// Float32Array for them); every float16/bfloat16 value is exactly representable in float32, so the
+// round trip is bit-exact apart from NaN payloads. (Loading reads storages natively: see load.ts.)
 import * as os from 'os';
 import type { DType } from '../dtype';
 import { TorchError } from '../errors';
-import { tensor, type Tensor } from '../tensor';
-
-type Typed = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+import type { Tensor } from '../tensor';
 
 /** PyTorch's legacy storage class names (torch.FloatStorage, …) by dtype, as torch.save pickles them. */
 export const STORAGE_OF: Record<DType, string> = {
@@ -45,16 +43,7 @@ if (os.endianness() !== 'LE') {
   throw new TorchError('serialization: big-endian hosts are not supported');
 }
 
-// ---- float16 / bfloat16 bit conversions ----
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
+// ---- float32 -> float16 bits ----
 
 /** float32 bits -> float16 bits, rounding to nearest even (exact for values that are float16 already). */
 function floatBitsToHalf(x: number): number {
@@ -81,40 +70,6 @@ function floatBitsToHalf(x: number): number {
   return sign | h;
 }
 
-/** Contiguous storage bytes (any alignment) -> a typed array that tensor() accepts for `dtype`. */
-export function bytesToTyped(bytes: Uint8Array, dtype: DType): Typed {
-  // A fresh copy: aligned for the typed array and independent of the file buffer.
-  const buf = new Uint8Array(bytes.length);
-  buf.set(bytes);
-  const ab = buf.buffer;
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(ab);
-    case 'float64':
-      return new Float64Array(ab);
-    case 'int64':
-      return new BigInt64Array(ab);
-    case 'int32':
-      return new Int32Array(ab);
-    case 'int16':
-      return new Int16Array(ab);
-    case 'int8':
-      return new Int8Array(ab);
-    case 'uint8':
-    case 'bool':
-      return buf;
-    case 'float16':
-      return Float32Array.from(new Uint16Array(ab), halfToFloat);
-    case 'bfloat16': {
-      // bfloat16 is the upper half of a float32.
-      const bits = new Uint16Array(ab);
-      const out = new Uint32Array(bits.length);
-      for (let i = 0; i < bits.length; i++) out[i] = bits[i] << 16;
-      return new Float32Array(out.buffer);
-    }
-  }
-}
-
 /** A tensor's data as contiguous little-endian storage bytes (copied to the CPU). */
 export function tensorBytes(t: Tensor): Uint8Array {
   const typed = t.toTypedArray();
@@ -139,54 +94,4 @@ export function contiguousStrides(shape: number[]): number[] {
     s *= Math.max(shape[i], 1);
   }
   return strides;
-}
-
-/**
- * torch.as_strided on raw storage bytes: the elements of a (size, stride, offset) view, gathered
- * in row-major order into a new tensor. `where` names the record for errors.
- */
-export function rebuildTensor(
-  storage: Uint8Array,
-  dtype: DType,
-  offset: number,
-  size: number[],
-  stride: number[],
-  device: string,
-  where: string,
-): Tensor {
-  const es = ELEMENT_SIZE[dtype];
-  const storageNumel = Math.floor(storage.length / es);
-  const numel = size.reduce((a, b) => a * b, 1);
-  if (size.length !== stride.length) throw new TorchError(`load: ${where}: size [${size}] and stride [${stride}] differ in length`);
-  let out: Uint8Array;
-  if (numel === 0) {
-    out = new Uint8Array(0);
-  } else {
-    // The furthest element the view reaches must lie inside the storage (negative strides cannot occur).
-    let last = offset;
-    for (let d = 0; d < size.length; d++) {
-      if (stride[d] < 0) throw new TorchError(`load: ${where}: negative stride ${stride[d]}`);
-      last += (size[d] - 1) * stride[d];
-    }
-    if (offset < 0 || last >= storageNumel) {
-      throw new TorchError(`load: ${where}: a tensor of size [${size}], stride [${stride}], offset ${offset} reaches element ${last} but the storage holds ${storageNumel}`);
-    }
-    const contiguous = contiguousStrides(size).every((s, d) => s === stride[d] || size[d] === 1);
-    if (contiguous) {
-      out = storage.subarray(offset * es, (offset + numel) * es);
-    } else {
-      out = new Uint8Array(numel * es);
-      const idx = new Array<number>(size.length).fill(0);
-      for (let i = 0; i < numel; i++) {
-        let e = offset;
-        for (let d = 0; d < size.length; d++) e += idx[d] * stride[d];
-        out.set(storage.subarray(e * es, (e + 1) * es), i * es);
-        for (let d = size.length - 1; d >= 0; d--) {
-          if (++idx[d] < size[d]) break;
-          idx[d] = 0;
-        }
-      }
-    }
-  }
-  return tensor(bytesToTyped(out, dtype), { shape: size, dtype, device });
 }

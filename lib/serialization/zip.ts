@@ -53,29 +53,39 @@ export interface ZipEntry {
   crc: number;
 }
 
-/** A whole archive in memory with its entries by name; `read` checks the CRC of what it returns. */
+/**
+ * An archive read by ranges from an open file: the directory on open, then each record on demand, so
+ * memory is what the caller asks for and files over 2 GiB (beyond one Buffer) load. `read` checks the
+ * CRC of what it returns; `close` releases the descriptor.
+ */
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
 
-  constructor(
-    private readonly buf: Buffer,
+  private constructor(
+    readonly fd: number,
+    readonly size: number,
     readonly file: string,
-  ) {
-    parseDirectory(this);
-  }
+  ) {}
 
   static open(file: string): ZipReader {
-    let buf: Buffer;
+    let fd: number | undefined;
     try {
-      buf = fs.readFileSync(file);
+      fd = fs.openSync(file, 'r');
+      const stat = fs.fstatSync(fd);
+      if (stat.isDirectory()) throw new TorchError(`load: '${file}' is a directory, not a checkpoint file`);
+      if (!stat.isFile()) throw new TorchError(`load: '${file}' is not a regular file`);
+      const r = new ZipReader(fd, stat.size, file);
+      parseDirectory(r);
+      return r;
     } catch (e) {
+      if (fd !== undefined) fs.closeSync(fd);
+      if (e instanceof TorchError) throw e;
       throw new TorchError(`load: cannot read '${file}': ${(e as Error).message}`);
     }
-    return new ZipReader(buf, file);
   }
 
-  get buffer(): Buffer {
-    return this.buf;
+  close(): void {
+    fs.closeSync(this.fd);
   }
 
   fail(what: string): never {
@@ -86,16 +96,36 @@ export class ZipReader {
     return this.entries.has(name);
   }
 
-  /** The payload of an entry (a view into the file's buffer, not a copy). */
-  read(name: string): Buffer {
+  entry(name: string): ZipEntry {
     const e = this.entries.get(name);
     if (!e) this.fail(`record '${name}' is missing`);
-    const data = this.buf.subarray(e.dataOffset, e.dataOffset + e.size);
-    const crc = crc32(data);
-    if (crc !== e.crc) {
-      this.fail(`record '${name}' is corrupt (CRC-32 ${hex(crc)}, the directory says ${hex(e.crc)})`);
+    return e;
+  }
+
+  /** `length` bytes at `position`; the caller has checked that they lie inside the file. */
+  range(position: number, length: number): Buffer {
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const got = fs.readSync(this.fd, buf, done, length - done, position + done);
+      if (got === 0) this.fail(`the file ends at ${position + done} bytes, inside a range that should reach ${position + length}`);
+      done += got;
     }
+    return buf;
+  }
+
+  /** The payload of a (small) record, CRC-checked. */
+  read(name: string): Buffer {
+    const e = this.entry(name);
+    const data = this.range(e.dataOffset, e.size);
+    this.checkCrc(name, crc32(data), e.crc);
     return data;
+  }
+
+  checkCrc(name: string, crc: number, expected: number): void {
+    if (crc !== expected) {
+      this.fail(`record '${name}' is corrupt (CRC-32 ${hex(crc)}, the directory says ${hex(expected)})`);
+    }
   }
 }
 
@@ -109,76 +139,83 @@ function u64(buf: Buffer, at: number, r: ZipReader, what: string): number {
   return Number(v);
 }
 
-/** Finds the end-of-central-directory record (scanning back over a comment of up to 64 KiB). */
-function findEocd(buf: Buffer, r: ZipReader): number {
-  if (buf.length < EOCD_SIZE) r.fail(`the file is ${buf.length} bytes, too short to be a zip archive`);
-  const lowest = Math.max(0, buf.length - EOCD_SIZE - U16_MAX);
-  for (let at = buf.length - EOCD_SIZE; at >= lowest; at--) {
-    if (buf.readUInt32LE(at) === EOCD_SIG && at + EOCD_SIZE + buf.readUInt16LE(at + 20) === buf.length) return at;
+/** Finds the end-of-central-directory record (scanning back over a comment of up to 64 KiB); its file offset. */
+function findEocd(r: ZipReader): number {
+  if (r.size < EOCD_SIZE) r.fail(`the file is ${r.size} bytes, too short to be a zip archive`);
+  const tailStart = Math.max(0, r.size - EOCD_SIZE - U16_MAX);
+  const tail = r.range(tailStart, r.size - tailStart);
+  for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
+    if (tail.readUInt32LE(at) === EOCD_SIG && at + EOCD_SIZE + tail.readUInt16LE(at + 20) === tail.length) return tailStart + at;
   }
-  if (buf.length >= 4 && buf.readUInt32LE(0) === LOCAL_SIG) {
+  if (r.range(0, 4).readUInt32LE(0) === LOCAL_SIG) {
     r.fail('no end-of-central-directory record (the file looks truncated)');
   }
   r.fail('not a zip archive (no end-of-central-directory record; torch.save has written zip files since PyTorch 1.6)');
 }
 
 function parseDirectory(r: ZipReader): void {
-  const buf = r.buffer;
-  const eocd = findEocd(buf, r);
-  let count = buf.readUInt16LE(eocd + 10);
-  let dirSize = buf.readUInt32LE(eocd + 12);
-  let dirOffset = buf.readUInt32LE(eocd + 16);
-  if (buf.readUInt16LE(eocd + 4) !== 0 || buf.readUInt16LE(eocd + 6) !== 0) r.fail('multi-disk archives are not supported');
+  const eocd = findEocd(r);
+  const end = r.range(eocd, EOCD_SIZE);
+  let count = end.readUInt16LE(10);
+  let dirSize = end.readUInt32LE(12);
+  let dirOffset = end.readUInt32LE(16);
+  if (end.readUInt16LE(4) !== 0 || end.readUInt16LE(6) !== 0) r.fail('multi-disk archives are not supported');
   // Zip64: the 32-bit fields hold 0xFFFF/0xFFFFFFFF and the real values sit in the zip64 EOCD record,
   // found through the locator just before the classic EOCD.
   if (count === U16_MAX || dirSize === U32_MAX || dirOffset === U32_MAX) {
     const loc = eocd - 20;
-    if (loc < 0 || buf.readUInt32LE(loc) !== ZIP64_LOCATOR_SIG) r.fail('zip64 end-of-central-directory locator is missing');
-    const z = u64(buf, loc + 8, r, 'zip64 end record offset');
-    if (z + 56 > loc || buf.readUInt32LE(z) !== ZIP64_EOCD_SIG) r.fail('zip64 end-of-central-directory record is missing');
-    count = u64(buf, z + 32, r, 'entry count');
-    dirSize = u64(buf, z + 40, r, 'central directory size');
-    dirOffset = u64(buf, z + 48, r, 'central directory offset');
+    if (loc < 0 || r.range(loc, 4).readUInt32LE(0) !== ZIP64_LOCATOR_SIG) r.fail('zip64 end-of-central-directory locator is missing');
+    const z = u64(r.range(loc + 8, 8), 0, r, 'zip64 end record offset');
+    if (z + 56 > loc) r.fail('zip64 end-of-central-directory record is missing');
+    const rec = r.range(z, 56);
+    if (rec.readUInt32LE(0) !== ZIP64_EOCD_SIG) r.fail('zip64 end-of-central-directory record is missing');
+    count = u64(rec, 32, r, 'entry count');
+    dirSize = u64(rec, 40, r, 'central directory size');
+    dirOffset = u64(rec, 48, r, 'central directory offset');
   }
   if (dirOffset + dirSize > eocd) r.fail(`the central directory (offset ${dirOffset}, ${dirSize} bytes) lies outside the file`);
+  // Each entry takes at least 46 bytes: a count beyond that is a lie, caught before any work.
+  if (count * CENTRAL_HEADER_SIZE > dirSize) r.fail(`the directory claims ${count} entries but holds ${dirSize} bytes`);
+  const dir = r.range(dirOffset, dirSize);
 
-  let at = dirOffset;
+  let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + CENTRAL_HEADER_SIZE > dirOffset + dirSize || buf.readUInt32LE(at) !== CENTRAL_SIG) {
-      r.fail(`central directory entry ${i} of ${count} is damaged (at offset ${at})`);
+    if (at + CENTRAL_HEADER_SIZE > dirSize || dir.readUInt32LE(at) !== CENTRAL_SIG) {
+      r.fail(`central directory entry ${i} of ${count} is damaged (at offset ${dirOffset + at})`);
     }
-    const flags = buf.readUInt16LE(at + 8);
-    const method = buf.readUInt16LE(at + 10);
-    const crc = buf.readUInt32LE(at + 16);
-    let csize = buf.readUInt32LE(at + 20);
-    let size = buf.readUInt32LE(at + 24);
-    const nameLen = buf.readUInt16LE(at + 28);
-    const extraLen = buf.readUInt16LE(at + 30);
-    const commentLen = buf.readUInt16LE(at + 32);
-    let localOffset = buf.readUInt32LE(at + 42);
+    const flags = dir.readUInt16LE(at + 8);
+    const method = dir.readUInt16LE(at + 10);
+    const crc = dir.readUInt32LE(at + 16);
+    let csize = dir.readUInt32LE(at + 20);
+    let size = dir.readUInt32LE(at + 24);
+    const nameLen = dir.readUInt16LE(at + 28);
+    const extraLen = dir.readUInt16LE(at + 30);
+    const commentLen = dir.readUInt16LE(at + 32);
+    let localOffset = dir.readUInt32LE(at + 42);
     const nameEnd = at + CENTRAL_HEADER_SIZE + nameLen;
-    if (nameEnd + extraLen + commentLen > dirOffset + dirSize) r.fail(`central directory entry ${i} runs past the directory`);
-    const name = buf.toString('utf8', at + CENTRAL_HEADER_SIZE, nameEnd);
+    if (nameEnd + extraLen + commentLen > dirSize) r.fail(`central directory entry ${i} runs past the directory`);
+    const name = dir.toString('utf8', at + CENTRAL_HEADER_SIZE, nameEnd);
     // The zip64 extra field (id 1) holds, in this order, only the fields that overflowed.
     for (let e = nameEnd; e + 4 <= nameEnd + extraLen; ) {
-      const id = buf.readUInt16LE(e);
-      const len = buf.readUInt16LE(e + 2);
+      const id = dir.readUInt16LE(e);
+      const len = dir.readUInt16LE(e + 2);
       if (id === 0x0001) {
         let p = e + 4;
-        if (size === U32_MAX) (size = u64(buf, p, r, `size of '${name}'`)), (p += 8);
-        if (csize === U32_MAX) (csize = u64(buf, p, r, `size of '${name}'`)), (p += 8);
-        if (localOffset === U32_MAX) localOffset = u64(buf, p, r, `offset of '${name}'`);
+        const fits = (n: number) => p + n <= Math.min(e + 4 + len, nameEnd + extraLen) || r.fail(`the zip64 field of '${name}' is too short`);
+        if (size === U32_MAX && fits(8)) (size = u64(dir, p, r, `size of '${name}'`)), (p += 8);
+        if (csize === U32_MAX && fits(8)) (csize = u64(dir, p, r, `size of '${name}'`)), (p += 8);
+        if (localOffset === U32_MAX && fits(8)) localOffset = u64(dir, p, r, `offset of '${name}'`);
       }
       e += 4 + len;
     }
     if (method !== 0) r.fail(`record '${name}' is compressed (method ${method}); PyTorch checkpoints store records uncompressed`);
     if (flags & 1) r.fail(`record '${name}' is encrypted`);
     if (csize !== size) r.fail(`record '${name}' is stored but its sizes differ (${csize} vs ${size})`);
-    if (localOffset + LOCAL_HEADER_SIZE > dirOffset || buf.readUInt32LE(localOffset) !== LOCAL_SIG) {
-      r.fail(`the local header of record '${name}' (offset ${localOffset}) is damaged`);
-    }
+    if (localOffset + LOCAL_HEADER_SIZE > dirOffset) r.fail(`the local header of record '${name}' (offset ${localOffset}) lies outside the data area`);
+    const local = r.range(localOffset, LOCAL_HEADER_SIZE);
+    if (local.readUInt32LE(0) !== LOCAL_SIG) r.fail(`the local header of record '${name}' (offset ${localOffset}) is damaged`);
     // The payload follows the local header, whose name/extra lengths may differ from the central ones.
-    const dataOffset = localOffset + LOCAL_HEADER_SIZE + buf.readUInt16LE(localOffset + 26) + buf.readUInt16LE(localOffset + 28);
+    const dataOffset = localOffset + LOCAL_HEADER_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
     if (dataOffset + size > dirOffset) r.fail(`record '${name}' (${size} bytes at offset ${dataOffset}) runs past the data area: the file is truncated or corrupt`);
     r.entries.set(name, { name, dataOffset, size, crc });
     at = nameEnd + extraLen + commentLen;

@@ -2,6 +2,7 @@
 // which `torch.load('ckpt.pth')['net']` loads straight into the seed's Python ResNet. `last.pth`
 // adds everything the seed forgot, so that resuming continues exactly: optimizer momentum buffers,
 // schedule, epoch, best accuracy and the random generators' states.
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TorchError } from '../errors';
@@ -53,6 +54,78 @@ export function loadForResume(dir: string): { state: Partial<TrainState> & { net
   if (fs.existsSync(last)) return { state: asState(load(last), last), full: true };
   if (fs.existsSync(best)) return { state: asState(load(best), best), full: false };
   throw new TorchError(`resume: no checkpoint in ${dir} (looked for ${LAST_FILE} and ${BEST_FILE})`);
+}
+
+/** One JSON record per line. */
+function readLog(file: string): { epoch: number }[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new TorchError(`log: cannot read '${file}': ${(e as Error).message}`);
+  }
+  const out: { epoch: number }[] = [];
+  for (const line of text.split('\n')) {
+    // A line cut short by a kill mid-append is dropped (its epoch is rewritten or redone).
+    try {
+      const r = JSON.parse(line) as { epoch?: unknown };
+      if (r && typeof r.epoch === 'number') out.push(r as { epoch: number });
+    } catch {
+      /* not a whole record */
+    }
+  }
+  return out;
+}
+
+/** Writes the whole log atomically (temp file, fsync, rename), like save(). */
+function writeLog(file: string, records: object[]): void {
+  const dir = path.dirname(path.resolve(file));
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      fs.writeSync(fd, records.map((r) => JSON.stringify(r) + '\n').join(''));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new TorchError(`log: cannot write '${file}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Appends a finished epoch's record. Called after last.pth holds that epoch: a kill between the two
+ * leaves the record out of the log, and resumeLog() puts it back from last.pth's history.
+ */
+export function appendLog(file: string, record: object): void {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.appendFileSync(file, JSON.stringify(record) + '\n');
+  } catch (e) {
+    throw new TorchError(`log: cannot write '${file}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * On resume, makes the log hold each finished epoch exactly once: the history that last.pth holds
+ * when there is one (whatever a kill left in the log: a record written twice, one missing, a torn
+ * line), otherwise the log's own records of the epochs before `startEpoch` (last copy of each).
+ */
+export function resumeLog(file: string, startEpoch: number, history: { epoch: number }[] | null): void {
+  let records: { epoch: number }[];
+  if (history) {
+    records = history;
+  } else {
+    const byEpoch = new Map<number, { epoch: number }>();
+    for (const r of readLog(file)) if (r.epoch < startEpoch) byEpoch.set(r.epoch, r);
+    records = [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+  }
+  writeLog(file, records);
 }
 
 function asState(value: unknown, file: string): Partial<TrainState> & { net: Record<string, Tensor> } {

@@ -2,7 +2,6 @@
 // run needs: progress, a test pass per epoch (evaluate()), the best and the last checkpoint with exact
 // resume, a JSONL log and a clean stop on SIGINT. Loss and accuracy accumulate on the device and are
 // read when the display refreshes or the phase ends: no host-device sync per step.
-import * as fs from 'fs';
 import * as path from 'path';
 import { autocast } from '../amp';
 import type { Generator } from '../data';
@@ -13,7 +12,7 @@ import { crossEntropy } from '../nn/functional';
 import type { Optimizer } from '../optim';
 import { Tensor, getRngState, noGrad, setRngState, zeros } from '../tensor';
 import { throwIfAborted } from '../utils/abort';
-import { BEST_FILE, TrainState, loadForResume, saveBest, saveLast } from './checkpoint';
+import { BEST_FILE, TrainState, appendLog, loadForResume, resumeLog, saveBest, saveLast } from './checkpoint';
 import { BatchSource, LossFn, MetricFn, evaluate, isClassification } from './evaluate';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
 
@@ -185,6 +184,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       if (scheduler && schedulerStep === 'epoch') for (let e = 0; e < startEpoch; e++) scheduler.step();
     }
     dispose(state);
+    if (logFile) resumeLog(logFile, startEpoch, full ? history : null);
   }
 
   let stopRequested = false;
@@ -339,11 +339,9 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       }
       history.push(record);
       print(describeEpoch(record, monitor, best));
-      if (logFile) {
-        fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
-        fs.appendFileSync(logFile, JSON.stringify(record) + '\n');
-      }
       writeLast(epoch, record);
+      // After last.pth: a kill in between drops the record, and resume puts it back from the history.
+      if (logFile) appendLog(logFile, record);
       for (const cb of callbacks) await cb.onEpochEnd?.(record, ctx);
       if (stopRequested) {
         stopped = epoch + 1 < o.epochs;

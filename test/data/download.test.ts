@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TorchError, data } from '../../lib';
-import { TestServer, cifarFiles, cifarTarGz, label, md5, serve, tmpDir } from './fixtures';
+import { FIXTURE_RECORDS, TestServer, cifarFiles, cifarTarGz, label, md5, serve, tmpDir } from './fixtures';
 
 const good = cifarTarGz();
 const dotdot = cifarTarGz(cifarFiles(), [{ name: 'cifar-10-batches-bin/../../escaped.txt', data: Buffer.from('x') }]);
@@ -56,14 +56,14 @@ describe('CIFAR10.create({download: true})', () => {
   it('downloads, verifies, extracts and loads; a second call does not download again', async () => {
     const r = root();
     const before = server.hits.length;
-    const ds = await data.CIFAR10.create({ root: r, train: false, download: true, url: server.url('/cifar-10-binary.tar.gz'), md5: md5(good), progress: false });
+    const ds = await data.CIFAR10.create({ root: r, train: false, download: true, url: server.url('/cifar-10-binary.tar.gz'), md5: md5(good), progress: false, recordsPerFile: FIXTURE_RECORDS });
     expect(server.hits.length).toBe(before + 1);
     expect(ds.folder).toBe(path.join(r, 'cifar-10-batches-bin'));
     expect(ds.targets.toArray()).toEqual([label(5, 0), label(5, 1), label(5, 2)]);
     expect(fs.readdirSync(r).sort()).toEqual(['cifar-10-batches-bin', 'cifar-10-binary.tar.gz']);
     ds.dispose();
-    const again = await data.CIFAR10.create({ root: r, train: true, download: true, url: server.url('/cifar-10-binary.tar.gz'), md5: md5(good), progress: false });
-    expect(again.length).toBe(12);
+    const again = await data.CIFAR10.create({ root: r, train: true, download: true, url: server.url('/cifar-10-binary.tar.gz'), md5: md5(good), progress: false, recordsPerFile: FIXTURE_RECORDS });
+    expect(again.length).toBe(15);
     expect(server.hits.length).toBe(before + 1);
     again.dispose();
   });
@@ -71,9 +71,9 @@ describe('CIFAR10.create({download: true})', () => {
   it('follows redirects; root may name the cifar-10-batches-bin folder itself', async () => {
     const r = root();
     const target = path.join(r, 'cifar-10-batches-bin');
-    const ds = await data.CIFAR10.create({ root: target, download: true, url: server.url('/old/cifar-10-binary.tar.gz'), md5: md5(good), progress: false });
+    const ds = await data.CIFAR10.create({ root: target, download: true, url: server.url('/old/cifar-10-binary.tar.gz'), md5: md5(good), progress: false, recordsPerFile: FIXTURE_RECORDS });
     expect(ds.folder).toBe(target);
-    expect(ds.length).toBe(12);
+    expect(ds.length).toBe(15);
     ds.dispose();
   });
 
@@ -81,9 +81,9 @@ describe('CIFAR10.create({download: true})', () => {
     const r = root();
     fs.writeFileSync(path.join(r, 'cifar-10-binary.tar.gz'), good);
     const before = server.hits.length;
-    const ds = await data.CIFAR10.create({ root: r, download: true, url: server.url('/cifar-10-binary.tar.gz'), md5: md5(good), progress: false });
+    const ds = await data.CIFAR10.create({ root: r, download: true, url: server.url('/cifar-10-binary.tar.gz'), md5: md5(good), progress: false, recordsPerFile: FIXTURE_RECORDS });
     expect(server.hits.length).toBe(before);
-    expect(ds.length).toBe(12);
+    expect(ds.length).toBe(15);
     ds.dispose();
   });
 

@@ -33,8 +33,13 @@ export function records(fileIndex: number, count: number): Buffer {
   return buf;
 }
 
-/** The files of a cifar-10-batches-bin folder: `counts` records per training file (file index 0..4), `testCount` in test_batch (index 5). */
-export function cifarFiles(counts = [3, 2, 4, 1, 2], testCount = 3): Record<string, Buffer> {
+/**
+ * The files of a cifar-10-batches-bin folder: `counts` records per training file (file index 0..4),
+ * `testCount` in test_batch (index 5). Read them with `recordsPerFile: FIXTURE_RECORDS` (the real files
+ * hold 10,000 records each, and every file must hold the same number).
+ */
+export const FIXTURE_RECORDS = 3;
+export function cifarFiles(counts = [3, 3, 3, 3, 3], testCount = 3): Record<string, Buffer> {
   const files: Record<string, Buffer> = {};
   TRAIN_FILES.forEach((f, i) => (files[f] = records(i, counts[i])));
   files['test_batch.bin'] = records(5, testCount);

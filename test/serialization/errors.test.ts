@@ -1,4 +1,5 @@
 // Damaged files fail with a TorchError that names the file and the problem; save() is atomic.
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
@@ -142,6 +143,45 @@ describe('save: atomic', () => {
     expect(() => torch.save({ a: 1 }, file)).toThrow(torch.TorchError);
     expect(() => torch.save({ a: 1 }, file)).toThrow(/cannot write '.*missing\/x\.pth'/);
   });
+
+  it('a save killed by SIGKILL leaves its temporary file; the next save into the folder removes it', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'killed-'));
+    const file = path.join(sub, 'last.pth');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'children', 'stall_in_save.ts'), file], { cwd: path.join(__dirname, '../..') });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (out.includes('saving')) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 20);
+      void exited.then(() => {
+        clearInterval(timer);
+        reject(new Error(`the child exited before saving:\n${err}`));
+      });
+    });
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const left = fs.readdirSync(sub);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(new RegExp(`^\\.last\\.pth\\.${child.pid}\\.[0-9a-f]{12}\\.tmp$`));
+    // A temporary file of a live writer (another process saving now) is left alone.
+    const sleeper = spawn('sleep', ['60']);
+    const busy = `.ckpt.pth.${sleeper.pid}.0123456789ab.tmp`;
+    fs.writeFileSync(path.join(sub, busy), 'in progress');
+    try {
+      torch.save({ epoch: 1 }, file);
+      expect(fs.readdirSync(sub).sort()).toEqual([busy, 'last.pth']);
+      expect(torch.load(file)).toEqual({ epoch: 1 });
+    } finally {
+      sleeper.kill();
+    }
+  }, 60_000);
 
   it('overwrites an existing checkpoint in one step', () => {
     const file = good('replace.pth');

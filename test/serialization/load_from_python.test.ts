@@ -137,7 +137,12 @@ print(json.dumps([[k, report(v)] for k, v in d.items()]))`,
     expect(Object.entries(loaded).map(([k, t]) => [k, report(t)])).toEqual(expected);
     expect(loaded.t.toArray()).toEqual([[0, 4, 8], [1, 5, 9], [2, 6, 10], [3, 7, 11]]);
     expect(loaded.tail.toArray()).toEqual([5, 6, 7, 8]);
-    expect(loaded.expand.isContiguous()).toBe(true);
+    // As in PyTorch, each tensor is a view of its storage: the expanded one keeps stride 0, and views
+    // of one storage see each other's writes (tail is base[5:9]; t[1][1] is base 5, t[0][2] base 8).
+    expect(loaded.expand.isContiguous()).toBe(false);
+    loaded.tail.fill_(100);
+    const t = loaded.t.toArray() as number[][];
+    expect([t[1][1], t[2][1], t[3][1], t[0][2], t[0][0]]).toEqual([100, 100, 100, 100, 0]);
   });
 
   it('gives dicts with integer or index-like keys as Maps, others as plain objects in order', () => {

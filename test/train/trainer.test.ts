@@ -132,6 +132,27 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     expect((after.devices.cpu?.bytes ?? 0) - (before.devices.cpu?.bytes ?? 0)).toBeLessThan(4 * 1024 * 1024);
   }, 120_000);
 
+  it('log.jsonl holds each finished epoch exactly once after a kill on either side of writing last.pth', async () => {
+    const common = { ...quiet, dataRoot: CIFAR, limitTrain: 128, limitTest: 100, seed: 3, batchSize: 64 };
+    const dir = tmpDir('log');
+    const log = path.join(dir, 'log.jsonl');
+    const read = () => fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as torch.train.EpochRecord);
+    const first = await torch.trainResNet20({ ...common, epochs: 3, checkpointDir: dir, maxEpochsThisRun: 2 });
+    expect(read()).toEqual(first.history);
+    // Killed after epoch 2's record reached the log but before last.pth held epoch 2, in the middle of
+    // appending a further line: the resumed run redoes epoch 2 and the log holds it once.
+    fs.appendFileSync(log, JSON.stringify({ ...first.history[1], epoch: 2 }) + '\n{"epoch":2,"lr":0.0');
+    const second = await torch.trainResNet20({ ...common, epochs: 3, checkpointDir: dir, resume: true });
+    expect(read().map((r) => r.epoch)).toEqual([0, 1, 2]);
+    expect(read()).toEqual(second.history);
+    // Killed after last.pth held epoch 2 but before its record was appended: resume puts it back.
+    fs.writeFileSync(log, read().slice(0, 2).map((r) => JSON.stringify(r) + '\n').join(''));
+    const third = await torch.trainResNet20({ ...common, epochs: 4, checkpointDir: dir, resume: true });
+    expect(read().map((r) => r.epoch)).toEqual([0, 1, 2, 3]);
+    expect(read()).toEqual(third.history);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 300_000);
+
   it('an aborted signal stops the run after the current step: AbortError, last.pth at the last finished epoch, nothing runs on', async () => {
     const dir = tmpDir('abort');
     const controller = new AbortController();

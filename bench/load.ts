@@ -1,0 +1,86 @@
+// torch.load's time and memory on three files, beside Python's torch.load of the same files:
+//   stride0   a 600-byte file: one 4-byte storage viewed as 2^28 elements with stride 0
+//   shared    2,000 tensors over one 4 MiB storage (4.2 MB file)
+//   resnet20  a ResNet-20 state dict (1.1 MB), the ordinary case
+// Memory is the growth of libtorch's CPU bytes while the result is alive (torch.memory(), unique
+// storages) and of the process RSS. Each file is loaded `runs` times; medians are printed as JSON.
+// Run: npx tsx bench/load.ts [runs]    (TORCH_NODE_PYTHON picks the Python; none: Python is skipped)
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as torch from '../lib';
+import { PickleWriter, pushTensor, writeCheckpoint } from '../test/serialization/hostile_helpers';
+
+const runs = Number(process.argv[2] ?? 5);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
+
+function stride0(): string {
+  const file = path.join(dir, 'stride0.pth');
+  const w = new PickleWriter().proto();
+  pushTensor(w, '0', 1, 0, [2 ** 28], [0]).stop();
+  writeCheckpoint(file, w.bytes(), { '0': new Uint8Array(new Float32Array([1]).buffer) });
+  return file;
+}
+
+function shared(): string {
+  const file = path.join(dir, 'shared.pth');
+  const n = 1 << 20;
+  const w = new PickleWriter().proto().emptyList();
+  for (let i = 0; i < 2000; i += 100) {
+    w.mark();
+    for (let j = 0; j < 100; j++) pushTensor(w, '0', n, 0, [n], [1]);
+    w.appends();
+  }
+  writeCheckpoint(file, w.stop().bytes(), { '0': new Uint8Array(4 * n) });
+  return file;
+}
+
+function resnet(): string {
+  const file = path.join(dir, 'resnet20.pth');
+  const sd = torch.models.resnet20().stateDict();
+  torch.save(sd, file);
+  return file;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cpuBytes = (): number => torch.memory().devices.cpu?.bytes ?? 0;
+
+function ours(file: string): { ms: number; libtorchMB: number; rssMB: number } {
+  const ms: number[] = [];
+  const lib: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const b0 = cpuBytes();
+    const r0 = process.memoryUsage().rss;
+    const t0 = performance.now();
+    const v = torch.load(file);
+    ms.push(performance.now() - t0);
+    lib.push((cpuBytes() - b0) / 2 ** 20);
+    rss.push((process.memoryUsage().rss - r0) / 2 ** 20);
+    torch.dispose(v);
+  }
+  return { ms: median(ms), libtorchMB: median(lib), rssMB: median(rss) };
+}
+
+function python(file: string): { ms: number } | null {
+  const py = process.env.TORCH_NODE_PYTHON ?? '/usr/bin/python3';
+  const script = `import sys, time, torch
+ts = []
+for _ in range(${runs}):
+    t0 = time.perf_counter(); v = torch.load(sys.argv[1]); ts.append((time.perf_counter() - t0) * 1000); del v
+print(sorted(ts)[len(ts) // 2])`;
+  try {
+    return { ms: Number(execFileSync(py, ['-c', script, file], { encoding: 'utf8' }).trim()) };
+  } catch {
+    return null;
+  }
+}
+
+const out: Record<string, unknown> = { libtorch: torch.libtorchVersion, runs };
+for (const [name, make] of [['stride0', stride0], ['shared', shared], ['resnet20', resnet]] as const) {
+  const file = make();
+  out[name] = { fileBytes: fs.statSync(file).size, ours: ours(file), python: python(file) };
+}
+fs.rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify(out, null, 2));
