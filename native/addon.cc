@@ -13,6 +13,7 @@
 #include "cuda.h"
 #include "data.h"
 #include "factories.h"
+#include "jit.h"
 #include "memory.h"
 #include "nn.h"
 #include "tensor.h"
@@ -54,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitAutocast(env, exports);
   InitData(env, exports);
   InitNn(env, exports);
+  InitJit(env, exports);
   return exports;
 }
 
