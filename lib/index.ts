@@ -40,5 +40,7 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as models from './models';
 export * as train from './train';
+export * as jit from './jit';
+export * as vision from './vision';
 export { trainResNet20, evaluate } from './train';
 export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';

@@ -17,6 +17,7 @@
 #include "memory.h"
 #include "nn.h"
 #include "tensor.h"
+#include "vision.h"
 
 namespace tn {
 
@@ -56,6 +57,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitData(env, exports);
   InitNn(env, exports);
   InitJit(env, exports);
+  InitVision(env, exports);
   return exports;
 }
 
