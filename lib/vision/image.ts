@@ -40,6 +40,17 @@ function jpegComplete(bytes: Uint8Array): boolean {
   return false;
 }
 
+// The number of colour components in the frame header (SOFn): 1 for a grayscale JPEG.
+function jpegComponents(bytes: Uint8Array): number {
+  let i = 2;
+  while (i + 9 < bytes.length && bytes[i] === 0xff) {
+    const marker = bytes[i + 1];
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return bytes[i + 9];
+    i += 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
+  }
+  return 3;
+}
+
 /** Interleaved pixels (HWC, `stride` bytes each) → [channels, H, W] uint8, converting as Pillow does. */
 function toChw(px: Uint8Array, stride: number, h: number, w: number, channels: number): Tensor {
   const n = h * w;
@@ -77,7 +88,7 @@ function decodeJpeg(bytes: Uint8Array, options: DecodeOptions): Tensor {
     maxMemoryUsageInMB: 1024,
   }) as { width: number; height: number; data: Uint8Array; comps?: number };
   const stride = img.data.length / (img.width * img.height);
-  return toChw(img.data, stride, img.height, img.width, options.channels || (stride === 1 ? 1 : 3));
+  return toChw(img.data, stride, img.height, img.width, options.channels || (jpegComponents(bytes) === 1 ? 1 : 3));
 }
 
 function checkSize(w: number, h: number, options: DecodeOptions): void {
