@@ -199,7 +199,7 @@ Stack ArgsFromJs(Napi::Env env, const c10::FunctionSchema& schema, size_t skip, 
 
 // ---- the pool worker ----
 
-// Runs `job` on a libuv pool thread with the caller's grad mode and resolves a promise with
+// Runs `job` on a libuv pool thread with the caller's grad mode and thread count, and resolves a promise with
 // finish(result) on the JS thread; libtorch errors reject it with a TorchError.
 class JitWorker : public Napi::AsyncWorker {
  public:
@@ -212,12 +212,16 @@ class JitWorker : public Napi::AsyncWorker {
         where_(std::move(where)),
         job_(std::move(job)),
         finish_(std::move(finish)),
-        grad_enabled_(at::GradMode::is_enabled()) {}
+        grad_enabled_(at::GradMode::is_enabled()),
+        threads_(at::get_num_threads()) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
+      // OpenMP's thread count is per calling thread: a pool thread would otherwise use every core
+      // whatever torch.setNumThreads() said on the JS thread.
+      if (at::get_num_threads() != threads_) at::set_num_threads(threads_);
       at::AutoGradMode grad(grad_enabled_);
       result_ = job_();
     } catch (const c10::Error& e) {
@@ -251,6 +255,7 @@ class JitWorker : public Napi::AsyncWorker {
   Job job_;
   Finish finish_;
   bool grad_enabled_;
+  int threads_;
   IValue result_;
 };
 
