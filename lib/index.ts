@@ -33,7 +33,7 @@ export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
 export { autocast, isAutocastEnabled, backends } from './amp';
 export type { AutocastDevice } from './amp';
-export { save, load } from './serialization';
+export { save, load, saveAsync, loadAsync } from './serialization';
 export type { SaveOptions, LoadOptions } from './serialization';
 export * as data from './data';
 export * as nn from './nn';

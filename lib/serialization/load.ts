@@ -1,4 +1,5 @@
 // torch.load for PyTorch's zip checkpoints (torch.save since 1.6), restricted like weights_only=True.
+import * as fs from 'fs';
 import { cuda } from '../cuda';
 import type { DType } from '../dtype';
 import { TorchError } from '../errors';
@@ -72,7 +73,24 @@ function ints(v: unknown, what: string, where: string): number[] {
  * back. Tuples and lists become arrays; ints numbers (bigints beyond 2^53); tensors are Tensors.
  */
 export function load(file: string, options: LoadOptions = {}): unknown {
-  const zip = ZipReader.open(file);
+  return loadZip(ZipReader.open(file), file, options);
+}
+
+/**
+ * load() with the file read on the libuv pool, so a large checkpoint's disk read does not block the
+ * event loop. Checking records (CRC-32) and building the tensors still run on the JS thread.
+ */
+export async function loadAsync(file: string, options: LoadOptions = {}): Promise<unknown> {
+  let buf: Buffer;
+  try {
+    buf = await fs.promises.readFile(file);
+  } catch (e) {
+    throw new TorchError(`load: cannot read '${file}': ${(e as Error).message}`);
+  }
+  return loadZip(new ZipReader(buf, file), file, options);
+}
+
+function loadZip(zip: ZipReader, file: string, options: LoadOptions): unknown {
   const prefix = archivePrefix(zip);
   if (zip.has(prefix + 'byteorder')) {
     const order = Buffer.from(zip.read(prefix + 'byteorder')).toString('latin1').trim();
