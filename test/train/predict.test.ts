@@ -5,6 +5,7 @@ import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { data, models, noGrad, train, vision, TorchError } from '../../lib';
+import { hasPythonTorch, runPython } from '../helpers/python';
 import { CIFAR, hasCifar, tmpDir } from './helpers';
 
 const N = 40;
@@ -63,6 +64,30 @@ describe('predict', () => {
     const [viaResize] = await train.predict(model, [big]);
     const [direct] = await train.predict(model, [small]);
     expect(viaResize).toEqual(direct);
+  });
+
+  it.skipIf(!hasPythonTorch())('a TorchScript file from Python gives Python’s top-5 on the same PNG', async () => {
+    const png = path.join(dir, 'ts-input.png');
+    const model = path.join(dir, 'small.pt');
+    torch.manualSeed(6);
+    vision.toPng(torch.randint(0, 256, [3, 32, 32], { dtype: 'uint8' }), png);
+    const py = runPython<{ index: number[]; p: number[] }>(
+      `import torch, numpy as np
+from PIL import Image
+torch.manual_seed(0)
+m = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 10)).eval()
+torch.jit.trace(m, torch.randn(1, 3, 32, 32)).save(inp['model'])
+x = torch.tensor(np.asarray(Image.open(inp['png']).convert('RGB'))).permute(2, 0, 1).float() / 255
+x = (x - torch.tensor([0.4914, 0.4822, 0.4465])[:, None, None]) / torch.tensor([0.2023, 0.1994, 0.2010])[:, None, None]
+with torch.no_grad():
+    p = torch.softmax(m(x[None]), 1)[0]
+top = torch.topk(p, 5)
+print(json.dumps({'index': top.indices.tolist(), 'p': top.values.tolist()}))`,
+      { model, png },
+    );
+    const [result] = await train.predictFiles(model, [png]);
+    expect(result.top.map((s) => s.index)).toEqual(py.index);
+    result.top.forEach((s, j) => expect(Math.abs(s.probability - py.p[j])).toBeLessThan(1e-6));
   });
 
   it('a file that is not a checkpoint or TorchScript says so', () => {
