@@ -337,21 +337,21 @@ class ScriptModule : public Napi::ObjectWrap<ScriptModule> {
     return *method;
   }
 
-  // runMethod(name, args[]) / runMethodAsync(name, args[])
-  Stack Prepare(const Napi::CallbackInfo& info, std::string* name, torch::jit::Method* method) {
+  // runMethod(name, args[]) / runMethodAsync(name, args[]): the method and its arguments read from JS.
+  std::pair<torch::jit::Method, Stack> Prepare(const Napi::CallbackInfo& info, std::string* name) {
     Napi::Env env = info.Env();
     if (!info[0].IsString() || !info[1].IsArray()) ThrowArg(env, "runMethod", "expected (name, inputs[])");
     *name = info[0].As<Napi::String>().Utf8Value();
-    *method = FindMethod(env, *name);
-    return ArgsFromJs(env, method->function().getSchema(), 1, info[1].As<Napi::Array>(), *name);
+    torch::jit::Method method = FindMethod(env, *name);
+    Stack args = ArgsFromJs(env, method.function().getSchema(), 1, info[1].As<Napi::Array>(), *name);
+    return {std::move(method), std::move(args)};
   }
 
   Napi::Value RunMethod(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string name = "runMethod";
     TN_TRY
-    torch::jit::Method method = FindMethod(env, "forward");
-    Stack args = Prepare(info, &name, &method);
+    auto [method, args] = Prepare(info, &name);
     IValue out = method(std::move(args));
     return ToJs(env, out, name);
     TN_JIT_CATCH(env, name)
@@ -361,10 +361,11 @@ class ScriptModule : public Napi::ObjectWrap<ScriptModule> {
     Napi::Env env = info.Env();
     std::string name = "runMethodAsync";
     TN_TRY
-    torch::jit::Method method = FindMethod(env, "forward");
-    Stack args = Prepare(info, &name, &method);
+    auto prepared = Prepare(info, &name);
     // The Method holds the module's object, so the module lives until the job ends even if disposed.
-    auto job = [method, args]() mutable { return method(std::move(args)); };
+    auto job = [method = std::move(prepared.first), args = std::move(prepared.second)]() mutable {
+      return method(std::move(args));
+    };
     return Queue(env, name, std::move(job), FinishValue);
     TN_JIT_CATCH(env, name)
   }
