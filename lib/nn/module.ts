@@ -11,6 +11,7 @@ import { MemoryFormat, Tensor, isTensor, noGrad } from '../tensor';
 import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import { checkOneOf, checkOptions, describeValue } from '../utils/validate';
+import { forwardAsync } from '../jit/traced';
 
 /** name → tensor in PyTorch's order (insertion order of a plain object; keys are never integer-like). */
 export type StateDict = Record<string, Tensor>;
@@ -87,6 +88,16 @@ export abstract class Module {
   /** Python's `model(x)`: the same as forward(x). */
   call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
     return (this.forward as (...a: unknown[]) => ReturnType<this['forward']>)(...args);
+  }
+
+  /**
+   * forward(...inputs) on the libuv pool, resolving with the output: the event loop stays free. The
+   * first call per input shape records forward's ops with libtorch's tracer (one synchronous forward,
+   * as torch.jit.trace); so forward must be tensors in, tensors out, without data-dependent branches.
+   * Wrap in noGrad() for inference. Do not change the module (to(), train()) while a call runs.
+   */
+  forwardAsync(...inputs: Tensor[]): Promise<any> {
+    return forwardAsync(this, ...inputs);
   }
 
   /**

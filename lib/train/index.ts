@@ -7,3 +7,5 @@ export type { FitOptions, FitResult, FitContext, Callback, Monitor, SchedulerLik
 export { predict } from './predict';
 export { BEST_FILE, LAST_FILE, loadForResume } from './checkpoint';
 export { createProgress } from './progress';
+export { CIFAR10_CLASSES, classify, loadClassifier, preprocess, predictFiles, topK } from './classify';
+export type { Classifier, ClassifierOptions, ClassScore, FilePrediction, PreprocessOptions } from './classify';
