@@ -4,8 +4,8 @@ import type { TensorDatasetLike } from '../data';
 import { DataLoader, cifar10TestTransform } from '../data';
 import { keep, tidy } from '../memory';
 import type { Module } from '../nn';
-import { crossEntropy } from '../nn/functional';
-import { Tensor, noGrad, zeros } from '../tensor';
+import { crossEntropy, logSoftmax } from '../nn/functional';
+import { Tensor, cat, noGrad, zeros } from '../tensor';
 
 export interface Evaluation {
   /** Percent correct, as the seed prints it. */
@@ -18,12 +18,16 @@ export interface Evaluation {
   perClassAccuracy: number[];
   /** confusion[true][predicted] counts. */
   confusion: number[][];
+  /** With `predictions: true`: the predicted class of each sample, in dataset order. */
+  predictions?: number[];
+  /** With `predictions: true`: the softmax probability of each predicted class. */
+  confidences?: number[];
 }
 
 export async function evaluate(
   model: Module & { forward(x: Tensor): Tensor },
   dataset: TensorDatasetLike,
-  options: { batchSize?: number; device?: string; numClasses?: number } = {},
+  options: { batchSize?: number; device?: string; numClasses?: number; predictions?: boolean } = {},
 ): Promise<Evaluation> {
   const numClasses = options.numClasses ?? 10;
   const loader = new DataLoader(dataset, {
@@ -38,6 +42,9 @@ export async function evaluate(
   const counts = keep(zeros([numClasses * numClasses], { dtype: 'int64', device }));
   const lossSum = keep(zeros([], { dtype: 'float64', device }));
   let batches = 0;
+  // Per-batch predictions stay on the device and are read once at the end, as the counts are.
+  const predicted: Tensor[] = [];
+  const confidence: Tensor[] = [];
   try {
     for await (const { x, y } of loader) {
       tidy(() =>
@@ -46,6 +53,11 @@ export async function evaluate(
           lossSum.add_(crossEntropy(logits, y).to('float64'));
           const index = y.mul(numClasses).add(logits.argmax(1));
           counts.add_(index.bincount(numClasses * numClasses));
+          if (options.predictions) {
+            const best = logSoftmax(logits.to('float32'), 1).max(1);
+            predicted.push(keep(best.indices));
+            confidence.push(keep(best.values.exp()));
+          }
         }),
       );
       x.dispose();
@@ -56,7 +68,9 @@ export async function evaluate(
     const confusion = Array.from({ length: numClasses }, (_, t) => flat.slice(t * numClasses, (t + 1) * numClasses));
     const correct = confusion.reduce((s, row, t) => s + row[t], 0);
     const total = flat.reduce((a, b) => a + b, 0);
+    const read = (parts: Tensor[]) => (parts.length ? (tidy(() => cat(parts).toArray()) as number[]) : []);
     return {
+      ...(options.predictions ? { predictions: read(predicted), confidences: read(confidence) } : {}),
       accuracy: (100 * correct) / Math.max(total, 1),
       loss: (lossSum.item() as number) / Math.max(batches, 1),
       correct,
@@ -67,6 +81,7 @@ export async function evaluate(
   } finally {
     counts.dispose();
     lossSum.dispose();
+    for (const t of [...predicted, ...confidence]) t.dispose();
     loader.dispose(); // frees its copy of the set when it moved it to another device
     model.train(wasTraining);
   }

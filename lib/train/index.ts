@@ -4,3 +4,7 @@ export { evaluate } from './evaluate';
 export type { Evaluation } from './evaluate';
 export { BEST_FILE, LAST_FILE, loadForResume } from './checkpoint';
 export { createProgress } from './progress';
+export { report, readLog, REPORT_FILE } from './report';
+export type { ReportOptions, ReportResult, ReportData, Misclassified } from './report';
+export { writeRunInfo, readRunInfo, CONFIG_FILE } from './run_info';
+export type { RunInfo } from './run_info';

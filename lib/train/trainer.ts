@@ -13,6 +13,9 @@ import * as optim from '../optim';
 import { Tensor, getRngState, manualSeed, noGrad, setNumThreads, setRngState, zeros } from '../tensor';
 import { BEST_FILE, TrainState, loadForResume, saveBest, saveLast } from './checkpoint';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
+import { report } from './report';
+import { writeRunInfo } from './run_info';
+import { TensorBoardHook } from './tensorboard_hook';
 
 export interface TrainOptions {
   /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent; default $CIFAR10_ROOT or ../shared/cifar10. */
@@ -67,6 +70,12 @@ export interface TrainOptions {
   cudnnBenchmark?: boolean;
   /** CPU intra-op threads (torch.set_num_threads); default: libtorch's own choice, as in PyTorch. */
   numThreads?: number;
+  /** Write report.html (and its charts) into checkpointDir when training ends; default true. */
+  report?: boolean;
+  /** TensorBoard event files: true for <checkpointDir>/tensorboard, or a folder; default off. */
+  tensorboard?: boolean | string;
+  /** With tensorboard: also the training loss every N optimizer steps (reads the loss, a host-device sync). */
+  tensorboardEvery?: number;
 }
 
 export interface EpochRecord {
@@ -92,7 +101,7 @@ export interface TrainResult {
   model: models.ResNet;
 }
 
-type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads';
+type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'tensorboardEvery';
 type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>;
 
 const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
@@ -125,6 +134,8 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     progress: 'auto',
     print: (line: string) => console.log(line),
     handleSigint: true,
+    report: true,
+    tensorboard: false,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as Resolved;
   const positiveInt = (name: keyof TrainOptions, v: unknown) => {
@@ -132,7 +143,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
       throw new TorchError(`trainResNet20: ${name} must be a positive integer, got ${v}`);
     }
   };
-  for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun', 'numThreads'] as const) {
+  for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun', 'numThreads', 'tensorboardEvery'] as const) {
     positiveInt(k, o[k]);
   }
   if (!(o.lr > 0)) throw new TorchError(`trainResNet20: lr must be positive, got ${o.lr}`);
@@ -179,6 +190,8 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   if (o.seed !== undefined) manualSeed(o.seed);
   if (o.numThreads !== undefined) setNumThreads(o.numThreads);
 
+  writeRunInfo(o.checkpointDir, o);
+  const tb = o.tensorboard ? new TensorBoardHook(o.tensorboard, o.checkpointDir, o.tensorboardEvery) : null;
   print('==> Preparing data..');
   const root = o.dataRoot ?? data.defaultCifar10Root();
   const fullTrain = await data.CIFAR10.create({ root, train: true, download: o.download });
@@ -262,6 +275,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     if (o.handleSigint) process.on('SIGINT', onSigint);
 
     // Loss and accuracy accumulate on the device; they are read when the display refreshes or the phase ends.
+    let globalStep = startEpoch * trainLoader.length;
     const runPhase = async (train: boolean): Promise<PhaseStats & { batches: number; complete: boolean }> => {
       const loader = train ? trainLoader : testLoader;
       const lossSum = keep(zeros([], { dtype: 'float64', device: o.device }));
@@ -284,6 +298,8 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
                 lossSum.add_(loss.detach());
                 correct.add_(logits.argmax(1).eq(y).sum());
               });
+              if (tb?.wantsStep(globalStep)) tb.step(globalStep, loss.item() as number);
+              globalStep++;
             } else {
               noGrad(() => {
                 const { logits, loss } = forward(x, y, 0);
@@ -377,14 +393,24 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
           fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
           fs.appendFileSync(logFile, JSON.stringify(record) + '\n');
         }
+        tb?.epoch(record);
         writeLast(epoch, testAcc);
       }
       if (!stopped && endEpoch < o.epochs) stopped = true;
     } finally {
       if (o.handleSigint) process.off('SIGINT', onSigint);
       opt.dispose(); // momentum buffers: the optimizer is not returned
+      tb?.close();
     }
     print(`Best accuracy: ${bestAcc.toFixed(2)}`);
+    if (o.report && !stopped && logFile) {
+      try {
+        const r = await report(o.checkpointDir, { logFile, dataRoot: root, limitTest: o.limitTest, device: o.device });
+        print(`Report: ${r.html}`);
+      } catch (e) {
+        print(`(report not written: ${(e as Error).message})`); // the run itself succeeded
+      }
+    }
     const finalAccuracy = history.length ? history[history.length - 1].testAcc : 0;
     return { parameterCount, bestAccuracy: bestAcc, finalAccuracy, history, stopped, model };
   } finally {
