@@ -9,9 +9,20 @@ export interface Chart {
   spec: Record<string, unknown>;
 }
 
-// vega and vega-lite are ES modules with top-level await, which require() (this package is CommonJS)
-// cannot load; a real import() must survive TypeScript's CommonJS output, hence the Function.
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<any>;
+// vega and vega-lite are ES modules with top-level await (vega-canvas probes for 'canvas'), which
+// require() cannot load, and TypeScript's CommonJS output turns import() into require(): the Function
+// keeps a real import(). Inside a vm context without an import callback (vitest runs sources so) the
+// Function's import() is refused, and there the transpiled import() is a real one.
+const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<any>;
+
+async function importEsm(specifier: string): Promise<any> {
+  try {
+    return await nativeImport(specifier);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw e;
+    return import(specifier);
+  }
+}
 
 const WIDTH = 420;
 const HEIGHT = 220;

@@ -1,38 +1,13 @@
 // SummaryWriter: event files read back by TensorBoard's own reader, and compared record by record with
 // what PyTorch's torch.utils.tensorboard.SummaryWriter writes for the same calls.
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
-import { PYTHON } from '../helpers/python';
+import { hasTensorboard, hasTorchTensorboard, tbPython as py } from '../helpers/tensorboard';
 
 const { SummaryWriter, crc32c, maskedCrc32c, frameRecord } = torch.utils.tensorboard;
-
-/** A Python with tensorboard (and torch, for the comparison): TORCH_NODE_TB_PYTHON, else the reference Python. */
-const TB_PYTHON = process.env.TORCH_NODE_TB_PYTHON ?? PYTHON;
-const can = (mod: string) => {
-  try {
-    execFileSync(TB_PYTHON, ['-c', `import ${mod}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const hasTensorboard = can('tensorboard');
-const hasTorchTensorboard = hasTensorboard && can('torch.utils.tensorboard');
-
-function py<T>(script: string, input: unknown): T {
-  const out = execFileSync(TB_PYTHON, ['-c', 'import json, sys\ninp = json.loads(sys.stdin.read())\n' + script], {
-    input: JSON.stringify(input),
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
-  const lines = out.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]) as T;
-}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-tb-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
