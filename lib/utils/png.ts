@@ -1,5 +1,6 @@
 // A PNG encoder for 8-bit grey, RGB and RGBA images (zlib from Node, no filter: small images, exact
 // pixels). Used for TensorBoard image summaries and the report's image grid.
+import { TorchError } from '../errors';
 import { deflateSync } from 'zlib';
 
 const CRC_TABLE = (() => {
@@ -31,9 +32,9 @@ const COLOR_TYPE: Record<number, number> = { 1: 0, 3: 2, 4: 6 };
 
 /** Encodes `pixels` (height × width × channels bytes, row-major, channels 1, 3 or 4) as a PNG file. */
 export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): Buffer {
-  if (!(channels in COLOR_TYPE)) throw new RangeError(`encodePng: channels must be 1, 3 or 4, got ${channels}`);
+  if (!(channels in COLOR_TYPE)) throw new TorchError(`encodePng: channels must be 1, 3 or 4, got ${channels}`);
   if (pixels.length !== width * height * channels) {
-    throw new RangeError(`encodePng: ${pixels.length} bytes for a ${height}x${width}x${channels} image (expected ${width * height * channels})`);
+    throw new TorchError(`encodePng: ${pixels.length} bytes for a ${height}x${width}x${channels} image (expected ${width * height * channels})`);
   }
   const stride = width * channels;
   const raw = new Uint8Array(height * (stride + 1)); // each row: filter byte 0, then the row

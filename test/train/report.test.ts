@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // train.report(dir): a short training run's report checked against its log.jsonl and checkpoint, a
 // partial run folder, and the page opened in headless Chromium (no console error, every chart drawn,
 // nothing fetched; a screenshot is kept in test-artifacts/).

@@ -1,6 +1,7 @@
 // Event files: TFRecord framing (length, masked CRC32C of the length, data, masked CRC32C of the data)
 // around serialized Event messages, named events.out.tfevents.<time>.<host>.<pid>.<uid> as
 // tensorboard.summary.writer.event_file_writer names them.
+import { TorchError } from '../../errors';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -55,7 +56,7 @@ export class EventFileWriter {
   }
 
   addEvent(event: Uint8Array): void {
-    if (this.fd === null) throw new Error(`SummaryWriter: ${this.fileName} is closed`);
+    if (this.fd === null) throw new TorchError(`SummaryWriter: ${this.fileName} is closed`);
     this.queue.push(frameRecord(event));
     if (this.queue.length >= this.maxQueue) this.flush();
   }

@@ -1,5 +1,6 @@
 // Summary protocol buffers as torch.utils.tensorboard.summary builds them (scalar, histogram, image,
 // text), encoded by hand; field numbers from tensorboard/compat/proto/{summary,tensor,event}.proto.
+import { TorchError } from '../../errors';
 import { encodePng } from '../png';
 import { ProtoWriter } from './proto';
 
@@ -33,7 +34,7 @@ function summaryOf(v: ValueFields): Uint8Array {
 
 /** summary.scalar(name, scalar, new_style, double_precision). */
 export function scalar(tag: string, value: number, newStyle = false, doublePrecision = false): Uint8Array {
-  if (typeof value !== 'number') throw new TypeError(`addScalar: '${tag}' needs a number, got ${typeof value}`);
+  if (typeof value !== 'number') throw new TorchError(`addScalar: '${tag}' needs a number, got ${typeof value}`);
   if (!newStyle) return summaryOf({ tag, simpleValue: value });
   const tensor = doublePrecision
     ? new ProtoWriter().int(1, DT_DOUBLE).packedDouble(6, [value]).finish()
@@ -81,7 +82,7 @@ function uniformEdges(min: number, max: number, n: number): number[] {
 
 /** summary.make_histogram: counts over the edges, trimmed to the support plus one empty bin on the left. */
 export function histogram(tag: string, values: Float64Array, bins: readonly number[] | number, maxBins?: number): Uint8Array {
-  if (values.length === 0) throw new RangeError(`addHistogram: '${tag}' has no element`);
+  if (values.length === 0) throw new TorchError(`addHistogram: '${tag}' has no element`);
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
@@ -106,7 +107,7 @@ export function histogram(tag: string, values: Float64Array, bins: readonly numb
   }
   const start = counts.findIndex((c) => c > 0);
   const end = counts.length - 1 - [...counts].reverse().findIndex((c) => c > 0);
-  if (start < 0) throw new RangeError(`addHistogram: '${tag}': no value lies within the bins [${limits[0]}, ${limits[limits.length - 1]}]`);
+  if (start < 0) throw new TorchError(`addHistogram: '${tag}': no value lies within the bins [${limits[0]}, ${limits[limits.length - 1]}]`);
   const outCounts = start > 0 ? counts.slice(start - 1, end + 1) : [0, ...counts.slice(0, end + 1)];
   const outLimits = limits.slice(start, end + 2);
   const histo = new ProtoWriter()

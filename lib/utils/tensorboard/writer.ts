@@ -1,5 +1,6 @@
 // torch.utils.tensorboard.SummaryWriter with PyTorch's names, defaults and file layout: event files
 // under logDir (default runs/<Mon DD_HH-MM-SS>_<host><comment>), addScalars' series in sub-folders.
+import { TorchError } from '../../errors';
 import * as os from 'os';
 import * as path from 'path';
 import { tidy } from '../../memory';
@@ -37,10 +38,10 @@ function defaultRunName(now = new Date()): string {
 function toNumber(v: number | Tensor, what: string): number {
   if (typeof v === 'number') return v;
   if (isTensor(v)) {
-    if (v.shape.reduce((a, b) => a * b, 1) !== 1) throw new TypeError(`${what}: a scalar needs one element, got shape [${v.shape}]`);
+    if (v.shape.reduce((a, b) => a * b, 1) !== 1) throw new TorchError(`${what}: a scalar needs one element, got shape [${v.shape}]`);
     return Number(v.item());
   }
-  throw new TypeError(`${what}: expected a number or a one-element tensor, got ${typeof v}`);
+  throw new TorchError(`${what}: expected a number or a one-element tensor, got ${typeof v}`);
 }
 
 function toFloat64(values: Tensor | ArrayLike<number>): Float64Array {
@@ -52,7 +53,7 @@ function toFloat64(values: Tensor | ArrayLike<number>): Float64Array {
 export function imageToHWC(img: Tensor, dataformats: ImageFormat): { pixels: Uint8Array; height: number; width: number; channels: 1 | 3 | 4 } {
   const fmt = dataformats.toUpperCase();
   if (img.shape.length !== fmt.length) {
-    throw new RangeError(`addImage: a tensor of shape [${img.shape}] does not match dataformats '${dataformats}'`);
+    throw new TorchError(`addImage: a tensor of shape [${img.shape}] does not match dataformats '${dataformats}'`);
   }
   const scale = img.dtype === 'uint8' ? 1 : 255;
   const src = tidy(() => img.detach().cpu().to('float32').contiguous().toTypedArray() as Float32Array);
@@ -62,8 +63,8 @@ export function imageToHWC(img: Tensor, dataformats: ImageFormat): { pixels: Uin
   const size = (c: string) => (dim(c) < 0 ? 1 : shape[dim(c)]);
   const stride = (c: string) => (dim(c) < 0 ? 0 : strides[dim(c)]);
   const [n, c, h, w] = [size('N'), size('C'), size('H'), size('W')];
-  if (fmt.length === 4 && c !== 1 && c !== 3) throw new RangeError(`addImages: a batch needs 1 or 3 channels, got ${c}`);
-  if (fmt.length === 3 && c !== 1 && c !== 3 && c !== 4) throw new RangeError(`addImage: an image needs 1, 3 or 4 channels, got ${c}`);
+  if (fmt.length === 4 && c !== 1 && c !== 3) throw new TorchError(`addImages: a batch needs 1 or 3 channels, got ${c}`);
+  if (fmt.length === 3 && c !== 1 && c !== 3 && c !== 4) throw new TorchError(`addImage: an image needs 1, 3 or 4 channels, got ${c}`);
   const channels: 1 | 3 | 4 = c === 4 ? 4 : 3; // grey is repeated into RGB, as PyTorch does
   const cols = Math.min(n, 8);
   const rows = Math.ceil(n / cols);
