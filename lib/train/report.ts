@@ -141,12 +141,15 @@ async function evaluateBest(dir: string, run: RunInfo | null, options: ReportOpt
     dispose(ckpt as never);
     return { evaluation: null, best, evaluationNote: `no test set: ${(e as Error).message}` };
   }
-  const model = modelFor(ckpt.net);
+  let model: models.ResNet | undefined;
+  let ckptFreed = false;
   let subset: data.TensorDatasetLike = testSet;
   const limit = options.limitTest ?? runOptions.limitTest;
   try {
+    model = modelFor(ckpt.net);
     model.loadStateDict(ckpt.net as never);
     dispose(ckpt as never);
+    ckptFreed = true;
     if (limit !== undefined && limit < testSet.data.shape[0]) {
       subset = new data.TensorDataset(keep(testSet.data.narrow(0, 0, limit)), keep(testSet.targets.narrow(0, 0, limit)));
     }
@@ -154,7 +157,7 @@ async function evaluateBest(dir: string, run: RunInfo | null, options: ReportOpt
     model.to(device);
     const ev = await evaluate(model, subset, { device, numClasses: testSet.classes.length, predictions: true });
     const targets = subset.targets.toArray() as number[];
-    const wrong = ev.predictions!.map((p, i) => i).filter((i) => ev.predictions![i] !== targets[i]);
+    const wrong = [...ev.predictions!.keys()].filter((i) => ev.predictions![i] !== targets[i]);
     wrong.sort((a, b) => ev.confidences![b] - ev.confidences![a] || a - b);
     const misclassified = wrong.slice(0, options.misclassified ?? 32).map((i) => ({
       index: i,
@@ -168,7 +171,8 @@ async function evaluateBest(dir: string, run: RunInfo | null, options: ReportOpt
   } finally {
     if (subset !== testSet) dispose([subset.data, subset.targets]);
     dispose([testSet.data, testSet.targets]);
-    dispose([...model.parameters(), ...model.buffers()]); // the model is dropped here
+    if (!ckptFreed) dispose(ckpt as never);
+    if (model) dispose([...model.parameters(), ...model.buffers()]); // the model is dropped here
   }
 }
 
