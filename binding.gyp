@@ -12,7 +12,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "<!@(node scripts/find-libtorch.js --cflags)"],
+      "cflags_cc": ["-std=c++<!(node scripts/find-libtorch.js --cxx-std)", "-fexceptions", "-frtti", "-O2", "<!@(node scripts/find-libtorch.js --cflags)"],
       "ldflags": ["<!@(node scripts/find-libtorch.js --ldflags)"],
       "libraries": ["<!@(node scripts/find-libtorch.js --libs)"]
     }

@@ -338,7 +338,6 @@ export function getNumThreads(): number {
 export function setNumThreads(n: number): void {
   native.numThreads(n);
 }
-/** The libtorch version the addon was compiled against, e.g. '1.13.0'. */
-export const libtorchVersion: string = native.libtorchVersion();
+export { libtorchVersion } from './utils/version';
 
 export { DTYPES };

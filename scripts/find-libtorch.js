@@ -15,13 +15,38 @@ const HOW_TO_FIX = [
   '  3. on Debian/Ubuntu: apt-get install libtorch-dev',
 ].join('\n');
 
-function versionFromHeader(includeDir) {
-  const header = path.join(includeDir, 'torch/csrc/api/include/torch/version.h');
-  if (!fs.existsSync(header)) return undefined;
-  const text = fs.readFileSync(header, 'utf8');
-  const part = (name) => (text.match(new RegExp(`#define TORCH_VERSION_${name} (\\d+)`)) || [])[1];
-  const [major, minor, patch] = [part('MAJOR'), part('MINOR'), part('PATCH')];
-  return major === undefined ? undefined : `${major}.${minor}.${patch}`;
+// The version a libtorch folder declares: a pip install's torch/version.py ("2.13.0+cpu"), a libtorch
+// zip's build-version, else the headers (1.x keep it in torch/csrc/api/include/torch/version.h, 2.x in
+// torch/headeronly/version.h, which the former includes).
+function versionOf(root, includeDir) {
+  const versionPy = path.join(root, 'version.py');
+  if (fs.existsSync(versionPy)) {
+    const m = fs.readFileSync(versionPy, 'utf8').match(/^__version__\s*=\s*['"]([^'"]+)['"]/m);
+    if (m) return m[1];
+  }
+  const buildVersion = path.join(root, 'build-version');
+  if (fs.existsSync(buildVersion)) return fs.readFileSync(buildVersion, 'utf8').trim();
+  for (const rel of ['torch/headeronly/version.h', 'torch/csrc/api/include/torch/version.h']) {
+    const header = path.join(includeDir, rel);
+    if (!fs.existsSync(header)) continue;
+    const text = fs.readFileSync(header, 'utf8');
+    const part = (name) => (text.match(new RegExp(`#define TORCH_VERSION_${name} (\\d+)`)) || [])[1];
+    const [major, minor, patch] = [part('MAJOR'), part('MINOR'), part('PATCH')];
+    if (major !== undefined) return `${major}.${minor}.${patch}`;
+  }
+  return undefined;
+}
+
+// The C++ standard the libtorch asks for (TorchConfig.cmake sets CXX_STANDARD on its target: 14 in 1.13,
+// 17 in early 2.x, 20 in recent ones), never below the C++17 this addon is written in.
+function cxxStandard(cmakePrefix) {
+  for (const rel of ['share/cmake/Torch/TorchConfig.cmake', 'Torch/TorchConfig.cmake']) {
+    const file = path.join(cmakePrefix, rel);
+    if (!fs.existsSync(file)) continue;
+    const m = fs.readFileSync(file, 'utf8').match(/CXX_STANDARD\s+(\d+)/);
+    if (m) return Math.max(17, Number(m[1]));
+  }
+  return 17;
 }
 
 function hasCuda(libDir) {
@@ -29,7 +54,7 @@ function hasCuda(libDir) {
 }
 
 function describe(source, cmakePrefix, includeDir, libDir, extra = {}) {
-  const version = extra.version || versionFromHeader(includeDir) || 'unknown';
+  const version = extra.version || versionOf(extra.root || cmakePrefix, includeDir) || 'unknown';
   return {
     source,
     version: version.replace(/\+.*$/, '').replace(/a0$/, ''),
@@ -39,6 +64,7 @@ function describe(source, cmakePrefix, includeDir, libDir, extra = {}) {
     libDir,
     cuda: hasCuda(libDir),
     cxx11Abi: extra.cxx11Abi === undefined ? 1 : extra.cxx11Abi,
+    cxxStd: cxxStandard(cmakePrefix),
   };
 }
 
@@ -91,6 +117,20 @@ function findLibtorch() {
   return found;
 }
 
+// Every libtorch this machine offers, in the order they are tried (the first one is used).
+function findAll() {
+  const all = [];
+  for (const find of [fromEnv, fromPython, fromSystem]) {
+    try {
+      const found = find();
+      if (found) all.push(found);
+    } catch (e) {
+      all.push({ source: 'LIBTORCH', error: e.message.split('\n')[0] });
+    }
+  }
+  return all;
+}
+
 // CUDA headers that libtorch's CUDA headers include (cuda_runtime_api.h): CMake's FindCUDAToolkit finds
 // them for cmake-js; node-gyp needs them spelled out.
 function cudaIncludeDirs(found) {
@@ -117,16 +157,18 @@ function gypFlags(found) {
   };
 }
 
-module.exports = { findLibtorch, gypFlags, HOW_TO_FIX };
+module.exports = { findLibtorch, findAll, gypFlags, HOW_TO_FIX };
 
 if (require.main === module) {
   const what = process.argv[2] || '--summary';
   try {
     const found = findLibtorch();
     const flags = gypFlags(found);
+    const line = (f) => `libtorch ${f.fullVersion} from ${f.source} at ${f.cmakePrefix} (${f.cuda ? 'CUDA' : 'CPU only'})`;
     const out = {
-      '--summary': () => `libtorch ${found.fullVersion} from ${found.source} at ${found.cmakePrefix}` +
-        ` (${found.cuda ? 'CUDA' : 'CPU only'})`,
+      '--summary': () => line(found),
+      '--all': () => findAll().map((f, i) => (f.error ? `  ${f.source}: ${f.error}` : `${i === 0 ? '* ' : '  '}${line(f)}`)).join('\n'),
+      '--cxx-std': () => String(found.cxxStd),
       '--version': () => found.version,
       '--cmake-prefix': () => found.cmakePrefix,
       '--cuda': () => (found.cuda ? 'ON' : 'OFF'),

@@ -1,6 +1,7 @@
 // torch.optim.lr_scheduler: the same recursive ("chainable") formulas as PyTorch, so the learning
 // rates are PyTorch's to rounding, and state dicts with PyTorch's keys (last_epoch, base_lrs, _last_lr …).
 import { TorchError } from '../errors';
+import { libtorchAtLeast } from '../utils/version';
 import { Optimizer } from './optimizer';
 
 export type SchedulerStateDict = Record<string, unknown>;
@@ -41,6 +42,11 @@ export abstract class LRScheduler {
   /** step(): advances one epoch (or iteration) and writes the new rate into every param group. */
   step(epoch?: number): void {
     this._stepCount += 1;
+    this.updateLr(epoch);
+  }
+
+  /** PyTorch's _update_lr: the rate at the next (or the given) epoch, without counting a step. */
+  updateLr(epoch?: number): void {
     let values: number[];
     if (epoch === undefined) {
       this.lastEpoch += 1;
@@ -66,13 +72,15 @@ export abstract class LRScheduler {
   protected abstract ownState(): SchedulerStateDict;
   protected loadOwnState(_state: SchedulerStateDict): void {}
 
+  /** PyTorch's keys for the user's version: `verbose` until 2.6 (removed in 2.7), `_is_initial` from 2.8. */
   stateDict(): SchedulerStateDict {
     return {
       ...this.ownState(),
       base_lrs: [...this.baseLrs],
       last_epoch: this.lastEpoch,
-      verbose: false,
+      ...(libtorchAtLeast(2, 7) ? {} : { verbose: false }),
       _step_count: this._stepCount,
+      ...(libtorchAtLeast(2, 8) ? { _is_initial: false } : {}),
       _get_lr_called_within_step: false,
       _last_lr: [...this._lastLr],
     };
@@ -253,8 +261,11 @@ export class SequentialLR {
     let idx = 0; // bisect_right(milestones, lastEpoch)
     while (idx < this.milestones.length && this.milestones[idx] <= this.lastEpoch) idx++;
     const s = this.schedulers[idx];
-    if (idx > 0 && this.milestones[idx - 1] === this.lastEpoch) s.step(0);
-    else s.step();
+    // At a milestone the next schedule restarts at its epoch 0; PyTorch 2.9 stopped counting that as a step.
+    if (idx > 0 && this.milestones[idx - 1] === this.lastEpoch) {
+      if (libtorchAtLeast(2, 9)) s.updateLr(0);
+      else s.step(0);
+    } else s.step();
     this._lastLr = s.getLastLr();
   }
 

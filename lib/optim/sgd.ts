@@ -5,6 +5,7 @@
 import { TorchError } from '../errors';
 import { native } from '../native';
 import { Tensor } from '../tensor';
+import { libtorchAtLeast } from '../utils/version';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
 export interface SGDOptions {
@@ -46,8 +47,9 @@ export class SGD extends Optimizer<SGDParamGroup> {
     }
   }
 
+  // PyTorch 2.3 added SGD(fused=...) and writes `fused: None` in every group.
   protected extraGroupKeys(): Record<string, unknown> {
-    return { foreach: null, differentiable: false };
+    return libtorchAtLeast(2, 3) ? { foreach: null, differentiable: false, fused: null } : { foreach: null, differentiable: false };
   }
 
   /** One SGD step over every parameter that has a gradient; closure (optional) recomputes the loss. */

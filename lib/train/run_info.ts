@@ -44,7 +44,9 @@ export function versionsAndMachine(): Pick<RunInfo, 'versions' | 'machine'> {
 }
 
 export function writeRunInfo(dir: string, options: object): void {
-  const plain = Object.fromEntries(Object.entries(options).filter(([, v]) => typeof v !== 'function'));
+  // Functions (print) and objects that are not plain data (an AbortSignal) are not configuration.
+  const isData = (v: unknown) => typeof v !== 'function' && (v === null || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype);
+  const plain = Object.fromEntries(Object.entries(options).filter(([, v]) => isData(v)));
   const info: RunInfo = { options: plain, ...versionsAndMachine(), startedAt: new Date().toISOString() };
   writeFileAtomic(path.join(dir, CONFIG_FILE), JSON.stringify(info, null, 2) + '\n');
 }

@@ -11,6 +11,7 @@ import * as models from '../models';
 import { crossEntropy } from '../nn/functional';
 import * as optim from '../optim';
 import { Tensor, getRngState, manualSeed, noGrad, setNumThreads, setRngState, zeros } from '../tensor';
+import { throwIfAborted } from '../utils/abort';
 import { BEST_FILE, TrainState, loadForResume, saveBest, saveLast } from './checkpoint';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
 import { report } from './report';
@@ -76,6 +77,11 @@ export interface TrainOptions {
   tensorboard?: boolean | string;
   /** With tensorboard: also the training loss every N optimizer steps (reads the loss, a host-device sync). */
   tensorboardEvery?: number;
+  /**
+   * Cancels the run, as Node's own APIs take a `signal`: training stops after the current step (last.pth
+   * keeps the last finished epoch, as with Ctrl-C) and the promise rejects with an `AbortError`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface EpochRecord {
@@ -101,7 +107,7 @@ export interface TrainResult {
   model: models.ResNet;
 }
 
-type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'tensorboardEvery';
+type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'signal' | 'tensorboardEvery';
 type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>;
 
 const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
@@ -157,6 +163,9 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     // float16 needs a gradient scaler, which this library does not have yet; bfloat16 does not.
     throw new TorchError("trainResNet20: amp 'fp16' needs a gradient scaler, not implemented yet; use 'bf16'");
   }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TorchError('trainResNet20: signal must be an AbortSignal');
+  }
   if (o.device.startsWith('cuda') && !cuda.isAvailable()) {
     throw new TorchError(`trainResNet20: device '${o.device}' requested but CUDA is not available in this build/machine`);
   }
@@ -185,6 +194,7 @@ const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Trains ResNet-20 (or 32/44/56/110) on CIFAR-10 with the seed's recipe; see TrainOptions for every override. */
 export async function trainResNet20(options: TrainOptions = {}): Promise<TrainResult> {
   const o = resolveOptions(options);
+  throwIfAborted(o.signal);
   const print = o.print;
   const logFile = o.logFile === undefined ? path.join(o.checkpointDir, 'log.jsonl') : o.logFile;
   if (o.seed !== undefined) manualSeed(o.seed);
@@ -312,8 +322,8 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
           y.dispose();
           batches++;
           bar.update(batches, read);
-          await nextTick(); // the event loop stays responsive: Ctrl-C, timers, I/O
-          if (stopRequested) break;
+          await nextTick(); // the event loop stays responsive: Ctrl-C, timers, I/O, an abort
+          if (stopRequested || o.signal?.aborted) break;
         }
         const stats = read();
         bar.finish(stats);
@@ -402,6 +412,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       opt.dispose(); // momentum buffers: the optimizer is not returned
       tb?.close();
     }
+    throwIfAborted(o.signal);
     print(`Best accuracy: ${bestAcc.toFixed(2)}`);
     if (o.report && !stopped && logFile) {
       try {

@@ -24,9 +24,9 @@ def test_images(folder, n):
 beforeAll(() => torch.setNumThreads(1));
 
 describe.skipIf(!hasCifar)('checkpoints PyTorch can read, and PyTorch checkpoints we can read', () => {
-  it("Python's torch.load(ckpt.pth)['net'] loads into the seed's ResNet20 and gives our test accuracy", async () => {
+  it("Python's torch.load(ckpt.pth)['net'] loads into the seed's ResNet20 and gives our test accuracy", async ({ signal }) => {
     const dir = tmpDir('ckpt');
-    const r = await torch.trainResNet20({ ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 1024, limitTest: 500, seed: 3, checkpointDir: dir });
+    const r = await torch.trainResNet20({ ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 1024, limitTest: 500, seed: 3, checkpointDir: dir, signal });
     const folder = torch.data.resolveCifar10Folder(CIFAR);
     const ours = await torch.evaluate(r.model, new torch.data.CIFAR10({ root: CIFAR, train: false }), { batchSize: 100 });
     const py = runPython(
@@ -54,6 +54,44 @@ print(json.dumps({'acc': 100.0 * (pred == y).sum().item() / 500, 'saved_acc': ck
     expect(ours.correct).toBe(ours.confusion.reduce((s, row, i) => s + row[i], 0));
     expect(ours.perClassAccuracy.reduce((a, b) => a + b, 0) / 10).toBeCloseTo(ours.accuracy, 10); // 1,000 per class
   }, 300_000);
+
+  it("last.pth loads in Python with weights_only=True, and Python's SGD and scheduler take its states", async ({ signal }) => {
+    const dir = tmpDir('last');
+    await torch.trainResNet20({
+      ...quiet, dataRoot: CIFAR, epochs: 3, maxEpochsThisRun: 1, limitTrain: 128, limitTest: 100, batchSize: 64, seed: 5,
+      warmupEpochs: 1, checkpointDir: dir, signal,
+    });
+    const py = runPython(
+      SEED_MODEL +
+        `
+last = torch.load(inp['file'], weights_only=True)   # PyTorch's restricted unpickler: no code runs
+net = ResNet20()
+net.load_state_dict(last['net'])
+opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, end_factor=1.0, total_iters=1)
+cos = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2)
+sched = torch.optim.lr_scheduler.SequentialLR(opt, [warm, cos], milestones=[1])
+opt.load_state_dict(last['optimizer'])
+sched.load_state_dict(last['scheduler'])
+params = list(net.parameters())
+g = torch.Generator(); g.set_state(last['rng_state']['cpu'])
+print(json.dumps({'epoch': last['epoch'], 'lr': opt.param_groups[0]['lr'], 'last_lr': sched.get_last_lr(),
+  'with_buffer': sum(1 for p in params if 'momentum_buffer' in opt.state[p]), 'params': len(params),
+  'buf0': opt.state[params[0]]['momentum_buffer'].flatten()[:5].tolist(), 'history': len(last['history']),
+  'rng_ok': g.get_state().equal(last['rng_state']['cpu'])}))`,
+      { file: path.join(dir, 'last.pth') },
+    );
+    expect(py.epoch).toBe(0);
+    expect(py.history).toBe(1);
+    expect(py.with_buffer).toBe(py.params);
+    expect(py.rng_ok).toBe(true);
+    // The warm-up epoch is over: the cosine schedule starts at the base rate.
+    expect(py.lr).toBeCloseTo(0.1, 12);
+    expect(py.last_lr[0]).toBeCloseTo(0.1, 12);
+    const opt = torch.load(path.join(dir, 'last.pth')) as { optimizer: { state: Map<number, { momentum_buffer: torch.Tensor }> } };
+    const ours = (opt.optimizer.state.get(0)!.momentum_buffer.flatten().toArray() as number[]).slice(0, 5);
+    ours.forEach((v, i) => expect(v).toBe(py.buf0[i]));
+  }, 120_000);
 
   it("a checkpoint written by the seed's Python code (with and without `module.`) gives Python's logits", () => {
     const dir = tmpDir('pyckpt');

@@ -33,7 +33,7 @@ describe('options', () => {
 });
 
 describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
-  it('smoke: 3 epochs on 5,000 images reach at least 25 % on 1,000 test images, loss falling', async () => {
+  it('smoke: 3 epochs on 2,048 images reach at least 20 % on 500 test images, loss falling', async ({ signal }) => {
     const dir = tmpDir('smoke');
     const lines: string[] = [];
     const r = await torch.trainResNet20({
@@ -41,17 +41,19 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
       print: (l) => lines.push(l),
       dataRoot: CIFAR,
       epochs: 3,
-      limitTrain: 5000,
-      limitTest: 1000,
+      limitTrain: 2048,
+      limitTest: 500,
+      batchSize: 64,
       seed: 0,
       checkpointDir: dir,
+      signal,
     });
     expect(r.parameterCount).toBe(272474);
     expect(lines).toContain('Total number of parameters: 272474');
     expect(lines.some((l) => /^Best accuracy: \d+\.\d\d$/.test(l))).toBe(true);
     expect(r.history).toHaveLength(3);
     expect(r.history[2].trainLoss).toBeLessThan(r.history[0].trainLoss);
-    expect(r.finalAccuracy).toBeGreaterThanOrEqual(25);
+    expect(r.finalAccuracy).toBeGreaterThanOrEqual(20);
     expect(r.bestAccuracy).toBe(Math.max(...r.history.map((h) => h.testAcc)));
     // The cosine schedule with T_max = epochs, as PyTorch computes it.
     r.history.forEach((h, e) => expect(h.lr).toBeCloseTo(0.05 * (1 + Math.cos((Math.PI * e) / 3)), 12));
@@ -65,9 +67,9 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     expect(best.epoch).toBe(r.history.findIndex((h) => h.testAcc === r.bestAccuracy));
   }, 300_000);
 
-  it('resume is exact: 4 epochs straight equal 2 + resume + 2', async () => {
+  it('resume is exact: 4 epochs straight equal 2 + resume + 2', async ({ signal }) => {
     torch.setNumThreads(1); // one thread: the CPU kernels' reductions run in one order both times
-    const common = { ...quiet, dataRoot: CIFAR, epochs: 4, limitTrain: 512, limitTest: 200, seed: 7, batchSize: 64 };
+    const common = { ...quiet, dataRoot: CIFAR, epochs: 4, limitTrain: 256, limitTest: 100, seed: 7, batchSize: 64, signal };
     const straightDir = tmpDir('straight');
     const straight = await torch.trainResNet20({ ...common, checkpointDir: straightDir });
     const splitDir = tmpDir('split');
@@ -85,9 +87,9 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     expect(resumed.history.map((h) => h.lr)).toEqual(straight.history.map((h) => h.lr));
   }, 300_000);
 
-  it('an interruption in the first epoch resumes exactly from the starting point', async () => {
+  it('an interruption in the first epoch resumes exactly from the starting point', async ({ signal }) => {
     torch.setNumThreads(1);
-    const common = { ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 256, limitTest: 100, seed: 9, batchSize: 64 };
+    const common = { ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 256, limitTest: 100, seed: 9, batchSize: 64, signal };
     const straight = await torch.trainResNet20({ ...common, checkpointDir: tmpDir('first-straight') });
     const dir = tmpDir('first-split');
     // Ctrl-C as soon as the first epoch starts: the run stops after one step.
@@ -108,9 +110,9 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     for (const k of Object.keys(a)) expect(b[k].equal(a[k]), k).toBe(true);
   }, 120_000);
 
-  it('trains with channels_last and bfloat16 autocast switched on (CPU)', async () => {
+  it('trains with channels_last and bfloat16 autocast switched on (CPU)', async ({ signal }) => {
     const r = await torch.trainResNet20({
-      ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 256, limitTest: 100, batchSize: 64, seed: 2,
+      ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 256, limitTest: 100, batchSize: 64, seed: 2, signal,
       channelsLast: true, amp: 'bf16', checkpointDir: tmpDir('fast'),
     });
     expect(Number.isFinite(r.history[0].trainLoss)).toBe(true);
@@ -121,14 +123,40 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     expect(torch.isAutocastEnabled('cpu')).toBe(false);
   }, 120_000);
 
-  it('frees the data set and its batches when training ends: only the returned model stays', async () => {
+  it('frees the data set and its batches when training ends: only the returned model stays', async ({ signal }) => {
     const before = torch.memory();
-    const r = await torch.trainResNet20({ ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 128, limitTest: 100, checkpointDir: tmpDir('mem') });
+    const r = await torch.trainResNet20({ ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 128, limitTest: 100, checkpointDir: tmpDir('mem'), signal });
     const after = torch.memory();
     const modelHandles = r.model.parameters().length + r.model.buffers().length;
     expect(after.liveTensors - before.liveTensors).toBeLessThanOrEqual(modelHandles);
     // CIFAR-10 alone is 184 MB of uint8: what is left is the model (about 1 MB), not the data.
     expect((after.devices.cpu?.bytes ?? 0) - (before.devices.cpu?.bytes ?? 0)).toBeLessThan(4 * 1024 * 1024);
+  }, 120_000);
+
+  it('an aborted signal stops the run after the current step: AbortError, last.pth at the last finished epoch, nothing runs on', async () => {
+    const dir = tmpDir('abort');
+    const controller = new AbortController();
+    const run = torch.trainResNet20({
+      ...quiet, dataRoot: CIFAR, epochs: 3, limitTrain: 256, limitTest: 100, batchSize: 64, seed: 4, checkpointDir: dir,
+      signal: controller.signal,
+      // Abort during the second epoch's training phase.
+      print: (line) => {
+        if (line.includes('Epoch: 1')) setImmediate(() => controller.abort(new Error('test over')));
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError', cause: { message: 'test over' } });
+    const last = torch.load(path.join(dir, 'last.pth')) as Record<string, unknown>;
+    expect(last.epoch).toBe(0);
+    const logAfterAbort = fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8');
+    expect(logAfterAbort.trim().split('\n')).toHaveLength(1);
+    // Nothing goes on training in the background: the checkpoint and log stay as they were.
+    const mtime = fs.statSync(path.join(dir, 'last.pth')).mtimeMs;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fs.statSync(path.join(dir, 'last.pth')).mtimeMs).toBe(mtime);
+    expect(fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8')).toBe(logAfterAbort);
+    await expect(torch.trainResNet20({ ...quiet, dataRoot: CIFAR, signal: AbortSignal.abort(), checkpointDir: tmpDir('pre') })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
   }, 120_000);
 
   it('refuses to resume from a folder without checkpoints', async () => {
