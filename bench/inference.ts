@@ -88,7 +88,7 @@ async function serverLatency(): Promise<{ p50: number; p99: number; batches: num
   torch.save({ net: model.stateDict(), acc: 0, epoch: 0 }, ckpt);
   const srv = await startServer({ checkpoint: ckpt, port: 0, device: DEVICE });
   const png = torch.vision.toPng(torch.randint(0, 256, [3, 32, 32], { dtype: 'uint8' }));
-  const post = () => fetch(`${srv.url}/predict`, { method: 'POST', body: png }).then((r) => r.json());
+  const post = () => fetch(`${srv.url}/predict`, { method: 'POST', body: png as unknown as RequestInit['body'] }).then((r) => r.json());
   for (let i = 0; i < 8; i++) await Promise.all([post(), post(), post(), post()].slice(0, (i % 4) + 1)); // trace batch sizes 1–4
   const latencies: number[] = [];
   let next = 0;

@@ -42,5 +42,6 @@ export * as models from './models';
 export * as train from './train';
 export * as jit from './jit';
 export * as vision from './vision';
+export * as utils from './utils';
 export { trainResNet20, evaluate, fit, predict } from './train';
 export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';

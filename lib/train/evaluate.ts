@@ -5,8 +5,8 @@ import type { Batch, TensorDatasetLike } from '../data';
 import { DataLoader, cifar10TestTransform } from '../data';
 import { keep, tidy } from '../memory';
 import type { Module } from '../nn';
-import { crossEntropy } from '../nn/functional';
-import { Tensor, noGrad, zeros } from '../tensor';
+import { crossEntropy, logSoftmax } from '../nn/functional';
+import { Tensor, cat, noGrad, zeros } from '../tensor';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
 
 export interface Evaluation {
@@ -26,6 +26,10 @@ export interface Evaluation {
   complete: boolean;
   /** True when outputs were [N, C] scores and targets integer class indices: accuracy is defined. */
   classification: boolean;
+  /** With `predictions: true`: the predicted class of each sample, in dataset order. */
+  predictions?: number[];
+  /** With `predictions: true`: the softmax probability of each predicted class. */
+  confidences?: number[];
 }
 
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
@@ -50,6 +54,8 @@ export interface EvaluateOptions {
   progress?: ProgressMode;
   /** Stops after the current batch once aborted (fit's SIGINT). */
   signal?: AbortSignal;
+  /** Also return each sample's predicted class and its probability (class-score outputs only). */
+  predictions?: boolean;
 }
 
 const isLoader = (x: unknown): x is BatchSource => typeof (x as BatchSource)?.[Symbol.asyncIterator] === 'function';
@@ -91,6 +97,9 @@ export async function evaluate(
   };
   const bar = createProgress('Test', loader.length ?? 0, options.progress ?? 'none');
   let complete = true;
+  // Per-batch predictions stay on the device and are read once at the end, as the counts are.
+  const predicted: Tensor[] = [];
+  const confidence: Tensor[] = [];
   try {
     for await (const { x, y } of loader) {
       tidy(() =>
@@ -108,6 +117,11 @@ export async function evaluate(
           lossSum.add_(lossFn(out, y).to('float64'));
           metricNames.forEach((name, i) => metricSums[i].add_(options.metrics![name](out, y).to('float64').mul(y.shape[0])));
           if (counts) counts.add_(y.to('int64').mul(numClasses).add(out.argmax(1)).bincount(numClasses * numClasses));
+          if (options.predictions && classification) {
+            const best = logSoftmax(out.to('float32'), 1).max(1);
+            predicted.push(keep(best.indices));
+            confidence.push(keep(best.values.exp()));
+          }
         }),
       );
       total += y.shape[0];
@@ -125,6 +139,7 @@ export async function evaluate(
     const flat = counts ? ((counts as Tensor).toArray() as number[]) : [];
     const confusion = Array.from({ length: counts ? numClasses : 0 }, (_, t) => flat.slice(t * numClasses, (t + 1) * numClasses));
     const correct = confusion.reduce((s, row, t) => s + row[t], 0);
+    const readAll = (parts: Tensor[]) => (parts.length ? (tidy(() => cat(parts).toArray()) as number[]) : []);
     return {
       accuracy: classification ? (100 * correct) / Math.max(total, 1) : NaN,
       loss: stats.loss / Math.max(batches, 1),
@@ -135,9 +150,10 @@ export async function evaluate(
       metrics: Object.fromEntries(metricNames.map((name, i) => [name, (metricSums[i].item() as number) / Math.max(total, 1)])),
       complete,
       classification,
+      ...(options.predictions ? { predictions: readAll(predicted), confidences: readAll(confidence) } : {}),
     };
   } finally {
-    for (const t of [counts, lossSum, ...metricSums] as (Tensor | null)[]) t?.dispose();
+    for (const t of [counts, lossSum, ...metricSums, ...predicted, ...confidence] as (Tensor | null)[]) t?.dispose();
     ownLoader?.dispose(); // frees its copy of the set when it moved it to another device
     model.train(wasTraining);
   }

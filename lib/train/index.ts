@@ -9,3 +9,7 @@ export { BEST_FILE, LAST_FILE, loadForResume } from './checkpoint';
 export { createProgress } from './progress';
 export { CIFAR10_CLASSES, classify, loadClassifier, preprocess, predictFiles, topK } from './classify';
 export type { Classifier, ClassifierOptions, ClassScore, FilePrediction, PreprocessOptions } from './classify';
+export { report, readLog, REPORT_FILE } from './report';
+export type { ReportOptions, ReportResult, ReportData, Misclassified } from './report';
+export { writeRunInfo, readRunInfo, CONFIG_FILE } from './run_info';
+export type { RunInfo } from './run_info';

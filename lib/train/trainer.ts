@@ -1,5 +1,6 @@
 // trainResNet20(): the seed's recipe (kuangliu/pytorch-cifar main.py) as one call on top of fit(), with
 // its flaws fixed: full-state checkpoints that resume exactly, atomic writes, no host-device sync per step.
+import * as path from 'path';
 import { backends } from '../amp';
 import { cuda } from '../cuda';
 import * as data from '../data';
@@ -12,6 +13,9 @@ import { Tensor, manualSeed, setNumThreads } from '../tensor';
 import { throwIfAborted } from '../utils/abort';
 import { EpochRecord as FitRecord, fit } from './fit';
 import { ProgressMode } from './progress';
+import { report } from './report';
+import { writeRunInfo } from './run_info';
+import { TensorBoardHook } from './tensorboard_hook';
 
 export interface TrainOptions {
   /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent; default $CIFAR10_ROOT or ../shared/cifar10. */
@@ -66,6 +70,12 @@ export interface TrainOptions {
   cudnnBenchmark?: boolean;
   /** CPU intra-op threads (torch.set_num_threads); default: libtorch's own choice, as in PyTorch. */
   numThreads?: number;
+  /** Write report.html (and its charts) into checkpointDir when training ends; default true. */
+  report?: boolean;
+  /** TensorBoard event files: true for <checkpointDir>/tensorboard, or a folder; default off. */
+  tensorboard?: boolean | string;
+  /** With tensorboard: also the training loss every N optimizer steps (reads the loss, a host-device sync). */
+  tensorboardEvery?: number;
   /**
    * Cancels the run, as Node's own APIs take a `signal`: training stops after the current step (last.pth
    * keeps the last finished epoch, as with Ctrl-C) and the promise rejects with an `AbortError`.
@@ -86,7 +96,7 @@ export interface TrainResult {
   model: models.ResNet;
 }
 
-type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'signal';
+type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'signal' | 'tensorboardEvery';
 type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>;
 
 const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
@@ -119,6 +129,8 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     progress: 'auto',
     print: (line: string) => console.log(line),
     handleSigint: true,
+    report: true,
+    tensorboard: false,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as Resolved;
   const positiveInt = (name: keyof TrainOptions, v: unknown) => {
@@ -126,7 +138,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
       throw new TorchError(`trainResNet20: ${name} must be a positive integer, got ${v}`);
     }
   };
-  for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun', 'numThreads'] as const) {
+  for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun', 'numThreads', 'tensorboardEvery'] as const) {
     positiveInt(k, o[k]);
   }
   if (!(o.lr > 0)) throw new TorchError(`trainResNet20: lr must be positive, got ${o.lr}`);
@@ -174,6 +186,8 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   if (o.seed !== undefined) manualSeed(o.seed);
   if (o.numThreads !== undefined) setNumThreads(o.numThreads);
 
+  writeRunInfo(o.checkpointDir, o);
+  const tb = o.tensorboard ? new TensorBoardHook(o.tensorboard, o.checkpointDir, o.tensorboardEvery) : null;
   print('==> Preparing data..');
   const root = o.dataRoot ?? data.defaultCifar10Root();
   const fullTrain = await data.CIFAR10.create({ root, train: true, download: o.download });
@@ -220,14 +234,25 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       channelsLast: o.channelsLast,
       amp: o.amp === 'bf16' ? 'bf16' : false,
       signal: o.signal,
+      callbacks: tb ? [tb.callback(trainLoader.length)] : [],
     });
     const bestAccuracy = Number.isNaN(r.best) ? 0 : r.best;
     print(`Best accuracy: ${bestAccuracy.toFixed(2)}`);
+    const logFile = o.logFile === undefined ? path.join(o.checkpointDir, 'log.jsonl') : o.logFile;
+    if (o.report && !r.stopped && logFile) {
+      try {
+        const written = await report(o.checkpointDir, { logFile, dataRoot: root, limitTest: o.limitTest, device: o.device });
+        print(`Report: ${written.html}`);
+      } catch (e) {
+        print(`(report not written: ${(e as Error).message})`); // the run itself succeeded
+      }
+    }
     const history = r.history as EpochRecord[];
     const finalAccuracy = history.length ? history[history.length - 1].testAcc : 0;
     return { parameterCount, bestAccuracy, finalAccuracy, history, stopped: r.stopped, model: net };
   } finally {
     optimizer?.dispose(); // momentum buffers: the optimizer is not returned
+    tb?.close();
     // Everything the data side holds (host copies, the device-resident copies) is freed when training ends.
     trainLoader.dispose();
     testLoader.dispose();

@@ -43,7 +43,7 @@ function sameTop(got: train.ClassScore[], want: train.ClassScore[]): boolean {
 }
 
 async function post(body: Uint8Array): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${srv.url}/predict`, { method: 'POST', body, headers: { 'content-type': 'image/png' } });
+  const res = await fetch(`${srv.url}/predict`, { method: 'POST', body: body as unknown as RequestInit['body'], headers: { 'content-type': 'image/png' } });
   return { status: res.status, json: await res.json() };
 }
 
