@@ -40,5 +40,6 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as models from './models';
 export * as train from './train';
+export * as cli from './cli';
 export { trainResNet20, evaluate } from './train';
 export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';

@@ -22,6 +22,8 @@ export interface TrainState {
   scheduler: unknown;
   rng_state: Record<string, Tensor>;
   history: unknown[];
+  /** The run's configuration (see run_config.ts), so that --resume continues the same run. */
+  config: Record<string, unknown>;
 }
 
 /** The seed's checkpoint: the model's state dict, its test accuracy and the epoch (0-based). */

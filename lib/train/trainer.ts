@@ -13,59 +13,74 @@ import * as optim from '../optim';
 import { Tensor, getRngState, manualSeed, noGrad, setNumThreads, setRngState, zeros } from '../tensor';
 import { BEST_FILE, TrainState, loadForResume, saveBest, saveLast } from './checkpoint';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
+import { resumeOptions, runConfig, storedConfig } from './run_config';
 
 export interface TrainOptions {
-  /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent; default $CIFAR10_ROOT or ../shared/cifar10. */
+  /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent. Default: $CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package. */
   dataRoot?: string;
-  /** Fetch the official tarball when the files are absent. */
+  /** Fetch the official tarball when the files are absent. Default false. */
   download?: boolean;
-  /** 'cuda' when available, else 'cpu'. */
+  /** 'cpu', 'cuda' or 'cuda:N'. Default 'cuda' when available, else 'cpu'. */
   device?: string;
+  /** Epochs to train. Default 200 (the seed). With `resume`, a larger value extends the schedule. */
   epochs?: number;
+  /** Training batch size. Default 128. */
   batchSize?: number;
+  /** Test batch size. Default 100. */
   testBatchSize?: number;
+  /** SGD learning rate. Default 0.1. */
   lr?: number;
+  /** SGD momentum. Default 0.9. */
   momentum?: number;
+  /** SGD weight decay (L2). Default 1e-4. */
   weightDecay?: number;
+  /** Nesterov momentum. Default false. */
   nesterov?: boolean;
-  /** 'cosine' (the seed: T_max = epochs), 'multistep' (the paper: ÷10 at 50 % and 75 % of the epochs) or 'constant'. */
+  /** 'cosine' (the seed: T_max = epochs), 'multistep' (the paper: ÷10 at 50 % and 75 % of the epochs) or 'constant'. Default 'cosine'. */
   schedule?: 'cosine' | 'multistep' | 'constant';
-  /** Epochs of linear warm-up from lr/10 before the schedule (0: none, as the seed). */
+  /** Epochs of linear warm-up from lr/10 before the schedule. Default 0 (none, as the seed). */
   warmupEpochs?: number;
-  /** 20, 32, 44, 56 or 110. */
+  /** 20, 32, 44, 56 or 110. Default 20. */
   depth?: 20 | 32 | 44 | 56 | 110;
-  /** 'B' (projection, as the seed) or 'A' (the paper's zero-padded identity). */
+  /** 'B' (projection, as the seed) or 'A' (the paper's zero-padded identity). Default 'B'. */
   shortcut?: 'A' | 'B';
+  /** Label smoothing of the cross-entropy loss. Default 0. */
   labelSmoothing?: number;
-  /** Random crop + flip on the training set (the seed's transforms). */
+  /** Random crop + flip on the training set (the seed's transforms). Default true. */
   augment?: boolean;
-  /** Seeds model initialisation, shuffling and augmentation: the same seed gives the same run. */
+  /** Seeds model initialisation, shuffling and augmentation: the same seed gives the same run. Default: unseeded. */
   seed?: number;
-  /** Where ckpt.pth (best), last.pth (full state) and log.jsonl go. */
+  /** Where ckpt.pth (best), last.pth (full state) and log.jsonl go. Default 'checkpoint'. */
   checkpointDir?: string;
-  /** Continue from last.pth (or the seed's ckpt.pth, weights only) in checkpointDir. */
+  /** Continue from last.pth (or the seed's ckpt.pth, weights only) in checkpointDir, with the run's stored configuration. Default false. */
   resume?: boolean;
-  /** Train on the first N training images only (quick runs). */
+  /** Train on the first N training images only (quick runs). Default: all 50,000. */
   limitTrain?: number;
-  /** Test on the first N test images only. */
+  /** Test on the first N test images only. Default: all 10,000. */
   limitTest?: number;
-  /** JSONL file each epoch's record is appended to; default <checkpointDir>/log.jsonl, null for none. */
+  /** JSONL file each epoch's record is appended to; null for none. Default <checkpointDir>/log.jsonl. */
   logFile?: string | null;
-  /** 'auto': a bar on a TTY, one line per phase otherwise. */
+  /** 'bar' (redrawn in place), 'lines' (a line every progressEvery seconds and at each phase's end) or 'none'. Default 'auto': a bar on a TTY, lines otherwise. */
   progress?: ProgressMode;
-  /** Lines such as "Total number of parameters" and per-epoch accuracy; default console.log. */
+  /** Seconds between progress lines when the output is not a TTY. Default 30. */
+  progressEvery?: number;
+  /** Terminal width for the bar. Default: the stream's columns, else 100. */
+  progressColumns?: number;
+  /** Lines such as "Total number of parameters" and per-epoch accuracy. Default console.log (stdout, the progress's stream). */
   print?: (line: string) => void;
-  /** Stop after this many epochs of this call (for resumable runs split across calls). */
+  /** Stop after this many epochs of this call (for resumable runs split across calls). Default: no limit. */
   maxEpochsThisRun?: number;
-  /** Handle SIGINT: stop after the current step, make sure last.pth exists, return. Default true. */
+  /** Stop after the current step when this signal aborts (last.pth keeps the last finished epoch). Default: none. */
+  signal?: AbortSignal;
+  /** Handle SIGINT in this thread: stop after the current step, keep last.pth, return; a second SIGINT exits. Default true. */
   handleSigint?: boolean;
-  /** channels_last memory format for the model and its inputs (default: on for CUDA, off on CPU). */
+  /** channels_last memory format for the model and its inputs. Default: on for CUDA, off on CPU. */
   channelsLast?: boolean;
-  /** Automatic mixed precision for forward and loss: 'bf16', 'fp16' or false (default: 'bf16' on CUDA, off on CPU). */
+  /** Automatic mixed precision for forward and loss: 'bf16', 'fp16' or false. Default: 'bf16' on CUDA, off on CPU. */
   amp?: 'bf16' | 'fp16' | false;
-  /** torch.backends.cudnn.benchmark (default: on for CUDA). */
+  /** torch.backends.cudnn.benchmark. Default: on for CUDA. */
   cudnnBenchmark?: boolean;
-  /** CPU intra-op threads (torch.set_num_threads); default: libtorch's own choice, as in PyTorch. */
+  /** CPU intra-op threads (torch.set_num_threads). Default: libtorch's own choice, as in PyTorch. */
   numThreads?: number;
 }
 
@@ -92,7 +107,7 @@ export interface TrainResult {
   model: models.ResNet;
 }
 
-type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads';
+type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'signal' | 'progressColumns';
 type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>;
 
 const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
@@ -123,6 +138,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     checkpointDir: 'checkpoint',
     resume: false,
     progress: 'auto',
+    progressEvery: 30,
     print: (line: string) => console.log(line),
     handleSigint: true,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
@@ -135,6 +151,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
   for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun', 'numThreads'] as const) {
     positiveInt(k, o[k]);
   }
+  if (!(o.progressEvery > 0)) throw new TorchError(`trainResNet20: progressEvery must be a positive number of seconds, got ${o.progressEvery}`);
   if (!(o.lr > 0)) throw new TorchError(`trainResNet20: lr must be positive, got ${o.lr}`);
   if (!(o.depth in DEPTHS)) throw new TorchError(`trainResNet20: depth must be 20, 32, 44, 56 or 110, got ${o.depth}`);
   if (o.shortcut !== 'A' && o.shortcut !== 'B') throw new TorchError(`trainResNet20: shortcut must be 'A' or 'B', got ${o.shortcut}`);
@@ -169,10 +186,25 @@ function makeScheduler(o: Resolved, opt: optim.SGD): optim.LRScheduler | optim.S
   return new optim.SequentialLR(opt, { schedulers: [warm, main], milestones: [o.warmupEpochs] });
 }
 
+/** 0.1 → "0.1", 0.0750000001 → "0.075", 0 → "0", 1.2e-7 → "1.2e-7". */
+export const formatLr = (lr: number) => String(Number(lr.toPrecision(4)));
+
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Trains ResNet-20 (or 32/44/56/110) on CIFAR-10 with the seed's recipe; see TrainOptions for every override. */
 export async function trainResNet20(options: TrainOptions = {}): Promise<TrainResult> {
+  // Resuming: the checkpoint is read first, because its stored configuration completes the options.
+  const resumed = options.resume ? loadForResume(options.checkpointDir ?? 'checkpoint') : undefined;
+  try {
+    return await trainFrom(options, resumed);
+  } finally {
+    if (resumed) dispose(resumed.state);
+  }
+}
+
+async function trainFrom(given: TrainOptions, resumed: ReturnType<typeof loadForResume> | undefined): Promise<TrainResult> {
+  const stored = resumed && storedConfig(resumed.state);
+  const { options, extended } = stored ? resumeOptions(stored, given) : { options: given, extended: false };
   const o = resolveOptions(options);
   const print = o.print;
   const logFile = o.logFile === undefined ? path.join(o.checkpointDir, 'log.jsonl') : o.logFile;
@@ -232,15 +264,22 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     let startEpoch = 0;
     let bestAcc = 0;
     let history: EpochRecord[] = [];
-    if (o.resume) {
+    if (resumed) {
       print('==> Resuming from checkpoint..');
-      const { state, full } = loadForResume(o.checkpointDir);
+      const { state, full } = resumed;
       model.loadStateDict(state.net);
       bestAcc = Number(state.best_acc ?? state.acc ?? 0);
       startEpoch = Number(state.epoch ?? -1) + 1;
       if (full) {
         opt.loadStateDict(state.optimizer as never);
-        scheduler.loadStateDict(state.scheduler as never);
+        if (extended) {
+          // More epochs than the run was planned for: the schedule is the one for the new length, at this epoch.
+          print(`    (extending the run from ${stored?.epochs} to ${o.epochs} epochs: the ${o.schedule} schedule is recomputed for ${o.epochs})`);
+          for (const g of opt.paramGroups) g.lr = g.initialLr ?? o.lr;
+          for (let e = 0; e < startEpoch; e++) scheduler.step();
+        } else {
+          scheduler.loadStateDict(state.scheduler as never);
+        }
         const rng = state.rng_state ?? {};
         if (rng.cpu) setRngState(rng.cpu);
         if (rng.cuda && o.device.startsWith('cuda')) setRngState(rng.cuda, o.device);
@@ -250,15 +289,21 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
         print(`    (${BEST_FILE} holds only the weights: momentum and schedule restart, as in the seed)`);
         for (let e = 0; e < startEpoch; e++) scheduler.step();
       }
-      dispose(state);
+      dispose(state); // loaded into the model and optimizer
+      if (startEpoch >= o.epochs) {
+        opt.dispose();
+        print(`Training already finished: all ${o.epochs} epochs ran (best accuracy ${bestAcc.toFixed(2)}%); pass a larger epochs (--epochs) to train longer.`);
+        return { parameterCount, bestAccuracy: bestAcc, finalAccuracy: history.at(-1)?.testAcc ?? 0, history, stopped: false, model };
+      }
     }
 
-    let stopRequested = false;
+    let sigint = false;
     const onSigint = () => {
-      if (stopRequested) process.exit(130);
-      stopRequested = true;
+      if (sigint) process.exit(130);
+      sigint = true;
       print('\n==> SIGINT: stopping after this step; last.pth holds the last finished epoch (Ctrl-C again to quit at once)');
     };
+    const stopRequested = () => sigint || o.signal?.aborted === true;
     if (o.handleSigint) process.on('SIGINT', onSigint);
 
     // Loss and accuracy accumulate on the device; they are read when the display refreshes or the phase ends.
@@ -269,7 +314,11 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       let total = 0;
       let batches = 0;
       const read = (): PhaseStats => ({ loss: lossSum.item() as number, correct: correct.item() as number, total });
-      const bar = createProgress(train ? 'Train' : 'Test', loader.length, o.progress);
+      const bar = createProgress(train ? 'Train' : 'Test', loader.length, {
+        mode: o.progress,
+        everySeconds: o.progressEvery,
+        columns: o.progressColumns,
+      });
       model.train(train);
       try {
         for await (const { x, y } of loader) {
@@ -297,10 +346,10 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
           batches++;
           bar.update(batches, read);
           await nextTick(); // the event loop stays responsive: Ctrl-C, timers, I/O
-          if (stopRequested) break;
+          if (stopRequested()) break;
         }
         const stats = read();
-        bar.finish(stats);
+        bar.finish(batches, stats);
         return { ...stats, batches, complete: batches === loader.length };
       } finally {
         lossSum.dispose();
@@ -322,6 +371,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
         scheduler: scheduler.stateDict(),
         rng_state: rng,
         history,
+        config: runConfig(o),
       };
     };
     const writeLast = (epoch: number, acc: number) => {
@@ -333,7 +383,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       }
     };
     // A fresh run records its starting point, so that an interruption in the first epoch resumes exactly.
-    if (!o.resume) writeLast(-1, 0);
+    if (!resumed) writeLast(-1, 0);
 
     const endEpoch = o.maxEpochsThisRun ? Math.min(o.epochs, startEpoch + o.maxEpochsThisRun) : o.epochs;
     let stopped = false;
@@ -372,7 +422,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
           seconds,
         };
         history.push(record);
-        print(`Test accuracy: ${testAcc.toFixed(2)}% (best ${bestAcc.toFixed(2)}%), lr ${lr.toPrecision(4)}, ${seconds.toFixed(1)} s`);
+        print(`Test accuracy: ${testAcc.toFixed(2)}% (best ${bestAcc.toFixed(2)}%), lr ${formatLr(lr)}, ${seconds.toFixed(1)} s`);
         if (logFile) {
           fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
           fs.appendFileSync(logFile, JSON.stringify(record) + '\n');
