@@ -4,6 +4,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { cuda } from '../cuda';
 import * as data from '../data';
+import { TorchError } from '../errors';
+import { dispose } from '../memory';
+import { load } from '../serialization';
+import { LAST_FILE } from '../train/checkpoint';
+import { resumeOptions, storedConfig } from '../train/run_config';
 import type { TrainOptions } from '../train';
 import { FlagSpec, UsageError, choiceFlag, helpText, intFlag, parseFlags, positiveFlag, stringFlag } from './flags';
 import { runInWorker } from './run';
@@ -75,6 +80,7 @@ function checkPaths(o: TrainOptions): void {
   if (o.resume && !['last.pth', 'ckpt.pth'].some((f) => fs.existsSync(path.join(dir, f)))) {
     throw new UsageError(`--resume: no checkpoint in ${path.resolve(dir)} (no last.pth or ckpt.pth); start without --resume, or pass --checkpoint-dir`);
   }
+  if (o.resume) checkResume(dir, o);
   const root = o.dataRoot ?? data.defaultCifar10Root();
   const folder = data.resolveCifar10Folder(root);
   if (o.dataRoot !== undefined && fs.existsSync(root) && !fs.statSync(root).isDirectory()) {
@@ -88,6 +94,27 @@ function checkPaths(o: TrainOptions): void {
     );
   }
 }
+
+// --resume with flags that contradict the stored run: refused here, in the flags' own names.
+function checkResume(dir: string, o: TrainOptions): void {
+  const file = path.join(dir, LAST_FILE);
+  if (!fs.existsSync(file)) return; // the seed's ckpt.pth: weights only, nothing stored to contradict
+  const state = load<{ config?: unknown }>(file);
+  try {
+    const stored = storedConfig(state);
+    if (stored) resumeOptions(stored, o, flagName);
+  } catch (e) {
+    if (e instanceof TorchError) throw new UsageError(e.message.replace(/^resume: /, '--resume: '));
+    throw e;
+  } finally {
+    dispose(state);
+  }
+}
+
+const flagName = (key: string) => {
+  const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return flag in TRAIN_FLAGS ? `--${flag}` : key;
+};
 
 export function trainHelp(): string {
   return helpText(TRAIN_USAGE, TRAIN_FLAGS);

@@ -65,13 +65,14 @@ function ints(v: unknown, what: string, where: string): number[] {
 }
 
 /**
- * torch.load(path): the saved object as JS values. Python dicts become plain objects when all their
- * keys are strings that are not integer-like (so key order is kept), Maps otherwise (e.g. an
- * optimizer's {0: {...}} state); OrderedDicts (state_dict()) are always Maps, with PyTorch's
- * `_metadata` (module versions) as a non-enumerable `_metadata` property so that save() writes it
+ * torch.load(path): the saved object as JS values. Dicts and OrderedDicts (state_dict(), whether
+ * Python or this library wrote it) become plain objects when all their keys are strings that are not
+ * integer-like (so key order is kept), Maps otherwise (e.g. an optimizer's {0: {...}} state); a state
+ * dict's `_metadata` (module versions) is a non-enumerable `_metadata` property that save() writes
  * back. Tuples and lists become arrays; ints numbers (bigints beyond 2^53); tensors are Tensors.
+ * `T` is the shape the caller expects (not checked): `load<{ net: StateDict; acc: number }>(file)`.
  */
-export function load(file: string, options: LoadOptions = {}): unknown {
+export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
   const zip = ZipReader.open(file);
   const prefix = archivePrefix(zip);
   if (zip.has(prefix + 'byteorder')) {
@@ -165,7 +166,7 @@ export function load(file: string, options: LoadOptions = {}): unknown {
 
   try {
     const raw = unpickle(zip.read(prefix + 'data.pkl'), where, ALLOWED, { persistentLoad, call, build });
-    return toJs(raw, new Map());
+    return toJs(raw, new Map()) as T;
   } catch (e) {
     for (const t of created) if (!t.isDisposed) t.dispose();
     throw e;
@@ -186,18 +187,24 @@ function toJs(v: unknown, seen: Map<object, unknown>): unknown {
     for (let i = 0; i < v.length; i++) v[i] = toJs(v[i], seen);
     return v;
   }
-  if (v instanceof PyDict && [...v.keys()].every((k) => typeof k === 'string' && !isIndexLike(k))) {
+  // One shape whatever wrote the file: a dict or an OrderedDict (Python's state_dict(), ours) with string
+  // keys is a plain object; its `_metadata` a hidden property that save() writes back.
+  const meta = v instanceof PyOrderedDict ? v.attributes?.get('_metadata') : undefined;
+  const hide = (target: object) => {
+    if (meta !== undefined) Object.defineProperty(target, '_metadata', { value: toJs(meta, seen), enumerable: false, writable: true, configurable: true });
+  };
+  if (v instanceof Map && [...v.keys()].every((k) => typeof k === 'string' && !isIndexLike(k) && k !== '_metadata')) {
     const o: Record<string, unknown> = {};
     seen.set(v, o);
     for (const [k, x] of v) Object.defineProperty(o, k as string, { value: toJs(x, seen), enumerable: true, writable: true, configurable: true });
+    hide(o);
     return o;
   }
   if (v instanceof Map) {
     const m = new Map<unknown, unknown>();
     seen.set(v, m);
     for (const [k, x] of v) m.set(toJs(k, seen), toJs(x, seen));
-    const meta = v instanceof PyOrderedDict ? v.attributes?.get('_metadata') : undefined;
-    if (meta !== undefined) Object.defineProperty(m, '_metadata', { value: toJs(meta, seen), enumerable: false, writable: true, configurable: true });
+    hide(m);
     return m;
   }
   return v;
