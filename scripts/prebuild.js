@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// Builds the addon for this platform against the libtorch found (cmake-js) and places it where
-// node-gyp-build looks: prebuilds/<platform>-<arch>/libtorch-node.napi.node, with libtorch.json
-// recording the libtorch it was built against (checked by scripts/install.js on users' machines).
+// `npm pack`'s prepack step (and `npm run build:prebuild`): the prebuilt binary for this platform and
+// the libtorch found, made by prebuildify (`--napi --strip`, driving node-gyp with binding.gyp) into
+// prebuilds/<platform>-<arch>/libtorch-node.napi.node, where node-gyp-build looks; then libtorch.json
+// beside it records the libtorch it was built against (checked by scripts/install.js on users' machines).
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
@@ -10,26 +11,33 @@ const { findLibtorch } = require('./find-libtorch');
 
 const root = path.join(__dirname, '..');
 const found = findLibtorch();
-if (!process.argv.includes('--no-build')) {
-  execFileSync(process.execPath, [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--out', 'build'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+const env = { ...process.env, JOBS: process.env.JOBS || 'max' };
+// Headers of the running node (no download): a Node install ships them in include/node.
+const nodeDir = path.dirname(path.dirname(process.execPath));
+if (!env.npm_config_nodedir && fs.existsSync(path.join(nodeDir, 'include/node/node_api.h'))) env.npm_config_nodedir = nodeDir;
+// Rebuilds are much faster through ccache where there is one.
+try {
+  execFileSync('ccache', ['--version'], { stdio: 'ignore' });
+  env.CXX = env.CXX || 'ccache g++';
+  env.CC = env.CC || 'ccache gcc';
+} catch {
+  /* no ccache: plain compiler */
 }
-const built = path.join(root, 'build/Release/torch_node.node');
-if (!fs.existsSync(built)) throw new Error(`prebuild: ${built} is missing; build the addon first`);
+
+const args = [
+  require.resolve('prebuildify/bin.js'),
+  '--napi',
+  '--strip',
+  // This node's version, not prebuildify's default of the newest node: the headers are the ones at hand.
+  '--target', process.versions.node,
+  // prebuildify spawns node-gyp through a shell: run npm's node-gyp module with this node.
+  '--node-gyp', `"${process.execPath}" "${require.resolve('node-gyp/bin/node-gyp.js')}"`,
+];
+execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 
 const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-fs.mkdirSync(dir, { recursive: true });
-const target = path.join(dir, 'libtorch-node.napi.node');
-fs.copyFileSync(built, `${target}.tmp`);
-try {
-  // Debug sections are most of the file's size; the tarball ships without them.
-  execFileSync('strip', ['--strip-unneeded', `${target}.tmp`], { stdio: 'ignore' });
-} catch {
-  /* strip is optional */
-}
-fs.renameSync(`${target}.tmp`, target);
+const binary = path.join(dir, 'libtorch-node.napi.node');
+if (!fs.existsSync(binary)) throw new Error(`prebuild: prebuildify did not write ${binary}`);
 const record = {
   libtorch: found.version,
   cuda: found.cuda,
@@ -38,5 +46,7 @@ const record = {
   source: found.source,
   platform: `${process.platform}-${process.arch}`,
 };
-fs.writeFileSync(path.join(dir, 'libtorch.json'), JSON.stringify(record, null, 2) + '\n');
-console.log(`prebuild: ${path.relative(root, target)} for libtorch ${found.version} (${found.cuda ? 'CUDA' : 'CPU'})`);
+const file = path.join(dir, 'libtorch.json');
+fs.writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2) + '\n');
+fs.renameSync(`${file}.tmp`, file);
+console.log(`prebuild: ${path.relative(root, binary)} for libtorch ${found.version} (${found.cuda ? 'CUDA' : 'CPU'})`);

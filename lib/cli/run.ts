@@ -4,6 +4,7 @@
 // under npx, npm relays it too. With the steps in a worker, the main thread answers at once, asks the
 // worker to stop after its current step (last.pth keeps the last finished epoch), and quits at once on
 // a second Ctrl-C.
+import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { TrainOptions } from '../train';
@@ -32,6 +33,15 @@ function startWorker(options: TrainOptions): Worker {
   return new Worker(code, { eval: true, workerData });
 }
 
+// Ends the process as Ctrl-C does by default, at once: with no listener left, Node gives SIGINT back to
+// the system's default action. process.exit() would first stop the worker in the middle of a native
+// step, which libtorch and N-API finalizers do not survive (std::terminate).
+function quitBySigint(): never {
+  process.removeAllListeners('SIGINT'); // ours, and tsx's relay listener
+  process.kill(process.pid, 'SIGINT');
+  throw new Error('unreachable: SIGINT did not end the process');
+}
+
 /** Trains in a worker; resolves with the exit code (0 done, 130 stopped by Ctrl-C, 1 error). */
 export function runInWorker(options: TrainOptions): Promise<number> {
   const worker = startWorker(options);
@@ -43,8 +53,8 @@ export function runInWorker(options: TrainOptions): Promise<number> {
       process.stdout.write('\n==> Ctrl-C: stopping after this step; last.pth keeps the last finished epoch (Ctrl-C again to quit at once)\n');
       worker.postMessage('stop');
     } else if (now - firstPress > SAME_PRESS_MS) {
-      process.stdout.write('\n==> Ctrl-C again: quitting now; last.pth holds the last finished epoch\n');
-      process.exit(130);
+      fs.writeSync(1, '\n==> Ctrl-C again: quitting now; last.pth holds the last finished epoch\n');
+      quitBySigint();
     }
   };
   process.on('SIGINT', onSigint);

@@ -394,7 +394,8 @@ async function trainFrom(given: TrainOptions, resumed: ReturnType<typeof loadFor
         const t0 = performance.now();
         const tr = await runPhase(true);
         const trainSeconds = (performance.now() - t0) / 1000;
-        if (!tr.complete) {
+        // Stopped in the training phase, or during its last step: the epoch is not finished, nothing recorded.
+        if (!tr.complete || stopRequested()) {
           stopped = true;
           break;
         }

@@ -2,6 +2,7 @@
 // terminal sends it, a SIGINT to the whole group (npx, npm, tsx and node all receive it).
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 export const root = path.join(__dirname, '../..');
@@ -16,6 +17,7 @@ export interface Run {
   waitFor: (text: string | RegExp) => Promise<void>;
   /** Ctrl-C: SIGINT to the process group. */
   ctrlC: () => void;
+  /** The shell's exit status: 130 for an exit(130) and for an end by SIGINT alike. */
   exit: Promise<number | null>;
 }
 
@@ -24,7 +26,10 @@ export function start(command: string, args: string[], cwd = root): Run {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  // The status a shell reports: the exit code, or 128 + the signal's number when a signal ended it.
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + os.constants.signals[signal] : null))),
+  );
   let exited = false;
   void exit.then(() => (exited = true));
   const waitFor = (text: string | RegExp) =>
