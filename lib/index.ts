@@ -27,7 +27,7 @@ export {
   setNumThreads,
   libtorchVersion,
 } from './tensor';
-export type { Scalar, TensorLike, NestedArray, MemoryFormat } from './tensor';
+export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor } from './tensor';
 export { tidy, keep, dispose, memory } from './memory';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
