@@ -30,8 +30,8 @@ const args = [
   '--strip',
   // This node's version, not prebuildify's default of the newest node: the headers are the ones at hand.
   '--target', process.versions.node,
-  // prebuildify spawns node-gyp through a shell: run npm's node-gyp module with this node.
-  '--node-gyp', `"${process.execPath}" "${require.resolve('node-gyp/bin/node-gyp.js')}"`,
+  // The node-gyp of devDependencies (an executable script), not whichever is on PATH.
+  '--node-gyp', require.resolve('node-gyp/bin/node-gyp.js'),
 ];
 execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 
