@@ -32,7 +32,8 @@ export function resumeOptions(stored: RunConfig, given: TrainOptions, name: Opti
   let extended = false;
   for (const k of CONFIG_KEYS) {
     const want = given[k];
-    if (want === undefined || want === stored[k]) continue;
+    // The seed only starts a run: a resumed one takes its random generators' states from last.pth.
+    if (want === undefined || want === stored[k] || k === 'seed') continue;
     if (k === 'epochs' && stored.epochs !== undefined && (want as number) > stored.epochs) {
       extended = true;
       continue;
