@@ -2,7 +2,8 @@
 'use strict';
 // `npm pack`'s prepack step (and `npm run build:prebuild`): the prebuilt binary for this platform and
 // the libtorch found, made by prebuildify (`--napi --strip`, driving node-gyp with binding.gyp) into
-// prebuilds/<platform>-<arch>/libtorch-node.napi.node, where node-gyp-build looks; then libtorch.json
+// prebuilds/<platform>-<arch>/libtorch-node.node (prebuildify 6 names a Node-API build after the package
+// alone), where node-gyp-build looks; then libtorch.json
 // beside it records the libtorch it was built against (checked by scripts/install.js on users' machines).
 const fs = require('fs');
 const path = require('path');
@@ -33,10 +34,11 @@ const args = [
   // The node-gyp of devDependencies (an executable script), not whichever is on PATH.
   '--node-gyp', require.resolve('node-gyp/bin/node-gyp.js'),
 ];
-execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
+// --no-build: only the record, for a binary already in place.
+if (!process.argv.includes('--no-build')) execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 
 const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-const binary = path.join(dir, 'libtorch-node.napi.node');
+const binary = path.join(dir, 'libtorch-node.node');
 if (!fs.existsSync(binary)) throw new Error(`prebuild: prebuildify did not write ${binary}`);
 const record = {
   libtorch: found.version,

@@ -65,7 +65,7 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     expect(list).toContain('package/dist/index.js');
     expect(list).toContain('package/dist/index.mjs');
     expect(list).toContain('package/dist/index.d.ts');
-    expect(list).toContain(`package/prebuilds/${process.platform}-${process.arch}/libtorch-node.napi.node`);
+    expect(list).toContain(`package/prebuilds/${process.platform}-${process.arch}/libtorch-node.node`);
     expect(list).toContain(`package/prebuilds/${process.platform}-${process.arch}/libtorch.json`);
     expect(list).toContain('package/bin/libtorch-node.js');
     expect(list).toContain('package/dist/cli/train_worker.js');
