@@ -27,7 +27,7 @@ export {
   setNumThreads,
   libtorchVersion,
 } from './tensor';
-export type { Scalar, TensorLike, NestedArray, MemoryFormat } from './tensor';
+export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor } from './tensor';
 export { tidy, keep, dispose, memory } from './memory';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
@@ -44,4 +44,5 @@ export * as jit from './jit';
 export * as vision from './vision';
 export * as utils from './utils';
 export { trainResNet20, evaluate, fit, predict } from './train';
+export * as cli from './cli';
 export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';

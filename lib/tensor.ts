@@ -9,6 +9,8 @@ export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
 export type NestedArray = Scalar | NestedArray[];
 export type MemoryFormat = 'contiguous' | 'channels_last';
+/** A Tensor known to hold booleans (what comparisons return): its item() is a boolean. */
+export type BoolTensor = Tensor & { readonly dtype: 'bool' };
 
 export interface Tensor {
   readonly shape: number[];
@@ -28,8 +30,13 @@ export interface Tensor {
   toTypedArray(): Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
   /** The data as nested JS arrays of numbers (booleans for bool). */
   toArray(): NestedArray;
-  /** The value of a one-element tensor (a host-device sync on CUDA). */
-  item(): number | boolean;
+  /**
+   * The value of a one-element tensor (a host-device sync on CUDA): a boolean for a bool tensor, a number
+   * otherwise (int64 beyond 2^53 rounds). Typed `boolean` on the BoolTensors that comparisons, logicalNot()
+   * and bool() return, `number` on any other Tensor.
+   */
+  item(this: BoolTensor): boolean;
+  item(): number;
 
   to(target: Device | DType | string | { device?: string; dtype?: DType; nonBlocking?: boolean; copy?: boolean; memoryFormat?: MemoryFormat }): Tensor;
   cpu(): Tensor;
@@ -39,7 +46,7 @@ export interface Tensor {
   half(): Tensor;
   long(): Tensor;
   int(): Tensor;
-  bool(): Tensor;
+  bool(): BoolTensor;
   contiguous(memoryFormat?: MemoryFormat): Tensor;
   clone(): Tensor;
   detach(): Tensor;
@@ -63,12 +70,12 @@ export interface Tensor {
   zero_(): Tensor;
   neg_(): Tensor;
   relu_(): Tensor;
-  eq(other: TensorLike): Tensor;
-  ne(other: TensorLike): Tensor;
-  lt(other: TensorLike): Tensor;
-  le(other: TensorLike): Tensor;
-  gt(other: TensorLike): Tensor;
-  ge(other: TensorLike): Tensor;
+  eq(other: TensorLike): BoolTensor;
+  ne(other: TensorLike): BoolTensor;
+  lt(other: TensorLike): BoolTensor;
+  le(other: TensorLike): BoolTensor;
+  gt(other: TensorLike): BoolTensor;
+  ge(other: TensorLike): BoolTensor;
   equal(other: Tensor): boolean;
   allclose(other: Tensor, rtol?: number, atol?: number): boolean;
   matmul(other: Tensor): Tensor;
@@ -85,7 +92,7 @@ export interface Tensor {
   sign(): Tensor;
   floor(): Tensor;
   round(): Tensor;
-  logicalNot(): Tensor;
+  logicalNot(): BoolTensor;
   clamp(min?: number | null, max?: number | null): Tensor;
 
   sum(dim?: number | number[], keepdim?: boolean): Tensor;

@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include <torch/cuda.h>
+
 #include <cmath>
 
 #include "addon_data.h"
@@ -62,12 +64,30 @@ std::string DtypeName(at::ScalarType type) {
   return c10::toString(type);
 }
 
+// Every device a JS caller names passes here, so CUDA on a build or machine without it fails in one
+// line, as PyTorch's "Torch not compiled with CUDA enabled", instead of libtorch's dispatcher dump.
+static void CheckCudaDevice(Napi::Env env, const c10::Device& device, const std::string& name) {
+  if (!device.is_cuda()) return;
+#ifndef TORCH_NODE_WITH_CUDA
+  ThrowArg(env, "device", "Torch not compiled with CUDA enabled (device '" + name + "' on a CPU-only libtorch)");
+#else
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  if (count == 0) ThrowArg(env, "device", "CUDA is not available: no CUDA GPUs are visible (device '" + name + "')");
+  if (device.has_index() && device.index() >= count) {
+    ThrowArg(env, "device", "device '" + name + "' does not exist: " + std::to_string(count) + " CUDA device(s) visible");
+  }
+#endif
+}
+
 c10::Device ParseDevice(Napi::Env env, const std::string& name) {
+  c10::optional<c10::Device> device;
   try {
-    return c10::Device(name);
+    device = c10::Device(name);
   } catch (const c10::Error&) {
     ThrowArg(env, "device", "invalid device '" + name + "' (expected 'cpu', 'cuda' or 'cuda:N')");
   }
+  CheckCudaDevice(env, *device, name);
+  return *device;
 }
 
 std::string DeviceName(const c10::Device& device) {

@@ -65,7 +65,10 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     expect(list).toContain('package/dist/index.js');
     expect(list).toContain('package/dist/index.mjs');
     expect(list).toContain('package/dist/index.d.ts');
-    expect(list).toContain(`package/prebuilds/${process.platform}-${process.arch}/libtorch-node.napi.node`);
+    expect(list).toContain(`package/prebuilds/${process.platform}-${process.arch}/libtorch-node.node`);
+    expect(list).toContain(`package/prebuilds/${process.platform}-${process.arch}/libtorch.json`);
+    expect(list).toContain('package/bin/libtorch-node.js');
+    expect(list).toContain('package/dist/cli/train_worker.js');
     expect(list).toContain('package/binding.gyp');
     expect(list).toContain('package/native/tensor.cc');
     expect(list.filter((f) => /^package\/(test|bench|build|examples|node_modules|\.ci)\//.test(f))).toEqual([]);
@@ -89,6 +92,10 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     const out = execFileSync(process.execPath, ['main.js'], { cwd: dir, env, encoding: 'utf8' });
     expect(out).toMatch(/parameters 272474/);
     expect(out).toMatch(/logits \[2,10\] float32/);
+    // The command line came with it, as npm links bins.
+    const help = spawnSync(process.execPath, [path.join(dir, 'node_modules/.bin/libtorch-node'), 'train', '--help'], { cwd: dir, env, encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: libtorch-node train/);
   }, 600_000);
 
   it('builds from source with --build-from-source (node-gyp, binding.gyp)', () => {

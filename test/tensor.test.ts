@@ -213,6 +213,24 @@ describe('errors are TorchErrors with clean messages, never crashes', () => {
     if (!torch.cuda.isAvailable()) expect(() => a.to('cuda')).toThrow(torch.TorchError);
   });
 
+  it.skipIf(torch.cuda.compiled)('CUDA on a CPU-only libtorch: one line, as PyTorch, from factories, to() and modules alike', () => {
+    const line = "device: Torch not compiled with CUDA enabled (device 'cuda' on a CPU-only libtorch)";
+    const message = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(torch.TorchError);
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(message(() => torch.zeros([2], { device: 'cuda' }))).toBe(line);
+    expect(message(() => torch.randn([2, 2], { device: 'cuda', dtype: 'float16' }))).toBe(line);
+    expect(message(() => torch.ones([2]).to('cuda'))).toBe(line);
+    expect(message(() => new torch.nn.Linear(2, 2).to('cuda'))).toBe(line);
+    expect(message(() => torch.ones([2]).to('cuda:1'))).toBe(line.replace("'cuda'", "'cuda:1'"));
+  });
+
   it('disposed tensors', () => {
     const a = torch.ones([2]);
     a.dispose();

@@ -20,7 +20,9 @@ export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
 const IMAGE_BYTES = 3 * 32 * 32;
 const RECORD_BYTES = 1 + IMAGE_BYTES;
 const NUM_CLASSES = 10;
-const HINT = ' (use `await data.CIFAR10.create({ ..., download: true })`, or point root / CIFAR10_ROOT at the cifar-10-batches-bin folder)';
+const HINT =
+  ' (command line: add --download, or point --data or CIFAR10_ROOT at the cifar-10-batches-bin folder;' +
+  ' API: `await data.CIFAR10.create({ root, download: true })`, or root / CIFAR10_ROOT)';
 
 export interface CIFAR10Options {
   /** The cifar-10-batches-bin folder itself, or the folder that holds (or will hold) it. */
@@ -47,26 +49,27 @@ export interface CIFAR10Options {
 export const CIFAR10_RECORDS_PER_FILE = 10_000;
 
 /**
- * Where the CIFAR-10 binary folder is expected: $CIFAR10_ROOT if set (taken as given, even if it does
- * not exist: an explicit setting that silently fell back elsewhere would hide a typo), otherwise
- * ../shared/cifar10/cifar-10-batches-bin relative to the package root, then relative to the working
- * directory: the first that exists, or the first candidate (for messages) if none does.
+ * Where the CIFAR-10 binary folder is expected, resolved against the package (never the working
+ * directory): $CIFAR10_ROOT if set (taken as given, even if it does not exist: an explicit setting
+ * that silently fell back elsewhere would hide a typo); otherwise ../shared/cifar10/cifar-10-batches-bin
+ * beside the package (a shared copy), then data/cifar-10-batches-bin inside it: the first that exists,
+ * else data/… (where a download goes).
  */
 export function defaultCifar10Root(): string {
   if (process.env.CIFAR10_ROOT) return path.resolve(process.env.CIFAR10_ROOT);
-  const candidates: string[] = [];
-  const rel = path.join('..', 'shared', 'cifar10', CIFAR10_FOLDER);
-  // lib/data/ and dist/lib/data/… both sit below the package root; find the folder with package.json.
+  const root = packageRoot();
+  const candidates = [path.join(root, '..', 'shared', 'cifar10', CIFAR10_FOLDER), path.join(root, 'data', CIFAR10_FOLDER)];
+  return candidates.find((c) => fs.existsSync(c)) ?? candidates[1];
+}
+
+// lib/data/ (sources) and dist/data/ (compiled) both sit below the folder with package.json.
+function packageRoot(): string {
   let dir = __dirname;
   for (let i = 0; i < 5; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      candidates.push(path.resolve(dir, rel));
-      break;
-    }
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
     dir = path.dirname(dir);
   }
-  candidates.push(path.resolve(process.cwd(), rel));
-  return candidates.find((c) => fs.existsSync(c)) ?? candidates[0];
+  return path.join(__dirname, '..', '..');
 }
 
 /**

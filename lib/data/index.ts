@@ -6,6 +6,7 @@ export {
   readCifar10Classes,
   readCifar10Records,
   cifar10Tensors,
+  cifar10FilesPresent,
   CIFAR10_URL,
   CIFAR10_MD5,
   CIFAR10_FOLDER,

@@ -68,18 +68,18 @@ function ints(v: unknown, what: string, where: string): number[] {
 }
 
 /**
- * torch.load(path): the saved object as JS values. Python dicts become plain objects when all their
- * keys are strings that are not integer-like (so key order is kept), Maps otherwise (e.g. an
- * optimizer's {0: {...}} state); OrderedDicts (state_dict()) are always Maps, with PyTorch's
- * `_metadata` (module versions) as a non-enumerable `_metadata` property so that save() writes it
+ * torch.load(path): the saved object as JS values. Dicts and OrderedDicts (state_dict(), whether
+ * Python or this library wrote it) become plain objects when all their keys are strings that are not
+ * integer-like (so key order is kept), Maps otherwise (e.g. an optimizer's {0: {...}} state); a state
+ * dict's `_metadata` (module versions) is a non-enumerable `_metadata` property that save() writes
  * back. Tuples and lists become arrays; ints numbers (bigints beyond 2^53); tensors are Tensors.
  *
  * As in PyTorch, each storage is read once and every tensor is a view of it (as_strided): tensors that
  * shared a storage in Python share it here (tied weights, views), and memory is the storages' bytes —
  * bounded by the file — whatever sizes and strides the pickle claims. Every failure is a TorchError
- * naming the file.
+ * naming the file. `T` is the shape the caller expects (not checked): `load<{ net: StateDict; acc: number }>(file)`.
  */
-export function load(file: string, options: LoadOptions = {}): unknown {
+export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
   checkString(file, 'load', 'f');
   checkOptions(options, 'load');
   if (options.device !== undefined) checkString(options.device, 'load', 'device');
@@ -87,7 +87,7 @@ export function load(file: string, options: LoadOptions = {}): unknown {
   const internal: Tensor[] = []; // storages and dtype views: handles freed at the end (the views keep the memory)
   const created: Tensor[] = []; // the tensors handed out: freed only on failure
   try {
-    return loadFrom(zip, file, options, internal, created);
+    return loadFrom(zip, file, options, internal, created) as T;
   } catch (e) {
     for (const t of created) if (!t.isDisposed) t.dispose();
     if (e instanceof TorchError) throw e;
@@ -104,14 +104,14 @@ export function load(file: string, options: LoadOptions = {}): unknown {
  * 1 MiB chunks, nothing kept), so the load that follows finds it in the page cache. Checking records
  * (CRC-32) and building the tensors still run on the JS thread.
  */
-export async function loadAsync(file: string, options: LoadOptions = {}): Promise<unknown> {
+export async function loadAsync<T = unknown>(file: string, options: LoadOptions = {}): Promise<T> {
   checkString(file, 'load', 'f');
   try {
     for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) void chunk;
   } catch {
     /* load() below reports the file's problem with its own message */
   }
-  return load(file, options);
+  return load<T>(file, options);
 }
 
 function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: Tensor[], created: Tensor[]): unknown {
@@ -288,11 +288,18 @@ function toJs(root: unknown): unknown {
       });
       return v;
     }
-    if (v instanceof PyDict && [...v.keys()].every((k) => typeof k === 'string' && !isIndexLike(k))) {
+    // One shape whatever wrote the file: a dict or an OrderedDict (Python's state_dict(), ours) with string
+    // keys is a plain object; an OrderedDict's `_metadata` a hidden property that save() writes back.
+    const meta = v instanceof PyOrderedDict ? v.attributes?.get('_metadata') : undefined;
+    const hide = (target: object) => {
+      if (meta !== undefined) Object.defineProperty(target, '_metadata', { value: convert(meta), enumerable: false, writable: true, configurable: true });
+    };
+    if (v instanceof Map && [...v.keys()].every((k) => typeof k === 'string' && !isIndexLike(k) && k !== '_metadata')) {
       const o: Record<string, unknown> = {};
       seen.set(v, o);
       work.push(() => {
         for (const [k, x] of v) Object.defineProperty(o, k as string, { value: convert(x), enumerable: true, writable: true, configurable: true });
+        hide(o);
       });
       return o;
     }
@@ -301,8 +308,7 @@ function toJs(root: unknown): unknown {
       seen.set(v, m);
       work.push(() => {
         for (const [k, x] of v) m.set(convert(k), convert(x));
-        const meta = v instanceof PyOrderedDict ? v.attributes?.get('_metadata') : undefined;
-        if (meta !== undefined) Object.defineProperty(m, '_metadata', { value: convert(meta), enumerable: false, writable: true, configurable: true });
+        hide(m);
       });
       return m;
     }

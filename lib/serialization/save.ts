@@ -69,6 +69,12 @@ class Pickler {
   }
 
   private dict(o: Record<string, unknown>, at: string): void {
+    // A state dict loaded from Python keeps its module versions as a hidden `_metadata`: written back as
+    // the OrderedDict it came from.
+    if (Object.prototype.hasOwnProperty.call(o, '_metadata') && !Object.keys(o).includes('_metadata')) {
+      this.orderedDict(Object.assign(new Map(Object.entries(o)), { _metadata: o._metadata }), at);
+      return;
+    }
     this.w.emptyDict();
     this.items(Object.entries(o), at);
   }

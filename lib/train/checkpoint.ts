@@ -26,6 +26,8 @@ export interface TrainState {
   history: unknown[];
   /** Written only when fit() monitors something other than testAcc. */
   monitor?: string;
+  /** The run's configuration (see run_config.ts), so that --resume continues the same run. */
+  config?: Record<string, unknown>;
 }
 
 /**

@@ -7,7 +7,7 @@ import { keep, tidy } from '../memory';
 import type { Module } from '../nn';
 import { crossEntropy, logSoftmax } from '../nn/functional';
 import { Tensor, cat, noGrad, zeros } from '../tensor';
-import { PhaseStats, ProgressMode, createProgress } from './progress';
+import { PhaseStats, ProgressMode, ProgressOptions, createProgress } from './progress';
 
 export interface Evaluation {
   /** Percent correct, as the seed prints it (NaN when the outputs are not class scores). */
@@ -51,7 +51,7 @@ export interface EvaluateOptions {
   /** Replaces model.forward(x) (fit passes its autocast / channels_last wrapper). */
   forward?: (x: Tensor) => Tensor;
   /** A display per pass: 'none' by default here, fit passes its own mode. */
-  progress?: ProgressMode;
+  progress?: ProgressMode | ProgressOptions;
   /** Stops after the current batch once aborted (fit's SIGINT). */
   signal?: AbortSignal;
   /** Also return each sample's predicted class and its probability (class-score outputs only). */
@@ -95,7 +95,8 @@ export async function evaluate(
     const correct = counts ? (tidy(() => counts!.slice(0, 0, null, numClasses + 1).sum().item()) as number) : 0;
     return { loss: lossSum ? (lossSum.item() as number) : 0, correct, total };
   };
-  const bar = createProgress('Test', loader.length ?? 0, options.progress ?? 'none');
+  const p = options.progress ?? 'none';
+  const bar = createProgress('Test', loader.length ?? 0, typeof p === 'string' ? { mode: p } : p);
   let complete = true;
   // Per-batch predictions stay on the device and are read once at the end, as the counts are.
   const predicted: Tensor[] = [];
@@ -135,7 +136,7 @@ export async function evaluate(
       }
     }
     const stats = read();
-    if (complete) bar.finish(stats);
+    bar.finish(batches, stats);
     const flat = counts ? ((counts as Tensor).toArray() as number[]) : [];
     const confusion = Array.from({ length: counts ? numClasses : 0 }, (_, t) => flat.slice(t * numClasses, (t + 1) * numClasses));
     const correct = confusion.reduce((s, row, t) => s + row[t], 0);

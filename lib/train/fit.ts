@@ -78,8 +78,16 @@ export interface FitOptions {
   monitor?: Monitor;
   /** JSONL file each epoch's record is appended to; default <checkpointDir>/log.jsonl, null for none. */
   logFile?: string | null;
-  /** 'auto': a bar on a TTY, one line per phase otherwise. */
+  /** 'bar' (redrawn in place), 'lines' (a line every progressEvery seconds and at each phase's end) or 'none'. Default 'auto': a bar on a TTY, lines otherwise. */
   progress?: ProgressMode;
+  /** Seconds between progress lines when the output is not a TTY. Default 30. */
+  progressEvery?: number;
+  /** Terminal width for the bar. Default: the stream's columns, else 100. */
+  progressColumns?: number;
+  /** Extra entries stored in last.pth (trainResNet20 keeps its run configuration there). */
+  extraState?: Record<string, unknown>;
+  /** On resume from last.pth: 'load' the scheduler's state (default), or 'replay' a fresh schedule to the epoch (a run extended past its planned length). */
+  resumeSchedule?: 'load' | 'replay';
   /** Lines such as "Epoch: 3" and per-epoch results; default console.log. */
   print?: (line: string) => void;
   /** Stop after this many epochs of this call (for resumable runs split across calls). */
@@ -140,7 +148,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
   const o = options;
   const { trainLoader, testLoader, optimizer: opt, scheduler } = o;
   const print = o.print ?? ((line: string) => console.log(line));
-  const progress = o.progress ?? 'auto';
+  const progress = { mode: o.progress ?? 'auto', everySeconds: o.progressEvery, columns: o.progressColumns };
   const dir = o.checkpointDir === undefined ? 'checkpoint' : o.checkpointDir;
   const logFile = o.logFile === undefined ? (dir ? path.join(dir, 'log.jsonl') : null) : o.logFile;
   const lossFn = o.lossFn ?? ((out: Tensor, y: Tensor) => crossEntropy(out, y));
@@ -170,7 +178,11 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       best = state.best_acc === undefined || state.best_acc === null ? NaN : Number(state.best_acc);
       monitor ??= (state.monitor as Monitor | undefined) ?? (Number.isNaN(best) ? undefined : 'testAcc');
       opt.loadStateDict(state.optimizer as never);
-      if (scheduler && state.scheduler) scheduler.loadStateDict(state.scheduler as never);
+      if (scheduler && o.resumeSchedule === 'replay') {
+        // A schedule for a new length, at this epoch: from the initial rates, stepped as the epochs ran.
+        for (const g of opt.paramGroups) g.lr = g.initialLr ?? g.lr;
+        if (schedulerStep === 'epoch') for (let e = 0; e < startEpoch; e++) scheduler.step();
+      } else if (scheduler && state.scheduler) scheduler.loadStateDict(state.scheduler as never);
       const rng = state.rng_state ?? {};
       if (rng.cpu) setRngState(rng.cpu);
       if (rng.cuda && device.startsWith('cuda')) setRngState(rng.cuda, device);
@@ -249,7 +261,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       const stats = read();
       // SIGINT during the last step still completes the epoch.
       const complete = trainLoader.length !== undefined ? batches === trainLoader.length : !stopRequested;
-      if (complete) bar.finish(stats);
+      bar.finish(batches, stats);
       const metrics = Object.fromEntries(metricNames.map((name, i) => [`train_${name}`, (metricSums[i].item() as number) / Math.max(total, 1)]));
       return { ...stats, batches, complete, classification, metrics };
     } finally {
@@ -273,6 +285,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       history,
     };
     if (monitor && monitor !== 'testAcc') state.monitor = monitor;
+    if (o.extraState) Object.assign(state, o.extraState);
     return state;
   };
   const writeLast = (epochDone: number, record?: EpochRecord) => {
@@ -357,6 +370,9 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
   return { history, best, monitor: monitor ?? 'testAcc', stopped };
 }
 
+/** 0.1 → "0.1", 0.0750000001 → "0.075", 0 → "0", 1.2e-7 → "1.2e-7". */
+export const formatLr = (lr: number) => String(Number(lr.toPrecision(4)));
+
 function describeEpoch(r: EpochRecord, monitor: Monitor, best: number): string {
   const fmt = (m: Monitor, v: number) => (m.endsWith('Acc') ? `${v.toFixed(2)}%` : v.toFixed(4));
   const head =
@@ -365,5 +381,5 @@ function describeEpoch(r: EpochRecord, monitor: Monitor, best: number): string {
       : r.testLoss !== undefined
         ? `Test loss: ${r.testLoss.toFixed(4)}`
         : `Train loss: ${r.trainLoss.toFixed(4)}`;
-  return `${head} (best ${fmt(monitor, best)}), lr ${r.lr.toPrecision(4)}, ${r.seconds.toFixed(1)} s`;
+  return `${head} (best ${fmt(monitor, best)}), lr ${formatLr(r.lr)}, ${r.seconds.toFixed(1)} s`;
 }

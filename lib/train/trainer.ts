@@ -1,5 +1,6 @@
 // trainResNet20(): the seed's recipe (kuangliu/pytorch-cifar main.py) as one call on top of fit(), with
 // its flaws fixed: full-state checkpoints that resume exactly, atomic writes, no host-device sync per step.
+import * as fs from 'fs';
 import * as path from 'path';
 import { backends } from '../amp';
 import { cuda } from '../cuda';
@@ -10,77 +11,93 @@ import * as models from '../models';
 import { crossEntropy } from '../nn/functional';
 import * as optim from '../optim';
 import { Tensor, manualSeed, setNumThreads } from '../tensor';
+import { load } from '../serialization';
 import { throwIfAborted } from '../utils/abort';
+import { LAST_FILE } from './checkpoint';
 import { EpochRecord as FitRecord, fit } from './fit';
+export { formatLr } from './fit';
 import { ProgressMode } from './progress';
 import { report } from './report';
+import { RunConfig, resumeOptions, runConfig, storedConfig } from './run_config';
 import { writeRunInfo } from './run_info';
 import { TensorBoardHook } from './tensorboard_hook';
 
 export interface TrainOptions {
-  /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent; default $CIFAR10_ROOT or ../shared/cifar10. */
+  /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent. Default: $CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package. */
   dataRoot?: string;
-  /** Fetch the official tarball when the files are absent. */
+  /** Fetch the official tarball when the files are absent. Default false. */
   download?: boolean;
-  /** 'cuda' when available, else 'cpu'. */
+  /** 'cpu', 'cuda' or 'cuda:N'. Default 'cuda' when available, else 'cpu'. */
   device?: string;
+  /** Epochs to train. Default 200 (the seed). With `resume`, a larger value extends the schedule. */
   epochs?: number;
+  /** Training batch size. Default 128. */
   batchSize?: number;
+  /** Test batch size. Default 100. */
   testBatchSize?: number;
+  /** SGD learning rate. Default 0.1. */
   lr?: number;
+  /** SGD momentum. Default 0.9. */
   momentum?: number;
+  /** SGD weight decay (L2). Default 1e-4. */
   weightDecay?: number;
+  /** Nesterov momentum. Default false. */
   nesterov?: boolean;
-  /** 'cosine' (the seed: T_max = epochs), 'multistep' (the paper: ÷10 at 50 % and 75 % of the epochs) or 'constant'. */
+  /** 'cosine' (the seed: T_max = epochs), 'multistep' (the paper: ÷10 at 50 % and 75 % of the epochs) or 'constant'. Default 'cosine'. */
   schedule?: 'cosine' | 'multistep' | 'constant';
-  /** Epochs of linear warm-up from lr/10 before the schedule (0: none, as the seed). */
+  /** Epochs of linear warm-up from lr/10 before the schedule. Default 0 (none, as the seed). */
   warmupEpochs?: number;
-  /** 20, 32, 44, 56 or 110. */
+  /** 20, 32, 44, 56 or 110. Default 20. */
   depth?: 20 | 32 | 44 | 56 | 110;
-  /** 'B' (projection, as the seed) or 'A' (the paper's zero-padded identity). */
+  /** 'B' (projection, as the seed) or 'A' (the paper's zero-padded identity). Default 'B'. */
   shortcut?: 'A' | 'B';
+  /** Label smoothing of the cross-entropy loss. Default 0. */
   labelSmoothing?: number;
-  /** Random crop + flip on the training set (the seed's transforms). */
+  /** Random crop + flip on the training set (the seed's transforms). Default true. */
   augment?: boolean;
-  /** Seeds model initialisation, shuffling and augmentation: the same seed gives the same run. */
+  /** Seeds model initialisation, shuffling and augmentation: the same seed gives the same run. Default: unseeded. */
   seed?: number;
-  /** Where ckpt.pth (best), last.pth (full state) and log.jsonl go. */
+  /** Where ckpt.pth (best), last.pth (full state) and log.jsonl go. Default 'checkpoint'. */
   checkpointDir?: string;
-  /** Continue from last.pth (or the seed's ckpt.pth, weights only) in checkpointDir. */
+  /** Continue from last.pth (or the seed's ckpt.pth, weights only) in checkpointDir, with the run's stored configuration. Default false. */
   resume?: boolean;
-  /** Train on the first N training images only (quick runs). */
+  /** Train on the first N training images only (quick runs). Default: all 50,000. */
   limitTrain?: number;
-  /** Test on the first N test images only. */
+  /** Test on the first N test images only. Default: all 10,000. */
   limitTest?: number;
-  /** JSONL file each epoch's record is appended to; default <checkpointDir>/log.jsonl, null for none. */
+  /** JSONL file each epoch's record is appended to; null for none. Default <checkpointDir>/log.jsonl. */
   logFile?: string | null;
-  /** 'auto': a bar on a TTY, one line per phase otherwise. */
+  /** 'bar' (redrawn in place), 'lines' (a line every progressEvery seconds and at each phase's end) or 'none'. Default 'auto': a bar on a TTY, lines otherwise. */
   progress?: ProgressMode;
-  /** Lines such as "Total number of parameters" and per-epoch accuracy; default console.log. */
+  /** Seconds between progress lines when the output is not a TTY. Default 30. */
+  progressEvery?: number;
+  /** Terminal width for the bar. Default: the stream's columns, else 100. */
+  progressColumns?: number;
+  /** Lines such as "Total number of parameters" and per-epoch accuracy. Default console.log (stdout, the progress's stream). */
   print?: (line: string) => void;
-  /** Stop after this many epochs of this call (for resumable runs split across calls). */
+  /** Stop after this many epochs of this call (for resumable runs split across calls). Default: no limit. */
   maxEpochsThisRun?: number;
-  /** Handle SIGINT: stop after the current step, make sure last.pth exists, return. Default true. */
-  handleSigint?: boolean;
-  /** channels_last memory format for the model and its inputs (default: on for CUDA, off on CPU). */
-  channelsLast?: boolean;
-  /** Automatic mixed precision for forward and loss: 'bf16', 'fp16' or false (default: 'bf16' on CUDA, off on CPU). */
-  amp?: 'bf16' | 'fp16' | false;
-  /** torch.backends.cudnn.benchmark (default: on for CUDA). */
-  cudnnBenchmark?: boolean;
-  /** CPU intra-op threads (torch.set_num_threads); default: libtorch's own choice, as in PyTorch. */
-  numThreads?: number;
-  /** Write report.html (and its charts) into checkpointDir when training ends; default true. */
-  report?: boolean;
-  /** TensorBoard event files: true for <checkpointDir>/tensorboard, or a folder; default off. */
-  tensorboard?: boolean | string;
-  /** With tensorboard: also the training loss every N optimizer steps (reads the loss, a host-device sync). */
-  tensorboardEvery?: number;
   /**
    * Cancels the run, as Node's own APIs take a `signal`: training stops after the current step (last.pth
-   * keeps the last finished epoch, as with Ctrl-C) and the promise rejects with an `AbortError`.
+   * keeps the last finished epoch, as with Ctrl-C) and the promise rejects with an `AbortError`. Default: none.
    */
   signal?: AbortSignal;
+  /** Handle SIGINT in this thread: stop after the current step, keep last.pth, return; a second SIGINT exits. Default true. */
+  handleSigint?: boolean;
+  /** channels_last memory format for the model and its inputs. Default: on for CUDA, off on CPU. */
+  channelsLast?: boolean;
+  /** Automatic mixed precision for forward and loss: 'bf16', 'fp16' or false. Default: 'bf16' on CUDA, off on CPU. */
+  amp?: 'bf16' | 'fp16' | false;
+  /** torch.backends.cudnn.benchmark. Default: on for CUDA. */
+  cudnnBenchmark?: boolean;
+  /** CPU intra-op threads (torch.set_num_threads). Default: libtorch's own choice, as in PyTorch. */
+  numThreads?: number;
+  /** Write report.html (and its charts) into checkpointDir when training ends. Default true. */
+  report?: boolean;
+  /** TensorBoard event files: true for <checkpointDir>/tensorboard, or a folder. Default off. */
+  tensorboard?: boolean | string;
+  /** With tensorboard: also the training loss every N optimizer steps (reads the loss, a host-device sync). Default: none. */
+  tensorboardEvery?: number;
 }
 
 /** fit()'s record; for this recipe (class scores, a test set) the accuracies and test loss are always there. */
@@ -96,7 +113,7 @@ export interface TrainResult {
   model: models.ResNet;
 }
 
-type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'signal' | 'tensorboardEvery';
+type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'signal' | 'tensorboardEvery' | 'progressColumns';
 type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>;
 
 const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
@@ -127,6 +144,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     checkpointDir: 'checkpoint',
     resume: false,
     progress: 'auto',
+    progressEvery: 30,
     print: (line: string) => console.log(line),
     handleSigint: true,
     report: true,
@@ -141,6 +159,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
   for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun', 'numThreads', 'tensorboardEvery'] as const) {
     positiveInt(k, o[k]);
   }
+  if (!(o.progressEvery > 0)) throw new TorchError(`trainResNet20: progressEvery must be a positive number of seconds, got ${o.progressEvery}`);
   if (!(o.lr > 0)) throw new TorchError(`trainResNet20: lr must be positive, got ${o.lr}`);
   if (!(o.depth in DEPTHS)) throw new TorchError(`trainResNet20: depth must be 20, 32, 44, 56 or 110, got ${o.depth}`);
   if (o.shortcut !== 'A' && o.shortcut !== 'B') throw new TorchError(`trainResNet20: shortcut must be 'A' or 'B', got ${o.shortcut}`);
@@ -180,7 +199,10 @@ function makeScheduler(o: Resolved, opt: optim.SGD): optim.LRScheduler | optim.S
  * override. The steps of the seed's main.py: data, model, criterion, optimizer, schedule, then fit().
  */
 export async function trainResNet20(options: TrainOptions = {}): Promise<TrainResult> {
-  const o = resolveOptions(options);
+  // Resuming: last.pth's stored configuration completes the options (a contradicting one is refused).
+  const stored = options.resume ? readStoredRun(options.checkpointDir ?? 'checkpoint') : undefined;
+  const { options: given, extended } = stored?.config ? resumeOptions(stored.config, options) : { options, extended: false };
+  const o = resolveOptions(given);
   throwIfAborted(o.signal);
   const print = o.print;
   if (o.seed !== undefined) manualSeed(o.seed);
@@ -216,6 +238,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     optimizer = new optim.SGD(net.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov });
     const scheduler = makeScheduler(o, optimizer);
 
+    if (extended) print(`    (extending the run from ${stored?.config?.epochs} to ${o.epochs} epochs: the ${o.schedule} schedule is recomputed for ${o.epochs})`);
     const r = await fit(net, {
       trainLoader,
       testLoader,
@@ -235,7 +258,14 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       amp: o.amp === 'bf16' ? 'bf16' : false,
       signal: o.signal,
       callbacks: tb ? [tb.callback(trainLoader.length)] : [],
+      progressEvery: o.progressEvery,
+      progressColumns: o.progressColumns,
+      extraState: { config: runConfig(o) },
+      resumeSchedule: extended ? 'replay' : 'load',
     });
+    if (stored && stored.epochsDone >= o.epochs) {
+      print(`Training already finished: all ${o.epochs} epochs ran; pass a larger epochs (--epochs) to train longer.`);
+    }
     const bestAccuracy = Number.isNaN(r.best) ? 0 : r.best;
     print(`Best accuracy: ${bestAccuracy.toFixed(2)}`);
     const logFile = o.logFile === undefined ? path.join(o.checkpointDir, 'log.jsonl') : o.logFile;
@@ -257,5 +287,17 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     trainLoader.dispose();
     testLoader.dispose();
     for (const ds of [trainSet, testSet, fullTrain, fullTest]) dispose([ds.data, ds.targets]);
+  }
+}
+
+/** The configuration and finished epochs last.pth holds, read before anything is built (undefined without last.pth). */
+function readStoredRun(dir: string): { config: RunConfig | undefined; epochsDone: number } | undefined {
+  const file = path.join(dir, LAST_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  const state = load<{ config?: unknown; epoch?: unknown }>(file);
+  try {
+    return { config: storedConfig(state), epochsDone: Number(state.epoch ?? -1) + 1 };
+  } finally {
+    dispose(state);
   }
 }

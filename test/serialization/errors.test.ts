@@ -121,9 +121,9 @@ describe('save: atomic', () => {
     expect(messages[0]).toBe(`save: '${file}': cannot save a value of type function at obj.fn`);
     expect(messages[1]).toMatch(/type undefined \(use null for None\) at obj\.x/);
     expect(messages[2]).toMatch(/cannot save a Date/);
-    const back = torch.load(file) as { net: Map<string, torch.Tensor>; epoch: number };
+    const back = torch.load<{ net: Record<string, torch.Tensor>; epoch: number }>(file);
     expect(back.epoch).toBe(1);
-    expect(back.net.get('w')!.shape).toEqual([64]);
+    expect(back.net.w.shape).toEqual([64]);
   });
 
   it('refuses circular references and disposed tensors, naming where', () => {

@@ -47,7 +47,7 @@ print(json.dumps({'acc': 100.0 * (pred == y).sum().item() / 500, 'saved_acc': ck
     expect(py.saved_acc).toBeCloseTo(r.bestAccuracy, 10);
     expect(py.acc).toBeCloseTo(r.finalAccuracy, 10);
     expect(py.epoch).toBe(0);
-    expect(py.last_keys).toEqual(['acc', 'best_acc', 'epoch', 'history', 'net', 'optimizer', 'rng_state', 'scheduler']);
+    expect(py.last_keys).toEqual(['acc', 'best_acc', 'config', 'epoch', 'history', 'net', 'optimizer', 'rng_state', 'scheduler']);
     // evaluate() over the full test set agrees with itself per class and overall.
     expect(ours.total).toBe(10000);
     expect(ours.confusion.flat().reduce((a, b) => a + b, 0)).toBe(10000);
@@ -119,7 +119,7 @@ with torch.no_grad():
       const ckpt = torch.load(path.join(dir, file)) as Record<string, unknown>;
       expect(ckpt.epoch).toBe(4);
       const model = torch.models.resnet20();
-      model.loadStateDict(ckpt.net as Map<string, torch.Tensor>);
+      model.loadStateDict(ckpt.net as torch.nn.StateDict);
       model.eval();
       const logits = torch.noGrad(() => model.forward(x)).toArray() as number[][];
       logits.flat().forEach((v, i) => expect(Math.abs(v - (py as number[][]).flat()[i])).toBeLessThan(1e-4));

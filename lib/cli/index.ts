@@ -1,0 +1,46 @@
+// The `libtorch-node` command line. A subcommand is one small file registered in COMMANDS.
+// Exit codes: 0 done, 1 an error while running, 2 a bad command line (one line naming the flag), 130 Ctrl-C.
+import { UsageError } from './flags';
+import { trainCommand } from './train';
+
+export interface Command {
+  summary: string;
+  /** Runs with the arguments after the subcommand's name; resolves with the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  train: { summary: 'train ResNet-20 on CIFAR-10 (the seed recipe; --help for the flags)', run: trainCommand },
+};
+
+export function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: libtorch-node <command> [flags]\n\nCommands:\n${rows.join('\n')}\n\nlibtorch-node <command> --help lists a command's flags.`;
+}
+
+/** Runs a command line (without node and the script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      console.log(usage());
+      return name === undefined ? 2 : 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) {
+      console.error(`libtorch-node: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+      return 2;
+    }
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`libtorch-node ${name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export { UsageError } from './flags';
+export { trainOptionsFromFlags, trainHelp, TRAIN_FLAGS } from './train';
+export { runInWorker } from './run';

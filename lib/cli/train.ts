@@ -1,0 +1,130 @@
+// `libtorch-node train`: the seed's main.py as a command line (flags → TrainOptions), run in a worker
+// thread so that the main thread stays free for Ctrl-C whatever a training step costs (see run.ts).
+import * as fs from 'fs';
+import * as path from 'path';
+import { cuda } from '../cuda';
+import * as data from '../data';
+import { TorchError } from '../errors';
+import { dispose } from '../memory';
+import { load } from '../serialization';
+import { LAST_FILE } from '../train/checkpoint';
+import { resumeOptions, storedConfig } from '../train/run_config';
+import type { TrainOptions } from '../train';
+import { FlagSpec, UsageError, choiceFlag, helpText, intFlag, parseFlags, positiveFlag, stringFlag } from './flags';
+import { runInWorker } from './run';
+
+export const TRAIN_FLAGS: Record<string, FlagSpec> = {
+  lr: { type: 'string', value: 'N', help: 'learning rate (0.1)' },
+  resume: { type: 'boolean', short: 'r', help: 'continue from <checkpoint-dir>/last.pth with its stored configuration' },
+  epochs: { type: 'string', value: 'N', help: 'epochs (200); with --resume, a larger N extends the schedule' },
+  'batch-size': { type: 'string', value: 'N', help: 'training batch size (128)' },
+  data: { type: 'string', value: 'DIR', help: 'CIFAR-10 binary folder or its parent ($CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package)' },
+  download: { type: 'boolean', help: 'fetch CIFAR-10 when it is absent' },
+  device: { type: 'string', value: 'D', help: 'cpu | cuda | cuda:N (cuda when available)' },
+  'checkpoint-dir': { type: 'string', value: 'DIR', help: 'where ckpt.pth, last.pth and log.jsonl go (checkpoint)' },
+  seed: { type: 'string', value: 'N', help: 'seed for initialisation, shuffling and augmentation' },
+  depth: { type: 'string', value: 'N', help: '20 | 32 | 44 | 56 | 110 (20)' },
+  shortcut: { type: 'string', value: 'A|B', help: 'B: 1x1 projection (the seed), A: zero-padded identity (the paper)' },
+  schedule: { type: 'string', value: 'S', help: 'cosine | multistep | constant (cosine)' },
+  'limit-train': { type: 'string', value: 'N', help: 'train on the first N images' },
+  'limit-test': { type: 'string', value: 'N', help: 'test on the first N images' },
+  'max-epochs-this-run': { type: 'string', value: 'N', help: 'stop after N epochs of this run (resume later)' },
+  threads: { type: 'string', value: 'N', help: 'CPU threads (libtorch\'s default otherwise)' },
+  'log-every': { type: 'string', value: 'S', help: 'when the output is not a terminal: a progress line every S seconds (30)' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+};
+
+export const TRAIN_USAGE = 'Usage: libtorch-node train [flags]\nTrains ResNet-20 (or deeper) on CIFAR-10 with the seed\'s recipe: SGD 0.1, cosine, batch 128, 200 epochs.';
+
+const DEVICE = /^(cpu|cuda(:\d+)?)$/;
+
+/** The TrainOptions a command line asks for: only the flags given (the trainer fills in the defaults). */
+export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; help: boolean } {
+  const v = parseFlags(argv, TRAIN_FLAGS);
+  const options: TrainOptions = {
+    lr: positiveFlag(v, 'lr'),
+    resume: v.resume === true ? true : undefined,
+    epochs: intFlag(v, 'epochs', 1),
+    batchSize: intFlag(v, 'batch-size', 1),
+    dataRoot: stringFlag(v, 'data'),
+    download: v.download === true ? true : undefined,
+    device: stringFlag(v, 'device'),
+    checkpointDir: stringFlag(v, 'checkpoint-dir'),
+    seed: intFlag(v, 'seed', 0),
+    depth: choiceFlag(v, 'depth', ['20', '32', '44', '56', '110'] as const) !== undefined ? (Number(v.depth) as 20) : undefined,
+    shortcut: choiceFlag(v, 'shortcut', ['A', 'B'] as const),
+    schedule: choiceFlag(v, 'schedule', ['cosine', 'multistep', 'constant'] as const),
+    limitTrain: intFlag(v, 'limit-train', 1),
+    limitTest: intFlag(v, 'limit-test', 1),
+    maxEpochsThisRun: intFlag(v, 'max-epochs-this-run', 1),
+    numThreads: intFlag(v, 'threads', 1, 1024),
+    progressEvery: positiveFlag(v, 'log-every'),
+  };
+  for (const k of Object.keys(options) as (keyof TrainOptions)[]) if (options[k] === undefined) delete options[k];
+  if (v.help !== true) checkPaths(options);
+  return { options, help: v.help === true };
+}
+
+// What can be checked before the worker starts: the device, the checkpoint folder, the data.
+function checkPaths(o: TrainOptions): void {
+  if (o.device !== undefined) {
+    if (!DEVICE.test(o.device)) throw new UsageError(`--device: expected cpu, cuda or cuda:N, got '${o.device}'`);
+    if (o.device.startsWith('cuda') && !cuda.isAvailable()) {
+      const why = cuda.compiled ? 'no CUDA GPU is visible on this machine' : 'Torch not compiled with CUDA enabled (this libtorch is CPU-only)';
+      throw new UsageError(`--device ${o.device}: ${why}; use --device cpu`);
+    }
+  }
+  const dir = o.checkpointDir ?? 'checkpoint';
+  const flag = o.checkpointDir === undefined ? 'checkpoint folder' : '--checkpoint-dir';
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`${flag}: ${dir} is a file, not a folder`);
+  if (o.resume && !['last.pth', 'ckpt.pth'].some((f) => fs.existsSync(path.join(dir, f)))) {
+    throw new UsageError(`--resume: no checkpoint in ${path.resolve(dir)} (no last.pth or ckpt.pth); start without --resume, or pass --checkpoint-dir`);
+  }
+  if (o.resume) checkResume(dir, o);
+  const root = o.dataRoot ?? data.defaultCifar10Root();
+  const folder = data.resolveCifar10Folder(root);
+  if (o.dataRoot !== undefined && fs.existsSync(root) && !fs.statSync(root).isDirectory()) {
+    throw new UsageError(`--data: ${root} is a file, not a folder`);
+  }
+  if (!o.download && !data.cifar10FilesPresent(folder)) {
+    const from = o.dataRoot !== undefined ? '--data' : process.env.CIFAR10_ROOT ? 'CIFAR10_ROOT' : 'the default location';
+    throw new UsageError(
+      `${o.dataRoot !== undefined ? '--data' : 'data'}: CIFAR-10 (binary version) not found in ${folder} (from ${from}); ` +
+        'add --download to fetch it (163 MB), or point --data or CIFAR10_ROOT at a cifar-10-batches-bin folder',
+    );
+  }
+}
+
+// --resume with flags that contradict the stored run: refused here, in the flags' own names.
+function checkResume(dir: string, o: TrainOptions): void {
+  const file = path.join(dir, LAST_FILE);
+  if (!fs.existsSync(file)) return; // the seed's ckpt.pth: weights only, nothing stored to contradict
+  const state = load<{ config?: unknown }>(file);
+  try {
+    const stored = storedConfig(state);
+    if (stored) resumeOptions(stored, o, flagName);
+  } catch (e) {
+    if (e instanceof TorchError) throw new UsageError(e.message.replace(/^resume: /, '--resume: '));
+    throw e;
+  } finally {
+    dispose(state);
+  }
+}
+
+const flagName = (key: string) => {
+  const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return flag in TRAIN_FLAGS ? `--${flag}` : key;
+};
+
+export function trainHelp(): string {
+  return helpText(TRAIN_USAGE, TRAIN_FLAGS);
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { options, help } = trainOptionsFromFlags(argv);
+  if (help) {
+    console.log(trainHelp());
+    return 0;
+  }
+  return runInWorker(options);
+}

@@ -1,0 +1,56 @@
+// The run's configuration, stored in last.pth under 'config', so that a resumed run is the same run:
+// `--resume` alone continues with the stored epochs, limits, schedule, depth…; an option that
+// contradicts the stored value is refused with one line saying what to do; a larger `epochs` is the
+// one change allowed (it extends the schedule).
+import { TorchError } from '../errors';
+import type { TrainOptions } from './trainer';
+
+export const CONFIG_KEYS = [
+  'epochs', 'batchSize', 'testBatchSize', 'lr', 'momentum', 'weightDecay', 'nesterov', 'schedule', 'warmupEpochs',
+  'depth', 'shortcut', 'labelSmoothing', 'augment', 'seed', 'limitTrain', 'limitTest',
+] as const;
+
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+export type RunConfig = Partial<Pick<TrainOptions, ConfigKey>>;
+
+/** The configuration to store: the resolved options' values for CONFIG_KEYS (absent ones left out). */
+export function runConfig(o: TrainOptions): RunConfig {
+  const out: Record<string, unknown> = {};
+  for (const k of CONFIG_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  return out as RunConfig;
+}
+
+/** How an option is named to the user: the API's name, or the CLI's flag. */
+export type OptionNamer = (key: ConfigKey) => string;
+
+/**
+ * Options for resuming a run stored with `stored`: the stored values, overridden only where `given`
+ * asks for nothing different. Throws a TorchError naming the first contradiction. `extended` is true
+ * when `given.epochs` asks for more epochs than stored (the schedule is rebuilt for the new length).
+ */
+export function resumeOptions(stored: RunConfig, given: TrainOptions, name: OptionNamer = (k) => k): { options: TrainOptions; extended: boolean } {
+  let extended = false;
+  for (const k of CONFIG_KEYS) {
+    const want = given[k];
+    // The seed only starts a run: a resumed one takes its random generators' states from last.pth.
+    if (want === undefined || want === stored[k] || k === 'seed') continue;
+    if (k === 'epochs' && stored.epochs !== undefined && (want as number) > stored.epochs) {
+      extended = true;
+      continue;
+    }
+    const was = stored[k] === undefined ? 'not set' : String(stored[k]);
+    const hint =
+      k === 'epochs'
+        ? `pass a number above ${stored.epochs} to train longer, or leave it out`
+        : `leave it out to continue that run, or start a new run in another checkpoint folder`;
+    throw new TorchError(`resume: ${name(k)} ${String(want)} contradicts the run being resumed (${name(k)} ${was}); ${hint}`);
+  }
+  return { options: { ...stored, ...given }, extended };
+}
+
+/** Reads the stored configuration from a checkpoint's value, or undefined for checkpoints from before it was stored. */
+export function storedConfig(state: { config?: unknown }): RunConfig | undefined {
+  const c = state.config;
+  if (c === undefined || c === null || typeof c !== 'object') return undefined;
+  return (c instanceof Map ? Object.fromEntries(c) : c) as RunConfig;
+}
