@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One process per file: libtorch's native state (threads, allocators) is not shared across workers.
     pool: 'forks',
+    // Two files at once on CI's 2 cores: much of a test's time is waiting on its Python reference process.
+    maxWorkers: 2,
     // gc() lets the memory tests measure RSS without V8's uncollected garbage in it.
     execArgv: ['--expose-gc'],
     // The JSON report feeds the one-line summary that .ci/run prints.
