@@ -55,7 +55,7 @@ print(json.dumps({'acc': 100.0 * (pred == y).sum().item() / 500, 'saved_acc': ck
     expect(ours.perClassAccuracy.reduce((a, b) => a + b, 0) / 10).toBeCloseTo(ours.accuracy, 10); // 1,000 per class
   }, 300_000);
 
-  it("last.pth loads in Python with weights_only=True, and Python's SGD and scheduler take its states", async ({ signal }) => {
+  it("last.pth loads in Python (weights_only=True on 2.x), and Python's SGD and scheduler take its states", async ({ signal }) => {
     const dir = tmpDir('last');
     await torch.trainResNet20({
       ...quiet, dataRoot: CIFAR, epochs: 3, maxEpochsThisRun: 1, limitTrain: 128, limitTest: 100, batchSize: 64, seed: 5,
@@ -64,7 +64,10 @@ print(json.dumps({'acc': 100.0 * (pred == y).sum().item() / 500, 'saved_acc': ck
     const py = runPython(
       SEED_MODEL +
         `
-last = torch.load(inp['file'], weights_only=True)   # PyTorch's restricted unpickler: no code runs
+# PyTorch 2.x's restricted unpickler (its default since 2.6): no code runs. 1.13's first version of it
+# does not read floats (pickle's BINFLOAT), so there the plain load checks the rest.
+two = int(torch.__version__.split('.')[0]) >= 2
+last = torch.load(inp['file'], weights_only=True) if two else torch.load(inp['file'])
 net = ResNet20()
 net.load_state_dict(last['net'])
 opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
