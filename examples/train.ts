@@ -23,6 +23,8 @@ const { values } = parseArgs({
     'limit-test': { type: 'string' },
     'max-epochs-this-run': { type: 'string' },
     threads: { type: 'string' },
+    tensorboard: { type: 'boolean', default: false },
+    'tensorboard-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -44,7 +46,9 @@ if (values.help) {
   --limit-train N      train on the first N images
   --limit-test N       test on the first N images
   --max-epochs-this-run N   stop after N epochs of this run (resume later)
-  --threads N          CPU threads (libtorch's default otherwise)`);
+  --threads N          CPU threads (libtorch's default otherwise)
+  --tensorboard        TensorBoard event files in <checkpoint-dir>/tensorboard (or --tensorboard-dir D)
+  (report.html is written into <checkpoint-dir> at the end; npx tsx examples/report.ts DIR makes it again)`);
   process.exit(0);
 }
 
@@ -68,6 +72,7 @@ train
     limitTest: int(values['limit-test']),
     maxEpochsThisRun: int(values['max-epochs-this-run']),
     numThreads: int(values.threads),
+    tensorboard: values['tensorboard-dir'] ?? values.tensorboard,
   })
   .then((r) => {
     if (r.stopped) console.log(`Stopped early; continue with --resume (checkpoint in ${values['checkpoint-dir']}).`);

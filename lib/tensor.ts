@@ -95,7 +95,17 @@ export interface Tensor {
   min(): Tensor;
   min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   argmax(dim?: number, keepdim?: boolean): Tensor;
-  std(): Tensor;
+  /** std(dim?, unbiased=true, keepdim=false), PyTorch's positional form; no dim reduces all. */
+  std(dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
+  var(dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
+  /** amax/amin(dim=[], keepdim=false): [] reduces every dimension. */
+  amax(dim?: number | number[], keepdim?: boolean): Tensor;
+  amin(dim?: number | number[], keepdim?: boolean): Tensor;
+  logsumexp(dim: number | number[], keepdim?: boolean): Tensor;
+  prod(dim?: number, keepdim?: boolean): Tensor;
+  all(dim?: number, keepdim?: boolean): Tensor;
+  any(dim?: number, keepdim?: boolean): Tensor;
+  argmin(dim?: number, keepdim?: boolean): Tensor;
   /** torch.bincount of a 1-D int64 tensor, at least minlength bins. */
   bincount(minlength?: number): Tensor;
 

@@ -13,10 +13,12 @@
 #include "cuda.h"
 #include "data.h"
 #include "factories.h"
+#include "jit.h"
 #include "memory.h"
 #include "nn.h"
 #include "serialization.h"
 #include "tensor.h"
+#include "vision.h"
 
 namespace tn {
 
@@ -56,6 +58,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitData(env, exports);
   InitNn(env, exports);
   InitSerialization(env, exports);
+  InitJit(env, exports);
+  InitVision(env, exports);
   return exports;
 }
 

@@ -184,6 +184,176 @@ Napi::Value LogSoftmax(Info info) {
   FN_CATCH(env, "logSoftmax")
 }
 
+// softmax(input, dim, dtype?): dtype casts the input first, as PyTorch's dtype argument.
+Napi::Value Softmax(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "softmax: input");
+  if (!Given(info[1])) ThrowArg(env, "softmax", "dim is required");
+  int64_t dim = ToInt(env, info[1], "softmax: dim");
+  if (Given(info[2])) return Tensor::Wrap(env, at::softmax(x, dim, ParseDtype(env, info[2].ToString().Utf8Value())));
+  return Tensor::Wrap(env, at::softmax(x, dim));
+  FN_CATCH(env, "softmax")
+}
+
+// The reduction keyword of the losses: 'mean' (default), 'sum' or 'none'.
+int64_t Reduction(Napi::Env env, const Napi::Object& o, const char* where) {
+  Napi::Value r = o.Get("reduction");
+  std::string red = r.IsString() ? r.As<Napi::String>().Utf8Value() : "mean";
+  if (red == "mean") return at::Reduction::Mean;
+  if (red == "sum") return at::Reduction::Sum;
+  if (red == "none") return at::Reduction::None;
+  ThrowArg(env, where, "reduction must be 'mean', 'sum' or 'none', got '" + red + "'");
+}
+
+// maxPool2d(input, kernelSize, {stride, padding, dilation, ceilMode}).
+Napi::Value MaxPool2d(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "maxPool2d: input");
+  if (x.dim() != 3 && x.dim() != 4)
+    ThrowArg(env, "maxPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
+  auto k = ToPair(env, info[1], "maxPool2d: kernelSize");
+  Napi::Object o = Opts(info, 2);
+  auto stride = Given(o.Get("stride")) ? ToPair(env, o.Get("stride"), "maxPool2d: stride") : k;
+  auto pad = Given(o.Get("padding")) ? ToPair(env, o.Get("padding"), "maxPool2d: padding") : std::vector<int64_t>{0, 0};
+  auto dil = Given(o.Get("dilation")) ? ToPair(env, o.Get("dilation"), "maxPool2d: dilation") : std::vector<int64_t>{1, 1};
+  return Tensor::Wrap(env, at::max_pool2d(x, k, stride, pad, dil, ToBool(o.Get("ceilMode"), false)));
+  FN_CATCH(env, "maxPool2d")
+}
+
+// dropout(input, p, training, inplace, feature): feature=true zeroes whole channels (dropout2d).
+// Uses the global generator, so manualSeed() makes it reproducible.
+Napi::Value Dropout(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "dropout: input");
+  double p = ToDouble(env, info[1], "dropout: p");
+  if (p < 0.0 || p > 1.0) ThrowArg(env, "dropout", "dropout probability has to be between 0 and 1, but got " + std::to_string(p));
+  bool training = ToBool(info[2], true);
+  bool inplace = ToBool(info[3], false);
+  bool feature = ToBool(info[4], false);
+  if (feature && x.dim() != 3 && x.dim() != 4)
+    ThrowArg(env, "dropout2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
+  if (inplace) {
+    at::Tensor y = x;
+    if (feature) at::feature_dropout_(y, p, training);
+    else at::dropout_(y, p, training);
+    return info[0];
+  }
+  return Tensor::Wrap(env, feature ? at::feature_dropout(x, p, training) : at::dropout(x, p, training));
+  FN_CATCH(env, "dropout")
+}
+
+// layerNorm(input, normalizedShape, weight, bias, eps).
+Napi::Value LayerNorm(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "layerNorm: input");
+  auto shape = ToIntList(env, info[1], "layerNorm: normalizedShape");
+  at::Tensor w = OptTensor(env, info[2], "layerNorm: weight");
+  at::Tensor b = OptTensor(env, info[3], "layerNorm: bias");
+  double eps = Given(info, 4) ? ToDouble(env, info[4], "layerNorm: eps") : 1e-5;
+  return Tensor::Wrap(env, at::layer_norm(x, shape, w, b, eps));
+  FN_CATCH(env, "layerNorm")
+}
+
+// nllLoss(input, target, {weight, ignoreIndex, reduction}): input holds log-probabilities.
+Napi::Value NllLoss(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "nllLoss: input");
+  const at::Tensor& t = Tensor::Get(env, info[1], "nllLoss: target");
+  Napi::Object o = Opts(info, 2);
+  if (t.scalar_type() != at::kLong) ThrowArg(env, "nllLoss", "target must be int64 class indices, got " + DtypeName(t.scalar_type()));
+  int64_t ignore = Given(o.Get("ignoreIndex")) ? ToInt(env, o.Get("ignoreIndex"), "nllLoss: ignoreIndex") : -100;
+  return Tensor::Wrap(env, at::nll_loss_nd(x, t, OptTensor(env, o.Get("weight"), "nllLoss: weight"),
+                                           Reduction(env, o, "nllLoss"), ignore));
+  FN_CATCH(env, "nllLoss")
+}
+
+// mseLoss / l1Loss(input, target, {reduction}): shapes must agree (PyTorch warns and broadcasts; we refuse).
+Napi::Value PointwiseLoss(Info info, const char* name, bool l1) {
+  Napi::Env env = info.Env();
+  const at::Tensor& x = Tensor::Get(env, info[0], (std::string(name) + ": input").c_str());
+  const at::Tensor& t = Tensor::Get(env, info[1], (std::string(name) + ": target").c_str());
+  if (x.sizes() != t.sizes())
+    ThrowArg(env, name, "target size " + c10::str(t.sizes()) + " differs from input size " + c10::str(x.sizes()) +
+                            " (broadcasting would silently change the loss)");
+  int64_t red = Reduction(env, Opts(info, 2), name);
+  return Tensor::Wrap(env, l1 ? at::l1_loss(x, t, red) : at::mse_loss(x, t, red));
+}
+Napi::Value MseLoss(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  return PointwiseLoss(info, "mseLoss", false);
+  FN_CATCH(env, "mseLoss")
+}
+Napi::Value L1Loss(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  return PointwiseLoss(info, "l1Loss", true);
+  FN_CATCH(env, "l1Loss")
+}
+
+// binaryCrossEntropyWithLogits(input, target, {weight, posWeight, reduction}).
+Napi::Value BceWithLogits(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "binaryCrossEntropyWithLogits: input");
+  const at::Tensor& t = Tensor::Get(env, info[1], "binaryCrossEntropyWithLogits: target");
+  if (x.sizes() != t.sizes())
+    ThrowArg(env, "binaryCrossEntropyWithLogits", "target size " + c10::str(t.sizes()) + " must be the same as input size " + c10::str(x.sizes()));
+  Napi::Object o = Opts(info, 2);
+  return Tensor::Wrap(env, at::binary_cross_entropy_with_logits(
+                               x, t, OptTensor(env, o.Get("weight"), "binaryCrossEntropyWithLogits: weight"),
+                               OptTensor(env, o.Get("posWeight"), "binaryCrossEntropyWithLogits: posWeight"),
+                               Reduction(env, o, "binaryCrossEntropyWithLogits")));
+  FN_CATCH(env, "binaryCrossEntropyWithLogits")
+}
+
+// oneHot(tensor, numClasses=-1): int64 in, int64 out, as F.one_hot.
+Napi::Value OneHot(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "oneHot: tensor");
+  if (x.scalar_type() != at::kLong) ThrowArg(env, "oneHot", "tensor must be int64 class indices, got " + DtypeName(x.scalar_type()));
+  return Tensor::Wrap(env, at::one_hot(x, Given(info, 1) ? ToInt(env, info[1], "oneHot: numClasses") : -1));
+  FN_CATCH(env, "oneHot")
+}
+
+// embedding(input, weight, paddingIdx): rows of weight; the padding row gets no gradient.
+Napi::Value Embedding(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "embedding: input");
+  const at::Tensor& w = Tensor::Get(env, info[1], "embedding: weight");
+  if (x.scalar_type() != at::kLong && x.scalar_type() != at::kInt)
+    ThrowArg(env, "embedding", "input must be int64 or int32 indices, got " + DtypeName(x.scalar_type()));
+  if (w.dim() != 2) ThrowArg(env, "embedding", "weight must be 2-D, got " + std::to_string(w.dim()) + "-D");
+  int64_t pad = Given(info, 2) ? ToInt(env, info[2], "embedding: paddingIdx") : -1;
+  if (pad < 0 && Given(info, 2)) pad += w.size(0);
+  return Tensor::Wrap(env, at::embedding(w, x, pad));
+  FN_CATCH(env, "embedding")
+}
+
+// gelu(input, approximate='none' | 'tanh'); silu(input).
+Napi::Value Gelu(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  const at::Tensor& x = Tensor::Get(env, info[0], "gelu: input");
+  std::string approx = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "none";
+  if (approx != "none" && approx != "tanh") ThrowArg(env, "gelu", "approximate must be 'none' or 'tanh', got '" + approx + "'");
+  return Tensor::Wrap(env, at::gelu(x, approx));
+  FN_CATCH(env, "gelu")
+}
+Napi::Value Silu(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  return Tensor::Wrap(env, at::silu(Tensor::Get(env, info[0], "silu: input")));
+  FN_CATCH(env, "silu")
+}
+
 }  // namespace
 
 void InitFunctional(Napi::Env env, Napi::Object exports) {
@@ -196,6 +366,18 @@ void InitFunctional(Napi::Env env, Napi::Object exports) {
   f.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
   f.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
   f.Set("logSoftmax", Napi::Function::New(env, LogSoftmax, "logSoftmax"));
+  f.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  f.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
+  f.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
+  f.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
+  f.Set("nllLoss", Napi::Function::New(env, NllLoss, "nllLoss"));
+  f.Set("mseLoss", Napi::Function::New(env, MseLoss, "mseLoss"));
+  f.Set("l1Loss", Napi::Function::New(env, L1Loss, "l1Loss"));
+  f.Set("binaryCrossEntropyWithLogits", Napi::Function::New(env, BceWithLogits, "binaryCrossEntropyWithLogits"));
+  f.Set("oneHot", Napi::Function::New(env, OneHot, "oneHot"));
+  f.Set("embedding", Napi::Function::New(env, Embedding, "embedding"));
+  f.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
+  f.Set("silu", Napi::Function::New(env, Silu, "silu"));
   exports.Set("functional", f);
 }
 

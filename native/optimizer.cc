@@ -98,11 +98,173 @@ Napi::Value ZeroGrad(Info info) {
   TN_CATCH(env)
 }
 
+// The parameters of a step that have a gradient, with their positions in the JS arrays.
+struct WithGrad {
+  std::vector<at::Tensor> params, grads;
+  std::vector<uint32_t> index;
+};
+
+WithGrad CollectGrads(Napi::Env env, const Napi::Array& params_js, const char* where) {
+  WithGrad out;
+  for (uint32_t i = 0; i < params_js.Length(); ++i) {
+    const at::Tensor& p = Tensor::Get(env, params_js.Get(i), where);
+    const at::Tensor& g = p.grad();
+    if (!g.defined()) continue;
+    if (g.is_sparse()) ThrowArg(env, where, "sparse gradients are not supported");
+    out.params.push_back(p);
+    out.grads.push_back(g);
+    out.index.push_back(i);
+  }
+  return out;
+}
+
+// The state tensor in slot index[k] of `slots`, made by `make` (and kept out of every tidy()) when
+// the slot is empty: PyTorch's lazy state initialisation on a parameter's first step.
+template <typename Make>
+std::vector<at::Tensor> StateSlots(Napi::Env env, Napi::Array slots, const WithGrad& w, const char* where, Make make) {
+  std::vector<at::Tensor> out;
+  out.reserve(w.params.size());
+  for (size_t k = 0; k < w.params.size(); ++k) {
+    Napi::Value v = slots.Get(w.index[k]);
+    if (v.IsUndefined() || v.IsNull()) {
+      at::Tensor t = make(w.params[k]);
+      slots.Set(w.index[k], WrapKept(env, t));
+      out.push_back(t);
+    } else {
+      out.push_back(Tensor::Get(env, v, where));
+    }
+  }
+  return out;
+}
+
+at::Tensor ZerosLike(const at::Tensor& p) { return at::zeros_like(p, at::MemoryFormat::Preserve); }
+// PyTorch keeps `step` as a float32 scalar on the CPU (not capturable, not fused).
+at::Tensor StepTensor(const at::Tensor&) { return at::zeros({}, at::TensorOptions().dtype(at::kFloat)); }
+
+Napi::Array ArrayArg(Info info, size_t i, uint32_t n, const char* where) {
+  if (!info[i].IsArray() || info[i].As<Napi::Array>().Length() != n)
+    ThrowArg(info.Env(), where, "expected one state slot per parameter");
+  return info[i].As<Napi::Array>();
+}
+
+// adamStep(params, steps, expAvgs, expAvgSqs, maxExpAvgSqs, {lr, beta1, beta2, eps, weightDecay,
+// amsgrad, maximize, decoupled}): torch.optim.Adam (decoupled: AdamW) with the _foreach_ kernels.
+// The bias corrections are host doubles from the CPU step counters, as PyTorch's _get_value(step).
+Napi::Value AdamStep(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  if (!info[0].IsArray() || !info[5].IsObject()) ThrowArg(env, "Adam.step", "expected (params, steps, expAvgs, expAvgSqs, maxExpAvgSqs, options)");
+  Napi::Array params_js = info[0].As<Napi::Array>();
+  uint32_t n = params_js.Length();
+  Napi::Object o = info[5].As<Napi::Object>();
+  double lr = ToDouble(env, o.Get("lr"), "Adam.step: lr");
+  double beta1 = ToDouble(env, o.Get("beta1"), "Adam.step: betas[0]");
+  double beta2 = ToDouble(env, o.Get("beta2"), "Adam.step: betas[1]");
+  double eps = ToDouble(env, o.Get("eps"), "Adam.step: eps");
+  double wd = ToDouble(env, o.Get("weightDecay"), "Adam.step: weightDecay");
+  bool amsgrad = ToBool(o.Get("amsgrad"), false);
+  bool maximize = ToBool(o.Get("maximize"), false);
+  bool decoupled = ToBool(o.Get("decoupled"), false);
+  WithGrad w = CollectGrads(env, params_js, "Adam.step: params");
+  if (w.params.empty()) return env.Undefined();
+  auto steps = StateSlots(env, ArrayArg(info, 1, n, "Adam.step"), w, "Adam.step: step", StepTensor);
+  auto exp_avgs = StateSlots(env, ArrayArg(info, 2, n, "Adam.step"), w, "Adam.step: exp_avg", ZerosLike);
+  auto exp_avg_sqs = StateSlots(env, ArrayArg(info, 3, n, "Adam.step"), w, "Adam.step: exp_avg_sq", ZerosLike);
+
+  torch::NoGradGuard no_grad;
+  at::_foreach_add_(steps, 1);
+  std::vector<at::Tensor> grads = maximize ? at::_foreach_neg(w.grads) : w.grads;
+  if (wd != 0) {
+    if (decoupled) at::_foreach_mul_(w.params, 1 - lr * wd);
+    else grads = at::_foreach_add(grads, w.params, wd);
+  }
+  // exp_avg = beta1 * exp_avg + (1 - beta1) * g; exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+  at::_foreach_mul_(exp_avgs, beta1);
+  at::_foreach_add_(exp_avgs, grads, 1 - beta1);
+  at::_foreach_mul_(exp_avg_sqs, beta2);
+  at::_foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2);
+
+  std::vector<at::Scalar> step_sizes, bc2_sqrts;
+  for (const auto& st : steps) {
+    double t = st.item<double>();  // a CPU scalar: no device sync
+    step_sizes.emplace_back(-lr / (1 - std::pow(beta1, t)));
+    bc2_sqrts.emplace_back(std::sqrt(1 - std::pow(beta2, t)));
+  }
+  std::vector<at::Tensor> second = exp_avg_sqs;
+  if (amsgrad) {
+    auto maxes = StateSlots(env, ArrayArg(info, 4, n, "Adam.step"), w, "Adam.step: max_exp_avg_sq", ZerosLike);
+    for (size_t k = 0; k < maxes.size(); ++k) at::maximum_out(maxes[k], maxes[k], exp_avg_sqs[k]);
+    second = maxes;
+  }
+  // p += -lr / bc1 * exp_avg / (sqrt(v) / sqrt(bc2) + eps)
+  std::vector<at::Tensor> denom = at::_foreach_sqrt(second);
+  at::_foreach_div_(denom, bc2_sqrts);
+  at::_foreach_add_(denom, eps);
+  at::_foreach_addcdiv_(w.params, exp_avgs, denom, step_sizes);
+  return env.Undefined();
+  TN_CATCH(env)
+}
+
+// rmspropStep(params, steps, squareAvgs, momentumBuffers, gradAvgs, {lr, alpha, eps, weightDecay,
+// momentum, centered, maximize, tensorStep}): torch.optim.RMSprop. tensorStep: PyTorch 2.x keeps
+// `step` as a CPU tensor (counted here); 1.x keeps an int, which the caller counts.
+Napi::Value RmspropStep(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  if (!info[0].IsArray() || !info[5].IsObject()) ThrowArg(env, "RMSprop.step", "expected (params, steps, squareAvgs, momentumBuffers, gradAvgs, options)");
+  Napi::Array params_js = info[0].As<Napi::Array>();
+  uint32_t n = params_js.Length();
+  Napi::Object o = info[5].As<Napi::Object>();
+  double lr = ToDouble(env, o.Get("lr"), "RMSprop.step: lr");
+  double alpha = ToDouble(env, o.Get("alpha"), "RMSprop.step: alpha");
+  double eps = ToDouble(env, o.Get("eps"), "RMSprop.step: eps");
+  double wd = ToDouble(env, o.Get("weightDecay"), "RMSprop.step: weightDecay");
+  double momentum = ToDouble(env, o.Get("momentum"), "RMSprop.step: momentum");
+  bool centered = ToBool(o.Get("centered"), false);
+  bool maximize = ToBool(o.Get("maximize"), false);
+  WithGrad w = CollectGrads(env, params_js, "RMSprop.step: params");
+  if (w.params.empty()) return env.Undefined();
+  if (ToBool(o.Get("tensorStep"), false)) {
+    auto steps = StateSlots(env, ArrayArg(info, 1, n, "RMSprop.step"), w, "RMSprop.step: step", StepTensor);
+    at::_foreach_add_(steps, 1);
+  }
+  auto square_avgs = StateSlots(env, ArrayArg(info, 2, n, "RMSprop.step"), w, "RMSprop.step: square_avg", ZerosLike);
+
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> grads = maximize ? at::_foreach_neg(w.grads) : w.grads;
+  if (wd != 0) grads = at::_foreach_add(grads, w.params, wd);
+  at::_foreach_mul_(square_avgs, alpha);
+  at::_foreach_addcmul_(square_avgs, grads, grads, 1 - alpha);
+  std::vector<at::Tensor> avg;
+  if (centered) {
+    auto grad_avgs = StateSlots(env, ArrayArg(info, 4, n, "RMSprop.step"), w, "RMSprop.step: grad_avg", ZerosLike);
+    at::_foreach_mul_(grad_avgs, alpha);
+    at::_foreach_add_(grad_avgs, grads, 1 - alpha);
+    avg = at::_foreach_addcmul(square_avgs, grad_avgs, grad_avgs, -1);
+    at::_foreach_sqrt_(avg);
+  } else {
+    avg = at::_foreach_sqrt(square_avgs);
+  }
+  at::_foreach_add_(avg, eps);
+  if (momentum > 0) {
+    auto bufs = StateSlots(env, ArrayArg(info, 3, n, "RMSprop.step"), w, "RMSprop.step: momentum_buffer", ZerosLike);
+    at::_foreach_mul_(bufs, momentum);
+    at::_foreach_addcdiv_(bufs, grads, avg);
+    at::_foreach_add_(w.params, bufs, -lr);
+  } else {
+    at::_foreach_addcdiv_(w.params, grads, avg, -lr);
+  }
+  return env.Undefined();
+  TN_CATCH(env)
+}
+
 }  // namespace
 
 void InitOptimizer(Napi::Env env, Napi::Object exports) {
   Napi::Object optim = Napi::Object::New(env);
   optim.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
+  optim.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  optim.Set("rmspropStep", Napi::Function::New(env, RmspropStep, "rmspropStep"));
   optim.Set("zeroGrad", Napi::Function::New(env, ZeroGrad, "zeroGrad"));
   exports.Set("optim", optim);
 }

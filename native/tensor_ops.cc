@@ -94,6 +94,48 @@ Napi::Value Reduce(Info info, T self, const char* name) {
   return out;
 }
 
+// std/var(dim?, unbiased=true, keepdim=false), PyTorch's positional form; no dim reduces all.
+Napi::Value Spread(Info info, T self, bool is_std) {
+  Napi::Env env = info.Env();
+  const char* name = is_std ? "std" : "var";
+  bool unbiased = ToBool(info[1], true);
+  bool keepdim = ToBool(info[2], false);
+  if (!Given(info, 0)) return W(info, is_std ? self.std(unbiased) : self.var(unbiased));
+  auto dims = ToIntList(env, info[0], name);
+  return W(info, is_std ? self.std(dims, unbiased, keepdim) : self.var(dims, unbiased, keepdim));
+}
+
+// amax/amin/logsumexp(dim, keepdim): dim an integer or a list (amax/amin: none reduces all).
+Napi::Value ReduceList(Info info, T self, const char* name) {
+  Napi::Env env = info.Env();
+  std::string n(name);
+  bool keepdim = ToBool(info[1], false);
+  std::vector<int64_t> dims;
+  if (Given(info, 0)) dims = ToIntList(env, info[0], name);
+  else if (n == "logsumexp") ThrowArg(env, name, "dim is required");
+  if (n == "amax") return W(info, self.amax(dims, keepdim));
+  if (n == "amin") return W(info, self.amin(dims, keepdim));
+  return W(info, self.logsumexp(dims, keepdim));
+}
+
+// prod/all/any/argmin(dim?, keepdim): one integer dim, or none to reduce all.
+Napi::Value ReduceOne(Info info, T self, const char* name) {
+  Napi::Env env = info.Env();
+  std::string n(name);
+  bool keepdim = ToBool(info[1], false);
+  if (!Given(info, 0)) {
+    if (n == "prod") return W(info, self.prod());
+    if (n == "all") return W(info, self.all());
+    if (n == "any") return W(info, self.any());
+    return W(info, self.argmin());
+  }
+  int64_t dim = ToInt(env, info[0], name);
+  if (n == "prod") return W(info, self.prod(dim, keepdim));
+  if (n == "all") return W(info, self.all(dim, keepdim));
+  if (n == "any") return W(info, self.any(dim, keepdim));
+  return W(info, self.argmin(dim, keepdim));
+}
+
 // to('cuda') / to('float16') / to({device, dtype, nonBlocking, copy, memoryFormat}).
 Napi::Value To(Info info, T self) {
   Napi::Env env = info.Env();
@@ -255,7 +297,15 @@ const std::vector<TensorOp> kOps = {
     {"max", [](Info info, T self) { return Reduce(info, self, "max"); }},
     {"min", [](Info info, T self) { return Reduce(info, self, "min"); }},
     {"argmax", [](Info info, T self) { return Reduce(info, self, "argmax"); }},
-    {"std", [](Info info, T self) { return W(info, self.std()); }},
+    {"std", [](Info info, T self) { return Spread(info, self, true); }},
+    {"var", [](Info info, T self) { return Spread(info, self, false); }},
+    {"amax", [](Info info, T self) { return ReduceList(info, self, "amax"); }},
+    {"amin", [](Info info, T self) { return ReduceList(info, self, "amin"); }},
+    {"logsumexp", [](Info info, T self) { return ReduceList(info, self, "logsumexp"); }},
+    {"prod", [](Info info, T self) { return ReduceOne(info, self, "prod"); }},
+    {"all", [](Info info, T self) { return ReduceOne(info, self, "all"); }},
+    {"any", [](Info info, T self) { return ReduceOne(info, self, "any"); }},
+    {"argmin", [](Info info, T self) { return ReduceOne(info, self, "argmin"); }},
     {"bincount", [](Info info, T self) {
        int64_t minlength = Given(info, 0) ? Dim(info, 0, "bincount") : 0;
        return W(info, self.bincount({}, minlength));

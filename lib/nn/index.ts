@@ -1,5 +1,5 @@
 // torch.nn: Module, the layers, and nn.functional.
-export { Module } from './module';
+export { Module, Parameter, isParameter } from './module';
 export type { StateDict, LoadStateDictResult, ToTarget } from './module';
 export {
   Conv2d,
@@ -11,6 +11,20 @@ export {
   AvgPool2d,
   Flatten,
   Sequential,
+  MaxPool2d,
+  Dropout,
+  Dropout2d,
+  BatchNorm1d,
+  LayerNorm,
+  Embedding,
+  GELU,
+  SiLU,
+  Sigmoid,
+  Tanh,
+  Softmax,
+  LogSoftmax,
+  ModuleList,
+  ModuleDict,
 } from './layers';
 export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions, FactoryOptions } from './layers';
 export * as functional from './functional';

@@ -3,7 +3,7 @@
 // parameters/buffers registered here are handles on the libtorch module's own tensors.
 import { TorchError } from '../errors';
 import { native } from '../native';
-import { Tensor } from '../tensor';
+import { Tensor, ones, randn, zeros } from '../tensor';
 import type { DType } from '../dtype';
 import * as F from './functional';
 import { Module } from './module';
@@ -263,5 +263,290 @@ export class Sequential extends Module {
     let x = input;
     for (const m of this._modules.values()) x = m.forward(x);
     return x;
+  }
+}
+
+/** nn.MaxPool2d(kernelSize, {stride=kernelSize, padding=0, dilation=1, ceilMode=false}). */
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly options: F.MaxPool2dOptions = {}) {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return F.maxPool2d(input, this.kernelSize, this.options);
+  }
+  extraRepr(): string {
+    const o = this.options;
+    return `kernel_size=${this.kernelSize}, stride=${o.stride ?? this.kernelSize}, padding=${o.padding ?? 0}, dilation=${o.dilation ?? 1}, ceil_mode=${o.ceilMode ? 'True' : 'False'}`;
+  }
+}
+
+/** A float as Python's repr writes it where JS differs (1e-05, not 0.00001). */
+function pyFloat(v: number): string {
+  if (v === 0 || Math.abs(v) >= 1e-4) return String(v);
+  const [m, e] = v.toExponential().split('e');
+  return `${m}e${e[0]}${e.slice(1).padStart(2, '0')}`;
+}
+
+function checkP(p: number, where: string): number {
+  if (!(p >= 0 && p <= 1)) throw new TorchError(`${where}: dropout probability has to be between 0 and 1, but got ${p}`);
+  return p;
+}
+
+/** nn.Dropout(p=0.5, inplace=false): active in train(), the identity in eval(); draws from the global generator (manualSeed). */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5, readonly inplace = false) {
+    super();
+    checkP(p, 'Dropout');
+  }
+  forward(input: Tensor): Tensor {
+    return F.dropout(input, this.p, this.training, this.inplace);
+  }
+  extraRepr(): string {
+    return `p=${this.p}, inplace=${this.inplace ? 'True' : 'False'}`;
+  }
+}
+
+/** nn.Dropout2d(p=0.5, inplace=false): zeroes whole channels in train(). */
+export class Dropout2d extends Dropout {
+  constructor(p = 0.5, inplace = false) {
+    super(checkP(p, 'Dropout2d'), inplace);
+  }
+  forward(input: Tensor): Tensor {
+    return F.dropout2d(input, this.p, this.training, this.inplace);
+  }
+}
+
+/** nn.BatchNorm1d(numFeatures, {eps=1e-5, momentum=0.1, affine=true, trackRunningStats=true}) over [N, C] or [N, C, L]. */
+export class BatchNorm1d extends Module {
+  declare weight: Tensor | null;
+  declare bias: Tensor | null;
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
+  declare num_batches_tracked: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+
+  constructor(readonly numFeatures: number, options: BatchNorm2dOptions = {}) {
+    super();
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.affine = options.affine ?? true;
+    this.trackRunningStats = options.trackRunningStats ?? true;
+    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    this.registerParameter('weight', this.affine ? ones([numFeatures], f) : null);
+    this.registerParameter('bias', this.affine ? zeros([numFeatures], f) : null);
+    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], f) : null);
+    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], f) : null);
+    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? zeros([], { device: options.device, dtype: 'int64' }) : null);
+  }
+
+  forward(input: Tensor): Tensor {
+    if (input.ndim !== 2 && input.ndim !== 3) throw new TorchError(`BatchNorm1d: expected 2D or 3D input (got ${input.ndim}D input)`);
+    let factor = this.momentum ?? 0;
+    if (this.training && this.num_batches_tracked) {
+      this.num_batches_tracked.add_(1);
+      // momentum=None: a cumulative average, 1/n (reads the counter, as PyTorch does).
+      if (this.momentum === null) factor = 1 / (this.num_batches_tracked.item() as number);
+    }
+    const useBatchStats = this.training || (this.running_mean === null && this.running_var === null);
+    const stats = !this.training || this.trackRunningStats;
+    return F.batchNorm(input, stats ? this.running_mean : null, stats ? this.running_var : null, {
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatchStats,
+      momentum: factor,
+      eps: this.eps,
+    });
+  }
+  extraRepr(): string {
+    const py = (b: boolean) => (b ? 'True' : 'False');
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum ?? 'None'}, affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`;
+  }
+}
+
+/** nn.LayerNorm(normalizedShape, {eps=1e-5, elementwiseAffine=true, bias=true}). */
+export class LayerNorm extends Module {
+  declare weight: Tensor | null;
+  declare bias: Tensor | null;
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+  constructor(normalizedShape: number | number[], options: FactoryOptions & { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.eps = options.eps ?? 1e-5;
+    this.elementwiseAffine = options.elementwiseAffine ?? true;
+    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    this.registerParameter('weight', this.elementwiseAffine ? ones(this.normalizedShape, f) : null);
+    this.registerParameter('bias', this.elementwiseAffine && (options.bias ?? true) ? zeros(this.normalizedShape, f) : null);
+  }
+  forward(input: Tensor): Tensor {
+    return F.layerNorm(input, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+  extraRepr(): string {
+    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`;
+  }
+}
+
+/** nn.Embedding(numEmbeddings, embeddingDim, {paddingIdx}): weight ~ N(0, 1), the padding row zero. */
+export class Embedding extends Module {
+  declare weight: Tensor;
+  readonly paddingIdx: number | null;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: FactoryOptions & { paddingIdx?: number } = {}) {
+    super();
+    let pad = options.paddingIdx ?? null;
+    if (pad !== null) {
+      if (pad >= numEmbeddings || pad < -numEmbeddings) throw new TorchError('Embedding: padding_idx must be within num_embeddings');
+      if (pad < 0) pad += numEmbeddings;
+    }
+    this.paddingIdx = pad;
+    const w = randn([numEmbeddings, embeddingDim], { device: options.device, dtype: options.dtype ?? 'float32' });
+    if (pad !== null) w.select(0, pad).zero_();
+    this.registerParameter('weight', w);
+  }
+  forward(input: Tensor): Tensor {
+    return F.embedding(input, this.weight, this.paddingIdx);
+  }
+  extraRepr(): string {
+    return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx !== null ? `, padding_idx=${this.paddingIdx}` : ''}`;
+  }
+}
+
+/** nn.GELU(approximate='none'). */
+export class GELU extends Module {
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+    super();
+  }
+  forward(input: Tensor): Tensor {
+    return F.gelu(input, this.approximate);
+  }
+}
+
+/** nn.SiLU(). */
+export class SiLU extends Module {
+  forward(input: Tensor): Tensor {
+    return F.silu(input);
+  }
+}
+
+/** nn.Sigmoid(). */
+export class Sigmoid extends Module {
+  forward(input: Tensor): Tensor {
+    return input.sigmoid();
+  }
+}
+
+/** nn.Tanh(). */
+export class Tanh extends Module {
+  forward(input: Tensor): Tensor {
+    return input.tanh();
+  }
+}
+
+/** nn.Softmax(dim): the dim is required (PyTorch's implicit dim is deprecated). */
+export class Softmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+    if (!Number.isInteger(dim)) throw new TorchError(`Softmax: dim must be an integer, got ${dim}`);
+  }
+  forward(input: Tensor): Tensor {
+    return F.softmax(input, this.dim);
+  }
+  extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** nn.LogSoftmax(dim). */
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+    if (!Number.isInteger(dim)) throw new TorchError(`LogSoftmax: dim must be an integer, got ${dim}`);
+  }
+  forward(input: Tensor): Tensor {
+    return F.logSoftmax(input, this.dim);
+  }
+  extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** nn.ModuleList(modules): children named '0', '1', … (state-dict keys `0.weight`); no forward of its own. */
+export class ModuleList extends Module {
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+  get length(): number {
+    return this._modules.size;
+  }
+  /** list[i] (negative indices count from the end). */
+  at(index: number): Module {
+    const mods = this.children();
+    const m = mods[index < 0 ? index + mods.length : index];
+    if (!m) throw new TorchError(`index ${index} is out of range`);
+    return m;
+  }
+  append(module: Module): this {
+    this.registerModule(String(this._modules.size), module);
+    return this;
+  }
+  extend(modules: Iterable<Module>): this {
+    for (const m of modules) this.append(m);
+    return this;
+  }
+  [Symbol.iterator](): Iterator<Module> {
+    return this.children()[Symbol.iterator]();
+  }
+  forward(): never {
+    throw new TorchError('ModuleList has no forward: iterate over it in your module’s forward');
+  }
+}
+
+/** nn.ModuleDict({name: module}): children under their keys, in insertion order; no forward of its own. */
+export class ModuleDict extends Module {
+  constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
+    super();
+    const entries = Symbol.iterator in Object(modules) ? (modules as Iterable<[string, Module]>) : Object.entries(modules);
+    for (const [k, m] of entries) this.set(k, m);
+  }
+  get size(): number {
+    return this._modules.size;
+  }
+  get(key: string): Module {
+    const m = this._modules.get(key);
+    if (!m) throw new TorchError(`ModuleDict: no module named '${key}'`);
+    return m;
+  }
+  set(key: string, module: Module): this {
+    // As add_module: a key may not hide a method or field (`keys`, `training` …).
+    if (!this._modules.has(key) && key in this) throw new TorchError(`ModuleDict: attribute '${key}' already exists`);
+    this.registerModule(key, module);
+    return this;
+  }
+  has(key: string): boolean {
+    return this._modules.has(key);
+  }
+  delete(key: string): boolean {
+    const had = this._modules.delete(key);
+    if (had) delete (this as Record<string, unknown>)[key];
+    return had;
+  }
+  keys(): string[] {
+    return [...this._modules.keys()];
+  }
+  values(): Module[] {
+    return [...this._modules.values()];
+  }
+  entries(): [string, Module][] {
+    return [...this._modules.entries()];
+  }
+  [Symbol.iterator](): Iterator<string> {
+    return this.keys()[Symbol.iterator]();
+  }
+  forward(): never {
+    throw new TorchError('ModuleDict has no forward: call its modules in your module’s forward');
   }
 }

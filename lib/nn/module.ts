@@ -11,6 +11,7 @@ import { MemoryFormat, Tensor, isTensor, noGrad } from '../tensor';
 import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import { checkOneOf, checkOptions, describeValue } from '../utils/validate';
+import { forwardAsync } from '../jit/traced';
 
 /** name → tensor in PyTorch's order (insertion order of a plain object; keys are never integer-like). */
 export type StateDict = Record<string, Tensor>;
@@ -18,6 +19,26 @@ export type StateDict = Record<string, Tensor>;
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
+}
+
+// Tensors made by Parameter(): assigning one to a module field registers it, as nn.Parameter in Python.
+const PARAMETERS = new WeakSet<Tensor>();
+
+/**
+ * nn.Parameter(data, requiresGrad=true): marks a tensor as a parameter, so that `this.w = nn.Parameter(t)`
+ * in a Module registers it (parameters(), stateDict(), optimizers see it). A plain tensor assigned to a
+ * field stays a plain attribute, as in PyTorch: use Parameter (or registerBuffer for state that is not trained).
+ */
+export function Parameter(data: Tensor, requiresGrad = true): Tensor {
+  if (!isTensor(data)) throw new TorchError(`Parameter: expected a Tensor, got ${typeof data}`);
+  const p = data.requiresGrad === requiresGrad ? data : data.detach().requiresGrad_(requiresGrad);
+  PARAMETERS.add(p);
+  return p;
+}
+
+/** True for tensors made by Parameter() or registered as a module's parameter. */
+export function isParameter(t: unknown): boolean {
+  return isTensor(t) && PARAMETERS.has(t);
 }
 
 export type ToTarget = string | { device?: string; dtype?: DType; memoryFormat?: MemoryFormat };
@@ -46,6 +67,10 @@ export abstract class Module {
           if (v instanceof Module) target._modules.set(prop, v);
           else if (target._modules.has(prop) && v == null) target._modules.delete(prop);
           else if (target._parameters.has(prop) && (v === null || isTensor(v))) target._parameters.set(prop, v && keep(v));
+          else if (isTensor(v) && PARAMETERS.has(v) && !target._buffers.has(prop)) {
+            checkName(prop, target, 'Parameter');
+            target._parameters.set(prop, keep(v));
+          }
           else if (target._buffers.has(prop) && (v === null || isTensor(v))) target._buffers.set(prop, v && keep(v));
         }
         return Reflect.defineProperty(target, prop, desc);
@@ -66,6 +91,16 @@ export abstract class Module {
   }
 
   /**
+   * forward(...inputs) on the libuv pool, resolving with the output: the event loop stays free. The
+   * first call per input shape records forward's ops with libtorch's tracer (one synchronous forward,
+   * as torch.jit.trace); so forward must be tensors in, tensors out, without data-dependent branches.
+   * Wrap in noGrad() for inference. Do not change the module (to(), train()) while a call runs.
+   */
+  forwardAsync(...inputs: Tensor[]): Promise<any> {
+    return forwardAsync(this, ...inputs);
+  }
+
+  /**
    * register_parameter: the tensor becomes a leaf that requires grad (an nn.Parameter) and is kept
    * out of every tidy(), since the module owns it. null registers a None parameter (e.g. bias=False).
    */
@@ -75,6 +110,7 @@ export abstract class Module {
       if (!isTensor(param)) throw new TorchError(`registerParameter: '${name}' must be a Tensor or null`);
       keep(param);
       if (!param.requiresGrad && param.dtype !== 'int64' && param.dtype !== 'bool') param.requiresGrad = true;
+      PARAMETERS.add(param);
     }
     this._parameters.set(name, param);
     (this as Record<string, unknown>)[name] = param;

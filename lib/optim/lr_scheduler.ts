@@ -3,7 +3,8 @@
 import { TorchError } from '../errors';
 import { checkInt, checkNumber, checkOptions, describeValue } from '../utils/validate';
 import { libtorchAtLeast } from '../utils/version';
-import { Optimizer } from './optimizer';
+import { torch2 } from './adam';
+import { Optimizer, camel } from './optimizer';
 
 export type SchedulerStateDict = Record<string, unknown>;
 
@@ -296,5 +297,362 @@ export class SequentialLR {
     if (Array.isArray(state._last_lr)) this._lastLr = [...(state._last_lr as number[])];
     const subs = state._schedulers as SchedulerStateDict[] | undefined;
     subs?.forEach((s, i) => this.schedulers[i]?.loadStateDict(s));
+  }
+}
+
+/** StepLR(optimizer, {stepSize, gamma=0.1}): the rate times gamma every stepSize epochs. */
+export class StepLR extends LRScheduler {
+  stepSize: number;
+  gamma: number;
+
+  constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number; lastEpoch?: number }) {
+    super(optimizer, options.lastEpoch ?? -1);
+    if (!Number.isInteger(options.stepSize) || options.stepSize <= 0) {
+      throw new TorchError(`StepLR: step_size must be a positive integer, got ${options.stepSize}`);
+    }
+    this.stepSize = options.stepSize;
+    this.gamma = options.gamma ?? 0.1;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groupLrs();
+    return this.groupLrs().map((lr) => lr * this.gamma);
+  }
+  protected closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
+  }
+  protected ownState(): SchedulerStateDict {
+    return { step_size: this.stepSize, gamma: this.gamma };
+  }
+  protected loadOwnState(s: SchedulerStateDict): void {
+    if (typeof s.step_size === 'number') this.stepSize = s.step_size;
+    if (typeof s.gamma === 'number') this.gamma = s.gamma;
+  }
+}
+
+/** ExponentialLR(optimizer, {gamma}): the rate times gamma every epoch. */
+export class ExponentialLR extends LRScheduler {
+  gamma: number;
+
+  constructor(optimizer: Optimizer, options: { gamma: number; lastEpoch?: number }) {
+    super(optimizer, options.lastEpoch ?? -1);
+    if (typeof options.gamma !== 'number') throw new TorchError('ExponentialLR: gamma is required');
+    this.gamma = options.gamma;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groupLrs();
+    return this.groupLrs().map((lr) => lr * this.gamma);
+  }
+  protected closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * this.gamma ** this.lastEpoch);
+  }
+  protected ownState(): SchedulerStateDict {
+    return { gamma: this.gamma };
+  }
+  protected loadOwnState(s: SchedulerStateDict): void {
+    if (typeof s.gamma === 'number') this.gamma = s.gamma;
+  }
+}
+
+export interface OneCycleLROptions {
+  maxLr: number | number[];
+  /** Or epochs × stepsPerEpoch. */
+  totalSteps?: number;
+  epochs?: number;
+  stepsPerEpoch?: number;
+  pctStart?: number;
+  annealStrategy?: 'cos' | 'linear';
+  cycleMomentum?: boolean;
+  baseMomentum?: number | number[];
+  maxMomentum?: number | number[];
+  divFactor?: number;
+  finalDivFactor?: number;
+  threePhase?: boolean;
+  lastEpoch?: number;
+}
+
+interface Phase {
+  end_step: number;
+  start_lr: string;
+  end_lr: string;
+  start_momentum: string;
+  end_momentum: string;
+}
+
+/**
+ * OneCycleLR(optimizer, {maxLr, totalSteps | epochs + stepsPerEpoch, pctStart=0.3, annealStrategy='cos',
+ * cycleMomentum=true, baseMomentum=0.85, maxMomentum=0.95, divFactor=25, finalDivFactor=1e4, threePhase=false}):
+ * stepped after every batch (train.fit does so by itself). It cycles the momentum (Adam's beta1) inversely.
+ */
+export class OneCycleLR extends LRScheduler {
+  /** train.fit steps this scheduler after every optimizer step unless told otherwise. */
+  readonly stepsPerBatch = true;
+  totalSteps: number;
+  cycleMomentum: boolean;
+  useBeta1: boolean;
+  annealFuncType: 'cos' | 'linear';
+  schedulePhases: Phase[];
+
+  constructor(optimizer: Optimizer, o: OneCycleLROptions) {
+    const perGroup = (v: number | number[], name: string): number[] => {
+      if (!Array.isArray(v)) return optimizer.paramGroups.map(() => v);
+      if (v.length !== optimizer.paramGroups.length) {
+        throw new TorchError(`expected ${optimizer.paramGroups.length} values for ${name}, got ${v.length}`);
+      }
+      return v;
+    };
+    let total: number;
+    if (o.totalSteps !== undefined) {
+      if (!Number.isInteger(o.totalSteps) || o.totalSteps <= 0) throw new TorchError(`Expected positive integer total_steps, but got ${o.totalSteps}`);
+      total = o.totalSteps;
+    } else if (o.epochs !== undefined && o.stepsPerEpoch !== undefined) {
+      if (!Number.isInteger(o.epochs) || o.epochs <= 0) throw new TorchError(`Expected positive integer epochs, but got ${o.epochs}`);
+      if (!Number.isInteger(o.stepsPerEpoch) || o.stepsPerEpoch <= 0) throw new TorchError(`Expected positive integer steps_per_epoch, but got ${o.stepsPerEpoch}`);
+      total = o.epochs * o.stepsPerEpoch;
+    } else {
+      throw new TorchError('You must define either total_steps OR (epochs AND steps_per_epoch)');
+    }
+    const pct = o.pctStart ?? 0.3;
+    if (!(pct >= 0 && pct <= 1)) throw new TorchError(`Expected float between 0 and 1 pct_start, but got ${pct}`);
+    const anneal = o.annealStrategy ?? 'cos';
+    if (anneal !== 'cos' && anneal !== 'linear') throw new TorchError(`anneal_strategy must be one of 'cos' or 'linear', instead got ${anneal}`);
+    const div = o.divFactor ?? 25;
+    const finalDiv = o.finalDivFactor ?? 1e4;
+    // The groups' rates and momenta are set before the base class records initial_lr, as PyTorch.
+    if (o.lastEpoch === undefined || o.lastEpoch === -1) {
+      perGroup(o.maxLr, 'max_lr').forEach((m, i) => {
+        const g = optimizer.paramGroups[i];
+        g.initialLr = m / div;
+        g.lr = g.initialLr;
+        g.maxLr = m;
+        g.minLr = g.initialLr / finalDiv;
+      });
+    }
+    const cycle = o.cycleMomentum ?? true;
+    const defaults = (optimizer as unknown as { defaults: Record<string, unknown> }).defaults;
+    let useBeta1 = false;
+    if (cycle) {
+      if (!('momentum' in defaults) && !('betas' in defaults)) {
+        throw new TorchError('optimizer must support momentum or beta1 with `cycle_momentum` option enabled');
+      }
+      useBeta1 = 'betas' in defaults;
+      const maxM = perGroup(o.maxMomentum ?? 0.95, 'max_momentum');
+      const baseM = perGroup(o.baseMomentum ?? 0.85, 'base_momentum');
+      if (o.lastEpoch === undefined || o.lastEpoch === -1) {
+        optimizer.paramGroups.forEach((g, i) => {
+          if (useBeta1) g.betas = [maxM[i], (g.betas as number[])[1]];
+          else g.momentum = maxM[i];
+          g.maxMomentum = maxM[i];
+          g.baseMomentum = baseM[i];
+        });
+      }
+    }
+    super(optimizer, o.lastEpoch ?? -1);
+    this.totalSteps = total;
+    this.cycleMomentum = cycle;
+    this.useBeta1 = useBeta1;
+    this.annealFuncType = anneal;
+    this.schedulePhases = o.threePhase
+      ? [
+          { end_step: pct * total - 1, start_lr: 'initial_lr', end_lr: 'max_lr', start_momentum: 'max_momentum', end_momentum: 'base_momentum' },
+          { end_step: 2 * pct * total - 2, start_lr: 'max_lr', end_lr: 'initial_lr', start_momentum: 'base_momentum', end_momentum: 'max_momentum' },
+          { end_step: total - 1, start_lr: 'initial_lr', end_lr: 'min_lr', start_momentum: 'max_momentum', end_momentum: 'max_momentum' },
+        ]
+      : [
+          { end_step: pct * total - 1, start_lr: 'initial_lr', end_lr: 'max_lr', start_momentum: 'max_momentum', end_momentum: 'base_momentum' },
+          { end_step: total - 1, start_lr: 'max_lr', end_lr: 'min_lr', start_momentum: 'base_momentum', end_momentum: 'max_momentum' },
+        ];
+    this.initialStep();
+  }
+
+  private anneal(start: number, end: number, pct: number): number {
+    if (this.annealFuncType === 'linear') return (end - start) * pct + start;
+    return end + ((start - end) / 2.0) * (Math.cos(Math.PI * pct) + 1);
+  }
+
+  protected getLr(): number[] {
+    const t = this.lastEpoch;
+    if (t > this.totalSteps) {
+      throw new TorchError(`Tried to step ${t} times. The specified number of total steps is ${this.totalSteps}`);
+    }
+    return this.optimizer.paramGroups.map((g) => {
+      const value = (key: string) => g[camel(key)] as number;
+      let start = 0;
+      let lr = 0;
+      let momentum = 0;
+      for (const [i, phase] of this.schedulePhases.entries()) {
+        if (t <= phase.end_step || i === this.schedulePhases.length - 1) {
+          const pct = (t - start) / (phase.end_step - start);
+          lr = this.anneal(value(phase.start_lr), value(phase.end_lr), pct);
+          if (this.cycleMomentum) momentum = this.anneal(value(phase.start_momentum), value(phase.end_momentum), pct);
+          break;
+        }
+        start = phase.end_step;
+      }
+      if (this.cycleMomentum) {
+        if (this.useBeta1) g.betas = [momentum, (g.betas as number[])[1]];
+        else g.momentum = momentum;
+      }
+      return lr;
+    });
+  }
+
+  protected ownState(): SchedulerStateDict {
+    // PyTorch 1.x also pickles the bound annealing method; its type name is what both versions can read.
+    return {
+      total_steps: this.totalSteps,
+      _schedule_phases: this.schedulePhases.map((p) => ({ ...p })),
+      _anneal_func_type: this.annealFuncType,
+      cycle_momentum: this.cycleMomentum,
+      use_beta1: this.useBeta1,
+    };
+  }
+  protected loadOwnState(s: SchedulerStateDict): void {
+    if (typeof s.total_steps === 'number') this.totalSteps = s.total_steps;
+    if (Array.isArray(s._schedule_phases)) {
+      this.schedulePhases = (s._schedule_phases as unknown[]).map((p) => (p instanceof Map ? Object.fromEntries(p) : p) as Phase);
+    }
+    if (s._anneal_func_type === 'cos' || s._anneal_func_type === 'linear') this.annealFuncType = s._anneal_func_type;
+    if (typeof s.cycle_momentum === 'boolean') this.cycleMomentum = s.cycle_momentum;
+    if (typeof s.use_beta1 === 'boolean') this.useBeta1 = s.use_beta1;
+  }
+}
+
+export interface ReduceLROnPlateauOptions {
+  mode?: 'min' | 'max';
+  factor?: number;
+  patience?: number;
+  threshold?: number;
+  thresholdMode?: 'rel' | 'abs';
+  cooldown?: number;
+  minLr?: number | number[];
+  eps?: number;
+}
+
+/**
+ * ReduceLROnPlateau(optimizer, {mode='min', factor=0.1, patience=10, threshold=1e-4, thresholdMode='rel',
+ * cooldown=0, minLr=0, eps=1e-8}): step(metric) after each epoch; the rate times factor after `patience`
+ * epochs without improvement. train.fit passes the test loss (or the training loss without a test set).
+ */
+export class ReduceLROnPlateau {
+  /** train.fit calls step(metric) with the epoch's loss. */
+  readonly stepsOnMetric = true;
+  readonly optimizer: Optimizer;
+  mode: 'min' | 'max';
+  factor: number;
+  patience: number;
+  threshold: number;
+  thresholdMode: 'rel' | 'abs';
+  cooldown: number;
+  minLrs: number[];
+  defaultMinLr: number | null;
+  eps: number;
+  best: number;
+  modeWorse: number;
+  numBadEpochs = 0;
+  cooldownCounter = 0;
+  lastEpoch = 0;
+  private _lastLr: number[];
+
+  constructor(optimizer: Optimizer, o: ReduceLROnPlateauOptions = {}) {
+    this.optimizer = optimizer;
+    this.factor = o.factor ?? 0.1;
+    if (this.factor >= 1.0) throw new TorchError('Factor should be < 1.0.');
+    const minLr = o.minLr ?? 0;
+    if (Array.isArray(minLr) && minLr.length !== optimizer.paramGroups.length) {
+      throw new TorchError(`expected ${optimizer.paramGroups.length} min_lrs, got ${minLr.length}`);
+    }
+    this.defaultMinLr = Array.isArray(minLr) ? null : minLr;
+    this.minLrs = Array.isArray(minLr) ? [...minLr] : optimizer.paramGroups.map(() => minLr);
+    this.patience = o.patience ?? 10;
+    this.cooldown = o.cooldown ?? 0;
+    this.eps = o.eps ?? 1e-8;
+    this.mode = o.mode ?? 'min';
+    this.threshold = o.threshold ?? 1e-4;
+    this.thresholdMode = o.thresholdMode ?? 'rel';
+    if (this.mode !== 'min' && this.mode !== 'max') throw new TorchError(`mode ${this.mode} is unknown!`);
+    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') throw new TorchError(`threshold mode ${this.thresholdMode} is unknown!`);
+    this.modeWorse = this.mode === 'min' ? Infinity : -Infinity;
+    this.best = this.modeWorse;
+    this._lastLr = optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  private isBetter(a: number): boolean {
+    const { mode, thresholdMode: tm, threshold: th, best } = this;
+    if (mode === 'min') return tm === 'rel' ? a < best * (1 - th) : a < best - th;
+    return tm === 'rel' ? a > best * (th + 1) : a > best + th;
+  }
+
+  /** step(metric): one epoch's value of the monitored quantity (a number: read it from the device first). */
+  step(metric?: number): void {
+    const current = Number(metric);
+    if (metric === undefined || Number.isNaN(current)) throw new TorchError(`ReduceLROnPlateau.step: a metric value is required, got ${metric}`);
+    this.lastEpoch += 1;
+    if (this.isBetter(current)) {
+      this.best = current;
+      this.numBadEpochs = 0;
+    } else {
+      this.numBadEpochs += 1;
+    }
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const next = Math.max(g.lr * this.factor, this.minLrs[i]);
+        if (g.lr - next > this.eps) g.lr = next;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this._lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  getLastLr(): number[] {
+    return [...this._lastLr];
+  }
+
+  stateDict(): SchedulerStateDict {
+    const state: SchedulerStateDict = {
+      factor: this.factor,
+      min_lrs: [...this.minLrs],
+      patience: this.patience,
+      cooldown: this.cooldown,
+      cooldown_counter: this.cooldownCounter,
+      mode: this.mode,
+      threshold: this.threshold,
+      threshold_mode: this.thresholdMode,
+      best: this.best,
+      num_bad_epochs: this.numBadEpochs,
+      mode_worse: this.modeWorse,
+      eps: this.eps,
+      last_epoch: this.lastEpoch,
+    };
+    // PyTorch 2.x adds these two and drops `verbose`.
+    if (torch2) Object.assign(state, { default_min_lr: this.defaultMinLr, _last_lr: [...this._lastLr] });
+    else state.verbose = false;
+    return state;
+  }
+
+  loadStateDict(s: SchedulerStateDict): void {
+    const num = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : undefined);
+    this.factor = num('factor') ?? this.factor;
+    if (Array.isArray(s.min_lrs)) this.minLrs = [...(s.min_lrs as number[])];
+    this.patience = num('patience') ?? this.patience;
+    this.cooldown = num('cooldown') ?? this.cooldown;
+    this.cooldownCounter = num('cooldown_counter') ?? this.cooldownCounter;
+    if (s.mode === 'min' || s.mode === 'max') this.mode = s.mode;
+    this.threshold = num('threshold') ?? this.threshold;
+    if (s.threshold_mode === 'rel' || s.threshold_mode === 'abs') this.thresholdMode = s.threshold_mode;
+    this.best = num('best') ?? this.best;
+    this.numBadEpochs = num('num_bad_epochs') ?? this.numBadEpochs;
+    this.modeWorse = num('mode_worse') ?? this.modeWorse;
+    this.eps = num('eps') ?? this.eps;
+    this.lastEpoch = num('last_epoch') ?? this.lastEpoch;
+    if (Array.isArray(s._last_lr)) this._lastLr = [...(s._last_lr as number[])];
   }
 }

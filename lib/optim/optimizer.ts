@@ -149,7 +149,10 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       const p = byIndex.get(Number(key))!;
       const s: Record<string, unknown> = {};
       for (const [k, v] of entries(entry)) {
-        if (isTensor(v)) {
+        if (isTensor(v) && k === 'step') {
+          // PyTorch leaves `step` as saved (a CPU scalar): copied, since the caller frees what it loaded.
+          s.step = keep(noGrad(() => v.to({ device: 'cpu', copy: true })));
+        } else if (isTensor(v)) {
           const float = v.dtype.startsWith('float') || v.dtype === 'bfloat16';
           s[camel(k)] = keep(noGrad(() => v.to({ device: p.device, dtype: float ? p.dtype : v.dtype, copy: true })));
         } else {

@@ -1,4 +1,5 @@
 // torch.load for PyTorch's zip checkpoints (torch.save since 1.6), restricted like weights_only=True.
+import * as fs from 'fs';
 import { cuda } from '../cuda';
 import type { DType } from '../dtype';
 import { TorchError } from '../errors';
@@ -97,6 +98,21 @@ export function load(file: string, options: LoadOptions = {}): unknown {
     for (const t of internal) if (!t.isDisposed) t.dispose();
     zip.close();
   }
+}
+
+/**
+ * load() with the disk wait off the event loop: the file is read through once on the libuv pool (in
+ * 1 MiB chunks, nothing kept), so the load that follows finds it in the page cache. Checking records
+ * (CRC-32) and building the tensors still run on the JS thread.
+ */
+export async function loadAsync(file: string, options: LoadOptions = {}): Promise<unknown> {
+  checkString(file, 'load', 'f');
+  try {
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) void chunk;
+  } catch {
+    /* load() below reports the file's problem with its own message */
+  }
+  return load(file, options);
 }
 
 function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: Tensor[], created: Tensor[]): unknown {

@@ -240,14 +240,19 @@ export class ZipWriter {
   private pos = 0;
   private readonly done: Written[] = [];
 
+  /** `out` is a file descriptor written synchronously, or a function that takes each piece (saveAsync queues them). */
   constructor(
-    private readonly fd: number,
+    private readonly out: number | ((data: Uint8Array) => void),
     private readonly forceZip64 = false,
   ) {}
 
   private write(data: Uint8Array): void {
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
+    if (typeof this.out === 'function') {
+      this.out(data);
+    } else {
+      let off = 0;
+      while (off < data.length) off += fs.writeSync(this.out, data, off, data.length - off);
+    }
     this.pos += data.length;
   }
 

@@ -18,19 +18,25 @@ export interface TrainState {
   net: Record<string, Tensor>;
   acc: number;
   epoch: number;
-  best_acc: number;
+  /** The best monitored value so far (test accuracy unless `monitor` says otherwise); null before any epoch. */
+  best_acc: number | null;
   optimizer: unknown;
   scheduler: unknown;
   rng_state: Record<string, Tensor>;
   history: unknown[];
+  /** Written only when fit() monitors something other than testAcc. */
+  monitor?: string;
 }
 
-/** The seed's checkpoint: the model's state dict, its test accuracy and the epoch (0-based). */
-export function saveBest(dir: string, model: Module, acc: number, epoch: number): void {
+/**
+ * The seed's checkpoint: the model's state dict, its test accuracy and the epoch (0-based):
+ * {net, acc, epoch}; fit() monitoring another value writes it in place of acc ({net, testLoss, epoch}).
+ */
+export function saveBest(dir: string, model: Module, value: Record<string, number>, epoch: number): void {
   fs.mkdirSync(dir, { recursive: true });
   const net = model.stateDict();
   try {
-    save({ net, acc, epoch }, path.join(dir, BEST_FILE));
+    save({ net, ...value, epoch }, path.join(dir, BEST_FILE));
   } finally {
     dispose(net); // handles made for the file; the model's tensors live on
   }

@@ -1,6 +1,15 @@
 export { trainResNet20, resolveOptions } from './trainer';
 export type { TrainOptions, TrainResult, EpochRecord } from './trainer';
 export { evaluate } from './evaluate';
-export type { Evaluation } from './evaluate';
+export type { Evaluation, EvaluateOptions, LossFn, MetricFn, BatchSource } from './evaluate';
+export { fit } from './fit';
+export type { FitOptions, FitResult, FitContext, Callback, Monitor, SchedulerLike, EpochRecord as FitRecord } from './fit';
+export { predict } from './predict';
 export { BEST_FILE, LAST_FILE, loadForResume } from './checkpoint';
 export { createProgress } from './progress';
+export { CIFAR10_CLASSES, classify, loadClassifier, preprocess, predictFiles, topK } from './classify';
+export type { Classifier, ClassifierOptions, ClassScore, FilePrediction, PreprocessOptions } from './classify';
+export { report, readLog, REPORT_FILE } from './report';
+export type { ReportOptions, ReportResult, ReportData, Misclassified } from './report';
+export { writeRunInfo, readRunInfo, CONFIG_FILE } from './run_info';
+export type { RunInfo } from './run_info';

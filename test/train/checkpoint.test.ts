@@ -7,7 +7,8 @@ import { SEED_MODEL } from '../helpers/seed_model';
 import { runPython } from '../helpers/python';
 import { CIFAR, hasCifar, tmpDir } from './helpers';
 
-const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false };
+// report: false: these tests are about training; test/train/report.test.ts covers the report written at the end.
+const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false, report: false };
 
 // The seed's test pipeline over the first n images of test_batch.bin (ToTensor + Normalize).
 const PY_TEST_DATA = `

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { CIFAR, hasCifar, tmpDir } from './helpers';
 
-const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false };
+// report: false: these tests are about training; test/train/report.test.ts covers the report written at the end.
+const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false, report: false };
 
 describe('options', () => {
   it('rejects bad options with a message naming them', () => {

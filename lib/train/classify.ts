@@ -1,0 +1,140 @@
+// Inference on image files with a trained classifier: our ckpt.pth (ResNet state dict) or a
+// TorchScript file. examples/predict.ts and a CLI `predict` subcommand call predictFiles; the
+// server (examples/serve.ts) calls loadClassifier, preprocess and classify. (predict(model, x), the
+// probabilities of a batch tensor, is in predict.ts.)
+import { TorchError } from '../errors';
+import { ScriptModule, isScriptFile, load as jitLoad } from '../jit';
+import { tidy } from '../memory';
+import { ResNet, BasicBlock } from '../models';
+import type { ShortcutType } from '../models/resnet';
+import { logSoftmax } from '../nn/functional';
+import { load } from '../serialization';
+import { isTensor, noGrad, stack, type Tensor } from '../tensor';
+import { decodeImage, normalize, resize } from '../vision';
+import { CIFAR10_MEAN, CIFAR10_STD } from '../data/transforms';
+
+/** CIFAR-10's classes in label order (batches.meta.txt). */
+export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
+/** A model that maps a normalized batch [N, 3, H, W] to logits [N, classes]. */
+export interface Classifier {
+  forward(x: Tensor): Tensor;
+  forwardAsync(x: Tensor): Promise<Tensor>;
+  to(device: string): unknown;
+}
+
+export interface ClassifierOptions {
+  device?: string;
+}
+
+function stateDictOf(value: unknown, file: string): Map<string, Tensor> {
+  const obj = value instanceof Map ? Object.fromEntries(value) : (value as Record<string, unknown>);
+  const net = obj && typeof obj === 'object' && 'net' in obj ? (obj as Record<string, unknown>).net : value;
+  const entries = net instanceof Map ? [...net.entries()] : net && typeof net === 'object' ? Object.entries(net) : [];
+  if (entries.length === 0 || !entries.every(([, t]) => isTensor(t))) {
+    throw new TorchError(`predict: '${file}' is neither a TorchScript file nor a checkpoint with a state dict ({net: …} or the state dict itself)`);
+  }
+  return new Map(entries.map(([k, t]) => [String(k).replace(/^module\./, ''), t as Tensor]));
+}
+
+/** The CIFAR ResNet that a state dict describes: depth from its blocks, shortcut from its keys, classes from its last layer. */
+function resnetFor(sd: Map<string, Tensor>, file: string): ResNet {
+  const blocks = new Set([...sd.keys()].filter((k) => k.startsWith('layer1.')).map((k) => k.split('.')[1])).size;
+  const linear = sd.get('linear.weight');
+  if (blocks === 0 || !linear) throw new TorchError(`predict: '${file}' does not hold a CIFAR ResNet state dict (no layer1.* or linear.weight)`);
+  const shortcut: ShortcutType = [...sd.keys()].some((k) => k.includes('.shortcut.')) ? 'B' : 'A';
+  return new ResNet(BasicBlock, [blocks, blocks, blocks], { numClasses: linear.shape[0], shortcut });
+}
+
+/** Loads a TorchScript file (torch.jit.save) or our checkpoint (ckpt.pth, last.pth, a bare state dict), in eval mode. */
+export function loadClassifier(file: string, options: ClassifierOptions = {}): Classifier {
+  const device = options.device ?? 'cpu';
+  if (isScriptFile(file)) return jitLoad(file, { device }).eval() as ScriptModule as Classifier;
+  const loaded = load(file, { device: 'cpu' });
+  try {
+    const sd = stateDictOf(loaded, file);
+    const model = resnetFor(sd, file);
+    model.loadStateDict(sd);
+    return model.to(device).eval() as unknown as Classifier;
+  } finally {
+    tidy(() => disposeAll(loaded));
+  }
+}
+
+function disposeAll(v: unknown): void {
+  if (isTensor(v)) v.dispose();
+  else if (v instanceof Map) v.forEach(disposeAll);
+  else if (Array.isArray(v)) v.forEach(disposeAll);
+  else if (v && typeof v === 'object') Object.values(v).forEach(disposeAll);
+}
+
+export interface PreprocessOptions {
+  /** Input size of the model (default 32, CIFAR's); other sizes are resized (bilinear, antialiased). */
+  size?: number;
+  mean?: readonly number[];
+  std?: readonly number[];
+  device?: string;
+}
+
+/** uint8 images [3, H, W] → the normalized float batch [N, 3, size, size] the model takes. */
+export function preprocess(images: Tensor[], options: PreprocessOptions = {}): Tensor {
+  const size = options.size ?? 32;
+  return tidy(() => {
+    const fitted = images.map((img, i) => {
+      if (img.ndim !== 3 || img.shape[0] !== 3) throw new TorchError(`predict: image ${i} has shape [${img.shape.join(', ')}], expected [3, H, W]`);
+      return img.shape[1] === size && img.shape[2] === size ? img : resize(img, [size, size]);
+    });
+    const batch = normalize(stack(fitted), options.mean ?? CIFAR10_MEAN, options.std ?? CIFAR10_STD);
+    return options.device && options.device !== 'cpu' ? batch.to(options.device) : batch;
+  });
+}
+
+export interface ClassScore {
+  index: number;
+  label: string;
+  probability: number;
+}
+
+/** Top-k classes with their softmax probabilities, per row of the logits. */
+export function topK(logits: Tensor, k = 5, classes: readonly string[] = CIFAR10_CLASSES): ClassScore[][] {
+  const [n, c] = logits.shape;
+  const probs = tidy(() => logSoftmax(logits.to('float32'), 1).exp().cpu().toTypedArray()) as Float32Array;
+  return Array.from({ length: n }, (_, row) => {
+    const scores = Array.from({ length: c }, (_, j) => ({ index: j, label: classes[j] ?? String(j), probability: probs[row * c + j] }));
+    return scores.sort((a, b) => b.probability - a.probability || a.index - b.index).slice(0, k);
+  });
+}
+
+/** The model on a batch of uint8 images, off the JS thread: top-k classes per image. */
+export async function classify(model: Classifier, images: Tensor[], options: PreprocessOptions & { topk?: number; classes?: readonly string[] } = {}): Promise<ClassScore[][]> {
+  const batch = preprocess(images, options);
+  try {
+    const logits = await noGrad(() => model.forwardAsync(batch));
+    try {
+      return topK(logits, options.topk ?? 5, options.classes);
+    } finally {
+      logits.dispose();
+    }
+  } finally {
+    batch.dispose();
+  }
+}
+
+export interface FilePrediction {
+  file: string;
+  top: ClassScore[];
+}
+
+/** predict on image files (PNG or JPEG): loads the checkpoint, decodes, classifies in one batch. */
+export async function predictFiles(checkpoint: string, files: string[], options: ClassifierOptions & { topk?: number; size?: number } = {}): Promise<FilePrediction[]> {
+  if (files.length === 0) throw new TorchError('predict: no image files given');
+  const model = loadClassifier(checkpoint, options);
+  const images = files.map((f) => decodeImage(f, { channels: 3 }));
+  try {
+    const tops = await classify(model, images, { ...options, device: options.device });
+    return files.map((file, i) => ({ file, top: tops[i] }));
+  } finally {
+    images.forEach((t) => t.dispose());
+    if (model instanceof ScriptModule) model.dispose();
+  }
+}

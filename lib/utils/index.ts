@@ -1,0 +1,3 @@
+// torch.utils: TensorBoard event files and (in report/) the HTML training report.
+export * as tensorboard from './tensorboard';
+export { encodePng } from './png';

@@ -1,0 +1,183 @@
+// nn.functional ops and reductions against Python torch on the same inputs: forward values and the
+// gradients of sum(out * w) for a fixed random w, in one Python run for the whole file.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as torch from '../../lib';
+import { Tensor, nn } from '../../lib';
+import { Nested, arr, maxDiff } from '../helpers/compare';
+import { runPython } from '../helpers/python';
+
+const F = nn.functional;
+
+interface Case {
+  name: string;
+  /** Inputs: the first is differentiated (when float). */
+  inputs: () => Tensor[];
+  ours: (...xs: Tensor[]) => Tensor;
+  /** Python expression over x0, x1, …; F is torch.nn.functional. */
+  py: string;
+}
+
+const r = (...shape: number[]) => () => [torch.randn(shape)];
+const CASES: Case[] = [
+  { name: 'softmax dim 1', inputs: () => [torch.randn([3, 5])], ours: (x) => F.softmax(x, 1), py: 'F.softmax(x0, 1)' },
+  { name: 'softmax dim 0, float64', inputs: () => [torch.randn([4, 2])], ours: (x) => F.softmax(x, 0, 'float64'), py: 'F.softmax(x0, 0, dtype=torch.float64)' },
+  { name: 'logSoftmax dim -1', inputs: () => [torch.randn([2, 3, 4])], ours: (x) => F.logSoftmax(x, -1), py: 'F.log_softmax(x0, -1)' },
+  { name: 'maxPool2d 2', inputs: () => [torch.randn([2, 3, 6, 6])], ours: (x) => F.maxPool2d(x, 2), py: 'F.max_pool2d(x0, 2)' },
+  {
+    name: 'maxPool2d 3, stride 2, padding 1, ceil',
+    inputs: () => [torch.randn([1, 2, 7, 7])],
+    ours: (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }),
+    py: 'F.max_pool2d(x0, 3, stride=2, padding=1, ceil_mode=True)',
+  },
+  { name: 'adaptiveAvgPool2d [2, 3]', inputs: () => [torch.randn([2, 3, 7, 5])], ours: (x) => F.adaptiveAvgPool2d(x, [2, 3]), py: 'F.adaptive_avg_pool2d(x0, (2, 3))' },
+  {
+    name: 'layerNorm with weight and bias',
+    inputs: () => [torch.randn([3, 4, 5]), torch.randn([4, 5]), torch.randn([4, 5])],
+    ours: (x, w, b) => F.layerNorm(x, [4, 5], { weight: w, bias: b, eps: 1e-3 }),
+    py: 'F.layer_norm(x0, (4, 5), x1, x2, eps=1e-3)',
+  },
+  {
+    name: 'nllLoss with weight and ignoreIndex',
+    inputs: () => [F.logSoftmax(torch.randn([6, 4]), 1), torch.tensor([0, 3, 1, 2, 2, 1], { dtype: 'int64' }), torch.tensor([1, 2, 0.5, 1])],
+    ours: (x, t, w) => F.nllLoss(x, t, { weight: w, ignoreIndex: 2 }),
+    py: 'F.nll_loss(x0, x1, weight=x2, ignore_index=2)',
+  },
+  {
+    name: 'nllLoss, reduction none, [N, C, d]',
+    inputs: () => [F.logSoftmax(torch.randn([2, 3, 4]), 1), torch.tensor([[0, 1, 2, 1], [2, 2, 0, 1]], { dtype: 'int64' })],
+    ours: (x, t) => F.nllLoss(x, t, { reduction: 'none' }),
+    py: "F.nll_loss(x0, x1, reduction='none')",
+  },
+  { name: 'mseLoss', inputs: () => [torch.randn([4, 3]), torch.randn([4, 3])], ours: (x, t) => F.mseLoss(x, t), py: 'F.mse_loss(x0, x1)' },
+  { name: 'mseLoss sum', inputs: () => [torch.randn([5]), torch.randn([5])], ours: (x, t) => F.mseLoss(x, t, { reduction: 'sum' }), py: "F.mse_loss(x0, x1, reduction='sum')" },
+  { name: 'l1Loss', inputs: () => [torch.randn([4, 3]), torch.randn([4, 3])], ours: (x, t) => F.l1Loss(x, t), py: 'F.l1_loss(x0, x1)' },
+  { name: 'l1Loss none', inputs: () => [torch.randn([2, 3]), torch.randn([2, 3])], ours: (x, t) => F.l1Loss(x, t, { reduction: 'none' }), py: "F.l1_loss(x0, x1, reduction='none')" },
+  {
+    name: 'binaryCrossEntropyWithLogits with posWeight and weight',
+    inputs: () => [torch.randn([4, 3]), torch.rand([4, 3]), torch.tensor([1, 2, 3]), torch.rand([4, 3])],
+    ours: (x, t, pw, w) => F.binaryCrossEntropyWithLogits(x, t, { posWeight: pw, weight: w }),
+    py: 'F.binary_cross_entropy_with_logits(x0, x1, weight=x3, pos_weight=x2)',
+  },
+  { name: 'gelu', inputs: r(3, 4), ours: (x) => F.gelu(x), py: 'F.gelu(x0)' },
+  { name: 'gelu tanh', inputs: r(3, 4), ours: (x) => F.gelu(x, 'tanh'), py: "F.gelu(x0, approximate='tanh')" },
+  { name: 'silu', inputs: r(3, 4), ours: (x) => F.silu(x), py: 'F.silu(x0)' },
+  {
+    name: 'embedding with paddingIdx (weight gradient)',
+    inputs: () => [torch.randn([5, 3]), torch.tensor([[0, 2, 4], [2, 2, 1]], { dtype: 'int64' })],
+    ours: (w, idx) => F.embedding(idx, w, 2),
+    py: 'F.embedding(x1, x0, padding_idx=2)',
+  },
+  // Reductions with dim and keepdim.
+  { name: 'sum dims [0, 2] keepdim', inputs: r(2, 3, 4), ours: (x) => x.sum([0, 2], true), py: 'x0.sum((0, 2), keepdim=True)' },
+  { name: 'mean dim -1', inputs: r(2, 3, 4), ours: (x) => x.mean(-1), py: 'x0.mean(-1)' },
+  { name: 'max dim 1 keepdim (values)', inputs: r(3, 4), ours: (x) => x.max(1, true).values, py: 'x0.max(1, keepdim=True).values' },
+  { name: 'min dim 0 (values)', inputs: r(3, 4), ours: (x) => x.min(0).values, py: 'x0.min(0).values' },
+  { name: 'std dim 1 unbiased', inputs: r(3, 5), ours: (x) => x.std(1), py: 'x0.std(1)' },
+  { name: 'std dims [0, 1] biased keepdim', inputs: r(3, 5, 2), ours: (x) => x.std([0, 1], false, true), py: 'x0.std((0, 1), unbiased=False, keepdim=True)' },
+  { name: 'var dim 0', inputs: r(4, 3), ours: (x) => x.var(0), py: 'x0.var(0)' },
+  { name: 'var all', inputs: r(4, 3), ours: (x) => x.var(), py: 'x0.var()' },
+  { name: 'amax dims [1, 2]', inputs: r(2, 3, 4), ours: (x) => x.amax([1, 2]), py: 'x0.amax((1, 2))' },
+  { name: 'amin dim 0 keepdim', inputs: r(2, 3), ours: (x) => x.amin(0, true), py: 'x0.amin(0, keepdim=True)' },
+  { name: 'logsumexp dim 1', inputs: r(3, 4), ours: (x) => x.logsumexp(1), py: 'x0.logsumexp(1)' },
+  { name: 'prod dim 1 keepdim', inputs: r(3, 4), ours: (x) => x.prod(1, true), py: 'x0.prod(1, keepdim=True)' },
+];
+
+// Integer-valued results, compared exactly (no gradient).
+const EXACT: { name: string; ours: () => Tensor; py: string }[] = [
+  { name: 'oneHot', ours: () => F.oneHot(torch.tensor([0, 3, 1], { dtype: 'int64' })), py: 'F.one_hot(torch.tensor([0, 3, 1]))' },
+  { name: 'oneHot numClasses 5', ours: () => F.oneHot(torch.tensor([[0, 3], [1, 1]], { dtype: 'int64' }), 5), py: 'F.one_hot(torch.tensor([[0, 3], [1, 1]]), 5)' },
+  { name: 'argmin dim 1 keepdim', ours: () => torch.tensor([[3, 1, 2], [0, 5, -1]]).argmin(1, true), py: 'torch.tensor([[3., 1, 2], [0, 5, -1]]).argmin(1, keepdim=True)' },
+  { name: 'all dim 0', ours: () => torch.tensor([[true, false], [true, true]]).all(0), py: 'torch.tensor([[True, False], [True, True]]).all(0)' },
+  { name: 'any dim 1 keepdim', ours: () => torch.tensor([[false, false], [true, false]]).any(1, true), py: 'torch.tensor([[False, False], [True, False]]).any(1, keepdim=True)' },
+];
+
+interface Prepared {
+  inputs: Nested[];
+  dtypes: string[];
+  out: Nested;
+  grad: Nested | null;
+  w: Nested;
+}
+
+let prepared: Prepared[] = [];
+let py: { out: Nested; grad: Nested | null }[] = [];
+let pyExact: Nested[] = [];
+
+beforeAll(() => {
+  torch.manualSeed(42);
+  prepared = CASES.map((c) => {
+    const xs = c.inputs();
+    const x0 = xs[0].detach().requiresGrad_(true);
+    const out = c.ours(x0, ...xs.slice(1));
+    const w = torch.randn(out.shape);
+    out.mul(w).sum().backward();
+    return { inputs: xs.map(arr), dtypes: xs.map((x) => x.dtype), out: arr(out), grad: x0.grad ? arr(x0.grad) : null, w: arr(w) };
+  });
+  const res = runPython(
+    `
+import torch
+import torch.nn.functional as F
+exprs, exact = inp['exprs'], inp['exact']
+out = []
+for e, c in zip(exprs, inp['cases']):
+    xs = [torch.tensor(v, dtype=getattr(torch, d)) for v, d in zip(c['inputs'], c['dtypes'])]
+    xs[0].requires_grad_(True)
+    env = {'torch': torch, 'F': F, **{f'x{i}': x for i, x in enumerate(xs)}}
+    y = eval(e, env)
+    (y * torch.tensor(c['w'], dtype=y.dtype)).sum().backward()
+    out.append({'out': y.tolist(), 'grad': xs[0].grad.tolist() if xs[0].grad is not None else None})
+print(json.dumps({'cases': out, 'exact': [eval(e, {'torch': torch, 'F': F}).tolist() for e in exact]}))`,
+    { exprs: CASES.map((c) => c.py), cases: prepared, exact: EXACT.map((e) => e.py) },
+  );
+  py = res.cases;
+  pyExact = res.exact;
+}, 120_000);
+
+describe('functional ops and reductions equal PyTorch (forward and gradient)', () => {
+  CASES.forEach((c, i) => {
+    it(`${c.name}`, () => {
+      expect(maxDiff(prepared[i].out, py[i].out)).toBeLessThan(1e-5);
+      expect(prepared[i].grad === null).toBe(py[i].grad === null);
+      if (py[i].grad !== null) expect(maxDiff(prepared[i].grad!, py[i].grad!)).toBeLessThan(1e-5);
+    });
+  });
+  EXACT.forEach((c, i) => {
+    it(`${c.name} (exact)`, () => {
+      expect(arr(c.ours()).valueOf()).toEqual(pyExact[i]);
+    });
+  });
+});
+
+describe('dropout', () => {
+  it("draws the same mask as PyTorch's CPU generator for the same seed, scales by 1/(1-p), and is the identity when not training", () => {
+    const x = torch.ones([4, 6]);
+    torch.manualSeed(5);
+    const a = F.dropout(x, 0.3);
+    torch.manualSeed(5);
+    const b = F.dropout2d(torch.ones([2, 5, 3, 3]), 0.4);
+    const pyOut = runPython(`
+import torch
+import torch.nn.functional as F
+torch.manual_seed(5); a = F.dropout(torch.ones(4, 6), 0.3)
+torch.manual_seed(5); b = F.dropout2d(torch.ones(2, 5, 3, 3), 0.4)
+print(json.dumps([a.tolist(), b.tolist()]))`);
+    expect(maxDiff(arr(a), pyOut[0])).toBeLessThan(1e-6);
+    expect(maxDiff(arr(b), pyOut[1])).toBeLessThan(1e-6);
+    // Kept elements are scaled; whole channels go together in dropout2d.
+    for (const v of (a.toArray() as number[][]).flat()) expect([0, 1 / 0.7].some((k) => Math.abs(v - k) < 1e-6)).toBe(true);
+    for (const channel of (b.toArray() as number[][][][]).flat()) expect(new Set(channel.flat()).size).toBe(1);
+    expect(F.dropout(x, 0.5, false).equal(x)).toBe(true);
+    expect(() => F.dropout(x, 1.5)).toThrow(/dropout: dropout probability has to be between 0 and 1, but got 1\.5/);
+  });
+});
+
+describe('bad input gets a message that says what and where', () => {
+  it('names the op and the problem', () => {
+    expect(() => F.mseLoss(torch.zeros([3]), torch.zeros([3, 1]))).toThrow(/mseLoss: target size \[3, 1\] differs from input size \[3\]/);
+    expect(() => F.nllLoss(torch.zeros([2, 3]), torch.zeros([2]))).toThrow(/nllLoss: target must be int64 class indices, got float32/);
+    expect(() => F.maxPool2d(torch.zeros([4]), 2)).toThrow(/maxPool2d: expected a 3-D or 4-D input, got 1-D/);
+    expect(() => F.oneHot(torch.zeros([2]))).toThrow(/oneHot: tensor must be int64 class indices/);
+    expect(() => F.softmax(torch.zeros([2, 2]), 5)).toThrow(/softmax: .*(out of range|range)/i);
+    expect(() => F.mseLoss(torch.zeros([3]), torch.zeros([3]), { reduction: 'avg' as never })).toThrow(/reduction must be 'mean', 'sum' or 'none', got 'avg'/);
+  });
+});
