@@ -14,8 +14,11 @@ const napi_type_tag kTensorTag = {0x7a1c5e2b9d4f4a11ULL, 0x8e3b6c0d2f1a9e77ULL};
 // Small tensors are not reported to V8: the call costs more than the pressure they add.
 constexpr int64_t kExternalMemoryThreshold = 4096;
 
+// A view (slice, select, as_strided …) owns no memory: its base does. Reporting the storage once per
+// view multiplied the pressure: torch.load of 2,000 views of one 4 MiB storage claimed 8 GiB and V8
+// ran 139 full collections during the load.
 int64_t CpuBytes(const at::Tensor& t) {
-  if (!t.defined() || !t.has_storage() || !t.device().is_cpu()) return 0;
+  if (!t.defined() || !t.has_storage() || !t.device().is_cpu() || t.is_view()) return 0;
   int64_t bytes = static_cast<int64_t>(t.storage().nbytes());
   return bytes >= kExternalMemoryThreshold ? bytes : 0;
 }

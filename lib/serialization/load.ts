@@ -90,9 +90,10 @@ export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
     return loadFrom(zip, file, options, internal, created) as T;
   } catch (e) {
     for (const t of created) if (!t.isDisposed) t.dispose();
-    if (e instanceof TorchError) throw e;
-    // Anything else (an exhausted heap, say) still names the file.
-    throw new TorchError(`load: '${file}': ${(e as Error)?.message ?? String(e)}`);
+    const message = (e as Error)?.message ?? String(e);
+    if (e instanceof TorchError && message.includes(`'${file}'`)) throw e;
+    // Anything else (libtorch refusing a device, an exhausted heap) still names the file.
+    throw new TorchError(`load: '${file}': ${message}`);
   } finally {
     for (const t of internal) if (!t.isDisposed) t.dispose();
     zip.close();

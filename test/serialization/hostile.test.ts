@@ -12,9 +12,9 @@ const dir = tempDir('hostile');
 
 const cpuBytes = (): number => (torch.memory() as { devices: { cpu?: { bytes: number } } }).devices.cpu?.bytes ?? 0;
 
-function loadError(file: string): Error {
+function loadError(file: string, options?: torch.LoadOptions): Error {
   try {
-    torch.load(file);
+    torch.load(file, options);
   } catch (e) {
     return e as Error;
   }
@@ -163,7 +163,15 @@ describe('load: structure and size', () => {
   });
 });
 
-describe('load: file-system errors are TorchErrors naming the file', () => {
+describe('load: file-system and device errors are TorchErrors naming the file', () => {
+  it("libtorch's refusal of the target device names the file too", () => {
+    const file = path.join(dir, 'device.pth');
+    torch.save({ w: torch.ones([2]) }, file);
+    const err = loadError(file, { device: 'nowhere' });
+    expect(err).toBeInstanceOf(torch.TorchError);
+    expect(err.message).toMatch(new RegExp(`^load: '${file}': .*nowhere`));
+  });
+
   it('a directory where the checkpoint should be', () => {
     const err = loadError(dir);
     expect(err).toBeInstanceOf(torch.TorchError);
