@@ -210,6 +210,29 @@ describe('fit: resume, callbacks, schedules, options', () => {
     expect(r.monitor).toBe('trainAcc'); // no test loader
   }, 60_000);
 
+  it('ReduceLROnPlateau is stepped with the epoch’s test loss, OneCycleLR after every batch', async () => {
+    const train = makeData(10, 40);
+    const model = new Net();
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+    // A loss that cannot improve: the plateau halves the rate after every epoch past the first.
+    const flatLoss = (out: Tensor) => out.sum().mul(0).add(1);
+    const r = await torch.fit(model, {
+      ...quiet,
+      trainLoader: loader(train.x, train.y),
+      testLoader: loader(train.x, train.y),
+      optimizer: opt,
+      scheduler: new optim.ReduceLROnPlateau(opt, { patience: 0, factor: 0.5 }),
+      epochs: 4,
+      lossFn: flatLoss,
+      checkpointDir: null,
+    });
+    expect(r.history.map((h) => h.lr)).toEqual([0.1, 0.1, 0.05, 0.025]);
+    const opt2 = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const cycle = new optim.OneCycleLR(opt2, { maxLr: 0.5, epochs: 2, stepsPerEpoch: 5 });
+    await torch.fit(model, { ...quiet, trainLoader: loader(train.x, train.y), optimizer: opt2, scheduler: cycle, epochs: 2, checkpointDir: null });
+    expect(cycle.lastEpoch).toBe(10); // stepped once per batch, by itself
+  }, 60_000);
+
   it('rejects bad options with a message naming them', async () => {
     const model = new Net();
     const train = makeData(0, 8);
