@@ -263,10 +263,11 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       extraState: { config: runConfig(o) },
       resumeSchedule: extended ? 'replay' : 'load',
     });
-    if (stored && stored.epochsDone >= o.epochs) {
-      print(`Training already finished: all ${o.epochs} epochs ran; pass a larger epochs (--epochs) to train longer.`);
-    }
+
     const bestAccuracy = Number.isNaN(r.best) ? 0 : r.best;
+    if (stored && stored.epochsDone >= o.epochs) {
+      print(`Training already finished: all ${o.epochs} epochs ran (best accuracy ${bestAccuracy.toFixed(2)}%); pass a larger epochs (--epochs) to train longer.`);
+    }
     print(`Best accuracy: ${bestAccuracy.toFixed(2)}`);
     const logFile = o.logFile === undefined ? path.join(o.checkpointDir, 'log.jsonl') : o.logFile;
     if (o.report && !r.stopped && logFile) {
