@@ -83,7 +83,9 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     symlinkSync(process.execPath, path.join(bin, 'node'));
     symlinkSync(npmCli, path.join(bin, 'npm'));
     symlinkSync('/bin/sh', path.join(bin, 'sh'));
+    // A user of a pip-installed PyTorch keeps LIBTORCH set (README, Requirements): it tells the install which libtorch.
     const env: NodeJS.ProcessEnv = { HOME: process.env.HOME, PATH: bin, npm_config_cache: process.env.npm_config_cache };
+    if (process.env.LIBTORCH) env.LIBTORCH = process.env.LIBTORCH;
     expect(spawnSync('g++', ['--version'], { env }).error).toBeDefined();
     const r = npmInstall(dir, [], env);
     expect(r.status, r.stderr + r.stdout).toBe(0);
