@@ -15,16 +15,3 @@ export function maxDiff(a: Nested, b: Nested): number {
   for (let i = 0; i < fa.length; i++) m = Math.max(m, Math.abs(fa[i] - fb[i]));
   return m;
 }
-
-/**
- * The largest difference relative to the reference's magnitude where that is above 1 (absolute below):
- * float32 values near 8 are 9.5e-7 apart, so optimizer state that grows past 1 is compared in its own units.
- */
-export function maxScaledDiff(a: Nested, b: Nested): number {
-  const fa = flat(a);
-  const fb = flat(b);
-  expect(fa.length).toBe(fb.length);
-  let m = 0;
-  for (let i = 0; i < fa.length; i++) m = Math.max(m, Math.abs(fa[i] - fb[i]) / Math.max(1, Math.abs(fb[i])));
-  return m;
-}
