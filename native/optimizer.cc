@@ -137,6 +137,17 @@ std::vector<at::Tensor> StateSlots(Napi::Env env, Napi::Array slots, const WithG
   return out;
 }
 
+// avg = decay * avg + (1 - decay) * g, rounded as the libtorch's PyTorch does it: 2.x lerp_s
+// (avg += (1 - decay) * (g - avg)), 1.x multiplies and adds.
+void LerpInto(std::vector<at::Tensor>& avgs, const std::vector<at::Tensor>& grads, double decay) {
+#if TORCH_VERSION_MAJOR >= 2
+  at::_foreach_lerp_(avgs, grads, 1 - decay);
+#else
+  at::_foreach_mul_(avgs, decay);
+  at::_foreach_add_(avgs, grads, 1 - decay);
+#endif
+}
+
 at::Tensor ZerosLike(const at::Tensor& p) { return at::zeros_like(p, at::MemoryFormat::Preserve); }
 // PyTorch keeps `step` as a float32 scalar on the CPU (not capturable, not fused).
 at::Tensor StepTensor(const at::Tensor&) { return at::zeros({}, at::TensorOptions().dtype(at::kFloat)); }
@@ -179,8 +190,7 @@ Napi::Value AdamStep(Info info) {
     else grads = at::_foreach_add(grads, w.params, wd);
   }
   // exp_avg = beta1 * exp_avg + (1 - beta1) * g; exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
-  at::_foreach_mul_(exp_avgs, beta1);
-  at::_foreach_add_(exp_avgs, grads, 1 - beta1);
+  LerpInto(exp_avgs, grads, beta1);
   at::_foreach_mul_(exp_avg_sqs, beta2);
   at::_foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2);
 
@@ -238,8 +248,7 @@ Napi::Value RmspropStep(Info info) {
   std::vector<at::Tensor> avg;
   if (centered) {
     auto grad_avgs = StateSlots(env, ArrayArg(info, 4, n, "RMSprop.step"), w, "RMSprop.step: grad_avg", ZerosLike);
-    at::_foreach_mul_(grad_avgs, alpha);
-    at::_foreach_add_(grad_avgs, grads, 1 - alpha);
+    LerpInto(grad_avgs, grads, alpha);
     avg = at::_foreach_addcmul(square_avgs, grad_avgs, grad_avgs, -1);
     at::_foreach_sqrt_(avg);
   } else {
