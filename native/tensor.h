@@ -29,8 +29,12 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   at::Tensor tensor;
 
  private:
-  int64_t external_bytes_ = 0;
-
+  // The handle last given out for .grad (so reads return the same handle while the gradient is the same
+  // tensor) and, on that handle, the tensor whose gradient it is. Plain pointers, cleared by whichever side
+  // is released first: finalizers run inside garbage collection, where deleting a napi reference is unsafe.
+  Tensor* grad_handle_ = nullptr;
+  Tensor* grad_of_ = nullptr;
+  void UnlinkGrad();
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
   Napi::Value Shape(const Napi::CallbackInfo& info);
