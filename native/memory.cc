@@ -63,7 +63,7 @@ Napi::Value EndScope(const Napi::CallbackInfo& info) {
     Napi::Array arr = info[1].As<Napi::Array>();
     for (uint32_t i = 0; i < arr.Length(); ++i) {
       Napi::Value v = arr.Get(i);
-      if (Tensor::IsTensor(v)) keep.insert(Tensor::Unwrap(v.As<Napi::Object>()));
+      if (Tensor* t = Tensor::FromValue(v)) keep.insert(t);
     }
   }
   while (Tensor* t = scopes[depth].head) {
@@ -81,8 +81,8 @@ Napi::Value EndScope(const Napi::CallbackInfo& info) {
 // keep(t): the tensor survives every enclosing tidy().
 Napi::Value Keep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!Tensor::IsTensor(info[0])) ThrowArg(env, "keep", "expected a Tensor");
-  Tensor* t = Tensor::Unwrap(info[0].As<Napi::Object>());
+  Tensor* t = Tensor::FromValue(info[0]);
+  if (t == nullptr) ThrowArg(env, "keep", "expected a Tensor");
   if (t->scope > 0) RegistryMove(t, 0);
   return info[0];
 }

@@ -13,6 +13,8 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   // Wraps a libtorch tensor into a new JS Tensor registered in the current scope.
   static Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
   static bool IsTensor(const Napi::Value& v);
+  // The handle behind a JS value, or nullptr when it is not a Tensor of this addon (on this thread).
+  static Tensor* FromValue(const Napi::Value& v);
   // The libtorch tensor behind a JS value; throws a TorchError naming `where` if it is not a live Tensor.
   static const at::Tensor& Get(Napi::Env env, const Napi::Value& v, const char* where);
 

@@ -34,9 +34,8 @@ std::vector<at::Tensor> TensorList(Info info, const Napi::Value& v, const char* 
 
 // The operand at i when it is a Tensor (one type check on the hot path), or nullptr.
 const at::Tensor* TensorOrNull(Info info, size_t i, const char* where) {
-  Napi::Value v = info[i];
-  if (!Tensor::IsTensor(v)) return nullptr;
-  return &Tensor::Unwrap(v.As<Napi::Object>())->value(where);
+  Tensor* t = Tensor::FromValue(info[i]);
+  return t == nullptr ? nullptr : &t->value(where);
 }
 
 // A binary op with a Tensor or a number as the other operand.
