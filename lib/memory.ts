@@ -1,5 +1,6 @@
-// Explicit memory management: the garbage collector cannot be trusted to free GPU memory in time.
-// tidy(fn) frees every tensor made inside fn except those it returns or keep()s (as tfjs's tidy).
+// Memory management. The garbage collector frees dropped tensors (V8 is told libtorch's CPU and CUDA bytes, and
+// finalizers run inside the collection), so PyTorch-style code stays bounded; tidy(fn) and dispose() free at
+// once and deterministically: tidy frees every tensor made inside fn except those it returns or keep()s.
 import { TorchError } from './errors';
 import { native } from './native';
 import { Tensor, isTensor } from './tensor';
@@ -60,6 +61,11 @@ export interface MemoryInfo {
   /** Per device: live handles, and bytes of the distinct storages they hold. */
   devices: Record<string, DeviceUsage>;
   scopeDepth: number;
+  /** Bytes libtorch's CPU allocator holds for tensors, whether JS handles reach them or not (autograd graphs
+   * included); the garbage collector is told this figure, so it collects as native memory grows. */
+  cpuAllocatedBytes: number;
+  /** V8's external-memory total for this thread after the last report: the native bytes the collector weighs. */
+  v8ExternalBytes: number;
   /** CUDA caching-allocator figures per device, or null without CUDA. */
   cuda: Record<string, { allocatedBytes: number; reservedBytes: number; peakAllocatedBytes: number }> | null;
 }

@@ -2,12 +2,116 @@
 // the TorchError class so that native errors are instances of it.
 import * as fs from 'fs';
 import * as path from 'path';
+import type { DType } from './dtype';
 import { TorchError } from './errors';
+import type { MemoryInfo } from './memory';
+import type { Tensor } from './tensor';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load: (dir: string) => any = require('node-gyp-build');
 
-function loadAddon(): any {
+type Options = { dtype?: string; device?: string; requiresGrad?: boolean } | undefined;
+type Typed = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
+type Fn = (...args: any[]) => any;
+
+/** A native nn layer (native/module.cc), held by lib/nn/layers.ts. */
+export interface NativeLayer {
+  forward(x: Tensor): Tensor;
+  namedParameters(): [string, Tensor][];
+  namedBuffers(): [string, Tensor][];
+  train(mode: boolean): void;
+  to(device: string | null, dtype: DType | null): void;
+  readonly name: string;
+}
+
+/**
+ * What the addon exports (native/*.cc, registered from addon.cc). The Tensor class's methods are typed by
+ * lib/tensor.ts's Tensor interface; test/native.test.ts checks that interface against the native op table.
+ * Each namespace also admits exports not typed here yet (the index signatures), so a native function added
+ * on another branch still compiles; type it here when it is used.
+ */
+export interface NativeAddon {
+  Tensor: { prototype: Tensor };
+  setErrorClass(cls: new (message: string) => Error): void;
+  libtorchVersion(): string;
+  // factories.cc
+  fromTypedArray(data: Typed, shape: number[], options: Options): Tensor;
+  zeros(shape: number[], options?: Options): Tensor;
+  ones(shape: number[], options?: Options): Tensor;
+  empty(shape: number[], options?: Options): Tensor;
+  rand(shape: number[], options?: Options): Tensor;
+  randn(shape: number[], options?: Options): Tensor;
+  full(shape: number[], value: number | boolean, options?: Options): Tensor;
+  arange(start: number, end: number, step: number, options?: Options): Tensor;
+  randint(low: number, high: number, shape: number[], options?: Options): Tensor;
+  randperm(n: number, options?: Options): Tensor;
+  cat(tensors: Tensor[], dim: number): Tensor;
+  stack(tensors: Tensor[], dim: number): Tensor;
+  manualSeed(seed: number): void;
+  getRngState(device: string): Tensor;
+  setRngState(state: Tensor, device: string): void;
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  numThreads(n?: number): number;
+  // memory.cc
+  startScope(): number;
+  endScope(depth: number, keep: Tensor[]): void;
+  keep<T extends Tensor>(t: T): T;
+  memory(): MemoryInfo;
+  // data.cc
+  splitRecords(bytes: Uint8Array, count: number, recordBytes: number): [Tensor, Tensor];
+  generator: {
+    create(seed: number): unknown;
+    randperm(handle: unknown, n: number): Tensor;
+    getState(handle: unknown): Tensor;
+    setState(handle: unknown, state: Tensor): void;
+    [name: string]: Fn;
+  };
+  // cuda.cc, autocast.cc
+  cuda: {
+    isAvailable(): boolean;
+    deviceCount(): number;
+    cudnnIsAvailable(): boolean;
+    synchronize(device?: string | number): void;
+    emptyCache(): void;
+    manualSeedAll(seed: number): void;
+    compiled: boolean;
+    [name: string]: Fn | boolean;
+  };
+  amp: {
+    enter(deviceType: string, enabled: boolean, dtype?: string): unknown;
+    exit(deviceType: string, previous: unknown): void;
+    isEnabled(deviceType: string): boolean;
+    [name: string]: Fn;
+  };
+  cudnnBenchmark(value?: boolean): boolean;
+  // module.cc, functional.cc, optimizer.cc
+  nn: {
+    NativeModule: new (kind: string, options: Record<string, unknown>) => NativeLayer;
+    setData(t: Tensor, value: Tensor): void;
+    [name: string]: Fn | (new (...args: any[]) => any);
+  };
+  functional: {
+    relu(input: Tensor, inplace: boolean): Tensor;
+    avgPool2d(input: Tensor, kernelSize: number | number[], options: object): Tensor;
+    adaptiveAvgPool2d(input: Tensor, outputSize: number | number[]): Tensor;
+    linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
+    conv2d(input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: object): Tensor;
+    batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: object): Tensor;
+    crossEntropy(input: Tensor, target: Tensor, options: object): Tensor;
+    logSoftmax(input: Tensor, dim: number): Tensor;
+    [name: string]: Fn;
+  };
+  optim: {
+    sgdStep(params: Tensor[], buffers: (Tensor | null)[], group: object): void;
+    zeroGrad(params: Tensor[], setToNone: boolean): void;
+    [name: string]: Fn;
+  };
+  /** Exports added on other branches and not typed yet. */
+  [name: string]: any;
+}
+
+function loadAddon(): NativeAddon {
   // lib/ (sources run by tsx/vitest) and dist/ (compiled) both sit one level under the package root.
   const root = path.join(__dirname, '..');
   try {
@@ -29,5 +133,5 @@ function loadAddon(): any {
   }
 }
 
-export const native: any = loadAddon();
+export const native: NativeAddon = loadAddon();
 native.setErrorClass(TorchError);

@@ -8,6 +8,7 @@
 #endif
 
 #include "addon_data.h"
+#include "allocator.h"
 #include "autocast.h"
 #include "common.h"
 #include "cuda.h"
@@ -48,6 +49,7 @@ void TuneMalloc() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneMalloc();
+  InstallCountingAllocator();
   env.SetInstanceData(new AddonData());
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   Tensor::Init(env, exports);

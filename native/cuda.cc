@@ -54,6 +54,23 @@ Napi::Value ManualSeedAll(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+int64_t CudaAllocatedBytes() {
+#ifdef TORCH_NODE_WITH_CUDA
+  if (!torch::cuda::is_available()) return 0;
+  int64_t total = 0;
+  for (size_t i = 0; i < torch::cuda::device_count(); ++i) {
+    try {
+      total += c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(i)).allocated_bytes[0].current;
+    } catch (const c10::Error&) {
+      // the allocator is not initialised yet: nothing allocated there
+    }
+  }
+  return total;
+#else
+  return 0;
+#endif
+}
+
 Napi::Value CudaMemoryStats(Napi::Env env) {
 #ifdef TORCH_NODE_WITH_CUDA
   if (!torch::cuda::is_available()) return env.Null();

@@ -3,6 +3,7 @@
 #include <ATen/core/Generator.h>
 
 #include "common.h"
+#include "entry.h"
 #include "factories.h"
 #include "tensor.h"
 
@@ -33,7 +34,6 @@ at::ScalarType TypedArrayDtype(Napi::Env env, napi_typedarray_type type) {
 // fromTypedArray(data, shape, options): copies the data into a new tensor.
 Napi::Value FromTypedArray(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (!info[0].IsTypedArray()) ThrowArg(env, "tensor", "data must be a TypedArray");
   Napi::TypedArray data = info[0].As<Napi::TypedArray>();
   at::ScalarType src = TypedArrayDtype(env, data.TypedArrayType());
@@ -54,21 +54,18 @@ Napi::Value FromTypedArray(const Napi::CallbackInfo& info) {
   t = t.to(opts.device(), target);
   if (opts.requires_grad()) t.set_requires_grad(true);
   return Tensor::Wrap(env, t);
-  TN_CATCH(env)
 }
 
 // zeros/ones/empty/rand/randn(shape, options): the same signature, one body.
 template <at::Tensor (*Make)(at::IntArrayRef, at::TensorOptions)>
 Napi::Value ShapeFactory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   std::vector<int64_t> shape = ToIntList(env, info[0], "factory");
   at::TensorOptions opts = ToOptions(env, info[1], "factory");
   bool grad = opts.requires_grad();
   at::Tensor t = Make(shape, opts.requires_grad(false));
   if (grad) t.set_requires_grad(true);
   return Tensor::Wrap(env, t);
-  TN_CATCH(env)
 }
 
 at::Tensor MakeZeros(at::IntArrayRef s, at::TensorOptions o) { return at::zeros(s, o); }
@@ -79,7 +76,6 @@ at::Tensor MakeRandn(at::IntArrayRef s, at::TensorOptions o) { return at::randn(
 
 Napi::Value Full(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   std::vector<int64_t> shape = ToIntList(env, info[0], "full");
   at::Scalar value = ToScalar(env, info[1], "full");
   at::TensorOptions opts = ToOptions(env, info[2], "full");
@@ -89,13 +85,11 @@ Napi::Value Full(const Napi::CallbackInfo& info) {
   at::Tensor t = at::full(shape, value, opts.requires_grad(false));
   if (grad) t.set_requires_grad(true);
   return Tensor::Wrap(env, t);
-  TN_CATCH(env)
 }
 
 // arange(start, end, step, options), numbers as in torch.arange.
 Napi::Value Arange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   at::Scalar start = ToScalar(env, info[0], "arange");
   at::Scalar end = ToScalar(env, info[1], "arange");
   at::Scalar step = Given(info, 2) ? ToScalar(env, info[2], "arange") : at::Scalar(int64_t(1));
@@ -106,13 +100,11 @@ Napi::Value Arange(const Napi::CallbackInfo& info) {
     opts = opts.dtype(integral ? at::kLong : at::kFloat);
   }
   return Tensor::Wrap(env, at::arange(start, end, step, opts.requires_grad(false)));
-  TN_CATCH(env)
 }
 
 // randint(low, high, shape, options): int64 by default, as torch.randint.
 Napi::Value Randint(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   int64_t low = ToInt(env, info[0], "randint");
   int64_t high = ToInt(env, info[1], "randint");
   if (high <= low) ThrowArg(env, "randint", "high must be greater than low");
@@ -120,25 +112,20 @@ Napi::Value Randint(const Napi::CallbackInfo& info) {
   at::TensorOptions opts = ToOptions(env, info[3], "randint");
   if (!opts.has_dtype()) opts = opts.dtype(at::kLong);
   return Tensor::Wrap(env, at::randint(low, high, shape, opts.requires_grad(false)));
-  TN_CATCH(env)
 }
 
 Napi::Value Randperm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   int64_t n = ToInt(env, info[0], "randperm");
   at::TensorOptions opts = ToOptions(env, info[1], "randperm");
   if (!opts.has_dtype()) opts = opts.dtype(at::kLong);
   return Tensor::Wrap(env, at::randperm(n, opts.requires_grad(false)));
-  TN_CATCH(env)
 }
 
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   torch::manual_seed(static_cast<uint64_t>(ToInt(env, info[0], "manualSeed")));
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // The default generators' states ('cpu', and 'cuda:N' in CUDA builds), as torch.get_rng_state and
@@ -154,24 +141,20 @@ at::Generator DefaultGenerator(Napi::Env env, const std::string& device) {
 
 Napi::Value GetRngState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   std::string device = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu";
   at::Generator gen = DefaultGenerator(env, device);
   std::lock_guard<std::mutex> lock(gen.mutex());
   return Tensor::Wrap(env, gen.get_state());
-  TN_CATCH(env)
 }
 
 Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& state = Tensor::Get(env, info[0], "setRngState");
   std::string device = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu";
   at::Generator gen = DefaultGenerator(env, device);
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
@@ -186,10 +169,8 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
 
 Napi::Value NumThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (Given(info, 0)) at::set_num_threads(static_cast<int>(ToInt(env, info[0], "setNumThreads")));
   return Napi::Number::New(env, at::get_num_threads());
-  TN_CATCH(env)
 }
 
 Napi::Value Version(const Napi::CallbackInfo& info) {
@@ -200,26 +181,29 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitFactories(Napi::Env env, Napi::Object exports) {
-  exports.Set("fromTypedArray", Napi::Function::New(env, FromTypedArray, "fromTypedArray"));
-  exports.Set("zeros", Napi::Function::New(env, ShapeFactory<MakeZeros>, "zeros"));
-  exports.Set("ones", Napi::Function::New(env, ShapeFactory<MakeOnes>, "ones"));
-  exports.Set("empty", Napi::Function::New(env, ShapeFactory<MakeEmpty>, "empty"));
-  exports.Set("rand", Napi::Function::New(env, ShapeFactory<MakeRand>, "rand"));
-  exports.Set("randn", Napi::Function::New(env, ShapeFactory<MakeRandn>, "randn"));
-  exports.Set("full", Napi::Function::New(env, Full, "full"));
-  exports.Set("arange", Napi::Function::New(env, Arange, "arange"));
-  exports.Set("randint", Napi::Function::New(env, Randint, "randint"));
-  exports.Set("randperm", Napi::Function::New(env, Randperm, "randperm"));
-  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
-  exports.Set("getRngState", Napi::Function::New(env, GetRngState, "getRngState"));
-  exports.Set("setRngState", Napi::Function::New(env, SetRngState, "setRngState"));
-  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled, "setGradEnabled"));
-  exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));
-  exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
-  exports.Set("cat", Napi::Function::New(env, Cat, "cat"));
-  exports.Set("stack", Napi::Function::New(env, Stack, "stack"));
-  exports.Set("libtorchVersion", Napi::Function::New(env, Version, "libtorchVersion"));
-}
+// Every function runs through CallEntry (entry.h): its errors are TorchErrors that name it.
+const Entry kFactories[] = {
+    {"fromTypedArray", FromTypedArray, "tensor"},
+    {"zeros", ShapeFactory<MakeZeros>},
+    {"ones", ShapeFactory<MakeOnes>},
+    {"empty", ShapeFactory<MakeEmpty>},
+    {"rand", ShapeFactory<MakeRand>},
+    {"randn", ShapeFactory<MakeRandn>},
+    {"full", Full},
+    {"arange", Arange},
+    {"randint", Randint},
+    {"randperm", Randperm},
+    {"manualSeed", ManualSeed},
+    {"getRngState", GetRngState},
+    {"setRngState", SetRngState},
+    {"setGradEnabled", SetGradEnabled},
+    {"isGradEnabled", IsGradEnabled},
+    {"numThreads", NumThreads},
+    {"cat", Cat},
+    {"stack", Stack},
+    {"libtorchVersion", Version},
+};
+
+void InitFactories(Napi::Env env, Napi::Object exports) { Export(env, exports, kFactories); }
 
 }  // namespace tn

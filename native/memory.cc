@@ -4,7 +4,9 @@
 #include <map>
 #include <unordered_set>
 
+#include "allocator.h"
 #include "common.h"
+#include "entry.h"
 #include "cuda.h"
 #include "tensor.h"
 
@@ -44,10 +46,8 @@ void Unlink(Tensor* t) {
 
 Napi::Value StartScope(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   scopes.emplace_back();
   return Napi::Number::New(env, static_cast<double>(scopes.size() - 1));
-  TN_CATCH(env)
 }
 
 // endScope(depth, keep[]): frees every tensor made in the scope except those in `keep`,
@@ -63,7 +63,7 @@ Napi::Value EndScope(const Napi::CallbackInfo& info) {
     Napi::Array arr = info[1].As<Napi::Array>();
     for (uint32_t i = 0; i < arr.Length(); ++i) {
       Napi::Value v = arr.Get(i);
-      if (Tensor::IsTensor(v)) keep.insert(Tensor::Unwrap(v.As<Napi::Object>()));
+      if (Tensor* t = Tensor::FromValue(v)) keep.insert(t);
     }
   }
   while (Tensor* t = scopes[depth].head) {
@@ -81,8 +81,8 @@ Napi::Value EndScope(const Napi::CallbackInfo& info) {
 // keep(t): the tensor survives every enclosing tidy().
 Napi::Value Keep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!Tensor::IsTensor(info[0])) ThrowArg(env, "keep", "expected a Tensor");
-  Tensor* t = Tensor::Unwrap(info[0].As<Napi::Object>());
+  Tensor* t = Tensor::FromValue(info[0]);
+  if (t == nullptr) ThrowArg(env, "keep", "expected a Tensor");
   if (t->scope > 0) RegistryMove(t, 0);
   return info[0];
 }
@@ -91,7 +91,6 @@ Napi::Value Keep(const Napi::CallbackInfo& info) {
 // Bytes count each storage once, however many views share it.
 Napi::Value Memory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   struct Usage {
     size_t tensors = 0;
     size_t bytes = 0;
@@ -122,9 +121,11 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   }
   out.Set("devices", devices);
   out.Set("scopeDepth", Napi::Number::New(env, static_cast<double>(scopes.size() - 1)));
+  // All of libtorch's CPU tensor memory, handles or not (autograd graphs, optimizer state): what V8 is told.
+  out.Set("cpuAllocatedBytes", Napi::Number::New(env, static_cast<double>(CpuAllocatedBytes())));
+  out.Set("v8ExternalBytes", Napi::Number::New(env, static_cast<double>(V8ExternalBytes())));
   out.Set("cuda", CudaMemoryStats(env));
   return out;
-  TN_CATCH(env)
 }
 
 }  // namespace
@@ -140,11 +141,13 @@ void RegistryMove(Tensor* t, int scope) {
   Link(t, scope);
 }
 
-void InitMemory(Napi::Env env, Napi::Object exports) {
-  exports.Set("startScope", Napi::Function::New(env, StartScope, "startScope"));
-  exports.Set("endScope", Napi::Function::New(env, EndScope, "endScope"));
-  exports.Set("keep", Napi::Function::New(env, Keep, "keep"));
-  exports.Set("memory", Napi::Function::New(env, Memory, "memory"));
-}
+const Entry kMemory[] = {
+    {"startScope", StartScope},
+    {"endScope", EndScope, "tidy"},
+    {"keep", Keep},
+    {"memory", Memory},
+};
+
+void InitMemory(Napi::Env env, Napi::Object exports) { Export(env, exports, kMemory); }
 
 }  // namespace tn

@@ -3,6 +3,7 @@
 // (kaiming_uniform_(a=sqrt(5)) for weights, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for biases), and
 // forward is one N-API call per layer. The TypeScript Module (lib/nn/layers.ts) holds one of these
 // and exposes the module's own parameter and buffer tensors, so in-place updates are shared.
+#include <memory>
 #include <sstream>
 
 #include "common.h"
@@ -44,7 +45,146 @@ std::string Shape(const at::Tensor& t) {
   return s.str();
 }
 
-enum class Kind { kConv2d, kBatchNorm2d, kLinear };
+// One native layer: a libtorch module, the input checks PyTorch's module makes, and its forward.
+// A new layer is one subclass and one line in kLayers.
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual torch::nn::Module& module() = 0;
+  // Throws a TorchError naming `where` when the input does not fit the layer.
+  virtual void Check(Napi::Env env, const at::Tensor& x, const std::string& where) const = 0;
+  virtual at::Tensor Forward(const at::Tensor& x) = 0;
+  std::string name;
+};
+
+// The parts every layer shares: holding a torch::nn::ModuleHolder and calling its forward.
+template <typename Holder>
+class LayerOf : public Layer {
+ public:
+  explicit LayerOf(Holder m) : m_(std::move(m)) {}
+  torch::nn::Module& module() override { return *m_; }
+  at::Tensor Forward(const at::Tensor& x) override { return m_->forward(x); }
+
+ protected:
+  Holder m_;
+};
+
+class Conv2dLayer : public LayerOf<torch::nn::Conv2d> {
+ public:
+  using LayerOf::LayerOf;
+  void Check(Napi::Env env, const at::Tensor& x, const std::string& where) const override {
+    int64_t c = m_->weight.size(1) * m_->options.groups();
+    if (x.dim() != 3 && x.dim() != 4)
+      ThrowArg(env, where, "expected a 3-D (unbatched C, H, W) or 4-D (N, C, H, W) input, got " +
+                               std::to_string(x.dim()) + "-D input of shape " + Shape(x));
+    if (x.size(-3) != c)
+      ThrowArg(env, where, "expected input " + Shape(x) + " to have " + std::to_string(c) + " channels, but got " +
+                               std::to_string(x.size(-3)) + " channels instead");
+  }
+};
+
+class BatchNorm2dLayer : public LayerOf<torch::nn::BatchNorm2d> {
+ public:
+  using LayerOf::LayerOf;
+  void Check(Napi::Env env, const at::Tensor& x, const std::string& where) const override {
+    if (x.dim() != 4)
+      ThrowArg(env, where, "expected 4D input (got " + std::to_string(x.dim()) + "D input of shape " + Shape(x) + ")");
+    if (x.size(1) != m_->options.num_features())
+      ThrowArg(env, where, "expected input " + Shape(x) + " to have " + std::to_string(m_->options.num_features()) +
+                               " channels, but got " + std::to_string(x.size(1)));
+  }
+};
+
+class LinearLayer : public LayerOf<torch::nn::Linear> {
+ public:
+  using LayerOf::LayerOf;
+  void Check(Napi::Env env, const at::Tensor& x, const std::string& where) const override {
+    if (x.dim() < 1 || x.size(-1) != m_->options.in_features())
+      ThrowArg(env, where, "expected the last dimension of the input to be " +
+                               std::to_string(m_->options.in_features()) + ", got shape " + Shape(x));
+  }
+};
+
+std::unique_ptr<Layer> MakeConv(Napi::Env env, const Napi::Object& o) {
+  const std::string w = "Conv2d";
+  if (!Has(o, "inChannels") || !Has(o, "outChannels") || !Has(o, "kernelSize"))
+    ThrowArg(env, w, "inChannels, outChannels and kernelSize are required");
+  int64_t in = IntOpt(env, o, "inChannels", w, 0), out = IntOpt(env, o, "outChannels", w, 0);
+  int64_t groups = IntOpt(env, o, "groups", w, 1);
+  if (in <= 0 || out <= 0) ThrowArg(env, w, "inChannels and outChannels must be positive, got " + std::to_string(in) + " and " + std::to_string(out));
+  if (groups <= 0) ThrowArg(env, w, "groups must be a positive integer");
+  if (in % groups != 0) ThrowArg(env, w, "in_channels must be divisible by groups");
+  if (out % groups != 0) ThrowArg(env, w, "out_channels must be divisible by groups");
+  auto kernel = Pair(env, o.Get("kernelSize"), w + ": kernelSize");
+  torch::nn::Conv2dOptions opts(in, out, kernel);
+  opts.groups(groups).bias(ToBool(o.Get("bias"), true));
+  if (Has(o, "stride")) opts.stride(Pair(env, o.Get("stride"), w + ": stride"));
+  if (Has(o, "dilation")) opts.dilation(Pair(env, o.Get("dilation"), w + ": dilation"));
+  if (Has(o, "padding")) {
+    Napi::Value p = o.Get("padding");
+    if (p.IsString()) {
+      std::string s = p.As<Napi::String>();
+      if (s == "same") opts.padding(torch::kSame);
+      else if (s == "valid") opts.padding(torch::kValid);
+      else ThrowArg(env, w, "invalid padding string '" + s + "', should be one of {'valid', 'same'}");
+    } else {
+      opts.padding(Pair(env, p, w + ": padding"));
+    }
+  }
+  if (Has(o, "paddingMode")) {
+    if (!o.Get("paddingMode").IsString()) ThrowArg(env, w, "paddingMode must be a string");
+    std::string m = o.Get("paddingMode").As<Napi::String>();
+    if (m == "zeros") opts.padding_mode(torch::kZeros);
+    else if (m == "reflect") opts.padding_mode(torch::kReflect);
+    else if (m == "replicate") opts.padding_mode(torch::kReplicate);
+    else if (m == "circular") opts.padding_mode(torch::kCircular);
+    else ThrowArg(env, w, "padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', got '" + m + "'");
+  }
+  auto layer = std::make_unique<Conv2dLayer>(torch::nn::Conv2d(opts));
+  std::ostringstream s;
+  s << "Conv2d(" << in << ", " << out << ", kernel_size=(" << (*kernel)[0] << ", " << (*kernel)[1] << "))";
+  layer->name = s.str();
+  return layer;
+}
+
+std::unique_ptr<Layer> MakeBatchNorm(Napi::Env env, const Napi::Object& o) {
+  const std::string w = "BatchNorm2d";
+  if (!Has(o, "numFeatures")) ThrowArg(env, w, "numFeatures is required");
+  int64_t n = IntOpt(env, o, "numFeatures", w, 0);
+  if (n <= 0) ThrowArg(env, w, "numFeatures must be positive, got " + std::to_string(n));
+  torch::nn::BatchNorm2dOptions opts(n);
+  if (Has(o, "eps")) opts.eps(ToDouble(env, o.Get("eps"), "BatchNorm2d: eps"));
+  // momentum: null means a cumulative moving average, as in PyTorch; absent means 0.1.
+  Napi::Value m = o.Get("momentum");
+  if (m.IsNull()) opts.momentum(c10::nullopt);
+  else if (!m.IsUndefined()) opts.momentum(ToDouble(env, m, "BatchNorm2d: momentum"));
+  opts.affine(ToBool(o.Get("affine"), true));
+  opts.track_running_stats(ToBool(o.Get("trackRunningStats"), true));
+  auto layer = std::make_unique<BatchNorm2dLayer>(torch::nn::BatchNorm2d(opts));
+  layer->name = "BatchNorm2d(" + std::to_string(n) + ")";
+  return layer;
+}
+
+std::unique_ptr<Layer> MakeLinear(Napi::Env env, const Napi::Object& o) {
+  const std::string w = "Linear";
+  if (!Has(o, "inFeatures") || !Has(o, "outFeatures")) ThrowArg(env, w, "inFeatures and outFeatures are required");
+  int64_t in = IntOpt(env, o, "inFeatures", w, 0), out = IntOpt(env, o, "outFeatures", w, 0);
+  if (in < 0 || out < 0) ThrowArg(env, w, "inFeatures and outFeatures must be non-negative");
+  auto layer = std::make_unique<LinearLayer>(
+      torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(ToBool(o.Get("bias"), true))));
+  layer->name = "Linear(in_features=" + std::to_string(in) + ", out_features=" + std::to_string(out) + ")";
+  return layer;
+}
+
+struct LayerKind {
+  const char* kind;
+  std::unique_ptr<Layer> (*make)(Napi::Env env, const Napi::Object& options);
+};
+const LayerKind kLayers[] = {
+    {"Conv2d", MakeConv},
+    {"BatchNorm2d", MakeBatchNorm},
+    {"Linear", MakeLinear},
+};
 
 class NnModule : public Napi::ObjectWrap<NnModule> {
  public:
@@ -62,149 +202,33 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
     target.Set("NativeModule", ctor);
   }
 
-  // new NativeModule(kind, options): kind is 'Conv2d', 'BatchNorm2d' or 'Linear'.
+  // new NativeModule(kind, options): kind is one of kLayers ('Conv2d', 'BatchNorm2d', 'Linear').
   explicit NnModule(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NnModule>(info) {
     Napi::Env env = info.Env();
     TN_TRY
     if (!info[0].IsString() || !info[1].IsObject()) ThrowArg(env, "NativeModule", "expected (kind, options)");
     std::string kind = info[0].As<Napi::String>();
-    Napi::Object o = info[1].As<Napi::Object>();
-    if (kind == "Conv2d") MakeConv(env, o);
-    else if (kind == "BatchNorm2d") MakeBatchNorm(env, o);
-    else if (kind == "Linear") MakeLinear(env, o);
-    else ThrowArg(env, "NativeModule", "unknown kind '" + kind + "'");
+    for (const LayerKind& k : kLayers)
+      if (kind == k.kind) layer_ = k.make(env, info[1].As<Napi::Object>());
+    if (!layer_) ThrowArg(env, "NativeModule", "unknown kind '" + kind + "'");
     TN_CATCH(env)
   }
 
  private:
-  Kind kind_ = Kind::kLinear;
-  std::string name_;
-  torch::nn::Conv2d conv_{nullptr};
-  torch::nn::BatchNorm2d bn_{nullptr};
-  torch::nn::Linear linear_{nullptr};
+  std::unique_ptr<Layer> layer_;
 
-  torch::nn::Module& module() {
-    switch (kind_) {
-      case Kind::kConv2d: return *conv_;
-      case Kind::kBatchNorm2d: return *bn_;
-      default: return *linear_;
-    }
-  }
-
-  void MakeConv(Napi::Env env, const Napi::Object& o) {
-    kind_ = Kind::kConv2d;
-    const std::string w = "Conv2d";
-    if (!Has(o, "inChannels") || !Has(o, "outChannels") || !Has(o, "kernelSize"))
-      ThrowArg(env, w, "inChannels, outChannels and kernelSize are required");
-    int64_t in = IntOpt(env, o, "inChannels", w, 0), out = IntOpt(env, o, "outChannels", w, 0);
-    int64_t groups = IntOpt(env, o, "groups", w, 1);
-    if (in <= 0 || out <= 0) ThrowArg(env, w, "inChannels and outChannels must be positive, got " + std::to_string(in) + " and " + std::to_string(out));
-    if (groups <= 0) ThrowArg(env, w, "groups must be a positive integer");
-    if (in % groups != 0) ThrowArg(env, w, "in_channels must be divisible by groups");
-    if (out % groups != 0) ThrowArg(env, w, "out_channels must be divisible by groups");
-    auto kernel = Pair(env, o.Get("kernelSize"), w + ": kernelSize");
-    torch::nn::Conv2dOptions opts(in, out, kernel);
-    opts.groups(groups).bias(ToBool(o.Get("bias"), true));
-    if (Has(o, "stride")) opts.stride(Pair(env, o.Get("stride"), w + ": stride"));
-    if (Has(o, "dilation")) opts.dilation(Pair(env, o.Get("dilation"), w + ": dilation"));
-    std::string pad_desc = "0";
-    if (Has(o, "padding")) {
-      Napi::Value p = o.Get("padding");
-      if (p.IsString()) {
-        std::string s = p.As<Napi::String>();
-        if (s == "same") opts.padding(torch::kSame);
-        else if (s == "valid") opts.padding(torch::kValid);
-        else ThrowArg(env, w, "invalid padding string '" + s + "', should be one of {'valid', 'same'}");
-        pad_desc = "'" + s + "'";
-      } else {
-        opts.padding(Pair(env, p, w + ": padding"));
-      }
-    }
-    if (Has(o, "paddingMode")) {
-      if (!o.Get("paddingMode").IsString()) ThrowArg(env, w, "paddingMode must be a string");
-      std::string m = o.Get("paddingMode").As<Napi::String>();
-      if (m == "zeros") opts.padding_mode(torch::kZeros);
-      else if (m == "reflect") opts.padding_mode(torch::kReflect);
-      else if (m == "replicate") opts.padding_mode(torch::kReplicate);
-      else if (m == "circular") opts.padding_mode(torch::kCircular);
-      else ThrowArg(env, w, "padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', got '" + m + "'");
-    }
-    conv_ = torch::nn::Conv2d(opts);
-    std::ostringstream s;
-    s << "Conv2d(" << in << ", " << out << ", kernel_size=(" << (*kernel)[0] << ", " << (*kernel)[1] << "))";
-    name_ = s.str();
-  }
-
-  void MakeBatchNorm(Napi::Env env, const Napi::Object& o) {
-    kind_ = Kind::kBatchNorm2d;
-    const std::string w = "BatchNorm2d";
-    if (!Has(o, "numFeatures")) ThrowArg(env, w, "numFeatures is required");
-    int64_t n = IntOpt(env, o, "numFeatures", w, 0);
-    if (n <= 0) ThrowArg(env, w, "numFeatures must be positive, got " + std::to_string(n));
-    torch::nn::BatchNorm2dOptions opts(n);
-    if (Has(o, "eps")) opts.eps(ToDouble(env, o.Get("eps"), "BatchNorm2d: eps"));
-    // momentum: null means a cumulative moving average, as in PyTorch; absent means 0.1.
-    Napi::Value m = o.Get("momentum");
-    if (m.IsNull()) opts.momentum(c10::nullopt);
-    else if (!m.IsUndefined()) opts.momentum(ToDouble(env, m, "BatchNorm2d: momentum"));
-    opts.affine(ToBool(o.Get("affine"), true));
-    opts.track_running_stats(ToBool(o.Get("trackRunningStats"), true));
-    bn_ = torch::nn::BatchNorm2d(opts);
-    name_ = "BatchNorm2d(" + std::to_string(n) + ")";
-  }
-
-  void MakeLinear(Napi::Env env, const Napi::Object& o) {
-    kind_ = Kind::kLinear;
-    const std::string w = "Linear";
-    if (!Has(o, "inFeatures") || !Has(o, "outFeatures")) ThrowArg(env, w, "inFeatures and outFeatures are required");
-    int64_t in = IntOpt(env, o, "inFeatures", w, 0), out = IntOpt(env, o, "outFeatures", w, 0);
-    if (in < 0 || out < 0) ThrowArg(env, w, "inFeatures and outFeatures must be non-negative");
-    linear_ = torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(ToBool(o.Get("bias"), true)));
-    name_ = "Linear(in_features=" + std::to_string(in) + ", out_features=" + std::to_string(out) + ")";
-  }
-
-  // The input checks PyTorch's modules make, with the layer named in the message.
-  void CheckInput(Napi::Env env, const at::Tensor& x) {
-    const std::string where = name_ + ".forward";
-    switch (kind_) {
-      case Kind::kConv2d: {
-        int64_t c = conv_->weight.size(1) * conv_->options.groups();
-        if (x.dim() != 3 && x.dim() != 4)
-          ThrowArg(env, where, "expected a 3-D (unbatched C, H, W) or 4-D (N, C, H, W) input, got " +
-                                   std::to_string(x.dim()) + "-D input of shape " + Shape(x));
-        if (x.size(-3) != c)
-          ThrowArg(env, where, "expected input " + Shape(x) + " to have " + std::to_string(c) + " channels, but got " +
-                                   std::to_string(x.size(-3)) + " channels instead");
-        break;
-      }
-      case Kind::kBatchNorm2d:
-        if (x.dim() != 4)
-          ThrowArg(env, where, "expected 4D input (got " + std::to_string(x.dim()) + "D input of shape " + Shape(x) + ")");
-        if (x.size(1) != bn_->options.num_features())
-          ThrowArg(env, where, "expected input " + Shape(x) + " to have " + std::to_string(bn_->options.num_features()) +
-                                   " channels, but got " + std::to_string(x.size(1)));
-        break;
-      case Kind::kLinear:
-        if (x.dim() < 1 || x.size(-1) != linear_->options.in_features())
-          ThrowArg(env, where, "expected the last dimension of the input to be " +
-                                   std::to_string(linear_->options.in_features()) + ", got shape " + Shape(x));
-        break;
-    }
-  }
+  torch::nn::Module& module() { return layer_->module(); }
 
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    const std::string& name = layer_->name;
     TN_TRY
-    const at::Tensor& x = Tensor::Get(env, info[0], (name_ + ".forward: input").c_str());
-    CheckInput(env, x);
+    const at::Tensor& x = Tensor::Get(env, info[0], (name + ".forward: input").c_str());
+    layer_->Check(env, x, name + ".forward");
     try {
-      switch (kind_) {
-        case Kind::kConv2d: return Tensor::Wrap(env, conv_->forward(x));
-        case Kind::kBatchNorm2d: return Tensor::Wrap(env, bn_->forward(x));
-        default: return Tensor::Wrap(env, linear_->forward(x));
-      }
+      return Tensor::Wrap(env, layer_->Forward(x));
     } catch (const c10::Error& e) {
-      throw TorchError(env, name_ + ".forward: " + CleanMessage(e.what_without_backtrace()));
+      throw TorchError(env, name + ".forward: " + CleanMessage(e.what_without_backtrace()));
     }
     TN_CATCH(env)
   }
@@ -272,7 +296,7 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
     TN_CATCH(env)
   }
 
-  Napi::Value Name(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), name_); }
+  Napi::Value Name(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), layer_->name); }
 };
 
 // setData(t, value): PyTorch's `param.data = value` — t keeps its identity (and JS handles).

@@ -1,27 +1,22 @@
 #include "tensor.h"
 
+#include <unordered_set>
+
 #include "addon_data.h"
+#include "allocator.h"
 #include "common.h"
+#include "entry.h"
 #include "memory.h"
 #include "tensor_ops.h"
 
 namespace tn {
 
 namespace {
-// Marks objects made by this addon's Tensor class, so IsTensor() is one cheap tag check.
-const napi_type_tag kTensorTag = {0x7a1c5e2b9d4f4a11ULL, 0x8e3b6c0d2f1a9e77ULL};
-
-// Small tensors are not reported to V8: the call costs more than the pressure they add.
-constexpr int64_t kExternalMemoryThreshold = 4096;
-
-// A view (slice, select, as_strided …) owns no memory: its base does. Reporting the storage once per
-// view multiplied the pressure: torch.load of 2,000 views of one 4 MiB storage claimed 8 GiB and V8
-// ran 139 full collections during the load.
-int64_t CpuBytes(const at::Tensor& t) {
-  if (!t.defined() || !t.has_storage() || !t.device().is_cpu() || t.is_view()) return 0;
-  int64_t bytes = static_cast<int64_t>(t.storage().nbytes());
-  return bytes >= kExternalMemoryThreshold ? bytes : 0;
-}
+// The handles alive on this JS thread. A value is one of our Tensors when napi_unwrap gives a pointer in
+// this set: an object wrapped by another addon gives a pointer that is not here and is never dereferenced.
+// A set lookup costs a tenth of Node-API's type tag, which stores a new BigInt as a private property on
+// every handle (9 % of a one-element add, measured with perf).
+thread_local std::unordered_set<const Tensor*> live_handles;
 
 // Wrap() hands the tensor to the constructor through this slot rather than a napi External:
 // one allocation less on the hottest path of every op. Per thread: each worker_thread is its own JS thread.
@@ -61,25 +56,33 @@ Tensor::Tensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor>(info) 
   }
   tensor = std::move(*pending_tensor);
   pending_tensor = nullptr;
-  napi_type_tag_object(env, info.This(), &kTensorTag);
-  external_bytes_ = CpuBytes(tensor);
-  if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
+  live_handles.insert(this);
   RegistryAdd(this);
 }
 
-Tensor::~Tensor() { Release(); }
+// The addon is built as Node-API's experimental version, whose finalizers run inside the garbage
+// collection that found the handle dead, not on a later turn of the event loop: a synchronous training
+// loop frees what it dropped as it goes. Code here must not call into JS (pure C++ only).
+Tensor::~Tensor() {
+  Release();
+  live_handles.erase(this);
+}
 
 void Tensor::Release() {
   if (scope >= 0) RegistryRemove(this);
-  if (external_bytes_ > 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes_);
-    external_bytes_ = 0;
-  }
+  UnlinkGrad();
   tensor = at::Tensor();
+}
+
+void Tensor::UnlinkGrad() {
+  if (grad_handle_ != nullptr) grad_handle_->grad_of_ = nullptr;
+  if (grad_of_ != nullptr) grad_of_->grad_handle_ = nullptr;
+  grad_handle_ = grad_of_ = nullptr;
 }
 
 Napi::Value Tensor::Wrap(Napi::Env env, at::Tensor t) {
   AddonData* data = env.GetInstanceData<AddonData>();
+  ReportNativeMemory(env);
   pending_tensor = &t;
   napi_value result;
   napi_status status = napi_new_instance(env, data->tensor_class.Value(), 0, nullptr, &result);
@@ -88,16 +91,20 @@ Napi::Value Tensor::Wrap(Napi::Env env, at::Tensor t) {
   return Napi::Value(env, result);
 }
 
-bool Tensor::IsTensor(const Napi::Value& v) {
-  if (!v.IsObject()) return false;
-  bool result = false;
-  napi_check_object_type_tag(v.Env(), v, &kTensorTag, &result);
-  return result;
+Tensor* Tensor::FromValue(const Napi::Value& v) {
+  if (!v.IsObject()) return nullptr;
+  void* wrapped = nullptr;
+  if (napi_unwrap(v.Env(), v, &wrapped) != napi_ok) return nullptr;
+  Tensor* t = static_cast<Tensor*>(wrapped);
+  return live_handles.count(t) != 0 ? t : nullptr;
 }
 
+bool Tensor::IsTensor(const Napi::Value& v) { return FromValue(v) != nullptr; }
+
 const at::Tensor& Tensor::Get(Napi::Env env, const Napi::Value& v, const char* where) {
-  if (!IsTensor(v)) ThrowArg(env, where, "expected a Tensor");
-  return Unwrap(v.As<Napi::Object>())->value(where);
+  Tensor* t = FromValue(v);
+  if (t == nullptr) ThrowArg(env, where, "expected a Tensor");
+  return t->value(where);
 }
 
 const at::Tensor& Tensor::value(const char* where) {
@@ -105,12 +112,14 @@ const at::Tensor& Tensor::value(const char* where) {
   return tensor;
 }
 
+// Every op of the table runs here: one try/catch for all, and libtorch's messages start with the op's name.
 Napi::Value Tensor::Call(const Napi::CallbackInfo& info) {
   const TensorOp* op = static_cast<const TensorOp*>(info.Data());
-  Napi::Env env = info.Env();
-  TN_TRY
-  return op->fn(info, value(op->name));
-  TN_CATCH(env)
+  try {
+    return op->fn(info, value(op->name));
+  } catch (...) {
+    RethrowAsTorchError(info.Env(), op->name);
+  }
 }
 
 Napi::Value Tensor::Dispose(const Napi::CallbackInfo& info) {
@@ -153,10 +162,22 @@ void Tensor::SetRequiresGrad(const Napi::CallbackInfo& info, const Napi::Value& 
   TN_CATCH(env)
 }
 
+// x.grad is the same JS handle on every read while the gradient is the same libtorch tensor (accumulation
+// into it in place keeps it; zeroGrad's set-to-None or a new tensor gives a new handle), as in PyTorch.
 Napi::Value Tensor::Grad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   const at::Tensor& g = value("grad").grad();
-  if (!g.defined()) return info.Env().Null();
-  return Wrap(info.Env(), g);
+  if (!g.defined()) return env.Null();
+  // A linked handle is alive: a collected or disposed one was unlinked when it was released.
+  if (grad_handle_ != nullptr && grad_handle_->tensor.unsafeGetTensorImpl() == g.unsafeGetTensorImpl()) {
+    Napi::Object linked = grad_handle_->Value();
+    if (!linked.IsEmpty()) return linked;
+  }
+  if (grad_handle_ != nullptr) grad_handle_->grad_of_ = nullptr;  // a new gradient tensor: a new handle
+  Napi::Value handle = Wrap(env, g);
+  grad_handle_ = Unwrap(handle.As<Napi::Object>());
+  grad_handle_->grad_of_ = this;
+  return handle;
 }
 
 Napi::Value Tensor::IsContiguous(const Napi::CallbackInfo& info) {

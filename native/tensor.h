@@ -13,6 +13,8 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   // Wraps a libtorch tensor into a new JS Tensor registered in the current scope.
   static Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
   static bool IsTensor(const Napi::Value& v);
+  // The handle behind a JS value, or nullptr when it is not a Tensor of this addon (on this thread).
+  static Tensor* FromValue(const Napi::Value& v);
   // The libtorch tensor behind a JS value; throws a TorchError naming `where` if it is not a live Tensor.
   static const at::Tensor& Get(Napi::Env env, const Napi::Value& v, const char* where);
 
@@ -29,8 +31,12 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   at::Tensor tensor;
 
  private:
-  int64_t external_bytes_ = 0;
-
+  // The handle last given out for .grad (so reads return the same handle while the gradient is the same
+  // tensor) and, on that handle, the tensor whose gradient it is. Plain pointers, cleared by whichever side
+  // is released first: finalizers run inside garbage collection, where deleting a napi reference is unsafe.
+  Tensor* grad_handle_ = nullptr;
+  Tensor* grad_of_ = nullptr;
+  void UnlinkGrad();
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value IsDisposed(const Napi::CallbackInfo& info);
   Napi::Value Shape(const Napi::CallbackInfo& info);

@@ -32,12 +32,18 @@ std::vector<at::Tensor> TensorList(Info info, const Napi::Value& v, const char* 
   return out;
 }
 
+// The operand at i when it is a Tensor (one type check on the hot path), or nullptr.
+const at::Tensor* TensorOrNull(Info info, size_t i, const char* where) {
+  Tensor* t = Tensor::FromValue(info[i]);
+  return t == nullptr ? nullptr : &t->value(where);
+}
+
 // A binary op with a Tensor or a number as the other operand.
 #define BINARY(NAME, TENSOR_EXPR, SCALAR_EXPR)                              \
   {NAME, [](Info info, T self) -> Napi::Value {                            \
      Napi::Env env = info.Env();                                            \
-     if (Tensor::IsTensor(info[0])) {                                       \
-       const at::Tensor& other = Tensor::Get(env, info[0], NAME);           \
+     if (const at::Tensor* other_t = TensorOrNull(info, 0, NAME)) {         \
+       const at::Tensor& other = *other_t;                                  \
        return W(info, TENSOR_EXPR);                                         \
      }                                                                      \
      at::Scalar other = ToScalar(env, info[0], NAME);                       \
@@ -49,8 +55,8 @@ std::vector<at::Tensor> TensorList(Info info, const Napi::Value& v, const char* 
   {NAME, [](Info info, T self_c) -> Napi::Value {                          \
      Napi::Env env = info.Env();                                            \
      at::Tensor self = self_c;                                              \
-     if (Tensor::IsTensor(info[0])) {                                       \
-       const at::Tensor& other = Tensor::Get(env, info[0], NAME);           \
+     if (const at::Tensor* other_t = TensorOrNull(info, 0, NAME)) {         \
+       const at::Tensor& other = *other_t;                                  \
        TENSOR_EXPR;                                                         \
      } else {                                                               \
        at::Scalar other = ToScalar(env, info[0], NAME);                     \
@@ -362,21 +368,18 @@ const std::vector<TensorOp> kOps = {
 
 const std::vector<TensorOp>& TensorOps() { return kOps; }
 
-// Static helpers that take tensor lists live here too, beside the ops they mirror.
+// Static helpers that take tensor lists live here too, beside the ops they mirror (exported through
+// factories.cc's entry table, which catches their errors).
 Napi::Value Cat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   int64_t dim = Given(info, 1) ? ToInt(env, info[1], "cat") : 0;
   return W(info, at::cat(TensorList(info, info[0], "cat"), dim));
-  TN_CATCH(env)
 }
 
 Napi::Value Stack(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   int64_t dim = Given(info, 1) ? ToInt(env, info[1], "stack") : 0;
   return W(info, at::stack(TensorList(info, info[0], "stack"), dim));
-  TN_CATCH(env)
 }
 
 }  // namespace tn

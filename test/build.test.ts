@@ -35,7 +35,7 @@ describe.skipIf(!ready)('CUDA-guarded sources', () => {
     writeFileSync(path.join(stub, 'c10/cuda/impl/cuda_cmake_macros.h'), '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n');
     const napi = require('node-addon-api').include_dir as string;
     const nodeInclude = path.join(process.execPath, '../../include/node');
-    const args = [`-std=c++${libtorch.cxxStd}`, '-fsyntax-only', '-DTORCH_NODE_WITH_CUDA=1', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
+    const args = [`-std=c++${libtorch.cxxStd}`, '-fsyntax-only', '-DTORCH_NODE_WITH_CUDA=1', '-DNAPI_VERSION=2147483647', '-DNAPI_CPP_EXCEPTIONS',
       `-I${napi}`, `-I${nodeInclude}`, '-I/usr/include/node', ...libtorch.includeDirs.map((d) => `-I${d}`), `-I${stub}`,
       `-I${cudaInclude}`, path.join(root, 'native', file)];
     execFileSync('g++', args, { stdio: 'pipe' }); // throws with the compiler's errors

@@ -197,10 +197,13 @@ describe('errors are TorchErrors with clean messages, never crashes', () => {
     }
     expect(err).toBeInstanceOf(torch.TorchError);
     const msg = (err as Error).message;
-    expect(msg).toMatch(/mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)/);
+    expect(msg).toMatch(/^matmul: mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)/);
     expect(msg).not.toMatch(/Exception raised from|frame #|\.cpp/);
     expect(() => a.view(4, 2)).toThrow(/shape '\[4, 2\]' is invalid for input of size 6/);
     expect(() => a.add(torch.ones([4]))).toThrow(torch.TorchError);
+    // libtorch's own messages are named by the op or function they came from (the one entry wrapper)
+    expect(() => a.add(torch.ones([4]))).toThrow(/^add: The size of tensor a \(3\) must match the size of tensor b \(4\)/);
+    expect(() => torch.arange(0, 10, -1)).toThrow(/^arange: .*inconsistent with step sign/);
   });
 
   it('wrong argument types and devices', () => {
@@ -248,5 +251,27 @@ describe('cuda queries', () => {
       expect(torch.cuda.deviceCount()).toBe(0);
       expect(() => torch.cuda.synchronize()).toThrow(/CUDA is not available/);
     }
+  });
+});
+
+describe('stable handles', () => {
+  it('.grad returns the same handle while the gradient is the same tensor, a new one after it is replaced', () => {
+    const w = torch.ones([3], { requiresGrad: true });
+    w.mul(w).sum().backward();
+    const g = w.grad!;
+    expect(w.grad).toBe(g);
+    w.mul(2).sum().backward(); // accumulates in place into the same tensor
+    expect(w.grad).toBe(g);
+    expect(g.toArray()).toEqual([4, 4, 4]); // 2w + 2, worked by hand
+    g.dispose();
+    const again = w.grad!; // the handle was disposed: a fresh one on the same gradient
+    expect(again).not.toBe(g);
+    expect(again.toArray()).toEqual([4, 4, 4]);
+    // zeroGrad (setToNone by default) drops the gradient; the next backward makes a new tensor
+    new torch.optim.SGD([w], { lr: 0.1 }).zeroGrad();
+    expect(w.grad).toBeNull();
+    w.sum().backward();
+    expect(w.grad).not.toBe(again);
+    expect(w.grad!.toArray()).toEqual([1, 1, 1]);
   });
 });

@@ -169,8 +169,15 @@ export class DataLoader implements AsyncIterable<Batch> {
     }
   }
 
+  /**
+   * One epoch, turning the event loop once per batch (a macrotask, not only microtasks): timers, I/O and
+   * the finalizers Node defers to the loop run between batches, as they would between a PyTorch loader's.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<Batch, void, undefined> {
-    yield* this.batches();
+    for (const batch of this.batches()) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      yield batch;
+    }
   }
 
   /** Frees the copy of the data set the loader made for another device (if any). */

@@ -1,0 +1,122 @@
+#include "allocator.h"
+
+#include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
+#include <torch/version.h>
+
+#include "cuda.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+namespace tn {
+
+namespace {
+
+std::atomic<int64_t> cpu_bytes{0};
+// The wrapped allocator's deleter: DefaultCPUAllocator's DataPtrs carry data == context and this
+// deleter, so the wrapper can free through it without storing anything per allocation.
+c10::DeleterFnPtr inner_deleter = nullptr;
+
+// The size is read back from malloc at free time (both sides use the same measure, so the count
+// returns to zero exactly); allocations are 64-byte aligned posix_memalign blocks of glibc's malloc.
+int64_t BlockBytes(void* p) {
+#ifdef __GLIBC__
+  return p ? static_cast<int64_t>(malloc_usable_size(p)) : 0;
+#else
+  (void)p;
+  return 0;
+#endif
+}
+
+void CountedDelete(void* p) {
+  cpu_bytes.fetch_sub(BlockBytes(p), std::memory_order_relaxed);
+  inner_deleter(p);
+}
+
+class CountingAllocator final : public c10::Allocator {
+ public:
+  explicit CountingAllocator(c10::Allocator* inner) : inner_(inner) {}
+
+#if TORCH_VERSION_MAJOR >= 2 && (TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 3)
+  c10::DataPtr allocate(size_t n) override { return Count(inner_->allocate(n)); }
+  void copy_data(void* dest, const void* src, std::size_t count) const override {
+    inner_->copy_data(dest, src, count);
+  }
+#else
+  c10::DataPtr allocate(size_t n) const override { return Count(inner_->allocate(n)); }
+#endif
+  c10::DeleterFnPtr raw_deleter() const override { return inner_deleter ? &CountedDelete : nullptr; }
+
+ private:
+  c10::Allocator* inner_;
+
+  // Only allocations in the simple form (data == context, the inner raw deleter) are counted; any
+  // other form passes through untouched, its free uncounted too.
+  static c10::DataPtr Count(c10::DataPtr dp) {
+    void* p = dp.get();
+    if (p == nullptr || inner_deleter == nullptr || p != dp.get_context() || dp.get_deleter() != inner_deleter) {
+      return dp;
+    }
+    c10::Device device = dp.device();
+    dp.release_context();  // ownership moves to the new DataPtr below
+    cpu_bytes.fetch_add(BlockBytes(p), std::memory_order_relaxed);
+    return c10::DataPtr(p, p, &CountedDelete, device);
+  }
+};
+
+// Changes below this are not worth a call into V8 (which may start a collection).
+constexpr int64_t kReportStep = 1 << 20;
+// CUDA's figure is read every this many reports (it takes the caching allocator's lock).
+constexpr int kCudaSampleEvery = 64;
+
+// Per JS thread (each worker_thread is its own isolate); one struct, so one TLS lookup per op.
+struct Reporter {
+  int64_t reported = 0;   // what this isolate was last told (CPU + CUDA)
+  int64_t cuda_bytes = 0;  // the last CUDA sample
+  int until_cuda_sample = 0;
+  int64_t v8_external = 0;  // V8's external-memory total after the last report
+};
+thread_local Reporter reporter;
+
+}  // namespace
+
+void InstallCountingAllocator() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+#ifdef __GLIBC__
+    const char* flag = std::getenv("TORCH_NODE_COUNT_ALLOCATIONS");
+    if (flag != nullptr && flag[0] == '0') return;
+    c10::Allocator* inner = c10::GetAllocator(c10::DeviceType::CPU);
+    inner_deleter = inner->raw_deleter();
+    if (inner_deleter == nullptr) return;
+    static CountingAllocator counting(inner);
+    // Above the default priority, so a later default registration does not replace it.
+    c10::SetAllocator(c10::DeviceType::CPU, &counting, /*priority=*/1);
+#endif
+  });
+}
+
+int64_t CpuAllocatedBytes() { return cpu_bytes.load(std::memory_order_relaxed); }
+
+// CUDA memory is reported beside the CPU's: device memory held by unreachable handles then makes V8
+// collect too (the caching allocator's allocated bytes, not its reserve, which it keeps by design).
+void ReportNativeMemory(napi_env env) {
+  Reporter& r = reporter;
+  if (--r.until_cuda_sample <= 0) {
+    r.until_cuda_sample = kCudaSampleEvery;
+    r.cuda_bytes = CudaAllocatedBytes();
+  }
+  int64_t now = cpu_bytes.load(std::memory_order_relaxed) + r.cuda_bytes;
+  int64_t change = now - r.reported;
+  if (change < kReportStep && change > -kReportStep) return;
+  if (napi_adjust_external_memory(env, change, &r.v8_external) == napi_ok) r.reported = now;
+}
+
+int64_t V8ExternalBytes() { return reporter.v8_external; }
+
+}  // namespace tn

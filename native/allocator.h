@@ -1,0 +1,23 @@
+// The bytes libtorch's CPU allocator holds, counted by a thin wrapper around it, and reported to V8 as
+// external memory. A JS handle is a few bytes to V8 while the tensor behind it can pin megabytes (a
+// one-element loss keeps its whole autograd graph alive), so per-handle sizes under-report; the
+// allocator's total is what JS handles keep alive, and V8 collects when it grows.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+
+namespace tn {
+
+// Installs the counting wrapper over libtorch's CPU allocator (once per process; idempotent).
+void InstallCountingAllocator();
+// Bytes currently held by CPU tensors allocated through the wrapper (all threads).
+int64_t CpuAllocatedBytes();
+// On a JS thread: tells V8 how the total changed since this thread last reported, when the change is
+// large enough to matter. Cheap enough for every op (one atomic load and a compare).
+void ReportNativeMemory(napi_env env);
+// V8's external-memory total for this thread's isolate after the last report (what V8 weighs when it
+// decides to collect; process.memoryUsage().external counts ArrayBuffers only).
+int64_t V8ExternalBytes();
+
+}  // namespace tn

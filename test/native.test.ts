@@ -1,0 +1,53 @@
+// The typed boundary: lib/tensor.ts's Tensor interface and the native Tensor class (the op table in
+// native/tensor_ops.cc plus the accessors of native/tensor.cc) must name the same members, so an op added
+// on one side only fails here instead of at a user's call.
+import * as path from 'path';
+import * as ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+
+// The member names of `interface Tensor` in lib/tensor.ts, read with the TypeScript compiler.
+function interfaceMembers(file: string, name: string): Set<string> {
+  const program = ts.createProgram([file], { noResolve: true });
+  const source = program.getSourceFile(file)!;
+  const out = new Set<string>();
+  source.forEachChild((node) => {
+    if (!ts.isInterfaceDeclaration(node) || node.name.text !== name) return;
+    for (const m of node.members) {
+      if (m.name && (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name))) out.add(m.name.text);
+    }
+  });
+  return out;
+}
+
+function ownNames(proto: object): Set<string> {
+  return new Set(Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor'));
+}
+
+describe('the TypeScript Tensor interface and the native Tensor class agree', () => {
+  // The raw addon, before lib/tensor.ts adds its plain-JS methods to the prototype.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon = require('node-gyp-build')(root);
+  const nativeNames = ownNames(addon.Tensor.prototype);
+  const declared = interfaceMembers(path.join(root, 'lib', 'tensor.ts'), 'Tensor');
+
+  it('reads both sides', () => {
+    expect(nativeNames.has('add')).toBe(true);
+    expect(nativeNames.has('shape')).toBe(true);
+    expect(declared.has('add')).toBe(true);
+    expect(declared.has('toArray')).toBe(true);
+  });
+
+  it('every native op and accessor is declared in the Tensor interface', () => {
+    const undeclared = [...nativeNames].filter((n) => !declared.has(n));
+    expect(undeclared).toEqual([]);
+  });
+
+  it('every member of the Tensor interface exists at run time (native, or added by lib/tensor.ts)', async () => {
+    await import('../lib/tensor');
+    const present = ownNames(addon.Tensor.prototype);
+    const missing = [...declared].filter((n) => !present.has(n));
+    expect(missing).toEqual([]);
+  });
+});
