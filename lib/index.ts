@@ -33,6 +33,8 @@ export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
 export { autocast, isAutocastEnabled, backends } from './amp';
 export type { AutocastDevice } from './amp';
+export { GradScaler } from './grad_scaler';
+export type { GradScalerOptions, GradScalerStateDict } from './grad_scaler';
 export { save, load, saveAsync, loadAsync } from './serialization';
 export type { SaveOptions, LoadOptions } from './serialization';
 export * as data from './data';
