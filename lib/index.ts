@@ -45,6 +45,6 @@ export * as train from './train';
 export * as jit from './jit';
 export * as vision from './vision';
 export * as utils from './utils';
-export { trainResNet20, evaluate, fit, predict } from './train';
+export { trainResNet20, evaluate, fit, predict, TrainStep } from './train';
 export * as cli from './cli';
 export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';
