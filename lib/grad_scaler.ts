@@ -232,9 +232,9 @@ export class GradScaler {
     };
   }
 
-  loadStateDict(sd: GradScalerStateDict | Map<string, unknown>): void {
+  loadStateDict(sd: GradScalerStateDict | Record<string, never> | Map<string, unknown>): void {
     if (!this.enabled) return;
-    const get = (k: keyof GradScalerStateDict) => Number(sd instanceof Map ? sd.get(k) : sd[k]);
+    const get = (k: keyof GradScalerStateDict) => Number(sd instanceof Map ? sd.get(k) : (sd as GradScalerStateDict)[k]);
     if ((sd instanceof Map ? sd.size : Object.keys(sd).length) === 0) {
       throw new TorchError('The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler.');
     }

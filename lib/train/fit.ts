@@ -195,6 +195,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       if (rng.cpu) setRngState(rng.cpu);
       if (rng.cuda && device.startsWith('cuda')) setRngState(rng.cuda, device);
       if (rng.loader) trainLoader.generator?.setState(rng.loader);
+      if (o.scaler && state.scaler) o.scaler.loadStateDict(state.scaler as never);
       history = (state.history as EpochRecord[] | undefined) ?? [];
     } else {
       // The seed's ckpt.pth: weights, accuracy and epoch only.
@@ -296,6 +297,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       history,
     };
     if (monitor && monitor !== 'testAcc') state.monitor = monitor;
+    if (o.scaler) state.scaler = { ...o.scaler.stateDict() }; // as PyTorch's recipes save scaler.state_dict()
     if (o.extraState) Object.assign(state, o.extraState);
     return state;
   };
