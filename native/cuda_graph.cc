@@ -12,8 +12,8 @@
 #include "common.h"
 
 #ifdef TORCH_NODE_WITH_CUDA
-#include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/core/Event.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -44,7 +44,9 @@ void EnterSide(Graph& g) {
   c10::cuda::CUDAGuard guard(g.device);
   g.caller = c10::cuda::getCurrentCUDAStream(g.device);
   if (!g.side) g.side = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, g.device);
-  at::cuda::CUDAEvent ready;
+  // c10::Event, not at::cuda::CUDAEvent: the same CUDA event through the device guard, without the
+  // cuBLAS/cuSPARSE headers that ATen/cuda/CUDAContext.h pulls in.
+  c10::Event ready(c10::DeviceType::CUDA);
   ready.record(*g.caller);
   ready.block(*g.side);
   c10::cuda::setCurrentCUDAStream(*g.side);
@@ -53,7 +55,7 @@ void EnterSide(Graph& g) {
 // The caller's stream waits for the side stream's work and becomes current again.
 void LeaveSide(Graph& g) {
   if (!g.caller) throw std::runtime_error("cudaGraph: not on the side stream");
-  at::cuda::CUDAEvent done;
+  c10::Event done(c10::DeviceType::CUDA);
   done.record(*g.side);
   done.block(*g.caller);
   c10::cuda::setCurrentCUDAStream(*g.caller);
