@@ -59,6 +59,7 @@ export class TrainStep {
   private warmed = 0;
   private captured: Captured | null = null;
   private graph: unknown = null; // the native graph the warm-up and the next capture use
+  private largest = 0; // the largest batch seen: the shape a capture is made for
   private last: StepResult | null = null;
   /** Captures made so far (a train()/eval() switch makes another). */
   captures = 0;
@@ -147,6 +148,10 @@ export class TrainStep {
       c.replay(s.graph);
       return (this.last = s.out);
     }
+    // A batch smaller than one seen before (an epoch's last) neither warms up nor gets captured: the graph
+    // is for the full batches.
+    this.largest = Math.max(this.largest, x.shape[0] ?? 0);
+    if ((x.shape[0] ?? 0) < this.largest) return (this.last = this.eager(x, y));
     this.syncLr();
     const graph = (this.graph ??= c.create(deviceIndex(this.device)));
     if (this.warmed < this.warmupSteps) {
