@@ -12,8 +12,10 @@
 #include "autocast.h"
 #include "common.h"
 #include "cuda.h"
+#include "cuda_graph.h"
 #include "data.h"
 #include "factories.h"
+#include "grad_scaler.h"
 #include "jit.h"
 #include "memory.h"
 #include "nn.h"
@@ -57,6 +59,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMemory(env, exports);
   InitCuda(env, exports);
   InitAutocast(env, exports);
+  InitCudaGraph(env, exports);
+  InitGradScaler(env, exports);
   InitData(env, exports);
   InitNn(env, exports);
   InitSerialization(env, exports);

@@ -267,6 +267,69 @@ Napi::Value RmspropStep(Info info) {
   TN_CATCH(env)
 }
 
+// PyTorch's fused SGD kernel with the learning rate read from a device tensor (the tensor_lr overload)
+// arrived in libtorch 2.4; 1.x and early 2.x fall back to sgdStep (lib/optim/sgd.ts says so).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define TORCH_NODE_HAS_FUSED_SGD 1
+#endif
+
+// An optional tensor argument (GradScaler's grad_scale / found_inf): undefined and null mean none.
+[[maybe_unused]] c10::optional<at::Tensor> OptionalTensor(Napi::Env env, const Napi::Value& v, const char* where) {
+  if (!Given(v)) return c10::nullopt;
+  return Tensor::Get(env, v, where);
+}
+
+// fusedSgdStep(params, momentumBuffers, lr, {momentum, dampening, weightDecay, nesterov, maximize},
+// gradScale?, foundInf?): torch.optim.SGD(fused=True) as PyTorch's _fused_sgd runs it. `lr` is a float32
+// tensor on the parameters' device, so a captured CUDA graph reads the value the scheduler last wrote
+// with fill_, and no host value is baked into it. With gradScale the kernel divides the gradients by it;
+// with foundInf (non-zero) it leaves everything unchanged: GradScaler's skipped step, with no host read.
+// Momentum buffers are made on the first step (all slots empty), as PyTorch's is_first_step.
+Napi::Value FusedSgdStep(Info info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  if (!info[0].IsArray() || !info[1].IsArray() || !info[3].IsObject())
+    ThrowArg(env, "SGD.step (fused)", "expected (params, momentumBuffers, lr, options)");
+#ifdef TORCH_NODE_HAS_FUSED_SGD
+  Napi::Array params_js = info[0].As<Napi::Array>();
+  Napi::Array bufs_js = ArrayArg(info, 1, params_js.Length(), "SGD.step (fused)");
+  const at::Tensor& lr = Tensor::Get(env, info[2], "SGD.step (fused): lr");
+  Napi::Object o = info[3].As<Napi::Object>();
+  double momentum = ToDouble(env, o.Get("momentum"), "SGD.step (fused): momentum");
+  double dampening = ToDouble(env, o.Get("dampening"), "SGD.step (fused): dampening");
+  double weight_decay = ToDouble(env, o.Get("weightDecay"), "SGD.step (fused): weightDecay");
+  bool nesterov = ToBool(o.Get("nesterov"), false);
+  bool maximize = ToBool(o.Get("maximize"), false);
+  auto grad_scale = OptionalTensor(env, info[4], "SGD.step (fused): gradScale");
+  auto found_inf = OptionalTensor(env, info[5], "SGD.step (fused): foundInf");
+  WithGrad w = CollectGrads(env, params_js, "SGD.step (fused): params");
+  if (w.params.empty()) return env.Undefined();
+  if (lr.device() != w.params[0].device())
+    ThrowArg(env, "SGD.step (fused)", "lr tensor is on " + DeviceName(lr.device()) + ", the parameters on " + DeviceName(w.params[0].device()));
+
+  std::vector<at::Tensor> bufs;
+  bool first = false;
+  if (momentum != 0) {
+    size_t empty = 0;
+    for (size_t k = 0; k < w.params.size(); ++k) empty += Given(bufs_js.Get(w.index[k])) ? 0 : 1;
+    if (empty != 0 && empty != w.params.size())
+      ThrowArg(env, "SGD.step (fused)", "momentum buffers exist for some parameters only (fused SGD needs all or none)");
+    first = empty != 0;
+    // The kernel writes the first step's buffer itself (buf = d_p): empty_like, as PyTorch.
+    bufs = StateSlots(env, bufs_js, w, "SGD.step (fused): momentum buffer",
+                      [](const at::Tensor& p) { return at::empty_like(p, at::MemoryFormat::Preserve); });
+  }
+  torch::NoGradGuard no_grad;
+  at::_fused_sgd_(w.params, w.grads, bufs, weight_decay, momentum, lr, dampening, nesterov, maximize, first,
+                  grad_scale, found_inf);
+  return env.Undefined();
+#else
+  ThrowArg(env, "SGD.step (fused)", "fused SGD needs libtorch 2.4 or newer (this is " + std::to_string(TORCH_VERSION_MAJOR) +
+                                       "." + std::to_string(TORCH_VERSION_MINOR) + ")");
+#endif
+  TN_CATCH(env)
+}
+
 }  // namespace
 
 void InitOptimizer(Napi::Env env, Napi::Object exports) {
@@ -274,6 +337,12 @@ void InitOptimizer(Napi::Env env, Napi::Object exports) {
   optim.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
   optim.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   optim.Set("rmspropStep", Napi::Function::New(env, RmspropStep, "rmspropStep"));
+  optim.Set("fusedSgdStep", Napi::Function::New(env, FusedSgdStep, "fusedSgdStep"));
+#ifdef TORCH_NODE_HAS_FUSED_SGD
+  optim.Set("hasFusedSgd", Napi::Boolean::New(env, true));
+#else
+  optim.Set("hasFusedSgd", Napi::Boolean::New(env, false));
+#endif
   optim.Set("zeroGrad", Napi::Function::New(env, ZeroGrad, "zeroGrad"));
   exports.Set("optim", optim);
 }

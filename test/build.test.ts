@@ -24,8 +24,9 @@ describe.skipIf(!ready)('CUDA-guarded sources', () => {
     (f) => f.endsWith('.cc') && readFileSync(path.join(root, 'native', f), 'utf8').includes('TORCH_NODE_WITH_CUDA'),
   );
 
-  it('exist (cuda.cc at least)', () => {
+  it('exist (cuda.cc, and cuda_graph.cc for the captured training step)', () => {
     expect(guarded).toContain('cuda.cc');
+    expect(guarded).toContain('cuda_graph.cc');
   });
 
   it.each(guarded)(`%s compiles with TORCH_NODE_WITH_CUDA against libtorch ${libtorch.version}'s CUDA headers`, (file) => {

@@ -5,6 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
+import { arr, maxDiff } from './helpers/compare';
+import { hasPythonTorch, runPython } from './helpers/python';
 
 const hasCuda = torch.cuda.isAvailable();
 if (!hasCuda) console.warn('test/cuda: no CUDA device (or a CPU-only libtorch): skipped');
@@ -84,4 +86,110 @@ describe.skipIf(!hasCuda)('CUDA', () => {
     expect(r.finalAccuracy).toBeGreaterThanOrEqual(25);
     expect(r.history[2].trainLoss).toBeLessThan(r.history[0].trainLoss);
   }, 300_000);
+});
+
+// The graphed training step (lib/train/step.ts) against the same steps run eagerly.
+const graphsReady = hasCuda && torch.optim.fusedSgdAvailable;
+const pyCuda = graphsReady && hasPythonTorch() && runPython<boolean>('import torch\nprint(json.dumps(torch.cuda.is_available()))');
+
+describe.skipIf(!graphsReady)('CUDA graphs (TrainStep)', () => {
+  const makeNet = () => new torch.nn.Sequential(new torch.nn.Linear(32, 64), new torch.nn.BatchNorm1d(64), new torch.nn.ReLU(), new torch.nn.Linear(64, 10));
+  const twins = (seed: number) => {
+    torch.manualSeed(seed);
+    const a = makeNet();
+    const b = makeNet();
+    b.loadStateDict(a.stateDict());
+    return [a.to('cuda'), b.to('cuda')] as const;
+  };
+  const sgd = (m: torch.nn.Module) => new torch.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true, fused: true });
+  const batches = (n: number, size = (_t: number) => 64) =>
+    Array.from({ length: n }, (_, t) => ({ x: torch.randn([size(t), 32], { device: 'cuda' }), y: torch.randint(0, 10, [size(t)], { device: 'cuda' }) }));
+  const maxStateDiff = (a: torch.nn.Module, b: torch.nn.Module) => {
+    const sb = b.stateDict();
+    return Math.max(...Object.entries(a.stateDict()).map(([k, v]) => maxAbsDiff(v as torch.Tensor, sb[k] as torch.Tensor)));
+  };
+
+  it('fp32: 20 graphed steps (with a smaller batch run eagerly and an lr change) equal 20 eager steps to 1e-5', () => {
+    const [a, b] = twins(0);
+    const oa = sgd(a);
+    const ob = sgd(b);
+    const graphed = new torch.TrainStep(a, oa, { cudaGraphs: true });
+    const eager = new torch.TrainStep(b, ob, { cudaGraphs: false });
+    const data = batches(20, (t) => (t === 12 ? 40 : 64));
+    const losses: number[][] = [[], []];
+    data.forEach(({ x, y }, t) => {
+      if (t === 15) for (const o of [oa, ob]) o.paramGroups[0].lr = 0.01; // the scheduler's write: fill_ before the replay
+      losses[0].push(graphed.step(x, y).loss.item() as number);
+      losses[1].push(eager.step(x, y).loss.item() as number);
+    });
+    expect(graphed.captures).toBe(1);
+    expect(Math.max(...losses[0].map((l, i) => Math.abs(l - losses[1][i])))).toBeLessThan(1e-5);
+    expect(maxStateDiff(a, b)).toBeLessThan(1e-5);
+    expect(losses[0][19]).toBeLessThan(losses[0][0]);
+    graphed.dispose();
+    eager.dispose();
+  });
+
+  it('captures again after train()/eval() switches, and still equals the eager steps', () => {
+    const [a, b] = twins(1);
+    const graphed = new torch.TrainStep(a, sgd(a), { cudaGraphs: true });
+    const eager = new torch.TrainStep(b, sgd(b), { cudaGraphs: false });
+    const data = batches(24);
+    data.forEach(({ x, y }, t) => {
+      if (t === 8 || t === 16) for (const m of [a, b]) m.train(t === 16); // eval at 8, train again at 16
+      graphed.step(x, y);
+      eager.step(x, y);
+    });
+    expect(graphed.captures).toBe(3);
+    expect(maxStateDiff(a, b)).toBeLessThan(1e-5);
+    graphed.dispose();
+    eager.dispose();
+  });
+
+  it('CUDA memory stays flat over 1,000 graphed steps in tidy()', () => {
+    const [a] = twins(2);
+    const step = new torch.TrainStep(a, sgd(a), { cudaGraphs: true });
+    const { x, y } = batches(1)[0];
+    const allocated = () => {
+      torch.cuda.synchronize();
+      return torch.memory().cuda!['cuda:0'].allocatedBytes;
+    };
+    let at50 = 0;
+    for (let i = 0; i < 1000; i++) {
+      torch.tidy(() => {
+        step.step(x, y);
+      });
+      if (i === 49) at50 = allocated();
+    }
+    expect(allocated()).toBe(at50);
+    step.dispose();
+  });
+
+  it.skipIf(!pyCuda)("bf16: graphed steps equal Python's steps under torch.autocast('cuda', bfloat16) with SGD(fused=True)", () => {
+    const [a] = twins(3);
+    const init = Object.fromEntries(Object.entries(a.stateDict()).map(([k, v]) => [k, (v as torch.Tensor).cpu().toArray()]));
+    const step = new torch.TrainStep(a, sgd(a), { cudaGraphs: true, amp: 'bf16' });
+    const data = batches(8);
+    const losses = data.map(({ x, y }) => step.step(x, y).loss.item() as number);
+    const py = runPython(
+      `import torch
+m = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.BatchNorm1d(64), torch.nn.ReLU(), torch.nn.Linear(64, 10)).cuda()
+m.load_state_dict({k: torch.tensor(v, dtype=torch.int64 if k.endswith('num_batches_tracked') else torch.float32) for k, v in inp['init'].items()})
+opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True, fused=True)
+losses = []
+for x, y in zip(inp['xs'], inp['ys']):
+    x, y = torch.tensor(x, device='cuda'), torch.tensor(y, device='cuda')
+    with torch.autocast('cuda', dtype=torch.bfloat16):
+        loss = torch.nn.functional.cross_entropy(m(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    losses.append(loss.item())
+print(json.dumps({'losses': losses, 'sd': {k: v.cpu().tolist() for k, v in m.state_dict().items()}}))`,
+      { init, xs: data.map((d) => d.x.cpu().toArray()), ys: data.map((d) => d.y.cpu().toArray()) },
+    );
+    expect(Math.max(...losses.map((l, i) => Math.abs(l - py.losses[i])))).toBeLessThan(1e-5);
+    for (const [k, v] of Object.entries(a.stateDict())) expect(maxDiff(arr((v as torch.Tensor).cpu()), py.sd[k]), k).toBeLessThan(1e-5);
+    step.dispose();
+  });
 });

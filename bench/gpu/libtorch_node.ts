@@ -1,7 +1,10 @@
 // (3) this library, eager fp32, and (4) every speed switch the trainer offers: trainResNet20 timed
 // per epoch. Prints one JSON line (progress goes to stderr).
-//   npx tsx bench/gpu/libtorch_node.ts --mode eager|fast [--epochs 5] [--limit-train N] [--limit-test N]
+//   npx tsx bench/gpu/libtorch_node.ts --mode eager|fast|nographs [--epochs 5] [--limit-train N] [--limit-test N]
 //     [--data DIR] [--device cuda] [--opt key=<json>]...   (--opt passes any extra TrainOptions field)
+//   A long run split across calls: --checkpoint-dir DIR --max-epochs-this-run K (resumes when DIR/last.pth
+//   exists); the JSON line then says epochs_done, finished and, once finished, the final accuracy and the
+//   summed seconds of training and testing over all the epochs (from the run's history).
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,12 +18,16 @@ const mode = arg('--mode') ?? 'eager';
 const epochs = num('--epochs') ?? 5;
 
 // (3) eager fp32 turns the fast path off explicitly (on CUDA the trainer's defaults turn it on);
-// (4) turns every switch on. CUDA graphs are not implemented yet: listed as not available.
-const EAGER = { channelsLast: false, amp: false, cudnnBenchmark: false };
-const SPEED = { channelsLast: true, amp: 'bf16', cudnnBenchmark: true };
-const missing = mode === 'fast' ? ['cudaGraphs'] : [];
+// (4) turns every switch on, the captured CUDA-graph step included; nographs: (4) without the graph.
+// Where a switch cannot apply (CUDA graphs on the CPU, or a libtorch without fused SGD) it is listed
+// as not available (a CPU rehearsal runs the rest).
+const device = arg('--device') ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
+const graphsPossible = device.startsWith('cuda') && torch.optim.fusedSgdAvailable;
+const EAGER = { channelsLast: false, amp: false, cudnnBenchmark: false, cudaGraphs: false, fusedSgd: false };
+const SPEED = { channelsLast: true, amp: 'bf16', cudnnBenchmark: true, cudaGraphs: graphsPossible, fusedSgd: torch.optim.fusedSgdAvailable };
+const missing = mode === 'fast' && !graphsPossible ? ['cudaGraphs'] : [];
 const train = torch.train;
-const applied: Record<string, unknown> = { ...(mode === 'fast' ? SPEED : EAGER) };
+const applied: Record<string, unknown> = { ...(mode === 'eager' ? EAGER : SPEED), ...(mode === 'nographs' ? { cudaGraphs: false } : {}) };
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] !== '--opt') continue;
   const [k, ...rest] = argv[i + 1].split('=');
@@ -45,7 +52,8 @@ function deviceName(device: string): string {
 }
 
 async function main() {
-  const device = arg('--device') ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
+  const dir = arg('--checkpoint-dir');
+  const resume = dir !== undefined && fs.existsSync(path.join(dir, 'last.pth'));
   const result = await train.trainResNet20({
     dataRoot: arg('--data'),
     device,
@@ -55,8 +63,11 @@ async function main() {
     limitTest: num('--limit-test'),
     progress: 'none',
     print: (line: string) => console.error(line),
-    checkpointDir: fs.mkdtempSync(path.join(os.tmpdir(), `libtorch-node-bench-${mode}-`)),
-    logFile: null,
+    checkpointDir: dir ?? fs.mkdtempSync(path.join(os.tmpdir(), `libtorch-node-bench-${mode}-`)),
+    logFile: dir ? undefined : null,
+    report: false,
+    resume,
+    maxEpochsThisRun: num('--max-epochs-this-run'),
     seed: 0,
     handleSigint: false,
     ...applied,
@@ -73,6 +84,11 @@ async function main() {
     seconds_include_test: !trainOnly,
     median_train_test_2_to_N: round(median2toN(both)),
     final_test_acc: result.finalAccuracy,
+    epochs_done: h.length,
+    finished: !result.stopped && h.length === epochs,
+    // A run split across calls: every epoch's training and testing, summed from the stored history.
+    total_train_test_s: round(h.reduce((a, r) => a + r.seconds, 0)),
+    best_test_acc: result.bestAccuracy,
     device: deviceName(device),
     torch: torch.libtorchVersion,
     applied,

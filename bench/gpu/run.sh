@@ -5,7 +5,11 @@
 # runs the test suite in the time left, writes everything under $OUT, prints a summary JSON line last.
 # Env: BENCH_EPOCHS (4), BENCH_BUDGET_S (420, for this script: the call also unpacks, and a rerun must fit),
 #      BENCH_DEVICE (cuda), BENCH_LIMIT_TRAIN (CPU rehearsal), BENCH_TESTS (1; 0 skips the test suite),
-#      NODE (/opt/dp/node), CIFAR10_ROOT, BENCH_PYTHON.
+#      NODE (/opt/dp/node), CIFAR10_ROOT, BENCH_PYTHON,
+#      BENCH_FULL (1; 0 skips the long run), BENCH_FULL_EPOCHS (200), BENCH_FULL_DIR (/root/x/full200: kept
+#      between calls while the machine is warm), BENCH_ONLY_FULL (1: on a warm machine, only continue the long
+#      run: no build when the addon is there, no timings, no tests), BENCH_LIMIT_TEST and BENCH_FULL_MAX_EPOCHS
+#      (CPU rehearsals).
 set -uo pipefail   # no -e: one failing step must not lose the others' results
 cd "$(dirname "$0")/../.."
 # $OUT gets 7 files (the device tool returns at most 8): summary.json (medians, ratios, the four JSON lines), run.log,
@@ -16,7 +20,9 @@ rm -f "$WORK"/*.json
 export PYTHONUNBUFFERED=1 NO_COLOR=1   # logs without colour codes
 EPOCHS=${BENCH_EPOCHS:-4} BUDGET=${BENCH_BUDGET_S:-420} DEVICE=${BENCH_DEVICE:-cuda} NODE=${NODE:-/opt/dp/node}
 export CIFAR10_ROOT=${CIFAR10_ROOT:-/opt/dp/cifar-10-batches-bin}
-COMMON=(--epochs "$EPOCHS" --data "$CIFAR10_ROOT" --device "$DEVICE" ${BENCH_LIMIT_TRAIN:+--limit-train "$BENCH_LIMIT_TRAIN"})
+LIMITS=(${BENCH_LIMIT_TRAIN:+--limit-train "$BENCH_LIMIT_TRAIN"} ${BENCH_LIMIT_TEST:+--limit-test "$BENCH_LIMIT_TEST"})
+COMMON=(--epochs "$EPOCHS" --data "$CIFAR10_ROOT" --device "$DEVICE" "${LIMITS[@]}")
+FULL=${BENCH_FULL:-1} ONLY_FULL=${BENCH_ONLY_FULL:-0} FULL_EPOCHS=${BENCH_FULL_EPOCHS:-200} FULL_DIR=${BENCH_FULL_DIR:-/root/x/full200}
 log() { echo "[+${SECONDS}s] $*" | tee -a "$OUT/run.log" >&2; }
 left() { echo $((BUDGET - SECONDS)); }
 
@@ -37,10 +43,14 @@ fi
   "torchvision", bool(u.find_spec("torchvision")), "PIL", bool(u.find_spec("PIL")))'; nproc; } > "$OUT/env.txt" 2>&1
 log "libtorch: $(node scripts/find-libtorch.js --summary 2>&1)"
 
-log "build (cmake-js)"
-timeout -k 5 $(( $(left) < 300 ? $(left) : 300 )) node node_modules/cmake-js/bin/cmake-js compile --out build \
-  --CDCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc > "$OUT/build.log" 2>&1
-log "build rc=$? $(tail -1 "$OUT/build.log")"
+if [ "$ONLY_FULL" = 1 ] && [ -f build/Release/torch_node.node ]; then
+  log "build: kept (BENCH_ONLY_FULL=1 and the addon is there)"
+else
+  log "build (cmake-js)"
+  timeout -k 5 $(( $(left) < 300 ? $(left) : 300 )) node node_modules/cmake-js/bin/cmake-js compile --out build \
+    --CDCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc > "$OUT/build.log" 2>&1
+  log "build rc=$? $(tail -1 "$OUT/build.log")"
+fi
 node -e "const a = require('./build/Release/torch_node.node'); console.log(JSON.stringify({ libtorch: a.libtorchVersion(),
   cudaCompiled: a.cuda.compiled, cuda: a.cuda.isAvailable(), cudnn: a.cuda.cudnnIsAvailable() }))" 2>&1 | tee -a "$OUT/run.log"
 
@@ -55,16 +65,42 @@ bench() {   # name cap-seconds command...: the JSON line (last '{' line of stdou
   log "$name: rc=$rc $(cat "$WORK/$name.json")"
 }
 TSX=(node node_modules/tsx/dist/cli.mjs bench/gpu/libtorch_node.ts)
-bench seed 150 "$PY" bench/gpu/seed_pipeline.py "${COMMON[@]}"
-bench resident 120 "$PY" bench/gpu/torch_resident.py "${COMMON[@]}"
-bench eager 150 "${TSX[@]}" --mode eager "${COMMON[@]}"
-bench fast 150 "${TSX[@]}" --mode fast "${COMMON[@]}"
+if [ "$ONLY_FULL" != 1 ]; then
+  bench seed 150 "$PY" bench/gpu/seed_pipeline.py "${COMMON[@]}"
+  bench resident 120 "$PY" bench/gpu/torch_resident.py "${COMMON[@]}"
+  bench eager 150 "${TSX[@]}" --mode eager "${COMMON[@]}"
+  bench fast 150 "${TSX[@]}" --mode fast "${COMMON[@]}"
+  bench nographs 100 "${TSX[@]}" --mode nographs "${COMMON[@]}"
+fi
+
+# The long run (every switch, FULL_EPOCHS epochs), continued from FULL_DIR/last.pth by each call with as many
+# epochs as the time left allows; 'full' in the summary says epochs_done, finished and the final accuracy.
+full_run() {
+  local t per k
+  t=$(( $(left) - 10 ))
+  # Seconds per epoch (train + test): the last call of this run, else this call's fast timing, else 1.5 (the
+  # target is 1.0 s + the test pass; too low an estimate only means the timeout stops the run and the next call resumes it).
+  per=$("$PY" -c "import json,sys
+for f in sys.argv[1:]:
+    try:
+        d = json.load(open(f)); n = d.get('epochs_done') or 0
+        print(d['total_train_test_s'] / n if n else d['median_train_test_2_to_N']); break
+    except Exception: pass
+else: print(1.5)" "$FULL_DIR/last-call.json" "$WORK/fast.json")
+  k=$("$PY" -c "import math,sys; print(max(0, math.floor(($t - 45) / (1.15 * float(sys.argv[1])))))" "$per")   # 45 s: start, data; 15 % margin
+  [ -n "${BENCH_FULL_MAX_EPOCHS:-}" ] && [ "$k" -gt "$BENCH_FULL_MAX_EPOCHS" ] && k=$BENCH_FULL_MAX_EPOCHS   # rehearsals
+  if [ "$k" -lt 1 ]; then log "full: no time for an epoch this call (${t} s left, ${per} s an epoch)"; return; fi
+  mkdir -p "$FULL_DIR"
+  bench full "$t" "${TSX[@]}" --mode fast --epochs "$FULL_EPOCHS" --data "$CIFAR10_ROOT" --device "$DEVICE" \
+    "${LIMITS[@]}" --checkpoint-dir "$FULL_DIR" --max-epochs-this-run "$k"
+  [ -s "$WORK/full.json" ] && cp "$WORK/full.json" "$FULL_DIR/last-call.json"
+}
 
 # The test suite in the time left (install.test needs npm, absent there). TORCH_NODE_TEST_DEVICE: for
 # tests that take a device from it.
 t=$(( $(left) - 15 ))
 rm -f test-results.json   # a stale report must not stand in for this run's
-if [ "${BENCH_TESTS:-1}" = 0 ]; then
+if [ "${BENCH_TESTS:-1}" = 0 ] || [ "$ONLY_FULL" = 1 ]; then
   log "tests: skipped (BENCH_TESTS=0)"
 elif [ "$t" -ge 60 ]; then
   log "tests (vitest, ${t} s at most)"
@@ -76,12 +112,13 @@ else
 fi
 TESTS=$([ -f test-results.json ] && node scripts/summarize-tests.js test-results.json | head -1 || echo 'not run')
 log "tests: $TESTS"
+[ "$FULL" = 1 ] && full_run
 
 "$PY" - "$WORK" "$TESTS" <<'PY' | tee "$OUT/summary.json"
 import json, sys
 work, tests = sys.argv[1], sys.argv[2]
 r = {}
-for n in ('seed', 'resident', 'eager', 'fast'):
+for n in ('seed', 'resident', 'eager', 'fast', 'nographs', 'full'):
     try:
         r[n] = json.load(open(f'{work}/{n}.json'))
     except Exception:
@@ -89,10 +126,12 @@ for n in ('seed', 'resident', 'eager', 'fast'):
 # Train seconds when every run reports them; else train+test for all (the trainer's `seconds` includes the test).
 basis = 'train' if not any(x.get('seconds_include_test') for x in r.values()) else 'train+test'
 key = 'median_2_to_N' if basis == 'train' else 'median_train_test_2_to_N'
-med = {n: x.get(key) for n, x in r.items()}
+med = {n: x.get(key) for n, x in r.items() if n != 'full'}
 ratio = lambda a, b: round(med[a] / med[b], 3) if med[a] and med[b] else None
 print(json.dumps({'basis': basis, 'median_s': med, 'ratio_1_over_4': ratio('seed', 'fast'), 'ratio_2_over_4': ratio('resident', 'fast'),
                   'ratio_1_over_3': ratio('seed', 'eager'), 'ratio_3_over_4': ratio('eager', 'fast'),
+                  'graph_gain': ratio('nographs', 'fast'),
+                  'full': {k: r['full'].get(k) for k in ('epochs_done', 'finished', 'final_test_acc', 'best_test_acc', 'total_train_test_s', 'median_2_to_N')},
                   'final_test_acc': {n: x.get('final_test_acc') for n, x in r.items()}, 'epochs': {n: x.get('epochs') for n, x in r.items()},
                   'fast_applied': r['fast'].get('applied'), 'fast_not_available': r['fast'].get('not_available'),
                   'transforms': r['seed'].get('transforms'), 'sgd': r['resident'].get('sgd'),

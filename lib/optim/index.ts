@@ -1,7 +1,7 @@
 // torch.optim: SGD and the learning-rate schedules (also under optim.lrScheduler, as torch.optim.lr_scheduler).
 export { Optimizer } from './optimizer';
 export type { ParamGroup, ParamsArg, OptimizerStateDict } from './optimizer';
-export { SGD } from './sgd';
+export { SGD, fusedSgdAvailable } from './sgd';
 export type { SGDOptions, SGDParamGroup } from './sgd';
 export { Adam, AdamW } from './adam';
 export type { AdamOptions, AdamParamGroup } from './adam';

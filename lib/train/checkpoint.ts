@@ -28,6 +28,8 @@ export interface TrainState {
   monitor?: string;
   /** The run's configuration (see run_config.ts), so that --resume continues the same run. */
   config?: Record<string, unknown>;
+  /** GradScaler.stateDict() of an fp16 run. */
+  scaler?: Record<string, unknown>;
 }
 
 /**

@@ -15,6 +15,8 @@ import { throwIfAborted } from '../utils/abort';
 import { BEST_FILE, TrainState, appendLog, loadForResume, resumeLog, saveBest, saveLast } from './checkpoint';
 import { BatchSource, LossFn, MetricFn, evaluate, isClassification } from './evaluate';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
+import { TrainStep } from './step';
+import type { GradScaler } from '../grad_scaler';
 
 /** What fit needs of a scheduler: PyTorch's step() (ReduceLROnPlateau's step(metric)) and its state dict. */
 export interface SchedulerLike {
@@ -96,8 +98,12 @@ export interface FitOptions {
   handleSigint?: boolean;
   /** Feed inputs in channels_last memory format (the model is the caller's to convert). */
   channelsLast?: boolean;
-  /** bfloat16 autocast for forward and loss (backward runs outside it, as in PyTorch). */
-  amp?: 'bf16' | false;
+  /** Autocast for forward and loss (backward runs outside it, as in PyTorch): 'bf16', or 'fp16' with a `scaler`. */
+  amp?: 'bf16' | 'fp16' | false;
+  /** torch.amp.GradScaler for amp 'fp16': scales the loss, skips steps with inf/nan gradients. */
+  scaler?: GradScaler;
+  /** Capture the training step in a CUDA graph (lib/train/step.ts; needs SGD({fused: true})). Default off. */
+  cudaGraphs?: boolean;
   /**
    * Cancels the run, as Node's own APIs take a `signal`: training stops after the current step (last.pth
    * keeps the last finished epoch, as with Ctrl-C) and the promise rejects with an `AbortError`.
@@ -138,7 +144,8 @@ function check(o: FitOptions): void {
   if (o.monitor !== undefined && !['testAcc', 'testLoss', 'trainAcc', 'trainLoss'].includes(o.monitor)) {
     throw new TorchError(`fit: monitor must be testAcc, testLoss, trainAcc or trainLoss, got ${o.monitor}`);
   }
-  if (o.amp !== undefined && o.amp !== false && o.amp !== 'bf16') throw new TorchError(`fit: amp must be 'bf16' or false, got ${o.amp}`);
+  if (o.amp !== undefined && o.amp !== false && o.amp !== 'bf16' && o.amp !== 'fp16') throw new TorchError(`fit: amp must be 'bf16', 'fp16' or false, got ${o.amp}`);
+  if (o.amp === 'fp16' && !o.scaler) throw new TorchError("fit: amp 'fp16' needs a scaler (new GradScaler(device))");
 }
 
 /** Trains `model` for `epochs` epochs; see FitOptions. The model, loaders and optimizer stay the caller's. */
@@ -157,12 +164,13 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
   const schedulerStep = o.schedulerStep ?? (scheduler && (scheduler as { stepsPerBatch?: boolean }).stepsPerBatch ? 'batch' : 'epoch');
   const device = model.parameters()[0]?.device ?? 'cpu';
   const ampDevice = device.startsWith('cuda') ? 'cuda' : 'cpu';
-  // The model's call for training and testing: channels_last inputs and autocast when asked.
+  // The model's call for testing: channels_last inputs and autocast when asked (training: TrainStep).
+  const ampDtype = o.amp === 'fp16' ? 'float16' : 'bfloat16';
   const forward = (x: Tensor): Tensor => {
     const run = () => model.forward(o.channelsLast ? x.contiguous('channels_last') : x);
-    return o.amp ? autocast(ampDevice, run, { dtype: 'bfloat16' }) : run();
+    return o.amp ? autocast(ampDevice, run, { dtype: ampDtype }) : run();
   };
-  const lossOf = (out: Tensor, y: Tensor): Tensor => (o.amp ? autocast(ampDevice, () => lossFn(out, y), { dtype: 'bfloat16' }) : lossFn(out, y));
+  const lossOf = (out: Tensor, y: Tensor): Tensor => (o.amp ? autocast(ampDevice, () => lossFn(out, y), { dtype: ampDtype }) : lossFn(out, y));
 
   let startEpoch = 0;
   let best = NaN;
@@ -187,6 +195,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       if (rng.cpu) setRngState(rng.cpu);
       if (rng.cuda && device.startsWith('cuda')) setRngState(rng.cuda, device);
       if (rng.loader) trainLoader.generator?.setState(rng.loader);
+      if (o.scaler && state.scaler) o.scaler.loadStateDict(state.scaler as never);
       history = (state.history as EpochRecord[] | undefined) ?? [];
     } else {
       // The seed's ckpt.pth: weights, accuracy and epoch only.
@@ -223,6 +232,13 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
     stop,
   };
 
+  const trainStep = new TrainStep(model, opt, {
+    lossFn,
+    amp: o.amp ?? false,
+    scaler: o.scaler,
+    channelsLast: o.channelsLast,
+    cudaGraphs: o.cudaGraphs ?? false,
+  });
   const trainPhase = async () => {
     const lossSum = keep(zeros([], { dtype: 'float64', device }));
     const correct = keep(zeros([], { dtype: 'int64', device }));
@@ -238,11 +254,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
         total += y.shape[0];
         batches++;
         tidy(() => {
-          const out = forward(x);
-          const loss = lossOf(out, y);
-          opt.zeroGrad();
-          loss.backward();
-          opt.step();
+          const { output: out, loss } = trainStep.step(x, y);
           noGrad(() => {
             lossSum.add_(loss.detach());
             if (batches === 1) classification = isClassification(out, y);
@@ -285,6 +297,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       history,
     };
     if (monitor && monitor !== 'testAcc') state.monitor = monitor;
+    if (o.scaler) state.scaler = { ...o.scaler.stateDict() }; // as PyTorch's recipes save scaler.state_dict()
     if (o.extraState) Object.assign(state, o.extraState);
     return state;
   };
@@ -363,6 +376,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
     }
     if (!stopped && endEpoch < o.epochs) stopped = true;
   } finally {
+    trainStep.dispose();
     if (handleSigint) process.off('SIGINT', onSigint);
     o.signal?.removeEventListener('abort', stop);
   }

@@ -6,6 +6,7 @@ import { backends } from '../amp';
 import { cuda } from '../cuda';
 import * as data from '../data';
 import { TorchError } from '../errors';
+import { GradScaler } from '../grad_scaler';
 import { dispose, keep } from '../memory';
 import * as models from '../models';
 import { crossEntropy } from '../nn/functional';
@@ -13,6 +14,7 @@ import * as optim from '../optim';
 import { Tensor, manualSeed, setNumThreads } from '../tensor';
 import { load } from '../serialization';
 import { throwIfAborted } from '../utils/abort';
+import { libtorchVersion } from '../utils/version';
 import { LAST_FILE } from './checkpoint';
 import { EpochRecord as FitRecord, fit } from './fit';
 export { formatLr } from './fit';
@@ -86,10 +88,17 @@ export interface TrainOptions {
   handleSigint?: boolean;
   /** channels_last memory format for the model and its inputs. Default: on for CUDA, off on CPU. */
   channelsLast?: boolean;
-  /** Automatic mixed precision for forward and loss: 'bf16', 'fp16' or false. Default: 'bf16' on CUDA, off on CPU. */
+  /** Automatic mixed precision for forward and loss: 'bf16', 'fp16' (with a GradScaler) or false. Default: 'bf16' on CUDA, off on CPU. */
   amp?: 'bf16' | 'fp16' | false;
   /** torch.backends.cudnn.benchmark. Default: on for CUDA. */
   cudnnBenchmark?: boolean;
+  /**
+   * Capture the training step (forward, loss, backward, fused tensor-lr SGD) in a CUDA graph and replay it
+   * (lib/train/step.ts). Default: on for CUDA where the libtorch has fused SGD (2.4 and newer).
+   */
+  cudaGraphs?: boolean;
+  /** SGD({fused: true}): PyTorch's fused kernel with the lr in a device tensor. Default: on for CUDA where available (cudaGraphs needs it). */
+  fusedSgd?: boolean;
   /** CPU intra-op threads (torch.set_num_threads). Default: libtorch's own choice, as in PyTorch. */
   numThreads?: number;
   /** Write report.html (and its charts) into checkpointDir when training ends. Default true. */
@@ -128,6 +137,8 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     channelsLast: onCuda,
     amp: onCuda ? 'bf16' : false,
     cudnnBenchmark: onCuda,
+    cudaGraphs: onCuda && optim.fusedSgdAvailable,
+    fusedSgd: onCuda && optim.fusedSgdAvailable,
     epochs: 200,
     batchSize: 128,
     testBatchSize: 100,
@@ -167,10 +178,12 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     throw new TorchError(`trainResNet20: schedule must be cosine, multistep or constant, got ${o.schedule}`);
   }
   if (o.amp !== false && o.amp !== 'bf16' && o.amp !== 'fp16') throw new TorchError(`trainResNet20: amp must be 'bf16', 'fp16' or false, got ${o.amp}`);
-  if (o.amp === 'fp16') {
-    // float16 needs a gradient scaler, which this library does not have yet; bfloat16 does not.
-    throw new TorchError("trainResNet20: amp 'fp16' needs a gradient scaler, not implemented yet; use 'bf16'");
+  if (o.cudaGraphs && !onCuda) throw new TorchError(`trainResNet20: cudaGraphs needs a CUDA device, got '${o.device}'`);
+  if (o.cudaGraphs && !optim.fusedSgdAvailable) {
+    throw new TorchError(`trainResNet20: cudaGraphs needs the fused tensor-lr SGD of libtorch 2.4 or newer (this is ${libtorchVersion}); pass cudaGraphs: false`);
   }
+  // The captured update reads its lr from a device tensor: the fused SGD.
+  if (o.cudaGraphs) o.fusedSgd = true;
   if (o.device.startsWith('cuda') && !cuda.isAvailable()) {
     throw new TorchError(`trainResNet20: device '${o.device}' requested but CUDA is not available in this build/machine`);
   }
@@ -226,6 +239,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const testLoader = new data.DataLoader(testSet, { batchSize: o.testBatchSize, transform: data.cifar10TestTransform(), device: o.device });
 
   let optimizer: optim.SGD | undefined;
+  let scaler: GradScaler | undefined;
   try {
     print('==> Building model..');
     const net = DEPTHS[o.depth]({ numClasses: 10, shortcut: o.shortcut }).to(o.device);
@@ -235,7 +249,9 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     print(`Total number of parameters: ${parameterCount}`);
 
     const criterion = (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: o.labelSmoothing });
-    optimizer = new optim.SGD(net.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov });
+    optimizer = new optim.SGD(net.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov, fused: o.fusedSgd });
+    // float16 needs loss scaling (bfloat16 has float32's range and does not).
+    scaler = o.amp === 'fp16' ? new GradScaler(o.device) : undefined;
     const scheduler = makeScheduler(o, optimizer);
 
     if (extended) print(`    (extending the run from ${stored?.config?.epochs} to ${o.epochs} epochs: the ${o.schedule} schedule is recomputed for ${o.epochs})`);
@@ -255,7 +271,9 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       maxEpochsThisRun: o.maxEpochsThisRun,
       handleSigint: o.handleSigint,
       channelsLast: o.channelsLast,
-      amp: o.amp === 'bf16' ? 'bf16' : false,
+      amp: o.amp,
+      scaler,
+      cudaGraphs: o.cudaGraphs,
       signal: o.signal,
       callbacks: tb ? [tb.callback(trainLoader.length)] : [],
       progressEvery: o.progressEvery,
@@ -283,6 +301,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     return { parameterCount, bestAccuracy, finalAccuracy, history, stopped: r.stopped, model: net };
   } finally {
     optimizer?.dispose(); // momentum buffers: the optimizer is not returned
+    scaler?.dispose();
     tb?.close();
     // Everything the data side holds (host copies, the device-resident copies) is freed when training ends.
     trainLoader.dispose();

@@ -172,6 +172,22 @@ describe('fit: resume, callbacks, schedules, options', () => {
     expect(resumed.r.history.map((h) => [h.lr, h.trainLoss, h.testAcc])).toEqual(straight.r.history.map((h) => [h.lr, h.trainLoss, h.testAcc]));
   }, 60_000);
 
+  it("a GradScaler's state goes into last.pth with PyTorch's keys, and resume continues it exactly", async () => {
+    const scaler = () => new torch.GradScaler('cpu', { initScale: 256, growthInterval: 2 });
+    const straight = await run(tmpDir('fit-scaler-straight'), { seed: 5, scaler: scaler() });
+    const dir = tmpDir('fit-scaler-split');
+    await run(dir, { seed: 5, scaler: scaler(), maxEpochsThisRun: 1 });
+    const saved = torch.load<{ scaler: Record<string, number> }>(path.join(dir, 'last.pth')).scaler;
+    // 5 clean steps of one epoch, growth every 2nd: 256 → 1024, one step counted towards the next growth.
+    expect(saved).toEqual({ scale: 1024, growth_factor: 2, backoff_factor: 0.5, growth_interval: 2, _growth_tracker: 1 });
+    const s2 = scaler();
+    const resumed = await run(dir, { seed: 5, resume: true, scaler: s2 });
+    expect(s2.getScale()).toBe(2 ** 8 * 2 ** 10); // 20 clean steps in all: 10 growths
+    const a = straight.model.stateDict();
+    const b = resumed.model.stateDict();
+    for (const k of Object.keys(a)) expect(b[k].equal(a[k]), k).toBe(true);
+  }, 60_000);
+
   it('calls callbacks in order, and stop() in onEpochEnd ends the run early', async () => {
     const events: string[] = [];
     const { r } = await run(tmpDir('fit-cb'), {
@@ -241,6 +257,7 @@ describe('fit: resume, callbacks, schedules, options', () => {
     await expect(torch.fit(model, { ...base, trainLoader: [] as never })).rejects.toThrow(/fit: trainLoader must be a DataLoader/);
     await expect(torch.fit(model, { ...base, optimizer: undefined as never })).rejects.toThrow(/fit: optimizer is required/);
     await expect(torch.fit(model, { ...base, monitor: 'acc' as never })).rejects.toThrow(/fit: monitor must be/);
+    await expect(torch.fit(model, { ...base, amp: 'fp16' })).rejects.toThrow(/fit: amp 'fp16' needs a scaler/);
     await expect(torch.fit(model, { ...base, ...quiet, monitor: 'testAcc', checkpointDir: null })).rejects.toThrow(
       /fit: monitor 'testAcc' has no value/,
     );

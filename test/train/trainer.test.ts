@@ -14,7 +14,8 @@ describe('options', () => {
     expect(() => torch.train.resolveOptions({ depth: 18 as never })).toThrow(/depth must be 20, 32, 44, 56 or 110/);
     expect(() => torch.train.resolveOptions({ lr: -1 })).toThrow(/lr must be positive/);
     expect(() => torch.train.resolveOptions({ shortcut: 'C' as never })).toThrow(/shortcut must be 'A' or 'B'/);
-    expect(() => torch.train.resolveOptions({ amp: 'fp16' })).toThrow(/needs a gradient scaler/);
+    expect(() => torch.train.resolveOptions({ amp: 'fp16' as never, device: 'cpu', cudaGraphs: true })).toThrow(/cudaGraphs needs a CUDA device, got 'cpu'/);
+    expect(() => torch.train.resolveOptions({ amp: 'fp8' as never })).toThrow(/amp must be 'bf16', 'fp16' or false/);
     if (!torch.cuda.isAvailable()) expect(() => torch.train.resolveOptions({ device: 'cuda' })).toThrow(/CUDA is not available/);
   });
 
@@ -26,9 +27,11 @@ describe('options', () => {
     expect(o.device).toBe(torch.cuda.isAvailable() ? 'cuda' : 'cpu');
     // The fast path's switches follow the device: on for CUDA, off for CPU.
     const fast = o.device !== 'cpu';
-    expect([o.channelsLast, o.amp, o.cudnnBenchmark]).toEqual(fast ? [true, 'bf16', true] : [false, false, false]);
+    const graphs = fast && torch.optim.fusedSgdAvailable; // CUDA graphs need the fused tensor-lr SGD
+    expect([o.channelsLast, o.amp, o.cudnnBenchmark, o.cudaGraphs, o.fusedSgd]).toEqual(fast ? [true, 'bf16', true, graphs, graphs] : [false, false, false, false, false]);
     const c = torch.train.resolveOptions({ device: 'cpu' });
-    expect([c.channelsLast, c.amp, c.cudnnBenchmark]).toEqual([false, false, false]);
+    expect([c.channelsLast, c.amp, c.cudnnBenchmark, c.cudaGraphs, c.fusedSgd]).toEqual([false, false, false, false, false]);
+    expect(torch.train.resolveOptions({ device: 'cpu', amp: 'fp16' }).amp).toBe('fp16'); // with a GradScaler
   });
 });
 

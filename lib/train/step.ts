@@ -1,0 +1,218 @@
+// The training step as one object: forward, loss, backward and the optimizer update (the fused tensor-lr
+// SGD where the libtorch has it). On CUDA with cudaGraphs it follows what PyTorch's docs ask of a
+// whole-network capture (torch.cuda.graphs):
+//   - `warmupSteps` (at least 3) eager steps on the capture's side stream first, optimizer step included,
+//     so momentum's first-step branch, cuDNN autotuning and cuBLAS handles are settled before capture;
+//   - gradients set to undefined before capture, so backward allocates them in the graph's private pool;
+//   - static input buffers that each step copies its batch into, then one replay() launches everything;
+//   - a batch of another shape (an epoch's last, smaller batch) runs eagerly on the same tensors;
+//   - the learning rate lives in a device tensor (SGD's lrTensor) that the scheduler's number is written
+//     into with fill_ before a replay, outside the graph: no host value is baked into the capture;
+//   - a train()/eval() switch of any module since the capture makes the next step capture again.
+// On the CPU (or with cudaGraphs off) the same object runs every step eagerly, with the same update.
+import { autocast } from '../amp';
+import { TorchError } from '../errors';
+import type { GradScaler } from '../grad_scaler';
+import { keep, tidy } from '../memory';
+import { native } from '../native';
+import type { Module } from '../nn';
+import { crossEntropy } from '../nn/functional';
+import type { Optimizer } from '../optim';
+import { SGD } from '../optim/sgd';
+import { Tensor, noGrad } from '../tensor';
+import type { LossFn } from './evaluate';
+
+export interface TrainStepOptions {
+  /** loss(output, target), a scalar; default cross-entropy. */
+  lossFn?: LossFn;
+  /** Autocast for forward and loss: 'bf16', 'fp16' (needs `scaler`) or false. Default false. */
+  amp?: 'bf16' | 'fp16' | false;
+  /** Scales the fp16 loss and skips steps with inf/nan gradients (torch.amp.GradScaler). */
+  scaler?: GradScaler;
+  /** Feed inputs in channels_last memory format. Default false. */
+  channelsLast?: boolean;
+  /** Capture the step in a CUDA graph and replay it. Default: on when the model is on CUDA. */
+  cudaGraphs?: boolean;
+  /** Eager steps on the side stream before capture (PyTorch's docs: at least 3). Default 3. */
+  warmupSteps?: number;
+}
+
+/** A step's results: valid until the next step() (a graph's static outputs are overwritten by the next replay). */
+export interface StepResult {
+  loss: Tensor;
+  output: Tensor;
+}
+
+interface Captured {
+  graph: unknown;
+  x: Tensor;
+  y: Tensor;
+  out: StepResult;
+  modes: string;
+}
+
+export class TrainStep {
+  readonly device: string;
+  /** Whether steps of the captured shape replay a CUDA graph. */
+  readonly cudaGraphs: boolean;
+  private readonly warmupSteps: number;
+  private warmed = 0;
+  private captured: Captured | null = null;
+  private graph: unknown = null; // the native graph the warm-up and the next capture use
+  private largest = 0; // the largest batch seen: the shape a capture is made for
+  private last: StepResult | null = null;
+  /** Captures made so far (a train()/eval() switch makes another). */
+  captures = 0;
+
+  constructor(
+    private readonly model: Module & { forward(x: Tensor): Tensor },
+    private readonly optimizer: Optimizer,
+    private readonly options: TrainStepOptions = {},
+  ) {
+    this.device = model.parameters()[0]?.device ?? 'cpu';
+    const onCuda = this.device.startsWith('cuda');
+    this.cudaGraphs = options.cudaGraphs ?? onCuda;
+    this.warmupSteps = options.warmupSteps ?? 3;
+    if (options.amp === 'fp16' && !options.scaler) throw new TorchError("TrainStep: amp 'fp16' needs a GradScaler (options.scaler)");
+    if (this.cudaGraphs) {
+      if (!onCuda) throw new TorchError(`TrainStep: cudaGraphs needs a model on CUDA, this one is on ${this.device}`);
+      if (!(optimizer instanceof SGD) || !optimizer.fused) {
+        throw new TorchError('TrainStep: cudaGraphs needs SGD({fused: true}) (a tensor learning rate; the other updates read host values)');
+      }
+      if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 3) throw new TorchError(`TrainStep: warmupSteps must be an integer >= 3, got ${this.warmupSteps}`);
+    }
+  }
+
+  // The train/eval flag of every module, as one string: a change means the captured kernels are stale.
+  private modes(): string {
+    return this.model.modules().map((m) => (m.training ? '1' : '0')).join('');
+  }
+
+  // forward, loss, backward, update: the ops a capture records.
+  private run(x: Tensor, y: Tensor): StepResult {
+    const o = this.options;
+    const lossFn = o.lossFn ?? ((out: Tensor, t: Tensor) => crossEntropy(out, t));
+    const ampDevice = this.device.startsWith('cuda') ? 'cuda' : 'cpu';
+    const withAmp = <T>(fn: () => T): T => (o.amp ? autocast(ampDevice, fn, { dtype: o.amp === 'fp16' ? 'float16' : 'bfloat16' }) : fn());
+    const output = withAmp(() => this.model.forward(o.channelsLast ? x.contiguous('channels_last') : x));
+    const loss = withAmp(() => lossFn(output, y));
+    this.optimizer.zeroGrad(); // set to none: backward makes the gradients (in the graph's pool when capturing)
+    if (o.scaler) {
+      o.scaler.scale(loss).backward();
+      o.scaler.step(this.optimizer);
+      o.scaler.update();
+    } else {
+      loss.backward();
+      this.optimizer.step();
+    }
+    return { loss: loss.detach(), output: output.detach() };
+  }
+
+  private eager(x: Tensor, y: Tensor): StepResult {
+    return tidy(() => {
+      const r = this.run(x, y);
+      return { loss: keep(r.loss), output: keep(r.output) };
+    });
+  }
+
+  // The scheduler's numbers go into the lr tensors now, outside any capture.
+  private syncLr(): void {
+    const sgd = this.optimizer as SGD;
+    for (const g of sgd.paramGroups) sgd.lrTensor(g);
+  }
+
+  private releaseLast(): void {
+    if (this.last && this.last !== this.captured?.out) {
+      this.last.loss.dispose();
+      this.last.output.dispose();
+    }
+    this.last = null;
+  }
+
+  /** One training step on the batch (x, y); the model should be in training mode. */
+  step(x: Tensor, y: Tensor): StepResult {
+    this.releaseLast();
+    if (!this.cudaGraphs) return (this.last = this.eager(x, y));
+    const c = native.cudaGraph;
+    if (this.captured && this.captured.modes !== this.modes()) this.reset();
+    if (this.captured) {
+      const s = this.captured;
+      if (!sameShape(s.x, x) || !sameShape(s.y, y) || s.x.dtype !== x.dtype || s.y.dtype !== y.dtype) {
+        return (this.last = this.eager(x, y)); // another shape: eager, on the same parameters and state
+      }
+      noGrad(() => {
+        s.x.copy_(x);
+        s.y.copy_(y);
+      });
+      this.syncLr();
+      c.replay(s.graph);
+      return (this.last = s.out);
+    }
+    // A batch smaller than one seen before (an epoch's last) neither warms up nor gets captured: the graph
+    // is for the full batches.
+    this.largest = Math.max(this.largest, x.shape[0] ?? 0);
+    if ((x.shape[0] ?? 0) < this.largest) return (this.last = this.eager(x, y));
+    this.syncLr();
+    const graph = (this.graph ??= c.create(deviceIndex(this.device)));
+    if (this.warmed < this.warmupSteps) {
+      this.warmed++;
+      c.beginSide(graph);
+      try {
+        return (this.last = this.eager(x, y));
+      } finally {
+        c.endSide(graph);
+      }
+    }
+    // Capture: static copies of the batch, gradients undefined, everything between begin and end recorded.
+    const sx = keep(noGrad(() => x.clone()));
+    const sy = keep(noGrad(() => y.clone()));
+    this.optimizer.zeroGrad();
+    let out: StepResult;
+    c.captureBegin(graph);
+    try {
+      out = this.eager(sx, sy);
+    } catch (e) {
+      try {
+        c.reset(graph);
+      } finally {
+        sx.dispose();
+        sy.dispose();
+      }
+      throw e;
+    }
+    c.captureEnd(graph);
+    this.graph = null;
+    this.captured = { graph, x: sx, y: sy, out, modes: this.modes() };
+    this.captures++;
+    // The capture recorded the kernels without running them: run this batch's step now.
+    c.replay(graph);
+    return (this.last = out);
+  }
+
+  /** Drops the captured graph (the next step warms up and captures again). */
+  reset(): void {
+    const s = this.captured;
+    if (!s) return;
+    if (this.last === s.out) this.last = null;
+    for (const t of [s.x, s.y, s.out.loss, s.out.output]) t.dispose();
+    native.cudaGraph.reset(s.graph);
+    this.captured = null;
+    this.graph = null;
+    this.warmed = 0;
+  }
+
+  /** Frees the graph, its static buffers and the last step's results. */
+  dispose(): void {
+    this.releaseLast();
+    this.reset();
+  }
+}
+
+function sameShape(a: Tensor, b: Tensor): boolean {
+  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+}
+
+function deviceIndex(device: string): number {
+  const i = device.indexOf(':');
+  return i < 0 ? 0 : Number(device.slice(i + 1));
+}
