@@ -12,6 +12,7 @@
 #include "common.h"
 #include "cuda.h"
 #include "data.h"
+#include "distributed.h"
 #include "factories.h"
 #include "jit.h"
 #include "memory.h"
@@ -60,6 +61,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSerialization(env, exports);
   InitJit(env, exports);
   InitVision(env, exports);
+  InitDistributed(env, exports);
   return exports;
 }
 
