@@ -43,9 +43,11 @@ export interface SpawnOptions {
   rankEnv?: (rank: number) => Record<string, string>;
   /** Called with each child as it starts (e.g. to kill one). */
   onStart?: (rank: number, child: ChildProcess) => void;
+  /** The program and its leading arguments (default: node with tsx, for a TypeScript script). */
+  command?: string[];
 }
 
-/** Runs `script` (TypeScript, through tsx) as `worldSize` ranks; resolves when all have exited. */
+/** Runs `script` (TypeScript through tsx, or options.command) as `worldSize` ranks; resolves when all have exited. */
 export async function spawnRanks(script: string, worldSize: number, args: string[] = [], options: SpawnOptions = {}): Promise<RankResult[]> {
   const port = await freePort();
   const runs = Array.from({ length: worldSize }, (_, rank) => {
@@ -60,7 +62,8 @@ export async function spawnRanks(script: string, worldSize: number, args: string
       ...options.env,
       ...(options.rankEnv?.(rank) ?? {}),
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env });
+    const [program, ...lead] = options.command ?? [process.execPath, '--import', 'tsx'];
+    const child = spawn(program, [...lead, script, ...args], { cwd: root, env });
     live.add(child);
     options.onStart?.(rank, child);
     let out = '';
