@@ -30,7 +30,7 @@ describe.skipIf(!torch.distributed.isAvailable())('process group failures', () =
   });
 
   it('ends every rank with a TorchError when the world sizes disagree', async () => {
-    const results = await spawnRanks(fixture('failures.ts'), 2, ['init'], { rankEnv: (r) => (r === 1 ? { WORLD_SIZE: '3' } : {}) });
+    const results = await spawnRanks(fixture('failures.ts'), 2, ['init'], { rankEnv: (r): Record<string, string> => (r === 1 ? { WORLD_SIZE: '3' } : {}) });
     for (const res of results) {
       expect(res.code, res.out).toBe(1);
       expect(res.json.errorClass).toBe('TorchError');
