@@ -2,9 +2,12 @@
 // default process group of this process (PyTorch's init_process_group / destroy_process_group).
 //
 // Threads: collectives are *issued* on the JS thread, in call order (c10d matches collectives across
-// ranks by issue order; gloo runs them on its own threads), and *waited for* on the libuv pool by an
-// AsyncWorker whose promise settles on the JS thread. Tensors passed in are shared with the collective
-// until the promise settles, as with PyTorch's async_op=True work handles.
+// ranks by issue order; gloo runs them on its own threads). Their completion is a callback on the work's
+// future, on gloo's thread, which hands the result to the JS thread through a thread-safe function: one
+// thread hop, as PyTorch's wait() (a libuv pool worker waiting on the work would add a second, which on a
+// loaded machine costs more than the all-reduce itself). Rendezvous and teardown run on the libuv pool.
+// Tensors passed in are shared with the collective until the promise settles, as with PyTorch's
+// async_op=True work handles.
 //
 // ABI: the 2.x wheel ships c10d's headers but not gloo's, so this file compiles against Debian's
 // libgloo-dev headers (CMake finds them; without them the functions throw). That is safe because this
@@ -15,6 +18,7 @@
 // instantiated inside libtorch.
 #include "distributed.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -118,6 +122,71 @@ Napi::Value Queue(Napi::Env env, const std::string& where, DistWorker::Job job) 
   return promise;
 }
 
+// Settles a promise when every work is done: `post` (copies out of flattened buffers) runs on the thread
+// that completes the last work, then the promise resolves or rejects (with the first error) on the JS thread.
+struct Pending {
+  explicit Pending(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise::Deferred deferred;
+  Napi::ThreadSafeFunction tsfn;
+  std::string where;
+  std::function<void()> post;
+  std::atomic<int> left{0};
+  std::mutex mutex;
+  std::string error;
+
+  void Fail(const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (error.empty()) error = message.empty() ? "collective failed" : message;
+  }
+};
+
+void Finish(const std::shared_ptr<Pending>& p) {
+  if (p->error.empty() && p->post) {
+    try {
+      p->post();
+    } catch (const c10::Error& e) {
+      p->Fail(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      p->Fail(e.what());
+    }
+  }
+  p->post = nullptr;  // drop the tensors
+  p->tsfn.BlockingCall([p](Napi::Env env, Napi::Function) {
+    Napi::HandleScope scope(env);
+    if (p->error.empty()) {
+      p->deferred.Resolve(env.Undefined());
+    } else {
+      p->deferred.Reject(TorchError(env, p->where + ": " + CleanMessage(p->error)).Value());
+    }
+  });
+  p->tsfn.Release();
+}
+
+Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<WorkPtr>& works, std::function<void()> post) {
+  auto p = std::make_shared<Pending>(env);
+  p->where = where;
+  p->post = std::move(post);
+  p->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "torch.distributed", 0, 1);
+  p->left = static_cast<int>(works.size());
+  Napi::Promise promise = p->deferred.Promise();
+  if (works.empty()) {
+    Finish(p);
+    return promise;
+  }
+  for (const auto& work : works) {
+    // The callback runs on gloo's thread when the work ends (or here at once if it already has).
+    work->getFuture()->addCallback([p](c10::ivalue::Future& f) {
+      try {
+        if (f.hasError()) p->Fail(f.tryRetrieveErrorMessage());
+      } catch (...) {
+        p->Fail("collective failed");
+      }
+      if (--p->left == 0) Finish(p);
+    });
+  }
+  return promise;
+}
+
 std::vector<at::Tensor> TensorList(Napi::Env env, const Napi::Value& v, const char* where) {
   if (!v.IsArray()) ThrowArg(env, where, "expected an array of tensors");
   auto arr = v.As<Napi::Array>();
@@ -136,6 +205,7 @@ std::vector<at::Tensor> TensorList(Napi::Env env, const Napi::Value& v, const ch
 struct Flat {
   std::vector<at::Tensor> members;
   at::Tensor buffer;
+  bool shared = false;  // one tensor: the buffer is a view of it, nothing to copy back
 };
 std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   std::vector<Flat> groups;
@@ -152,6 +222,11 @@ std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   }
   at::NoGradGuard no_grad;
   for (auto& g : groups) {
+    if (g.members.size() == 1) {
+      g.buffer = g.members[0].view({-1});
+      g.shared = true;
+      continue;
+    }
     std::vector<at::Tensor> flat;
     for (const auto& t : g.members) flat.push_back(t.reshape({-1}));
     g.buffer = at::cat(flat);
@@ -159,6 +234,7 @@ std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   return groups;
 }
 void Unflatten(const Flat& g) {
+  if (g.shared) return;
   at::NoGradGuard no_grad;
   int64_t offset = 0;
   for (const auto& t : g.members) {
@@ -288,8 +364,8 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
     works.push_back(group->allreduce(one, opts));
   }
   double divide = op == "avg" ? static_cast<double>(group->getSize()) : 1.0;
-  return Queue(env, where, [flats, works, divide]() {
-    for (const auto& w : works) w->wait();
+  return Await(env, where, works, [flats, divide]() {
+    at::NoGradGuard no_grad;  // the buffers may be views of parameters, made under no_grad
     for (auto& f : *flats) {
       if (divide != 1.0) f.buffer.div_(divide);
       Unflatten(f);
@@ -318,8 +394,7 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
     std::vector<at::Tensor> one{f.buffer};
     works.push_back(group->broadcast(one, opts));
   }
-  return Queue(env, where, [flats, works]() {
-    for (const auto& w : works) w->wait();
+  return Await(env, where, works, [flats]() {
     for (auto& f : *flats) Unflatten(f);
   });
   TN_CATCH(env)
@@ -345,7 +420,7 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
   std::vector<std::vector<at::Tensor>> outs{outputs};
   std::vector<at::Tensor> in{input.contiguous()};
   auto work = group->allgather(outs, in);
-  return Queue(env, where, [work, outs, in]() { work->wait(); });
+  return Await(env, where, {work}, [outs, in]() {});
   TN_CATCH(env)
 }
 
@@ -354,7 +429,7 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
   TN_TRY
   auto group = Current(env, "barrier");
   auto work = group->barrier(c10d::BarrierOptions());
-  return Queue(env, "barrier", [work]() { work->wait(); });
+  return Await(env, "barrier", {work}, nullptr);
   TN_CATCH(env)
 }
 
