@@ -91,3 +91,20 @@ describe.skipIf(!torch.distributed.isAvailable() || !hasPythonTorch())('Distribu
     expect(moved).toBeGreaterThan(1e-2); // training really changed the weights
   });
 });
+
+describe.skipIf(!torch.distributed.isAvailable())('DistributedDataParallel behaviour', () => {
+  it("starts from rank 0's weights, accumulates locally in noSync, averages after, and names an unused parameter", async () => {
+    const results = await spawnRanks(fixture('ddp_unit.ts'), 2);
+    for (const r of results) expect(r.code, r.out).toBe(0);
+    const [a, b] = results.map((r) => r.json);
+    expect(a.early).toMatch(/await ddp.ready/);
+    expect(b.weight).toEqual(a.weight); // rank 1 started from other weights
+    expect(a.local).toEqual([[1, 2, -1]]);
+    expect(b.local).toEqual([[2, 4, -1]]);
+    // (2·x0 + 2·x1) / 2 on both ranks
+    expect(a.synced).toEqual([[3, 6, -2]]);
+    expect(b.synced).toEqual([[3, 6, -2]]);
+    expect(a.unusedError).toMatch(/parameter 'unused.weight' has no gradient/);
+    expect(a.keys).toEqual(['module.weight']);
+  });
+});
