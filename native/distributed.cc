@@ -33,6 +33,7 @@
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO 1  // the header guards ProcessGroupGloo behind the macro libtorch was built with
 #endif
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -103,10 +104,20 @@ class DistWorker : public Napi::AsyncWorker {
     }
     job_ = nullptr;  // drop tensor references on the pool thread's side before OnOK
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  // Both can run while a worker thread's environment shuts down (a rank ended by a signal): a JS
+  // exception there would terminate the process instead of letting it end.
+  void OnOK() override {
+    try {
+      deferred_.Resolve(Env().Undefined());
+    } catch (const Napi::Error&) {
+    }
+  }
   void OnError(const Napi::Error& e) override {
-    Napi::HandleScope scope(Env());
-    deferred_.Reject(TorchError(Env(), e.Message()).Value());
+    try {
+      Napi::HandleScope scope(Env());
+      deferred_.Reject(TorchError(Env(), e.Message()).Value());
+    } catch (const Napi::Error&) {
+    }
   }
 
  private:
@@ -152,11 +163,14 @@ void Finish(const std::shared_ptr<Pending>& p) {
   }
   p->post = nullptr;  // drop the tensors
   p->tsfn.BlockingCall([p](Napi::Env env, Napi::Function) {
-    Napi::HandleScope scope(env);
-    if (p->error.empty()) {
-      p->deferred.Resolve(env.Undefined());
-    } else {
-      p->deferred.Reject(TorchError(env, p->where + ": " + CleanMessage(p->error)).Value());
+    try {  // see DistWorker::OnOK
+      Napi::HandleScope scope(env);
+      if (p->error.empty()) {
+        p->deferred.Resolve(env.Undefined());
+      } else {
+        p->deferred.Reject(TorchError(env, p->where + ": " + CleanMessage(p->error)).Value());
+      }
+    } catch (const Napi::Error&) {
     }
   });
   p->tsfn.Release();
@@ -252,8 +266,9 @@ c10d::ReduceOp ParseOp(Napi::Env env, const std::string& op, const char* where) 
   ThrowArg(env, where, "op must be 'sum', 'avg', 'product', 'max' or 'min', got '" + op + "'");
 }
 
-// initProcessGroup(masterAddr, masterPort, rank, worldSize, timeoutMs): the TCPStore (rank 0 hosts it
-// and waits for every rank to connect), then gloo's full-mesh rendezvous through it.
+// initProcessGroup(masterAddr, masterPort, rank, worldSize, timeoutMs, isServer, prefix): the TCPStore
+// (hosted by rank 0, which waits for every rank to connect, or by torchrun's agent: isServer false for
+// all), keys under `prefix`, then gloo's full-mesh rendezvous through it.
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "initProcessGroup";
@@ -264,6 +279,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   int64_t rank = ToInt(env, info[2], where);
   int64_t size = ToInt(env, info[3], where);
   int64_t timeout_ms = ToInt(env, info[4], where);
+  bool is_server = ToBool(info[5], rank == 0);
+  std::string prefix = info[6].IsString() ? info[6].As<Napi::String>().Utf8Value() : "";
   if (port < 1 || port > 65535) ThrowArg(env, where, "master port must be in 1..65535, got " + std::to_string(port));
   if (size < 1) ThrowArg(env, where, "worldSize must be positive, got " + std::to_string(size));
   if (rank < 0 || rank >= size) {
@@ -276,14 +293,15 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     if (s.group) ThrowArg(env, where, "trying to initialize the default process group twice!");
   }
   std::chrono::milliseconds timeout(timeout_ms);
-  auto job = [host, port, rank, size, timeout]() {
+  auto job = [host, port, rank, size, timeout, is_server, prefix]() {
     c10d::TCPStoreOptions opts;
     opts.port = static_cast<std::uint16_t>(port);
-    opts.isServer = rank == 0;
+    opts.isServer = is_server;
     opts.numWorkers = static_cast<std::size_t>(size);
     opts.waitWorkers = true;
     opts.timeout = timeout;
-    auto store = c10::make_intrusive<c10d::TCPStore>(host, opts);
+    c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(host, opts);
+    if (!prefix.empty()) store = c10::make_intrusive<c10d::PrefixStore>(prefix, store);
     // Every rank states its world size: a rank started with another one fails here with both numbers
     // instead of waiting in gloo's rendezvous for ranks that do not exist.
     std::string expected = std::to_string(size);

@@ -70,7 +70,11 @@ export async function initProcessGroup(options: InitOptions = {}): Promise<void>
   const worldSize = envInt('WORLD_SIZE', options.worldSize);
   const { addr, port } = master(options.initMethod ?? 'env://');
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-  await native.distributed.init(addr, port, rank, worldSize, timeout);
+  // Under torchrun (torchelastic) the agent already hosts the TCPStore at MASTER_PORT: every rank is a
+  // client, with keys under a per-attempt prefix (as PyTorch's env:// rendezvous does).
+  const agentStore = (options.initMethod ?? 'env://') === 'env://' && process.env.TORCHELASTIC_USE_AGENT_STORE === 'True';
+  const prefix = agentStore ? `torch_node/attempt_${process.env.TORCHELASTIC_RESTART_COUNT ?? '0'}/` : '';
+  await native.distributed.init(addr, port, rank, worldSize, timeout, !agentStore && rank === 0, prefix);
 }
 
 export function isInitialized(): boolean {

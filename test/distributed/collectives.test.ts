@@ -1,7 +1,9 @@
 // torch.distributed's collectives over a real gloo group of 2 and 3 ranks (child processes on 127.0.0.1).
+import { spawn } from 'child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
-import { fixture, killAll, spawnRanks } from './helpers';
+import { PYTHON, hasPythonTorch } from '../helpers/python';
+import { fixture, freePort, killAll, spawnRanks } from './helpers';
 
 const available = torch.distributed.isAvailable();
 afterAll(killAll);
@@ -36,6 +38,29 @@ describe.skipIf(!available)('collectives', () => {
       }
     });
   }
+});
+
+describe.skipIf(!available || !hasPythonTorch())('under torchrun', () => {
+  it("joins the store torchrun's agent hosts (TORCHELASTIC_USE_AGENT_STORE) instead of hosting one", async () => {
+    // PyTorch's own TCPStore server stands in for the agent's, at MASTER_PORT.
+    const port = await freePort();
+    const agent = spawn(PYTHON, ['-c', `from torch.distributed import TCPStore; import sys, time; s = TCPStore('127.0.0.1', ${port}, None, True); print('up', flush=True); time.sleep(120)`]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        agent.stdout.on('data', (d) => String(d).includes('up') && resolve());
+        agent.on('exit', (code) => reject(new Error(`store host exited with ${code}`)));
+      });
+      const results = await spawnRanks(fixture('collectives.ts'), 2, [], {
+        env: { MASTER_PORT: String(port), TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RESTART_COUNT: '0' },
+      });
+      for (const r of results) {
+        expect(r.code, r.out).toBe(0);
+        expect(r.json.sum.values).toEqual([3, 6, 1]);
+      }
+    } finally {
+      agent.kill('SIGKILL');
+    }
+  });
 });
 
 describe('process group state', () => {
