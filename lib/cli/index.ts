@@ -15,8 +15,8 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   train: { summary: 'train ResNet-20 on CIFAR-10 (the seed recipe; --help for the flags)', run: trainCommand },
   report: { summary: 'report.html and charts for a run folder (finished or not)', run: reportCommand },
-  launch: { summary: 'run a script as N distributed ranks with torchrun\'s environment (--help)', run: launchCommand },
   predict: { summary: 'top CIFAR-10 classes of image files with a checkpoint or TorchScript file', run: predictCommand },
+  launch: { summary: 'run a script as N distributed ranks with torchrun\'s environment (--help)', run: launchCommand },
 };
 
 export function usage(): string {
