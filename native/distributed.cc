@@ -341,7 +341,7 @@ Napi::Value Destroy(const Napi::CallbackInfo& info) {
     s.rank = s.size = -1;
   }
   // The group's destructor drains its queue and joins gloo's threads: off the JS thread.
-  return Queue(env, "destroyProcessGroup", [group, store]() mutable {
+  return Queue(env, "destroyProcessGroup", [group = std::move(group), store = std::move(store)]() mutable {
     group.reset();
     store.reset();
   });
