@@ -45,6 +45,7 @@ export * as train from './train';
 export * as jit from './jit';
 export * as vision from './vision';
 export * as utils from './utils';
+export * as distributed from './distributed';
 export { trainResNet20, evaluate, fit, predict, TrainStep } from './train';
 export * as cli from './cli';
 export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';

@@ -105,7 +105,12 @@ export interface NativeAddon {
   optim: {
     sgdStep(params: Tensor[], buffers: (Tensor | null)[], group: object): void;
     zeroGrad(params: Tensor[], setToNone: boolean): void;
-    [name: string]: Fn;
+    adamStep(params: Tensor[], ...slotsAndGroup: unknown[]): void;
+    rmspropStep(params: Tensor[], ...slotsAndGroup: unknown[]): void;
+    fusedSgdStep(params: Tensor[], buffers: (Tensor | null)[], lr: Tensor, group: object, gradScale?: Tensor | null, foundInf?: Tensor | null): void;
+    /** libtorch 2.4+ has at::_fused_sgd_ with a tensor learning rate. */
+    hasFusedSgd: boolean;
+    [name: string]: Fn | boolean;
   };
   /** Exports added on other branches and not typed yet. */
   [name: string]: any;

@@ -14,6 +14,7 @@
 #include "cuda.h"
 #include "cuda_graph.h"
 #include "data.h"
+#include "distributed.h"
 #include "factories.h"
 #include "grad_scaler.h"
 #include "jit.h"
@@ -66,6 +67,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSerialization(env, exports);
   InitJit(env, exports);
   InitVision(env, exports);
+  InitDistributed(env, exports);
   return exports;
 }
 

@@ -150,7 +150,12 @@ function gypFlags(found) {
   // its CUDA hooks never register, and torch::cuda::is_available() reads false at run time.
   if (found.cuda) libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
   return {
-    cflags: [`-D_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi}`, ...(found.cuda ? ['-DTORCH_NODE_WITH_CUDA=1'] : [])],
+    cflags: [
+      `-D_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi}`,
+      ...(found.cuda ? ['-DTORCH_NODE_WITH_CUDA=1'] : []),
+      // torch.distributed's gloo group needs gloo's headers (Debian's libgloo-dev), as in CMakeLists.txt.
+      ...(fs.existsSync('/usr/include/gloo/context.h') ? ['-DTORCH_NODE_WITH_GLOO=1'] : []),
+    ],
     includeDirs: found.cuda ? [...found.includeDirs, ...cudaIncludeDirs(found)] : found.includeDirs,
     ldflags: [`-L${found.libDir}`, `-Wl,-rpath,${found.libDir}`],
     libs,

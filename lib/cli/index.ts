@@ -1,6 +1,7 @@
 // The `libtorch-node` command line. A subcommand is one small file registered in COMMANDS.
 // Exit codes: 0 done, 1 an error while running, 2 a bad command line (one line naming the flag), 130 Ctrl-C.
 import { UsageError } from './flags';
+import { launchCommand } from './launch';
 import { predictCommand } from './predict';
 import { reportCommand } from './report';
 import { trainCommand } from './train';
@@ -15,6 +16,7 @@ export const COMMANDS: Record<string, Command> = {
   train: { summary: 'train ResNet-20 on CIFAR-10 (the seed recipe; --help for the flags)', run: trainCommand },
   report: { summary: 'report.html and charts for a run folder (finished or not)', run: reportCommand },
   predict: { summary: 'top CIFAR-10 classes of image files with a checkpoint or TorchScript file', run: predictCommand },
+  launch: { summary: 'run a script as N distributed ranks with torchrun\'s environment (--help)', run: launchCommand },
 };
 
 export function usage(): string {

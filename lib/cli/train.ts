@@ -30,6 +30,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'limit-test': { type: 'string', value: 'N', help: 'test on the first N images' },
   'max-epochs-this-run': { type: 'string', value: 'N', help: 'stop after N epochs of this run (resume later)' },
   threads: { type: 'string', value: 'N', help: 'CPU threads (libtorch\'s default otherwise)' },
+  distributed: { type: 'boolean', help: 'data-parallel over torch.distributed (on by itself under torchrun or launch with WORLD_SIZE > 1); --batch-size is per rank' },
   'log-every': { type: 'string', value: 'S', help: 'when the output is not a terminal: a progress line every S seconds (30)' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 };
@@ -59,6 +60,8 @@ export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; 
     maxEpochsThisRun: intFlag(v, 'max-epochs-this-run', 1),
     numThreads: intFlag(v, 'threads', 1, 1024),
     progressEvery: positiveFlag(v, 'log-every'),
+    // Under torchrun / libtorch-node launch (WORLD_SIZE > 1) every rank trains its shard, as a PyTorch DDP script.
+    distributed: v.distributed === true || Number(process.env.WORLD_SIZE ?? 1) > 1 ? true : undefined,
   };
   for (const k of Object.keys(options) as (keyof TrainOptions)[]) if (options[k] === undefined) delete options[k];
   if (v.help !== true) checkPaths(options);

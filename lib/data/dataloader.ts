@@ -8,7 +8,7 @@
 import { TorchError } from '../errors';
 import { keep, tidy } from '../memory';
 import { native } from '../native';
-import { Tensor, arange, randperm } from '../tensor';
+import { Tensor, arange, randperm, tensor } from '../tensor';
 import { Transform, cifar10TestTransform } from './transforms';
 import { checkOptions, checkString, checkTensor, describeValue, reprValue } from '../utils/validate';
 
@@ -50,6 +50,14 @@ export interface DataLoaderOptions {
   /** Seeds the loader's own shuffle generator (as DataLoader(generator=torch.Generator().manual_seed(seed))).
    * Without it the shuffle uses the global generator, so manualSeed() decides the order. */
   seed?: number;
+  /** The indices of each epoch, e.g. a DistributedSampler (mutually exclusive with shuffle, as torch). */
+  sampler?: Sampler;
+}
+
+/** torch.utils.data.Sampler: the sample indices of one epoch. */
+export interface Sampler {
+  readonly length: number;
+  indices(): number[];
 }
 
 export interface Batch {
@@ -86,6 +94,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly device: string;
   readonly transform: Transform;
   readonly generator: Generator | null;
+  readonly sampler: Sampler | null;
   private readonly data: Tensor;
   private readonly targets: Tensor;
   // Tensors the loader made itself (a copy of the set on another device); freed by dispose().
@@ -115,6 +124,8 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (options.device !== undefined) checkString(options.device, 'DataLoader', 'device');
     this.transform = options.transform ?? cifar10TestTransform();
     this.generator = options.seed === undefined ? null : new Generator(options.seed);
+    this.sampler = options.sampler ?? null;
+    if (this.sampler && this.shuffle) throw new TorchError('sampler option is mutually exclusive with shuffle');
     this.device = options.device ?? dataset.data.device;
     const resident = (t: Tensor): Tensor => {
       if (t.device === this.device) return t;
@@ -131,9 +142,14 @@ export class DataLoader implements AsyncIterable<Batch> {
     return this.data.shape[0];
   }
 
+  // Samples per epoch: the sampler's share (one rank's shard) or the whole set.
+  private get epochSize(): number {
+    return this.sampler ? this.sampler.length : this.size;
+  }
+
   /** Number of batches per epoch, as len(DataLoader). */
   get length(): number {
-    const n = this.size;
+    const n = this.epochSize;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -142,6 +158,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   private order(): Tensor {
     const n = this.size;
     return tidy(() => {
+      if (this.sampler) return tensor(this.sampler.indices(), { dtype: 'int64', device: this.device });
       if (!this.shuffle) return arange(0, n, 1, { dtype: 'int64', device: this.device });
       const perm = this.generator ? this.generator.randperm(n) : randperm(n);
       return perm.device === this.device ? perm : perm.to(this.device);
@@ -152,7 +169,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   *batches(): IterableIterator<Batch> {
     const order = this.order();
     try {
-      const n = this.size;
+      const n = this.epochSize;
       const count = this.length;
       for (let b = 0; b < count; b++) {
         const start = b * this.batchSize;

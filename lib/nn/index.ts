@@ -28,3 +28,4 @@ export {
 } from './layers';
 export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions, FactoryOptions } from './layers';
 export * as functional from './functional';
+export * as parallel from './parallel';

@@ -109,6 +109,13 @@ export interface FitOptions {
    * keeps the last finished epoch, as with Ctrl-C) and the promise rejects with an `AbortError`.
    */
   signal?: AbortSignal;
+  /**
+   * Awaited between backward() and the optimizer step: a DistributedDataParallel's syncGradients, which
+   * averages the gradients across ranks.
+   */
+  gradientSync?: () => Promise<void>;
+  /** false: read checkpointDir to resume but write nothing there (ranks other than 0). Default true. */
+  saveFiles?: boolean;
 }
 
 export interface FitResult {
@@ -157,7 +164,8 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
   const print = o.print ?? ((line: string) => console.log(line));
   const progress = { mode: o.progress ?? 'auto', everySeconds: o.progressEvery, columns: o.progressColumns };
   const dir = o.checkpointDir === undefined ? 'checkpoint' : o.checkpointDir;
-  const logFile = o.logFile === undefined ? (dir ? path.join(dir, 'log.jsonl') : null) : o.logFile;
+  const writes = o.saveFiles ?? true;
+  const logFile = !writes ? null : o.logFile === undefined ? (dir ? path.join(dir, 'log.jsonl') : null) : o.logFile;
   const lossFn = o.lossFn ?? ((out: Tensor, y: Tensor) => crossEntropy(out, y));
   const metricNames = Object.keys(o.metrics ?? {});
   const callbacks = o.callbacks ?? [];
@@ -253,8 +261,10 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       for await (const { x, y } of trainLoader) {
         total += y.shape[0];
         batches++;
+        // Distributed: the gradients are averaged across ranks between backward and the update (awaited).
+        const result = o.gradientSync ? await trainStep.stepWithSync(x, y, o.gradientSync) : null;
         tidy(() => {
-          const { output: out, loss } = trainStep.step(x, y);
+          const { output: out, loss } = result ?? trainStep.step(x, y);
           noGrad(() => {
             lossSum.add_(loss.detach());
             if (batches === 1) classification = isClassification(out, y);
@@ -302,7 +312,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
     return state;
   };
   const writeLast = (epochDone: number, record?: EpochRecord) => {
-    if (!dir) return;
+    if (!dir || !writes) return;
     const state = lastState(epochDone, record);
     try {
       saveLast(dir, state);
@@ -353,7 +363,7 @@ export async function fit(model: Module & { forward(x: Tensor): Tensor }, option
       if (value === undefined) throw new TorchError(`fit: monitor '${monitor}' has no value (no test loader, or outputs that are not class scores)`);
       if (Number.isNaN(best) || (higherIsBetter(monitor) ? value > best : value < best)) {
         best = value;
-        if (dir) {
+        if (dir && writes) {
           print('Saving..');
           saveBest(dir, model, monitor === 'testAcc' ? { acc: value } : { [monitor]: value }, epoch);
         }

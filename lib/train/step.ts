@@ -13,7 +13,7 @@
 import { autocast } from '../amp';
 import { TorchError } from '../errors';
 import type { GradScaler } from '../grad_scaler';
-import { keep, tidy } from '../memory';
+import { dispose, keep, tidy } from '../memory';
 import { native } from '../native';
 import type { Module } from '../nn';
 import { crossEntropy } from '../nn/functional';
@@ -88,8 +88,8 @@ export class TrainStep {
     return this.model.modules().map((m) => (m.training ? '1' : '0')).join('');
   }
 
-  // forward, loss, backward, update: the ops a capture records.
-  private run(x: Tensor, y: Tensor): StepResult {
+  // forward, loss and backward: the gradients are then ready for the update (or a sync across ranks first).
+  private forwardBackward(x: Tensor, y: Tensor): StepResult {
     const o = this.options;
     const lossFn = o.lossFn ?? ((out: Tensor, t: Tensor) => crossEntropy(out, t));
     const ampDevice = this.device.startsWith('cuda') ? 'cuda' : 'cpu';
@@ -97,15 +97,26 @@ export class TrainStep {
     const output = withAmp(() => this.model.forward(o.channelsLast ? x.contiguous('channels_last') : x));
     const loss = withAmp(() => lossFn(output, y));
     this.optimizer.zeroGrad(); // set to none: backward makes the gradients (in the graph's pool when capturing)
-    if (o.scaler) {
-      o.scaler.scale(loss).backward();
-      o.scaler.step(this.optimizer);
-      o.scaler.update();
+    if (o.scaler) o.scaler.scale(loss).backward();
+    else loss.backward();
+    return { loss: loss.detach(), output: output.detach() };
+  }
+
+  private update(): void {
+    const scaler = this.options.scaler;
+    if (scaler) {
+      scaler.step(this.optimizer);
+      scaler.update();
     } else {
-      loss.backward();
       this.optimizer.step();
     }
-    return { loss: loss.detach(), output: output.detach() };
+  }
+
+  // forward, loss, backward, update: the ops a capture records.
+  private run(x: Tensor, y: Tensor): StepResult {
+    const r = this.forwardBackward(x, y);
+    this.update();
+    return r;
   }
 
   private eager(x: Tensor, y: Tensor): StepResult {
@@ -127,6 +138,26 @@ export class TrainStep {
       this.last.output.dispose();
     }
     this.last = null;
+  }
+
+  /**
+   * One eager step with `sync` awaited between backward and the update: DistributedDataParallel's gradient
+   * averaging. Never graphed (an awaited collective cannot be captured).
+   */
+  async stepWithSync(x: Tensor, y: Tensor, sync: () => Promise<void>): Promise<StepResult> {
+    this.releaseLast();
+    const r = tidy(() => {
+      const { loss, output } = this.forwardBackward(x, y);
+      return { loss: keep(loss), output: keep(output) };
+    });
+    try {
+      await sync();
+      tidy(() => this.update());
+    } catch (e) {
+      dispose([r.loss, r.output]);
+      throw e;
+    }
+    return (this.last = r);
   }
 
   /** One training step on the batch (x, y); the model should be in training mode. */

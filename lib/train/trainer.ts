@@ -9,7 +9,9 @@ import { TorchError } from '../errors';
 import { GradScaler } from '../grad_scaler';
 import { dispose, keep } from '../memory';
 import * as models from '../models';
+import * as dist from '../distributed';
 import { crossEntropy } from '../nn/functional';
+import { DistributedDataParallel } from '../nn/parallel';
 import * as optim from '../optim';
 import { Tensor, manualSeed, setNumThreads } from '../tensor';
 import { load } from '../serialization';
@@ -107,6 +109,14 @@ export interface TrainOptions {
   tensorboard?: boolean | string;
   /** With tensorboard: also the training loss every N optimizer steps (reads the loss, a host-device sync). Default: none. */
   tensorboardEvery?: number;
+  /**
+   * Data-parallel training over torch.distributed (gloo): joins the default process group from torchrun's
+   * environment (`torchrun` or `libtorch-node launch`) unless already initialised, wraps the model in
+   * DistributedDataParallel and reads the training set through a DistributedSampler. batchSize is per
+   * rank, as in PyTorch. Rank 0 alone prints and writes checkpoints, logs and the report; every rank
+   * reads last.pth to resume (with the same world size). Default false.
+   */
+  distributed?: boolean;
 }
 
 /** fit()'s record; for this recipe (class scores, a test set) the accuracies and test loss are always there. */
@@ -160,6 +170,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     handleSigint: true,
     report: true,
     tensorboard: false,
+    distributed: false,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as Resolved;
   const positiveInt = (name: keyof TrainOptions, v: unknown) => {
@@ -217,24 +228,27 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const { options: given, extended } = stored?.config ? resumeOptions(stored.config, options) : { options, extended: false };
   const o = resolveOptions(given);
   throwIfAborted(o.signal);
-  const print = o.print;
+  if (o.distributed && !dist.isInitialized()) await dist.initProcessGroup({ backend: 'gloo' });
+  const lead = !o.distributed || dist.getRank() === 0; // the rank that prints and writes files
+  const print = lead ? o.print : () => {};
   if (o.seed !== undefined) manualSeed(o.seed);
   if (o.numThreads !== undefined) setNumThreads(o.numThreads);
 
-  writeRunInfo(o.checkpointDir, o);
-  const tb = o.tensorboard ? new TensorBoardHook(o.tensorboard, o.checkpointDir, o.tensorboardEvery) : null;
+  if (lead) writeRunInfo(o.checkpointDir, o);
+  const tb = o.tensorboard && lead ? new TensorBoardHook(o.tensorboard, o.checkpointDir, o.tensorboardEvery) : null;
   print('==> Preparing data..');
   const root = o.dataRoot ?? data.defaultCifar10Root();
   const fullTrain = await data.CIFAR10.create({ root, train: true, download: o.download });
   const fullTest = await data.CIFAR10.create({ root, train: false, download: o.download });
   const trainSet = limit(fullTrain, o.limitTrain);
   const testSet = limit(fullTest, o.limitTest);
+  // Distributed: each rank its shard, reshuffled every epoch from seed + epoch (the same on every rank).
+  const sampler = o.distributed ? new data.DistributedSampler(trainSet, { seed: o.seed ?? 0 }) : undefined;
   const trainLoader = new data.DataLoader(trainSet, {
     batchSize: o.batchSize,
-    shuffle: true,
     transform: o.augment ? data.cifar10TrainTransform() : data.cifar10TestTransform(),
     device: o.device,
-    seed: o.seed,
+    ...(sampler ? { sampler } : { shuffle: true, seed: o.seed }),
   });
   const testLoader = new data.DataLoader(testSet, { batchSize: o.testBatchSize, transform: data.cifar10TestTransform(), device: o.device });
 
@@ -255,7 +269,11 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     const scheduler = makeScheduler(o, optimizer);
 
     if (extended) print(`    (extending the run from ${stored?.config?.epochs} to ${o.epochs} epochs: the ${o.schedule} schedule is recomputed for ${o.epochs})`);
-    const r = await fit(net, {
+    // Rank 0's initial weights reach every rank before the first step.
+    const ddp = o.distributed ? new DistributedDataParallel(net) : null;
+    if (ddp) await ddp.ready;
+    const callbacks = [...(tb ? [tb.callback(trainLoader.length)] : []), ...(sampler ? [{ onEpochBegin: (epoch: number) => sampler.setEpoch(epoch) }] : [])];
+    const r = await fit(ddp ?? net, {
       trainLoader,
       testLoader,
       optimizer,
@@ -266,7 +284,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       checkpointDir: o.checkpointDir,
       resume: o.resume,
       logFile: o.logFile,
-      progress: o.progress,
+      progress: lead ? o.progress : 'none',
       print,
       maxEpochsThisRun: o.maxEpochsThisRun,
       handleSigint: o.handleSigint,
@@ -275,7 +293,9 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       scaler,
       cudaGraphs: o.cudaGraphs,
       signal: o.signal,
-      callbacks: tb ? [tb.callback(trainLoader.length)] : [],
+      callbacks,
+      gradientSync: ddp ? () => ddp.syncGradients() : undefined,
+      saveFiles: lead,
       progressEvery: o.progressEvery,
       progressColumns: o.progressColumns,
       extraState: { config: runConfig(o) },
@@ -288,7 +308,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     }
     print(`Best accuracy: ${bestAccuracy.toFixed(2)}`);
     const logFile = o.logFile === undefined ? path.join(o.checkpointDir, 'log.jsonl') : o.logFile;
-    if (o.report && !r.stopped && logFile) {
+    if (o.report && !r.stopped && logFile && lead) {
       try {
         const written = await report(o.checkpointDir, { logFile, dataRoot: root, limitTest: o.limitTest, device: o.device });
         print(`Report: ${written.html}`);

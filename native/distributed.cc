@@ -1,0 +1,481 @@
+// torch.distributed over PyTorch's own c10d: a TCPStore rendezvous and a ProcessGroupGloo, the
+// default process group of this process (PyTorch's init_process_group / destroy_process_group).
+//
+// Threads: collectives are *issued* on the JS thread, in call order (c10d matches collectives across
+// ranks by issue order; gloo runs them on its own threads). Their completion is a callback on the work's
+// future, on gloo's thread, which hands the result to the JS thread through a thread-safe function: one
+// thread hop, as PyTorch's wait() (a libuv pool worker waiting on the work would add a second, which on a
+// loaded machine costs more than the all-reduce itself). Rendezvous and teardown run on the libuv pool.
+// Tensors passed in are shared with the collective until the promise settles, as with PyTorch's
+// async_op=True work handles.
+//
+// ABI: the 2.x wheel ships c10d's headers but not gloo's, so this file compiles against Debian's
+// libgloo-dev headers (CMake finds them; without them the functions throw). That is safe because this
+// file never constructs or calls into a gloo type: it only copies a std::shared_ptr<gloo::transport::
+// Device> that libtorch's exported factory made, fills ProcessGroupGloo::Options (whose layout has no
+// gloo type by value) and calls exported constructors and virtual methods of c10d classes. The inline
+// GlooStore adapter in the header, the only code whose shape depends on gloo's version, is only ever
+// instantiated inside libtorch.
+#include "distributed.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "tensor.h"
+
+#ifdef TORCH_NODE_WITH_GLOO
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO 1  // the header guards ProcessGroupGloo behind the macro libtorch was built with
+#endif
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
+namespace tn {
+
+namespace {
+
+#ifdef TORCH_NODE_WITH_GLOO
+
+using Group = c10d::ProcessGroupGloo;
+using WorkPtr = decltype(std::declval<Group&>().barrier(c10d::BarrierOptions()));
+
+// The default group. Leaked on purpose: at process exit its destructor would join gloo's threads,
+// which can wait on a dead peer; the OS closes the sockets instead.
+struct State {
+  std::mutex mutex;
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<Group> group;
+  int rank = -1;
+  int size = -1;
+  std::chrono::milliseconds timeout{0};
+};
+State& Default() {
+  static State* state = new State();
+  return *state;
+}
+
+c10::intrusive_ptr<Group> Current(Napi::Env env, const char* where) {
+  State& s = Default();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!s.group) {
+    throw TorchError(env, std::string(where) +
+                              ": Default process group has not been initialized, please make sure to call "
+                              "initProcessGroup.");
+  }
+  return s.group;
+}
+
+std::shared_ptr<::gloo::transport::Device> MakeDevice() {
+  // GLOO_SOCKET_IFNAME picks the interface, as in PyTorch; otherwise the machine's hostname address,
+  // falling back to loopback (libtorch's own default device).
+  const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+  if (ifname != nullptr && *ifname != '\0') return Group::createDeviceForInterface(ifname);
+  return Group::createDefaultDevice();
+}
+
+// Runs `job` on the libuv pool; the promise resolves with undefined or rejects with a TorchError
+// that names the collective.
+class DistWorker : public Napi::AsyncWorker {
+ public:
+  using Job = std::function<void()>;
+  DistWorker(Napi::Env env, std::string where, Job job)
+      : Napi::AsyncWorker(env, "torch.distributed"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        where_(std::move(where)),
+        job_(std::move(job)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      job_();
+    } catch (const c10::Error& e) {
+      SetError(where_ + ": " + CleanMessage(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      SetError(where_ + ": " + CleanMessage(e.what()));
+    }
+    job_ = nullptr;  // drop tensor references on the pool thread's side before OnOK
+  }
+  // Both can run while a worker thread's environment shuts down (a rank ended by a signal): a JS
+  // exception there would terminate the process instead of letting it end.
+  void OnOK() override {
+    try {
+      deferred_.Resolve(Env().Undefined());
+    } catch (const Napi::Error&) {
+    }
+  }
+  void OnError(const Napi::Error& e) override {
+    try {
+      Napi::HandleScope scope(Env());
+      deferred_.Reject(TorchError(Env(), e.Message()).Value());
+    } catch (const Napi::Error&) {
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string where_;
+  Job job_;
+};
+
+Napi::Value Queue(Napi::Env env, const std::string& where, DistWorker::Job job) {
+  auto* worker = new DistWorker(env, where, std::move(job));
+  auto promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// Settles a promise when every work is done: `post` (copies out of flattened buffers) runs on the thread
+// that completes the last work, then the promise resolves or rejects (with the first error) on the JS thread.
+struct Pending {
+  explicit Pending(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise::Deferred deferred;
+  Napi::ThreadSafeFunction tsfn;
+  std::string where;
+  std::function<void()> post;
+  std::atomic<int> left{0};
+  std::mutex mutex;
+  std::string error;
+
+  void Fail(const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (error.empty()) error = message.empty() ? "collective failed" : message;
+  }
+};
+
+void Finish(const std::shared_ptr<Pending>& p) {
+  if (p->error.empty() && p->post) {
+    try {
+      p->post();
+    } catch (const c10::Error& e) {
+      p->Fail(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      p->Fail(e.what());
+    }
+  }
+  p->post = nullptr;  // drop the tensors
+  p->tsfn.BlockingCall([p](Napi::Env env, Napi::Function) {
+    try {  // see DistWorker::OnOK
+      Napi::HandleScope scope(env);
+      if (p->error.empty()) {
+        p->deferred.Resolve(env.Undefined());
+      } else {
+        p->deferred.Reject(TorchError(env, p->where + ": " + CleanMessage(p->error)).Value());
+      }
+    } catch (const Napi::Error&) {
+    }
+  });
+  p->tsfn.Release();
+}
+
+Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<WorkPtr>& works, std::function<void()> post) {
+  auto p = std::make_shared<Pending>(env);
+  p->where = where;
+  p->post = std::move(post);
+  p->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "torch.distributed", 0, 1);
+  p->left = static_cast<int>(works.size());
+  Napi::Promise promise = p->deferred.Promise();
+  if (works.empty()) {
+    Finish(p);
+    return promise;
+  }
+  for (const auto& work : works) {
+    // The callback runs on gloo's thread when the work ends (or here at once if it already has).
+    work->getFuture()->addCallback([p](c10::ivalue::Future& f) {
+      try {
+        if (f.hasError()) p->Fail(f.tryRetrieveErrorMessage());
+      } catch (...) {
+        p->Fail("collective failed");
+      }
+      if (--p->left == 0) Finish(p);
+    });
+  }
+  return promise;
+}
+
+std::vector<at::Tensor> TensorList(Napi::Env env, const Napi::Value& v, const char* where) {
+  if (!v.IsArray()) ThrowArg(env, where, "expected an array of tensors");
+  auto arr = v.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const at::Tensor& t = Tensor::Get(env, arr.Get(i), where);
+    if (!t.is_contiguous()) ThrowArg(env, where, "tensors must be contiguous (tensor " + std::to_string(i) + ")");
+    if (t.is_cuda()) ThrowArg(env, where, "the gloo group of this build takes CPU tensors (tensor " + std::to_string(i) + ")");
+    out.push_back(t);
+  }
+  return out;
+}
+
+// Tensors grouped by dtype and flattened, one buffer per dtype: one collective each instead of one per
+// tensor (DDP's gradients are one 1.1 MB all-reduce for ResNet-20).
+struct Flat {
+  std::vector<at::Tensor> members;
+  at::Tensor buffer;
+  bool shared = false;  // one tensor: the buffer is a view of it, nothing to copy back
+};
+std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
+  std::vector<Flat> groups;
+  for (const auto& t : tensors) {
+    Flat* g = nullptr;
+    for (auto& f : groups) {
+      if (f.members[0].scalar_type() == t.scalar_type()) g = &f;
+    }
+    if (g == nullptr) {
+      groups.emplace_back();
+      g = &groups.back();
+    }
+    g->members.push_back(t);
+  }
+  at::NoGradGuard no_grad;
+  for (auto& g : groups) {
+    if (g.members.size() == 1) {
+      g.buffer = g.members[0].view({-1});
+      g.shared = true;
+      continue;
+    }
+    std::vector<at::Tensor> flat;
+    for (const auto& t : g.members) flat.push_back(t.reshape({-1}));
+    g.buffer = at::cat(flat);
+  }
+  return groups;
+}
+void Unflatten(const Flat& g) {
+  if (g.shared) return;
+  at::NoGradGuard no_grad;
+  int64_t offset = 0;
+  for (const auto& t : g.members) {
+    int64_t n = t.numel();
+    t.view({-1}).copy_(g.buffer.narrow(0, offset, n));
+    offset += n;
+  }
+}
+
+c10d::ReduceOp ParseOp(Napi::Env env, const std::string& op, const char* where) {
+  if (op == "sum" || op == "avg") return c10d::ReduceOp(c10d::ReduceOp::SUM);
+  if (op == "product") return c10d::ReduceOp(c10d::ReduceOp::PRODUCT);
+  if (op == "max") return c10d::ReduceOp(c10d::ReduceOp::MAX);
+  if (op == "min") return c10d::ReduceOp(c10d::ReduceOp::MIN);
+  ThrowArg(env, where, "op must be 'sum', 'avg', 'product', 'max' or 'min', got '" + op + "'");
+}
+
+// initProcessGroup(masterAddr, masterPort, rank, worldSize, timeoutMs, isServer, prefix): the TCPStore
+// (hosted by rank 0, which waits for every rank to connect, or by torchrun's agent: isServer false for
+// all), keys under `prefix`, then gloo's full-mesh rendezvous through it.
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "initProcessGroup";
+  TN_TRY
+  if (!info[0].IsString()) ThrowArg(env, where, "expected the master address");
+  std::string host = info[0].As<Napi::String>();
+  int64_t port = ToInt(env, info[1], where);
+  int64_t rank = ToInt(env, info[2], where);
+  int64_t size = ToInt(env, info[3], where);
+  int64_t timeout_ms = ToInt(env, info[4], where);
+  bool is_server = ToBool(info[5], rank == 0);
+  std::string prefix = info[6].IsString() ? info[6].As<Napi::String>().Utf8Value() : "";
+  if (port < 1 || port > 65535) ThrowArg(env, where, "master port must be in 1..65535, got " + std::to_string(port));
+  if (size < 1) ThrowArg(env, where, "worldSize must be positive, got " + std::to_string(size));
+  if (rank < 0 || rank >= size) {
+    ThrowArg(env, where, "rank must be in [0, worldSize), got rank " + std::to_string(rank) + " of " + std::to_string(size));
+  }
+  if (timeout_ms < 1) ThrowArg(env, where, "timeout must be positive");
+  {
+    State& s = Default();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (s.group) ThrowArg(env, where, "trying to initialize the default process group twice!");
+  }
+  std::chrono::milliseconds timeout(timeout_ms);
+  auto job = [host, port, rank, size, timeout, is_server, prefix]() {
+    c10d::TCPStoreOptions opts;
+    opts.port = static_cast<std::uint16_t>(port);
+    opts.isServer = is_server;
+    opts.numWorkers = static_cast<std::size_t>(size);
+    opts.waitWorkers = true;
+    opts.timeout = timeout;
+    c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(host, opts);
+    if (!prefix.empty()) store = c10::make_intrusive<c10d::PrefixStore>(prefix, store);
+    // Every rank states its world size: a rank started with another one fails here with both numbers
+    // instead of waiting in gloo's rendezvous for ranks that do not exist.
+    std::string expected = std::to_string(size);
+    if (rank == 0) store->set("torch_node/world_size", std::vector<uint8_t>(expected.begin(), expected.end()));
+    auto got = store->get("torch_node/world_size");
+    std::string master(got.begin(), got.end());
+    if (master != expected) {
+      throw std::runtime_error("rank " + std::to_string(rank) + " was started with worldSize " + expected +
+                               " but rank 0 with worldSize " + master);
+    }
+    auto options = Group::Options::create(timeout);
+    options->devices.push_back(MakeDevice());
+    auto group = c10::make_intrusive<Group>(store, static_cast<int>(rank), static_cast<int>(size), options);
+    State& s = Default();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (s.group) throw std::runtime_error("trying to initialize the default process group twice!");
+    s.store = store;
+    s.group = group;
+    s.rank = static_cast<int>(rank);
+    s.size = static_cast<int>(size);
+    s.timeout = timeout;
+  };
+  return Queue(env, where, job);
+  TN_CATCH(env)
+}
+
+Napi::Value Destroy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  State& s = Default();
+  c10::intrusive_ptr<Group> group;
+  c10::intrusive_ptr<c10d::Store> store;
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    group = std::move(s.group);
+    store = std::move(s.store);
+    s.rank = s.size = -1;
+  }
+  // The group's destructor drains its queue and joins gloo's threads: off the JS thread.
+  return Queue(env, "destroyProcessGroup", [group = std::move(group), store = std::move(store)]() mutable {
+    group.reset();
+    store.reset();
+  });
+  TN_CATCH(env)
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  State& s = Default();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!s.group) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rank", s.rank);
+  out.Set("worldSize", s.size);
+  out.Set("backend", "gloo");
+  out.Set("timeout", static_cast<double>(s.timeout.count()));
+  return out;
+}
+
+// allReduce(tensors, op): in place, one collective per dtype over the flattened tensors.
+// 'avg' is a sum divided by the world size (gloo has no AVG; PyTorch's DDP averages the same way).
+Napi::Value AllReduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "allReduce";
+  TN_TRY
+  auto group = Current(env, where);
+  auto tensors = TensorList(env, info[0], where);
+  std::string op = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "sum";
+  c10d::AllreduceOptions opts;
+  opts.reduceOp = ParseOp(env, op, where);
+  for (const auto& t : tensors) {
+    if (op == "avg" && !at::isFloatingType(t.scalar_type())) ThrowArg(env, where, "op 'avg' needs floating-point tensors");
+  }
+  auto flats = std::make_shared<std::vector<Flat>>(Flatten(tensors));
+  std::vector<WorkPtr> works;
+  for (auto& f : *flats) {
+    std::vector<at::Tensor> one{f.buffer};
+    works.push_back(group->allreduce(one, opts));
+  }
+  double divide = op == "avg" ? static_cast<double>(group->getSize()) : 1.0;
+  return Await(env, where, works, [flats, divide]() {
+    at::NoGradGuard no_grad;  // the buffers may be views of parameters, made under no_grad
+    for (auto& f : *flats) {
+      if (divide != 1.0) f.buffer.div_(divide);
+      Unflatten(f);
+    }
+  });
+  TN_CATCH(env)
+}
+
+// broadcast(tensors, src): every rank's tensors take rank src's values.
+Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "broadcast";
+  TN_TRY
+  auto group = Current(env, where);
+  auto tensors = TensorList(env, info[0], where);
+  int64_t src = ToInt(env, info[1], where);
+  if (src < 0 || src >= group->getSize()) {
+    ThrowArg(env, where, "src must be a rank in [0, " + std::to_string(group->getSize()) + "), got " + std::to_string(src));
+  }
+  c10d::BroadcastOptions opts;
+  opts.rootRank = src;
+  opts.rootTensor = 0;
+  auto flats = std::make_shared<std::vector<Flat>>(Flatten(tensors));
+  std::vector<WorkPtr> works;
+  for (auto& f : *flats) {
+    std::vector<at::Tensor> one{f.buffer};
+    works.push_back(group->broadcast(one, opts));
+  }
+  return Await(env, where, works, [flats]() {
+    for (auto& f : *flats) Unflatten(f);
+  });
+  TN_CATCH(env)
+}
+
+// allGather(outputs, input): outputs[i] receives rank i's input (same shape and dtype on every rank).
+Napi::Value AllGather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "allGather";
+  TN_TRY
+  auto group = Current(env, where);
+  auto outputs = TensorList(env, info[0], where);
+  const at::Tensor& input = Tensor::Get(env, info[1], where);
+  if (static_cast<int>(outputs.size()) != group->getSize()) {
+    ThrowArg(env, where, "tensor list has " + std::to_string(outputs.size()) + " tensors, world size is " +
+                             std::to_string(group->getSize()));
+  }
+  for (const auto& o : outputs) {
+    if (o.sizes() != input.sizes() || o.scalar_type() != input.scalar_type()) {
+      ThrowArg(env, where, "every output tensor must have the input's shape and dtype");
+    }
+  }
+  std::vector<std::vector<at::Tensor>> outs{outputs};
+  std::vector<at::Tensor> in{input.contiguous()};
+  auto work = group->allgather(outs, in);
+  return Await(env, where, {work}, [outs, in]() {});
+  TN_CATCH(env)
+}
+
+Napi::Value Barrier(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TN_TRY
+  auto group = Current(env, "barrier");
+  auto work = group->barrier(c10d::BarrierOptions());
+  return Await(env, "barrier", {work}, nullptr);
+  TN_CATCH(env)
+}
+
+#endif  // TORCH_NODE_WITH_GLOO
+
+Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
+#ifdef TORCH_NODE_WITH_GLOO
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+}  // namespace
+
+void InitDistributed(Napi::Env env, Napi::Object exports) {
+  Napi::Object dist = Napi::Object::New(env);
+  dist.Set("isAvailable", Napi::Function::New(env, IsAvailable, "isAvailable"));
+#ifdef TORCH_NODE_WITH_GLOO
+  dist.Set("init", Napi::Function::New(env, Init, "init"));
+  dist.Set("destroy", Napi::Function::New(env, Destroy, "destroy"));
+  dist.Set("info", Napi::Function::New(env, Info, "info"));
+  dist.Set("allReduce", Napi::Function::New(env, AllReduce, "allReduce"));
+  dist.Set("broadcast", Napi::Function::New(env, Broadcast, "broadcast"));
+  dist.Set("allGather", Napi::Function::New(env, AllGather, "allGather"));
+  dist.Set("barrier", Napi::Function::New(env, Barrier, "barrier"));
+#endif
+  exports.Set("distributed", dist);
+}
+
+}  // namespace tn
