@@ -130,6 +130,8 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+bool InTidyScope() { return scopes.size() > 1; }
+
 void RegistryAdd(Tensor* t) { Link(t, static_cast<int>(scopes.size()) - 1); }
 
 void RegistryRemove(Tensor* t) {

@@ -10,6 +10,8 @@ class Tensor;
 void RegistryAdd(Tensor* t);     // into the innermost scope
 void RegistryRemove(Tensor* t);  // on dispose or finalization
 void RegistryMove(Tensor* t, int scope);
+// True inside a tidy() on this thread: what is made there is freed when the scope ends.
+bool InTidyScope();
 
 void InitMemory(Napi::Env env, Napi::Object exports);
 
