@@ -150,7 +150,7 @@ describe('the collector sees native memory', () => {
     const { PerformanceObserver, constants } = await import('perf_hooks');
     let major = 0;
     const observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if ((e.detail as { kind?: number })?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major++;
+      for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major++;
     });
     observer.observe({ entryTypes: ['gc'] });
     const step = () => torch.ones([8, 1024, 1024]).mul(2).relu().sum();

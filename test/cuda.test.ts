@@ -75,9 +75,9 @@ describe.skipIf(!hasCuda)('CUDA', () => {
     expect((torch.load(file, { device: 'cpu' }) as { t: torch.Tensor }).t.toArray()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it('trainResNet20 on CUDA with the fast path learns on a small subset', async () => {
-    const root = torch.data.defaultCifar10Root();
-    if (!fs.existsSync(path.join(torch.data.resolveCifar10Folder(root), 'data_batch_1.bin'))) return;
+  const root = torch.data.defaultCifar10Root();
+  const cifarHere = fs.existsSync(path.join(torch.data.resolveCifar10Folder(root), 'data_batch_1.bin'));
+  it.skipIf(!cifarHere)('trainResNet20 on CUDA with the fast path learns on a small subset', async () => {
     const r = await torch.trainResNet20({
       dataRoot: root, device: 'cuda', epochs: 3, limitTrain: 5000, limitTest: 1000, seed: 0,
       progress: 'none', print: () => {}, handleSigint: false,

@@ -51,9 +51,13 @@ describe.skipIf(!hasCifar)('npx tsx examples/train.ts (the README’s set-up com
     expect(out.match(/Test accuracy/g)?.length).toBe(1);
     expect(lastEpoch(dir).epoch).toBe(0);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 600_000);
 
+  // Continues the run the test above stopped (tests of a describe run in order).
+  it.skipIf(!built)('--resume continues it from last.pth; a finished run says so; a contradicting flag is one line, exit 2', () => {
+    const dir = dirs.find((d) => d.includes('cli-tsx'))!;
+    expect(lastEpoch(dir).epoch).toBe(0);
     // --resume alone continues the same run: the stored 2 epochs and limits, not 200 epochs of all the data.
-    if (!built) return; // the rest runs the bin (compiled JS): see the warning
     const resumed = runSync(process.execPath, [bin, 'train', '--resume', '--checkpoint-dir', dir, '--data', CIFAR]);
     expect(resumed.code, resumed.out).toBe(0);
     expect(resumed.out).not.toMatch(/Epoch: 0/);
