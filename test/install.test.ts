@@ -39,7 +39,7 @@ function npmInstall(dir: string, extra: string[], env: NodeJS.ProcessEnv) {
   return spawnSync(
     process.execPath,
     [npmCli, 'install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', ...extra],
-    { cwd: dir, env, encoding: 'utf8', timeout: 600_000 },
+    { cwd: dir, env, encoding: 'utf8', timeout: 1_500_000 },
   );
 }
 
@@ -102,7 +102,8 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
 
   it('builds from source with --build-from-source (node-gyp, binding.gyp)', () => {
     const dir = makeProject('source-user');
-    const r = npmInstall(dir, ['--build-from-source'], process.env);
+    // JOBS: node-gyp compiles the ~20 sources in parallel, as a user's machine with more cores would.
+    const r = npmInstall(dir, ['--build-from-source'], { ...process.env, JOBS: 'max' });
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/building from source against libtorch/);
     const built = path.join(dir, 'node_modules/libtorch-node/build/Release/torch_node.node');
@@ -113,5 +114,5 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     });
     expect(out).toMatch(/parameters 272474/);
     expect(out).toMatch(/logits \[2,10\] float32/);
-  }, 600_000);
+  }, 1_500_000);
 });
