@@ -9,6 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     // gc() lets the memory tests measure RSS without V8's uncollected garbage in it.
     execArgv: ['--expose-gc'],
+    // gc() before each test: see test/helpers/setup.ts.
+    setupFiles: ['test/helpers/setup.ts'],
     // The JSON report feeds the one-line summary that .ci/run prints.
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results.json' },
