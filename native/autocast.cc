@@ -5,6 +5,7 @@
 #include <torch/version.h>
 
 #include "common.h"
+#include "entry.h"
 
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 #define TN_AUTOCAST_BY_DEVICE 1
@@ -58,7 +59,6 @@ void SetDtype(c10::DeviceType d, at::ScalarType t) {
 // enter(deviceType, enabled, dtype) -> {enabled, dtype} as they were, for exit().
 Napi::Value Enter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   c10::DeviceType d = AutocastDevice(env, info[0]);
   bool enabled = ToBool(info[1], true);
   if (!info[2].IsString()) ThrowArg(env, "autocast", "dtype must be a string");
@@ -73,14 +73,12 @@ Napi::Value Enter(const Napi::CallbackInfo& info) {
   SetDtype(d, dtype);
   at::autocast::increment_nesting();
   return previous;
-  TN_CATCH(env)
 }
 
 // exit(deviceType, previous): restores the state; the outermost exit drops the cast-weight cache,
 // as leaving torch.autocast does.
 Napi::Value Exit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   c10::DeviceType d = AutocastDevice(env, info[0]);
   if (!info[1].IsObject()) ThrowArg(env, "autocast", "exit needs the state enter() returned");
   Napi::Object previous = info[1].As<Napi::Object>();
@@ -89,14 +87,11 @@ Napi::Value Exit(const Napi::CallbackInfo& info) {
   Napi::Value dtype = previous.Get("dtype");
   if (dtype.IsString()) SetDtype(d, ParseDtype(env, dtype.As<Napi::String>()));
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 Napi::Value IsAutocastEnabled(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   return Napi::Boolean::New(env, IsEnabled(AutocastDevice(env, info[0])));
-  TN_CATCH(env)
 }
 
 // torch.backends.cudnn.benchmark: cuDNN times its algorithms once per input shape and keeps the fastest.
@@ -105,15 +100,23 @@ Napi::Value CudnnBenchmark(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::globalContext().benchmarkCuDNN());
 }
 
+const Entry kAmp[] = {
+    {"enter", Enter, kAsThrown},
+    {"exit", Exit, kAsThrown},
+    {"isEnabled", IsAutocastEnabled, kAsThrown},
+};
+
+const Entry kCudnn[] = {
+    {"cudnnBenchmark", CudnnBenchmark, kAsThrown},
+};
+
 }  // namespace
 
 void InitAutocast(Napi::Env env, Napi::Object exports) {
   Napi::Object amp = Napi::Object::New(env);
-  amp.Set("enter", Napi::Function::New(env, Enter, "enter"));
-  amp.Set("exit", Napi::Function::New(env, Exit, "exit"));
-  amp.Set("isEnabled", Napi::Function::New(env, IsAutocastEnabled, "isEnabled"));
+  Export(env, amp, kAmp);
   exports.Set("amp", amp);
-  exports.Set("cudnnBenchmark", Napi::Function::New(env, CudnnBenchmark, "cudnnBenchmark"));
+  Export(env, exports, kCudnn);
 }
 
 }  // namespace tn

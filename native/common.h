@@ -15,8 +15,10 @@ Napi::Error TorchError(Napi::Env env, const std::string& message);
 // c10 messages carry "Exception raised from ..." and backtraces in some builds: keep the first part.
 std::string CleanMessage(const std::string& message);
 
-// Every native entry runs its body inside TN_TRY / TN_CATCH, so libtorch's exceptions
-// become JS errors instead of aborting the process.
+// Exported functions get their try/catch from the Entry tables (entry.h). TN_TRY / TN_CATCH remain for
+// bodies that are not table entries: class methods and constructors (ObjectWrap in tensor.cc, module.cc,
+// jit.cc) and jit.cc's load/trace, whose messages name the file and pass through JitMessage.
+// Inside them, libtorch's exceptions become JS errors instead of aborting the process.
 #define TN_TRY try {
 #define TN_CATCH(env)                                                         \
   }                                                                           \

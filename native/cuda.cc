@@ -3,6 +3,7 @@
 #include <torch/cuda.h>
 
 #include "common.h"
+#include "entry.h"
 
 #ifdef TORCH_NODE_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -26,31 +27,34 @@ Napi::Value CudnnIsAvailable(const Napi::CallbackInfo& info) {
 
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (!torch::cuda::is_available()) ThrowArg(env, "cuda.synchronize", "CUDA is not available");
   int64_t device = info.Length() > 0 && info[0].IsNumber() ? ToInt(env, info[0], "cuda.synchronize") : -1;
   torch::cuda::synchronize(device);
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
 #ifdef TORCH_NODE_WITH_CUDA
   if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
 #endif
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 Napi::Value ManualSeedAll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   torch::cuda::manual_seed_all(static_cast<uint64_t>(ToInt(env, info[0], "cuda.manualSeedAll")));
   return env.Undefined();
-  TN_CATCH(env)
 }
+
+const Entry kCuda[] = {
+    {"isAvailable", IsAvailable, kAsThrown},
+    {"deviceCount", DeviceCount, kAsThrown},
+    {"cudnnIsAvailable", CudnnIsAvailable, kAsThrown},
+    {"synchronize", Synchronize, kAsThrown},
+    {"emptyCache", EmptyCache, kAsThrown},
+    {"manualSeedAll", ManualSeedAll, kAsThrown},
+};
 
 }  // namespace
 
@@ -98,12 +102,7 @@ Napi::Value CudaMemoryStats(Napi::Env env) {
 
 void InitCuda(Napi::Env env, Napi::Object exports) {
   Napi::Object cuda = Napi::Object::New(env);
-  cuda.Set("isAvailable", Napi::Function::New(env, IsAvailable, "isAvailable"));
-  cuda.Set("deviceCount", Napi::Function::New(env, DeviceCount, "deviceCount"));
-  cuda.Set("cudnnIsAvailable", Napi::Function::New(env, CudnnIsAvailable, "cudnnIsAvailable"));
-  cuda.Set("synchronize", Napi::Function::New(env, Synchronize, "synchronize"));
-  cuda.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
-  cuda.Set("manualSeedAll", Napi::Function::New(env, ManualSeedAll, "manualSeedAll"));
+  Export(env, cuda, kCuda);
 #ifdef TORCH_NODE_WITH_CUDA
   cuda.Set("compiled", Napi::Boolean::New(env, true));
 #else

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "common.h"
+#include "entry.h"
 
 #ifdef TORCH_NODE_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>
@@ -65,34 +66,27 @@ void LeaveSide(Graph& g) {
 // create(deviceIndex): a new, empty graph for that device.
 Napi::Value Create(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   auto g = std::make_unique<Graph>();
   g->device = static_cast<c10::DeviceIndex>(Given(info, 0) ? ToInt(env, info[0], "cudaGraph.create: device") : 0);
   return Napi::External<Graph>::New(env, g.release(), [](Napi::Env, Graph* p) { delete p; });
-  TN_CATCH(env)
 }
 
 // beginSide(graph) / endSide(graph): eager warm-up steps on the capture stream.
 Napi::Value BeginSide(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   EnterSide(GetGraph(env, info[0], "cudaGraph.beginSide"));
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 Napi::Value EndSide(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   LeaveSide(GetGraph(env, info[0], "cudaGraph.endSide"));
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // captureBegin(graph): switches to the side stream and starts capturing into the graph's private pool.
 Napi::Value CaptureBegin(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   Graph& g = GetGraph(env, info[0], "cudaGraph.captureBegin");
   if (g.captured) ThrowArg(env, "cudaGraph.captureBegin", "the graph holds a capture already: reset() it first");
   EnterSide(g);
@@ -103,13 +97,11 @@ Napi::Value CaptureBegin(Info info) {
     throw;
   }
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // captureEnd(graph): ends the capture (instantiating the graph) and returns to the caller's stream.
 Napi::Value CaptureEnd(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   Graph& g = GetGraph(env, info[0], "cudaGraph.captureEnd");
   try {
     g.graph.capture_end();
@@ -120,57 +112,62 @@ Napi::Value CaptureEnd(Info info) {
   LeaveSide(g);
   g.captured = true;
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // replay(graph): launches the captured work on the current stream.
 Napi::Value Replay(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   Graph& g = GetGraph(env, info[0], "cudaGraph.replay");
   if (!g.captured) ThrowArg(env, "cudaGraph.replay", "nothing captured yet");
   g.graph.replay();
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // reset(graph): frees the captured graph and its pool (the static tensors made in it must be dropped first).
 Napi::Value Reset(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   Graph& g = GetGraph(env, info[0], "cudaGraph.reset");
   if (g.caller) LeaveSide(g);
   g.graph.reset();
   g.captured = false;
   return env.Undefined();
-  TN_CATCH(env)
 }
+
+const Entry kCudaGraph[] = {
+    {"create", Create, kAsThrown},
+    {"beginSide", BeginSide, kAsThrown},
+    {"endSide", EndSide, kAsThrown},
+    {"captureBegin", CaptureBegin, kAsThrown},
+    {"captureEnd", CaptureEnd, kAsThrown},
+    {"replay", Replay, kAsThrown},
+    {"reset", Reset, kAsThrown},
+};
 #else
 // A CPU-only build: the step object runs eagerly and never calls these.
 Napi::Value NoCuda(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   ThrowArg(env, "cudaGraph", "CUDA graphs need a libtorch with CUDA (this build is CPU-only)");
-  TN_CATCH(env)
 }
+
+const Entry kCudaGraph[] = {
+    {"create", NoCuda, kAsThrown},
+    {"beginSide", NoCuda, kAsThrown},
+    {"endSide", NoCuda, kAsThrown},
+    {"captureBegin", NoCuda, kAsThrown},
+    {"captureEnd", NoCuda, kAsThrown},
+    {"replay", NoCuda, kAsThrown},
+    {"reset", NoCuda, kAsThrown},
+};
 #endif
 
 }  // namespace
 
 void InitCudaGraph(Napi::Env env, Napi::Object exports) {
   Napi::Object graph = Napi::Object::New(env);
+  Export(env, graph, kCudaGraph);
 #ifdef TORCH_NODE_WITH_CUDA
-  graph.Set("create", Napi::Function::New(env, Create, "create"));
-  graph.Set("beginSide", Napi::Function::New(env, BeginSide, "beginSide"));
-  graph.Set("endSide", Napi::Function::New(env, EndSide, "endSide"));
-  graph.Set("captureBegin", Napi::Function::New(env, CaptureBegin, "captureBegin"));
-  graph.Set("captureEnd", Napi::Function::New(env, CaptureEnd, "captureEnd"));
-  graph.Set("replay", Napi::Function::New(env, Replay, "replay"));
-  graph.Set("reset", Napi::Function::New(env, Reset, "reset"));
   graph.Set("compiled", Napi::Boolean::New(env, true));
 #else
-  for (const char* name : {"create", "beginSide", "endSide", "captureBegin", "captureEnd", "replay", "reset"})
-    graph.Set(name, Napi::Function::New(env, NoCuda, name));
   graph.Set("compiled", Napi::Boolean::New(env, false));
 #endif
   exports.Set("cudaGraph", graph);

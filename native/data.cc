@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "common.h"
+#include "entry.h"
 #include "data.h"
 #include "tensor.h"
 
@@ -16,11 +17,9 @@ namespace {
 // External and is freed by the garbage collector: it holds no tensor memory, only the Mersenne state.
 Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   uint64_t seed = static_cast<uint64_t>(ToInt(env, info[0], "Generator"));
   auto* gen = new at::Generator(at::detail::createCPUGenerator(seed));
   return Napi::External<at::Generator>::New(env, gen, [](Napi::Env, at::Generator* g) { delete g; });
-  TN_CATCH(env)
 }
 
 at::Generator& GetGenerator(Napi::Env env, const Napi::Value& v, const char* where) {
@@ -32,33 +31,27 @@ at::Generator& GetGenerator(Napi::Env env, const Napi::Value& v, const char* whe
 // to the data's device (one small copy per epoch; the CPU order is then the same on every device).
 Napi::Value GeneratorRandperm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   at::Generator& gen = GetGenerator(env, info[0], "randperm");
   int64_t n = ToInt(env, info[1], "randperm");
   if (n < 0) ThrowArg(env, "randperm", "n must be non-negative");
   return Tensor::Wrap(env, at::randperm(n, gen, at::TensorOptions().dtype(at::kLong)));
-  TN_CATCH(env)
 }
 
 // The generator's state as a uint8 tensor, and back (to checkpoint a loader's shuffle position).
 Napi::Value GeneratorGetState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   at::Generator& gen = GetGenerator(env, info[0], "getState");
   std::lock_guard<std::mutex> lock(gen.mutex());  // as torch.Generator.get_state does
   return Tensor::Wrap(env, gen.get_state());
-  TN_CATCH(env)
 }
 
 Napi::Value GeneratorSetState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   at::Generator& gen = GetGenerator(env, info[0], "setState");
   const at::Tensor& state = Tensor::Get(env, info[1], "setState");
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // splitRecords(bytes: Uint8Array, count, recordBytes): fixed-size records of 1 label byte + payload
@@ -67,7 +60,6 @@ Napi::Value GeneratorSetState(const Napi::CallbackInfo& info) {
 // clone the 180 MB and then copy it again to drop the label column.
 Napi::Value SplitRecords(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     ThrowArg(env, "splitRecords", "expected a Uint8Array");
   }
@@ -85,19 +77,26 @@ Napi::Value SplitRecords(const Napi::CallbackInfo& info) {
   out.Set(0u, Tensor::Wrap(env, labels));
   out.Set(1u, Tensor::Wrap(env, payload));
   return out;
-  TN_CATCH(env)
 }
+
+const Entry kGenerator[] = {
+    {"create", NewGenerator, kAsThrown},
+    {"randperm", GeneratorRandperm, kAsThrown},
+    {"getState", GeneratorGetState, kAsThrown},
+    {"setState", GeneratorSetState, kAsThrown},
+};
+
+const Entry kData[] = {
+    {"splitRecords", SplitRecords, kAsThrown},
+};
 
 }  // namespace
 
 void InitData(Napi::Env env, Napi::Object exports) {
   Napi::Object gen = Napi::Object::New(env);
-  gen.Set("create", Napi::Function::New(env, NewGenerator, "create"));
-  gen.Set("randperm", Napi::Function::New(env, GeneratorRandperm, "randperm"));
-  gen.Set("getState", Napi::Function::New(env, GeneratorGetState, "getState"));
-  gen.Set("setState", Napi::Function::New(env, GeneratorSetState, "setState"));
+  Export(env, gen, kGenerator);
   exports.Set("generator", gen);
-  exports.Set("splitRecords", Napi::Function::New(env, SplitRecords, "splitRecords"));
+  Export(env, exports, kData);
 }
 
 }  // namespace tn

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common.h"
+#include "entry.h"
 #include "tensor.h"
 
 #ifdef TORCH_NODE_WITH_GLOO
@@ -272,7 +273,6 @@ c10d::ReduceOp ParseOp(Napi::Env env, const std::string& op, const char* where) 
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "initProcessGroup";
-  TN_TRY
   if (!info[0].IsString()) ThrowArg(env, where, "expected the master address");
   std::string host = info[0].As<Napi::String>();
   int64_t port = ToInt(env, info[1], where);
@@ -325,12 +325,10 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     s.timeout = timeout;
   };
   return Queue(env, where, job);
-  TN_CATCH(env)
 }
 
 Napi::Value Destroy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   State& s = Default();
   c10::intrusive_ptr<Group> group;
   c10::intrusive_ptr<c10d::Store> store;
@@ -345,7 +343,6 @@ Napi::Value Destroy(const Napi::CallbackInfo& info) {
     group.reset();
     store.reset();
   });
-  TN_CATCH(env)
 }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -366,7 +363,6 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Value AllReduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "allReduce";
-  TN_TRY
   auto group = Current(env, where);
   auto tensors = TensorList(env, info[0], where);
   std::string op = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "sum";
@@ -389,14 +385,12 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
       Unflatten(f);
     }
   });
-  TN_CATCH(env)
 }
 
 // broadcast(tensors, src): every rank's tensors take rank src's values.
 Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "broadcast";
-  TN_TRY
   auto group = Current(env, where);
   auto tensors = TensorList(env, info[0], where);
   int64_t src = ToInt(env, info[1], where);
@@ -415,14 +409,12 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   return Await(env, where, works, [flats]() {
     for (auto& f : *flats) Unflatten(f);
   });
-  TN_CATCH(env)
 }
 
 // allGather(outputs, input): outputs[i] receives rank i's input (same shape and dtype on every rank).
 Napi::Value AllGather(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "allGather";
-  TN_TRY
   auto group = Current(env, where);
   auto outputs = TensorList(env, info[0], where);
   const at::Tensor& input = Tensor::Get(env, info[1], where);
@@ -439,16 +431,13 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
   std::vector<at::Tensor> in{input.contiguous()};
   auto work = group->allgather(outs, in);
   return Await(env, where, {work}, [outs, in]() {});
-  TN_CATCH(env)
 }
 
 Napi::Value Barrier(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   auto group = Current(env, "barrier");
   auto work = group->barrier(c10d::BarrierOptions());
   return Await(env, "barrier", {work}, nullptr);
-  TN_CATCH(env)
 }
 
 #endif  // TORCH_NODE_WITH_GLOO
@@ -461,20 +450,24 @@ Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
 #endif
 }
 
+const Entry kDistributed[] = {
+    {"isAvailable", IsAvailable, kAsThrown},
+#ifdef TORCH_NODE_WITH_GLOO
+    {"init", Init, kAsThrown},
+    {"destroy", Destroy, kAsThrown},
+    {"info", Info, kAsThrown},
+    {"allReduce", AllReduce, kAsThrown},
+    {"broadcast", Broadcast, kAsThrown},
+    {"allGather", AllGather, kAsThrown},
+    {"barrier", Barrier, kAsThrown},
+#endif
+};
+
 }  // namespace
 
 void InitDistributed(Napi::Env env, Napi::Object exports) {
   Napi::Object dist = Napi::Object::New(env);
-  dist.Set("isAvailable", Napi::Function::New(env, IsAvailable, "isAvailable"));
-#ifdef TORCH_NODE_WITH_GLOO
-  dist.Set("init", Napi::Function::New(env, Init, "init"));
-  dist.Set("destroy", Napi::Function::New(env, Destroy, "destroy"));
-  dist.Set("info", Napi::Function::New(env, Info, "info"));
-  dist.Set("allReduce", Napi::Function::New(env, AllReduce, "allReduce"));
-  dist.Set("broadcast", Napi::Function::New(env, Broadcast, "broadcast"));
-  dist.Set("allGather", Napi::Function::New(env, AllGather, "allGather"));
-  dist.Set("barrier", Napi::Function::New(env, Barrier, "barrier"));
-#endif
+  Export(env, dist, kDistributed);
   exports.Set("distributed", dist);
 }
 

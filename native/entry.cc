@@ -9,14 +9,15 @@
 namespace tn {
 
 void RethrowAsTorchError(Napi::Env env, const char* where) {
+  const std::string prefix = *where ? std::string(where) + ": " : std::string();
   try {
     throw;
   } catch (const Napi::Error&) {
     throw;
   } catch (const c10::Error& e) {
-    throw TorchError(env, std::string(where) + ": " + CleanMessage(e.what_without_backtrace()));
+    throw TorchError(env, prefix + CleanMessage(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    throw TorchError(env, std::string(where) + ": " + e.what());
+    throw TorchError(env, prefix + e.what());
   }
 }
 

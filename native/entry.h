@@ -14,8 +14,12 @@ struct Entry {
   const char* where = nullptr;  // the name messages use, when it is not the export's (fromTypedArray: 'tensor')
 };
 
+// An Entry's `where` for functions whose libtorch messages pass unprefixed, as their hand-written
+// TN_TRY/TN_CATCH bodies did before they moved into tables (their argument errors name them already).
+constexpr const char* kAsThrown = "";
+
 // Turns the exception being handled into a TorchError: TorchErrors pass unchanged, libtorch's and the
-// standard library's messages get `where` in front. Call only inside a catch block.
+// standard library's messages get `where` in front (none when it is kAsThrown). Call only inside a catch block.
 [[noreturn]] void RethrowAsTorchError(Napi::Env env, const char* where);
 
 // target[entry.name] = a function calling entry.fn through the wrapper, for each entry (static storage).

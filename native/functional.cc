@@ -2,6 +2,7 @@
 // come positionally and PyTorch's keyword arguments in one options object, as lib/nn/functional.ts
 // passes them.
 #include "common.h"
+#include "entry.h"
 #include "nn.h"
 #include "tensor.h"
 
@@ -12,15 +13,6 @@ namespace {
 namespace F = torch::nn::functional;
 using Info = const Napi::CallbackInfo&;
 
-
-// TN_CATCH, with libtorch's own messages prefixed by the op's name so they say where.
-#define FN_CATCH(env, name)                                                               \
-  }                                                                                       \
-  catch (const Napi::Error&) { throw; }                                                   \
-  catch (const c10::Error& e) {                                                           \
-    throw ::tn::TorchError(env, std::string(name) + ": " + ::tn::CleanMessage(e.what_without_backtrace())); \
-  }                                                                                       \
-  catch (const std::exception& e) { throw ::tn::TorchError(env, std::string(name) + ": " + e.what()); }
 
 Napi::Object Opts(Info info, size_t i) {
   if (info.Length() > i && info[i].IsObject()) return info[i].As<Napi::Object>();
@@ -36,7 +28,6 @@ at::Tensor OptTensor(Napi::Env env, const Napi::Value& v, const char* where) {
 
 Napi::Value Relu(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "relu: input");
   if (ToBool(info[1], false)) {
     at::Tensor y = x;
@@ -44,13 +35,11 @@ Napi::Value Relu(Info info) {
     return info[0];
   }
   return Tensor::Wrap(env, at::relu(x));
-  FN_CATCH(env, "relu")
 }
 
 // avgPool2d(input, kernelSize, {stride, padding, ceilMode, countIncludePad, divisorOverride})
 Napi::Value AvgPool2d(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "avgPool2d: input");
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "avgPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
@@ -63,22 +52,18 @@ Napi::Value AvgPool2d(Info info) {
   if (Given(o.Get("divisorOverride"))) divisor = ToInt(env, o.Get("divisorOverride"), "avgPool2d: divisorOverride");
   return Tensor::Wrap(env, at::avg_pool2d(x, k, stride, pad, ToBool(o.Get("ceilMode"), false),
                                           ToBool(o.Get("countIncludePad"), true), divisor));
-  FN_CATCH(env, "avgPool2d")
 }
 
 Napi::Value AdaptiveAvgPool2d(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "adaptiveAvgPool2d: input");
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "adaptiveAvgPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
   return Tensor::Wrap(env, at::adaptive_avg_pool2d(x, ToPair(env, info[1], "adaptiveAvgPool2d: outputSize")));
-  FN_CATCH(env, "adaptiveAvgPool2d")
 }
 
 Napi::Value Linear(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "linear: input");
   const at::Tensor& w = Tensor::Get(env, info[1], "linear: weight");
   at::Tensor b = OptTensor(env, info[2], "linear: bias");
@@ -87,13 +72,11 @@ Napi::Value Linear(Info info) {
     ThrowArg(env, "linear", "the last dimension of the input (" + std::to_string(x.dim() ? x.size(-1) : 0) +
                                 ") must equal weight.size(1) (" + std::to_string(w.size(1)) + ")");
   return Tensor::Wrap(env, F::linear(x, w, b));
-  FN_CATCH(env, "linear")
 }
 
 // conv2d(input, weight, bias, {stride, padding, dilation, groups})
 Napi::Value Conv2d(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "conv2d: input");
   const at::Tensor& w = Tensor::Get(env, info[1], "conv2d: weight");
   at::Tensor b = OptTensor(env, info[2], "conv2d: bias");
@@ -122,13 +105,11 @@ Napi::Value Conv2d(Info info) {
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "conv2d", "expected a 3-D (unbatched) or 4-D (batched) input, got " + std::to_string(x.dim()) + "-D");
   return Tensor::Wrap(env, F::conv2d(x, w, opts));
-  FN_CATCH(env, "conv2d")
 }
 
 // batchNorm(input, runningMean, runningVar, {weight, bias, training, momentum, eps})
 Napi::Value BatchNorm(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "batchNorm: input");
   at::Tensor mean = OptTensor(env, info[1], "batchNorm: runningMean");
   at::Tensor var = OptTensor(env, info[2], "batchNorm: runningVar");
@@ -141,13 +122,11 @@ Napi::Value BatchNorm(Info info) {
   if (Given(o.Get("eps"))) opts.eps(ToDouble(env, o.Get("eps"), "batchNorm: eps"));
   if (x.dim() < 2) ThrowArg(env, "batchNorm", "expected an input of at least 2 dimensions (N, C, ...)");
   return Tensor::Wrap(env, F::batch_norm(x, mean, var, opts));
-  FN_CATCH(env, "batchNorm")
 }
 
 // crossEntropy(input, target, {weight, ignoreIndex, reduction, labelSmoothing})
 Napi::Value CrossEntropy(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "crossEntropy: input");
   const at::Tensor& target = Tensor::Get(env, info[1], "crossEntropy: target");
   Napi::Object o = Opts(info, 2);
@@ -172,28 +151,23 @@ Napi::Value CrossEntropy(Info info) {
     ThrowArg(env, "crossEntropy", "class-index targets must be int64, got " + DtypeName(target.scalar_type()) +
                                       " (probability targets must be floating point with the input's shape)");
   return Tensor::Wrap(env, F::cross_entropy(x, target, opts));
-  FN_CATCH(env, "crossEntropy")
 }
 
 Napi::Value LogSoftmax(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "logSoftmax: input");
   if (!Given(info[1])) ThrowArg(env, "logSoftmax", "dim is required");
   return Tensor::Wrap(env, at::log_softmax(x, ToInt(env, info[1], "logSoftmax: dim")));
-  FN_CATCH(env, "logSoftmax")
 }
 
 // softmax(input, dim, dtype?): dtype casts the input first, as PyTorch's dtype argument.
 Napi::Value Softmax(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "softmax: input");
   if (!Given(info[1])) ThrowArg(env, "softmax", "dim is required");
   int64_t dim = ToInt(env, info[1], "softmax: dim");
   if (Given(info[2])) return Tensor::Wrap(env, at::softmax(x, dim, ParseDtype(env, info[2].ToString().Utf8Value())));
   return Tensor::Wrap(env, at::softmax(x, dim));
-  FN_CATCH(env, "softmax")
 }
 
 // The reduction keyword of the losses: 'mean' (default), 'sum' or 'none'.
@@ -209,7 +183,6 @@ int64_t Reduction(Napi::Env env, const Napi::Object& o, const char* where) {
 // maxPool2d(input, kernelSize, {stride, padding, dilation, ceilMode}).
 Napi::Value MaxPool2d(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "maxPool2d: input");
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "maxPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
@@ -219,14 +192,12 @@ Napi::Value MaxPool2d(Info info) {
   auto pad = Given(o.Get("padding")) ? ToPair(env, o.Get("padding"), "maxPool2d: padding") : std::vector<int64_t>{0, 0};
   auto dil = Given(o.Get("dilation")) ? ToPair(env, o.Get("dilation"), "maxPool2d: dilation") : std::vector<int64_t>{1, 1};
   return Tensor::Wrap(env, at::max_pool2d(x, k, stride, pad, dil, ToBool(o.Get("ceilMode"), false)));
-  FN_CATCH(env, "maxPool2d")
 }
 
 // dropout(input, p, training, inplace, feature): feature=true zeroes whole channels (dropout2d).
 // Uses the global generator, so manualSeed() makes it reproducible.
 Napi::Value Dropout(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "dropout: input");
   double p = ToDouble(env, info[1], "dropout: p");
   if (p < 0.0 || p > 1.0) ThrowArg(env, "dropout", "dropout probability has to be between 0 and 1, but got " + std::to_string(p));
@@ -242,26 +213,22 @@ Napi::Value Dropout(Info info) {
     return info[0];
   }
   return Tensor::Wrap(env, feature ? at::feature_dropout(x, p, training) : at::dropout(x, p, training));
-  FN_CATCH(env, "dropout")
 }
 
 // layerNorm(input, normalizedShape, weight, bias, eps).
 Napi::Value LayerNorm(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "layerNorm: input");
   auto shape = ToIntList(env, info[1], "layerNorm: normalizedShape");
   at::Tensor w = OptTensor(env, info[2], "layerNorm: weight");
   at::Tensor b = OptTensor(env, info[3], "layerNorm: bias");
   double eps = Given(info, 4) ? ToDouble(env, info[4], "layerNorm: eps") : 1e-5;
   return Tensor::Wrap(env, at::layer_norm(x, shape, w, b, eps));
-  FN_CATCH(env, "layerNorm")
 }
 
 // nllLoss(input, target, {weight, ignoreIndex, reduction}): input holds log-probabilities.
 Napi::Value NllLoss(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "nllLoss: input");
   const at::Tensor& t = Tensor::Get(env, info[1], "nllLoss: target");
   Napi::Object o = Opts(info, 2);
@@ -269,7 +236,6 @@ Napi::Value NllLoss(Info info) {
   int64_t ignore = Given(o.Get("ignoreIndex")) ? ToInt(env, o.Get("ignoreIndex"), "nllLoss: ignoreIndex") : -100;
   return Tensor::Wrap(env, at::nll_loss_nd(x, t, OptTensor(env, o.Get("weight"), "nllLoss: weight"),
                                            Reduction(env, o, "nllLoss"), ignore));
-  FN_CATCH(env, "nllLoss")
 }
 
 // mseLoss / l1Loss(input, target, {reduction}): shapes must agree (PyTorch warns and broadcasts; we refuse).
@@ -284,22 +250,15 @@ Napi::Value PointwiseLoss(Info info, const char* name, bool l1) {
   return Tensor::Wrap(env, l1 ? at::l1_loss(x, t, red) : at::mse_loss(x, t, red));
 }
 Napi::Value MseLoss(Info info) {
-  Napi::Env env = info.Env();
-  TN_TRY
   return PointwiseLoss(info, "mseLoss", false);
-  FN_CATCH(env, "mseLoss")
 }
 Napi::Value L1Loss(Info info) {
-  Napi::Env env = info.Env();
-  TN_TRY
   return PointwiseLoss(info, "l1Loss", true);
-  FN_CATCH(env, "l1Loss")
 }
 
 // binaryCrossEntropyWithLogits(input, target, {weight, posWeight, reduction}).
 Napi::Value BceWithLogits(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "binaryCrossEntropyWithLogits: input");
   const at::Tensor& t = Tensor::Get(env, info[1], "binaryCrossEntropyWithLogits: target");
   if (x.sizes() != t.sizes())
@@ -309,23 +268,19 @@ Napi::Value BceWithLogits(Info info) {
                                x, t, OptTensor(env, o.Get("weight"), "binaryCrossEntropyWithLogits: weight"),
                                OptTensor(env, o.Get("posWeight"), "binaryCrossEntropyWithLogits: posWeight"),
                                Reduction(env, o, "binaryCrossEntropyWithLogits")));
-  FN_CATCH(env, "binaryCrossEntropyWithLogits")
 }
 
 // oneHot(tensor, numClasses=-1): int64 in, int64 out, as F.one_hot.
 Napi::Value OneHot(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "oneHot: tensor");
   if (x.scalar_type() != at::kLong) ThrowArg(env, "oneHot", "tensor must be int64 class indices, got " + DtypeName(x.scalar_type()));
   return Tensor::Wrap(env, at::one_hot(x, Given(info, 1) ? ToInt(env, info[1], "oneHot: numClasses") : -1));
-  FN_CATCH(env, "oneHot")
 }
 
 // embedding(input, weight, paddingIdx): rows of weight; the padding row gets no gradient.
 Napi::Value Embedding(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "embedding: input");
   const at::Tensor& w = Tensor::Get(env, info[1], "embedding: weight");
   if (x.scalar_type() != at::kLong && x.scalar_type() != at::kInt)
@@ -334,50 +289,50 @@ Napi::Value Embedding(Info info) {
   int64_t pad = Given(info, 2) ? ToInt(env, info[2], "embedding: paddingIdx") : -1;
   if (pad < 0 && Given(info, 2)) pad += w.size(0);
   return Tensor::Wrap(env, at::embedding(w, x, pad));
-  FN_CATCH(env, "embedding")
 }
 
 // gelu(input, approximate='none' | 'tanh'); silu(input).
 Napi::Value Gelu(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& x = Tensor::Get(env, info[0], "gelu: input");
   std::string approx = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "none";
   if (approx != "none" && approx != "tanh") ThrowArg(env, "gelu", "approximate must be 'none' or 'tanh', got '" + approx + "'");
   return Tensor::Wrap(env, at::gelu(x, approx));
-  FN_CATCH(env, "gelu")
 }
 Napi::Value Silu(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   return Tensor::Wrap(env, at::silu(Tensor::Get(env, info[0], "silu: input")));
-  FN_CATCH(env, "silu")
 }
+
+// Every function runs through CallEntry (entry.h): libtorch's messages get the op's name in front.
+const Entry kFunctional[] = {
+    {"relu", Relu},
+    {"avgPool2d", AvgPool2d},
+    {"adaptiveAvgPool2d", AdaptiveAvgPool2d},
+    {"linear", Linear},
+    {"conv2d", Conv2d},
+    {"batchNorm", BatchNorm},
+    {"crossEntropy", CrossEntropy},
+    {"logSoftmax", LogSoftmax},
+    {"softmax", Softmax},
+    {"maxPool2d", MaxPool2d},
+    {"dropout", Dropout},
+    {"layerNorm", LayerNorm},
+    {"nllLoss", NllLoss},
+    {"mseLoss", MseLoss},
+    {"l1Loss", L1Loss},
+    {"binaryCrossEntropyWithLogits", BceWithLogits},
+    {"oneHot", OneHot},
+    {"embedding", Embedding},
+    {"gelu", Gelu},
+    {"silu", Silu},
+};
 
 }  // namespace
 
 void InitFunctional(Napi::Env env, Napi::Object exports) {
   Napi::Object f = Napi::Object::New(env);
-  f.Set("relu", Napi::Function::New(env, Relu, "relu"));
-  f.Set("avgPool2d", Napi::Function::New(env, AvgPool2d, "avgPool2d"));
-  f.Set("adaptiveAvgPool2d", Napi::Function::New(env, AdaptiveAvgPool2d, "adaptiveAvgPool2d"));
-  f.Set("linear", Napi::Function::New(env, Linear, "linear"));
-  f.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
-  f.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
-  f.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
-  f.Set("logSoftmax", Napi::Function::New(env, LogSoftmax, "logSoftmax"));
-  f.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
-  f.Set("maxPool2d", Napi::Function::New(env, MaxPool2d, "maxPool2d"));
-  f.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
-  f.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
-  f.Set("nllLoss", Napi::Function::New(env, NllLoss, "nllLoss"));
-  f.Set("mseLoss", Napi::Function::New(env, MseLoss, "mseLoss"));
-  f.Set("l1Loss", Napi::Function::New(env, L1Loss, "l1Loss"));
-  f.Set("binaryCrossEntropyWithLogits", Napi::Function::New(env, BceWithLogits, "binaryCrossEntropyWithLogits"));
-  f.Set("oneHot", Napi::Function::New(env, OneHot, "oneHot"));
-  f.Set("embedding", Napi::Function::New(env, Embedding, "embedding"));
-  f.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
-  f.Set("silu", Napi::Function::New(env, Silu, "silu"));
+  Export(env, f, kFunctional);
   exports.Set("functional", f);
 }
 

@@ -6,6 +6,7 @@
 #include <torch/version.h>
 
 #include "common.h"
+#include "entry.h"
 #include "grad_scaler.h"
 #include "tensor.h"
 
@@ -43,7 +44,6 @@ const at::Tensor& ScalarTensor(Napi::Env env, const Napi::Value& v, const char* 
 // gradient holds an inf or a nan (it is never reset here: one foundInf gathers a whole optimizer).
 Napi::Value UnscaleGrads(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   std::vector<at::Tensor> grads = TensorList(env, info[0], "GradScaler.unscale_: grads");
   const at::Tensor& found_inf = ScalarTensor(env, info[1], "GradScaler.unscale_: foundInf", at::kFloat);
   const at::Tensor& inv_scale = ScalarTensor(env, info[2], "GradScaler.unscale_: invScale", at::kFloat);
@@ -59,7 +59,6 @@ Napi::Value UnscaleGrads(Info info) {
     }
   }
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // updateScale(scale, growthTracker, foundInf, growthFactor, backoffFactor, growthInterval): PyTorch's
@@ -67,7 +66,6 @@ Napi::Value UnscaleGrads(Info info) {
 // growthInterval-th clean step in a row multiplies it by growthFactor (if that stays finite).
 Napi::Value UpdateScale(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& scale = ScalarTensor(env, info[0], "GradScaler.update: scale", at::kFloat);
   const at::Tensor& tracker = ScalarTensor(env, info[1], "GradScaler.update: growthTracker", at::kInt);
   const at::Tensor& found_inf = ScalarTensor(env, info[2], "GradScaler.update: foundInf", at::kFloat);
@@ -88,15 +86,18 @@ Napi::Value UpdateScale(Info info) {
     tracker.copy_(at::where(bad.logical_or(due), zero, successful));
   }
   return env.Undefined();
-  TN_CATCH(env)
 }
+
+const Entry kGradScaler[] = {
+    {"unscaleGrads", UnscaleGrads, kAsThrown},
+    {"updateScale", UpdateScale, kAsThrown},
+};
 
 }  // namespace
 
 void InitGradScaler(Napi::Env env, Napi::Object exports) {
   Napi::Object scaler = Napi::Object::New(env);
-  scaler.Set("unscaleGrads", Napi::Function::New(env, UnscaleGrads, "unscaleGrads"));
-  scaler.Set("updateScale", Napi::Function::New(env, UpdateScale, "updateScale"));
+  Export(env, scaler, kGradScaler);
   exports.Set("gradScaler", scaler);
 }
 

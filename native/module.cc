@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common.h"
+#include "entry.h"
 #include "memory.h"
 #include "nn.h"
 #include "tensor.h"
@@ -302,20 +303,22 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
 // setData(t, value): PyTorch's `param.data = value` — t keeps its identity (and JS handles).
 Napi::Value SetData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   at::Tensor t = Tensor::Get(env, info[0], "setData");
   const at::Tensor& v = Tensor::Get(env, info[1], "setData: value");
   t.set_data(v.detach());
   return env.Undefined();
-  TN_CATCH(env)
 }
+
+const Entry kNn[] = {
+    {"setData", SetData, kAsThrown},
+};
 
 }  // namespace
 
 void InitNn(Napi::Env env, Napi::Object exports) {
   Napi::Object nn = Napi::Object::New(env);
   NnModule::Init(env, nn);
-  nn.Set("setData", Napi::Function::New(env, SetData, "setData"));
+  Export(env, nn, kNn);
   exports.Set("nn", nn);
   InitFunctional(env, exports);
   InitOptimizer(env, exports);

@@ -2,6 +2,7 @@
 // the multi-tensor (_foreach_*) kernels PyTorch's foreach=True path uses. Nothing here reads a value
 // back to the host, so on CUDA a step stays asynchronous.
 #include "common.h"
+#include "entry.h"
 #include "nn.h"
 #include "tensor.h"
 
@@ -16,7 +17,6 @@ using Info = const Napi::CallbackInfo&;
 // (buf = clone(d_p), as PyTorch) that no tidy() frees. Parameters without a gradient are skipped.
 Napi::Value SgdStep(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsObject())
     ThrowArg(env, "SGD.step", "expected (params, momentumBuffers, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
@@ -72,13 +72,11 @@ Napi::Value SgdStep(Info info) {
   }
   at::_foreach_add_(params, d_p, -lr);
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // zeroGrad(params, setToNone): PyTorch's Optimizer.zero_grad / Module.zero_grad.
 Napi::Value ZeroGrad(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (!info[0].IsArray()) ThrowArg(env, "zeroGrad", "expected an array of Tensors");
   Napi::Array arr = info[0].As<Napi::Array>();
   bool set_to_none = ToBool(info[1], true);
@@ -95,7 +93,6 @@ Napi::Value ZeroGrad(Info info) {
     }
   }
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // The parameters of a step that have a gradient, with their positions in the JS arrays.
@@ -163,7 +160,6 @@ Napi::Array ArrayArg(Info info, size_t i, uint32_t n, const char* where) {
 // The bias corrections are host doubles from the CPU step counters, as PyTorch's _get_value(step).
 Napi::Value AdamStep(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (!info[0].IsArray() || !info[5].IsObject()) ThrowArg(env, "Adam.step", "expected (params, steps, expAvgs, expAvgSqs, maxExpAvgSqs, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
   uint32_t n = params_js.Length();
@@ -212,7 +208,6 @@ Napi::Value AdamStep(Info info) {
   at::_foreach_add_(denom, eps);
   at::_foreach_addcdiv_(w.params, exp_avgs, denom, step_sizes);
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // rmspropStep(params, steps, squareAvgs, momentumBuffers, gradAvgs, {lr, alpha, eps, weightDecay,
@@ -220,7 +215,6 @@ Napi::Value AdamStep(Info info) {
 // `step` as a CPU tensor (counted here); 1.x keeps an int, which the caller counts.
 Napi::Value RmspropStep(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (!info[0].IsArray() || !info[5].IsObject()) ThrowArg(env, "RMSprop.step", "expected (params, steps, squareAvgs, momentumBuffers, gradAvgs, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
   uint32_t n = params_js.Length();
@@ -264,7 +258,6 @@ Napi::Value RmspropStep(Info info) {
     at::_foreach_addcdiv_(w.params, grads, avg, -lr);
   }
   return env.Undefined();
-  TN_CATCH(env)
 }
 
 // PyTorch's fused SGD kernel with the learning rate read from a device tensor (the tensor_lr overload)
@@ -287,7 +280,6 @@ Napi::Value RmspropStep(Info info) {
 // Momentum buffers are made on the first step (all slots empty), as PyTorch's is_first_step.
 Napi::Value FusedSgdStep(Info info) {
   Napi::Env env = info.Env();
-  TN_TRY
   if (!info[0].IsArray() || !info[1].IsArray() || !info[3].IsObject())
     ThrowArg(env, "SGD.step (fused)", "expected (params, momentumBuffers, lr, options)");
 #ifdef TORCH_NODE_HAS_FUSED_SGD
@@ -327,23 +319,26 @@ Napi::Value FusedSgdStep(Info info) {
   ThrowArg(env, "SGD.step (fused)", "fused SGD needs libtorch 2.4 or newer (this is " + std::to_string(TORCH_VERSION_MAJOR) +
                                        "." + std::to_string(TORCH_VERSION_MINOR) + ")");
 #endif
-  TN_CATCH(env)
 }
+
+const Entry kOptim[] = {
+    {"sgdStep", SgdStep, kAsThrown},
+    {"adamStep", AdamStep, kAsThrown},
+    {"rmspropStep", RmspropStep, kAsThrown},
+    {"fusedSgdStep", FusedSgdStep, kAsThrown},
+    {"zeroGrad", ZeroGrad, kAsThrown},
+};
 
 }  // namespace
 
 void InitOptimizer(Napi::Env env, Napi::Object exports) {
   Napi::Object optim = Napi::Object::New(env);
-  optim.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
-  optim.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
-  optim.Set("rmspropStep", Napi::Function::New(env, RmspropStep, "rmspropStep"));
-  optim.Set("fusedSgdStep", Napi::Function::New(env, FusedSgdStep, "fusedSgdStep"));
+  Export(env, optim, kOptim);
 #ifdef TORCH_NODE_HAS_FUSED_SGD
   optim.Set("hasFusedSgd", Napi::Boolean::New(env, true));
 #else
   optim.Set("hasFusedSgd", Napi::Boolean::New(env, false));
 #endif
-  optim.Set("zeroGrad", Napi::Function::New(env, ZeroGrad, "zeroGrad"));
   exports.Set("optim", optim);
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "entry.h"
 #include "serialization.h"
 #include "tensor.h"
 
@@ -52,7 +53,6 @@ uint32_t Crc32(const uint8_t* p, size_t n) {
 // that the range lies inside the file; a short read (the file shrank) is an error, not zeros.
 Napi::Value ReadStorage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   int64_t fd = ToInt(env, info[0], "readStorage");
   int64_t position = ToInt(env, info[1], "readStorage");
   int64_t nbytes = ToInt(env, info[2], "readStorage");
@@ -75,13 +75,16 @@ Napi::Value ReadStorage(const Napi::CallbackInfo& info) {
   out.Set("crc", Napi::Number::New(env, Crc32(p, static_cast<size_t>(nbytes))));
   out.Set("storage", Tensor::Wrap(env, storage));
   return out;
-  TN_CATCH(env)
 }
+
+const Entry kSerialization[] = {
+    {"readStorage", ReadStorage, kAsThrown},
+};
 
 }  // namespace
 
 void InitSerialization(Napi::Env env, Napi::Object exports) {
-  exports.Set("readStorage", Napi::Function::New(env, ReadStorage, "readStorage"));
+  Export(env, exports, kSerialization);
 }
 
 }  // namespace tn

@@ -2,6 +2,7 @@
 // [C, H, W] or a batch [N, C, H, W]; uint8 images are interpolated in float32 and rounded back, as
 // torchvision does, so results match it.
 #include "common.h"
+#include "entry.h"
 #include "tensor.h"
 #include "vision.h"
 
@@ -19,7 +20,6 @@ at::Tensor Interpolate(const at::Tensor& x, at::IntArrayRef size, const std::str
 // resize(image, [height, width], mode, antialias)
 Napi::Value Resize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& image = Tensor::Get(env, info[0], "resize");
   std::vector<int64_t> size = ToIntList(env, info[1], "resize: size");
   std::string mode = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "bilinear";
@@ -36,14 +36,17 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
   if (is_uint8) out = out.round().clamp(0, 255).to(at::kByte);
   if (image.dim() == 3) out = out.squeeze(0);
   return Tensor::Wrap(env, out.contiguous());
-  TN_CATCH(env)
 }
+
+const Entry kVision[] = {
+    {"resize", Resize, kAsThrown},
+};
 
 }  // namespace
 
 void InitVision(Napi::Env env, Napi::Object exports) {
   Napi::Object vision = Napi::Object::New(env);
-  vision.Set("resize", Napi::Function::New(env, Resize, "resize"));
+  Export(env, vision, kVision);
   exports.Set("vision", vision);
 }
 
