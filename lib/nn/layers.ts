@@ -2,22 +2,13 @@
 // its constructor runs PyTorch's default initialisation, forward is one native call, and the
 // parameters/buffers registered here are handles on the libtorch module's own tensors.
 import { TorchError } from '../errors';
-import { native } from '../native';
+import { native, type NativeLayer as NativeModule } from '../native';
 import { Tensor, ones, randn, zeros } from '../tensor';
 import type { DType } from '../dtype';
 import * as F from './functional';
 import { Module } from './module';
 
 type Pair = number | [number, number];
-
-interface NativeModule {
-  forward(x: Tensor): Tensor;
-  namedParameters(): [string, Tensor][];
-  namedBuffers(): [string, Tensor][];
-  train(mode: boolean): void;
-  to(device: string | null, dtype: DType | null): void;
-  readonly name: string;
-}
 
 /** PyTorch's factory kwargs: where the new parameters live. */
 export interface FactoryOptions {
