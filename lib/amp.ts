@@ -29,8 +29,14 @@ export function isAutocastEnabled(deviceType: AutocastDevice = 'cuda'): boolean 
   return native.amp.isEnabled(deviceType);
 }
 
-/** torch.backends: cudnn.benchmark as a property, as in PyTorch. */
+/** torch.backends: cuda.isBuilt() and cudnn.benchmark (a property), as in PyTorch. */
 export const backends = {
+  cuda: {
+    /** torch.backends.cuda.is_built(): this build was compiled and linked against a CUDA libtorch (a GPU need not be present). */
+    isBuilt(): boolean {
+      return native.cuda.compiled as boolean;
+    },
+  },
   cudnn: {
     get benchmark(): boolean {
       return native.cudnnBenchmark();

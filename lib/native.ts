@@ -116,21 +116,32 @@ export interface NativeAddon {
   [name: string]: any;
 }
 
+/** The file the addon was loaded from: build/Release/torch_node.node, or a prebuilt binary. */
+export let addonFile = '';
+
+// The source build (build/Release, made by cmake-js or node-gyp) when there is one, else the prebuilt binary
+// for the libtorch found on this machine (scripts/prebuilds.js: one per libtorch flavour).
 function loadAddon(): NativeAddon {
   // lib/ (sources run by tsx/vitest) and dist/ (compiled) both sit one level under the package root.
   const root = path.join(__dirname, '..');
+  const built = ['Release', 'Debug'].some((c) => fs.existsSync(path.join(root, 'build', c, 'torch_node.node')));
+  let what = 'the source build in build/';
   try {
-    return load(root);
-  } catch (e) {
-    const message = (e as Error).message;
-    const record = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'libtorch.json');
-    let needs = '';
-    if (fs.existsSync(record)) {
-      const r = JSON.parse(fs.readFileSync(record, 'utf8'));
-      needs = `The prebuilt binary needs libtorch ${r.libtorch} (${r.cuda ? 'CUDA' : 'CPU'}) in ${r.libDir}.\n`;
+    if (built) {
+      addonFile = (load as unknown as { resolve(dir: string): string }).resolve(root);
+      return load(root);
     }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const prebuilds = require(path.join(root, 'scripts', 'prebuilds.js'));
+    const pick = prebuilds.choose(root);
+    what = `the prebuilt binary ${pick.record.flavour}`;
+    prebuilds.preloadLibtorch(pick);
+    addonFile = pick.binary;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(pick.binary);
+  } catch (e) {
     throw new TorchError(
-      `libtorch-node: the native addon could not be loaded (${message}).\n${needs}` +
+      `libtorch-node: the native addon could not be loaded from ${what}: ${(e as Error).message.split('\n')[0]}\n` +
         'Build it from source for the libtorch you have: `npm rebuild libtorch-node --build-from-source` ' +
         '(allow its install script in package.json "allowScripts"), or `npm run build:native` in a checkout. ' +
         'libtorch comes from `apt-get install libtorch-dev`, a PyTorch install, or LIBTORCH=/path/to/libtorch.',

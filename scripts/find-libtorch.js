@@ -53,6 +53,15 @@ function hasCuda(libDir) {
   return fs.existsSync(path.join(libDir, 'libtorch_cuda.so'));
 }
 
+// The CUDA version a pip install declares (torch/version.py: cuda = '13.0'); undefined for CPU builds and
+// for libtorch folders that do not say.
+function cudaVersionOf(root) {
+  const versionPy = path.join(root, 'version.py');
+  if (!fs.existsSync(versionPy)) return undefined;
+  const m = fs.readFileSync(versionPy, 'utf8').match(/^cuda(?::[^=]*)?=\s*['"]([^'"]+)['"]/m);
+  return m ? m[1] : undefined;
+}
+
 function describe(source, cmakePrefix, includeDir, libDir, extra = {}) {
   const version = extra.version || versionOf(extra.root || cmakePrefix, includeDir) || 'unknown';
   return {
@@ -63,7 +72,8 @@ function describe(source, cmakePrefix, includeDir, libDir, extra = {}) {
     includeDirs: [includeDir, path.join(includeDir, 'torch/csrc/api/include')],
     libDir,
     cuda: hasCuda(libDir),
-    cxx11Abi: extra.cxx11Abi === undefined ? 1 : extra.cxx11Abi,
+    cudaVersion: hasCuda(libDir) ? cudaVersionOf(extra.root || cmakePrefix) : undefined,
+    cxx11Abi: extra.cxx11Abi,
     cxxStd: cxxStandard(cmakePrefix),
   };
 }
@@ -75,28 +85,33 @@ function fromEnv() {
   if (!fs.existsSync(cmake)) {
     throw new Error(`LIBTORCH=${root} is not a libtorch folder: ${cmake} does not exist.\n${HOW_TO_FIX}`);
   }
-  return describe('LIBTORCH', root, path.join(root, 'include'), path.join(root, 'lib'));
+  const libDir = path.join(root, 'lib');
+  return describe('LIBTORCH', root, path.join(root, 'include'), libDir, { cxx11Abi: cxx11AbiOf(libDir) });
 }
 
+// The C++ ABI a libtorch was built with: its libc10 names std::string as std::__cxx11::basic_string in the
+// new ABI. Read from the library itself, so that no `import torch` (seconds for a CUDA wheel) is needed.
+function cxx11AbiOf(libDir) {
+  const lib = path.join(libDir, 'libc10.so');
+  if (!fs.existsSync(lib)) return 1;
+  return fs.readFileSync(lib).includes('__cxx11') ? 1 : 0;
+}
+
+// The PyTorch that `python3` would import, located without importing it (find_spec reads no module code):
+// milliseconds, so that the addon's loader can ask too.
 function fromPython() {
-  const script = [
-    'import os, torch',
-    'print(os.path.dirname(torch.__file__))',
-    'print(torch.__version__)',
-    'print(int(getattr(torch._C, "_GLIBCXX_USE_CXX11_ABI", True)))',
-  ].join('; ');
+  const script = 'import importlib.util as u; s = u.find_spec("torch"); print(s.submodule_search_locations[0] if s else "")';
   for (const python of [process.env.PYTHON, 'python3'].filter(Boolean)) {
-    let out;
+    let dir;
     try {
-      out = execFileSync(python, ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      dir = execFileSync(python, ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     } catch {
       continue;
     }
-    const [dir, version, abi] = out.trim().split('\n');
     // Debian's python3-torch has no bundled libtorch (no share/cmake): fall through to the system one.
-    if (!fs.existsSync(path.join(dir, 'share/cmake/Torch/TorchConfig.cmake'))) continue;
-    return describe(`PyTorch (${python})`, dir, path.join(dir, 'include'), path.join(dir, 'lib'),
-      { version, cxx11Abi: Number(abi) });
+    if (!dir || !fs.existsSync(path.join(dir, 'share/cmake/Torch/TorchConfig.cmake'))) continue;
+    const libDir = path.join(dir, 'lib');
+    return describe(`PyTorch (${python})`, dir, path.join(dir, 'include'), libDir, { cxx11Abi: cxx11AbiOf(libDir) });
   }
   return undefined;
 }
@@ -105,7 +120,7 @@ function fromSystem() {
   const candidates = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'];
   for (const libDir of candidates) {
     if (fs.existsSync(path.join(libDir, 'cmake/Torch/TorchConfig.cmake'))) {
-      return describe('system (libtorch-dev)', path.join(libDir, 'cmake'), '/usr/include', libDir);
+      return describe('system (libtorch-dev)', path.join(libDir, 'cmake'), '/usr/include', libDir, { cxx11Abi: cxx11AbiOf(libDir) });
     }
   }
   return undefined;
@@ -131,45 +146,117 @@ function findAll() {
   return all;
 }
 
-// CUDA headers that libtorch's CUDA headers include (cuda_runtime_api.h): CMake's FindCUDAToolkit finds
-// them for cmake-js; node-gyp needs them spelled out.
+// CUDA headers that libtorch's CUDA headers include (cuda_runtime_api.h): the toolkit's, or the runtime wheel's
+// that PyTorch's CUDA wheels depend on. No CUDA kernel is compiled, so nothing more of CUDA is needed.
 function cudaIncludeDirs(found) {
+  const site = path.join(found.cmakePrefix, '..');
+  const toolkits = fs.existsSync('/usr/local')
+    ? fs.readdirSync('/usr/local').filter((d) => /^cuda(-[\d.]+)?$/.test(d)).sort().reverse().map((d) => path.join('/usr/local', d, 'include'))
+    : [];
   const candidates = [
     process.env.CUDA_HOME && path.join(process.env.CUDA_HOME, 'include'),
-    '/usr/local/cuda/include',
-    // PyTorch wheels ship the CUDA runtime headers beside torch/, under nvidia/.
-    path.join(found.cmakePrefix, '..', 'nvidia', 'cuda_runtime', 'include'),
-    path.join(found.cmakePrefix, '..', 'nvidia', 'cu13', 'include'),
+    process.env.CUDA_PATH && path.join(process.env.CUDA_PATH, 'include'),
+    path.join(site, 'nvidia', 'cu13', 'include'),
+    path.join(site, 'nvidia', 'cuda_runtime', 'include'),
+    ...toolkits,
   ].filter(Boolean);
-  return candidates.filter((dir) => fs.existsSync(path.join(dir, 'cuda_runtime_api.h')));
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'cuda_runtime_api.h')));
+  return dir ? [dir] : [];
+}
+
+// NCCL's header, for c10d's ProcessGroupNCCL: the nvidia-nccl wheel beside a CUDA PyTorch, or a system NCCL.
+// Only where the libtorch itself was built with NCCL (it ships ProcessGroupNCCL.hpp and links libnccl).
+function ncclIncludeDir(found) {
+  if (!found.cuda) return undefined;
+  const pg = found.includeDirs.some((d) => fs.existsSync(path.join(d, 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp')));
+  if (!pg) return undefined;
+  const site = path.join(found.cmakePrefix, '..');
+  const candidates = [
+    process.env.NCCL_INCLUDE_DIR,
+    path.join(site, 'nvidia', 'nccl', 'include'),
+    '/usr/include',
+    '/usr/local/include',
+  ].filter(Boolean);
+  return candidates.find((d) => fs.existsSync(path.join(d, 'nccl.h')));
+}
+
+// Gloo's headers, which c10d's ProcessGroupGloo.hpp includes and no libtorch ships (Debian's libgloo-dev).
+function glooIncludeDir() {
+  const candidates = [process.env.GLOO_INCLUDE_DIR, '/usr/include', '/usr/local/include'].filter(Boolean);
+  return candidates.find((d) => fs.existsSync(path.join(d, 'gloo/context.h')));
+}
+
+// Everything both build files need, from one place: preprocessor definitions, include and library folders,
+// libraries (in link order) and the rpath. binding.gyp takes them as flags, CMakeLists.txt as lists.
+function buildSettings(found) {
+  const gloo = glooIncludeDir();
+  const nccl = ncclIncludeDir(found);
+  const defines = [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi}`];
+  if (found.cuda) defines.push('TORCH_NODE_WITH_CUDA=1');
+  // The macros libtorch's own CMake targets carry: c10d's headers guard each backend behind them.
+  if (gloo) defines.push('TORCH_NODE_WITH_GLOO=1', 'USE_C10D_GLOO=1');
+  if (nccl) defines.push('TORCH_NODE_WITH_NCCL=1', 'USE_C10D_NCCL=1');
+  const includeDirs = [...found.includeDirs];
+  if (found.cuda) includeDirs.push(...cudaIncludeDirs(found));
+  // The compiler's own folders stay off -I: naming /usr/include there breaks libstdc++'s #include_next.
+  const searched = ['/usr/include', '/usr/local/include'];
+  for (const dir of [gloo, nccl]) if (dir && !includeDirs.includes(dir) && !searched.includes(dir)) includeDirs.push(dir);
+  const libs = ['torch', 'torch_cpu', 'c10'];
+  // torch_cuda and c10_cuda are referenced by no symbol of ours on most paths, yet must stay linked: their
+  // static initialisers register CUDA's hooks, without which CUDA reads as unavailable at run time.
+  const keptLibs = found.cuda ? ['torch_cuda', 'c10_cuda'] : [];
+  return { defines, includeDirs, libDir: found.libDir, libs, keptLibs, gloo: Boolean(gloo), nccl: Boolean(nccl) };
 }
 
 function gypFlags(found) {
-  const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
-  // Without --no-as-needed the linker drops torch_cuda (nothing references it directly),
-  // its CUDA hooks never register, and torch::cuda::is_available() reads false at run time.
-  if (found.cuda) libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
+  const b = buildSettings(found);
+  const libs = b.libs.map((l) => `-l${l}`);
+  if (b.keptLibs.length) libs.push('-Wl,--no-as-needed', ...b.keptLibs.map((l) => `-l${l}`), '-Wl,--as-needed');
   return {
-    cflags: [
-      `-D_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi}`,
-      ...(found.cuda ? ['-DTORCH_NODE_WITH_CUDA=1'] : []),
-      // torch.distributed's gloo group needs gloo's headers (Debian's libgloo-dev), as in CMakeLists.txt.
-      ...(fs.existsSync('/usr/include/gloo/context.h') ? ['-DTORCH_NODE_WITH_GLOO=1'] : []),
-    ],
-    includeDirs: found.cuda ? [...found.includeDirs, ...cudaIncludeDirs(found)] : found.includeDirs,
-    ldflags: [`-L${found.libDir}`, `-Wl,-rpath,${found.libDir}`],
+    cflags: b.defines.map((d) => `-D${d}`),
+    includeDirs: b.includeDirs,
+    ldflags: [`-L${b.libDir}`, `-Wl,-rpath,${b.libDir}`],
     libs,
   };
 }
 
-module.exports = { findLibtorch, findAll, gypFlags, HOW_TO_FIX };
+// CMake's form of the same settings: `set()` lines that CMakeLists.txt includes.
+function cmakeSettings(found) {
+  const b = buildSettings(found);
+  const list = (xs) => `"${xs.join(';')}"`;
+  return [
+    `set(TN_TORCH_SUMMARY "${summaryLine(found)}")`,
+    `set(TN_CXX_STANDARD ${found.cxxStd})`,
+    `set(TN_DEFINES ${list(b.defines)})`,
+    `set(TN_INCLUDE_DIRS ${list(b.includeDirs)})`,
+    `set(TN_LIB_DIR "${b.libDir}")`,
+    `set(TN_LIBS ${list(b.libs)})`,
+    `set(TN_KEPT_LIBS ${list(b.keptLibs)})`,
+    `set(TN_WITH_GLOO ${b.gloo ? 'ON' : 'OFF'})`,
+    `set(TN_WITH_NCCL ${b.nccl ? 'ON' : 'OFF'})`,
+  ].join('\n');
+}
+
+// "libtorch 2.14.1+cu130 (CUDA 13.0) from LIBTORCH at …": how CI legs and build logs name a libtorch.
+function summaryLine(f) {
+  const kind = f.cuda ? `CUDA${f.cudaVersion ? ` ${f.cudaVersion}` : ''}` : 'CPU only';
+  return `libtorch ${f.fullVersion} from ${f.source} at ${f.cmakePrefix} (${kind})`;
+}
+
+// A short name for the flavour of a libtorch, for prebuilt binaries' folders: "torch-2.14.1-cu130", "torch-1.13.0-cpu".
+function flavour(f) {
+  const cuda = f.cuda ? `cu${(f.cudaVersion || 'unknown').replace('.', '')}` : 'cpu';
+  return `torch-${f.version}-${cuda}`;
+}
+
+module.exports = { findLibtorch, findAll, gypFlags, buildSettings, summaryLine, flavour, HOW_TO_FIX };
 
 if (require.main === module) {
   const what = process.argv[2] || '--summary';
   try {
     const found = findLibtorch();
     const flags = gypFlags(found);
-    const line = (f) => `libtorch ${f.fullVersion} from ${f.source} at ${f.cmakePrefix} (${f.cuda ? 'CUDA' : 'CPU only'})`;
+    const line = summaryLine;
     const out = {
       '--summary': () => line(found),
       '--all': () => findAll().map((f, i) => (f.error ? `  ${f.source}: ${f.error}` : `${i === 0 ? '* ' : '  '}${line(f)}`)).join('\n'),
@@ -182,6 +269,8 @@ if (require.main === module) {
       '--ldflags': () => flags.ldflags.join(' '),
       '--libs': () => flags.libs.join(' '),
       '--json': () => JSON.stringify(found, null, 2),
+      '--cmake': () => cmakeSettings(found),
+      '--flavour': () => flavour(found),
     }[what];
     if (!out) throw new Error(`unknown option ${what}`);
     process.stdout.write(out() + '\n');

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 'use strict';
-// The package's install step. Takes the prebuilt binary when it was built against the libtorch
-// found here (same version, same library folder: the binary's rpath points there); otherwise,
+// The package's install step. Takes a prebuilt binary when one was built against the libtorch flavour
+// found here (scripts/prebuilds.js; the same choice is made again at load time, so installing with
+// --ignore-scripts works too); otherwise,
 // or with --build-from-source, builds from source with node-gyp (binding.gyp). When neither works,
 // says which libtorch was found, which the binary needs, and how to fix it.
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { findLibtorch, HOW_TO_FIX } = require('./find-libtorch');
+const prebuilds = require('./prebuilds');
 
 const root = path.join(__dirname, '..');
 const log = (msg) => console.log(`libtorch-node: ${msg}`);
@@ -17,10 +19,6 @@ function fail(msg) {
   process.exit(1);
 }
 
-function prebuiltRecord() {
-  const file = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'libtorch.json');
-  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
-}
 
 function buildFromSource(found, why) {
   log(`building from source against libtorch ${found.version} from ${found.source} (${why})`);
@@ -46,26 +44,21 @@ function main() {
     fail(e.message);
   }
   const forced = process.env.npm_config_build_from_source === 'true' || process.argv.includes('--build-from-source');
-  const record = prebuiltRecord();
-  const fits = record && record.libtorch === found.version && record.cuda === found.cuda && record.libDir === found.libDir;
-  if (!forced && fits) {
-    log(`using the prebuilt binary (libtorch ${record.libtorch}, ${record.cuda ? 'CUDA' : 'CPU'})`);
+  const present = prebuilds.list(root);
+  const pick = present.find((p) => prebuilds.fits(p.record, found));
+  if (!forced && pick) {
+    log(`using the prebuilt binary ${pick.record.flavour} (libtorch ${pick.record.fullVersion || pick.record.libtorch})`);
     return;
   }
-  const why = forced
-    ? '--build-from-source'
-    : record
-      ? `the prebuilt binary needs libtorch ${record.libtorch} at ${record.libDir}, found ${found.version} at ${found.libDir}`
-      : `no prebuilt binary for ${process.platform}-${process.arch}`;
+  const have = present.map((p) => p.record.flavour).join(', ') || 'none';
+  const why = forced ? '--build-from-source' : `no prebuilt binary for libtorch ${found.fullVersion} (prebuilt: ${have})`;
   const result = buildFromSource(found, why);
   if (result.ok) return;
   fail(
     [
       `could not build from source (${result.error}).`,
       `Found libtorch ${found.version} (${found.cuda ? 'CUDA' : 'CPU'}) from ${found.source} at ${found.libDir}.`,
-      record
-        ? `The prebuilt binary needs libtorch ${record.libtorch} (${record.cuda ? 'CUDA' : 'CPU'}) at ${record.libDir}.`
-        : `There is no prebuilt binary for ${process.platform}-${process.arch}.`,
+      `Prebuilt binaries in this package: ${have}.`,
       'To fix: install a C++ compiler (g++), make and python3 so the addon can be built, or provide the',
       'libtorch the prebuilt binary was made for.',
       HOW_TO_FIX,
