@@ -131,6 +131,7 @@ function loadAddon(): NativeAddon {
       addonFile = (load as unknown as { resolve(dir: string): string }).resolve(root);
       return load(root);
     }
+    what = 'a prebuilt binary';
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const prebuilds = require(path.join(root, 'scripts', 'prebuilds.js'));
     const pick = prebuilds.choose(root);

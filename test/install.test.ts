@@ -8,9 +8,19 @@ import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
-const platformDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-const ready = existsSync(path.join(root, 'dist/index.js')) && existsSync(path.join(platformDir, 'libtorch.json'));
+const platform = `${process.platform}-${process.arch}`;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const prebuilds = require('../scripts/prebuilds.js');
+type Prebuild = { binary: string; record: { flavour: string; libDir: string; source: string; fullVersion: string } };
+const present: Prebuild[] = prebuilds.list(root);
+const ready = existsSync(path.join(root, 'dist/index.js')) && present.length > 0;
 if (!ready) console.warn('test/install: needs `npm run build:ts` and `npm run build:prebuild` first: skipped');
+// Each prebuilt binary whose libtorch is on this machine, with the environment under which the package's finder
+// picks that libtorch (LIBTORCH for a pip or zip libtorch; nothing for Debian's system one).
+const runnable = present.filter((p) => existsSync(p.record.libDir));
+const envFor = (p: Prebuild): NodeJS.ProcessEnv => (p.record.source.startsWith('system') ? {} : { LIBTORCH: path.dirname(p.record.libDir) });
+// A source build with node-gyp costs a whole build: CI runs it on one leg (TORCH_NODE_SKIP_SOURCE_INSTALL=1 on the other).
+const skipSource = process.env.TORCH_NODE_SKIP_SOURCE_INSTALL === '1';
 
 const npmCli = realpathSync(execFileSync('which', ['npm'], { encoding: 'utf8' }).trim());
 let work: string;
@@ -65,14 +75,18 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     expect(list).toContain('package/dist/index.js');
     expect(list).toContain('package/dist/index.mjs');
     expect(list).toContain('package/dist/index.d.ts');
-    expect(list).toContain(`package/prebuilds/${process.platform}-${process.arch}/libtorch-node.node`);
-    expect(list).toContain(`package/prebuilds/${process.platform}-${process.arch}/libtorch.json`);
+    for (const p of present) {
+      expect(list).toContain(`package/prebuilds/${platform}/${p.record.flavour}/libtorch-node.node`);
+      expect(list).toContain(`package/prebuilds/${platform}/${p.record.flavour}/libtorch.json`);
+    }
+    expect(list).toContain('package/scripts/prebuilds.js');
     expect(list).toContain('package/bin/libtorch-node.js');
     expect(list).toContain('package/dist/cli/train_worker.js');
     expect(list).toContain('package/binding.gyp');
     expect(list).toContain('package/native/tensor.cc');
     expect(list.filter((f) => /^package\/(test|bench|build|examples|node_modules|\.ci)\//.test(f))).toEqual([]);
-    expect(readFileSync(tarball).length).toBeLessThan(2 * 1024 * 1024);
+    // About 1 MB of code and docs, and each stripped binary (~1 MB compressed).
+    expect(readFileSync(tarball).length).toBeLessThan((2 + present.length) * 1024 * 1024);
   });
 
   it('takes the prebuilt binary with no compiler on PATH', () => {
@@ -89,7 +103,7 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     expect(spawnSync('g++', ['--version'], { env }).error).toBeDefined();
     const r = npmInstall(dir, [], env);
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/using the prebuilt binary \(libtorch \d+\.\d+/);
+    expect(r.stdout + r.stderr).toMatch(/using the prebuilt binary torch-\d+\.\d+\.\d+-(cpu|cu\d+) \(libtorch \d+\.\d+/);
     expect(existsSync(path.join(dir, 'node_modules/libtorch-node/build'))).toBe(false);
     const out = execFileSync(process.execPath, ['main.js'], { cwd: dir, env, encoding: 'utf8' });
     expect(out).toMatch(/parameters 272474/);
@@ -100,7 +114,39 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     expect(help.stdout).toMatch(/^Usage: libtorch-node train/);
   }, 600_000);
 
-  it('builds from source with --build-from-source (node-gyp, binding.gyp)', () => {
+  it.each(runnable.map((p) => [p.record.flavour, p] as const))(
+    'with --ignore-scripts, loads the prebuilt binary %s for that libtorch',
+    (flavour, p) => {
+      const dir = makeProject(`ignore-scripts-${flavour}`);
+      const env: NodeJS.ProcessEnv = { HOME: process.env.HOME, PATH: process.env.PATH, npm_config_cache: process.env.npm_config_cache, ...envFor(p) };
+      const r = npmInstall(dir, ['--ignore-scripts'], env);
+      expect(r.status, r.stderr + r.stdout).toBe(0);
+      const script = `${userScript}; console.log('libtorch', require('libtorch-node').libtorchVersion)`;
+      const out = execFileSync(process.execPath, ['-e', script], { cwd: dir, env, encoding: 'utf8' });
+      expect(out).toMatch(/parameters 272474/);
+      expect(out).toContain(`libtorch ${p.record.fullVersion.replace(/\+.*$/, '').split('.').slice(0, 2).join('.')}`);
+    },
+    600_000,
+  );
+
+  it('with --ignore-scripts and no matching binary, loading names the libtorch found, the binaries present and the fix', () => {
+    const dir = makeProject('ignore-scripts-mismatch');
+    const fake = path.join(work, 'fake-libtorch');
+    // A libtorch folder the finder accepts (CMake config, a version) of a release no binary was built for.
+    mkdirSync(path.join(fake, 'share/cmake/Torch'), { recursive: true });
+    mkdirSync(path.join(fake, 'lib'));
+    writeFileSync(path.join(fake, 'share/cmake/Torch/TorchConfig.cmake'), '# test\n');
+    writeFileSync(path.join(fake, 'build-version'), '9.9.9\n');
+    const env: NodeJS.ProcessEnv = { ...process.env, LIBTORCH: fake };
+    expect(npmInstall(dir, ['--ignore-scripts'], env).status).toBe(0);
+    const r = spawnSync(process.execPath, ['main.js'], { cwd: dir, env, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/no prebuilt binary for libtorch 9\.9\.9 \(torch-9\.9\.9-cpu/);
+    for (const p of present) expect(r.stderr).toContain(p.record.flavour);
+    expect(r.stderr).toMatch(/--build-from-source/);
+  }, 600_000);
+
+  it.skipIf(skipSource)('builds from source with --build-from-source (node-gyp, binding.gyp) (skipped where TORCH_NODE_SKIP_SOURCE_INSTALL=1: CI builds from source on its other leg)', () => {
     const dir = makeProject('source-user');
     // JOBS: node-gyp compiles the ~20 sources in parallel, as a user's machine with more cores would.
     const r = npmInstall(dir, ['--build-from-source'], { ...process.env, JOBS: 'max' });

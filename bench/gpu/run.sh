@@ -47,8 +47,10 @@ if [ "$ONLY_FULL" = 1 ] && [ -f build/Release/torch_node.node ]; then
   log "build: kept (BENCH_ONLY_FULL=1 and the addon is there)"
 else
   log "build (cmake-js)"
+  # No flags: the build compiles no CUDA code, so it needs no nvcc, no architecture list and no CUDA dialect
+  # (scripts/find-libtorch.js finds the CUDA runtime headers and NCCL's beside the wheel or in the toolkit).
   timeout -k 5 $(( $(left) < 300 ? $(left) : 300 )) node node_modules/cmake-js/bin/cmake-js compile --out build \
-    --CDCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc > "$OUT/build.log" 2>&1
+    > "$OUT/build.log" 2>&1
   log "build rc=$? $(tail -1 "$OUT/build.log")"
 fi
 node -e "const a = require('./build/Release/torch_node.node'); console.log(JSON.stringify({ libtorch: a.libtorchVersion(),
