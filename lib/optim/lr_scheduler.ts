@@ -1,25 +1,72 @@
 // torch.optim.lr_scheduler: the same recursive ("chainable") formulas as PyTorch, so the learning
 // rates are PyTorch's to rounding, and state dicts with PyTorch's keys (last_epoch, base_lrs, _last_lr …).
+// As in PyTorch, a state dict is the scheduler's attributes minus the optimizer: each class lists its
+// fields once (stateFields) and the base maps them to PyTorch's names and back.
 import { TorchError } from '../errors';
-import { checkInt, checkNumber, checkOptions, describeValue } from '../utils/validate';
+import { checkFields, checkInt, checkNumber, checkOptions, describeValue } from '../utils/validate';
 import { libtorchAtLeast } from '../utils/version';
-import { torch2 } from './adam';
-import { Optimizer, camel } from './optimizer';
+import { Optimizer, camel, snake } from './optimizer';
 
 export type SchedulerStateDict = Record<string, unknown>;
 
+/**
+ * When a training loop steps the scheduler: after every epoch, after every optimizer step (OneCycleLR),
+ * or after every epoch with the epoch's metric (ReduceLROnPlateau's step(metric)).
+ */
+export type SchedulerKind = 'epoch' | 'batch' | 'metric';
+
+type Check = (v: unknown, fn: string, name: string) => unknown;
+
+/** Every scheduler's argument check: an options object, the named fields' types, and lastEpoch (>= -1). */
+function schedulerOptions<T extends object>(options: T | undefined, fn: string, checks: Record<string, Check> = {}): T {
+  const o = checkOptions(options, fn);
+  checkFields(o, fn, { lastEpoch: (v, f, n) => checkInt(v, f, n, -1), ...checks });
+  return o;
+}
+
+/** A state-dict value: copies of arrays (of plain objects too), Maps and nested schedulers' state dicts. */
+function saved(v: unknown): unknown {
+  if (v instanceof LRScheduler) return v.stateDict();
+  if (Array.isArray(v)) return v.map(saved);
+  if (v instanceof Map) return new Map(v);
+  if (v !== null && typeof v === 'object') return { ...v };
+  return v;
+}
+
+/**
+ * A loaded value for a field that now holds `current`, or undefined when it does not fit: same kind only
+ * (a number for a number …; null and a number are interchangeable). Python dicts arrive as Maps or
+ * plain objects: a Map field (a Counter, integer keys) takes either; array elements become plain objects.
+ */
+function restored(current: unknown, v: unknown): unknown {
+  if (current instanceof Map) {
+    if (v === null || typeof v !== 'object') return undefined;
+    const entries = v instanceof Map ? [...v] : Object.entries(v);
+    return new Map(entries.map(([k, n]) => [Number(k), Number(n)]));
+  }
+  if (Array.isArray(current)) return Array.isArray(v) ? v.map((e) => (e instanceof Map ? Object.fromEntries(e) : e)) : undefined;
+  if (current === null || v === null) return v === null || typeof v === 'number' ? v : undefined;
+  return typeof v === typeof current ? v : undefined;
+}
+
 export abstract class LRScheduler {
   readonly optimizer: Optimizer;
+  /** When a training loop (train.fit) steps this scheduler. */
+  readonly kind: SchedulerKind;
   /** The number of step() calls so far, as PyTorch's last_epoch (epochs or iterations, as you step). */
   lastEpoch: number;
-  baseLrs: number[];
+  baseLrs: number[] = [];
   protected _lastLr: number[] = [];
   protected _stepCount = 0;
 
-  constructor(optimizer: Optimizer, lastEpoch = -1) {
+  /** A 'metric' scheduler (ReduceLROnPlateau) sets no initial_lr and has no base rates, as in PyTorch. */
+  constructor(optimizer: Optimizer, lastEpoch = -1, kind: SchedulerKind = 'epoch') {
     if (!(optimizer instanceof Optimizer)) throw new TorchError(`${describeValue(optimizer)} is not an Optimizer`);
-    checkInt(lastEpoch, this.constructor.name, 'lastEpoch', -1);
+    checkInt(lastEpoch, new.target.name, 'lastEpoch', -1);
     this.optimizer = optimizer;
+    this.kind = kind;
+    this.lastEpoch = lastEpoch;
+    if (kind === 'metric') return;
     optimizer.paramGroups.forEach((g, i) => {
       if (lastEpoch === -1) g.initialLr ??= g.lr; // setdefault: the first scheduler fixes it
       else if (g.initialLr === undefined) {
@@ -27,11 +74,10 @@ export abstract class LRScheduler {
       }
     });
     this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr as number);
-    this.lastEpoch = lastEpoch;
   }
 
-  /** Subclasses call this at the end of their constructor (PyTorch's _initial_step). */
-  protected initialStep(): void {
+  /** PyTorch's _initial_step: subclasses call it at the end of their constructor (SequentialLR on its first). */
+  initialStep(): void {
     this._stepCount = 0;
     this.step();
   }
@@ -72,30 +118,43 @@ export abstract class LRScheduler {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
 
-  /** Scheduler-specific entries of the state dict, under PyTorch's names. */
-  protected abstract ownState(): SchedulerStateDict;
-  protected loadOwnState(_state: SchedulerStateDict): void {}
+  /** The class's own attributes in its state dict, in PyTorch's order (JS names; see pyNames). */
+  protected abstract stateFields(): string[];
+  /** JS field → PyTorch attribute, where the attribute is not the field's name in snake_case. */
+  protected pyNames(): Record<string, string> {
+    return {};
+  }
+
+  /** The fields' values under PyTorch's names. */
+  protected fieldsState(fields: string[]): SchedulerStateDict {
+    const names = this.pyNames();
+    const self = this as unknown as Record<string, unknown>;
+    return Object.fromEntries(fields.map((f) => [names[f] ?? snake(f), saved(self[f])]));
+  }
 
   /** PyTorch's keys for the user's version: `verbose` until 2.6 (removed in 2.7), `_is_initial` from 2.8. */
   stateDict(): SchedulerStateDict {
     return {
-      ...this.ownState(),
-      base_lrs: [...this.baseLrs],
-      last_epoch: this.lastEpoch,
+      ...this.fieldsState([...this.stateFields(), 'baseLrs', 'lastEpoch']),
       ...(libtorchAtLeast(2, 7) ? {} : { verbose: false }),
-      _step_count: this._stepCount,
+      ...this.fieldsState(['_stepCount']),
       ...(libtorchAtLeast(2, 8) ? { _is_initial: false } : {}),
       _get_lr_called_within_step: false,
-      _last_lr: [...this._lastLr],
+      ...this.fieldsState(['_lastLr']),
     };
   }
 
+  /** Each key back into its field (any attribute but the optimizer), when the value is of the field's kind; other keys are ignored. */
   loadStateDict(state: SchedulerStateDict): void {
-    if (Array.isArray(state.base_lrs)) this.baseLrs = [...(state.base_lrs as number[])];
-    if (typeof state.last_epoch === 'number') this.lastEpoch = state.last_epoch;
-    if (typeof state._step_count === 'number') this._stepCount = state._step_count;
-    if (Array.isArray(state._last_lr)) this._lastLr = [...(state._last_lr as number[])];
-    this.loadOwnState(state);
+    const fields = new Set(Object.keys(this).filter((f) => f !== 'optimizer' && f !== 'kind'));
+    const byPyName = new Map(Object.entries(this.pyNames()).map(([f, py]) => [py, f]));
+    const self = this as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(state)) {
+      const field = byPyName.get(key) ?? (key.startsWith('_') ? `_${camel(key.slice(1))}` : camel(key));
+      if (!fields.has(field)) continue;
+      const v = restored(self[field], value);
+      if (v !== undefined) self[field] = v;
+    }
   }
 }
 
@@ -105,9 +164,8 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
 
   constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number } = {} as never) {
-    super(optimizer, checkOptions(options, 'CosineAnnealingLR').lastEpoch ?? -1);
+    super(optimizer, schedulerOptions(options, 'CosineAnnealingLR', { etaMin: checkNumber }).lastEpoch ?? -1);
     checkNumber(options.tMax, 'CosineAnnealingLR', 'tMax');
-    if (options.etaMin !== undefined) checkNumber(options.etaMin, 'CosineAnnealingLR', 'etaMin');
     if (!(options.tMax > 0)) throw new TorchError(`CosineAnnealingLR: T_max must be a positive number, got ${options.tMax}`);
     this.tMax = options.tMax;
     this.etaMin = options.etaMin ?? 0;
@@ -132,12 +190,11 @@ export class CosineAnnealingLR extends LRScheduler {
     return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
   }
 
-  protected ownState(): SchedulerStateDict {
-    return { T_max: this.tMax, eta_min: this.etaMin };
+  protected stateFields(): string[] {
+    return ['tMax', 'etaMin'];
   }
-  protected loadOwnState(s: SchedulerStateDict): void {
-    if (typeof s.T_max === 'number') this.tMax = s.T_max;
-    if (typeof s.eta_min === 'number') this.etaMin = s.eta_min;
+  protected pyNames(): Record<string, string> {
+    return { tMax: 'T_max' };
   }
 }
 
@@ -148,10 +205,9 @@ export class MultiStepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number } = {} as never) {
-    super(optimizer, checkOptions(options, 'MultiStepLR').lastEpoch ?? -1);
+    super(optimizer, schedulerOptions(options, 'MultiStepLR', { gamma: checkNumber }).lastEpoch ?? -1);
     if (!Array.isArray(options.milestones)) throw new TorchError(`MultiStepLR(): argument 'milestones' must be an array of integers, not ${describeValue(options.milestones)}`);
     options.milestones.forEach((m, i) => checkInt(m, 'MultiStepLR', `milestones[${i}]`));
-    if (options.gamma !== undefined) checkNumber(options.gamma, 'MultiStepLR', 'gamma');
     this.milestones = new Map();
     for (const m of [...options.milestones].sort((a, b) => a - b)) this.milestones.set(m, (this.milestones.get(m) ?? 0) + 1);
     this.gamma = options.gamma ?? 0.1;
@@ -170,17 +226,9 @@ export class MultiStepLR extends LRScheduler {
     return this.baseLrs.map((b) => b * this.gamma ** passed);
   }
 
-  protected ownState(): SchedulerStateDict {
-    // A Map keeps the integer keys (PyTorch's Counter): Python's `last_epoch in milestones` must match.
-    return { milestones: new Map(this.milestones), gamma: this.gamma };
-  }
-  protected loadOwnState(s: SchedulerStateDict): void {
-    if (s.milestones instanceof Map) {
-      this.milestones = new Map([...s.milestones].map(([k, v]) => [Number(k), Number(v)]));
-    } else if (s.milestones && typeof s.milestones === 'object') {
-      this.milestones = new Map(Object.entries(s.milestones as Record<string, number>).map(([k, v]) => [Number(k), v]));
-    }
-    if (typeof s.gamma === 'number') this.gamma = s.gamma;
+  // A Map keeps the integer keys (PyTorch's Counter): Python's `last_epoch in milestones` must match.
+  protected stateFields(): string[] {
+    return ['milestones', 'gamma'];
   }
 }
 
@@ -194,7 +242,7 @@ export class LinearLR extends LRScheduler {
     optimizer: Optimizer,
     options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {},
   ) {
-    super(optimizer, options.lastEpoch ?? -1);
+    super(optimizer, schedulerOptions(options, 'LinearLR', { startFactor: checkNumber, endFactor: checkNumber, totalIters: checkInt }).lastEpoch ?? -1);
     const start = options.startFactor ?? 1 / 3;
     const end = options.endFactor ?? 1.0;
     if (start > 1.0 || start <= 0) {
@@ -219,13 +267,8 @@ export class LinearLR extends LRScheduler {
     return this.baseLrs.map((b) => b * (s + ((e - s) * Math.min(n, t)) / n));
   }
 
-  protected ownState(): SchedulerStateDict {
-    return { start_factor: this.startFactor, end_factor: this.endFactor, total_iters: this.totalIters };
-  }
-  protected loadOwnState(s: SchedulerStateDict): void {
-    if (typeof s.start_factor === 'number') this.startFactor = s.start_factor;
-    if (typeof s.end_factor === 'number') this.endFactor = s.end_factor;
-    if (typeof s.total_iters === 'number') this.totalIters = s.total_iters;
+  protected stateFields(): string[] {
+    return ['startFactor', 'endFactor', 'totalIters'];
   }
 }
 
@@ -233,12 +276,9 @@ export class LinearLR extends LRScheduler {
  * SequentialLR(optimizer, {schedulers, milestones}): schedulers[i] runs from milestones[i-1] on, each
  * restarted at 0 when its turn comes — e.g. a LinearLR warm-up then CosineAnnealingLR.
  */
-export class SequentialLR {
-  readonly optimizer: Optimizer;
+export class SequentialLR extends LRScheduler {
   readonly schedulers: LRScheduler[];
   milestones: number[];
-  lastEpoch: number;
-  private _lastLr: number[];
 
   constructor(optimizer: Optimizer, options: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
     const { schedulers, milestones } = options;
@@ -254,14 +294,14 @@ export class SequentialLR {
         `Sequential Schedulers expects number of schedulers provided to be one more than the number of milestone points, but got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${milestones.length}`,
       );
     }
-    this.optimizer = optimizer;
+    super(optimizer, schedulerOptions(options, 'SequentialLR').lastEpoch ?? -1);
     this.schedulers = schedulers;
     this.milestones = [...milestones];
-    this.lastEpoch = (options.lastEpoch ?? -1) + 1;
+    this.lastEpoch += 1;
     // Undo what the schedulers' constructors did, then start only the first one (as PyTorch).
     for (const g of optimizer.paramGroups) g.lr = g.initialLr as number;
     for (const s of schedulers) s.lastEpoch -= 1;
-    (schedulers[0] as unknown as { initialStep(): void }).initialStep();
+    schedulers[0].initialStep();
     this._lastLr = schedulers[0].getLastLr();
   }
 
@@ -278,25 +318,26 @@ export class SequentialLR {
     this._lastLr = s.getLastLr();
   }
 
-  getLastLr(): number[] {
-    return [...this._lastLr];
+  protected getLr(): number[] {
+    return this.groupLrs(); // the active scheduler sets the rates
   }
 
+  protected stateFields(): string[] {
+    return ['milestones', 'lastEpoch', '_lastLr', 'schedulers'];
+  }
+  protected pyNames(): Record<string, string> {
+    return { milestones: '_milestones', schedulers: '_schedulers' };
+  }
+
+  /** PyTorch's own: the attributes with the schedulers' state dicts, no base_lrs or step count. */
   stateDict(): SchedulerStateDict {
-    return {
-      _milestones: [...this.milestones],
-      last_epoch: this.lastEpoch,
-      _last_lr: [...this._lastLr],
-      _schedulers: this.schedulers.map((s) => s.stateDict()),
-    };
+    return this.fieldsState(this.stateFields());
   }
 
   loadStateDict(state: SchedulerStateDict): void {
-    if (Array.isArray(state._milestones)) this.milestones = [...(state._milestones as number[])];
-    if (typeof state.last_epoch === 'number') this.lastEpoch = state.last_epoch;
-    if (Array.isArray(state._last_lr)) this._lastLr = [...(state._last_lr as number[])];
-    const subs = state._schedulers as SchedulerStateDict[] | undefined;
-    subs?.forEach((s, i) => this.schedulers[i]?.loadStateDict(s));
+    const { _schedulers: subs, ...own } = state;
+    super.loadStateDict(own);
+    if (Array.isArray(subs)) subs.forEach((s, i) => this.schedulers[i]?.loadStateDict(s as SchedulerStateDict));
   }
 }
 
@@ -306,7 +347,7 @@ export class StepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number; lastEpoch?: number }) {
-    super(optimizer, options.lastEpoch ?? -1);
+    super(optimizer, schedulerOptions(options, 'StepLR', { gamma: checkNumber }).lastEpoch ?? -1);
     if (!Number.isInteger(options.stepSize) || options.stepSize <= 0) {
       throw new TorchError(`StepLR: step_size must be a positive integer, got ${options.stepSize}`);
     }
@@ -322,12 +363,8 @@ export class StepLR extends LRScheduler {
   protected closedFormLr(): number[] {
     return this.baseLrs.map((b) => b * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
   }
-  protected ownState(): SchedulerStateDict {
-    return { step_size: this.stepSize, gamma: this.gamma };
-  }
-  protected loadOwnState(s: SchedulerStateDict): void {
-    if (typeof s.step_size === 'number') this.stepSize = s.step_size;
-    if (typeof s.gamma === 'number') this.gamma = s.gamma;
+  protected stateFields(): string[] {
+    return ['stepSize', 'gamma'];
   }
 }
 
@@ -336,7 +373,7 @@ export class ExponentialLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer, options: { gamma: number; lastEpoch?: number }) {
-    super(optimizer, options.lastEpoch ?? -1);
+    super(optimizer, schedulerOptions(options, 'ExponentialLR').lastEpoch ?? -1);
     if (typeof options.gamma !== 'number') throw new TorchError('ExponentialLR: gamma is required');
     this.gamma = options.gamma;
     this.initialStep();
@@ -349,11 +386,8 @@ export class ExponentialLR extends LRScheduler {
   protected closedFormLr(): number[] {
     return this.baseLrs.map((b) => b * this.gamma ** this.lastEpoch);
   }
-  protected ownState(): SchedulerStateDict {
-    return { gamma: this.gamma };
-  }
-  protected loadOwnState(s: SchedulerStateDict): void {
-    if (typeof s.gamma === 'number') this.gamma = s.gamma;
+  protected stateFields(): string[] {
+    return ['gamma'];
   }
 }
 
@@ -388,8 +422,6 @@ interface Phase {
  * stepped after every batch (train.fit does so by itself). It cycles the momentum (Adam's beta1) inversely.
  */
 export class OneCycleLR extends LRScheduler {
-  /** train.fit steps this scheduler after every optimizer step unless told otherwise. */
-  readonly stepsPerBatch = true;
   totalSteps: number;
   cycleMomentum: boolean;
   useBeta1: boolean;
@@ -397,6 +429,7 @@ export class OneCycleLR extends LRScheduler {
   schedulePhases: Phase[];
 
   constructor(optimizer: Optimizer, o: OneCycleLROptions) {
+    schedulerOptions(o, 'OneCycleLR', { pctStart: checkNumber, divFactor: checkNumber, finalDivFactor: checkNumber });
     const perGroup = (v: number | number[], name: string): number[] => {
       if (!Array.isArray(v)) return optimizer.paramGroups.map(() => v);
       if (v.length !== optimizer.paramGroups.length) {
@@ -405,13 +438,15 @@ export class OneCycleLR extends LRScheduler {
       return v;
     };
     let total: number;
+    // PyTorch's own messages for the step counts.
+    const positive = (v: number, name: string) => {
+      if (!Number.isInteger(v) || v <= 0) throw new TorchError(`Expected positive integer ${name}, but got ${v}`);
+      return v;
+    };
     if (o.totalSteps !== undefined) {
-      if (!Number.isInteger(o.totalSteps) || o.totalSteps <= 0) throw new TorchError(`Expected positive integer total_steps, but got ${o.totalSteps}`);
-      total = o.totalSteps;
+      total = positive(o.totalSteps, 'total_steps');
     } else if (o.epochs !== undefined && o.stepsPerEpoch !== undefined) {
-      if (!Number.isInteger(o.epochs) || o.epochs <= 0) throw new TorchError(`Expected positive integer epochs, but got ${o.epochs}`);
-      if (!Number.isInteger(o.stepsPerEpoch) || o.stepsPerEpoch <= 0) throw new TorchError(`Expected positive integer steps_per_epoch, but got ${o.stepsPerEpoch}`);
-      total = o.epochs * o.stepsPerEpoch;
+      total = positive(o.epochs, 'epochs') * positive(o.stepsPerEpoch, 'steps_per_epoch');
     } else {
       throw new TorchError('You must define either total_steps OR (epochs AND steps_per_epoch)');
     }
@@ -450,7 +485,7 @@ export class OneCycleLR extends LRScheduler {
         });
       }
     }
-    super(optimizer, o.lastEpoch ?? -1);
+    super(optimizer, o.lastEpoch ?? -1, 'batch');
     this.totalSteps = total;
     this.cycleMomentum = cycle;
     this.useBeta1 = useBeta1;
@@ -500,24 +535,12 @@ export class OneCycleLR extends LRScheduler {
     });
   }
 
-  protected ownState(): SchedulerStateDict {
-    // PyTorch 1.x also pickles the bound annealing method; its type name is what both versions can read.
-    return {
-      total_steps: this.totalSteps,
-      _schedule_phases: this.schedulePhases.map((p) => ({ ...p })),
-      _anneal_func_type: this.annealFuncType,
-      cycle_momentum: this.cycleMomentum,
-      use_beta1: this.useBeta1,
-    };
+  // PyTorch 1.x also pickles the bound annealing method; its type name is what both versions can read.
+  protected stateFields(): string[] {
+    return ['totalSteps', 'schedulePhases', 'annealFuncType', 'cycleMomentum', 'useBeta1'];
   }
-  protected loadOwnState(s: SchedulerStateDict): void {
-    if (typeof s.total_steps === 'number') this.totalSteps = s.total_steps;
-    if (Array.isArray(s._schedule_phases)) {
-      this.schedulePhases = (s._schedule_phases as unknown[]).map((p) => (p instanceof Map ? Object.fromEntries(p) : p) as Phase);
-    }
-    if (s._anneal_func_type === 'cos' || s._anneal_func_type === 'linear') this.annealFuncType = s._anneal_func_type;
-    if (typeof s.cycle_momentum === 'boolean') this.cycleMomentum = s.cycle_momentum;
-    if (typeof s.use_beta1 === 'boolean') this.useBeta1 = s.use_beta1;
+  protected pyNames(): Record<string, string> {
+    return { schedulePhases: '_schedule_phases', annealFuncType: '_anneal_func_type' };
   }
 }
 
@@ -537,10 +560,7 @@ export interface ReduceLROnPlateauOptions {
  * cooldown=0, minLr=0, eps=1e-8}): step(metric) after each epoch; the rate times factor after `patience`
  * epochs without improvement. train.fit passes the test loss (or the training loss without a test set).
  */
-export class ReduceLROnPlateau {
-  /** train.fit calls step(metric) with the epoch's loss. */
-  readonly stepsOnMetric = true;
-  readonly optimizer: Optimizer;
+export class ReduceLROnPlateau extends LRScheduler {
   mode: 'min' | 'max';
   factor: number;
   patience: number;
@@ -554,11 +574,11 @@ export class ReduceLROnPlateau {
   modeWorse: number;
   numBadEpochs = 0;
   cooldownCounter = 0;
-  lastEpoch = 0;
-  private _lastLr: number[];
 
-  constructor(optimizer: Optimizer, o: ReduceLROnPlateauOptions = {}) {
-    this.optimizer = optimizer;
+  constructor(optimizer: Optimizer, options?: ReduceLROnPlateauOptions) {
+    // train.fit calls step(metric) with the epoch's loss.
+    super(optimizer, 0, 'metric');
+    const o = schedulerOptions(options, 'ReduceLROnPlateau', { factor: checkNumber, patience: checkInt, cooldown: checkInt, eps: checkNumber, threshold: checkNumber });
     this.factor = o.factor ?? 0.1;
     if (this.factor >= 1.0) throw new TorchError('Factor should be < 1.0.');
     const minLr = o.minLr ?? 0;
@@ -612,47 +632,18 @@ export class ReduceLROnPlateau {
     this._lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
 
-  getLastLr(): number[] {
-    return [...this._lastLr];
+  protected getLr(): number[] {
+    return this.groupLrs(); // the rates step(metric) left
   }
 
+  protected stateFields(): string[] {
+    const fields = ['factor', 'minLrs', 'patience', 'cooldown', 'cooldownCounter', 'mode', 'threshold', 'thresholdMode'];
+    return [...fields, 'best', 'numBadEpochs', 'modeWorse', 'eps', 'lastEpoch'];
+  }
+
+  /** PyTorch 2.x adds default_min_lr and _last_lr and drops `verbose`. */
   stateDict(): SchedulerStateDict {
-    const state: SchedulerStateDict = {
-      factor: this.factor,
-      min_lrs: [...this.minLrs],
-      patience: this.patience,
-      cooldown: this.cooldown,
-      cooldown_counter: this.cooldownCounter,
-      mode: this.mode,
-      threshold: this.threshold,
-      threshold_mode: this.thresholdMode,
-      best: this.best,
-      num_bad_epochs: this.numBadEpochs,
-      mode_worse: this.modeWorse,
-      eps: this.eps,
-      last_epoch: this.lastEpoch,
-    };
-    // PyTorch 2.x adds these two and drops `verbose`.
-    if (torch2) Object.assign(state, { default_min_lr: this.defaultMinLr, _last_lr: [...this._lastLr] });
-    else state.verbose = false;
-    return state;
-  }
-
-  loadStateDict(s: SchedulerStateDict): void {
-    const num = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : undefined);
-    this.factor = num('factor') ?? this.factor;
-    if (Array.isArray(s.min_lrs)) this.minLrs = [...(s.min_lrs as number[])];
-    this.patience = num('patience') ?? this.patience;
-    this.cooldown = num('cooldown') ?? this.cooldown;
-    this.cooldownCounter = num('cooldown_counter') ?? this.cooldownCounter;
-    if (s.mode === 'min' || s.mode === 'max') this.mode = s.mode;
-    this.threshold = num('threshold') ?? this.threshold;
-    if (s.threshold_mode === 'rel' || s.threshold_mode === 'abs') this.thresholdMode = s.threshold_mode;
-    this.best = num('best') ?? this.best;
-    this.numBadEpochs = num('num_bad_epochs') ?? this.numBadEpochs;
-    this.modeWorse = num('mode_worse') ?? this.modeWorse;
-    this.eps = num('eps') ?? this.eps;
-    this.lastEpoch = num('last_epoch') ?? this.lastEpoch;
-    if (Array.isArray(s._last_lr)) this._lastLr = [...(s._last_lr as number[])];
+    const state = this.fieldsState(this.stateFields());
+    return libtorchAtLeast(2, 0) ? { ...state, ...this.fieldsState(['defaultMinLr', '_lastLr']) } : { ...state, verbose: false };
   }
 }
