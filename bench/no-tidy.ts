@@ -3,6 +3,7 @@
 // libtorch's memory; TORCH_NODE_COUNT_ALLOCATIONS=0 shows the loop without that (it grows until stopped).
 // Run: npx tsx bench/no-tidy.ts [--steps 1000] [--loop plain|await] [--image 32]
 import * as torch from '../lib';
+import { SmallCNN } from '../test/helpers/small_cnn';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -13,18 +14,6 @@ const LOOP = arg('--loop', 'plain');
 const IMAGE = Number(arg('--image', '32'));
 const MB = 1024 * 1024;
 const { nn, optim, data } = torch;
-
-class SmallCNN extends nn.Module {
-  conv1 = new nn.Conv2d(3, 8, 3, { padding: 1 });
-  pool = new nn.AvgPool2d(2);
-  conv2 = new nn.Conv2d(8, 16, 3, { padding: 1 });
-  gap = new nn.AdaptiveAvgPool2d(1);
-  fc = new nn.Linear(16, 10);
-  forward(x: torch.Tensor): torch.Tensor {
-    const h = this.pool.forward(this.conv1.forward(x).relu());
-    return this.fc.forward(this.gap.forward(this.conv2.forward(h).relu()).flatten(1));
-  }
-}
 
 async function main() {
   torch.manualSeed(0);

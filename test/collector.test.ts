@@ -3,24 +3,13 @@
 // and finalizers run inside the collection, not on a later turn of the event loop.
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
+import { SmallCNN } from './helpers/small_cnn';
 
 const { nn, optim, data } = torch;
 const MB = 1024 * 1024;
 const STEPS = 1000;
 const WARMUP = 100;
 const BOUND = 500 * MB;
-
-class SmallCNN extends nn.Module {
-  conv1 = new nn.Conv2d(3, 8, 3, { padding: 1 });
-  pool = new nn.AvgPool2d(2);
-  conv2 = new nn.Conv2d(8, 16, 3, { padding: 1 });
-  gap = new nn.AdaptiveAvgPool2d(1);
-  fc = new nn.Linear(16, 10);
-  forward(x: torch.Tensor): torch.Tensor {
-    const h = this.pool.forward(this.conv1.forward(x).relu());
-    return this.fc.forward(this.gap.forward(this.conv2.forward(h).relu()).flatten(1));
-  }
-}
 
 function setup() {
   torch.manualSeed(0);

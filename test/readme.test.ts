@@ -1,5 +1,6 @@
-// The README's API page runs as written: its code block is extracted and run as an ES module by tsx
-// (top-level await, as the README says), importing 'libtorch-node' as a user's project does.
+// The README's taste of the API and docs/api.md run as written: their code blocks are extracted and run
+// as ES modules by tsx (top-level await, as the page says), importing 'libtorch-node' as a user's
+// project does.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -11,10 +12,11 @@ const root = path.join(__dirname, '..');
 const built = fs.existsSync(path.join(root, 'dist/index.mjs'));
 if (!built) console.warn('test/readme: dist/ is missing (run `npm run build:ts`): skipped');
 
-/** The ```ts blocks of a README section, in order. */
-function codeBlocks(markdown: string, heading: string): string[] {
+/** The ```ts blocks of a markdown section (up to the next `## `), in order. */
+function codeBlocks(file: string, heading: string): string[] {
+  const markdown = '\n' + fs.readFileSync(path.join(root, file), 'utf8');
   const start = markdown.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`README: no section '${heading}'`);
+  if (start < 0) throw new Error(`${file}: no section '${heading}'`);
   const next = markdown.indexOf('\n## ', start + heading.length + 2);
   const section = markdown.slice(start, next < 0 ? undefined : next);
   return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
@@ -38,21 +40,39 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-describe.skipIf(!built || !hasCifar)('README', () => {
-  it('the API page runs as written, and its comments hold', () => {
-    const blocks = codeBlocks(fs.readFileSync(path.join(root, 'README.md'), 'utf8'), '## The API in a page');
+/** Runs `code` as an ES module in a user's project: the package linked into node_modules. */
+function runAsUser(code: string) {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'libtorch-node-readme-'));
+  dirs.push(project);
+  fs.mkdirSync(path.join(project, 'node_modules'));
+  fs.symlinkSync(root, path.join(project, 'node_modules/libtorch-node'));
+  fs.writeFileSync(path.join(project, 'page.mts'), code);
+  return spawnSync(path.join(root, 'node_modules/.bin/tsx'), ['page.mts'], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
+}
+
+describe.skipIf(!built)('README', () => {
+  it('the taste of the API runs as written, and the network it trains learns', () => {
+    const blocks = codeBlocks('README.md', '## A taste of the API');
     expect(blocks.length).toBe(1);
-    // A user's project: the package linked into node_modules, the page saved as an ES module.
-    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'libtorch-node-readme-'));
-    dirs.push(project);
-    fs.mkdirSync(path.join(project, 'node_modules'));
-    fs.symlinkSync(root, path.join(project, 'node_modules/libtorch-node'));
-    fs.writeFileSync(path.join(project, 'api.mts'), blocks[0] + checks);
-    const r = spawnSync(path.join(root, 'node_modules/.bin/tsx'), ['api.mts'], {
-      cwd: project,
-      encoding: 'utf8',
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
-    });
+    const check = `
+const after = nn.functional.crossEntropy(net.forward(x), y).item();
+if (!(after < 0.5)) throw new Error('README claim failed: 20 steps fit 8 points, loss ' + after);
+if (Object.keys(torch.load('net.pth').net).length !== 4) throw new Error('README claim failed: net.pth');
+console.log('README taste: ok');
+`;
+    const r = runAsUser(blocks[0] + check);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('README taste: ok');
+  }, 120_000);
+
+  it.skipIf(!hasCifar)('docs/api.md runs as written, and its comments hold', () => {
+    const blocks = codeBlocks('docs/api.md', '# The API in a page');
+    expect(blocks.length).toBe(1);
+    const r = runAsUser(blocks[0] + checks);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('Total number of parameters: 272474');
     expect(r.stdout).toContain('README API page: ok');

@@ -31,7 +31,7 @@ describe('public types', () => {
   });
 
   it('every TrainOptions field has JSDoc that states its default', () => {
-    const source = fs.readFileSync(path.join(root, 'lib/train/trainer.ts'), 'utf8');
+    const source = fs.readFileSync(path.join(root, 'lib/train/options.ts'), 'utf8');
     const body = source.slice(source.indexOf('export interface TrainOptions {'), source.indexOf('\n}\n', source.indexOf('export interface TrainOptions {')));
     const fields = [...body.matchAll(/(\/\*\*[\s\S]*?\*\/)?\s*\n\s*(\w+)\?:/g)].map((m) => ({ name: m[2], doc: m[1] ?? '' }));
     expect(fields.length).toBeGreaterThan(30);

@@ -5,10 +5,9 @@ import * as path from 'path';
 import { cuda } from '../cuda';
 import * as data from '../data';
 import { TorchError } from '../errors';
-import { dispose } from '../memory';
-import { load } from '../serialization';
-import { LAST_FILE } from '../train/checkpoint';
-import { resumeOptions, storedConfig } from '../train/run_config';
+import { BEST_FILE, LAST_FILE } from '../train/checkpoint';
+import { readStoredRun } from '../train/resume';
+import { resumeOptions } from '../train/run_config';
 import type { TrainOptions } from '../train';
 import { FlagSpec, UsageError, choiceFlag, helpText, intFlag, parseFlags, positiveFlag, stringFlag } from './flags';
 import { runInWorker } from './run';
@@ -80,7 +79,7 @@ function checkPaths(o: TrainOptions): void {
   const dir = o.checkpointDir ?? 'checkpoint';
   const flag = o.checkpointDir === undefined ? 'checkpoint folder' : '--checkpoint-dir';
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`${flag}: ${dir} is a file, not a folder`);
-  if (o.resume && !['last.pth', 'ckpt.pth'].some((f) => fs.existsSync(path.join(dir, f)))) {
+  if (o.resume && ![LAST_FILE, BEST_FILE].some((f) => fs.existsSync(path.join(dir, f)))) {
     throw new UsageError(`--resume: no checkpoint in ${path.resolve(dir)} (no last.pth or ckpt.pth); start without --resume, or pass --checkpoint-dir`);
   }
   if (o.resume) checkResume(dir, o);
@@ -98,19 +97,16 @@ function checkPaths(o: TrainOptions): void {
   }
 }
 
-// --resume with flags that contradict the stored run: refused here, in the flags' own names.
+// --resume with flags that contradict the stored run: refused here, in the flags' own names. Without
+// last.pth (the seed's ckpt.pth: weights only) nothing is stored to contradict.
 function checkResume(dir: string, o: TrainOptions): void {
-  const file = path.join(dir, LAST_FILE);
-  if (!fs.existsSync(file)) return; // the seed's ckpt.pth: weights only, nothing stored to contradict
-  const state = load<{ config?: unknown }>(file);
+  const stored = readStoredRun(dir)?.config;
+  if (!stored) return;
   try {
-    const stored = storedConfig(state);
-    if (stored) resumeOptions(stored, o, flagName);
+    resumeOptions(stored, o, flagName);
   } catch (e) {
     if (e instanceof TorchError) throw new UsageError(e.message.replace(/^resume: /, '--resume: '));
     throw e;
-  } finally {
-    dispose(state);
   }
 }
 

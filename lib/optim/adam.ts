@@ -6,7 +6,8 @@
 // State and param-group keys are PyTorch's (step is a CPU float tensor, as PyTorch keeps it).
 import { TorchError } from '../errors';
 import { native } from '../native';
-import { Tensor, libtorchVersion } from '../tensor';
+import { Tensor } from '../tensor';
+import { libtorchAtLeast } from '../utils/version';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
 export interface AdamOptions {
@@ -26,7 +27,6 @@ export interface AdamParamGroup extends ParamGroup {
   maximize: boolean;
 }
 
-export const torch2 = Number(libtorchVersion.split('.')[0]) >= 2;
 
 const STATE_KEYS = ['step', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
 
@@ -83,7 +83,7 @@ export class Adam extends AdamBase {
   }
   protected extraGroupKeys(): Record<string, unknown> {
     const common = { foreach: null, capturable: false, differentiable: false };
-    return torch2 ? { ...common, fused: null, decoupled_weight_decay: false } : { ...common, fused: false };
+    return libtorchAtLeast(2, 0) ? { ...common, fused: null, decoupled_weight_decay: false } : { ...common, fused: false };
   }
 }
 
@@ -94,7 +94,7 @@ export class AdamW extends AdamBase {
     super(params, options, 1e-2);
   }
   protected extraGroupKeys(): Record<string, unknown> {
-    if (!torch2) return { foreach: null, capturable: false };
+    if (!libtorchAtLeast(2, 0)) return { foreach: null, capturable: false };
     return { foreach: null, capturable: false, differentiable: false, fused: null, decoupled_weight_decay: true };
   }
 }

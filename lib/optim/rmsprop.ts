@@ -6,7 +6,7 @@ import { TorchError } from '../errors';
 import { native } from '../native';
 import { keep } from '../memory';
 import { Tensor, isTensor, tensor } from '../tensor';
-import { torch2 } from './adam';
+import { libtorchAtLeast } from '../utils/version';
 import { Optimizer, OptimizerStateDict, ParamGroup, ParamsArg } from './optimizer';
 
 export interface RMSpropOptions {
@@ -53,7 +53,7 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
   }
 
   protected extraGroupKeys(): Record<string, unknown> {
-    return torch2 ? { capturable: false, foreach: null, differentiable: false } : { foreach: null, differentiable: false };
+    return libtorchAtLeast(2, 0) ? { capturable: false, foreach: null, differentiable: false } : { foreach: null, differentiable: false };
   }
 
   /** Reads both layouts: an int step (PyTorch 1.x) or a tensor step (2.x), kept in this libtorch's form. */
@@ -62,9 +62,9 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
     for (const s of this.state.values()) {
       if (s.step === undefined) continue;
       const n = isTensor(s.step) ? (s.step.item() as number) : Number(s.step);
-      if (isTensor(s.step) && !torch2) s.step.dispose();
-      if (torch2 && !isTensor(s.step)) s.step = keep(tensor(n)); // float32 on the CPU, as PyTorch
-      else if (!torch2) s.step = n;
+      if (isTensor(s.step) && !libtorchAtLeast(2, 0)) s.step.dispose();
+      if (libtorchAtLeast(2, 0) && !isTensor(s.step)) s.step = keep(tensor(n)); // float32 on the CPU, as PyTorch
+      else if (!libtorchAtLeast(2, 0)) s.step = n;
     }
   }
 
@@ -74,13 +74,13 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
       const slots = STATE_KEYS.map((k) => g.params.map((p) => (this.state.get(p)?.[k] as Tensor | undefined) ?? null));
       native.optim.rmspropStep(g.params, ...slots, {
         lr: g.lr, alpha: g.alpha, eps: g.eps, weightDecay: g.weightDecay,
-        momentum: g.momentum, centered: g.centered, maximize: g.maximize, tensorStep: torch2,
+        momentum: g.momentum, centered: g.centered, maximize: g.maximize, tensorStep: libtorchAtLeast(2, 0),
       });
       g.params.forEach((p, i) => {
         if (slots[1][i] === null) return; // no gradient yet: no state
         const s: Record<string, unknown> = this.state.get(p) ?? {};
         // 1.x: an int step counted here (tensor steps are counted by the native step).
-        s.step = torch2 ? slots[0][i] : ((s.step as number | undefined) ?? 0) + 1;
+        s.step = libtorchAtLeast(2, 0) ? slots[0][i] : ((s.step as number | undefined) ?? 0) + 1;
         s.squareAvg = slots[1][i];
         if (slots[2][i] !== null) s.momentumBuffer = slots[2][i];
         if (slots[3][i] !== null) s.gradAvg = slots[3][i];

@@ -1,8 +1,8 @@
 // torch.save: writes PyTorch's zip checkpoint format so that Python's torch.load reads it directly.
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TorchError } from '../errors';
+import { TEMP_FILE, atomicWrite, atomicWriteAsync } from '../utils/atomic';
 import { isTensor, type Tensor } from '../tensor';
 import { PickleWriter } from './pickle';
 import { STORAGE_OF, contiguousStrides, tensorBytes } from './storage';
@@ -111,22 +111,6 @@ class Pickler {
   }
 }
 
-function fsyncDir(dir: string): void {
-  // Makes the rename durable. Directories cannot be opened for fsync on Windows; skip there.
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    /* best effort */
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-/** Our temporary files: `.<name>.<pid>.<12 hex>.tmp` (see save()). */
-const TEMP_FILE = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
-
 function processAlive(pid: number): boolean {
   if (pid === process.pid) return false; // saves are synchronous: none of ours is in progress
   try {
@@ -165,38 +149,20 @@ function removeStaleTemps(dir: string): void {
 export function save(obj: unknown, file: string, options: SaveOptions = {}): void {
   checkString(file, 'save', 'f');
   checkOptions(options, 'save');
-  const dir = path.dirname(path.resolve(file));
-  const base = path.basename(file);
-  // PyTorch names the archive's folder after the file without its extension.
-  const dot = base.lastIndexOf('.');
-  const prefix = (dot > 0 ? base.slice(0, dot) : base) || 'archive';
-  const tmp = path.join(dir, `.${base}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
+  const prefix = archivePrefix(file);
   try {
-    fd = fs.openSync(tmp, 'wx');
-    const zip = new ZipWriter(fd, options.forceZip64);
-    const p = new Pickler();
-    p.w.proto();
-    p.value(obj, 'obj');
-    p.w.stop();
-    zip.add(`${prefix}/data.pkl`, [p.w.bytes()]);
-    zip.add(`${prefix}/byteorder`, [Buffer.from('little')]);
-    // One tensor's bytes in memory at a time.
-    p.tensors.forEach((t, i) => zip.add(`${prefix}/data/${i}`, [tensorBytes(t)]));
-    zip.add(`${prefix}/version`, [Buffer.from('3\n')]);
-    zip.finish();
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
+    atomicWrite(file, (fd) => {
+      const zip = new ZipWriter(fd, options.forceZip64);
+      const p = pickle(obj, zip, prefix);
+      // One tensor's bytes in memory at a time.
+      p.tensors.forEach((t, i) => zip.add(`${prefix}/data/${i}`, [tensorBytes(t)]));
+      zip.add(`${prefix}/version`, [Buffer.from('3\n')]);
+      zip.finish();
+    });
   } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    if (e instanceof TorchError) throw new TorchError(e.message.replace(/^save: /, `save: '${file}': `));
-    throw new TorchError(`save: cannot write '${file}': ${(e as Error).message}`);
+    throw saveError(e, file);
   }
-  fsyncDir(dir);
-  removeStaleTemps(dir);
+  removeStaleTemps(path.dirname(path.resolve(file)));
 }
 
 /**
@@ -206,46 +172,51 @@ export function save(obj: unknown, file: string, options: SaveOptions = {}): voi
  * the promise resolves.
  */
 export async function saveAsync(obj: unknown, file: string, options: SaveOptions = {}): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
+  const prefix = archivePrefix(file);
+  try {
+    await atomicWriteAsync(file, async (fh) => {
+      let pending: Uint8Array[] = [];
+      const zip = new ZipWriter((data) => pending.push(data), options.forceZip64);
+      const flush = async () => {
+        const pieces = pending;
+        pending = [];
+        if (pieces.length > 0) await fh.writev(pieces);
+      };
+      const p = pickle(obj, zip, prefix);
+      // One tensor's bytes in memory at a time: each is read when its turn comes, so the caller must
+      // not change the tensors until the promise resolves (as with a save running in another thread).
+      for (let i = 0; i < p.tensors.length; i++) {
+        zip.add(`${prefix}/data/${i}`, [tensorBytes(p.tensors[i])]);
+        await flush();
+      }
+      zip.add(`${prefix}/version`, [Buffer.from('3\n')]);
+      zip.finish();
+      await flush();
+    });
+  } catch (e) {
+    throw saveError(e, file);
+  }
+}
+
+/** PyTorch names the archive's folder after the file without its extension. */
+function archivePrefix(file: string): string {
   const base = path.basename(file);
   const dot = base.lastIndexOf('.');
-  const prefix = (dot > 0 ? base.slice(0, dot) : base) || 'archive';
-  const tmp = path.join(dir, `.${base}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  let fh: fs.promises.FileHandle | undefined;
-  try {
-    fh = await fs.promises.open(tmp, 'wx');
-    const handle = fh;
-    let pending: Uint8Array[] = [];
-    const zip = new ZipWriter((data) => pending.push(data), options.forceZip64);
-    const flush = async () => {
-      const pieces = pending;
-      pending = [];
-      if (pieces.length > 0) await handle.writev(pieces);
-    };
-    const p = new Pickler();
-    p.w.proto();
-    p.value(obj, 'obj');
-    p.w.stop();
-    zip.add(`${prefix}/data.pkl`, [p.w.bytes()]);
-    zip.add(`${prefix}/byteorder`, [Buffer.from('little')]);
-    // One tensor's bytes in memory at a time: each is read when its turn comes, so the caller must
-    // not change the tensors until the promise resolves (as with a save running in another thread).
-    for (let i = 0; i < p.tensors.length; i++) {
-      zip.add(`${prefix}/data/${i}`, [tensorBytes(p.tensors[i])]);
-      await flush();
-    }
-    zip.add(`${prefix}/version`, [Buffer.from('3\n')]);
-    zip.finish();
-    await flush();
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    await fs.promises.rename(tmp, file);
-  } catch (e) {
-    if (fh !== undefined) await fh.close();
-    await fs.promises.rm(tmp, { force: true });
-    if (e instanceof TorchError) throw new TorchError(e.message.replace(/^save: /, `save: '${file}': `));
-    throw new TorchError(`save: cannot write '${file}': ${(e as Error).message}`);
-  }
-  fsyncDir(dir);
+  return (dot > 0 ? base.slice(0, dot) : base) || 'archive';
+}
+
+/** The pickle of `obj` into the archive (data.pkl, byteorder); its tensors are written after. */
+function pickle(obj: unknown, zip: ZipWriter, prefix: string): Pickler {
+  const p = new Pickler();
+  p.w.proto();
+  p.value(obj, 'obj');
+  p.w.stop();
+  zip.add(`${prefix}/data.pkl`, [p.w.bytes()]);
+  zip.add(`${prefix}/byteorder`, [Buffer.from('little')]);
+  return p;
+}
+
+function saveError(e: unknown, file: string): TorchError {
+  if (e instanceof TorchError) return new TorchError(e.message.replace(/^save: /, `save: '${file}': `));
+  return new TorchError(`save: cannot write '${file}': ${(e as Error).message}`);
 }

@@ -2,7 +2,6 @@
 // which `torch.load('ckpt.pth')['net']` loads straight into the seed's Python ResNet. `last.pth`
 // adds everything the seed forgot, so that resuming continues exactly: optimizer momentum buffers,
 // schedule, epoch, best accuracy and the random generators' states.
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TorchError } from '../errors';
@@ -10,6 +9,7 @@ import { dispose } from '../memory';
 import type { Module } from '../nn';
 import { load, save } from '../serialization';
 import type { Tensor } from '../tensor';
+import { writeFileAtomic } from '../utils/atomic';
 
 export const BEST_FILE = 'ckpt.pth';
 export const LAST_FILE = 'last.pth';
@@ -84,20 +84,9 @@ function readLog(file: string): { epoch: number }[] {
 
 /** Writes the whole log atomically (temp file, fsync, rename), like save(). */
 function writeLog(file: string, records: object[]): void {
-  const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
   try {
-    const fd = fs.openSync(tmp, 'wx');
-    try {
-      fs.writeSync(fd, records.map((r) => JSON.stringify(r) + '\n').join(''));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, records.map((r) => JSON.stringify(r) + '\n').join(''));
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
     throw new TorchError(`log: cannot write '${file}': ${(e as Error).message}`);
   }
 }

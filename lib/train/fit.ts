@@ -3,68 +3,30 @@
 // resume, a JSONL log and a clean stop on SIGINT. Loss and accuracy accumulate on the device and are
 // read when the display refreshes or the phase ends: no host-device sync per step.
 import * as path from 'path';
-import { autocast } from '../amp';
 import type { Generator } from '../data';
 import { TorchError } from '../errors';
+import type { GradScaler } from '../grad_scaler';
 import { dispose, keep, tidy } from '../memory';
 import type { Module } from '../nn';
-import { crossEntropy } from '../nn/functional';
 import type { Optimizer } from '../optim';
-import { Tensor, getRngState, noGrad, setRngState, zeros } from '../tensor';
+import { Tensor, getRngState, noGrad, zeros } from '../tensor';
 import { throwIfAborted } from '../utils/abort';
-import { BEST_FILE, TrainState, appendLog, loadForResume, resumeLog, saveBest, saveLast } from './checkpoint';
+import { TrainState, appendLog, saveBest, saveLast } from './checkpoint';
 import { BatchSource, LossFn, MetricFn, evaluate, isClassification } from './evaluate';
+import { Amp, checkAmp, checkPositiveInt, defaultLoss, forwardWith, modelDevice, withAmp } from './forward';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
+import { Callback, FitContext, FitRecord, MONITORS, Monitor, SchedulerLike } from './records';
+import { resumeRun } from './resume';
 import { TrainStep } from './step';
-import type { GradScaler } from '../grad_scaler';
 
-/** What fit needs of a scheduler: PyTorch's step() (ReduceLROnPlateau's step(metric)) and its state dict. */
-export interface SchedulerLike {
-  step(metric?: number): void;
-  stateDict(): unknown;
-  loadStateDict(state: never): void;
-}
-
-/** One epoch's record (the JSONL log line). Accuracies only for class scores; test values only with a testLoader. */
-export interface EpochRecord {
-  epoch: number;
-  /** The first param group's learning rate at the start of the epoch. */
-  lr: number;
-  trainLoss: number;
-  trainAcc?: number;
-  testLoss?: number;
-  testAcc?: number;
-  /** Each metric's mean over the samples, train_<name> and test_<name>. */
-  metrics?: Record<string, number>;
-  /** Training phase only. */
-  trainSeconds: number;
-  /** Training and testing. */
-  seconds: number;
-}
-
-export interface FitContext {
-  model: Module;
-  optimizer: Optimizer;
-  epoch: number;
-  /** Stops after the current step (in onBatchEnd) or before the next epoch (in onEpochEnd): early stopping. */
-  stop(): void;
-}
-
-export interface Callback {
-  onEpochBegin?(epoch: number, ctx: FitContext): void | Promise<void>;
-  /** After each optimizer step; `loss` is the step's loss on the device (reading it syncs). */
-  onBatchEnd?(step: number, loss: Tensor, ctx: FitContext): void;
-  onEpochEnd?(record: EpochRecord, ctx: FitContext): void | Promise<void>;
-}
-
-export type Monitor = 'testAcc' | 'testLoss' | 'trainAcc' | 'trainLoss';
+export type { Callback, FitContext, FitRecord, Monitor, SchedulerLike } from './records';
 
 export interface FitOptions {
   trainLoader: BatchSource & { readonly generator?: Generator | null };
   testLoader?: BatchSource;
   optimizer: Optimizer;
   scheduler?: SchedulerLike;
-  /** When scheduler.step() runs: after every epoch (default) or after every optimizer step (OneCycleLR's default). */
+  /** When scheduler.step() runs: after every epoch or after every optimizer step. Default: the scheduler's kind (OneCycleLR: every step). */
   schedulerStep?: 'epoch' | 'batch';
   epochs: number;
   /** loss(output, target), a scalar; default cross-entropy. */
@@ -99,7 +61,7 @@ export interface FitOptions {
   /** Feed inputs in channels_last memory format (the model is the caller's to convert). */
   channelsLast?: boolean;
   /** Autocast for forward and loss (backward runs outside it, as in PyTorch): 'bf16', or 'fp16' with a `scaler`. */
-  amp?: 'bf16' | 'fp16' | false;
+  amp?: Amp;
   /** torch.amp.GradScaler for amp 'fp16': scales the loss, skips steps with inf/nan gradients. */
   scaler?: GradScaler;
   /** Capture the training step in a CUDA graph (lib/train/step.ts; needs SGD({fused: true})). Default off. */
@@ -119,7 +81,7 @@ export interface FitOptions {
 }
 
 export interface FitResult {
-  history: EpochRecord[];
+  history: FitRecord[];
   /** The monitored value of the best epoch (NaN before any epoch). */
   best: number;
   monitor: Monitor;
@@ -129,275 +91,336 @@ export interface FitResult {
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 const higherIsBetter = (m: Monitor) => m.endsWith('Acc');
-const positiveInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+const isLoader = (l: unknown) => typeof (l as BatchSource | undefined)?.[Symbol.asyncIterator] === 'function';
 
 function check(o: FitOptions): void {
-  if (!o || !o.trainLoader || typeof o.trainLoader[Symbol.asyncIterator] !== 'function') {
-    throw new TorchError('fit: trainLoader must be a DataLoader (an async iterable of {x, y})');
-  }
-  if (o.testLoader !== undefined && typeof o.testLoader[Symbol.asyncIterator] !== 'function') {
-    throw new TorchError('fit: testLoader must be a DataLoader (an async iterable of {x, y})');
-  }
+  if (!o || !isLoader(o.trainLoader)) throw new TorchError('fit: trainLoader must be a DataLoader (an async iterable of {x, y})');
+  if (o.testLoader !== undefined && !isLoader(o.testLoader)) throw new TorchError('fit: testLoader must be a DataLoader (an async iterable of {x, y})');
   if (!o.optimizer || typeof o.optimizer.step !== 'function') throw new TorchError('fit: optimizer is required (e.g. new optim.SGD(model.parameters(), {...}))');
-  if (!positiveInt(o.epochs)) throw new TorchError(`fit: epochs must be a positive integer, got ${o.epochs}`);
-  if (o.maxEpochsThisRun !== undefined && !positiveInt(o.maxEpochsThisRun)) {
-    throw new TorchError(`fit: maxEpochsThisRun must be a positive integer, got ${o.maxEpochsThisRun}`);
-  }
+  if (o.epochs === undefined) throw new TorchError(`fit: epochs must be a positive integer, got ${o.epochs}`);
+  checkPositiveInt('fit', 'epochs', o.epochs);
+  checkPositiveInt('fit', 'maxEpochsThisRun', o.maxEpochsThisRun);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TorchError('fit: signal must be an AbortSignal');
   if (o.resume && !o.checkpointDir && o.checkpointDir !== undefined) throw new TorchError('fit: resume needs a checkpointDir');
   if (o.schedulerStep !== undefined && o.schedulerStep !== 'epoch' && o.schedulerStep !== 'batch') {
     throw new TorchError(`fit: schedulerStep must be 'epoch' or 'batch', got ${o.schedulerStep}`);
   }
-  if (o.monitor !== undefined && !['testAcc', 'testLoss', 'trainAcc', 'trainLoss'].includes(o.monitor)) {
+  if (o.monitor !== undefined && !MONITORS.includes(o.monitor)) {
     throw new TorchError(`fit: monitor must be testAcc, testLoss, trainAcc or trainLoss, got ${o.monitor}`);
   }
-  if (o.amp !== undefined && o.amp !== false && o.amp !== 'bf16' && o.amp !== 'fp16') throw new TorchError(`fit: amp must be 'bf16', 'fp16' or false, got ${o.amp}`);
-  if (o.amp === 'fp16' && !o.scaler) throw new TorchError("fit: amp 'fp16' needs a scaler (new GradScaler(device))");
+  checkAmp('fit', o.amp, o.scaler);
+}
+
+/** The JSONL log's path: `logFile` when given (null: none), else <dir>/log.jsonl (none without a dir). */
+export function logFileOf(dir: string | null, logFile: string | null | undefined): string | null {
+  if (logFile !== undefined) return logFile;
+  return dir ? path.join(dir, 'log.jsonl') : null;
 }
 
 /** Trains `model` for `epochs` epochs; see FitOptions. The model, loaders and optimizer stay the caller's. */
 export async function fit(model: Module & { forward(x: Tensor): Tensor }, options: FitOptions): Promise<FitResult> {
   check(options);
   throwIfAborted(options.signal);
-  const o = options;
-  const { trainLoader, testLoader, optimizer: opt, scheduler } = o;
-  const print = o.print ?? ((line: string) => console.log(line));
-  const progress = { mode: o.progress ?? 'auto', everySeconds: o.progressEvery, columns: o.progressColumns };
-  const dir = o.checkpointDir === undefined ? 'checkpoint' : o.checkpointDir;
-  const writes = o.saveFiles ?? true;
-  const logFile = !writes ? null : o.logFile === undefined ? (dir ? path.join(dir, 'log.jsonl') : null) : o.logFile;
-  const lossFn = o.lossFn ?? ((out: Tensor, y: Tensor) => crossEntropy(out, y));
-  const metricNames = Object.keys(o.metrics ?? {});
-  const callbacks = o.callbacks ?? [];
-  const schedulerStep = o.schedulerStep ?? (scheduler && (scheduler as { stepsPerBatch?: boolean }).stepsPerBatch ? 'batch' : 'epoch');
-  const device = model.parameters()[0]?.device ?? 'cpu';
-  const ampDevice = device.startsWith('cuda') ? 'cuda' : 'cpu';
-  // The model's call for testing: channels_last inputs and autocast when asked (training: TrainStep).
-  const ampDtype = o.amp === 'fp16' ? 'float16' : 'bfloat16';
-  const forward = (x: Tensor): Tensor => {
-    const run = () => model.forward(o.channelsLast ? x.contiguous('channels_last') : x);
-    return o.amp ? autocast(ampDevice, run, { dtype: ampDtype }) : run();
-  };
-  const lossOf = (out: Tensor, y: Tensor): Tensor => (o.amp ? autocast(ampDevice, () => lossFn(out, y), { dtype: ampDtype }) : lossFn(out, y));
+  return new FitRun(model, options).run();
+}
 
-  let startEpoch = 0;
-  let best = NaN;
-  let monitor: Monitor | undefined = o.monitor;
-  let history: EpochRecord[] = [];
-  if (o.resume) {
-    if (!dir) throw new TorchError('fit: resume needs a checkpointDir');
-    print('==> Resuming from checkpoint..');
-    const { state, full } = loadForResume(dir);
-    model.loadStateDict(state.net);
-    startEpoch = Number(state.epoch ?? -1) + 1;
-    if (full) {
-      best = state.best_acc === undefined || state.best_acc === null ? NaN : Number(state.best_acc);
-      monitor ??= (state.monitor as Monitor | undefined) ?? (Number.isNaN(best) ? undefined : 'testAcc');
-      opt.loadStateDict(state.optimizer as never);
-      if (scheduler && o.resumeSchedule === 'replay') {
-        // A schedule for a new length, at this epoch: from the initial rates, stepped as the epochs ran.
-        for (const g of opt.paramGroups) g.lr = g.initialLr ?? g.lr;
-        if (schedulerStep === 'epoch') for (let e = 0; e < startEpoch; e++) scheduler.step();
-      } else if (scheduler && state.scheduler) scheduler.loadStateDict(state.scheduler as never);
-      const rng = state.rng_state ?? {};
-      if (rng.cpu) setRngState(rng.cpu);
-      if (rng.cuda && device.startsWith('cuda')) setRngState(rng.cuda, device);
-      if (rng.loader) trainLoader.generator?.setState(rng.loader);
-      if (o.scaler && state.scaler) o.scaler.loadStateDict(state.scaler as never);
-      history = (state.history as EpochRecord[] | undefined) ?? [];
-    } else {
-      // The seed's ckpt.pth: weights, accuracy and epoch only.
-      best = Number(state.acc ?? NaN);
-      monitor ??= 'testAcc';
-      print(`    (${BEST_FILE} holds only the weights: momentum and schedule restart, as in the seed)`);
-      if (scheduler && schedulerStep === 'epoch') for (let e = 0; e < startEpoch; e++) scheduler.step();
-    }
-    dispose(state);
-    if (logFile) resumeLog(logFile, startEpoch, full ? history : null);
+/** Ctrl-C, the caller's AbortSignal and callbacks' stop(): each ends the run after the current step. */
+class Stopper {
+  requested = false;
+  private readonly abort = new AbortController();
+  readonly signal = this.abort.signal;
+  readonly stop = () => {
+    this.requested = true;
+    this.abort.abort();
+  };
+  private readonly onSigint = () => {
+    if (this.requested) process.exit(130);
+    this.stop();
+    this.print('\n==> SIGINT: stopping after this step; last.pth holds the last finished epoch (Ctrl-C again to quit at once)');
+  };
+
+  constructor(
+    private readonly print: (line: string) => void,
+    private readonly handleSigint: boolean,
+    private readonly callerSignal?: AbortSignal,
+  ) {
+    if (handleSigint) process.on('SIGINT', this.onSigint);
+    callerSignal?.addEventListener('abort', this.stop, { once: true });
   }
 
-  let stopRequested = false;
-  const abort = new AbortController();
-  const stop = () => {
-    stopRequested = true;
-    abort.abort();
-  };
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stop();
-    print('\n==> SIGINT: stopping after this step; last.pth holds the last finished epoch (Ctrl-C again to quit at once)');
-  };
-  const handleSigint = o.handleSigint ?? true;
-  if (handleSigint) process.on('SIGINT', onSigint);
-  o.signal?.addEventListener('abort', stop, { once: true });
-  let epoch = startEpoch;
-  const ctx: FitContext = {
-    model,
-    optimizer: opt,
-    get epoch() {
-      return epoch;
-    },
-    stop,
-  };
+  dispose(): void {
+    if (this.handleSigint) process.off('SIGINT', this.onSigint);
+    this.callerSignal?.removeEventListener('abort', this.stop);
+  }
+}
 
-  const trainStep = new TrainStep(model, opt, {
-    lossFn,
-    amp: o.amp ?? false,
-    scaler: o.scaler,
-    channelsLast: o.channelsLast,
-    cudaGraphs: o.cudaGraphs ?? false,
-  });
-  const trainPhase = async () => {
-    const lossSum = keep(zeros([], { dtype: 'float64', device }));
-    const correct = keep(zeros([], { dtype: 'int64', device }));
-    const metricSums = metricNames.map(() => keep(zeros([], { dtype: 'float64', device })));
-    let total = 0;
-    let batches = 0;
-    let classification = false;
-    const read = (): PhaseStats => ({ loss: lossSum.item() as number, correct: correct.item() as number, total });
-    const bar = createProgress('Train', trainLoader.length ?? 0, progress);
-    model.train(true);
+/** Loss, correct predictions and metric sums of a phase, on the device; read only when asked. */
+class Meter {
+  private readonly lossSum: Tensor;
+  private readonly correct: Tensor;
+  private readonly metricSums: Tensor[];
+  total = 0;
+  batches = 0;
+  classification = false;
+
+  constructor(
+    device: string,
+    private readonly metrics: Record<string, MetricFn>,
+  ) {
+    const zero = (dtype: 'float64' | 'int64') => keep(zeros([], { dtype, device }));
+    this.lossSum = zero('float64');
+    this.correct = zero('int64');
+    this.metricSums = Object.keys(metrics).map(() => zero('float64'));
+  }
+
+  add(out: Tensor, y: Tensor, loss: Tensor): void {
+    this.total += y.shape[0];
+    this.batches++;
+    noGrad(() => {
+      this.lossSum.add_(loss.detach());
+      if (this.batches === 1) this.classification = isClassification(out, y);
+      if (this.classification) this.correct.add_(out.argmax(1).eq(y).sum());
+      Object.values(this.metrics).forEach((fn, i) => this.metricSums[i].add_(fn(out.detach(), y).to('float64').mul(y.shape[0])));
+    });
+  }
+
+  read = (): PhaseStats => ({ loss: this.lossSum.item() as number, correct: this.correct.item() as number, total: this.total });
+
+  metricMeans(prefix: string): Record<string, number> {
+    const names = Object.keys(this.metrics);
+    return Object.fromEntries(names.map((name, i) => [`${prefix}${name}`, (this.metricSums[i].item() as number) / Math.max(this.total, 1)]));
+  }
+
+  dispose(): void {
+    dispose([this.lossSum, this.correct, ...this.metricSums]);
+  }
+}
+
+interface TrainPhase extends PhaseStats {
+  batches: number;
+  complete: boolean;
+  classification: boolean;
+  metrics: Record<string, number>;
+}
+
+/** One fit() call: the settings it derives once, the state it carries from epoch to epoch. */
+class FitRun {
+  private readonly print: (line: string) => void;
+  private readonly progress: { mode: ProgressMode; everySeconds?: number; columns?: number };
+  private readonly dir: string | null;
+  private readonly writes: boolean;
+  private readonly logFile: string | null;
+  private readonly lossFn: LossFn;
+  private readonly schedulerStep: 'epoch' | 'batch';
+  private readonly device: string;
+  private readonly stopper: Stopper;
+  private readonly ctx: FitContext;
+  private trainStep: TrainStep | null = null;
+  private epoch = 0;
+  private best = NaN;
+  private monitor: Monitor | undefined;
+  private history: FitRecord[] = [];
+
+  constructor(
+    private readonly model: Module & { forward(x: Tensor): Tensor },
+    private readonly o: FitOptions,
+  ) {
+    this.print = o.print ?? ((line: string) => console.log(line));
+    this.progress = { mode: o.progress ?? 'auto', everySeconds: o.progressEvery, columns: o.progressColumns };
+    this.dir = o.checkpointDir === undefined ? 'checkpoint' : o.checkpointDir;
+    this.writes = o.saveFiles ?? true;
+    this.logFile = this.writes ? logFileOf(this.dir, o.logFile) : null;
+    this.lossFn = o.lossFn ?? defaultLoss;
+    this.schedulerStep = o.schedulerStep ?? (o.scheduler?.kind === 'batch' ? 'batch' : 'epoch');
+    this.device = modelDevice(model);
+    this.monitor = o.monitor;
+    this.stopper = new Stopper(this.print, o.handleSigint ?? true, o.signal);
+    const run = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    this.ctx = {
+      model,
+      optimizer: o.optimizer,
+      get epoch() {
+        return run.epoch;
+      },
+      stop: this.stopper.stop,
+    };
+  }
+
+  async run(): Promise<FitResult> {
+    const o = this.o;
+    let startEpoch = 0;
+    let stopped = false;
+    try {
+      if (o.resume) startEpoch = this.resume();
+      else this.writeLast(-1); // a fresh run records its starting point: an interruption in the first epoch resumes exactly
+      this.trainStep = new TrainStep(this.model, o.optimizer, { lossFn: this.lossFn, amp: o.amp ?? false, scaler: o.scaler, channelsLast: o.channelsLast, cudaGraphs: o.cudaGraphs ?? false });
+      const endEpoch = o.maxEpochsThisRun ? Math.min(o.epochs, startEpoch + o.maxEpochsThisRun) : o.epochs;
+      for (this.epoch = startEpoch; this.epoch < endEpoch; this.epoch++) {
+        const record = await this.runEpoch();
+        if (!record) return this.result(true);
+        await this.endEpoch(record);
+        if (this.stopper.requested) return this.result(this.epoch + 1 < o.epochs);
+      }
+      stopped = endEpoch < o.epochs;
+    } finally {
+      this.trainStep?.dispose();
+      this.stopper.dispose();
+    }
+    return this.result(stopped);
+  }
+
+  private result(stopped: boolean): FitResult {
+    throwIfAborted(this.o.signal);
+    return { history: this.history, best: this.best, monitor: this.monitor ?? 'testAcc', stopped };
+  }
+
+  /** Restores last.pth (or the seed's ckpt.pth) from checkpointDir; returns the epoch to start at. */
+  private resume(): number {
+    if (!this.dir) throw new TorchError('fit: resume needs a checkpointDir');
+    const r = resumeRun(this.dir, {
+      model: this.model,
+      optimizer: this.o.optimizer,
+      scheduler: this.o.scheduler,
+      replaySchedule: this.o.resumeSchedule === 'replay',
+      schedulerPerEpoch: this.schedulerStep === 'epoch',
+      generator: this.o.trainLoader.generator,
+      scaler: this.o.scaler,
+      device: this.device,
+      print: this.print,
+      logFile: this.logFile,
+    });
+    this.best = r.best;
+    this.monitor ??= r.monitor;
+    this.history = r.history;
+    return r.startEpoch;
+  }
+
+  /** The epoch's training and test passes; null when a stop cut them short. */
+  private async runEpoch(): Promise<FitRecord | null> {
+    const o = this.o;
+    this.print(`\nEpoch: ${this.epoch}`);
+    for (const cb of o.callbacks ?? []) await cb.onEpochBegin?.(this.epoch, this.ctx);
+    const lr = o.optimizer.paramGroups[0].lr;
+    const t0 = performance.now();
+    const tr = await this.trainPhase();
+    const trainSeconds = (performance.now() - t0) / 1000;
+    if (!tr.complete) return null;
+    const forward = forwardWith(this.model, o);
+    const lossFn = (out: Tensor, y: Tensor) => withAmp(this.device, o.amp, () => this.lossFn(out, y));
+    const te = o.testLoader
+      ? await evaluate(this.model, o.testLoader, { lossFn, metrics: o.metrics, forward, progress: this.progress, signal: this.stopper.signal })
+      : undefined;
+    if (te && !te.complete) return null;
+    const testMetrics = Object.fromEntries(Object.entries(te?.metrics ?? {}).map(([k, v]) => [`test_${k}`, v]));
+    // Fields in reading order; the ones that do not apply are left out (JSON has no undefined).
+    return {
+      epoch: this.epoch,
+      lr,
+      trainLoss: tr.loss / Math.max(tr.batches, 1),
+      ...(tr.classification ? { trainAcc: (100 * tr.correct) / Math.max(tr.total, 1) } : {}),
+      ...(te ? { testLoss: te.loss } : {}),
+      ...(te?.classification ? { testAcc: te.accuracy } : {}),
+      ...(Object.keys(o.metrics ?? {}).length ? { metrics: { ...tr.metrics, ...testMetrics } } : {}),
+      trainSeconds,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
+
+  private async trainPhase(): Promise<TrainPhase> {
+    const { trainLoader, gradientSync, scheduler, callbacks = [] } = this.o;
+    const meter = new Meter(this.device, this.o.metrics ?? {});
+    const bar = createProgress('Train', trainLoader.length ?? 0, this.progress);
+    this.model.train(true);
     try {
       for await (const { x, y } of trainLoader) {
-        total += y.shape[0];
-        batches++;
         // Distributed: the gradients are averaged across ranks between backward and the update (awaited).
-        const result = o.gradientSync ? await trainStep.stepWithSync(x, y, o.gradientSync) : null;
+        const synced = gradientSync ? await this.trainStep!.stepWithSync(x, y, gradientSync) : null;
         tidy(() => {
-          const { output: out, loss } = result ?? trainStep.step(x, y);
-          noGrad(() => {
-            lossSum.add_(loss.detach());
-            if (batches === 1) classification = isClassification(out, y);
-            if (classification) correct.add_(out.argmax(1).eq(y).sum());
-            metricNames.forEach((name, i) => metricSums[i].add_(o.metrics![name](out.detach(), y).to('float64').mul(y.shape[0])));
-          });
-          for (const cb of callbacks) cb.onBatchEnd?.(batches, loss, ctx);
+          const { output, loss } = synced ?? this.trainStep!.step(x, y);
+          meter.add(output, y, loss);
+          for (const cb of callbacks) cb.onBatchEnd?.(meter.batches, loss, this.ctx);
         });
         x.dispose();
         y.dispose();
-        if (scheduler && schedulerStep === 'batch') scheduler.step();
-        bar.update(batches, read);
+        if (scheduler && this.schedulerStep === 'batch') scheduler.step();
+        bar.update(meter.batches, meter.read);
         await nextTick(); // the event loop stays responsive: Ctrl-C, timers, I/O
-        if (stopRequested) break;
+        if (this.stopper.requested) break;
       }
-      const stats = read();
+      const stats = meter.read();
       // SIGINT during the last step still completes the epoch.
-      const complete = trainLoader.length !== undefined ? batches === trainLoader.length : !stopRequested;
-      bar.finish(batches, stats);
-      const metrics = Object.fromEntries(metricNames.map((name, i) => [`train_${name}`, (metricSums[i].item() as number) / Math.max(total, 1)]));
-      return { ...stats, batches, complete, classification, metrics };
+      const complete = trainLoader.length !== undefined ? meter.batches === trainLoader.length : !this.stopper.requested;
+      bar.finish(meter.batches, stats);
+      return { ...stats, batches: meter.batches, complete, classification: meter.classification, metrics: meter.metricMeans('train_') };
     } finally {
-      dispose([lossSum, correct, ...metricSums]);
+      meter.dispose();
     }
-  };
+  }
 
-  const lastState = (epochDone: number, record: EpochRecord | undefined): TrainState => {
+  /** Best checkpoint, scheduler step, last.pth, the log line and the callbacks, in that order. */
+  private async endEpoch(record: FitRecord): Promise<void> {
+    const monitor = (this.monitor ??= MONITORS.find((k) => record[k] !== undefined)!);
+    const value = record[monitor];
+    if (value === undefined) throw new TorchError(`fit: monitor '${monitor}' has no value (no test loader, or outputs that are not class scores)`);
+    if (Number.isNaN(this.best) || (higherIsBetter(monitor) ? value > this.best : value < this.best)) {
+      this.best = value;
+      if (this.dir && this.writes) {
+        this.print('Saving..');
+        saveBest(this.dir, this.model, monitor === 'testAcc' ? { acc: value } : { [monitor]: value }, this.epoch);
+      }
+    }
+    const scheduler = this.o.scheduler;
+    if (scheduler && this.schedulerStep === 'epoch') {
+      // ReduceLROnPlateau steps on a value: the test loss when there is one, else the training loss.
+      if (scheduler.kind === 'metric') scheduler.step(record.testLoss ?? record.trainLoss);
+      else scheduler.step();
+    }
+    this.history.push(record);
+    this.print(describeEpoch(record, monitor, this.best));
+    this.writeLast(this.epoch, record);
+    // After last.pth: a kill in between drops the record, and resume puts it back from the history.
+    if (this.logFile) appendLog(this.logFile, record);
+    for (const cb of this.o.callbacks ?? []) await cb.onEpochEnd?.(record, this.ctx);
+  }
+
+  /** last.pth's contents: everything an exact resume needs. */
+  private lastState(epochDone: number, record: FitRecord | undefined): TrainState {
+    const o = this.o;
     const rng: Record<string, Tensor> = { cpu: getRngState() };
-    if (device.startsWith('cuda')) rng.cuda = getRngState(device);
-    const loaderState = trainLoader.generator?.getState();
+    if (this.device.startsWith('cuda')) rng.cuda = getRngState(this.device);
+    const loaderState = o.trainLoader.generator?.getState();
     if (loaderState) rng.loader = loaderState;
     const state: TrainState = {
-      net: model.stateDict(),
+      net: this.model.stateDict(),
       acc: record?.testAcc ?? record?.trainAcc ?? 0,
       epoch: epochDone,
-      best_acc: Number.isNaN(best) ? null : best,
-      optimizer: opt.stateDict(),
-      scheduler: scheduler ? scheduler.stateDict() : null,
+      best_acc: Number.isNaN(this.best) ? null : this.best,
+      optimizer: o.optimizer.stateDict(),
+      scheduler: o.scheduler ? o.scheduler.stateDict() : null,
       rng_state: rng,
-      history,
+      history: this.history,
     };
-    if (monitor && monitor !== 'testAcc') state.monitor = monitor;
+    if (this.monitor && this.monitor !== 'testAcc') state.monitor = this.monitor;
     if (o.scaler) state.scaler = { ...o.scaler.stateDict() }; // as PyTorch's recipes save scaler.state_dict()
     if (o.extraState) Object.assign(state, o.extraState);
     return state;
-  };
-  const writeLast = (epochDone: number, record?: EpochRecord) => {
-    if (!dir || !writes) return;
-    const state = lastState(epochDone, record);
+  }
+
+  private writeLast(epochDone: number, record?: FitRecord): void {
+    if (!this.dir || !this.writes) return;
+    const state = this.lastState(epochDone, record);
     try {
-      saveLast(dir, state);
+      saveLast(this.dir, state);
     } finally {
       dispose(state); // the handles made for the file; the model's and optimizer's tensors live on
     }
-  };
-  // A fresh run records its starting point, so that an interruption in the first epoch resumes exactly.
-  if (!o.resume) writeLast(-1);
-
-  const endEpoch = o.maxEpochsThisRun ? Math.min(o.epochs, startEpoch + o.maxEpochsThisRun) : o.epochs;
-  let stopped = false;
-  try {
-    for (epoch = startEpoch; epoch < endEpoch; epoch++) {
-      print(`\nEpoch: ${epoch}`);
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
-      const lr = opt.paramGroups[0].lr;
-      const t0 = performance.now();
-      const tr = await trainPhase();
-      const trainSeconds = (performance.now() - t0) / 1000;
-      if (!tr.complete) {
-        stopped = true;
-        break;
-      }
-      const te = testLoader
-        ? await evaluate(model, testLoader, { lossFn: lossOf, metrics: o.metrics, forward, progress, signal: abort.signal })
-        : undefined;
-      if (te && !te.complete) {
-        stopped = true;
-        break;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      const testMetrics = Object.entries(te?.metrics ?? {}).map(([k, v]) => [`test_${k}`, v]);
-      // Fields in reading order; the ones that do not apply are left out (JSON has no undefined).
-      const record: EpochRecord = {
-        epoch,
-        lr,
-        trainLoss: tr.loss / Math.max(tr.batches, 1),
-        ...(tr.classification ? { trainAcc: (100 * tr.correct) / Math.max(tr.total, 1) } : {}),
-        ...(te ? { testLoss: te.loss } : {}),
-        ...(te?.classification ? { testAcc: te.accuracy } : {}),
-        ...(metricNames.length ? { metrics: { ...tr.metrics, ...Object.fromEntries(testMetrics) } } : {}),
-        trainSeconds,
-        seconds,
-      };
-      monitor ??= (['testAcc', 'testLoss', 'trainAcc', 'trainLoss'] as const).find((k) => record[k] !== undefined)!;
-      const value = record[monitor];
-      if (value === undefined) throw new TorchError(`fit: monitor '${monitor}' has no value (no test loader, or outputs that are not class scores)`);
-      if (Number.isNaN(best) || (higherIsBetter(monitor) ? value > best : value < best)) {
-        best = value;
-        if (dir && writes) {
-          print('Saving..');
-          saveBest(dir, model, monitor === 'testAcc' ? { acc: value } : { [monitor]: value }, epoch);
-        }
-      }
-      if (scheduler && schedulerStep === 'epoch') {
-        // ReduceLROnPlateau steps on a value: the test loss when there is one, else the training loss.
-        if ((scheduler as { stepsOnMetric?: boolean }).stepsOnMetric) scheduler.step(record.testLoss ?? record.trainLoss);
-        else scheduler.step();
-      }
-      history.push(record);
-      print(describeEpoch(record, monitor, best));
-      writeLast(epoch, record);
-      // After last.pth: a kill in between drops the record, and resume puts it back from the history.
-      if (logFile) appendLog(logFile, record);
-      for (const cb of callbacks) await cb.onEpochEnd?.(record, ctx);
-      if (stopRequested) {
-        stopped = epoch + 1 < o.epochs;
-        break;
-      }
-    }
-    if (!stopped && endEpoch < o.epochs) stopped = true;
-  } finally {
-    trainStep.dispose();
-    if (handleSigint) process.off('SIGINT', onSigint);
-    o.signal?.removeEventListener('abort', stop);
   }
-  throwIfAborted(o.signal);
-  return { history, best, monitor: monitor ?? 'testAcc', stopped };
 }
 
 /** 0.1 → "0.1", 0.0750000001 → "0.075", 0 → "0", 1.2e-7 → "1.2e-7". */
 export const formatLr = (lr: number) => String(Number(lr.toPrecision(4)));
 
-function describeEpoch(r: EpochRecord, monitor: Monitor, best: number): string {
+function describeEpoch(r: FitRecord, monitor: Monitor, best: number): string {
   const fmt = (m: Monitor, v: number) => (m.endsWith('Acc') ? `${v.toFixed(2)}%` : v.toFixed(4));
   const head =
     r.testAcc !== undefined

@@ -1,11 +1,15 @@
-export { trainResNet20, resolveOptions } from './trainer';
-export type { TrainOptions, TrainResult, EpochRecord } from './trainer';
+export { trainResNet20 } from './trainer';
+export { resolveOptions } from './options';
+export type { TrainResult } from './trainer';
+export type { TrainOptions } from './options';
+export type { EpochRecord } from './records';
 export { evaluate } from './evaluate';
 export type { Evaluation, EvaluateOptions, LossFn, MetricFn, BatchSource } from './evaluate';
 export { fit } from './fit';
 export { TrainStep } from './step';
 export type { TrainStepOptions, StepResult } from './step';
-export type { FitOptions, FitResult, FitContext, Callback, Monitor, SchedulerLike, EpochRecord as FitRecord } from './fit';
+export type { FitOptions, FitResult } from './fit';
+export type { FitContext, Callback, Monitor, SchedulerLike, FitRecord } from './records';
 export { predict } from './predict';
 export { BEST_FILE, LAST_FILE, loadForResume } from './checkpoint';
 export { createProgress } from './progress';

@@ -18,7 +18,8 @@ import { evaluate } from './evaluate';
 import { epochCharts, evaluationCharts, renderCharts } from './report_charts';
 import { renderHtml } from './report_html';
 import { RunInfo, readRunInfo, versionsAndMachine } from './run_info';
-import type { EpochRecord } from './trainer';
+import type { EpochRecord, ReportData } from './records';
+export type { Misclassified, ReportData } from './records';
 
 export const REPORT_FILE = 'report.html';
 
@@ -35,40 +36,6 @@ export interface ReportOptions {
   evaluate?: boolean;
   /** How many of the most confidently misclassified test images to show; default 32. */
   misclassified?: number;
-}
-
-export interface Misclassified {
-  index: number;
-  trueClass: number;
-  predicted: number;
-  confidence: number;
-  /** data:image/png;base64,… of the 32×32 image. */
-  png: string;
-}
-
-export interface ReportData {
-  dir: string;
-  generatedAt: string;
-  history: EpochRecord[];
-  /** Lines of log.jsonl that could not be read (a write cut short by a kill). */
-  skippedLogLines: number;
-  epochsPlanned: number | null;
-  complete: boolean;
-  best: { accuracy: number; epoch: number } | null;
-  run: RunInfo | null;
-  /** Versions and machine where the report was made (the run's own are in `run`). */
-  reportEnvironment: Pick<RunInfo, 'versions' | 'machine'>;
-  evaluation: {
-    classes: string[];
-    accuracy: number;
-    loss: number;
-    total: number;
-    perClassAccuracy: number[];
-    confusion: number[][];
-    misclassified: Misclassified[];
-  } | null;
-  /** Why there is no evaluation, when there is none. */
-  evaluationNote: string | null;
 }
 
 export interface ReportResult {

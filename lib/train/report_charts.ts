@@ -1,6 +1,6 @@
 // The report's charts as Vega-Lite specifications, rendered to SVG in Node by Vega (no browser, no
 // canvas): each chart is both an .svg file and an inline <svg> in report.html.
-import type { EpochRecord } from './trainer';
+import type { EpochRecord } from './records';
 
 export interface Chart {
   /** File name without .svg, and the figure's id in the page. */

@@ -1,7 +1,7 @@
 // report.html: one self-contained page (inline CSS, inline SVG charts, images as data: URIs, no script
 // that runs, nothing fetched at view time). The data it shows is also embedded as JSON.
 import type { Chart } from './report_charts';
-import type { ReportData } from './report';
+import type { ReportData } from './records';
 
 const esc = (s: unknown) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

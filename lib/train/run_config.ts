@@ -3,7 +3,7 @@
 // contradicts the stored value is refused with one line saying what to do; a larger `epochs` is the
 // one change allowed (it extends the schedule).
 import { TorchError } from '../errors';
-import type { TrainOptions } from './trainer';
+import type { TrainOptions } from './options';
 
 export const CONFIG_KEYS = [
   'epochs', 'batchSize', 'testBatchSize', 'lr', 'momentum', 'weightDecay', 'nesterov', 'schedule', 'warmupEpochs',

@@ -10,23 +10,22 @@
 //     into with fill_ before a replay, outside the graph: no host value is baked into the capture;
 //   - a train()/eval() switch of any module since the capture makes the next step capture again.
 // On the CPU (or with cudaGraphs off) the same object runs every step eagerly, with the same update.
-import { autocast } from '../amp';
 import { TorchError } from '../errors';
 import type { GradScaler } from '../grad_scaler';
 import { dispose, keep, tidy } from '../memory';
 import { native } from '../native';
 import type { Module } from '../nn';
-import { crossEntropy } from '../nn/functional';
 import type { Optimizer } from '../optim';
 import { SGD } from '../optim/sgd';
 import { Tensor, noGrad } from '../tensor';
 import type { LossFn } from './evaluate';
+import { Amp, checkAmp, defaultLoss, forwardWith, modelDevice, withAmp } from './forward';
 
 export interface TrainStepOptions {
   /** loss(output, target), a scalar; default cross-entropy. */
   lossFn?: LossFn;
   /** Autocast for forward and loss: 'bf16', 'fp16' (needs `scaler`) or false. Default false. */
-  amp?: 'bf16' | 'fp16' | false;
+  amp?: Amp;
   /** Scales the fp16 loss and skips steps with inf/nan gradients (torch.amp.GradScaler). */
   scaler?: GradScaler;
   /** Feed inputs in channels_last memory format. Default false. */
@@ -61,6 +60,7 @@ export class TrainStep {
   private graph: unknown = null; // the native graph the warm-up and the next capture use
   private largest = 0; // the largest batch seen: the shape a capture is made for
   private last: StepResult | null = null;
+  private readonly forward: (x: Tensor) => Tensor;
   /** Captures made so far (a train()/eval() switch makes another). */
   captures = 0;
 
@@ -69,11 +69,12 @@ export class TrainStep {
     private readonly optimizer: Optimizer,
     private readonly options: TrainStepOptions = {},
   ) {
-    this.device = model.parameters()[0]?.device ?? 'cpu';
+    this.device = modelDevice(model);
+    this.forward = forwardWith(model, options);
     const onCuda = this.device.startsWith('cuda');
     this.cudaGraphs = options.cudaGraphs ?? onCuda;
     this.warmupSteps = options.warmupSteps ?? 3;
-    if (options.amp === 'fp16' && !options.scaler) throw new TorchError("TrainStep: amp 'fp16' needs a GradScaler (options.scaler)");
+    checkAmp('TrainStep', options.amp, options.scaler);
     if (this.cudaGraphs) {
       if (!onCuda) throw new TorchError(`TrainStep: cudaGraphs needs a model on CUDA, this one is on ${this.device}`);
       if (!(optimizer instanceof SGD) || !optimizer.fused) {
@@ -91,11 +92,8 @@ export class TrainStep {
   // forward, loss and backward: the gradients are then ready for the update (or a sync across ranks first).
   private forwardBackward(x: Tensor, y: Tensor): StepResult {
     const o = this.options;
-    const lossFn = o.lossFn ?? ((out: Tensor, t: Tensor) => crossEntropy(out, t));
-    const ampDevice = this.device.startsWith('cuda') ? 'cuda' : 'cpu';
-    const withAmp = <T>(fn: () => T): T => (o.amp ? autocast(ampDevice, fn, { dtype: o.amp === 'fp16' ? 'float16' : 'bfloat16' }) : fn());
-    const output = withAmp(() => this.model.forward(o.channelsLast ? x.contiguous('channels_last') : x));
-    const loss = withAmp(() => lossFn(output, y));
+    const output = this.forward(x);
+    const loss = withAmp(this.device, o.amp, () => (o.lossFn ?? defaultLoss)(output, y));
     this.optimizer.zeroGrad(); // set to none: backward makes the gradients (in the graph's pool when capturing)
     if (o.scaler) o.scaler.scale(loss).backward();
     else loss.backward();

@@ -3,8 +3,8 @@
 // optimizer steps). Kept apart from the loop so that any loop can call it.
 import * as path from 'path';
 import { SummaryWriter } from '../utils/tensorboard';
-import type { Callback } from './fit';
-import type { EpochRecord } from './trainer';
+import type { Callback } from './records';
+import type { EpochRecord } from './records';
 
 export class TensorBoardHook {
   readonly writer: SummaryWriter;

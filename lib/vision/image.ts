@@ -1,13 +1,12 @@
 // PNG and JPEG ⇄ uint8 tensors [C, H, W], as torchvision.io.decode_image / Pillow read them.
 // PNG through pngjs, JPEG through jpeg-js (pure JS, no native build, bounded memory).
-import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as path from 'path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { TorchError } from '../errors';
 import { tensor as fromTyped, type Tensor } from '../tensor';
 import { tidy } from '../memory';
+import { atomicWrite } from '../utils/atomic';
 
 export interface DecodeOptions {
   /**
@@ -149,18 +148,9 @@ export function encodePng(image: Tensor): Buffer {
 export function toPng(image: Tensor, file?: string): Buffer {
   const bytes = encodePng(image);
   if (file !== undefined) {
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
     try {
-      const fd = fs.openSync(tmp, 'wx');
-      try {
-        fs.writeSync(fd, bytes);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, file);
+      atomicWrite(file, (fd) => fs.writeFileSync(fd, bytes));
     } catch (e) {
-      fs.rmSync(tmp, { force: true });
       throw new TorchError(`toPng: cannot write '${file}': ${(e as Error).message}`);
     }
   }

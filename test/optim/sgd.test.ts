@@ -4,63 +4,19 @@ import * as torch from '../../lib';
 import { optim, Tensor } from '../../lib';
 import { Nested, arr, flat, maxDiff } from '../helpers/compare';
 import { runPython } from '../helpers/python';
+import { CONFIGS, PY_RUN, runOurs, setup } from './sgd_helpers';
 
 
-const SHAPES = [[4, 3], [3], [2, 2, 2]];
 const STEPS = 10;
-
-function setup(seed: number) {
-  torch.manualSeed(seed);
-  const init = SHAPES.map((s) => torch.randn(s));
-  const grads = Array.from({ length: STEPS }, () => SHAPES.map((s) => torch.randn(s)));
-  return { init, grads };
-}
-
-// Runs `steps` SGD steps where the gradient of param i at step t is grads[t][i] (through backward of
-// sum(p * g)); param 3 never gets a gradient and must stay untouched. lr drops to lr/10 at step 5.
-function runOurs(opts: optim.SGDOptions, init: Tensor[], grads: Tensor[][]) {
-  const params = init.map((t) => t.clone().requiresGrad_());
-  const idle = torch.ones([2]).requiresGrad_();
-  const opt = new optim.SGD([...params, idle], opts);
-  grads.forEach((gs, t) => {
-    if (t === 5) opt.paramGroups[0].lr = opt.paramGroups[0].lr / 10;
-    opt.zeroGrad();
-    params.map((p, i) => p.mul(gs[i]).sum()).reduce((a, b) => a.add(b)).backward();
-    opt.step();
-  });
-  return { params, idle, opt };
-}
-
-const PY_RUN = `
-import torch
-T = torch.tensor
-def run(opts, init, grads):
-    params = [T(x).requires_grad_() for x in init]
-    idle = torch.ones(2, requires_grad=True)
-    opt = torch.optim.SGD(params + [idle], **opts)
-    for t, gs in enumerate(grads):
-        if t == 5: opt.param_groups[0]['lr'] /= 10
-        opt.zero_grad()
-        for p, g in zip(params, gs): p.grad = T(g)
-        opt.step()
-    return params, opt
-`;
-
-const CONFIGS: [string, optim.SGDOptions, Record<string, unknown>][] = [
-  ['plain', { lr: 0.1 }, { lr: 0.1 }],
-  ['momentum + weight decay', { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }, { lr: 0.1, momentum: 0.9, weight_decay: 0.01 }],
-  ['nesterov + weight decay', { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true }, { lr: 0.1, momentum: 0.9, weight_decay: 0.01, nesterov: true }],
-  ['dampening', { lr: 0.05, momentum: 0.8, dampening: 0.3 }, { lr: 0.05, momentum: 0.8, dampening: 0.3 }],
-  ['maximize', { lr: 0.1, momentum: 0.9, weightDecay: 0.001, maximize: true }, { lr: 0.1, momentum: 0.9, weight_decay: 0.001, maximize: true }],
-];
+const DROP_AT = 5;
 
 describe('SGD update rule equals torch.optim.SGD', () => {
   for (const [name, ours, theirs] of CONFIGS) {
     it(`${name}: parameters after ${STEPS} steps agree to 1e-6`, () => {
-      const { init, grads } = setup(11);
-      const { params, idle } = runOurs(ours, init, grads);
+      const { init, grads } = setup(11, STEPS);
+      const { params, idle } = runOurs(ours, init, grads, DROP_AT, true);
       const py = runPython(
-        PY_RUN + `params, _ = run(inp['opts'], inp['init'], inp['grads'])\nprint(json.dumps([p.tolist() for p in params]))`,
+        PY_RUN + `params, _ = run(inp['opts'], inp['init'], inp['grads'], ${DROP_AT}, idle=True)\nprint(json.dumps([p.tolist() for p in params]))`,
         { opts: theirs, init: init.map(arr), grads: grads.map((gs) => gs.map(arr)) },
       );
       params.forEach((p, i) => expect(maxDiff(arr(p), py[i]), `param ${i}`).toBeLessThan(1e-6));
@@ -73,14 +29,13 @@ describe('SGD update rule equals torch.optim.SGD', () => {
 
 describe('SGD state dict', () => {
   it('has PyTorch’s layout and values (momentum buffers, snake_case group keys)', () => {
-    const { init, grads } = setup(5);
-    const { opt } = runOurs({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }, init, grads);
+    const { init, grads } = setup(5, STEPS);
+    const { opt } = runOurs({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 }, init, grads, DROP_AT, true);
     const sd = opt.stateDict();
     const py = runPython(
       PY_RUN +
-        `_, opt = run(dict(lr=0.1, momentum=0.9, weight_decay=1e-4), inp['init'], inp['grads'])
-sd = opt.state_dict()
-print(json.dumps({'param_groups': sd['param_groups'], 'state': {k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in sd['state'].items()}}))`,
+        `_, opt = run(dict(lr=0.1, momentum=0.9, weight_decay=1e-4), inp['init'], inp['grads'], ${DROP_AT}, idle=True)
+print(state_json(opt))`,
       { init: init.map(arr), grads: grads.map((gs) => gs.map(arr)) },
     );
     expect(sd.param_groups).toEqual(py.param_groups);
@@ -92,8 +47,8 @@ print(json.dumps({'param_groups': sd['param_groups'], 'state': {k: {kk: vv.tolis
   });
 
   it('loadStateDict resumes exactly where the saved optimizer was', () => {
-    const { init, grads } = setup(9);
-    const a = runOurs({ lr: 0.1, momentum: 0.9, nesterov: true }, init, grads.slice(0, 6));
+    const { init, grads } = setup(9, STEPS);
+    const a = runOurs({ lr: 0.1, momentum: 0.9, nesterov: true }, init, grads.slice(0, 6), DROP_AT, true);
     const params = a.params.map((p) => p.detach().clone().requiresGrad_());
     const b = new optim.SGD([...params, torch.ones([2]).requiresGrad_()], { lr: 1, momentum: 0.5, nesterov: true });
     b.loadStateDict(a.opt.stateDict());

@@ -6,57 +6,20 @@ import * as torch from '../../lib';
 import { optim, Tensor } from '../../lib';
 import { arr, maxDiff } from '../helpers/compare';
 import { runPython } from '../helpers/python';
+import { CONFIGS, PY_RUN, runOurs, setup } from './sgd_helpers';
 
-const SHAPES = [[4, 3], [3], [2, 2, 2]];
 const STEPS = 20;
+const DROP_AT = 10;
 const fusedReason = `libtorch ${torch.libtorchVersion} has no fused SGD kernel (2.4 and newer)`;
-
-function setup(seed: number) {
-  torch.manualSeed(seed);
-  const init = SHAPES.map((s) => torch.randn(s));
-  const grads = Array.from({ length: STEPS }, () => SHAPES.map((s) => torch.randn(s)));
-  return { init, grads };
-}
-
-// Gradient of param i at step t is grads[t][i] (backward of sum(p * g)); lr ÷ 10 from step 10.
-function runOurs(opts: optim.SGDOptions, init: Tensor[], grads: Tensor[][]) {
-  const params = init.map((t) => t.clone().requiresGrad_());
-  const opt = new optim.SGD(params, opts);
-  grads.forEach((gs, t) => {
-    if (t === 10) opt.paramGroups[0].lr /= 10;
-    opt.zeroGrad();
-    params.map((p, i) => p.mul(gs[i]).sum()).reduce((a, b) => a.add(b)).backward();
-    opt.step();
-  });
-  return { params, opt };
-}
-
-const CONFIGS: [string, optim.SGDOptions, Record<string, unknown>][] = [
-  ['plain', { lr: 0.1 }, { lr: 0.1 }],
-  ['momentum + weight decay', { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }, { lr: 0.1, momentum: 0.9, weight_decay: 0.01 }],
-  ['nesterov + weight decay', { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true }, { lr: 0.1, momentum: 0.9, weight_decay: 0.01, nesterov: true }],
-  ['dampening', { lr: 0.05, momentum: 0.8, dampening: 0.3 }, { lr: 0.05, momentum: 0.8, dampening: 0.3 }],
-  ['maximize', { lr: 0.1, momentum: 0.9, weightDecay: 0.001, maximize: true }, { lr: 0.1, momentum: 0.9, weight_decay: 0.001, maximize: true }],
-];
 
 describe.skipIf(!optim.fusedSgdAvailable)('SGD({fused: true}) on this libtorch', () => {
   it(`equals torch.optim.SGD(fused=True) and the multi-tensor SGD to 1e-6 over ${STEPS} steps (each option)`, () => {
-    const { init, grads } = setup(3);
-    const ours = CONFIGS.map(([, o]) => runOurs({ ...o, fused: true }, init, grads));
-    const plain = CONFIGS.map(([, o]) => runOurs(o, init, grads));
+    const { init, grads } = setup(3, STEPS);
+    const ours = CONFIGS.map(([, o]) => runOurs({ ...o, fused: true }, init, grads, DROP_AT));
+    const plain = CONFIGS.map(([, o]) => runOurs(o, init, grads, DROP_AT));
     const py = runPython<number[][][]>(
-      `import torch
-T = torch.tensor
-out = []
-for opts in inp['configs']:
-    params = [T(x).requires_grad_() for x in inp['init']]
-    opt = torch.optim.SGD(params, fused=True, **opts)
-    for t, gs in enumerate(inp['grads']):
-        if t == 10: opt.param_groups[0]['lr'] /= 10
-        opt.zero_grad()
-        for p, g in zip(params, gs): p.grad = T(g)
-        opt.step()
-    out.append([p.tolist() for p in params])
+      PY_RUN +
+        `out = [[p.tolist() for p in run({**opts, 'fused': True}, inp['init'], inp['grads'], ${DROP_AT})[0]] for opts in inp['configs']]
 print(json.dumps(out))`,
       { configs: CONFIGS.map(([, , p]) => p), init: init.map(arr), grads: grads.map((gs) => gs.map(arr)) },
     );
@@ -71,21 +34,13 @@ print(json.dumps(out))`,
   });
 
   it("state dict has PyTorch's layout: fused: true in the groups, the momentum buffers' values", () => {
-    const { init, grads } = setup(5);
-    const { opt } = runOurs({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4, fused: true }, init, grads);
+    const { init, grads } = setup(5, STEPS);
+    const { opt } = runOurs({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4, fused: true }, init, grads, DROP_AT);
     const sd = opt.stateDict();
     const py = runPython(
-      `import torch
-T = torch.tensor
-params = [T(x).requires_grad_() for x in inp['init']]
-opt = torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-4, fused=True)
-for t, gs in enumerate(inp['grads']):
-    if t == 10: opt.param_groups[0]['lr'] /= 10
-    opt.zero_grad()
-    for p, g in zip(params, gs): p.grad = T(g)
-    opt.step()
-sd = opt.state_dict()
-print(json.dumps({'param_groups': sd['param_groups'], 'state': {k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in sd['state'].items()}}))`,
+      PY_RUN +
+        `_, opt = run(dict(lr=0.1, momentum=0.9, weight_decay=1e-4, fused=True), inp['init'], inp['grads'], ${DROP_AT})
+print(state_json(opt))`,
       { init: init.map(arr), grads: grads.map((gs) => gs.map(arr)) },
     );
     expect(sd.param_groups[0].fused).toBe(true);
@@ -117,9 +72,9 @@ describe.skipIf(optim.fusedSgdAvailable)(`SGD({fused: true}) without the kernel 
     const listen = (w: Error) => warnings.push(w.message);
     process.on('warning', listen);
     try {
-      const { init, grads } = setup(3);
-      const a = runOurs({ lr: 0.1, momentum: 0.9, fused: true }, init, grads);
-      const b = runOurs({ lr: 0.1, momentum: 0.9 }, init, grads);
+      const { init, grads } = setup(3, STEPS);
+      const a = runOurs({ lr: 0.1, momentum: 0.9, fused: true }, init, grads, DROP_AT);
+      const b = runOurs({ lr: 0.1, momentum: 0.9 }, init, grads, DROP_AT);
       expect(a.opt.fused).toBe(false);
       a.params.forEach((p, i) => expect(p.equal(b.params[i])).toBe(true));
       expect(a.opt.stateDict().param_groups).toEqual(b.opt.stateDict().param_groups);

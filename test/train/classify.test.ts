@@ -64,6 +64,9 @@ describe('classify', () => {
     const [viaResize] = await train.classify(model, [big]);
     const [direct] = await train.classify(model, [small]);
     expect(viaResize).toEqual(direct);
+    // The answer depends on the image (a classify that ignored its input would pass the line above).
+    const [other] = await train.classify(model, [vision.resize(big.flip(2), [32, 32])]);
+    expect(other).not.toEqual(direct);
   });
 
   it.skipIf(!hasPythonTorch())('a TorchScript file from Python gives Python’s top-5 on the same PNG', async () => {

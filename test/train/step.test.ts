@@ -104,7 +104,7 @@ print(json.dumps({'losses': losses, 'sd': {k: v.tolist() for k, v in m.state_dic
     const { model } = data(4);
     const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
     expect(() => new TrainStep(model, opt, { cudaGraphs: true })).toThrow(/cudaGraphs needs a model on CUDA, this one is on cpu/);
-    expect(() => new TrainStep(model, opt, { amp: 'fp16' })).toThrow(/amp 'fp16' needs a GradScaler/);
+    expect(() => new TrainStep(model, opt, { amp: 'fp16' })).toThrow(/TrainStep: amp 'fp16' needs a scaler/);
   });
 
   it('with a GradScaler: a step whose gradients hold inf/nan is skipped and the scale backs off', () => {

@@ -1,0 +1,45 @@
+// The joins that the training step, fit() and the recipe share, written once: the model's device, the
+// default loss, the amp setting and the forward pass under channels_last and autocast.
+import { autocast } from '../amp';
+import { TorchError } from '../errors';
+import type { GradScaler } from '../grad_scaler';
+import type { Module } from '../nn';
+import { crossEntropy } from '../nn/functional';
+import type { Tensor } from '../tensor';
+import type { LossFn } from './evaluate';
+
+export type Amp = 'bf16' | 'fp16' | false;
+
+/** The device of the model's first parameter ('cpu' for a model without parameters). */
+export function modelDevice(model: Module): string {
+  return model.parameters()[0]?.device ?? 'cpu';
+}
+
+/** nn.CrossEntropyLoss(): the loss when none is given. */
+export const defaultLoss: LossFn = (out: Tensor, y: Tensor) => crossEntropy(out, y);
+
+/**
+ * Throws unless `amp` is 'bf16', 'fp16' or false (or absent). With `scaler` passed (fit, TrainStep: the
+ * caller's GradScaler or undefined), 'fp16' needs one; the recipe makes its own and passes nothing.
+ */
+export function checkAmp(where: string, amp: unknown, ...scaler: [GradScaler | undefined] | []): void {
+  if (amp !== undefined && amp !== false && amp !== 'bf16' && amp !== 'fp16') throw new TorchError(`${where}: amp must be 'bf16', 'fp16' or false, got ${amp}`);
+  if (amp === 'fp16' && scaler.length === 1 && !scaler[0]) throw new TorchError(`${where}: amp 'fp16' needs a scaler (new GradScaler(device))`);
+}
+
+/** Throws unless `v` is absent or a positive integer. */
+export function checkPositiveInt(where: string, name: string, v: unknown): void {
+  if (v !== undefined && (!Number.isInteger(v) || (v as number) <= 0)) throw new TorchError(`${where}: ${name} must be a positive integer, got ${v}`);
+}
+
+/** Runs `fn` under autocast when `amp` asks for it (forward and loss; backward runs outside, as in PyTorch). */
+export function withAmp<T>(device: string, amp: Amp | undefined, fn: () => T): T {
+  if (!amp) return fn();
+  return autocast(device.startsWith('cuda') ? 'cuda' : 'cpu', fn, { dtype: amp === 'fp16' ? 'float16' : 'bfloat16' });
+}
+
+/** The model's call with inputs in channels_last (when asked) under autocast (when asked). */
+export function forwardWith(model: Module & { forward(x: Tensor): Tensor }, o: { amp?: Amp; channelsLast?: boolean }): (x: Tensor) => Tensor {
+  const device = modelDevice(model);
+  return (x) => withAmp(device, o.amp, () => model.forward(o.channelsLast ? x.contiguous('channels_last') : x));
+}
