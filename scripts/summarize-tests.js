@@ -1,6 +1,7 @@
 'use strict';
-// Prints vitest's JSON reports as CI reads them: one line per report (a CI leg) naming it, then the
-// sum of all as the closing line "N passed, N failed, N skipped".
+// Prints vitest's JSON reports as CI reads them: each failed test (leg, file, name, first line of its
+// message), one line per report (a CI leg) naming it, then the sum of all as the closing line
+// "N passed, N failed, N skipped". The failures come last but one so that a log's tail names them.
 const fs = require('fs');
 const path = require('path');
 const files = process.argv.slice(2);
@@ -21,6 +22,22 @@ function counts(file) {
   };
 }
 
+function failures(file) {
+  if (!fs.existsSync(file)) return [];
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const leg = path.basename(file, '.json').replace(/^test-results-?/, '') || 'tests';
+  const out = [];
+  for (const f of r.testResults || []) {
+    const where = path.relative(process.cwd(), f.name || '');
+    const failed = (f.assertionResults || []).filter((a) => a.status === 'failed');
+    if (f.status === 'failed' && failed.length === 0) out.push(`FAILED [${leg}] ${where}: ${firstLine(f.message)}`);
+    for (const a of failed) out.push(`FAILED [${leg}] ${where} > ${a.fullName || a.title}: ${firstLine((a.failureMessages || [])[0])}`);
+  }
+  return out;
+}
+const firstLine = (m) => String(m || 'no message').split('\n').find((l) => l.trim()) || 'no message';
+
+for (const file of files) for (const f of failures(file)) console.log(f.slice(0, 400));
 const line = (c) => `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
 const total = { passed: 0, failed: 0, skipped: 0 };
 for (const file of files) {
