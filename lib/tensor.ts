@@ -4,6 +4,8 @@
 import { DType, Device, TensorOptions, DTYPES } from './dtype';
 import { TorchError } from './errors';
 import { native } from './native';
+import { installMethods } from './ops';
+import { METHODS } from './generated/tensor_methods';
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
@@ -223,6 +225,8 @@ Object.assign(proto, {
     return `${head}, data=${JSON.stringify(this.toArray())})`;
   },
 });
+// Every other Tensor method PyTorch declares, through the generic operator call (lib/generated/).
+installMethods(proto, METHODS);
 proto[disposeSymbol] = function (this: Tensor) {
   this.dispose();
 };

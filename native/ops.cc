@@ -118,13 +118,15 @@ Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
   Overload ov{handle, {}, 0, false, false, {}, {}, {}, ""};
   std::ostringstream sig;
   sig << "(";
-  bool star = false;
+  bool star = false, has_dtype = false, has_device = false;
   for (const c10::Argument& a : schema.arguments()) {
     bool optional = false;
     Kind kind = KindOf(a.real_type(), &optional);
     Arg arg{Camel(a.name()), a.real_type()->str(), kind, optional,
             a.N() ? static_cast<int64_t>(*a.N()) : 0, a.kwarg_only(), a.default_value()};
-    if (a.name() == "dtype" || a.name() == "layout" || a.name() == "device") ov.factory = true;
+    // PyTorch's factories (dtype and device arguments) also take requires_grad.
+    if (a.name() == "dtype") has_dtype = true;
+    if (a.name() == "device") has_device = true;
     if (!arg.kwarg_only) ++ov.positional;
     if (!method || !ov.args.empty()) {  // a method's self is `this`
       if (arg.kwarg_only && !star) sig << (sig.tellp() > 1 ? ", " : "") << "*", star = true;
@@ -134,6 +136,7 @@ Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
   }
   sig << ")";
   ov.signature = sig.str();
+  ov.factory = has_dtype && has_device;
   for (const c10::Argument& r : schema.returns()) {
     ov.return_names.push_back(r.name());
     ov.return_writes.push_back(r.alias_info() != nullptr && r.alias_info()->isWrite());

@@ -185,3 +185,7 @@ export function sigmoid(input: Tensor): Tensor {
 export function tanh(input: Tensor): Tensor {
   return input.tanh();
 }
+
+// torch.nn.functional's aten operators and the torch.* functions it re-exports, generated from PyTorch's
+// declarations (lib/generated/nn_functional.ts); the functions above, written by hand, take precedence.
+export * from '../generated/nn_functional';
