@@ -89,6 +89,7 @@ declare module '../tensor' {
     bitwiseXor_(other: Scalar): Tensor;
     bmm(mat2: Tensor): Tensor;
     broadcastTo(size: number[]): Tensor;
+    broadcastTo(...size: number[]): Tensor;
     cauchy_(median?: number, sigma?: number, options?: { generator?: null }): Tensor;
     ccolIndices(): Tensor;
     ceil(): Tensor;
@@ -127,6 +128,7 @@ declare module '../tensor' {
     cosh_(): Tensor;
     countNonzero(dim?: number | null): Tensor;
     countNonzero(dim: number[]): Tensor;
+    countNonzero(...dim: number[]): Tensor;
     cov(options?: { correction?: number; fweights?: Tensor | null; aweights?: Tensor | null }): Tensor;
     cross(other: Tensor, dim?: number | null): Tensor;
     crowIndices(): Tensor;
@@ -162,6 +164,7 @@ declare module '../tensor' {
     dot(tensor: Tensor): Tensor;
     dsplit(sections: number): Tensor[];
     dsplit(indices: number[]): Tensor[];
+    dsplit(...indices: number[]): Tensor[];
     eq_(other: Tensor): Tensor;
     eq_(other: Scalar): Tensor;
     erf(): Tensor;
@@ -227,6 +230,7 @@ declare module '../tensor' {
     histogram(bins: Tensor, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
     hsplit(sections: number): Tensor[];
     hsplit(indices: number[]): Tensor[];
+    hsplit(...indices: number[]): Tensor[];
     hypot(other: Tensor): Tensor;
     hypot_(other: Tensor): Tensor;
     i0(): Tensor;
@@ -474,6 +478,7 @@ declare module '../tensor' {
     squeeze_(): Tensor;
     squeeze_(dim: number): Tensor;
     squeeze_(dim: number[]): Tensor;
+    squeeze_(...dim: number[]): Tensor;
     sspaddmm(mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     stft(nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
     stft(nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, padMode?: string, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
@@ -483,6 +488,7 @@ declare module '../tensor' {
     subtract_(other: Tensor, options?: { alpha?: Scalar }): Tensor;
     subtract_(other: Scalar, alpha?: Scalar): Tensor;
     sumToSize(size: number[]): Tensor;
+    sumToSize(...size: number[]): Tensor;
     svd(some?: boolean, computeUv?: boolean): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
     swapaxes(axis0: number, axis1: number): Tensor;
     swapaxes_(axis0: number, axis1: number): Tensor;
@@ -499,6 +505,7 @@ declare module '../tensor' {
     tensorSplit(tensorIndicesOrSections: Tensor, dim?: number): Tensor[];
     tensorSplit(sections: number, dim?: number): Tensor[];
     tile(dims: number[]): Tensor;
+    tile(...dims: number[]): Tensor;
     toDense(dtype?: DType | null, options?: { maskedGrad?: boolean | null }): Tensor;
     toMkldnn(dtype?: DType | null): Tensor;
     toPaddedTensor(padding: number, outputSize?: number[] | null): Tensor;
@@ -536,6 +543,7 @@ declare module '../tensor' {
     viewAs(other: Tensor): Tensor;
     vsplit(sections: number): Tensor[];
     vsplit(indices: number[]): Tensor[];
+    vsplit(...indices: number[]): Tensor[];
     xlogy(other: Tensor): Tensor;
     xlogy(other: Scalar): Tensor;
     xlogy_(other: Tensor): Tensor;
