@@ -26,6 +26,22 @@ export {
   ModuleList,
   ModuleDict,
 } from './layers';
+export {
+  Conv1d,
+  ConvTranspose2d,
+  GroupNorm,
+  LeakyReLU,
+  ELU,
+  Hardswish,
+  Mish,
+  PixelShuffle,
+  Upsample,
+  SmoothL1Loss,
+  HuberLoss,
+  KLDivLoss,
+  BCELoss,
+} from './layers_ops';
+export type { ConvNdOptions, ConvTransposeNdOptions } from './layers_ops';
 export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions, FactoryOptions } from './layers';
 export * as functional from './functional';
 export * as parallel from './parallel';
