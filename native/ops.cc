@@ -156,8 +156,9 @@ void Resolve(OpGroup& g) {
     if (!handle) continue;
     Overload ov = MakeOverload(*handle, g.method);
     if (g.method && (ov.args.empty() || handle->schema().arguments()[0].name() != "self")) continue;
-    // Python's x.view(2, 3), x.permute(1, 0): a method whose one positional argument is an int list.
-    ov.varargs_ints = g.method && ov.positional == 2 && ov.args[1].kind == Kind::IntList;
+    // Python's x.tile(2, 1), torch.ones(2, 3): the one positional argument (after self) is an int list.
+    const size_t first = g.method ? 1 : 0;
+    ov.varargs_ints = ov.positional == first + 1 && ov.args[first].kind == Kind::IntList;
     g.overloads.push_back(std::move(ov));
   }
   g.resolved = true;
@@ -370,7 +371,8 @@ Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Sta
   size_t npos = call.positional.size();
   std::vector<napi_value> packed;
   const std::vector<napi_value>* pos = &call.positional;
-  bool varargs = ov.varargs_ints && npos >= 2 && Napi::Value(env, call.positional[1]).IsNumber();
+  const size_t first = ov.positional - 1;  // where the int list is, when ov.varargs_ints
+  bool varargs = ov.varargs_ints && npos > first && Napi::Value(env, call.positional[first]).IsNumber();
   if (npos > ov.positional || varargs) {
     if (!varargs) {
       m.arg = -1;
@@ -378,12 +380,13 @@ Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Sta
                std::to_string(npos) + " were given";
       return m;
     }
-    // view(2, 3): the integers after self are the one int[] argument.
-    Napi::Array arr = Napi::Array::New(env, npos - 1);
-    for (size_t i = 1; i < npos; ++i) arr.Set(static_cast<uint32_t>(i - 1), Napi::Value(env, call.positional[i]));
-    packed = {call.positional[0], arr};
+    // x.tile(2, 1): the integers after self are the one int[] argument.
+    Napi::Array arr = Napi::Array::New(env, npos - first);
+    for (size_t i = first; i < npos; ++i) arr.Set(static_cast<uint32_t>(i - first), Napi::Value(env, call.positional[i]));
+    packed.assign(call.positional.begin(), call.positional.begin() + first);
+    packed.push_back(arr);
     pos = &packed;
-    npos = 2;
+    npos = first + 1;
   }
   size_t used_kwargs = 0;
   for (size_t i = 0; i < ov.args.size(); ++i) {

@@ -263,11 +263,13 @@ const qualified = (s) => (s.overload ? `${s.name}.${s.overload}` : s.name);
 
 function signatures(g, method) {
   const sigs = g.overloads.map((s) => tsSignature(s, method));
-  // Python's x.tile(2, 1) for tile(int[] dims): a method whose one positional argument is an int list.
+  // Python's x.tile(2, 1) for tile(int[] dims), torch.ones(2, 3): the one positional argument (after self)
+  // is an int list, and nothing else is given.
   for (const s of g.overloads) {
     const pos = s.args.filter((a) => !a.kwargOnly);
-    if (method && pos.length === 2 && /^(int|SymInt)\[\d*\]$/.test(pos[1].type) && s.args.length === 2) {
-      sigs.push(`(...${ident(camel(pos[1].name))}: number[]): ${tsReturn(s.returns)}`);
+    const first = method ? 1 : 0;
+    if (pos.length === first + 1 && /^(int|SymInt)\[\d*\]$/.test(pos[first].type)) {
+      sigs.push(`(...${ident(camel(pos[first].name))}: number[]): ${tsReturn(s.returns)}`);
     }
   }
   return [...new Set(sigs)];

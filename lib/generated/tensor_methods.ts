@@ -223,6 +223,7 @@ declare module '../tensor' {
     gt_(other: Scalar): Tensor;
     hardshrink(lambd?: Scalar): Tensor;
     hashTensor(dim?: number | number[], options?: { keepdim?: boolean; mode?: number }): Tensor;
+    hashTensor(...dim: number[]): Tensor;
     heaviside(values: Tensor): Tensor;
     heaviside_(values: Tensor): Tensor;
     histc(bins?: number, min?: Scalar, max?: Scalar): Tensor;
@@ -364,10 +365,13 @@ declare module '../tensor' {
     negative(): Tensor;
     negative_(): Tensor;
     newEmpty(size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+    newEmpty(...size: number[]): Tensor;
     newEmptyStrided(size: number[], stride: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
     newFull(size: number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
     newOnes(size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+    newOnes(...size: number[]): Tensor;
     newZeros(size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+    newZeros(...size: number[]): Tensor;
     nextafter(other: Tensor): Tensor;
     nextafter_(other: Tensor): Tensor;
     nonzero(): Tensor;
@@ -419,6 +423,7 @@ declare module '../tensor' {
     repeatInterleave(repeats: number, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
     reshapeAs(other: Tensor): Tensor;
     resize_(size: number[], options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
+    resize_(...size: number[]): Tensor;
     resizeAs_(theTemplate: Tensor, options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
     resizeAsSparse_(theTemplate: Tensor): Tensor;
     resolveConj(): Tensor;

@@ -672,6 +672,7 @@ const embeddingSparseBackward: {
 } = bindOp('torch.embeddingSparseBackward', ['embedding_sparse_backward']);
 const empty: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (...size: number[]): Tensor;
 } = bindOp('torch.empty', ['empty.memory_format']);
 const emptyLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1546,6 +1547,7 @@ const nuclearNorm: {
 } = bindOp('torch.nuclearNorm', ['nuclear_norm', 'nuclear_norm.dim']);
 const ones: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (...size: number[]): Tensor;
 } = bindOp('torch.ones', ['ones']);
 const onesLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1676,6 +1678,7 @@ const rad2deg_: {
 const rand: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (...size: number[]): Tensor;
 } = bindOp('torch.rand', ['rand', 'rand.generator']);
 const randLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1698,6 +1701,7 @@ const randintLike: {
 const randn: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (...size: number[]): Tensor;
 } = bindOp('torch.randn', ['randn', 'randn.generator']);
 const randnLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1936,6 +1940,7 @@ const sparseCooTensor: {
   (indices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; isCoalesced?: boolean | null; requiresGrad?: boolean }): Tensor;
   (indices: Tensor, values: Tensor, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; isCoalesced?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (...size: number[]): Tensor;
 } = bindOp('torch.sparseCooTensor', ['sparse_coo_tensor.indices', 'sparse_coo_tensor.indices_size', 'sparse_coo_tensor.size']);
 const sparseCscTensor: {
   (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -2251,6 +2256,7 @@ const zero_: {
 } = bindOp('torch.zero_', ['zero_']);
 const zeros: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (...size: number[]): Tensor;
 } = bindOp('torch.zeros', ['zeros']);
 const zerosLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
