@@ -27,6 +27,15 @@ export function installMethods(proto: object, methods: [string, string[]][]): vo
   }
 }
 
+/** Installs Python's attributes that are operators (x.T, x.mT …) as getters. */
+export function installProperties(proto: object, properties: [string, string][]): void {
+  for (const [name, op] of properties) {
+    if (name in proto) continue;
+    const fn = bindOp<(this: unknown) => unknown>(`Tensor.${name}`, [op], true);
+    Object.defineProperty(proto, name, { get: fn, configurable: true, enumerable: false });
+  }
+}
+
 /** Whether this libtorch's dispatcher has an operator ('aten::' implied): ops.has('scaled_dot_product_attention'). */
 export function hasOp(name: string): boolean {
   return native.ops.has(name);

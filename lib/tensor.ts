@@ -4,8 +4,8 @@
 import { DType, Device, TensorOptions, DTYPES } from './dtype';
 import { TorchError } from './errors';
 import { native } from './native';
-import { installMethods } from './ops';
-import { METHODS } from './generated/tensor_methods';
+import { installMethods, installProperties } from './ops';
+import { METHODS, PROPERTIES } from './generated/tensor_methods';
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
@@ -227,6 +227,7 @@ Object.assign(proto, {
 });
 // Every other Tensor method PyTorch declares, through the generic operator call (lib/generated/).
 installMethods(proto, METHODS);
+installProperties(proto, PROPERTIES);
 proto[disposeSymbol] = function (this: Tensor) {
   this.dispose();
 };

@@ -21,36 +21,21 @@ const adaptiveMaxPool1d: {
 const adaptiveMaxPool2d: {
   (input: Tensor, outputSize: number | number[]): [Tensor, Tensor];
 } = bindOp('F.adaptiveMaxPool2d', ['adaptive_max_pool2d']);
-const adaptiveMaxPool2dBackward: {
-  (gradOutput: Tensor, input: Tensor, indices: Tensor): Tensor;
-} = bindOp('F.adaptiveMaxPool2dBackward', ['adaptive_max_pool2d_backward']);
 const adaptiveMaxPool3d: {
   (input: Tensor, outputSize: number | number[]): [Tensor, Tensor];
 } = bindOp('F.adaptiveMaxPool3d', ['adaptive_max_pool3d']);
-const adaptiveMaxPool3dBackward: {
-  (gradOutput: Tensor, input: Tensor, indices: Tensor): Tensor;
-} = bindOp('F.adaptiveMaxPool3dBackward', ['adaptive_max_pool3d_backward']);
 const avgPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean): Tensor;
 } = bindOp('F.avgPool1d', ['avg_pool1d']);
 const avgPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null): Tensor;
 } = bindOp('F.avgPool2d', ['avg_pool2d']);
-const avgPool2dBackward: {
-  (gradOutput: Tensor, input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride?: number | null): Tensor;
-} = bindOp('F.avgPool2dBackward', ['avg_pool2d_backward']);
 const avgPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null): Tensor;
 } = bindOp('F.avgPool3d', ['avg_pool3d']);
-const avgPool3dBackward: {
-  (gradOutput: Tensor, input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride?: number | null): Tensor;
-} = bindOp('F.avgPool3dBackward', ['avg_pool3d_backward']);
 const bilinear: {
   (input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
 } = bindOp('F.bilinear', ['bilinear']);
-const binaryCrossEntropyBackward: {
-  (gradOutput: Tensor, input: Tensor, target: Tensor, weight?: Tensor | null, reduction?: number): Tensor;
-} = bindOp('F.binaryCrossEntropyBackward', ['binary_cross_entropy_backward']);
 const celu: {
   (input: Tensor, alpha?: Scalar): Tensor;
 } = bindOp('F.celu', ['celu']);
@@ -93,42 +78,21 @@ const cosineSimilarity: {
 const elu_: {
   (input: Tensor, alpha?: Scalar, scale?: Scalar, inputScale?: Scalar): Tensor;
 } = bindOp('F.elu_', ['elu_']);
-const eluBackward: {
-  (gradOutput: Tensor, alpha: Scalar, scale: Scalar, inputScale: Scalar, isResult: boolean, selfOrResult: Tensor): Tensor;
-} = bindOp('F.eluBackward', ['elu_backward']);
 const flattenDenseTensors: {
   (tensors: Tensor[]): Tensor;
 } = bindOp('F.flattenDenseTensors', ['flatten_dense_tensors']);
 const fractionalMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], outputSize: number | number[], randomSamples: Tensor): [Tensor, Tensor];
 } = bindOp('F.fractionalMaxPool2d', ['fractional_max_pool2d']);
-const fractionalMaxPool2dBackward: {
-  (gradOutput: Tensor, input: Tensor, kernelSize: number | number[], outputSize: number | number[], indices: Tensor): Tensor;
-} = bindOp('F.fractionalMaxPool2dBackward', ['fractional_max_pool2d_backward']);
 const fractionalMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], outputSize: number | number[], randomSamples: Tensor): [Tensor, Tensor];
 } = bindOp('F.fractionalMaxPool3d', ['fractional_max_pool3d']);
-const fractionalMaxPool3dBackward: {
-  (gradOutput: Tensor, input: Tensor, kernelSize: number | number[], outputSize: number | number[], indices: Tensor): Tensor;
-} = bindOp('F.fractionalMaxPool3dBackward', ['fractional_max_pool3d_backward']);
 const gelu: {
   (input: Tensor, options?: { approximate?: string }): Tensor;
 } = bindOp('F.gelu', ['gelu']);
 const gelu_: {
   (input: Tensor, options?: { approximate?: string }): Tensor;
 } = bindOp('F.gelu_', ['gelu_']);
-const geluBackward: {
-  (gradOutput: Tensor, input: Tensor, options?: { approximate?: string }): Tensor;
-} = bindOp('F.geluBackward', ['gelu_backward']);
-const gluBackward: {
-  (gradOutput: Tensor, input: Tensor, dim: number): Tensor;
-} = bindOp('F.gluBackward', ['glu_backward']);
-const gluBackwardJvp: {
-  (gradX: Tensor, gradGlu: Tensor, x: Tensor, dgradGlu: Tensor, dx: Tensor, dim: number): Tensor;
-} = bindOp('F.gluBackwardJvp', ['glu_backward_jvp']);
-const gluJvp: {
-  (glu: Tensor, x: Tensor, dx: Tensor, dim: number): Tensor;
-} = bindOp('F.gluJvp', ['glu_jvp']);
 const groupNorm: {
   (input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnabled?: boolean): Tensor;
 } = bindOp('F.groupNorm', ['group_norm']);
@@ -138,69 +102,39 @@ const hardsigmoid: {
 const hardsigmoid_: {
   (input: Tensor): Tensor;
 } = bindOp('F.hardsigmoid_', ['hardsigmoid_']);
-const hardsigmoidBackward: {
-  (gradOutput: Tensor, input: Tensor): Tensor;
-} = bindOp('F.hardsigmoidBackward', ['hardsigmoid_backward']);
 const hardswish: {
   (input: Tensor): Tensor;
 } = bindOp('F.hardswish', ['hardswish']);
 const hardswish_: {
   (input: Tensor): Tensor;
 } = bindOp('F.hardswish_', ['hardswish_']);
-const hardswishBackward: {
-  (gradOutput: Tensor, input: Tensor): Tensor;
-} = bindOp('F.hardswishBackward', ['hardswish_backward']);
 const hardtanh: {
   (input: Tensor, minVal?: Scalar, maxVal?: Scalar): Tensor;
 } = bindOp('F.hardtanh', ['hardtanh']);
 const hardtanh_: {
   (input: Tensor, minVal?: Scalar, maxVal?: Scalar): Tensor;
 } = bindOp('F.hardtanh_', ['hardtanh_']);
-const hardtanhBackward: {
-  (gradOutput: Tensor, input: Tensor, minVal: Scalar, maxVal: Scalar): Tensor;
-} = bindOp('F.hardtanhBackward', ['hardtanh_backward']);
 const im2col: {
   (input: Tensor, kernelSize: number | number[], dilation: number | number[], padding: number | number[], stride: number | number[]): Tensor;
 } = bindOp('F.im2col', ['im2col']);
-const infinitelyDifferentiableGeluBackward: {
-  (grad: Tensor, input: Tensor): Tensor;
-} = bindOp('F.infinitelyDifferentiableGeluBackward', ['infinitely_differentiable_gelu_backward']);
 const leakyRelu: {
   (input: Tensor, negativeSlope?: Scalar): Tensor;
 } = bindOp('F.leakyRelu', ['leaky_relu']);
 const leakyRelu_: {
   (input: Tensor, negativeSlope?: Scalar): Tensor;
 } = bindOp('F.leakyRelu_', ['leaky_relu_']);
-const leakyReluBackward: {
-  (gradOutput: Tensor, input: Tensor, negativeSlope: Scalar, selfIsResult: boolean): Tensor;
-} = bindOp('F.leakyReluBackward', ['leaky_relu_backward']);
 const linear: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
 } = bindOp('F.linear', ['linear']);
 const logSigmoid: {
   (input: Tensor): Tensor;
 } = bindOp('F.logSigmoid', ['log_sigmoid']);
-const logSigmoidBackward: {
-  (gradOutput: Tensor, input: Tensor, buffer: Tensor): Tensor;
-} = bindOp('F.logSigmoidBackward', ['log_sigmoid_backward']);
-const logSigmoidForward: {
-  (input: Tensor): [Tensor, Tensor] & { output: Tensor; buffer: Tensor };
-} = bindOp('F.logSigmoidForward', ['log_sigmoid_forward']);
-const logitBackward: {
-  (gradOutput: Tensor, input: Tensor, eps?: number | null): Tensor;
-} = bindOp('F.logitBackward', ['logit_backward']);
 const maxPool2dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
 } = bindOp('F.maxPool2dWithIndices', ['max_pool2d_with_indices']);
-const maxPool2dWithIndicesBackward: {
-  (gradOutput: Tensor, input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceilMode: boolean, indices: Tensor): Tensor;
-} = bindOp('F.maxPool2dWithIndicesBackward', ['max_pool2d_with_indices_backward']);
 const maxPool3dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
 } = bindOp('F.maxPool3dWithIndices', ['max_pool3d_with_indices']);
-const maxPool3dWithIndicesBackward: {
-  (gradOutput: Tensor, input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], ceilMode: boolean, indices: Tensor): Tensor;
-} = bindOp('F.maxPool3dWithIndicesBackward', ['max_pool3d_with_indices_backward']);
 const maxUnpool2d: {
   (input: Tensor, indices: Tensor, outputSize: number | number[]): Tensor;
 } = bindOp('F.maxUnpool2d', ['max_unpool2d']);
@@ -213,9 +147,6 @@ const mish: {
 const mish_: {
   (input: Tensor): Tensor;
 } = bindOp('F.mish_', ['mish_']);
-const mishBackward: {
-  (gradOutput: Tensor, input: Tensor): Tensor;
-} = bindOp('F.mishBackward', ['mish_backward']);
 const mkldnnLinear: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
 } = bindOp('F.mkldnnLinear', ['mkldnn_linear']);
@@ -252,21 +183,12 @@ const prelu: {
 const reflectionPad1d: {
   (input: Tensor, padding: number | number[]): Tensor;
 } = bindOp('F.reflectionPad1d', ['reflection_pad1d']);
-const reflectionPad1dBackward: {
-  (gradOutput: Tensor, input: Tensor, padding: number | number[]): Tensor;
-} = bindOp('F.reflectionPad1dBackward', ['reflection_pad1d_backward']);
 const reflectionPad2d: {
   (input: Tensor, padding: number | number[]): Tensor;
 } = bindOp('F.reflectionPad2d', ['reflection_pad2d']);
-const reflectionPad2dBackward: {
-  (gradOutput: Tensor, input: Tensor, padding: number | number[]): Tensor;
-} = bindOp('F.reflectionPad2dBackward', ['reflection_pad2d_backward']);
 const reflectionPad3d: {
   (input: Tensor, padding: number | number[]): Tensor;
 } = bindOp('F.reflectionPad3d', ['reflection_pad3d']);
-const reflectionPad3dBackward: {
-  (gradOutput: Tensor, input: Tensor, padding: number | number[]): Tensor;
-} = bindOp('F.reflectionPad3dBackward', ['reflection_pad3d_backward']);
 const relu6: {
   (input: Tensor): Tensor;
 } = bindOp('F.relu6', ['relu6']);
@@ -276,54 +198,33 @@ const relu6_: {
 const replicationPad1d: {
   (input: Tensor, padding: number | number[]): Tensor;
 } = bindOp('F.replicationPad1d', ['replication_pad1d']);
-const replicationPad1dBackward: {
-  (gradOutput: Tensor, input: Tensor, padding: number | number[]): Tensor;
-} = bindOp('F.replicationPad1dBackward', ['replication_pad1d_backward']);
 const replicationPad2d: {
   (input: Tensor, padding: number | number[]): Tensor;
 } = bindOp('F.replicationPad2d', ['replication_pad2d']);
-const replicationPad2dBackward: {
-  (gradOutput: Tensor, input: Tensor, padding: number | number[]): Tensor;
-} = bindOp('F.replicationPad2dBackward', ['replication_pad2d_backward']);
 const replicationPad3d: {
   (input: Tensor, padding: number | number[]): Tensor;
 } = bindOp('F.replicationPad3d', ['replication_pad3d']);
-const replicationPad3dBackward: {
-  (gradOutput: Tensor, input: Tensor, padding: number | number[]): Tensor;
-} = bindOp('F.replicationPad3dBackward', ['replication_pad3d_backward']);
 const rreluWithNoise: {
   (input: Tensor, noise: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
 } = bindOp('F.rreluWithNoise', ['rrelu_with_noise']);
 const rreluWithNoise_: {
   (input: Tensor, noise: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
 } = bindOp('F.rreluWithNoise_', ['rrelu_with_noise_']);
-const rreluWithNoiseBackward: {
-  (gradOutput: Tensor, input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, training: boolean, selfIsResult: boolean): Tensor;
-} = bindOp('F.rreluWithNoiseBackward', ['rrelu_with_noise_backward']);
 const scaledDotProductAttention: {
   (query: Tensor, key: Tensor, value: Tensor, attnMask?: Tensor | null, dropoutP?: number, isCausal?: boolean, options?: { scale?: number | null; enableGqa?: boolean }): Tensor;
 } = bindOp('F.scaledDotProductAttention', ['scaled_dot_product_attention']);
 const selu: {
   (input: Tensor): Tensor;
 } = bindOp('F.selu', ['selu']);
-const sigmoidBackward: {
-  (gradOutput: Tensor, output: Tensor): Tensor;
-} = bindOp('F.sigmoidBackward', ['sigmoid_backward']);
 const silu: {
   (input: Tensor): Tensor;
 } = bindOp('F.silu', ['silu']);
 const silu_: {
   (input: Tensor): Tensor;
 } = bindOp('F.silu_', ['silu_']);
-const siluBackward: {
-  (gradOutput: Tensor, input: Tensor): Tensor;
-} = bindOp('F.siluBackward', ['silu_backward']);
 const slowConv3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[]): Tensor;
 } = bindOp('F.slowConv3d', ['slow_conv3d']);
-const slowConv3dForward: {
-  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[]): Tensor;
-} = bindOp('F.slowConv3dForward', ['slow_conv3d_forward']);
 const slowConvDilated2d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[]): Tensor;
 } = bindOp('F.slowConvDilated2d', ['slow_conv_dilated2d']);
@@ -339,15 +240,6 @@ const slowConvTranspose3d: {
 const softplus: {
   (input: Tensor, beta?: Scalar, threshold?: Scalar): Tensor;
 } = bindOp('F.softplus', ['softplus']);
-const softplusBackward: {
-  (gradOutput: Tensor, input: Tensor, beta: Scalar, threshold: Scalar): Tensor;
-} = bindOp('F.softplusBackward', ['softplus_backward']);
-const softshrinkBackward: {
-  (gradOutput: Tensor, input: Tensor, lambd: Scalar): Tensor;
-} = bindOp('F.softshrinkBackward', ['softshrink_backward']);
-const tanhBackward: {
-  (gradOutput: Tensor, output: Tensor): Tensor;
-} = bindOp('F.tanhBackward', ['tanh_backward']);
 const thnnConv2d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[]): Tensor;
 } = bindOp('F.thnnConv2d', ['thnn_conv2d']);
@@ -361,51 +253,30 @@ const upsampleBicubic2d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
 } = bindOp('F.upsampleBicubic2d', ['upsample_bicubic2d', 'upsample_bicubic2d.vec']);
-const upsampleBicubic2dBackward: {
-  (gradOutput: Tensor, outputSize: number | number[], inputSize: number | number[], alignCorners: boolean, scalesH?: number | null, scalesW?: number | null): Tensor;
-} = bindOp('F.upsampleBicubic2dBackward', ['upsample_bicubic2d_backward']);
 const upsampleBilinear2d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
 } = bindOp('F.upsampleBilinear2d', ['upsample_bilinear2d', 'upsample_bilinear2d.vec']);
-const upsampleBilinear2dBackward: {
-  (gradOutput: Tensor, outputSize: number | number[], inputSize: number | number[], alignCorners: boolean, scalesH?: number | null, scalesW?: number | null): Tensor;
-} = bindOp('F.upsampleBilinear2dBackward', ['upsample_bilinear2d_backward']);
 const upsampleLinear1d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scales?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
 } = bindOp('F.upsampleLinear1d', ['upsample_linear1d', 'upsample_linear1d.vec']);
-const upsampleLinear1dBackward: {
-  (gradOutput: Tensor, outputSize: number | number[], inputSize: number | number[], alignCorners: boolean, scales?: number | null): Tensor;
-} = bindOp('F.upsampleLinear1dBackward', ['upsample_linear1d_backward']);
 const upsampleNearest1d: {
   (input: Tensor, outputSize: number | number[], scales?: number | null): Tensor;
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
 } = bindOp('F.upsampleNearest1d', ['upsample_nearest1d', 'upsample_nearest1d.vec']);
-const upsampleNearest1dBackward: {
-  (gradOutput: Tensor, outputSize: number | number[], inputSize: number | number[], scales?: number | null): Tensor;
-} = bindOp('F.upsampleNearest1dBackward', ['upsample_nearest1d_backward']);
 const upsampleNearest2d: {
   (input: Tensor, outputSize: number | number[], scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
 } = bindOp('F.upsampleNearest2d', ['upsample_nearest2d', 'upsample_nearest2d.vec']);
-const upsampleNearest2dBackward: {
-  (gradOutput: Tensor, outputSize: number | number[], inputSize: number | number[], scalesH?: number | null, scalesW?: number | null): Tensor;
-} = bindOp('F.upsampleNearest2dBackward', ['upsample_nearest2d_backward']);
 const upsampleNearest3d: {
   (input: Tensor, outputSize: number | number[], scalesD?: number | null, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
 } = bindOp('F.upsampleNearest3d', ['upsample_nearest3d', 'upsample_nearest3d.vec']);
-const upsampleNearest3dBackward: {
-  (gradOutput: Tensor, outputSize: number | number[], inputSize: number | number[], scalesD?: number | null, scalesH?: number | null, scalesW?: number | null): Tensor;
-} = bindOp('F.upsampleNearest3dBackward', ['upsample_nearest3d_backward']);
 const upsampleTrilinear3d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesD?: number | null, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
 } = bindOp('F.upsampleTrilinear3d', ['upsample_trilinear3d', 'upsample_trilinear3d.vec']);
-const upsampleTrilinear3dBackward: {
-  (gradOutput: Tensor, outputSize: number | number[], inputSize: number | number[], alignCorners: boolean, scalesD?: number | null, scalesH?: number | null, scalesW?: number | null): Tensor;
-} = bindOp('F.upsampleTrilinear3dBackward', ['upsample_trilinear3d_backward']);
 
 export {
   adaptiveAvgPool1d,
@@ -413,16 +284,11 @@ export {
   adaptiveAvgPool3d,
   adaptiveMaxPool1d,
   adaptiveMaxPool2d,
-  adaptiveMaxPool2dBackward,
   adaptiveMaxPool3d,
-  adaptiveMaxPool3dBackward,
   avgPool1d,
   avgPool2d,
-  avgPool2dBackward,
   avgPool3d,
-  avgPool3dBackward,
   bilinear,
-  binaryCrossEntropyBackward,
   celu,
   channelShuffle,
   col2im,
@@ -436,47 +302,29 @@ export {
   convTranspose3d,
   cosineSimilarity,
   elu_,
-  eluBackward,
   flattenDenseTensors,
   fractionalMaxPool2d,
-  fractionalMaxPool2dBackward,
   fractionalMaxPool3d,
-  fractionalMaxPool3dBackward,
   gelu,
   gelu_,
-  geluBackward,
-  gluBackward,
-  gluBackwardJvp,
-  gluJvp,
   groupNorm,
   hardsigmoid,
   hardsigmoid_,
-  hardsigmoidBackward,
   hardswish,
   hardswish_,
-  hardswishBackward,
   hardtanh,
   hardtanh_,
-  hardtanhBackward,
   im2col,
-  infinitelyDifferentiableGeluBackward,
   leakyRelu,
   leakyRelu_,
-  leakyReluBackward,
   linear,
   logSigmoid,
-  logSigmoidBackward,
-  logSigmoidForward,
-  logitBackward,
   maxPool2dWithIndices,
-  maxPool2dWithIndicesBackward,
   maxPool3dWithIndices,
-  maxPool3dWithIndicesBackward,
   maxUnpool2d,
   maxUnpool3d,
   mish,
   mish_,
-  mishBackward,
   mkldnnLinear,
   mkldnnReorderConv2dWeight,
   mkldnnReorderConv3dWeight,
@@ -489,53 +337,33 @@ export {
   pixelUnshuffle,
   prelu,
   reflectionPad1d,
-  reflectionPad1dBackward,
   reflectionPad2d,
-  reflectionPad2dBackward,
   reflectionPad3d,
-  reflectionPad3dBackward,
   relu6,
   relu6_,
   replicationPad1d,
-  replicationPad1dBackward,
   replicationPad2d,
-  replicationPad2dBackward,
   replicationPad3d,
-  replicationPad3dBackward,
   rreluWithNoise,
   rreluWithNoise_,
-  rreluWithNoiseBackward,
   scaledDotProductAttention,
   selu,
-  sigmoidBackward,
   silu,
   silu_,
-  siluBackward,
   slowConv3d,
-  slowConv3dForward,
   slowConvDilated2d,
   slowConvDilated3d,
   slowConvTranspose2d,
   slowConvTranspose3d,
   softplus,
-  softplusBackward,
-  softshrinkBackward,
-  tanhBackward,
   thnnConv2d,
   threshold,
   unflattenDenseTensors,
   upsampleBicubic2d,
-  upsampleBicubic2dBackward,
   upsampleBilinear2d,
-  upsampleBilinear2dBackward,
   upsampleLinear1d,
-  upsampleLinear1dBackward,
   upsampleNearest1d,
-  upsampleNearest1dBackward,
   upsampleNearest2d,
-  upsampleNearest2dBackward,
   upsampleNearest3d,
-  upsampleNearest3dBackward,
   upsampleTrilinear3d,
-  upsampleTrilinear3dBackward,
 };

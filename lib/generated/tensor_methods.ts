@@ -27,7 +27,6 @@ declare module '../tensor' {
     addr(vec1: Tensor, vec2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     addr_(vec1: Tensor, vec2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     adjoint(): Tensor;
-    alias(): Tensor;
     aminmax(options?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { min: Tensor; max: Tensor };
     angle(): Tensor;
     arccos(): Tensor;
@@ -240,7 +239,6 @@ declare module '../tensor' {
     igamma_(other: Tensor): Tensor;
     igammac(other: Tensor): Tensor;
     igammac_(other: Tensor): Tensor;
-    index(indices: (Tensor | null)[]): Tensor;
     indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: Scalar }): Tensor;
     indexAdd_(dim: number, index: Tensor, source: Tensor, options?: { alpha?: Scalar }): Tensor;
     indexCopy(dim: number, index: Tensor, source: Tensor): Tensor;
@@ -324,14 +322,11 @@ declare module '../tensor' {
     lt_(other: Tensor): Tensor;
     lt_(other: Scalar): Tensor;
     luSolve(LUData: Tensor, LUPivots: Tensor): Tensor;
-    mH(): Tensor;
-    mT(): Tensor;
     maskedFill_(mask: Tensor, value: Tensor): Tensor;
     maskedFill_(mask: Tensor, value: Scalar): Tensor;
     maskedScatter(mask: Tensor, source: Tensor): Tensor;
     maskedScatter_(mask: Tensor, source: Tensor): Tensor;
     maskedSelect(mask: Tensor): Tensor;
-    matrix_H(): Tensor;
     matrixExp(): Tensor;
     matrixPower(n: number): Tensor;
     median(): Tensor;
@@ -375,7 +370,6 @@ declare module '../tensor' {
     nextafter(other: Tensor): Tensor;
     nextafter_(other: Tensor): Tensor;
     nonzero(): Tensor;
-    nonzeroNumpy(): Tensor[];
     nonzeroStatic(options: { size: number; fillValue?: number }): Tensor;
     norm(p?: Scalar): Tensor;
     norm(p: Scalar | null, dim: number | number[], keepdim?: boolean): Tensor;
@@ -386,7 +380,6 @@ declare module '../tensor' {
     notEqual(other: Scalar): Tensor;
     notEqual_(other: Tensor): Tensor;
     notEqual_(other: Scalar): Tensor;
-    numpy_T(): Tensor;
     orgqr(input2: Tensor): Tensor;
     ormqr(input2: Tensor, input3: Tensor, left?: boolean, transpose?: boolean): Tensor;
     outer(vec2: Tensor): Tensor;
@@ -449,10 +442,6 @@ declare module '../tensor' {
     scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: string, options?: { includeSelf?: boolean }): Tensor;
     scatterReduce_(dim: number, index: Tensor, src: Tensor, reduce: string, options?: { includeSelf?: boolean }): Tensor;
     selectScatter(src: Tensor, dim: number, index: number): Tensor;
-    set_(): Tensor;
-    set_(source: Tensor): Tensor;
-    set_(source: Tensor, storageOffset: number, size: number[], stride?: number[]): Tensor;
-    setData(newData: Tensor): void;
     sgn(): Tensor;
     sgn_(): Tensor;
     sigmoid_(): Tensor;
@@ -553,6 +542,10 @@ declare module '../tensor' {
     xlogy(other: Scalar): Tensor;
     xlogy_(other: Tensor): Tensor;
     xlogy_(other: Scalar): Tensor;
+    readonly T: Tensor;
+    readonly H: Tensor;
+    readonly mT: Tensor;
+    readonly mH: Tensor;
   }
 }
 
@@ -578,7 +571,6 @@ export const METHODS: [string, string[]][] = [
   ['addr', ['addr']],
   ['addr_', ['addr_']],
   ['adjoint', ['adjoint']],
-  ['alias', ['alias']],
   ['aminmax', ['aminmax']],
   ['angle', ['angle']],
   ['arccos', ['arccos']],
@@ -741,7 +733,6 @@ export const METHODS: [string, string[]][] = [
   ['igamma_', ['igamma_']],
   ['igammac', ['igammac']],
   ['igammac_', ['igammac_']],
-  ['index', ['index.Tensor']],
   ['indexAdd', ['index_add']],
   ['indexAdd_', ['index_add_']],
   ['indexCopy', ['index_copy']],
@@ -815,13 +806,10 @@ export const METHODS: [string, string[]][] = [
   ['logit_', ['logit_']],
   ['lt_', ['lt_.Tensor', 'lt_.Scalar']],
   ['luSolve', ['lu_solve']],
-  ['mH', ['mH']],
-  ['mT', ['mT']],
   ['maskedFill_', ['masked_fill_.Tensor', 'masked_fill_.Scalar']],
   ['maskedScatter', ['masked_scatter']],
   ['maskedScatter_', ['masked_scatter_']],
   ['maskedSelect', ['masked_select']],
-  ['matrix_H', ['matrix_H']],
   ['matrixExp', ['matrix_exp']],
   ['matrixPower', ['matrix_power']],
   ['median', ['median', 'median.dim']],
@@ -854,13 +842,11 @@ export const METHODS: [string, string[]][] = [
   ['nextafter', ['nextafter']],
   ['nextafter_', ['nextafter_']],
   ['nonzero', ['nonzero']],
-  ['nonzeroNumpy', ['nonzero_numpy']],
   ['nonzeroStatic', ['nonzero_static']],
   ['norm', ['norm.Scalar', 'norm.ScalarOpt_dim', 'norm.ScalarOpt_dim_dtype', 'norm.ScalarOpt_dtype']],
   ['normal_', ['normal_']],
   ['notEqual', ['not_equal.Tensor', 'not_equal.Scalar']],
   ['notEqual_', ['not_equal_.Tensor', 'not_equal_.Scalar']],
-  ['numpy_T', ['numpy_T']],
   ['orgqr', ['orgqr']],
   ['ormqr', ['ormqr']],
   ['outer', ['outer']],
@@ -909,8 +895,6 @@ export const METHODS: [string, string[]][] = [
   ['scatterReduce', ['scatter_reduce.two']],
   ['scatterReduce_', ['scatter_reduce_.two']],
   ['selectScatter', ['select_scatter']],
-  ['set_', ['set_', 'set_.source_Tensor', 'set_.source_Tensor_storage_offset']],
-  ['setData', ['set_data']],
   ['sgn', ['sgn']],
   ['sgn_', ['sgn_']],
   ['sigmoid_', ['sigmoid_']],
@@ -992,4 +976,12 @@ export const METHODS: [string, string[]][] = [
   ['vsplit', ['vsplit.int', 'vsplit.array']],
   ['xlogy', ['xlogy.Tensor', 'xlogy.Scalar_Other']],
   ['xlogy_', ['xlogy_.Tensor', 'xlogy_.Scalar_Other']],
+];
+
+/** [attribute name, operator]: Python attributes that are operators (x.T is aten::numpy_T) */
+export const PROPERTIES: [string, string][] = [
+  ['T', 'numpy_T'],
+  ['H', 'matrix_H'],
+  ['mT', 'mT'],
+  ['mH', 'mH'],
 ];

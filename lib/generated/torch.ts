@@ -65,12 +65,6 @@ const adjoint: {
 const affineGridGenerator: {
   (theta: Tensor, size: number[], alignCorners: boolean): Tensor;
 } = bindOp('torch.affineGridGenerator', ['affine_grid_generator']);
-const affineGridGeneratorBackward: {
-  (grad: Tensor, size: number[], alignCorners: boolean): Tensor;
-} = bindOp('torch.affineGridGeneratorBackward', ['affine_grid_generator_backward']);
-const alias: {
-  (input: Tensor): Tensor;
-} = bindOp('torch.alias', ['alias']);
 const aliasCopy: {
   (input: Tensor): Tensor;
 } = bindOp('torch.aliasCopy', ['alias_copy']);
@@ -227,9 +221,6 @@ const bartlettWindow: {
 const batchNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number, eps: number, cudnnEnabled: boolean): Tensor;
 } = bindOp('torch.batchNorm', ['batch_norm']);
-const batchNormBackward: {
-  (gradOut: Tensor, input: Tensor, weight: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, saveMean: Tensor | null, saveVar: Tensor | null, update: boolean, eps: number, outputMask: boolean | boolean[], reserve: Tensor): [Tensor, Tensor, Tensor];
-} = bindOp('torch.batchNormBackward', ['batch_norm_backward']);
 const batchNormBackwardElemt: {
   (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, sumDy: Tensor, sumDyXmu: Tensor, count: Tensor): Tensor;
 } = bindOp('torch.batchNormBackwardElemt', ['batch_norm_backward_elemt']);
@@ -258,9 +249,6 @@ const bernoulli: {
 const bilinear: {
   (input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
 } = bindOp('torch.bilinear', ['bilinear']);
-const binaryCrossEntropyWithLogits: {
-  (input: Tensor, target: Tensor, weight?: Tensor | null, posWeight?: Tensor | null, reduction?: number): Tensor;
-} = bindOp('torch.binaryCrossEntropyWithLogits', ['binary_cross_entropy_with_logits']);
 const bincount: {
   (input: Tensor, weights?: Tensor | null, minlength?: number): Tensor;
 } = bindOp('torch.bincount', ['bincount']);
@@ -441,9 +429,6 @@ const conv3d: {
 const convTbc: {
   (input: Tensor, weight: Tensor, bias: Tensor, pad?: number): Tensor;
 } = bindOp('torch.convTbc', ['conv_tbc']);
-const convTbcBackward: {
-  (self: Tensor, input: Tensor, weight: Tensor, bias: Tensor, pad: number): [Tensor, Tensor, Tensor];
-} = bindOp('torch.convTbcBackward', ['conv_tbc_backward']);
 const convTranspose1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
 } = bindOp('torch.convTranspose1d', ['conv_transpose1d']);
@@ -456,21 +441,6 @@ const convTranspose3d: {
 const convolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], transposed: boolean, outputPadding: number[], groups: number): Tensor;
 } = bindOp('torch.convolution', ['convolution']);
-const convolutionBackward: {
-  (gradOutput: Tensor, input: Tensor, weight: Tensor, biasSizes: number[] | null, stride: number[], padding: number[], dilation: number[], transposed: boolean, outputPadding: number[], groups: number, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor];
-} = bindOp('torch.convolutionBackward', ['convolution_backward']);
-const convolutionBackwardOverrideable: {
-  (gradOutput: Tensor, input: Tensor, weight: Tensor, stride: number[], padding: number[], dilation: number[], transposed: boolean, outputPadding: number[], groups: number, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor] & { gradInput: Tensor; gradWeight: Tensor; gradBias: Tensor };
-} = bindOp('torch.convolutionBackwardOverrideable', ['convolution_backward_overrideable']);
-const convolutionOverrideable: {
-  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], transposed: boolean, outputPadding: number[], groups: number): Tensor;
-} = bindOp('torch.convolutionOverrideable', ['convolution_overrideable']);
-const copy: {
-  (input: Tensor, src: Tensor, nonBlocking?: boolean): Tensor;
-} = bindOp('torch.copy', ['copy']);
-const copySparseToSparse_: {
-  (input: Tensor, src: Tensor, nonBlocking?: boolean): Tensor;
-} = bindOp('torch.copySparseToSparse_', ['copy_sparse_to_sparse_']);
 const copysign: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
@@ -490,9 +460,6 @@ const cosh: {
 const cosh_: {
   (input: Tensor): Tensor;
 } = bindOp('torch.cosh_', ['cosh_']);
-const cosineEmbeddingLoss: {
-  (input1: Tensor, input2: Tensor, target: Tensor, margin?: number, reduction?: number): Tensor;
-} = bindOp('torch.cosineEmbeddingLoss', ['cosine_embedding_loss']);
 const cosineSimilarity: {
   (x1: Tensor, x2: Tensor, dim?: number, eps?: number): Tensor;
 } = bindOp('torch.cosineSimilarity', ['cosine_similarity']);
@@ -509,22 +476,12 @@ const cross: {
 const crowIndicesCopy: {
   (input: Tensor): Tensor;
 } = bindOp('torch.crowIndicesCopy', ['crow_indices_copy']);
-const ctcLoss: {
-  (logProbs: Tensor, targets: Tensor, inputLengths: number[], targetLengths: number[], blank?: number, reduction?: number, zeroInfinity?: boolean): Tensor;
-  (logProbs: Tensor, targets: Tensor, inputLengths: Tensor, targetLengths: Tensor, blank?: number, reduction?: number, zeroInfinity?: boolean): Tensor;
-} = bindOp('torch.ctcLoss', ['ctc_loss.IntList', 'ctc_loss.Tensor']);
 const cudnnAffineGridGenerator: {
   (theta: Tensor, N: number, C: number, H: number, W: number): Tensor;
 } = bindOp('torch.cudnnAffineGridGenerator', ['cudnn_affine_grid_generator']);
-const cudnnAffineGridGeneratorBackward: {
-  (grad: Tensor, N: number, C: number, H: number, W: number): Tensor;
-} = bindOp('torch.cudnnAffineGridGeneratorBackward', ['cudnn_affine_grid_generator_backward']);
 const cudnnBatchNorm: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, exponentialAverageFactor: number, epsilon: number): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.cudnnBatchNorm', ['cudnn_batch_norm']);
-const cudnnBatchNormBackward: {
-  (input: Tensor, gradOutput: Tensor, weight: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, saveMean: Tensor | null, saveVar: Tensor | null, epsilon: number, reserveSpace: Tensor): [Tensor, Tensor, Tensor];
-} = bindOp('torch.cudnnBatchNormBackward', ['cudnn_batch_norm_backward']);
 const cudnnConvolution: {
   (input: Tensor, weight: Tensor, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean, allowTf32: boolean): Tensor;
 } = bindOp('torch.cudnnConvolution', ['cudnn_convolution']);
@@ -540,27 +497,18 @@ const cudnnConvolutionTranspose: {
 const cudnnGridSampler: {
   (input: Tensor, grid: Tensor): Tensor;
 } = bindOp('torch.cudnnGridSampler', ['cudnn_grid_sampler']);
-const cudnnGridSamplerBackward: {
-  (input: Tensor, grid: Tensor, gradOutput: Tensor): [Tensor, Tensor] & { gradSelf: Tensor; gradGrid: Tensor };
-} = bindOp('torch.cudnnGridSamplerBackward', ['cudnn_grid_sampler_backward']);
 const cudnnIsAcceptable: {
   (input: Tensor): boolean;
 } = bindOp('torch.cudnnIsAcceptable', ['cudnn_is_acceptable']);
 const cummax: {
   (input: Tensor, dim: number): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.cummax', ['cummax']);
-const cummaxminBackward: {
-  (grad: Tensor, input: Tensor, indices: Tensor, dim: number): Tensor;
-} = bindOp('torch.cummaxminBackward', ['cummaxmin_backward']);
 const cummin: {
   (input: Tensor, dim: number): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.cummin', ['cummin']);
 const cumprod: {
   (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.cumprod', ['cumprod']);
-const cumprodBackward: {
-  (grad: Tensor, input: Tensor, dim: number, output: Tensor): Tensor;
-} = bindOp('torch.cumprodBackward', ['cumprod_backward']);
 const cumsum: {
   (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.cumsum', ['cumsum']);
@@ -602,9 +550,6 @@ const diagflat: {
 const diagonal: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
 } = bindOp('torch.diagonal', ['diagonal']);
-const diagonalBackward: {
-  (gradOutput: Tensor, inputSizes: number[], offset: number, dim1: number, dim2: number): Tensor;
-} = bindOp('torch.diagonalBackward', ['diagonal_backward']);
 const diagonalCopy: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
 } = bindOp('torch.diagonalCopy', ['diagonal_copy']);
@@ -654,22 +599,13 @@ const einsum: {
 const embedding: {
   (weight: Tensor, indices: Tensor, paddingIdx?: number, scaleGradByFreq?: boolean, sparse?: boolean): Tensor;
 } = bindOp('torch.embedding', ['embedding']);
-const embeddingBackward: {
-  (grad: Tensor, indices: Tensor, numWeights: number, paddingIdx: number, scaleGradByFreq: boolean, sparse: boolean): Tensor;
-} = bindOp('torch.embeddingBackward', ['embedding_backward']);
 const embeddingBag: {
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq?: boolean, mode?: number, sparse?: boolean, perSampleWeights?: Tensor | null, includeLastOffset?: boolean): [Tensor, Tensor, Tensor, Tensor];
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, includeLastOffset: boolean, paddingIdx?: number | null): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.embeddingBag', ['embedding_bag', 'embedding_bag.padding_idx']);
-const embeddingDenseBackward: {
-  (gradOutput: Tensor, indices: Tensor, numWeights: number, paddingIdx: number, scaleGradByFreq: boolean): Tensor;
-} = bindOp('torch.embeddingDenseBackward', ['embedding_dense_backward']);
 const embeddingRenorm_: {
   (input: Tensor, indices: Tensor, maxNorm: number, normType: number): Tensor;
 } = bindOp('torch.embeddingRenorm_', ['embedding_renorm_']);
-const embeddingSparseBackward: {
-  (grad: Tensor, indices: Tensor, numWeights: number, paddingIdx: number, scaleGradByFreq: boolean): Tensor;
-} = bindOp('torch.embeddingSparseBackward', ['embedding_sparse_backward']);
 const empty: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
@@ -736,22 +672,10 @@ const eye: {
 const fakeQuantizePerChannelAffine: {
   (input: Tensor, scale: Tensor, zeroPoint: Tensor, axis: number, quantMin: number, quantMax: number): Tensor;
 } = bindOp('torch.fakeQuantizePerChannelAffine', ['fake_quantize_per_channel_affine']);
-const fakeQuantizePerChannelAffineCachemask: {
-  (input: Tensor, scale: Tensor, zeroPoint: Tensor, axis: number, quantMin: number, quantMax: number): [Tensor, Tensor] & { output: Tensor; mask: Tensor };
-} = bindOp('torch.fakeQuantizePerChannelAffineCachemask', ['fake_quantize_per_channel_affine_cachemask']);
-const fakeQuantizePerChannelAffineCachemaskBackward: {
-  (grad: Tensor, mask: Tensor): Tensor;
-} = bindOp('torch.fakeQuantizePerChannelAffineCachemaskBackward', ['fake_quantize_per_channel_affine_cachemask_backward']);
 const fakeQuantizePerTensorAffine: {
   (input: Tensor, scale: number, zeroPoint: number, quantMin: number, quantMax: number): Tensor;
   (input: Tensor, scale: Tensor, zeroPoint: Tensor, quantMin: number, quantMax: number): Tensor;
 } = bindOp('torch.fakeQuantizePerTensorAffine', ['fake_quantize_per_tensor_affine', 'fake_quantize_per_tensor_affine.tensor_qparams']);
-const fakeQuantizePerTensorAffineCachemask: {
-  (input: Tensor, scale: number, zeroPoint: number, quantMin: number, quantMax: number): [Tensor, Tensor] & { output: Tensor; mask: Tensor };
-} = bindOp('torch.fakeQuantizePerTensorAffineCachemask', ['fake_quantize_per_tensor_affine_cachemask']);
-const fakeQuantizePerTensorAffineCachemaskBackward: {
-  (grad: Tensor, mask: Tensor): Tensor;
-} = bindOp('torch.fakeQuantizePerTensorAffineCachemaskBackward', ['fake_quantize_per_tensor_affine_cachemask_backward']);
 const fbgemmLinearFp16Weight: {
   (input: Tensor, packedWeight: Tensor, bias: Tensor): Tensor;
   (input: Tensor, packedWeight: Tensor, bias: Tensor, output: Tensor): Tensor;
@@ -788,10 +712,6 @@ const featureDropout: {
 const featureDropout_: {
   (input: Tensor, p: number, train: boolean): Tensor;
 } = bindOp('torch.featureDropout_', ['feature_dropout_']);
-const fill: {
-  (input: Tensor, value: Tensor): Tensor;
-  (input: Tensor, value: Scalar): Tensor;
-} = bindOp('torch.fill', ['fill.Tensor', 'fill.Scalar']);
 const fill_: {
   (input: Tensor, value: Tensor): Tensor;
   (input: Tensor, value: Scalar): Tensor;
@@ -866,9 +786,6 @@ const fusedMovingAvgObsFakeQuant: {
 const gather: {
   (input: Tensor, dim: number, index: Tensor, options?: { sparseGrad?: boolean }): Tensor;
 } = bindOp('torch.gather', ['gather']);
-const gatherBackward: {
-  (grad: Tensor, input: Tensor, dim: number, index: Tensor, sparseGrad: boolean): Tensor;
-} = bindOp('torch.gatherBackward', ['gather_backward']);
 const gcd: {
   (input: Tensor, other: Tensor): Tensor;
 } = bindOp('torch.gcd', ['gcd']);
@@ -906,15 +823,9 @@ const gridSampler: {
 const gridSampler2d: {
   (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, alignCorners: boolean): Tensor;
 } = bindOp('torch.gridSampler2d', ['grid_sampler_2d']);
-const gridSampler2dBackward: {
-  (gradOutput: Tensor, input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, alignCorners: boolean, outputMask: boolean | boolean[]): [Tensor, Tensor];
-} = bindOp('torch.gridSampler2dBackward', ['grid_sampler_2d_backward']);
 const gridSampler3d: {
   (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, alignCorners: boolean): Tensor;
 } = bindOp('torch.gridSampler3d', ['grid_sampler_3d']);
-const gridSampler3dBackward: {
-  (gradOutput: Tensor, input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, alignCorners: boolean, outputMask: boolean | boolean[]): [Tensor, Tensor];
-} = bindOp('torch.gridSampler3dBackward', ['grid_sampler_3d_backward']);
 const groupNorm: {
   (input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnabled?: boolean): Tensor;
 } = bindOp('torch.groupNorm', ['group_norm']);
@@ -942,18 +853,12 @@ const hannWindow: {
 const hardshrink: {
   (input: Tensor, lambd?: Scalar): Tensor;
 } = bindOp('torch.hardshrink', ['hardshrink']);
-const hardshrinkBackward: {
-  (gradOut: Tensor, input: Tensor, lambd: Scalar): Tensor;
-} = bindOp('torch.hardshrinkBackward', ['hardshrink_backward']);
 const hashTensor: {
   (input: Tensor, dim?: number | number[], options?: { keepdim?: boolean; mode?: number }): Tensor;
 } = bindOp('torch.hashTensor', ['hash_tensor']);
 const heaviside: {
   (input: Tensor, values: Tensor): Tensor;
 } = bindOp('torch.heaviside', ['heaviside']);
-const hingeEmbeddingLoss: {
-  (input: Tensor, target: Tensor, margin?: number, reduction?: number): Tensor;
-} = bindOp('torch.hingeEmbeddingLoss', ['hinge_embedding_loss']);
 const histc: {
   (input: Tensor, bins?: number, min?: Scalar, max?: Scalar): Tensor;
 } = bindOp('torch.histc', ['histc']);
@@ -994,9 +899,6 @@ const igammac: {
 const imag: {
   (input: Tensor): Tensor;
 } = bindOp('torch.imag', ['imag']);
-const index: {
-  (input: Tensor, indices: (Tensor | null)[]): Tensor;
-} = bindOp('torch.index', ['index.Tensor']);
 const indexAdd: {
   (input: Tensor, dim: number, index: Tensor, source: Tensor, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.indexAdd', ['index_add']);
@@ -1019,9 +921,6 @@ const indexReduce: {
 const indexSelect: {
   (input: Tensor, dim: number, index: Tensor): Tensor;
 } = bindOp('torch.indexSelect', ['index_select']);
-const indexSelectBackward: {
-  (grad: Tensor, selfSizes: number[], dim: number, index: Tensor): Tensor;
-} = bindOp('torch.indexSelectBackward', ['index_select_backward']);
 const indicesCopy: {
   (input: Tensor): Tensor;
 } = bindOp('torch.indicesCopy', ['indices_copy']);
@@ -1101,9 +1000,6 @@ const kaiserWindow: {
   (windowLength: number, periodic: boolean, beta: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.kaiserWindow', ['kaiser_window', 'kaiser_window.beta', 'kaiser_window.periodic']);
-const klDiv: {
-  (input: Tensor, target: Tensor, reduction?: number, options?: { logTarget?: boolean }): Tensor;
-} = bindOp('torch.klDiv', ['kl_div']);
 const kron: {
   (input: Tensor, other: Tensor): Tensor;
 } = bindOp('torch.kron', ['kron']);
@@ -1144,18 +1040,6 @@ const lessEqual: {
 const lgamma: {
   (input: Tensor): Tensor;
 } = bindOp('torch.lgamma', ['lgamma']);
-const lift: {
-  (input: Tensor): Tensor;
-} = bindOp('torch.lift', ['lift']);
-const liftFresh: {
-  (input: Tensor): Tensor;
-} = bindOp('torch.liftFresh', ['lift_fresh']);
-const liftFreshCopy: {
-  (input: Tensor): Tensor;
-} = bindOp('torch.liftFreshCopy', ['lift_fresh_copy']);
-const linearBackward: {
-  (input: Tensor, gradOutput: Tensor, weight: Tensor, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor];
-} = bindOp('torch.linearBackward', ['linear_backward']);
 const linspace: {
   (start: Tensor, end: Tensor, steps: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Tensor, steps: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1235,9 +1119,6 @@ const lstm: {
 const lstmCell: {
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): [Tensor, Tensor];
 } = bindOp('torch.lstmCell', ['lstm_cell']);
-const lstmMpsBackward: {
-  (gradY: Tensor | null, gradHy: Tensor | null, gradCy: Tensor | null, zState: Tensor, cellStateFwd: Tensor, input: Tensor, layersOutputs: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean): [Tensor, Tensor[], Tensor[]];
-} = bindOp('torch.lstmMpsBackward', ['lstm_mps_backward']);
 const lt: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
@@ -1248,9 +1129,6 @@ const luSolve: {
 const luUnpack: {
   (LUData: Tensor, LUPivots: Tensor, unpackData?: boolean, unpackPivots?: boolean): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
 } = bindOp('torch.luUnpack', ['lu_unpack']);
-const marginRankingLoss: {
-  (input1: Tensor, input2: Tensor, target: Tensor, margin?: number, reduction?: number): Tensor;
-} = bindOp('torch.marginRankingLoss', ['margin_ranking_loss']);
 const maskedFill: {
   (input: Tensor, mask: Tensor, value: Tensor): Tensor;
   (input: Tensor, mask: Tensor, value: Scalar): Tensor;
@@ -1258,27 +1136,15 @@ const maskedFill: {
 const maskedScatter: {
   (input: Tensor, mask: Tensor, source: Tensor): Tensor;
 } = bindOp('torch.maskedScatter', ['masked_scatter']);
-const maskedScatterBackward: {
-  (gradOutput: Tensor, mask: Tensor, sizes: number[]): Tensor;
-} = bindOp('torch.maskedScatterBackward', ['masked_scatter_backward']);
 const maskedSelect: {
   (input: Tensor, mask: Tensor): Tensor;
 } = bindOp('torch.maskedSelect', ['masked_select']);
-const maskedSelectBackward: {
-  (grad: Tensor, input: Tensor, mask: Tensor): Tensor;
-} = bindOp('torch.maskedSelectBackward', ['masked_select_backward']);
 const matmul: {
   (input: Tensor, other: Tensor): Tensor;
 } = bindOp('torch.matmul', ['matmul']);
-const matmulBackward: {
-  (grad: Tensor, input: Tensor, other: Tensor, mask: boolean | boolean[]): [Tensor, Tensor];
-} = bindOp('torch.matmulBackward', ['matmul_backward']);
 const matrixExp: {
   (input: Tensor): Tensor;
 } = bindOp('torch.matrixExp', ['matrix_exp']);
-const matrixExpBackward: {
-  (input: Tensor, grad: Tensor): Tensor;
-} = bindOp('torch.matrixExpBackward', ['matrix_exp_backward']);
 const matrixPower: {
   (input: Tensor, n: number): Tensor;
 } = bindOp('torch.matrixPower', ['matrix_power']);
@@ -1296,9 +1162,6 @@ const maxPool1dWithIndices: {
 const maxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
 } = bindOp('torch.maxPool2d', ['max_pool2d']);
-const maxPool2dBackward: {
-  (gradOutput: Tensor, input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
-} = bindOp('torch.maxPool2dBackward', ['max_pool2d_backward']);
 const maxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
 } = bindOp('torch.maxPool3d', ['max_pool3d']);
@@ -1328,9 +1191,6 @@ const minimum: {
 const miopenBatchNorm: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, exponentialAverageFactor: number, epsilon: number): [Tensor, Tensor, Tensor];
 } = bindOp('torch.miopenBatchNorm', ['miopen_batch_norm']);
-const miopenBatchNormBackward: {
-  (input: Tensor, gradOutput: Tensor, weight: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, saveMean: Tensor | null, saveVar: Tensor | null, epsilon: number): [Tensor, Tensor, Tensor];
-} = bindOp('torch.miopenBatchNormBackward', ['miopen_batch_norm_backward']);
 const miopenConvolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
 } = bindOp('torch.miopenConvolution', ['miopen_convolution']);
@@ -1353,45 +1213,24 @@ const miopenDepthwiseConvolution: {
 const miopenRnn: {
   (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, train: boolean, bidirectional: boolean, batchSizes: number[], dropoutState?: Tensor | null): [Tensor, Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.miopenRnn', ['miopen_rnn']);
-const miopenRnnBackward: {
-  (input: Tensor, weight: Tensor[], weightStride0: number, weightBuf: Tensor, hx: Tensor, cx: Tensor | null, output: Tensor, gradOutput: Tensor | null, gradHy: Tensor | null, gradCy: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, train: boolean, bidirectional: boolean, batchSizes: number[], dropoutState: Tensor | null, reserve: Tensor, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor, Tensor[]];
-} = bindOp('torch.miopenRnnBackward', ['miopen_rnn_backward']);
 const mkldnnAdaptiveAvgPool2d: {
   (input: Tensor, outputSize: number | number[]): Tensor;
 } = bindOp('torch.mkldnnAdaptiveAvgPool2d', ['mkldnn_adaptive_avg_pool2d']);
-const mkldnnAdaptiveAvgPool2dBackward: {
-  (gradOutput: Tensor, input: Tensor): Tensor;
-} = bindOp('torch.mkldnnAdaptiveAvgPool2dBackward', ['mkldnn_adaptive_avg_pool2d_backward']);
 const mkldnnConvolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number): Tensor;
 } = bindOp('torch.mkldnnConvolution', ['mkldnn_convolution']);
-const mkldnnLinearBackward: {
-  (input: Tensor, gradOutput: Tensor, weight: Tensor, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor];
-} = bindOp('torch.mkldnnLinearBackward', ['mkldnn_linear_backward']);
-const mkldnnLinearBackwardInput: {
-  (inputSize: number[], gradOutput: Tensor, weight: Tensor): Tensor;
-} = bindOp('torch.mkldnnLinearBackwardInput', ['mkldnn_linear_backward_input']);
 const mkldnnLinearBackwardWeights: {
   (gradOutput: Tensor, input: Tensor, weight: Tensor, biasDefined: boolean): [Tensor, Tensor];
 } = bindOp('torch.mkldnnLinearBackwardWeights', ['mkldnn_linear_backward_weights']);
 const mkldnnMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
 } = bindOp('torch.mkldnnMaxPool2d', ['mkldnn_max_pool2d']);
-const mkldnnMaxPool2dBackward: {
-  (gradOutput: Tensor, output: Tensor, input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
-} = bindOp('torch.mkldnnMaxPool2dBackward', ['mkldnn_max_pool2d_backward']);
 const mkldnnMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
 } = bindOp('torch.mkldnnMaxPool3d', ['mkldnn_max_pool3d']);
-const mkldnnMaxPool3dBackward: {
-  (gradOutput: Tensor, output: Tensor, input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
-} = bindOp('torch.mkldnnMaxPool3dBackward', ['mkldnn_max_pool3d_backward']);
 const mkldnnRnnLayer: {
   (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, numLayers: number, hasBiases: boolean, bidirectional: boolean, batchFirst: boolean, train: boolean): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.mkldnnRnnLayer', ['mkldnn_rnn_layer']);
-const mkldnnRnnLayerBackward: {
-  (input: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, weight4: Tensor, hx_: Tensor, cxTmp: Tensor, output: Tensor, hy_: Tensor, cy_: Tensor, gradOutput: Tensor | null, gradHy: Tensor | null, gradCy: Tensor | null, reverse: boolean, mode: number, hiddenSize: number, numLayers: number, hasBiases: boolean, train: boolean, bidirectional: boolean, batchSizes: number[], batchFirst: boolean, workspace: Tensor): [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
-} = bindOp('torch.mkldnnRnnLayerBackward', ['mkldnn_rnn_layer_backward']);
 const mm: {
   (input: Tensor, mat2: Tensor): Tensor;
   (input: Tensor, mat2: Tensor, outDtype: DType): Tensor;
@@ -1407,12 +1246,6 @@ const movedim: {
   (input: Tensor, source: number, destination: number): Tensor;
   (input: Tensor, source: number[], destination: number[]): Tensor;
 } = bindOp('torch.movedim', ['movedim.int', 'movedim.intlist']);
-const mpsConvolutionBackward: {
-  (input: Tensor, gradOutput: Tensor, weight: Tensor, padding: number[], stride: number[], dilation: number[], groups: number, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor];
-} = bindOp('torch.mpsConvolutionBackward', ['mps_convolution_backward']);
-const mpsConvolutionTransposeBackward: {
-  (input: Tensor, gradOutput: Tensor, weight: Tensor, padding: number[], outputPadding: number[], stride: number[], dilation: number[], groups: number, outputMask: boolean | boolean[]): [Tensor, Tensor];
-} = bindOp('torch.mpsConvolutionTransposeBackward', ['mps_convolution_transpose_backward']);
 const msort: {
   (input: Tensor): Tensor;
 } = bindOp('torch.msort', ['msort']);
@@ -1463,30 +1296,18 @@ const narrowCopy: {
 const nativeBatchNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number, eps: number): [Tensor, Tensor, Tensor];
 } = bindOp('torch.nativeBatchNorm', ['native_batch_norm']);
-const nativeBatchNormBackward: {
-  (gradOut: Tensor, input: Tensor, weight: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, saveMean: Tensor | null, saveInvstd: Tensor | null, train: boolean, eps: number, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor];
-} = bindOp('torch.nativeBatchNormBackward', ['native_batch_norm_backward']);
 const nativeChannelShuffle: {
   (input: Tensor, groups: number): Tensor;
 } = bindOp('torch.nativeChannelShuffle', ['native_channel_shuffle']);
 const nativeDropout: {
   (input: Tensor, p: number, train?: boolean | null): [Tensor, Tensor];
 } = bindOp('torch.nativeDropout', ['native_dropout']);
-const nativeDropoutBackward: {
-  (gradOutput: Tensor, mask: Tensor, scale: number): Tensor;
-} = bindOp('torch.nativeDropoutBackward', ['native_dropout_backward']);
 const nativeGroupNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, N: number, C: number, HxW: number, group: number, eps: number): [Tensor, Tensor, Tensor];
 } = bindOp('torch.nativeGroupNorm', ['native_group_norm']);
-const nativeGroupNormBackward: {
-  (gradOut: Tensor, input: Tensor, mean: Tensor, rstd: Tensor, weight: Tensor | null, N: number, C: number, HxW: number, group: number, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor];
-} = bindOp('torch.nativeGroupNormBackward', ['native_group_norm_backward']);
 const nativeLayerNorm: {
   (input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, eps: number): [Tensor, Tensor, Tensor];
 } = bindOp('torch.nativeLayerNorm', ['native_layer_norm']);
-const nativeLayerNormBackward: {
-  (gradOut: Tensor, input: Tensor, normalizedShape: number[], mean: Tensor, rstd: Tensor, weight: Tensor | null, bias: Tensor | null, outputMask: boolean | boolean[]): [Tensor, Tensor, Tensor];
-} = bindOp('torch.nativeLayerNormBackward', ['native_layer_norm_backward']);
 const nativeNorm: {
   (input: Tensor, p?: Scalar): Tensor;
   (input: Tensor, p: Scalar | null, dim: number | number[], keepdim: boolean, dtype?: DType | null): Tensor;
@@ -1513,9 +1334,6 @@ const nextafter: {
 const nonzero: {
   (input: Tensor): Tensor;
 } = bindOp('torch.nonzero', ['nonzero']);
-const nonzeroNumpy: {
-  (input: Tensor): Tensor[];
-} = bindOp('torch.nonzeroNumpy', ['nonzero_numpy']);
 const nonzeroStatic: {
   (input: Tensor, options: { size: number; fillValue?: number }): Tensor;
 } = bindOp('torch.nonzeroStatic', ['nonzero_static']);
@@ -1534,9 +1352,6 @@ const normal: {
   (mean: number, std: Tensor, options?: { generator?: null }): Tensor;
   (mean: number, std: number, size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.normal', ['normal.Tensor_Tensor', 'normal.Tensor_float', 'normal.float_Tensor', 'normal.float_float']);
-const normalFunctional: {
-  (input: Tensor, mean?: number, std?: number, options?: { generator?: null }): Tensor;
-} = bindOp('torch.normalFunctional', ['normal_functional']);
 const notEqual: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
@@ -1585,9 +1400,6 @@ const pixelUnshuffle: {
 const poisson: {
   (input: Tensor, generator?: null): Tensor;
 } = bindOp('torch.poisson', ['poisson']);
-const poissonNllLoss: {
-  (input: Tensor, target: Tensor, logInput: boolean, full: boolean, eps: number, reduction: number): Tensor;
-} = bindOp('torch.poissonNllLoss', ['poisson_nll_loss']);
 const polar: {
   (abs: Tensor, angle: Tensor): Tensor;
 } = bindOp('torch.polar', ['polar']);
@@ -1711,10 +1523,6 @@ const randperm: {
   (n: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (n: number, options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.randperm', ['randperm', 'randperm.generator']);
-const range: {
-  (start: Scalar, end: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
-  (start: Scalar, end: Scalar, step?: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
-} = bindOp('torch.range', ['range', 'range.step']);
 const ravel: {
   (input: Tensor): Tensor;
 } = bindOp('torch.ravel', ['ravel']);
@@ -1845,9 +1653,6 @@ const segmentReduce: {
 const select: {
   (input: Tensor, dim: number, index: number): Tensor;
 } = bindOp('torch.select', ['select.int']);
-const selectBackward: {
-  (gradOutput: Tensor, inputSizes: number[], dim: number, index: number): Tensor;
-} = bindOp('torch.selectBackward', ['select_backward']);
 const selectCopy: {
   (input: Tensor, dim: number, index: number): Tensor;
 } = bindOp('torch.selectCopy', ['select_copy.int']);
@@ -1893,15 +1698,6 @@ const sinh: {
 const sinh_: {
   (input: Tensor): Tensor;
 } = bindOp('torch.sinh_', ['sinh_']);
-const size: {
-  (input: Tensor, dim: number): number;
-} = bindOp('torch.size', ['size.int']);
-const slice: {
-  (input: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
-} = bindOp('torch.slice', ['slice.Tensor']);
-const sliceBackward: {
-  (gradOutput: Tensor, inputSizes: number[], dim: number, start: number, end: number, step: number): Tensor;
-} = bindOp('torch.sliceBackward', ['slice_backward']);
 const sliceCopy: {
   (input: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
 } = bindOp('torch.sliceCopy', ['slice_copy.Tensor']);
@@ -2005,9 +1801,6 @@ const stft: {
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, padMode?: string, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
 } = bindOp('torch.stft', ['stft', 'stft.center']);
-const stride: {
-  (input: Tensor, dim: number): number;
-} = bindOp('torch.stride', ['stride.int']);
 const sub: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
@@ -2029,27 +1822,6 @@ const swapaxes: {
 const swapdims: {
   (input: Tensor, dim0: number, dim1: number): Tensor;
 } = bindOp('torch.swapdims', ['swapdims']);
-const symConstrainRange: {
-  (size: Scalar, options?: { min?: number | null; max?: number | null }): void;
-} = bindOp('torch.symConstrainRange', ['sym_constrain_range']);
-const symConstrainRangeForSize: {
-  (size: Scalar, options?: { min?: number | null; max?: number | null }): void;
-} = bindOp('torch.symConstrainRangeForSize', ['sym_constrain_range_for_size']);
-const symIsContiguous: {
-  (input: Tensor, memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d'): unknown;
-} = bindOp('torch.symIsContiguous', ['sym_is_contiguous']);
-const symNumel: {
-  (input: Tensor): number;
-} = bindOp('torch.symNumel', ['sym_numel']);
-const symSize: {
-  (input: Tensor, dim: number): number;
-} = bindOp('torch.symSize', ['sym_size.int']);
-const symStorageOffset: {
-  (input: Tensor): number;
-} = bindOp('torch.symStorageOffset', ['sym_storage_offset']);
-const symStride: {
-  (input: Tensor, dim: number): number;
-} = bindOp('torch.symStride', ['sym_stride.int']);
 const t: {
   (input: Tensor): Tensor;
 } = bindOp('torch.t', ['t']);
@@ -2088,27 +1860,15 @@ const threshold: {
 const threshold_: {
   (input: Tensor, threshold: Scalar, value: Scalar): Tensor;
 } = bindOp('torch.threshold_', ['threshold_']);
-const thresholdBackward: {
-  (gradOutput: Tensor, input: Tensor, threshold: Scalar): Tensor;
-} = bindOp('torch.thresholdBackward', ['threshold_backward']);
 const tile: {
   (input: Tensor, dims: number[]): Tensor;
 } = bindOp('torch.tile', ['tile']);
-const toDenseBackward: {
-  (grad: Tensor, input: Tensor, maskedGrad?: boolean | null): Tensor;
-} = bindOp('torch.toDenseBackward', ['to_dense_backward']);
-const toMkldnnBackward: {
-  (grad: Tensor, input: Tensor): Tensor;
-} = bindOp('torch.toMkldnnBackward', ['to_mkldnn_backward']);
 const topk: {
   (input: Tensor, k: number, dim?: number, largest?: boolean, sorted?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.topk', ['topk']);
 const trace: {
   (input: Tensor): Tensor;
 } = bindOp('torch.trace', ['trace']);
-const traceBackward: {
-  (grad: Tensor, sizes: number[]): Tensor;
-} = bindOp('torch.traceBackward', ['trace_backward']);
 const transpose: {
   (input: Tensor, dim0: number, dim1: number): Tensor;
 } = bindOp('torch.transpose', ['transpose.int']);
@@ -2132,9 +1892,6 @@ const tril: {
 const trilIndices: {
   (row: number, col: number, offset?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.trilIndices', ['tril_indices']);
-const tripletMarginLoss: {
-  (anchor: Tensor, positive: Tensor, negative: Tensor, margin?: number, p?: number, eps?: number, swap?: boolean, reduction?: number): Tensor;
-} = bindOp('torch.tripletMarginLoss', ['triplet_margin_loss']);
 const triu: {
   (input: Tensor, diagonal?: number): Tensor;
 } = bindOp('torch.triu', ['triu']);
@@ -2160,21 +1917,12 @@ const unbindCopy: {
 const unflatten: {
   (input: Tensor, dim: number, sizes: number[]): Tensor;
 } = bindOp('torch.unflatten', ['unflatten.int']);
-const unfoldBackward: {
-  (gradIn: Tensor, inputSizes: number[], dim: number, size: number, step: number): Tensor;
-} = bindOp('torch.unfoldBackward', ['unfold_backward']);
 const unfoldCopy: {
   (input: Tensor, dimension: number, size: number, step: number): Tensor;
 } = bindOp('torch.unfoldCopy', ['unfold_copy']);
-const uniqueConsecutive: {
-  (input: Tensor, returnInverse?: boolean, returnCounts?: boolean, dim?: number | null): [Tensor, Tensor, Tensor];
-} = bindOp('torch.uniqueConsecutive', ['unique_consecutive']);
 const uniqueDim: {
   (input: Tensor, dim: number, sorted?: boolean, returnInverse?: boolean, returnCounts?: boolean): [Tensor, Tensor, Tensor];
 } = bindOp('torch.uniqueDim', ['unique_dim']);
-const uniqueDimConsecutive: {
-  (input: Tensor, dim: number, returnInverse?: boolean, returnCounts?: boolean): [Tensor, Tensor, Tensor];
-} = bindOp('torch.uniqueDimConsecutive', ['unique_dim_consecutive']);
 const unsafeChunk: {
   (input: Tensor, chunks: number, dim?: number): Tensor[];
 } = bindOp('torch.unsafeChunk', ['unsafe_chunk']);
@@ -2190,9 +1938,6 @@ const unsqueeze: {
 const unsqueezeCopy: {
   (input: Tensor, dim: number): Tensor;
 } = bindOp('torch.unsqueezeCopy', ['unsqueeze_copy']);
-const valueSelectingReductionBackward: {
-  (grad: Tensor, dim: number, indices: Tensor, sizes: number[], keepdim: boolean): Tensor;
-} = bindOp('torch.valueSelectingReductionBackward', ['value_selecting_reduction_backward']);
 const valuesCopy: {
   (input: Tensor): Tensor;
 } = bindOp('torch.valuesCopy', ['values_copy']);
@@ -2282,8 +2027,6 @@ export {
   addr,
   adjoint,
   affineGridGenerator,
-  affineGridGeneratorBackward,
-  alias,
   aliasCopy,
   all,
   allclose,
@@ -2332,7 +2075,6 @@ export {
   baddbmm,
   bartlettWindow,
   batchNorm,
-  batchNormBackward,
   batchNormBackwardElemt,
   batchNormBackwardReduce,
   batchNormElemt,
@@ -2342,7 +2084,6 @@ export {
   batchNormUpdateStats,
   bernoulli,
   bilinear,
-  binaryCrossEntropyWithLogits,
   bincount,
   binomial,
   bitwiseAnd,
@@ -2395,45 +2136,32 @@ export {
   conv2d,
   conv3d,
   convTbc,
-  convTbcBackward,
   convTranspose1d,
   convTranspose2d,
   convTranspose3d,
   convolution,
-  convolutionBackward,
-  convolutionBackwardOverrideable,
-  convolutionOverrideable,
-  copy,
-  copySparseToSparse_,
   copysign,
   corrcoef,
   cos,
   cos_,
   cosh,
   cosh_,
-  cosineEmbeddingLoss,
   cosineSimilarity,
   countNonzero,
   cov,
   cross,
   crowIndicesCopy,
-  ctcLoss,
   cudnnAffineGridGenerator,
-  cudnnAffineGridGeneratorBackward,
   cudnnBatchNorm,
-  cudnnBatchNormBackward,
   cudnnConvolution,
   cudnnConvolutionAddRelu,
   cudnnConvolutionRelu,
   cudnnConvolutionTranspose,
   cudnnGridSampler,
-  cudnnGridSamplerBackward,
   cudnnIsAcceptable,
   cummax,
-  cummaxminBackward,
   cummin,
   cumprod,
-  cumprodBackward,
   cumsum,
   cumulativeTrapezoid,
   deg2rad,
@@ -2447,7 +2175,6 @@ export {
   diagEmbed,
   diagflat,
   diagonal,
-  diagonalBackward,
   diagonalCopy,
   diagonalScatter,
   diff,
@@ -2462,11 +2189,8 @@ export {
   dstack,
   einsum,
   embedding,
-  embeddingBackward,
   embeddingBag,
-  embeddingDenseBackward,
   embeddingRenorm_,
-  embeddingSparseBackward,
   empty,
   emptyLike,
   emptyPermuted,
@@ -2488,11 +2212,7 @@ export {
   expm1_,
   eye,
   fakeQuantizePerChannelAffine,
-  fakeQuantizePerChannelAffineCachemask,
-  fakeQuantizePerChannelAffineCachemaskBackward,
   fakeQuantizePerTensorAffine,
-  fakeQuantizePerTensorAffineCachemask,
-  fakeQuantizePerTensorAffineCachemaskBackward,
   fbgemmLinearFp16Weight,
   fbgemmLinearFp16WeightFp32Activation,
   fbgemmLinearInt8Weight,
@@ -2504,7 +2224,6 @@ export {
   featureAlphaDropout_,
   featureDropout,
   featureDropout_,
-  fill,
   fill_,
   fix,
   fix_,
@@ -2528,7 +2247,6 @@ export {
   fullLike,
   fusedMovingAvgObsFakeQuant,
   gather,
-  gatherBackward,
   gcd,
   gcd_,
   ge,
@@ -2539,9 +2257,7 @@ export {
   greaterEqual,
   gridSampler,
   gridSampler2d,
-  gridSampler2dBackward,
   gridSampler3d,
-  gridSampler3dBackward,
   groupNorm,
   gru,
   gruCell,
@@ -2549,10 +2265,8 @@ export {
   hammingWindow,
   hannWindow,
   hardshrink,
-  hardshrinkBackward,
   hashTensor,
   heaviside,
-  hingeEmbeddingLoss,
   histc,
   histogram,
   histogramdd,
@@ -2565,7 +2279,6 @@ export {
   igamma,
   igammac,
   imag,
-  index,
   indexAdd,
   indexCopy,
   indexFill,
@@ -2573,7 +2286,6 @@ export {
   indexPut_,
   indexReduce,
   indexSelect,
-  indexSelectBackward,
   indicesCopy,
   inner,
   instanceNorm,
@@ -2599,7 +2311,6 @@ export {
   isreal,
   istft,
   kaiserWindow,
-  klDiv,
   kron,
   kthvalue,
   layerNorm,
@@ -2612,10 +2323,6 @@ export {
   less,
   lessEqual,
   lgamma,
-  lift,
-  liftFresh,
-  liftFreshCopy,
-  linearBackward,
   linspace,
   log,
   log10,
@@ -2640,26 +2347,19 @@ export {
   logsumexp,
   lstm,
   lstmCell,
-  lstmMpsBackward,
   lt,
   luSolve,
   luUnpack,
-  marginRankingLoss,
   maskedFill,
   maskedScatter,
-  maskedScatterBackward,
   maskedSelect,
-  maskedSelectBackward,
   matmul,
-  matmulBackward,
   matrixExp,
-  matrixExpBackward,
   matrixPower,
   max,
   maxPool1d,
   maxPool1dWithIndices,
   maxPool2d,
-  maxPool2dBackward,
   maxPool3d,
   maximum,
   mean,
@@ -2668,7 +2368,6 @@ export {
   min,
   minimum,
   miopenBatchNorm,
-  miopenBatchNormBackward,
   miopenConvolution,
   miopenConvolutionAddRelu,
   miopenConvolutionRelu,
@@ -2676,25 +2375,16 @@ export {
   miopenCtcLoss,
   miopenDepthwiseConvolution,
   miopenRnn,
-  miopenRnnBackward,
   mkldnnAdaptiveAvgPool2d,
-  mkldnnAdaptiveAvgPool2dBackward,
   mkldnnConvolution,
-  mkldnnLinearBackward,
-  mkldnnLinearBackwardInput,
   mkldnnLinearBackwardWeights,
   mkldnnMaxPool2d,
-  mkldnnMaxPool2dBackward,
   mkldnnMaxPool3d,
-  mkldnnMaxPool3dBackward,
   mkldnnRnnLayer,
-  mkldnnRnnLayerBackward,
   mm,
   mode,
   moveaxis,
   movedim,
-  mpsConvolutionBackward,
-  mpsConvolutionTransposeBackward,
   msort,
   mul,
   multinomial,
@@ -2710,14 +2400,10 @@ export {
   narrow,
   narrowCopy,
   nativeBatchNorm,
-  nativeBatchNormBackward,
   nativeChannelShuffle,
   nativeDropout,
-  nativeDropoutBackward,
   nativeGroupNorm,
-  nativeGroupNormBackward,
   nativeLayerNorm,
-  nativeLayerNormBackward,
   nativeNorm,
   ne,
   neg,
@@ -2726,12 +2412,10 @@ export {
   negative_,
   nextafter,
   nonzero,
-  nonzeroNumpy,
   nonzeroStatic,
   norm,
   normExceptDim,
   normal,
-  normalFunctional,
   notEqual,
   nuclearNorm,
   ones,
@@ -2747,7 +2431,6 @@ export {
   pixelShuffle,
   pixelUnshuffle,
   poisson,
-  poissonNllLoss,
   polar,
   polygamma,
   positive,
@@ -2782,7 +2465,6 @@ export {
   randn,
   randnLike,
   randperm,
-  range,
   ravel,
   real,
   reciprocal,
@@ -2821,7 +2503,6 @@ export {
   searchsorted,
   segmentReduce,
   select,
-  selectBackward,
   selectCopy,
   selectScatter,
   selu,
@@ -2837,9 +2518,6 @@ export {
   sinc_,
   sinh,
   sinh_,
-  size,
-  slice,
-  sliceBackward,
   sliceCopy,
   sliceInverse,
   sliceScatter,
@@ -2868,20 +2546,12 @@ export {
   std,
   stdMean,
   stft,
-  stride,
   sub,
   subtract,
   sum,
   svd,
   swapaxes,
   swapdims,
-  symConstrainRange,
-  symConstrainRangeForSize,
-  symIsContiguous,
-  symNumel,
-  symSize,
-  symStorageOffset,
-  symStride,
   t,
   tCopy,
   take,
@@ -2894,13 +2564,9 @@ export {
   tensordot,
   threshold,
   threshold_,
-  thresholdBackward,
   tile,
-  toDenseBackward,
-  toMkldnnBackward,
   topk,
   trace,
-  traceBackward,
   transpose,
   transposeCopy,
   trapezoid,
@@ -2908,7 +2574,6 @@ export {
   triangularSolve,
   tril,
   trilIndices,
-  tripletMarginLoss,
   triu,
   triuIndices,
   trueDivide,
@@ -2917,17 +2582,13 @@ export {
   unbind,
   unbindCopy,
   unflatten,
-  unfoldBackward,
   unfoldCopy,
-  uniqueConsecutive,
   uniqueDim,
-  uniqueDimConsecutive,
   unsafeChunk,
   unsafeSplit,
   unsafeSplitWithSizes,
   unsqueeze,
   unsqueezeCopy,
-  valueSelectingReductionBackward,
   valuesCopy,
   vander,
   var_ as var,

@@ -138,11 +138,12 @@ describe('the generic call behaves as a PyTorch call', () => {
     expect(torch.eye(2).requiresGrad).toBe(false);
   });
 
-  it('returns numbers and booleans for scalar results', () => {
+  it('returns numbers and booleans for scalar results; Python attributes that are operators are getters (x.T)', () => {
     const x = torch.tensor([1, 2, 3]);
     expect(x.isFloatingPoint()).toBe(true);
     expect(torch.isNonzero(torch.tensor([2]))).toBe(true);
-    expect(torch.stride(x, 0)).toBe(1);
+    expect(torch.isSameSize(x, torch.ones([3]))).toBe(true);
+    expect(torch.tensor([[1, 2], [3, 4]]).T.toArray()).toEqual([[1, 3], [2, 4]]);
   });
 });
 
