@@ -16,7 +16,8 @@ const gen = require('../../scripts/gen-ops.js');
 // Random or storage-dependent results cannot be compared value for value; device moves need a GPU.
 // slice_copy and slice_scatter: Python 1.13's binding does not apply their SymInt defaults (step=1, end=None:
 // torch.slice_copy(x) refuses with 'slice step must be positive'), so Python is not the reference for them.
-const SKIP = /^slice_copy|^slice_scatter|rand|bernoulli|normal|dropout|uniform|exponential|geometric|cauchy|multinomial|poisson|random|data_ptr|^pin_memory|^is_pinned|^empty|^new_empty|^resize|^set_|^to_mkldnn|^q_|^int_repr|^dequantize|quantize|^record_stream|^coalesce|^indices|^values|^crow|^col|^row|^ccol|sparse|^to_dense|^nonzero_static|^share_memory|^retain_grad/;
+// fbgemm_*: packed weights, opaque bytes.
+const SKIP = /^slice_copy|^slice_scatter|^fbgemm_|rand|bernoulli|normal|dropout|uniform|exponential|geometric|cauchy|multinomial|poisson|random|data_ptr|^pin_memory|^is_pinned|^empty|^new_empty|^resize|^set_|^to_mkldnn|^q_|^int_repr|^dequantize|quantize|^record_stream|^coalesce|^indices|^values|^crow|^col|^row|^ccol|sparse|^to_dense|^nonzero_static|^share_memory|^retain_grad/;
 
 interface Probe {
   /** method: x.name(...), function: torch.name(...) */
