@@ -27,8 +27,16 @@ declare module '../tensor' {
     addr(vec1: Tensor, vec2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     addr_(vec1: Tensor, vec2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     adjoint(): Tensor;
+    all(): Tensor;
+    all(dim: number, keepdim?: boolean): Tensor;
+    all(dim?: number[] | null, keepdim?: boolean): Tensor;
+    amax(dim?: number | number[], keepdim?: boolean): Tensor;
+    amin(dim?: number | number[], keepdim?: boolean): Tensor;
     aminmax(options?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { min: Tensor; max: Tensor };
     angle(): Tensor;
+    any(): Tensor;
+    any(dim: number, keepdim?: boolean): Tensor;
+    any(dim?: number[] | null, keepdim?: boolean): Tensor;
     arccos(): Tensor;
     arccos_(): Tensor;
     arccosh(): Tensor;
@@ -43,6 +51,7 @@ declare module '../tensor' {
     arctan_(): Tensor;
     arctanh(): Tensor;
     arctanh_(): Tensor;
+    argmin(dim?: number | null, keepdim?: boolean): Tensor;
     argsort(dim?: number, descending?: boolean): Tensor;
     argsort(options: { stable: boolean; dim?: number; descending?: boolean }): Tensor;
     argwhere(): Tensor;
@@ -182,12 +191,15 @@ declare module '../tensor' {
     fillDiagonal_(fillValue: Scalar, wrap?: boolean): Tensor;
     fix(): Tensor;
     fix_(): Tensor;
+    flip(dims: number[]): Tensor;
+    flip(...dims: number[]): Tensor;
     fliplr(): Tensor;
     flipud(): Tensor;
     floatPower(exponent: Tensor): Tensor;
     floatPower(exponent: Scalar): Tensor;
     floatPower_(exponent: Tensor): Tensor;
     floatPower_(exponent: Scalar): Tensor;
+    floor(): Tensor;
     floor_(): Tensor;
     floorDivide(other: Tensor): Tensor;
     floorDivide(other: Scalar): Tensor;
@@ -202,6 +214,7 @@ declare module '../tensor' {
     frac(): Tensor;
     frac_(): Tensor;
     frexp(): [Tensor, Tensor] & { mantissa: Tensor; exponent: Tensor };
+    gather(dim: number, index: Tensor, options?: { sparseGrad?: boolean }): Tensor;
     gcd(other: Tensor): Tensor;
     gcd_(other: Tensor): Tensor;
     ge_(other: Tensor): Tensor;
@@ -251,6 +264,7 @@ declare module '../tensor' {
     indexPut_(indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
     indexReduce(dim: number, index: Tensor, source: Tensor, reduce: string, options?: { includeSelf?: boolean }): Tensor;
     indexReduce_(dim: number, index: Tensor, source: Tensor, reduce: string, options?: { includeSelf?: boolean }): Tensor;
+    indexSelect(dim: number, index: Tensor): Tensor;
     indices(): Tensor;
     inner(other: Tensor): Tensor;
     intRepr(): Tensor;
@@ -319,6 +333,7 @@ declare module '../tensor' {
     logicalXor_(other: Tensor): Tensor;
     logit(eps?: number | null): Tensor;
     logit_(eps?: number | null): Tensor;
+    logsumexp(dim: number | number[], keepdim?: boolean): Tensor;
     lt_(other: Tensor): Tensor;
     lt_(other: Scalar): Tensor;
     luSolve(LUData: Tensor, LUPivots: Tensor): Tensor;
@@ -390,6 +405,8 @@ declare module '../tensor' {
     pow_(exponent: Tensor): Tensor;
     pow_(exponent: Scalar): Tensor;
     prelu(weight: Tensor): Tensor;
+    prod(options?: { dtype?: DType | null }): Tensor;
+    prod(dim: number, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
     put(index: Tensor, source: Tensor, accumulate?: boolean): Tensor;
     put_(index: Tensor, source: Tensor, accumulate?: boolean): Tensor;
     qPerChannelAxis(): number;
@@ -412,6 +429,8 @@ declare module '../tensor' {
     remainder_(other: Scalar): Tensor;
     renorm(p: Scalar, dim: number, maxnorm: Scalar): Tensor;
     renorm_(p: Scalar, dim: number, maxnorm: Scalar): Tensor;
+    repeat(repeats: number[]): Tensor;
+    repeat(...repeats: number[]): Tensor;
     repeatInterleave(repeats: Tensor, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
     repeatInterleave(repeats: number, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
     reshapeAs(other: Tensor): Tensor;
@@ -424,6 +443,8 @@ declare module '../tensor' {
     retainGrad(): void;
     roll(shifts: number | number[], dims?: number | number[]): Tensor;
     rot90(k?: number, dims?: number[]): Tensor;
+    round(): Tensor;
+    round(options: { decimals: number }): Tensor;
     round_(): Tensor;
     round_(options: { decimals: number }): Tensor;
     rowIndices(): Tensor;
@@ -445,6 +466,7 @@ declare module '../tensor' {
     sgn(): Tensor;
     sgn_(): Tensor;
     sigmoid_(): Tensor;
+    sign(): Tensor;
     sign_(): Tensor;
     signbit(): Tensor;
     sin(): Tensor;
@@ -468,6 +490,7 @@ declare module '../tensor' {
     split(splitSize: number[], dim?: number): Tensor[];
     splitWithSizes(splitSizes: number[], dim?: number): Tensor[];
     sqrt_(): Tensor;
+    square(): Tensor;
     square_(): Tensor;
     squeeze_(): Tensor;
     squeeze_(dim: number): Tensor;
@@ -571,8 +594,12 @@ export const METHODS: [string, string[]][] = [
   ['addr', ['addr']],
   ['addr_', ['addr_']],
   ['adjoint', ['adjoint']],
+  ['all', ['all', 'all.dim', 'all.dims']],
+  ['amax', ['amax']],
+  ['amin', ['amin']],
   ['aminmax', ['aminmax']],
   ['angle', ['angle']],
+  ['any', ['any', 'any.dim', 'any.dims']],
   ['arccos', ['arccos']],
   ['arccos_', ['arccos_']],
   ['arccosh', ['arccosh']],
@@ -587,6 +614,7 @@ export const METHODS: [string, string[]][] = [
   ['arctan_', ['arctan_']],
   ['arctanh', ['arctanh']],
   ['arctanh_', ['arctanh_']],
+  ['argmin', ['argmin']],
   ['argsort', ['argsort', 'argsort.stable']],
   ['argwhere', ['argwhere']],
   ['asStrided_', ['as_strided_']],
@@ -692,10 +720,12 @@ export const METHODS: [string, string[]][] = [
   ['fillDiagonal_', ['fill_diagonal_']],
   ['fix', ['fix']],
   ['fix_', ['fix_']],
+  ['flip', ['flip']],
   ['fliplr', ['fliplr']],
   ['flipud', ['flipud']],
   ['floatPower', ['float_power.Tensor_Tensor', 'float_power.Tensor_Scalar']],
   ['floatPower_', ['float_power_.Tensor', 'float_power_.Scalar']],
+  ['floor', ['floor']],
   ['floor_', ['floor_']],
   ['floorDivide', ['floor_divide', 'floor_divide.Scalar']],
   ['floorDivide_', ['floor_divide_.Tensor', 'floor_divide_.Scalar']],
@@ -706,6 +736,7 @@ export const METHODS: [string, string[]][] = [
   ['frac', ['frac']],
   ['frac_', ['frac_']],
   ['frexp', ['frexp.Tensor']],
+  ['gather', ['gather']],
   ['gcd', ['gcd']],
   ['gcd_', ['gcd_']],
   ['ge_', ['ge_.Tensor', 'ge_.Scalar']],
@@ -743,6 +774,7 @@ export const METHODS: [string, string[]][] = [
   ['indexPut_', ['index_put_']],
   ['indexReduce', ['index_reduce']],
   ['indexReduce_', ['index_reduce_']],
+  ['indexSelect', ['index_select']],
   ['indices', ['indices']],
   ['inner', ['inner']],
   ['intRepr', ['int_repr']],
@@ -804,6 +836,7 @@ export const METHODS: [string, string[]][] = [
   ['logicalXor_', ['logical_xor_']],
   ['logit', ['logit']],
   ['logit_', ['logit_']],
+  ['logsumexp', ['logsumexp']],
   ['lt_', ['lt_.Tensor', 'lt_.Scalar']],
   ['luSolve', ['lu_solve']],
   ['maskedFill_', ['masked_fill_.Tensor', 'masked_fill_.Scalar']],
@@ -856,6 +889,7 @@ export const METHODS: [string, string[]][] = [
   ['positive', ['positive']],
   ['pow_', ['pow_.Tensor', 'pow_.Scalar']],
   ['prelu', ['prelu']],
+  ['prod', ['prod', 'prod.dim_int']],
   ['put', ['put']],
   ['put_', ['put_']],
   ['qPerChannelAxis', ['q_per_channel_axis']],
@@ -874,6 +908,7 @@ export const METHODS: [string, string[]][] = [
   ['remainder_', ['remainder_.Tensor', 'remainder_.Scalar']],
   ['renorm', ['renorm']],
   ['renorm_', ['renorm_']],
+  ['repeat', ['repeat']],
   ['repeatInterleave', ['repeat_interleave.self_Tensor', 'repeat_interleave.self_int']],
   ['reshapeAs', ['reshape_as']],
   ['resize_', ['resize_']],
@@ -884,6 +919,7 @@ export const METHODS: [string, string[]][] = [
   ['retainGrad', ['retain_grad']],
   ['roll', ['roll']],
   ['rot90', ['rot90']],
+  ['round', ['round', 'round.decimals']],
   ['round_', ['round_', 'round_.decimals']],
   ['rowIndices', ['row_indices']],
   ['rsqrt', ['rsqrt']],
@@ -898,6 +934,7 @@ export const METHODS: [string, string[]][] = [
   ['sgn', ['sgn']],
   ['sgn_', ['sgn_']],
   ['sigmoid_', ['sigmoid_']],
+  ['sign', ['sign']],
   ['sign_', ['sign_']],
   ['signbit', ['signbit']],
   ['sin', ['sin']],
@@ -919,6 +956,7 @@ export const METHODS: [string, string[]][] = [
   ['split', ['split.Tensor', 'split.sizes']],
   ['splitWithSizes', ['split_with_sizes']],
   ['sqrt_', ['sqrt_']],
+  ['square', ['square']],
   ['square_', ['square_']],
   ['squeeze_', ['squeeze_', 'squeeze_.dim', 'squeeze_.dims']],
   ['sspaddmm', ['sspaddmm']],
