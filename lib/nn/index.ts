@@ -40,8 +40,11 @@ export {
   HuberLoss,
   KLDivLoss,
   BCELoss,
+  InstanceNorm2d,
+  LSTM,
+  GRU,
 } from './layers_ops';
-export type { ConvNdOptions, ConvTransposeNdOptions } from './layers_ops';
+export type { ConvNdOptions, ConvTransposeNdOptions, RNNOptions } from './layers_ops';
 export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions, FactoryOptions } from './layers';
 export * as functional from './functional';
 export * as parallel from './parallel';

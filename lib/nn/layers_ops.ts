@@ -6,6 +6,7 @@ import * as F from './functional';
 import type { InterpolateMode, Reduction } from './functional';
 import type { FactoryOptions } from './layers';
 import { Module } from './module';
+import { bindOp } from '../ops';
 
 type Tuple = number | number[];
 const tuple = (v: Tuple, n: number, what: string): number[] => {
@@ -221,5 +222,148 @@ export class BCELoss extends Module {
   }
   forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, this.options);
+  }
+}
+
+type Op = (...args: any[]) => any;
+const atenInstanceNorm = bindOp<Op>('InstanceNorm2d', ['instance_norm']);
+const atenLstm = bindOp<Op>('LSTM', ['lstm.input']);
+const atenGru = bindOp<Op>('GRU', ['gru.input']);
+
+/** nn.InstanceNorm2d(numFeatures, {eps=1e-5, momentum=0.1, affine=false, trackRunningStats=false}). */
+export class InstanceNorm2d extends Module {
+  declare weight: Tensor | null;
+  declare bias: Tensor | null;
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  constructor(
+    readonly numFeatures: number,
+    options: FactoryOptions & { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {},
+  ) {
+    super();
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum ?? 0.1;
+    this.affine = options.affine ?? false;
+    this.trackRunningStats = options.trackRunningStats ?? false;
+    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    this.registerParameter('weight', this.affine ? ones([numFeatures], f) : null);
+    this.registerParameter('bias', this.affine ? zeros([numFeatures], f) : null);
+    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], f) : null);
+    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], f) : null);
+    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? zeros([], { device: options.device, dtype: 'int64' }) : null);
+  }
+  forward(input: Tensor): Tensor {
+    if (input.ndim !== 3 && input.ndim !== 4) throw new TorchError(`InstanceNorm2d: expected 3D or 4D input (got ${input.ndim}D input)`);
+    // An unbatched [C, H, W] input is one sample, as in PyTorch.
+    const x = input.ndim === 3 ? input.unsqueeze(0) : input;
+    const useInputStats = this.training || !this.trackRunningStats;
+    const out: Tensor = atenInstanceNorm(x, this.weight, this.bias, this.running_mean, this.running_var, useInputStats, this.momentum, this.eps, true);
+    return input.ndim === 3 ? out.squeeze(0) : out;
+  }
+  extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+  }
+}
+
+export interface RNNOptions extends FactoryOptions {
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  dropout?: number;
+  bidirectional?: boolean;
+}
+
+// nn.LSTM and nn.GRU on aten::lstm / aten::gru: the parameters in PyTorch's order and names
+// (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, then _reverse, per layer), each U(-1/sqrt(hidden), 1/sqrt(hidden)).
+abstract class RNNBase extends Module {
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  protected readonly flatNames: string[] = [];
+  constructor(readonly inputSize: number, readonly hiddenSize: number, gates: number, options: RNNOptions) {
+    super();
+    this.numLayers = options.numLayers ?? 1;
+    this.bias = options.bias ?? true;
+    this.batchFirst = options.batchFirst ?? false;
+    this.dropout = options.dropout ?? 0;
+    this.bidirectional = options.bidirectional ?? false;
+    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    const bound = 1 / Math.sqrt(hiddenSize);
+    const dirs = this.bidirectional ? 2 : 1;
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (let d = 0; d < dirs; d++) {
+        const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
+        const inSize = layer === 0 ? inputSize : hiddenSize * dirs;
+        const shapes: [string, number[]][] = [[`weight_ih${suffix}`, [gates * hiddenSize, inSize]], [`weight_hh${suffix}`, [gates * hiddenSize, hiddenSize]]];
+        if (this.bias) shapes.push([`bias_ih${suffix}`, [gates * hiddenSize]], [`bias_hh${suffix}`, [gates * hiddenSize]]);
+        for (const [name, shape] of shapes) {
+          this.registerParameter(name, empty(shape, f).uniform_(-bound, bound));
+          this.flatNames.push(name);
+        }
+      }
+    }
+  }
+  protected flatWeights(): Tensor[] {
+    const params = new Map(this.namedParameters('', false));
+    return this.flatNames.map((n) => params.get(n)!);
+  }
+  protected zeroState(input: Tensor): Tensor {
+    const batch = input.ndim === 2 ? null : input.shape[this.batchFirst ? 0 : 1];
+    const shape = [this.numLayers * (this.bidirectional ? 2 : 1), ...(batch === null ? [] : [batch]), this.hiddenSize];
+    return zeros(shape, { dtype: input.dtype, device: input.device });
+  }
+  extraRepr(): string {
+    let s = `${this.inputSize}, ${this.hiddenSize}`;
+    if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
+    if (!this.bias) s += ', bias=False';
+    if (this.batchFirst) s += ', batch_first=True';
+    if (this.dropout !== 0) s += `, dropout=${this.dropout}`;
+    if (this.bidirectional) s += ', bidirectional=True';
+    return s;
+  }
+}
+
+// aten's rnn ops take a batch; an unbatched [L, H_in] sequence is run as a batch of one, as PyTorch does.
+function batched(input: Tensor, batchFirst: boolean): [Tensor, boolean] {
+  if (input.ndim === 3) return [input, false];
+  if (input.ndim !== 2) throw new TorchError(`RNN: expected input to be 2D or 3D, got ${input.ndim}D instead`);
+  return [input.unsqueeze(batchFirst ? 0 : 1), true];
+}
+
+/** nn.LSTM(inputSize, hiddenSize, {numLayers=1, bias=true, batchFirst=false, dropout=0, bidirectional=false}). */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    super(inputSize, hiddenSize, 4, options);
+  }
+  /** Returns [output, [h_n, c_n]], as PyTorch's (output, (h_n, c_n)). */
+  forward(input: Tensor, hx?: [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
+    const [x, unbatched] = batched(input, this.batchFirst);
+    let state = hx ?? [this.zeroState(input), this.zeroState(input)];
+    if (unbatched) state = [state[0].unsqueeze(1), state[1].unsqueeze(1)];
+    const [out, h, c] = atenLstm(x, state, this.flatWeights(), this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst) as Tensor[];
+    if (unbatched) return [out.squeeze(this.batchFirst ? 0 : 1), [h.squeeze(1), c.squeeze(1)]];
+    return [out, [h, c]];
+  }
+}
+
+/** nn.GRU(inputSize, hiddenSize, {numLayers=1, bias=true, batchFirst=false, dropout=0, bidirectional=false}). */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    super(inputSize, hiddenSize, 3, options);
+  }
+  /** Returns [output, h_n], as PyTorch's (output, h_n). */
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+    const [x, unbatched] = batched(input, this.batchFirst);
+    let state = hx ?? this.zeroState(input);
+    if (unbatched) state = state.unsqueeze(1);
+    const [out, h] = atenGru(x, state, this.flatWeights(), this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst) as Tensor[];
+    if (unbatched) return [out.squeeze(this.batchFirst ? 0 : 1), h.squeeze(1)];
+    return [out, h];
   }
 }

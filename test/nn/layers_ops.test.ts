@@ -9,7 +9,9 @@ import { runPython } from '../helpers/python';
 
 interface Case {
   name: string;
-  make: () => nn.Module & { forward(...xs: Tensor[]): Tensor };
+  make: () => nn.Module & { forward(...xs: any[]): any };
+  /** For layers that return tuples: one tensor of everything returned (ours, then the same in Python). */
+  pick?: [(out: any) => Tensor, string];
   /** The Python constructor, evaluated with torch and nn in scope. */
   py: string;
   inputs: () => Tensor[];
@@ -30,6 +32,22 @@ const CASES: Case[] = [
   { name: "HuberLoss(delta 0.3, reduction 'sum')", make: () => new nn.HuberLoss({ delta: 0.3, reduction: 'sum' }), py: "nn.HuberLoss(delta=0.3, reduction='sum')", inputs: () => [torch.randn([5, 3]), torch.randn([5, 3])] },
   { name: "KLDivLoss(reduction 'batchmean')", make: () => new nn.KLDivLoss({ reduction: 'batchmean' }), py: "nn.KLDivLoss(reduction='batchmean')", inputs: () => [torch.randn([4, 3]).logSoftmax(1), torch.rand([4, 3]).softmax(1)] },
   { name: 'KLDivLoss(logTarget)', make: () => new nn.KLDivLoss({ logTarget: true }), py: 'nn.KLDivLoss(log_target=True)', inputs: () => [torch.randn([4, 3]).logSoftmax(1), torch.randn([4, 3]).logSoftmax(1)] },
+  { name: 'InstanceNorm2d(3, affine)', make: () => new nn.InstanceNorm2d(3, { affine: true }), py: 'nn.InstanceNorm2d(3, affine=True)', inputs: () => [torch.randn([2, 3, 4, 5])] },
+  { name: 'InstanceNorm2d(3), unbatched input', make: () => new nn.InstanceNorm2d(3), py: 'nn.InstanceNorm2d(3)', inputs: () => [torch.randn([3, 4, 4])] },
+  {
+    name: 'LSTM(4, 5, 2 layers, bidirectional, batchFirst)',
+    make: () => new nn.LSTM(4, 5, { numLayers: 2, bidirectional: true, batchFirst: true }),
+    py: 'nn.LSTM(4, 5, num_layers=2, bidirectional=True, batch_first=True)',
+    inputs: () => [torch.randn([3, 6, 4])],
+    pick: [(r) => torch.cat([r[0].flatten(), r[1][0].flatten(), r[1][1].flatten()]), 'lambda r: torch.cat([r[0].flatten(), r[1][0].flatten(), r[1][1].flatten()])'],
+  },
+  {
+    name: 'GRU(4, 3) with an initial state, and an unbatched sequence',
+    make: () => new nn.GRU(4, 3),
+    py: 'nn.GRU(4, 3)',
+    inputs: () => [torch.randn([5, 4]), torch.randn([1, 3])],
+    pick: [(r) => torch.cat([r[0].flatten(), r[1].flatten()]), 'lambda r: torch.cat([r[0].flatten(), r[1].flatten()])'],
+  },
   { name: 'BCELoss', make: () => new nn.BCELoss(), py: 'nn.BCELoss()', inputs: () => [torch.rand([6]).mul(0.9).add(0.05), torch.rand([6])] },
 ];
 
@@ -48,7 +66,8 @@ beforeAll(() => {
     const layer = c.make();
     const xs = c.inputs();
     const x0 = xs[0].detach().requiresGrad_(true);
-    const out = layer.forward(x0, ...xs.slice(1));
+    const raw = layer.forward(x0, ...xs.slice(1));
+    const out: Tensor = c.pick ? c.pick[0](raw) : raw;
     out.mul(torch.linspace(0.5, 1.5, out.numel()).view(out.shape)).sum().backward();
     return {
       state: Object.fromEntries(Object.entries(layer.stateDict()).map(([k, v]) => [k, arr(v as Tensor)])),
@@ -62,18 +81,19 @@ beforeAll(() => {
     `
 import torch, torch.nn as nn
 out = []
-for i, (ctor, c) in enumerate(zip(inp['ctors'], inp['cases'])):
+for i, (ctor, pick, c) in enumerate(zip(inp['ctors'], inp['picks'], inp['cases'])):
     torch.manual_seed(100 + i)
     layer = eval(ctor, {'torch': torch, 'nn': nn})
     state = {k: v.tolist() for k, v in layer.state_dict().items()}
     xs = [torch.tensor(v) for v in c['inputs']]
     xs[0].requires_grad_(True)
     y = layer(*xs)
+    if pick: y = eval(pick, {'torch': torch})(y)
     (y * torch.linspace(0.5, 1.5, y.numel()).view(y.shape)).sum().backward()
     out.append({'keys': list(layer.state_dict().keys()), 'state': state, 'out': y.tolist(), 'inputGrad': xs[0].grad.tolist(),
                 'grads': {k: p.grad.tolist() for k, p in layer.named_parameters()}})
 print(json.dumps(out))`,
-    { ctors: CASES.map((c) => c.py), cases: ours },
+    { ctors: CASES.map((c) => c.py), picks: CASES.map((c) => (c.pick ? c.pick[1] : null)), cases: ours },
   );
 }, 120_000);
 
