@@ -238,9 +238,9 @@ const SKIP_PYTHON_BINDINGS = new RegExp('^(' + [
   'replace_', 'copy', 'fill\\.Tensor', 'fill\\.Scalar', 'lift.*', 'normal_functional', 'nbytes', 'itemsize', 'names',
 ].join('|') + ')$');
 // torch.* functions that Python wraps in torch/functional.py with other results (unique_consecutive returns the
-// output alone unless asked), and losses with aten's integer `reduction` (Python's torch.* binding does not
+// output alone unless asked; unique_dim is torch.unique(dim=)'s internal), and losses with aten's integer `reduction` (Python's torch.* binding does not
 // apply the schema's default, nn.functional takes a string): the functional wrappers are the way to them.
-const PYTHON_WRAPPED = /^(unique_consecutive)$/;
+const PYTHON_WRAPPED = /^(unique_consecutive|unique_dim)$/;
 const skipped = (s) => SKIP_PYTHON_BINDINGS.test(s.name) || SKIP_PYTHON_BINDINGS.test(`${s.name}.${s.overload}`) ||
   PYTHON_WRAPPED.test(s.name) || s.args.some((a) => a.name === 'reduction' && a.type === 'int');
 // Python attributes that the yaml declares as operators: Tensor getters (x.T, x.mT …).

@@ -1920,9 +1920,6 @@ const unflatten: {
 const unfoldCopy: {
   (input: Tensor, dimension: number, size: number, step: number): Tensor;
 } = bindOp('torch.unfoldCopy', ['unfold_copy']);
-const uniqueDim: {
-  (input: Tensor, dim: number, sorted?: boolean, returnInverse?: boolean, returnCounts?: boolean): [Tensor, Tensor, Tensor];
-} = bindOp('torch.uniqueDim', ['unique_dim']);
 const unsafeChunk: {
   (input: Tensor, chunks: number, dim?: number): Tensor[];
 } = bindOp('torch.unsafeChunk', ['unsafe_chunk']);
@@ -2583,7 +2580,6 @@ export {
   unbindCopy,
   unflatten,
   unfoldCopy,
-  uniqueDim,
   unsafeChunk,
   unsafeSplit,
   unsafeSplitWithSizes,

@@ -1,6 +1,6 @@
 // A conformance sweep driven by the schemas of the running libtorch: every generated Tensor method and
-// torch.* function that can be called with one Tensor (all else defaulted) or with two Tensors (self, other)
-// is called here and in Python torch on the same inputs; values, and gradients where PyTorch has them,
+// torch.* function that can be called with one Tensor (all else defaulted), two or three Tensors, or a Tensor and
+// one or two integers or Scalars is called so here and in Python torch on the same inputs; values, and gradients where PyTorch has them,
 // must agree, and an op that PyTorch refuses must be refused here too (a TorchError, never a crash).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
@@ -24,43 +24,62 @@ interface Probe {
   kind: 'method' | 'function';
   name: string; // aten name (Python's)
   js: string;
-  binary: boolean;
+  /** the arguments after self: none, another tensor, a dim, a Scalar, or two more tensors */
+  pattern: Pattern;
 }
+type Pattern = 'unary' | 'binary' | 'ternary' | 'int' | 'int2' | 'scalar' | 'scalar2' | 'tensorScalar' | 'index' | 'intIndex' | 'intIndex1';
+const PATTERNS: Pattern[] = ['unary', 'binary', 'ternary', 'int', 'int2', 'scalar', 'scalar2', 'tensorScalar', 'index', 'intIndex', 'intIndex1'];
+// The values each pattern passes after self: y, z are float tensors of x's shape [3, 4]; idx an int64 [3, 4]
+// of indices valid along either dimension, idx1 a 1-D one.
+const REST = (y: unknown, z: unknown, idx: unknown, idx1: unknown): Record<Pattern, unknown[]> => ({
+  unary: [], binary: [y], ternary: [y, z], int: [1], int2: [1, 0], scalar: [0.5], scalar2: [0.5, 0.25], tensorScalar: [y, 0.5],
+  index: [idx], intIndex: [1, idx], intIndex1: [1, idx1],
+});
 
-function callable(overloads: string[], method: boolean): { unary: boolean; binary: boolean } {
-  let unary = false, binary = false;
+// The call patterns an operator admits, read from the running libtorch's schemas.
+function patterns(overloads: string[]): Set<Pattern> {
+  const out = new Set<Pattern>();
+  const isTensor = (a: { type: string; kwargOnly: boolean }) => /^Tensor(\(.*\))?$/.test(a.type) && !a.kwargOnly;
   for (const ov of overloads) {
     const text = opSchema(ov);
     if (text === null) continue;
     const s = gen.parseSchema(text.replace(/^aten::/, ''));
     const args = s.args as { type: string; name: string; def?: string; kwargOnly: boolean }[];
-    if (args.length === 0 || !/^Tensor/.test(args[0].type) || args[0].type.endsWith('?') || args[0].type.includes('[]')) continue;
-    const optional = (a: { type: string; def?: string }) => a.def !== undefined;
-    if (args.slice(1).every(optional)) unary = true;
-    if (args.length >= 2 && /^Tensor(\(.*\))?$/.test(args[1].type) && !args[1].kwargOnly && args.slice(2).every(optional)) binary = true;
+    if (args.length === 0 || !isTensor(args[0])) continue;
+    const restDefaulted = (from: number) => args.slice(from).every((a) => a.def !== undefined);
+    const kinds = args.slice(1, 3).map((a) =>
+      a.kwargOnly ? 'kw' : isTensor(a) ? 'T' : /^(int|SymInt)(\[1\])?\??$/.test(a.type) ? 'i' : /^(Scalar|float)\??$/.test(a.type) ? 's' : 'other');
+    const sig = (pattern: Pattern, ks: string[]) => {
+      if (ks.every((k, i) => kinds[i] === k) && restDefaulted(1 + ks.length)) out.add(pattern);
+    };
+    sig('unary', []);
+    sig('binary', ['T']);
+    sig('ternary', ['T', 'T']);
+    sig('int', ['i']);
+    sig('int2', ['i', 'i']);
+    sig('scalar', ['s']);
+    sig('scalar2', ['s', 's']);
+    sig('tensorScalar', ['T', 's']);
+    sig('index', ['T']);
+    sig('intIndex', ['i', 'T']);
+    sig('intIndex1', ['i', 'T']);
   }
-  void method;
-  return { unary, binary };
+  return out;
 }
 
 function probes(): Probe[] {
   const out: Probe[] = [];
   const aten = (overloads: string[]) => overloads[0].split('.')[0];
-  for (const [js, overloads] of METHODS) {
+  const add = (kind: Probe['kind'], js: string, overloads: string[]) => {
     const name = aten(overloads);
-    if (SKIP.test(name)) continue;
-    const c = callable(overloads, true);
-    if (c.unary) out.push({ kind: 'method', name, js, binary: false });
-    else if (c.binary) out.push({ kind: 'method', name, js, binary: true });
-  }
+    if (SKIP.test(name)) return;
+    const ps = patterns(overloads);
+    for (const pattern of PATTERNS) if (ps.has(pattern)) out.push({ kind, name, js, pattern });
+  };
+  for (const [js, overloads] of METHODS) add('method', js, overloads);
   const text = require('fs').readFileSync(require('path').join(__dirname, '../../lib/generated/torch.ts'), 'utf8') as string;
   for (const m of text.matchAll(/bindOp\('torch\.([A-Za-z0-9_]+)', \[([^\]]+)\]\)/g)) {
-    const overloads = m[2].split(', ').map((s) => s.slice(1, -1));
-    const name = aten(overloads);
-    if (SKIP.test(name)) continue;
-    const c = callable(overloads, false);
-    if (c.unary) out.push({ kind: 'function', name, js: m[1], binary: false });
-    else if (c.binary) out.push({ kind: 'function', name, js: m[1], binary: true });
+    add('function', m[1], m[2].split(', ').map((s) => s.slice(1, -1)));
   }
   return out;
 }
@@ -81,12 +100,13 @@ function flatValues(r: unknown): (number | string)[][] | null {
   return out;
 }
 
-function runOurs(p: Probe, x: Tensor, y: Tensor): Outcome | null {
+function runOurs(p: Probe, x: Tensor, y: Tensor, z: Tensor, idx: Tensor, idx1: Tensor): Outcome | null {
   try {
     const xg = x.clone().requiresGrad_(true);
     const self = p.name.endsWith('_') ? xg.clone() : xg;
     const f = p.kind === 'method' ? (self as any)[p.js].bind(self) : (generatedTorch as any)[p.js];
-    const args = p.kind === 'method' ? (p.binary ? [y] : []) : p.binary ? [self, y] : [self];
+    const rest = REST(y, z, idx, idx1)[p.pattern];
+    const args = p.kind === 'method' ? rest : [self, ...rest];
     const r = f(...args);
     const values = flatValues(r);
     if (values === null) return null;
@@ -123,15 +143,16 @@ def flat(r):
         else: return None
     return out
 res = []
-x = torch.tensor(inp['x']); y = torch.tensor(inp['y'])
+x = torch.tensor(inp['x']); y = torch.tensor(inp['y']); z = torch.tensor(inp['z'])
+idx = torch.tensor(inp['idx']); idx1 = torch.tensor(inp['idx1'])
+REST = {'unary': [], 'binary': [y], 'ternary': [y, z], 'int': [1], 'int2': [1, 0], 'scalar': [0.5], 'scalar2': [0.5, 0.25], 'tensorScalar': [y, 0.5],
+        'index': [idx], 'intIndex': [1, idx], 'intIndex1': [1, idx1]}
 for p in inp['probes']:
     try:
         xg = x.clone().requires_grad_(True)
         s = xg.clone() if p['name'].endswith('_') else xg
-        if p['kind'] == 'method':
-            r = getattr(s, p['name'])(*([y] if p['binary'] else []))
-        else:
-            r = getattr(torch, p['name'])(*([s, y] if p['binary'] else [s]))
+        rest = REST[p['pattern']]
+        r = getattr(s, p['name'])(*rest) if p['kind'] == 'method' else getattr(torch, p['name'])(s, *rest)
         values = flat(r)
         if values is None:
             res.append(None); continue
@@ -168,8 +189,11 @@ beforeAll(() => {
   // Values inside (0.1, 0.9): in the domain of log, acos, atanh, logit … for every op here.
   const x = torch.tensor([[0.15, 0.7, 0.35, 0.55], [0.85, 0.25, 0.45, 0.6], [0.3, 0.8, 0.5, 0.2]]);
   const y = torch.tensor([[0.4, 0.2, 0.65, 0.3], [0.5, 0.75, 0.1, 0.9], [0.6, 0.35, 0.25, 0.7]]);
-  ours = list.map((p) => runOurs(p, x, y));
-  py = runPython(PY, { probes: list, x: x.toArray(), y: y.toArray() });
+  const z = torch.tensor([[0.55, 0.45, 0.2, 0.85], [0.3, 0.6, 0.15, 0.4], [0.7, 0.1, 0.5, 0.35]]);
+  const idx = torch.tensor([[0, 1, 2, 0], [1, 0, 2, 1], [2, 2, 0, 1]], { dtype: 'int64' });
+  const idx1 = torch.tensor([2, 0], { dtype: 'int64' });
+  ours = list.map((p) => runOurs(p, x, y, z, idx, idx1));
+  py = runPython(PY, { probes: list, x: x.toArray(), y: y.toArray(), z: z.toArray(), idx: idx.toArray(), idx1: idx1.toArray() });
 }, 300_000);
 
 describe('schema-driven conformance with PyTorch', () => {
@@ -179,7 +203,7 @@ describe('schema-driven conformance with PyTorch', () => {
     const operators = new Set<string>();
     list.forEach((p, i) => {
       const a = ours[i], b = py[i];
-      const label = `${p.kind === 'method' ? 'Tensor.' : 'torch.'}${p.js}`;
+      const label = `${p.kind === 'method' ? 'Tensor.' : 'torch.'}${p.js} (${p.pattern})`;
       if (a === null || b === null) return; // results not comparable as numbers (complex, sparse) on either side
       if (a.error || b.error) {
         if (a.error !== b.error) disagree.push(`${label}: ${a.error ? 'refused here, computed by PyTorch' : 'computed here, refused by PyTorch'}`);
@@ -201,6 +225,6 @@ describe('schema-driven conformance with PyTorch', () => {
     console.log(`conformance on libtorch ${torch.libtorchVersion}: ${list.length} calls probed, ${compared} equal to PyTorch ` +
       `(${grads} with gradients) over ${operators.size} operators, ${refused} refused by both`);
     expect(disagree).toEqual([]);
-    expect(operators.size).toBeGreaterThan(150);
+    expect(operators.size).toBeGreaterThan(350);
   });
 });
