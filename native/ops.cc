@@ -392,7 +392,12 @@ Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Sta
   for (size_t i = 0; i < ov.args.size(); ++i) {
     const Arg& a = ov.args[i];
     Napi::Value v = i < npos && !a.kwarg_only ? Napi::Value(env, (*pos)[i]) : env.Undefined();
-    if (call.has_kwargs && v.IsUndefined() && call.kwargs.Has(a.name)) {
+    if (call.has_kwargs && call.kwargs.Has(a.name)) {
+      if (!v.IsUndefined()) {
+        m.arg = static_cast<int>(i);
+        m.what = "got multiple values for argument '" + a.name + "'";
+        return m;
+      }
       v = call.kwargs.Get(a.name);
       ++used_kwargs;
     }

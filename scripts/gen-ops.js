@@ -176,6 +176,26 @@ function tsSignature(s, method) {
   return `(${params.join(', ')}): ${tsReturn(s.returns)}`;
 }
 
+// The same overload with its optional positional arguments given by name, as Python allows
+// (x.sort(descending=True) is x.sort({ descending: true })); null when it has none.
+function tsKeywordSignature(s, method) {
+  const args = s.args.filter((a) => !isOutArg(a));
+  const pos = args.filter((a) => !a.kwargOnly);
+  const kw = args.filter((a) => a.kwargOnly);
+  const start = method ? 1 : 0;
+  const isOptional = (a) => a.def !== undefined || a.type.endsWith('?');
+  if (kw.some((a) => !isOptional(a))) return null;
+  let first = pos.length;
+  while (first > start && isOptional(pos[first - 1])) first--;
+  if (first === pos.length) return null;
+  const params = pos.slice(start, first).map((a) =>
+    `${a.name === 'self' && !pos.some((b) => b.name === 'input') ? 'input' : ident(camel(a.name))}: ${tsType(a.type)}`);
+  const fields = [...pos.slice(first), ...kw].map((a) => `${camel(a.name)}?: ${tsType(a.type)}`);
+  if (args.some((a) => a.name === 'dtype') && args.some((a) => a.name === 'device')) fields.push('requiresGrad?: boolean');
+  params.push(`options?: { ${fields.join('; ')} }`);
+  return `(${params.join(', ')}): ${tsReturn(s.returns)}`;
+}
+
 // ---- PyTorch's overload order (tools/autograd/gen_python_functions.py, sort_overloads) ----
 function isArgSmaller(t1, t2) {
   return (t1 === 'Scalar' && t2 === 'Tensor') || (t1 === 'Scalar?' && t2 === 'Tensor?') ||
@@ -279,6 +299,10 @@ const qualified = (s) => (s.overload ? `${s.name}.${s.overload}` : s.name);
 
 function signatures(g, method) {
   const sigs = g.overloads.map((s) => tsSignature(s, method));
+  for (const s of g.overloads) {
+    const k = tsKeywordSignature(s, method);
+    if (k) sigs.push(k);
+  }
   // Python's x.tile(2, 1) for tile(int[] dims), torch.ones(2, 3): the one positional argument (after self)
   // is an int list, and nothing else is given.
   for (const s of g.overloads) {

@@ -8,69 +8,91 @@ import { bindOp } from '../ops';
 
 const fft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
+  (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.fft', ['fft_fft']);
 const fft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.fft2', ['fft_fft2']);
 const fftfreq: {
   (n: number, d?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (n: number, options?: { d?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.fft.fftfreq', ['fft_fftfreq']);
 const fftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.fftn', ['fft_fftn']);
 const fftshift: {
   (input: Tensor, dim?: number | number[] | null): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null }): Tensor;
 } = bindOp('torch.fft.fftshift', ['fft_fftshift']);
 const hfft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
+  (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.hfft', ['fft_hfft']);
 const hfft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.hfft2', ['fft_hfft2']);
 const hfftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.hfftn', ['fft_hfftn']);
 const ifft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
+  (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ifft', ['fft_ifft']);
 const ifft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ifft2', ['fft_ifft2']);
 const ifftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ifftn', ['fft_ifftn']);
 const ifftshift: {
   (input: Tensor, dim?: number | number[] | null): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null }): Tensor;
 } = bindOp('torch.fft.ifftshift', ['fft_ifftshift']);
 const ihfft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
+  (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ihfft', ['fft_ihfft']);
 const ihfft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ihfft2', ['fft_ihfft2']);
 const ihfftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ihfftn', ['fft_ihfftn']);
 const irfft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
+  (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.irfft', ['fft_irfft']);
 const irfft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.irfft2', ['fft_irfft2']);
 const irfftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.irfftn', ['fft_irfftn']);
 const rfft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
+  (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.rfft', ['fft_rfft']);
 const rfft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.rfft2', ['fft_rfft2']);
 const rfftfreq: {
   (n: number, d?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (n: number, options?: { d?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.fft.rfftfreq', ['fft_rfftfreq']);
 const rfftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
+  (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
 } = bindOp('torch.fft.rfftn', ['fft_rfftn']);
 
 export {

@@ -8,6 +8,7 @@ import { bindOp } from '../ops';
 
 const _powsum: {
   (input: Tensor, ord?: Scalar, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg._powsum', ['linalg__powsum']);
 const cholesky: {
   (input: Tensor, options?: { upper?: boolean }): Tensor;
@@ -18,6 +19,7 @@ const choleskyEx: {
 const cond: {
   (input: Tensor, p?: Scalar | null): Tensor;
   (input: Tensor, p: string): Tensor;
+  (input: Tensor, options?: { p?: Scalar | null }): Tensor;
 } = bindOp('torch.linalg.cond', ['linalg_cond', 'linalg_cond.p_str']);
 const cross: {
   (input: Tensor, other: Tensor, options?: { dim?: number }): Tensor;
@@ -33,12 +35,14 @@ const eig: {
 } = bindOp('torch.linalg.eig', ['linalg_eig']);
 const eigh: {
   (input: Tensor, UPLO?: string): [Tensor, Tensor] & { eigenvalues: Tensor; eigenvectors: Tensor };
+  (input: Tensor, options?: { UPLO?: string }): [Tensor, Tensor] & { eigenvalues: Tensor; eigenvectors: Tensor };
 } = bindOp('torch.linalg.eigh', ['linalg_eigh']);
 const eigvals: {
   (input: Tensor): Tensor;
 } = bindOp('torch.linalg.eigvals', ['linalg_eigvals']);
 const eigvalsh: {
   (input: Tensor, UPLO?: string): Tensor;
+  (input: Tensor, options?: { UPLO?: string }): Tensor;
 } = bindOp('torch.linalg.eigvalsh', ['linalg_eigvalsh']);
 const householderProduct: {
   (input: Tensor, tau: Tensor): Tensor;
@@ -60,6 +64,7 @@ const ldlSolve: {
 } = bindOp('torch.linalg.ldlSolve', ['linalg_ldl_solve']);
 const lstsq: {
   (input: Tensor, b: Tensor, rcond?: number | null, options?: { driver?: string | null }): [Tensor, Tensor, Tensor, Tensor] & { solution: Tensor; residuals: Tensor; rank: Tensor; singularValues: Tensor };
+  (input: Tensor, b: Tensor, options?: { rcond?: number | null; driver?: string | null }): [Tensor, Tensor, Tensor, Tensor] & { solution: Tensor; residuals: Tensor; rank: Tensor; singularValues: Tensor };
 } = bindOp('torch.linalg.lstsq', ['linalg_lstsq']);
 const lu: {
   (A: Tensor, options?: { pivot?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
@@ -82,6 +87,8 @@ const matrixExp: {
 const matrixNorm: {
   (input: Tensor, ord: Scalar, dim?: number[], keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, ord?: string, dim?: number[], keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, options?: { dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, options?: { ord?: string; dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.matrixNorm', ['linalg_matrix_norm', 'linalg_matrix_norm.str_ord']);
 const matrixPower: {
   (input: Tensor, n: number): Tensor;
@@ -91,6 +98,8 @@ const matrixRank: {
   (input: Tensor, options?: { atol?: number | null; rtol?: number | null; hermitian?: boolean }): Tensor;
   (input: Tensor, options?: { atol?: Tensor | null; rtol?: Tensor | null; hermitian?: boolean }): Tensor;
   (input: Tensor, tol: Tensor, hermitian?: boolean): Tensor;
+  (input: Tensor, tol: number, options?: { hermitian?: boolean }): Tensor;
+  (input: Tensor, tol: Tensor, options?: { hermitian?: boolean }): Tensor;
 } = bindOp('torch.linalg.matrixRank', ['linalg_matrix_rank', 'linalg_matrix_rank.atol_rtol_float', 'linalg_matrix_rank.atol_rtol_tensor', 'linalg_matrix_rank.tol_tensor']);
 const matrixSqrth: {
   (input: Tensor): Tensor;
@@ -101,18 +110,23 @@ const multiDot: {
 const norm: {
   (input: Tensor, ord?: Scalar | null, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, ord: string, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options?: { ord?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: string, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.norm', ['linalg_norm', 'linalg_norm.ord_str']);
 const pinv: {
   (input: Tensor, rcond: number, hermitian?: boolean): Tensor;
   (input: Tensor, options?: { atol?: number | null; rtol?: number | null; hermitian?: boolean }): Tensor;
   (input: Tensor, options?: { atol?: Tensor | null; rtol?: Tensor | null; hermitian?: boolean }): Tensor;
   (input: Tensor, rcond: Tensor, hermitian?: boolean): Tensor;
+  (input: Tensor, rcond: number, options?: { hermitian?: boolean }): Tensor;
+  (input: Tensor, rcond: Tensor, options?: { hermitian?: boolean }): Tensor;
 } = bindOp('torch.linalg.pinv', ['linalg_pinv', 'linalg_pinv.atol_rtol_float', 'linalg_pinv.atol_rtol_tensor', 'linalg_pinv.rcond_tensor']);
 const polar: {
   (A: Tensor): [Tensor, Tensor] & { U: Tensor; H: Tensor };
 } = bindOp('torch.linalg.polar', ['linalg_polar']);
 const qr: {
   (A: Tensor, mode?: string): [Tensor, Tensor] & { Q: Tensor; R: Tensor };
+  (A: Tensor, options?: { mode?: string }): [Tensor, Tensor] & { Q: Tensor; R: Tensor };
 } = bindOp('torch.linalg.qr', ['linalg_qr']);
 const slogdet: {
   (A: Tensor): [Tensor, Tensor] & { sign: Tensor; logabsdet: Tensor };
@@ -128,15 +142,18 @@ const solveTriangular: {
 } = bindOp('torch.linalg.solveTriangular', ['linalg_solve_triangular']);
 const svd: {
   (A: Tensor, fullMatrices?: boolean, options?: { driver?: string | null }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; Vh: Tensor };
+  (A: Tensor, options?: { fullMatrices?: boolean; driver?: string | null }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; Vh: Tensor };
 } = bindOp('torch.linalg.svd', ['linalg_svd']);
 const svdvals: {
   (A: Tensor, options?: { driver?: string | null }): Tensor;
 } = bindOp('torch.linalg.svdvals', ['linalg_svdvals']);
 const tensorinv: {
   (input: Tensor, ind?: number): Tensor;
+  (input: Tensor, options?: { ind?: number }): Tensor;
 } = bindOp('torch.linalg.tensorinv', ['linalg_tensorinv']);
 const tensorsolve: {
   (input: Tensor, other: Tensor, dims?: number[] | null): Tensor;
+  (input: Tensor, other: Tensor, options?: { dims?: number[] | null }): Tensor;
 } = bindOp('torch.linalg.tensorsolve', ['linalg_tensorsolve']);
 const vander: {
   (x: Tensor, options?: { N?: number | null }): Tensor;
@@ -146,6 +163,7 @@ const vecdot: {
 } = bindOp('torch.linalg.vecdot', ['linalg_vecdot']);
 const vectorNorm: {
   (input: Tensor, ord?: Scalar, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.vectorNorm', ['linalg_vector_norm']);
 
 export {

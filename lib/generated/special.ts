@@ -120,9 +120,11 @@ const logSoftmax: {
 } = bindOp('torch.special.logSoftmax', ['special_log_softmax']);
 const logit: {
   (input: Tensor, eps?: number | null): Tensor;
+  (input: Tensor, options?: { eps?: number | null }): Tensor;
 } = bindOp('torch.special.logit', ['special_logit']);
 const logsumexp: {
   (input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.special.logsumexp', ['special_logsumexp']);
 const modifiedBesselI0: {
   (input: Tensor): Tensor;
@@ -185,6 +187,7 @@ const sinc: {
 } = bindOp('torch.special.sinc', ['special_sinc']);
 const softmax: {
   (input: Tensor, dim: number, dtype?: DType | null): Tensor;
+  (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.special.softmax', ['special_softmax']);
 const sphericalBesselJ0: {
   (x: Tensor): Tensor;

@@ -36,6 +36,7 @@ const adaptiveMaxPool1d: {
 const add: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
+  (input: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.add', ['add.Tensor', 'add.Scalar']);
 const addbmm: {
   (input: Tensor, batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
@@ -72,9 +73,12 @@ const all: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): Tensor;
   (input: Tensor, dim?: number[] | null, keepdim?: boolean): Tensor;
+  (input: Tensor, dim: number, options?: { keepdim?: boolean }): Tensor;
+  (input: Tensor, options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
 } = bindOp('torch.all', ['all', 'all.dim', 'all.dims']);
 const allclose: {
   (input: Tensor, other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): boolean;
+  (input: Tensor, other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
 } = bindOp('torch.allclose', ['allclose']);
 const alphaDropout: {
   (input: Tensor, p: number, train: boolean): Tensor;
@@ -84,9 +88,11 @@ const alphaDropout_: {
 } = bindOp('torch.alphaDropout_', ['alpha_dropout_']);
 const amax: {
   (input: Tensor, dim?: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
 } = bindOp('torch.amax', ['amax']);
 const amin: {
   (input: Tensor, dim?: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
 } = bindOp('torch.amin', ['amin']);
 const aminmax: {
   (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { min: Tensor; max: Tensor };
@@ -98,11 +104,14 @@ const any: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): Tensor;
   (input: Tensor, dim?: number[] | null, keepdim?: boolean): Tensor;
+  (input: Tensor, dim: number, options?: { keepdim?: boolean }): Tensor;
+  (input: Tensor, options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
 } = bindOp('torch.any', ['any', 'any.dim', 'any.dims']);
 const arange: {
   (end: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, step?: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, end: Scalar, options?: { step?: Scalar; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.arange', ['arange', 'arange.start', 'arange.start_step']);
 const arccos: {
   (input: Tensor): Tensor;
@@ -145,28 +154,35 @@ const arctanh_: {
 } = bindOp('torch.arctanh_', ['arctanh_']);
 const argmax: {
   (input: Tensor, dim?: number | null, keepdim?: boolean): Tensor;
+  (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
 } = bindOp('torch.argmax', ['argmax']);
 const argmin: {
   (input: Tensor, dim?: number | null, keepdim?: boolean): Tensor;
+  (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
 } = bindOp('torch.argmin', ['argmin']);
 const argsort: {
   (input: Tensor, dim?: number, descending?: boolean): Tensor;
   (input: Tensor, options: { stable: boolean; dim?: number; descending?: boolean }): Tensor;
+  (input: Tensor, options?: { dim?: number; descending?: boolean }): Tensor;
 } = bindOp('torch.argsort', ['argsort', 'argsort.stable']);
 const argwhere: {
   (input: Tensor): Tensor;
 } = bindOp('torch.argwhere', ['argwhere']);
 const asStrided: {
   (input: Tensor, size: number[], stride: number[], storageOffset?: number | null): Tensor;
+  (input: Tensor, size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
 } = bindOp('torch.asStrided', ['as_strided']);
 const asStrided_: {
   (input: Tensor, size: number[], stride: number[], storageOffset?: number | null): Tensor;
+  (input: Tensor, size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
 } = bindOp('torch.asStrided_', ['as_strided_']);
 const asStridedCopy: {
   (input: Tensor, size: number[], stride: number[], storageOffset?: number | null): Tensor;
+  (input: Tensor, size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
 } = bindOp('torch.asStridedCopy', ['as_strided_copy']);
 const asStridedScatter: {
   (input: Tensor, src: Tensor, size: number[], stride: number[], storageOffset?: number | null): Tensor;
+  (input: Tensor, src: Tensor, size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
 } = bindOp('torch.asStridedScatter', ['as_strided_scatter']);
 const asin: {
   (input: Tensor): Tensor;
@@ -209,6 +225,7 @@ const atleast3d: {
 } = bindOp('torch.atleast3d', ['atleast_3d', 'atleast_3d.Sequence']);
 const avgPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
 } = bindOp('torch.avgPool1d', ['avg_pool1d']);
 const baddbmm: {
   (input: Tensor, batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
@@ -248,12 +265,15 @@ const bernoulli: {
 } = bindOp('torch.bernoulli', ['bernoulli', 'bernoulli.p']);
 const bilinear: {
   (input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
+  (input1: Tensor, input2: Tensor, weight: Tensor, options?: { bias?: Tensor | null }): Tensor;
 } = bindOp('torch.bilinear', ['bilinear']);
 const bincount: {
   (input: Tensor, weights?: Tensor | null, minlength?: number): Tensor;
+  (input: Tensor, options?: { weights?: Tensor | null; minlength?: number }): Tensor;
 } = bindOp('torch.bincount', ['bincount']);
 const binomial: {
   (count: Tensor, prob: Tensor, generator?: null): Tensor;
+  (count: Tensor, prob: Tensor, options?: { generator?: null }): Tensor;
 } = bindOp('torch.binomial', ['binomial']);
 const bitwiseAnd: {
   (input: Tensor, other: Tensor): Tensor;
@@ -312,12 +332,14 @@ const cartesianProd: {
 } = bindOp('torch.cartesianProd', ['cartesian_prod']);
 const cat: {
   (tensors: Tensor[], dim?: number): Tensor;
+  (tensors: Tensor[], options?: { dim?: number }): Tensor;
 } = bindOp('torch.cat', ['cat']);
 const ccolIndicesCopy: {
   (input: Tensor): Tensor;
 } = bindOp('torch.ccolIndicesCopy', ['ccol_indices_copy']);
 const cdist: {
   (x1: Tensor, x2: Tensor, p?: number, computeMode?: number | null): Tensor;
+  (x1: Tensor, x2: Tensor, options?: { p?: number; computeMode?: number | null }): Tensor;
 } = bindOp('torch.cdist', ['cdist']);
 const ceil: {
   (input: Tensor): Tensor;
@@ -327,9 +349,11 @@ const ceil_: {
 } = bindOp('torch.ceil_', ['ceil_']);
 const celu: {
   (input: Tensor, alpha?: Scalar): Tensor;
+  (input: Tensor, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.celu', ['celu']);
 const celu_: {
   (input: Tensor, alpha?: Scalar): Tensor;
+  (input: Tensor, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.celu_', ['celu_']);
 const chainMatmul: {
   (matrices: Tensor[]): Tensor;
@@ -339,23 +363,30 @@ const channelShuffle: {
 } = bindOp('torch.channelShuffle', ['channel_shuffle']);
 const choleskyInverse: {
   (input: Tensor, upper?: boolean): Tensor;
+  (input: Tensor, options?: { upper?: boolean }): Tensor;
 } = bindOp('torch.choleskyInverse', ['cholesky_inverse']);
 const choleskySolve: {
   (input: Tensor, input2: Tensor, upper?: boolean): Tensor;
+  (input: Tensor, input2: Tensor, options?: { upper?: boolean }): Tensor;
 } = bindOp('torch.choleskySolve', ['cholesky_solve']);
 const chooseQparamsOptimized: {
   (input: Tensor, numel: number, nBins: number, ratio: number, bitWidth: number): [Tensor, Tensor];
 } = bindOp('torch.chooseQparamsOptimized', ['choose_qparams_optimized']);
 const chunk: {
   (input: Tensor, chunks: number, dim?: number): Tensor[];
+  (input: Tensor, chunks: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.chunk', ['chunk']);
 const clamp: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
+  (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 } = bindOp('torch.clamp', ['clamp.Tensor', 'clamp']);
 const clamp_: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
+  (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 } = bindOp('torch.clamp_', ['clamp_.Tensor', 'clamp_']);
 const clampMax: {
   (input: Tensor, max: Tensor): Tensor;
@@ -376,10 +407,14 @@ const clampMin_: {
 const clip: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
+  (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 } = bindOp('torch.clip', ['clip.Tensor', 'clip']);
 const clip_: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
+  (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
 } = bindOp('torch.clip_', ['clip_.Tensor', 'clip_']);
 const clone: {
   (input: Tensor, options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
@@ -392,15 +427,18 @@ const columnStack: {
 } = bindOp('torch.columnStack', ['column_stack']);
 const combinations: {
   (input: Tensor, r?: number, withReplacement?: boolean): Tensor;
+  (input: Tensor, options?: { r?: number; withReplacement?: boolean }): Tensor;
 } = bindOp('torch.combinations', ['combinations']);
 const complex: {
   (real: Tensor, imag: Tensor): Tensor;
 } = bindOp('torch.complex', ['complex']);
 const concat: {
   (tensors: Tensor[], dim?: number): Tensor;
+  (tensors: Tensor[], options?: { dim?: number }): Tensor;
 } = bindOp('torch.concat', ['concat']);
 const concatenate: {
   (tensors: Tensor[], dim?: number): Tensor;
+  (tensors: Tensor[], options?: { dim?: number }): Tensor;
 } = bindOp('torch.concatenate', ['concatenate']);
 const conj: {
   (input: Tensor): Tensor;
@@ -413,30 +451,41 @@ const conjPhysical_: {
 } = bindOp('torch.conjPhysical_', ['conj_physical_']);
 const constantPadNd: {
   (input: Tensor, pad: number[], value?: Scalar): Tensor;
+  (input: Tensor, pad: number[], options?: { value?: Scalar }): Tensor;
 } = bindOp('torch.constantPadNd', ['constant_pad_nd']);
 const conv1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
 } = bindOp('torch.conv1d', ['conv1d', 'conv1d.padding']);
 const conv2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
 } = bindOp('torch.conv2d', ['conv2d', 'conv2d.padding']);
 const conv3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
 } = bindOp('torch.conv3d', ['conv3d', 'conv3d.padding']);
 const convTbc: {
   (input: Tensor, weight: Tensor, bias: Tensor, pad?: number): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor, options?: { pad?: number }): Tensor;
 } = bindOp('torch.convTbc', ['conv_tbc']);
 const convTranspose1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose1d', ['conv_transpose1d']);
 const convTranspose2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose2d', ['conv_transpose2d.input']);
 const convTranspose3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose3d', ['conv_transpose3d.input']);
 const convolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], transposed: boolean, outputPadding: number[], groups: number): Tensor;
@@ -462,16 +511,19 @@ const cosh_: {
 } = bindOp('torch.cosh_', ['cosh_']);
 const cosineSimilarity: {
   (x1: Tensor, x2: Tensor, dim?: number, eps?: number): Tensor;
+  (x1: Tensor, x2: Tensor, options?: { dim?: number; eps?: number }): Tensor;
 } = bindOp('torch.cosineSimilarity', ['cosine_similarity']);
 const countNonzero: {
   (input: Tensor, dim?: number | null): Tensor;
   (input: Tensor, dim: number[]): Tensor;
+  (input: Tensor, options?: { dim?: number | null }): Tensor;
 } = bindOp('torch.countNonzero', ['count_nonzero', 'count_nonzero.dim_IntList']);
 const cov: {
   (input: Tensor, options?: { correction?: number; fweights?: Tensor | null; aweights?: Tensor | null }): Tensor;
 } = bindOp('torch.cov', ['cov']);
 const cross: {
   (input: Tensor, other: Tensor, dim?: number | null): Tensor;
+  (input: Tensor, other: Tensor, options?: { dim?: number | null }): Tensor;
 } = bindOp('torch.cross', ['cross']);
 const crowIndicesCopy: {
   (input: Tensor): Tensor;
@@ -540,30 +592,38 @@ const detachCopy: {
 } = bindOp('torch.detachCopy', ['detach_copy']);
 const diag: {
   (input: Tensor, diagonal?: number): Tensor;
+  (input: Tensor, options?: { diagonal?: number }): Tensor;
 } = bindOp('torch.diag', ['diag']);
 const diagEmbed: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
+  (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
 } = bindOp('torch.diagEmbed', ['diag_embed']);
 const diagflat: {
   (input: Tensor, offset?: number): Tensor;
+  (input: Tensor, options?: { offset?: number }): Tensor;
 } = bindOp('torch.diagflat', ['diagflat']);
 const diagonal: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
+  (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
 } = bindOp('torch.diagonal', ['diagonal']);
 const diagonalCopy: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
+  (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
 } = bindOp('torch.diagonalCopy', ['diagonal_copy']);
 const diagonalScatter: {
   (input: Tensor, src: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
+  (input: Tensor, src: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
 } = bindOp('torch.diagonalScatter', ['diagonal_scatter']);
 const diff: {
   (input: Tensor, n?: number, dim?: number, prepend?: Tensor | null, append?: Tensor | null): Tensor;
+  (input: Tensor, options?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
 } = bindOp('torch.diff', ['diff']);
 const digamma: {
   (input: Tensor): Tensor;
 } = bindOp('torch.digamma', ['digamma']);
 const dist: {
   (input: Tensor, other: Tensor, p?: Scalar): Tensor;
+  (input: Tensor, other: Tensor, options?: { p?: Scalar }): Tensor;
 } = bindOp('torch.dist', ['dist']);
 const div: {
   (input: Tensor, other: Tensor): Tensor;
@@ -598,10 +658,13 @@ const einsum: {
 } = bindOp('torch.einsum', ['einsum']);
 const embedding: {
   (weight: Tensor, indices: Tensor, paddingIdx?: number, scaleGradByFreq?: boolean, sparse?: boolean): Tensor;
+  (weight: Tensor, indices: Tensor, options?: { paddingIdx?: number; scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
 } = bindOp('torch.embedding', ['embedding']);
 const embeddingBag: {
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq?: boolean, mode?: number, sparse?: boolean, perSampleWeights?: Tensor | null, includeLastOffset?: boolean): [Tensor, Tensor, Tensor, Tensor];
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, includeLastOffset: boolean, paddingIdx?: number | null): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, options?: { scaleGradByFreq?: boolean; mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, includeLastOffset: boolean, options?: { paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.embeddingBag', ['embedding_bag', 'embedding_bag.padding_idx']);
 const embeddingRenorm_: {
   (input: Tensor, indices: Tensor, maxNorm: number, normType: number): Tensor;
@@ -683,6 +746,7 @@ const fbgemmLinearFp16Weight: {
 const fbgemmLinearFp16WeightFp32Activation: {
   (input: Tensor, packedWeight: Tensor, bias?: Tensor | null): Tensor;
   (input: Tensor, packedWeight: Tensor, bias: Tensor | null, output: Tensor): Tensor;
+  (input: Tensor, packedWeight: Tensor, options?: { bias?: Tensor | null }): Tensor;
 } = bindOp('torch.fbgemmLinearFp16WeightFp32Activation', ['fbgemm_linear_fp16_weight_fp32_activation', 'fbgemm_linear_fp16_weight_fp32_activation.out']);
 const fbgemmLinearInt8Weight: {
   (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, weightScale: Scalar, weightZeroPoint: Scalar, bias: Tensor): Tensor;
@@ -724,6 +788,7 @@ const fix_: {
 } = bindOp('torch.fix_', ['fix_']);
 const flatten: {
   (input: Tensor, startDim?: number, endDim?: number): Tensor;
+  (input: Tensor, options?: { startDim?: number; endDim?: number }): Tensor;
 } = bindOp('torch.flatten', ['flatten.using_ints']);
 const flip: {
   (input: Tensor, dims: number[]): Tensor;
@@ -770,9 +835,11 @@ const frexp: {
 } = bindOp('torch.frexp', ['frexp.Tensor']);
 const frobeniusNorm: {
   (input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.frobeniusNorm', ['frobenius_norm.dim']);
 const fromFile: {
   (filename: string, shared?: boolean | null, size?: number | null, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (filename: string, options?: { shared?: boolean | null; size?: number | null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.fromFile', ['from_file']);
 const full: {
   (size: number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -782,6 +849,7 @@ const fullLike: {
 } = bindOp('torch.fullLike', ['full_like']);
 const fusedMovingAvgObsFakeQuant: {
   (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, chAxis: number, perRowFakeQuant?: boolean, symmetricQuant?: boolean): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, chAxis: number, options?: { perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
 } = bindOp('torch.fusedMovingAvgObsFakeQuant', ['fused_moving_avg_obs_fake_quant']);
 const gather: {
   (input: Tensor, dim: number, index: Tensor, options?: { sparseGrad?: boolean }): Tensor;
@@ -828,6 +896,7 @@ const gridSampler3d: {
 } = bindOp('torch.gridSampler3d', ['grid_sampler_3d']);
 const groupNorm: {
   (input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnabled?: boolean): Tensor;
+  (input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
 } = bindOp('torch.groupNorm', ['group_norm']);
 const gru: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
@@ -835,6 +904,7 @@ const gru: {
 } = bindOp('torch.gru', ['gru.data', 'gru.input']);
 const gruCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.gruCell', ['gru_cell']);
 const gt: {
   (input: Tensor, other: Tensor): Tensor;
@@ -852,24 +922,31 @@ const hannWindow: {
 } = bindOp('torch.hannWindow', ['hann_window', 'hann_window.periodic']);
 const hardshrink: {
   (input: Tensor, lambd?: Scalar): Tensor;
+  (input: Tensor, options?: { lambd?: Scalar }): Tensor;
 } = bindOp('torch.hardshrink', ['hardshrink']);
 const hashTensor: {
   (input: Tensor, dim?: number | number[], options?: { keepdim?: boolean; mode?: number }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[]; keepdim?: boolean; mode?: number }): Tensor;
 } = bindOp('torch.hashTensor', ['hash_tensor']);
 const heaviside: {
   (input: Tensor, values: Tensor): Tensor;
 } = bindOp('torch.heaviside', ['heaviside']);
 const histc: {
   (input: Tensor, bins?: number, min?: Scalar, max?: Scalar): Tensor;
+  (input: Tensor, options?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
 } = bindOp('torch.histc', ['histc']);
 const histogram: {
   (input: Tensor, bins?: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
   (input: Tensor, bins: Tensor, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
+  (input: Tensor, options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
 } = bindOp('torch.histogram', ['histogram.bin_ct', 'histogram.bins_tensor']);
 const histogramdd: {
   (input: Tensor, bins: number, range?: number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: number[], range?: number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: Tensor[], range?: number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: Tensor[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
 } = bindOp('torch.histogramdd', ['histogramdd.int_bins', 'histogramdd', 'histogramdd.TensorList_bins']);
 const hsplit: {
   (input: Tensor, sections: number): Tensor[];
@@ -911,9 +988,11 @@ const indexFill: {
 } = bindOp('torch.indexFill', ['index_fill.int_Tensor', 'index_fill.int_Scalar']);
 const indexPut: {
   (input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
+  (input: Tensor, indices: (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = bindOp('torch.indexPut', ['index_put']);
 const indexPut_: {
   (input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
+  (input: Tensor, indices: (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = bindOp('torch.indexPut_', ['index_put_']);
 const indexReduce: {
   (input: Tensor, dim: number, index: Tensor, source: Tensor, reduce: string, options?: { includeSelf?: boolean }): Tensor;
@@ -968,6 +1047,7 @@ const isVulkanAvailable: {
 } = bindOp('torch.isVulkanAvailable', ['is_vulkan_available']);
 const isclose: {
   (input: Tensor, other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): Tensor;
+  (input: Tensor, other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
 } = bindOp('torch.isclose', ['isclose']);
 const isfinite: {
   (input: Tensor): Tensor;
@@ -994,6 +1074,7 @@ const isreal: {
 } = bindOp('torch.isreal', ['isreal']);
 const istft: {
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, normalized?: boolean, onesided?: boolean | null, length?: number | null, returnComplex?: boolean): Tensor;
+  (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
 } = bindOp('torch.istft', ['istft']);
 const kaiserWindow: {
   (windowLength: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1005,9 +1086,11 @@ const kron: {
 } = bindOp('torch.kron', ['kron']);
 const kthvalue: {
   (input: Tensor, k: number, dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, k: number, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.kthvalue', ['kthvalue']);
 const layerNorm: {
   (input: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnable?: boolean): Tensor;
+  (input: Tensor, normalizedShape: number[], options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
 } = bindOp('torch.layerNorm', ['layer_norm']);
 const lcm: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1072,6 +1155,7 @@ const log_: {
 } = bindOp('torch.log_', ['log_']);
 const logSoftmax: {
   (input: Tensor, dim: number, dtype?: DType | null): Tensor;
+  (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.logSoftmax', ['log_softmax.int']);
 const logaddexp: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1099,18 +1183,25 @@ const logicalXor: {
 } = bindOp('torch.logicalXor', ['logical_xor']);
 const logit: {
   (input: Tensor, eps?: number | null): Tensor;
+  (input: Tensor, options?: { eps?: number | null }): Tensor;
 } = bindOp('torch.logit', ['logit']);
 const logit_: {
   (input: Tensor, eps?: number | null): Tensor;
+  (input: Tensor, options?: { eps?: number | null }): Tensor;
 } = bindOp('torch.logit_', ['logit_']);
 const logspace: {
   (start: Tensor, end: Tensor, steps: number, base?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Tensor, steps: number, base?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Tensor, end: Scalar, steps: number, base?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, steps: number, base?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, end: Tensor, steps: number, options?: { base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, end: Tensor, steps: number, options?: { base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, end: Scalar, steps: number, options?: { base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, end: Scalar, steps: number, options?: { base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.logspace', ['logspace.Tensor_Tensor', 'logspace.Scalar_Tensor', 'logspace.Tensor_Scalar', 'logspace']);
 const logsumexp: {
   (input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.logsumexp', ['logsumexp']);
 const lstm: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor, Tensor];
@@ -1118,6 +1209,7 @@ const lstm: {
 } = bindOp('torch.lstm', ['lstm.data', 'lstm.input']);
 const lstmCell: {
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
 } = bindOp('torch.lstmCell', ['lstm_cell']);
 const lt: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1128,6 +1220,7 @@ const luSolve: {
 } = bindOp('torch.luSolve', ['lu_solve']);
 const luUnpack: {
   (LUData: Tensor, LUPivots: Tensor, unpackData?: boolean, unpackPivots?: boolean): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
+  (LUData: Tensor, LUPivots: Tensor, options?: { unpackData?: boolean; unpackPivots?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
 } = bindOp('torch.luUnpack', ['lu_unpack']);
 const maskedFill: {
   (input: Tensor, mask: Tensor, value: Tensor): Tensor;
@@ -1152,18 +1245,23 @@ const max: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.max', ['max', 'max.dim', 'max.other']);
 const maxPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool1d', ['max_pool1d']);
 const maxPool1dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.maxPool1dWithIndices', ['max_pool1d_with_indices']);
 const maxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool2d', ['max_pool2d']);
 const maxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool3d', ['max_pool3d']);
 const maximum: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1171,10 +1269,12 @@ const maximum: {
 const mean: {
   (input: Tensor, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.mean', ['mean', 'mean.dim']);
 const median: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.median', ['median', 'median.dim']);
 const meshgrid: {
   (tensors: Tensor[]): Tensor[];
@@ -1184,6 +1284,7 @@ const min: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.min', ['min', 'min.dim', 'min.other']);
 const minimum: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1212,6 +1313,7 @@ const miopenDepthwiseConvolution: {
 } = bindOp('torch.miopenDepthwiseConvolution', ['miopen_depthwise_convolution']);
 const miopenRnn: {
   (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, train: boolean, bidirectional: boolean, batchSizes: number[], dropoutState?: Tensor | null): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, train: boolean, bidirectional: boolean, batchSizes: number[], options?: { dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.miopenRnn', ['miopen_rnn']);
 const mkldnnAdaptiveAvgPool2d: {
   (input: Tensor, outputSize: number | number[]): Tensor;
@@ -1224,9 +1326,11 @@ const mkldnnLinearBackwardWeights: {
 } = bindOp('torch.mkldnnLinearBackwardWeights', ['mkldnn_linear_backward_weights']);
 const mkldnnMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = bindOp('torch.mkldnnMaxPool2d', ['mkldnn_max_pool2d']);
 const mkldnnMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = bindOp('torch.mkldnnMaxPool3d', ['mkldnn_max_pool3d']);
 const mkldnnRnnLayer: {
   (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, numLayers: number, hasBiases: boolean, bidirectional: boolean, batchFirst: boolean, train: boolean): [Tensor, Tensor, Tensor, Tensor];
@@ -1237,6 +1341,7 @@ const mm: {
 } = bindOp('torch.mm', ['mm', 'mm.dtype']);
 const mode: {
   (input: Tensor, dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.mode', ['mode']);
 const moveaxis: {
   (input: Tensor, source: number, destination: number): Tensor;
@@ -1255,6 +1360,7 @@ const mul: {
 } = bindOp('torch.mul', ['mul.Tensor', 'mul.Scalar']);
 const multinomial: {
   (input: Tensor, numSamples: number, replacement?: boolean, options?: { generator?: null }): Tensor;
+  (input: Tensor, numSamples: number, options?: { replacement?: boolean; generator?: null }): Tensor;
 } = bindOp('torch.multinomial', ['multinomial']);
 const multiply: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1268,23 +1374,30 @@ const mvlgamma: {
 } = bindOp('torch.mvlgamma', ['mvlgamma']);
 const nanToNum: {
   (input: Tensor, nan?: number | null, posinf?: number | null, neginf?: number | null): Tensor;
+  (input: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
 } = bindOp('torch.nanToNum', ['nan_to_num']);
 const nanToNum_: {
   (input: Tensor, nan?: number | null, posinf?: number | null, neginf?: number | null): Tensor;
+  (input: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
 } = bindOp('torch.nanToNum_', ['nan_to_num_']);
 const nanmean: {
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.nanmean', ['nanmean']);
 const nanmedian: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.nanmedian', ['nanmedian', 'nanmedian.dim']);
 const nanquantile: {
   (input: Tensor, q: Tensor, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
   (input: Tensor, q: number, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
+  (input: Tensor, q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
 } = bindOp('torch.nanquantile', ['nanquantile', 'nanquantile.scalar']);
 const nansum: {
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.nansum', ['nansum']);
 const narrow: {
   (input: Tensor, dim: number, start: Tensor, length: number): Tensor;
@@ -1301,6 +1414,7 @@ const nativeChannelShuffle: {
 } = bindOp('torch.nativeChannelShuffle', ['native_channel_shuffle']);
 const nativeDropout: {
   (input: Tensor, p: number, train?: boolean | null): [Tensor, Tensor];
+  (input: Tensor, p: number, options?: { train?: boolean | null }): [Tensor, Tensor];
 } = bindOp('torch.nativeDropout', ['native_dropout']);
 const nativeGroupNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, N: number, C: number, HxW: number, group: number, eps: number): [Tensor, Tensor, Tensor];
@@ -1311,6 +1425,8 @@ const nativeLayerNorm: {
 const nativeNorm: {
   (input: Tensor, p?: Scalar): Tensor;
   (input: Tensor, p: Scalar | null, dim: number | number[], keepdim: boolean, dtype?: DType | null): Tensor;
+  (input: Tensor, options?: { p?: Scalar }): Tensor;
+  (input: Tensor, p: Scalar | null, dim: number | number[], keepdim: boolean, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.nativeNorm', ['native_norm', 'native_norm.ScalarOpt_dim_dtype']);
 const ne: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1342,15 +1458,19 @@ const norm: {
   (input: Tensor, p: Scalar | null, dim: number | number[], keepdim?: boolean): Tensor;
   (input: Tensor, p: Scalar | null, dim: number | number[], keepdim: boolean, options: { dtype: DType }): Tensor;
   (input: Tensor, p: Scalar | null, options: { dtype: DType }): Tensor;
+  (input: Tensor, options?: { p?: Scalar }): Tensor;
+  (input: Tensor, p: Scalar | null, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.norm', ['norm.Scalar', 'norm.ScalarOpt_dim', 'norm.ScalarOpt_dim_dtype', 'norm.ScalarOpt_dtype']);
 const normExceptDim: {
   (v: Tensor, pow?: number, dim?: number): Tensor;
+  (v: Tensor, options?: { pow?: number; dim?: number }): Tensor;
 } = bindOp('torch.normExceptDim', ['norm_except_dim']);
 const normal: {
   (mean: Tensor, std: Tensor, options?: { generator?: null }): Tensor;
   (mean: Tensor, std?: number, options?: { generator?: null }): Tensor;
   (mean: number, std: Tensor, options?: { generator?: null }): Tensor;
   (mean: number, std: number, size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (mean: Tensor, options?: { std?: number; generator?: null }): Tensor;
 } = bindOp('torch.normal', ['normal.Tensor_Tensor', 'normal.Tensor_float', 'normal.float_Tensor', 'normal.float_float']);
 const notEqual: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1359,6 +1479,8 @@ const notEqual: {
 const nuclearNorm: {
   (input: Tensor, keepdim?: boolean): Tensor;
   (input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, options?: { keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.nuclearNorm', ['nuclear_norm', 'nuclear_norm.dim']);
 const ones: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1372,15 +1494,18 @@ const orgqr: {
 } = bindOp('torch.orgqr', ['orgqr']);
 const ormqr: {
   (input: Tensor, input2: Tensor, input3: Tensor, left?: boolean, transpose?: boolean): Tensor;
+  (input: Tensor, input2: Tensor, input3: Tensor, options?: { left?: boolean; transpose?: boolean }): Tensor;
 } = bindOp('torch.ormqr', ['ormqr']);
 const outer: {
   (input: Tensor, vec2: Tensor): Tensor;
 } = bindOp('torch.outer', ['outer']);
 const pairwiseDistance: {
   (x1: Tensor, x2: Tensor, p?: number, eps?: number, keepdim?: boolean): Tensor;
+  (x1: Tensor, x2: Tensor, options?: { p?: number; eps?: number; keepdim?: boolean }): Tensor;
 } = bindOp('torch.pairwiseDistance', ['pairwise_distance']);
 const pdist: {
   (input: Tensor, p?: number): Tensor;
+  (input: Tensor, options?: { p?: number }): Tensor;
 } = bindOp('torch.pdist', ['pdist']);
 const permute: {
   (input: Tensor, dims: number[]): Tensor;
@@ -1390,6 +1515,7 @@ const permuteCopy: {
 } = bindOp('torch.permuteCopy', ['permute_copy']);
 const pinverse: {
   (input: Tensor, rcond?: number): Tensor;
+  (input: Tensor, options?: { rcond?: number }): Tensor;
 } = bindOp('torch.pinverse', ['pinverse']);
 const pixelShuffle: {
   (input: Tensor, upscaleFactor: number): Tensor;
@@ -1399,6 +1525,7 @@ const pixelUnshuffle: {
 } = bindOp('torch.pixelUnshuffle', ['pixel_unshuffle']);
 const poisson: {
   (input: Tensor, generator?: null): Tensor;
+  (input: Tensor, options?: { generator?: null }): Tensor;
 } = bindOp('torch.poisson', ['poisson']);
 const polar: {
   (abs: Tensor, angle: Tensor): Tensor;
@@ -1420,12 +1547,14 @@ const prelu: {
 const prod: {
   (input: Tensor, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.prod', ['prod', 'prod.dim_int']);
 const promoteTypes: {
   (type1: DType, type2: DType): DType;
 } = bindOp('torch.promoteTypes', ['promote_types']);
 const put: {
   (input: Tensor, index: Tensor, source: Tensor, accumulate?: boolean): Tensor;
+  (input: Tensor, index: Tensor, source: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = bindOp('torch.put', ['put']);
 const qPerChannelAxis: {
   (input: Tensor): number;
@@ -1445,6 +1574,8 @@ const qZeroPoint: {
 const quantile: {
   (input: Tensor, q: Tensor, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
   (input: Tensor, q: number, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
+  (input: Tensor, q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
 } = bindOp('torch.quantile', ['quantile', 'quantile.scalar']);
 const quantizePerChannel: {
   (input: Tensor, scales: Tensor, zeroPoints: Tensor, axis: number, dtype: DType): Tensor;
@@ -1468,12 +1599,15 @@ const quantizedLstmCell: {
 } = bindOp('torch.quantizedLstmCell', ['quantized_lstm_cell']);
 const quantizedMaxPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool1d', ['quantized_max_pool1d']);
 const quantizedMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool2d', ['quantized_max_pool2d']);
 const quantizedMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool3d', ['quantized_max_pool3d']);
 const quantizedRnnReluCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, zeroPointHh: Scalar): Tensor;
@@ -1553,6 +1687,8 @@ const repeatInterleave: {
   (repeats: Tensor, options?: { outputSize?: number | null }): Tensor;
   (input: Tensor, repeats: Tensor, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
   (input: Tensor, repeats: number, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
+  (input: Tensor, repeats: Tensor, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+  (input: Tensor, repeats: number, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
 } = bindOp('torch.repeatInterleave', ['repeat_interleave.Tensor', 'repeat_interleave.self_Tensor', 'repeat_interleave.self_int']);
 const reshape: {
   (input: Tensor, shape: number[]): Tensor;
@@ -1577,6 +1713,7 @@ const resultType: {
 } = bindOp('torch.resultType', ['result_type.Tensor', 'result_type.Scalar', 'result_type.Scalar_Tensor', 'result_type.Scalar_Scalar']);
 const rmsNorm: {
   (input: Tensor, normalizedShape: number[], weight?: Tensor | null, eps?: number | null): Tensor;
+  (input: Tensor, normalizedShape: number[], options?: { weight?: Tensor | null; eps?: number | null }): Tensor;
 } = bindOp('torch.rmsNorm', ['rms_norm']);
 const rnnRelu: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
@@ -1584,6 +1721,7 @@ const rnnRelu: {
 } = bindOp('torch.rnnRelu', ['rnn_relu.data', 'rnn_relu.input']);
 const rnnReluCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.rnnReluCell', ['rnn_relu_cell']);
 const rnnTanh: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
@@ -1591,12 +1729,15 @@ const rnnTanh: {
 } = bindOp('torch.rnnTanh', ['rnn_tanh.data', 'rnn_tanh.input']);
 const rnnTanhCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.rnnTanhCell', ['rnn_tanh_cell']);
 const roll: {
   (input: Tensor, shifts: number | number[], dims?: number | number[]): Tensor;
+  (input: Tensor, shifts: number | number[], options?: { dims?: number | number[] }): Tensor;
 } = bindOp('torch.roll', ['roll']);
 const rot90: {
   (input: Tensor, k?: number, dims?: number[]): Tensor;
+  (input: Tensor, options?: { k?: number; dims?: number[] }): Tensor;
 } = bindOp('torch.rot90', ['rot90']);
 const round: {
   (input: Tensor): Tensor;
@@ -1614,9 +1755,11 @@ const rowStack: {
 } = bindOp('torch.rowStack', ['row_stack']);
 const rrelu: {
   (input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
+  (input: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
 } = bindOp('torch.rrelu', ['rrelu']);
 const rrelu_: {
   (input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
+  (input: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
 } = bindOp('torch.rrelu_', ['rrelu_']);
 const rsqrt: {
   (input: Tensor): Tensor;
@@ -1627,6 +1770,7 @@ const rsqrt_: {
 const rsub: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
+  (input: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.rsub', ['rsub.Tensor', 'rsub.Scalar']);
 const scalarTensor: {
   (s: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1700,12 +1844,15 @@ const sinh_: {
 } = bindOp('torch.sinh_', ['sinh_']);
 const sliceCopy: {
   (input: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
+  (input: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
 } = bindOp('torch.sliceCopy', ['slice_copy.Tensor']);
 const sliceInverse: {
   (input: Tensor, src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
+  (input: Tensor, src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
 } = bindOp('torch.sliceInverse', ['slice_inverse']);
 const sliceScatter: {
   (input: Tensor, src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
+  (input: Tensor, src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
 } = bindOp('torch.sliceScatter', ['slice_scatter']);
 const slogdet: {
   (input: Tensor): [Tensor, Tensor] & { sign: Tensor; logabsdet: Tensor };
@@ -1715,10 +1862,12 @@ const smm: {
 } = bindOp('torch.smm', ['smm']);
 const softmax: {
   (input: Tensor, dim: number, dtype?: DType | null): Tensor;
+  (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.softmax', ['softmax.int']);
 const sort: {
   (input: Tensor, dim?: number, descending?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, options?: { stable?: boolean | null; dim?: number; descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.sort', ['sort', 'sort.stable']);
 const sparseBscTensor: {
   (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1749,15 +1898,20 @@ const sparseCsrTensor: {
 const split: {
   (input: Tensor, splitSize: number, dim?: number): Tensor[];
   (input: Tensor, splitSize: number[], dim?: number): Tensor[];
+  (input: Tensor, splitSize: number, options?: { dim?: number }): Tensor[];
+  (input: Tensor, splitSize: number[], options?: { dim?: number }): Tensor[];
 } = bindOp('torch.split', ['split.Tensor', 'split.sizes']);
 const splitCopy: {
   (input: Tensor, splitSize: number, dim?: number): Tensor[];
+  (input: Tensor, splitSize: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.splitCopy', ['split_copy.Tensor']);
 const splitWithSizes: {
   (input: Tensor, splitSizes: number[], dim?: number): Tensor[];
+  (input: Tensor, splitSizes: number[], options?: { dim?: number }): Tensor[];
 } = bindOp('torch.splitWithSizes', ['split_with_sizes']);
 const splitWithSizesCopy: {
   (input: Tensor, splitSizes: number[], dim?: number): Tensor[];
+  (input: Tensor, splitSizes: number[], options?: { dim?: number }): Tensor[];
 } = bindOp('torch.splitWithSizesCopy', ['split_with_sizes_copy']);
 const sqrt: {
   (input: Tensor): Tensor;
@@ -1786,35 +1940,48 @@ const sspaddmm: {
 } = bindOp('torch.sspaddmm', ['sspaddmm']);
 const stack: {
   (tensors: Tensor[], dim?: number): Tensor;
+  (tensors: Tensor[], options?: { dim?: number }): Tensor;
 } = bindOp('torch.stack', ['stack']);
 const std: {
   (input: Tensor, unbiased?: boolean): Tensor;
   (input: Tensor, dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): Tensor;
   (input: Tensor, dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
+  (input: Tensor, options?: { unbiased?: boolean }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
 } = bindOp('torch.std', ['std', 'std.correction', 'std.dim']);
 const stdMean: {
   (input: Tensor, unbiased?: boolean): [Tensor, Tensor];
   (input: Tensor, dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
   (input: Tensor, dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): [Tensor, Tensor];
+  (input: Tensor, options?: { unbiased?: boolean }): [Tensor, Tensor];
+  (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.stdMean', ['std_mean', 'std_mean.correction', 'std_mean.dim']);
 const stft: {
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, padMode?: string, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
+  (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
 } = bindOp('torch.stft', ['stft', 'stft.center']);
 const sub: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
+  (input: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.sub', ['sub.Tensor', 'sub.Scalar']);
 const subtract: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
+  (input: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.subtract', ['subtract.Tensor', 'subtract.Scalar']);
 const sum: {
   (input: Tensor, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.sum', ['sum', 'sum.dim_IntList']);
 const svd: {
   (input: Tensor, some?: boolean, computeUv?: boolean): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
+  (input: Tensor, options?: { some?: boolean; computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
 } = bindOp('torch.svd', ['svd']);
 const swapaxes: {
   (input: Tensor, axis0: number, axis1: number): Tensor;
@@ -1833,6 +2000,7 @@ const take: {
 } = bindOp('torch.take', ['take']);
 const takeAlongDim: {
   (input: Tensor, indices: Tensor, dim?: number | null): Tensor;
+  (input: Tensor, indices: Tensor, options?: { dim?: number | null }): Tensor;
 } = bindOp('torch.takeAlongDim', ['take_along_dim']);
 const tan: {
   (input: Tensor): Tensor;
@@ -1850,6 +2018,9 @@ const tensorSplit: {
   (input: Tensor, indices: number[], dim?: number): Tensor[];
   (input: Tensor, tensorIndicesOrSections: Tensor, dim?: number): Tensor[];
   (input: Tensor, sections: number, dim?: number): Tensor[];
+  (input: Tensor, indices: number[], options?: { dim?: number }): Tensor[];
+  (input: Tensor, tensorIndicesOrSections: Tensor, options?: { dim?: number }): Tensor[];
+  (input: Tensor, sections: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.tensorSplit', ['tensor_split.indices', 'tensor_split.tensor_indices_or_sections', 'tensor_split.sections']);
 const tensordot: {
   (input: Tensor, other: Tensor, dimsSelf: number[], dimsOther: number[]): Tensor;
@@ -1865,6 +2036,7 @@ const tile: {
 } = bindOp('torch.tile', ['tile']);
 const topk: {
   (input: Tensor, k: number, dim?: number, largest?: boolean, sorted?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, k: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.topk', ['topk']);
 const trace: {
   (input: Tensor): Tensor;
@@ -1885,18 +2057,23 @@ const trapz: {
 } = bindOp('torch.trapz', ['trapz.dx', 'trapz.x']);
 const triangularSolve: {
   (input: Tensor, A: Tensor, upper?: boolean, transpose?: boolean, unitriangular?: boolean): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
+  (input: Tensor, A: Tensor, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
 } = bindOp('torch.triangularSolve', ['triangular_solve']);
 const tril: {
   (input: Tensor, diagonal?: number): Tensor;
+  (input: Tensor, options?: { diagonal?: number }): Tensor;
 } = bindOp('torch.tril', ['tril']);
 const trilIndices: {
   (row: number, col: number, offset?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (row: number, col: number, options?: { offset?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.trilIndices', ['tril_indices']);
 const triu: {
   (input: Tensor, diagonal?: number): Tensor;
+  (input: Tensor, options?: { diagonal?: number }): Tensor;
 } = bindOp('torch.triu', ['triu']);
 const triuIndices: {
   (row: number, col: number, offset?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (row: number, col: number, options?: { offset?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.triuIndices', ['triu_indices']);
 const trueDivide: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1910,9 +2087,11 @@ const trunc_: {
 } = bindOp('torch.trunc_', ['trunc_']);
 const unbind: {
   (input: Tensor, dim?: number): Tensor[];
+  (input: Tensor, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.unbind', ['unbind.int']);
 const unbindCopy: {
   (input: Tensor, dim?: number): Tensor[];
+  (input: Tensor, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.unbindCopy', ['unbind_copy.int']);
 const unflatten: {
   (input: Tensor, dim: number, sizes: number[]): Tensor;
@@ -1922,12 +2101,15 @@ const unfoldCopy: {
 } = bindOp('torch.unfoldCopy', ['unfold_copy']);
 const unsafeChunk: {
   (input: Tensor, chunks: number, dim?: number): Tensor[];
+  (input: Tensor, chunks: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.unsafeChunk', ['unsafe_chunk']);
 const unsafeSplit: {
   (input: Tensor, splitSize: number, dim?: number): Tensor[];
+  (input: Tensor, splitSize: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.unsafeSplit', ['unsafe_split.Tensor']);
 const unsafeSplitWithSizes: {
   (input: Tensor, splitSizes: number[], dim?: number): Tensor[];
+  (input: Tensor, splitSizes: number[], options?: { dim?: number }): Tensor[];
 } = bindOp('torch.unsafeSplitWithSizes', ['unsafe_split_with_sizes']);
 const unsqueeze: {
   (input: Tensor, dim: number): Tensor;
@@ -1940,16 +2122,23 @@ const valuesCopy: {
 } = bindOp('torch.valuesCopy', ['values_copy']);
 const vander: {
   (x: Tensor, N?: number | null, increasing?: boolean): Tensor;
+  (x: Tensor, options?: { N?: number | null; increasing?: boolean }): Tensor;
 } = bindOp('torch.vander', ['vander']);
 const var_: {
   (input: Tensor, unbiased?: boolean): Tensor;
   (input: Tensor, dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): Tensor;
   (input: Tensor, dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
+  (input: Tensor, options?: { unbiased?: boolean }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
 } = bindOp('torch.var', ['var', 'var.correction', 'var.dim']);
 const varMean: {
   (input: Tensor, unbiased?: boolean): [Tensor, Tensor];
   (input: Tensor, dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
   (input: Tensor, dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): [Tensor, Tensor];
+  (input: Tensor, options?: { unbiased?: boolean }): [Tensor, Tensor];
+  (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.varMean', ['var_mean', 'var_mean.correction', 'var_mean.dim']);
 const vdot: {
   (input: Tensor, other: Tensor): Tensor;

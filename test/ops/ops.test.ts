@@ -25,7 +25,7 @@ const CASES: Case[] = [
   { name: 'x.chunk(3, 1) (a list return)', inputs: () => [torch.randn([2, 7])], ours: (x) => x.chunk(3, 1), py: 'list(x0.chunk(3, 1))', grad: true },
   { name: 'x.split(2) and torch.split', inputs: () => [torch.randn([5, 2])], ours: (x) => [...x.split(2), ...torch.split(x, 3, 1)], py: 'list(x0.split(2)) + list(torch.split(x0, 3, 1))' },
   { name: 'x.topk(3) (a named tuple: values, indices)', inputs: () => [torch.randn([4, 6])], ours: (x) => { const r = x.topk(3); return [r.values, r.indices, r[0]]; }, py: '[*x0.topk(3), x0.topk(3).values]', grad: true },
-  { name: 'x.sort with descending given by name', inputs: () => [torch.randn([3, 5])], ours: (x) => x.sort(0, { descending: true } as never) as unknown as Tensor[], py: 'list(x0.sort(0, descending=True))' },
+  { name: 'optional positional arguments given by name: x.sort({dim: 0, descending: true})', inputs: () => [torch.randn([3, 5])], ours: (x) => [...x.sort({ dim: 0, descending: true }), (torch.cumsum as (...a: unknown[]) => Tensor)(x, { dim: 1 })], py: 'list(x0.sort(dim=0, descending=True)) + [torch.cumsum(x0, dim=1)]' },
   { name: 'x.sort(1, true) positionally', inputs: () => [torch.randn([3, 5])], ours: (x) => x.sort(1, true), py: 'list(x0.sort(1, True))' },
   { name: 'x.cumsum(1) and its gradient', inputs: () => [torch.randn([3, 4])], ours: (x) => x.cumsum(1), py: 'x0.cumsum(1)', grad: true },
   { name: 'cumsum with the keyword-only dtype', inputs: () => [torch.randn([3, 4])], ours: (x) => torch.cumsum(x, 0, { dtype: 'float64' }), py: 'torch.cumsum(x0, 0, dtype=torch.float64)' },
@@ -163,6 +163,7 @@ describe('bad calls are TorchErrors that name the op, the argument and the expec
 
   it("an unknown option or too many arguments is refused, and libtorch's own errors are prefixed with the op", () => {
     expect(() => torch.cumsum(torch.ones([2]), 0, { dtipe: 'float64' } as never)).toThrow(/unexpected keyword argument 'dtipe'/);
+    expect(() => torch.ones([3]).sort(0, { dim: 0 } as never)).toThrow(/got multiple values for argument 'dim'/);
     expect(() => (torch.ones([2]).chunk as (...a: number[]) => Tensor[])(1, 0, 5)).toThrow(/at most 3 positional arguments but 4 were given/);
     expect(() => torch.bmm(torch.ones([2, 3]), torch.ones([3, 2]))).toThrow(/^torch\.bmm\(\): .*3D/);
   });
