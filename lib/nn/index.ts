@@ -43,8 +43,10 @@ export {
   InstanceNorm2d,
   LSTM,
   GRU,
+  MultiheadAttention,
+  TransformerEncoderLayer,
 } from './layers_ops';
-export type { ConvNdOptions, ConvTransposeNdOptions, RNNOptions } from './layers_ops';
+export type { ConvNdOptions, ConvTransposeNdOptions, RNNOptions, MultiheadAttentionOptions, AttentionCallOptions, TransformerEncoderLayerOptions } from './layers_ops';
 export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions, FactoryOptions } from './layers';
 export * as functional from './functional';
 export * as parallel from './parallel';

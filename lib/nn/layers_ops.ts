@@ -5,6 +5,9 @@ import { Tensor, ones, zeros, empty } from '../tensor';
 import * as F from './functional';
 import type { InterpolateMode, Reduction } from './functional';
 import type { FactoryOptions } from './layers';
+import { Dropout, LayerNorm, Linear } from './layers';
+import * as torch from '../tensor';
+import { baddbmm } from '../generated/torch';
 import { Module } from './module';
 import { bindOp } from '../ops';
 
@@ -365,5 +368,148 @@ export class GRU extends RNNBase {
     const [out, h] = atenGru(x, state, this.flatWeights(), this.bias, this.numLayers, this.dropout, this.training, this.bidirectional, this.batchFirst) as Tensor[];
     if (unbatched) return [out.squeeze(this.batchFirst ? 0 : 1), h.squeeze(1)];
     return [out, h];
+  }
+}
+
+export interface MultiheadAttentionOptions extends FactoryOptions {
+  dropout?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+}
+export interface AttentionCallOptions {
+  /** [N, S] bool (true: ignore that key) or float (added). */
+  keyPaddingMask?: Tensor | null;
+  needWeights?: boolean;
+  /** [L, S] or [N * numHeads, L, S]; bool (true: not allowed) or float (added). */
+  attnMask?: Tensor | null;
+  averageAttnWeights?: boolean;
+}
+
+// A bool mask (true: masked out) as the additive float mask PyTorch makes of it.
+function additiveMask(mask: Tensor, dtype: Tensor['dtype']): Tensor {
+  if (mask.dtype !== 'bool') return mask;
+  return zeros(mask.shape, { dtype, device: mask.device }).maskedFill(mask, -Infinity);
+}
+
+/**
+ * nn.MultiheadAttention(embedDim, numHeads, {dropout=0, bias=true, batchFirst=false}): in_proj_weight,
+ * in_proj_bias and out_proj as PyTorch (xavier_uniform_ in-projection, zero biases). forward returns
+ * [output, weights] (weights null when needWeights is false), computed as F.multi_head_attention_forward does.
+ * kdim/vdim, add_bias_kv and add_zero_attn are not supported.
+ */
+export class MultiheadAttention extends Module {
+  declare in_proj_weight: Tensor;
+  declare in_proj_bias: Tensor | null;
+  declare out_proj: Linear;
+  readonly headDim: number;
+  readonly dropout: number;
+  readonly batchFirst: boolean;
+  constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionOptions = {}) {
+    super();
+    this.headDim = Math.floor(embedDim / numHeads);
+    if (this.headDim * numHeads !== embedDim) throw new TorchError('MultiheadAttention: embed_dim must be divisible by num_heads');
+    this.dropout = options.dropout ?? 0;
+    this.batchFirst = options.batchFirst ?? false;
+    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    const bias = options.bias ?? true;
+    // xavier_uniform_: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) of the [3E, E] matrix.
+    const a = Math.sqrt(6 / (embedDim + 3 * embedDim));
+    this.registerParameter('in_proj_weight', empty([3 * embedDim, embedDim], f).uniform_(-a, a));
+    this.registerParameter('in_proj_bias', bias ? zeros([3 * embedDim], f) : null);
+    this.registerModule('out_proj', new Linear(embedDim, embedDim, { ...f, bias }));
+    if (this.out_proj.bias) torch.noGrad(() => this.out_proj.bias!.zero_());
+  }
+
+  forward(query: Tensor, key: Tensor, value: Tensor, options: AttentionCallOptions = {}): [Tensor, Tensor | null] {
+    const { needWeights = true, averageAttnWeights = true } = options;
+    const unbatched = query.ndim === 2;
+    const batch = (t: Tensor) => (unbatched ? t.unsqueeze(1) : this.batchFirst ? t.transpose(0, 1) : t);
+    const [q0, k0, v0] = [batch(query), batch(key), batch(value)];
+    const [L, N, E] = q0.shape;
+    const S = k0.shape[0];
+    const H = this.numHeads, hd = this.headDim;
+    const w = this.in_proj_weight.chunk(3, 0);
+    const b = this.in_proj_bias ? this.in_proj_bias.chunk(3, 0) : [null, null, null];
+    const q = F.linear(q0, w[0], b[0]).reshape([L, N * H, hd]).transpose(0, 1);
+    const k = F.linear(k0, w[1], b[1]).reshape([S, N * H, hd]).transpose(0, 1);
+    const v = F.linear(v0, w[2], b[2]).reshape([S, N * H, hd]).transpose(0, 1);
+    let mask: Tensor | null = null;
+    if (options.attnMask) {
+      mask = additiveMask(options.attnMask, q.dtype);
+      if (mask.ndim === 2) mask = mask.unsqueeze(0);
+    }
+    if (options.keyPaddingMask) {
+      const kpm = additiveMask(options.keyPaddingMask, q.dtype).view([N, 1, 1, S]).expand([N, H, 1, S]).reshape([N * H, 1, S]);
+      mask = mask ? mask.add(kpm) : kpm;
+    }
+    const scaled = q.mul(Math.sqrt(1 / hd));
+    let attn = mask ? baddbmm(mask, scaled, k.transpose(-2, -1)) : scaled.bmm(k.transpose(-2, -1));
+    attn = F.softmax(attn, -1);
+    if (this.dropout > 0 && this.training) attn = F.dropout(attn, this.dropout);
+    let out = attn.bmm(v).transpose(0, 1).contiguous().view([L * N, E]);
+    out = this.out_proj.forward(out).view([L, N, E]);
+    out = unbatched ? out.squeeze(1) : this.batchFirst ? out.transpose(0, 1) : out;
+    if (!needWeights) return [out, null];
+    let weights = attn.view([N, H, L, S]);
+    if (averageAttnWeights) weights = weights.mean(1);
+    return [out, unbatched ? weights.squeeze(0) : weights];
+  }
+}
+
+export interface TransformerEncoderLayerOptions extends FactoryOptions {
+  dimFeedforward?: number;
+  dropout?: number;
+  activation?: 'relu' | 'gelu';
+  layerNormEps?: number;
+  batchFirst?: boolean;
+  normFirst?: boolean;
+  bias?: boolean;
+}
+
+/**
+ * nn.TransformerEncoderLayer(dModel, nhead, {dimFeedforward=2048, dropout=0.1, activation='relu',
+ * layerNormEps=1e-5, batchFirst=false, normFirst=false, bias=true}): PyTorch's submodule names
+ * (self_attn, linear1, dropout, linear2, norm1, norm2, dropout1, dropout2).
+ */
+export class TransformerEncoderLayer extends Module {
+  declare self_attn: MultiheadAttention;
+  declare linear1: Linear;
+  declare dropout: Dropout;
+  declare linear2: Linear;
+  declare norm1: LayerNorm;
+  declare norm2: LayerNorm;
+  declare dropout1: Dropout;
+  declare dropout2: Dropout;
+  readonly normFirst: boolean;
+  readonly activation: 'relu' | 'gelu';
+  constructor(dModel: number, nhead: number, options: TransformerEncoderLayerOptions = {}) {
+    super();
+    const f = { device: options.device, dtype: options.dtype };
+    const p = options.dropout ?? 0.1;
+    const bias = options.bias ?? true;
+    const eps = options.layerNormEps ?? 1e-5;
+    this.registerModule('self_attn', new MultiheadAttention(dModel, nhead, { ...f, dropout: p, bias, batchFirst: options.batchFirst }));
+    this.registerModule('linear1', new Linear(dModel, options.dimFeedforward ?? 2048, { ...f, bias }));
+    this.registerModule('dropout', new Dropout(p));
+    this.registerModule('linear2', new Linear(options.dimFeedforward ?? 2048, dModel, { ...f, bias }));
+    this.normFirst = options.normFirst ?? false;
+    this.registerModule('norm1', new LayerNorm(dModel, { ...f, eps, bias }));
+    this.registerModule('norm2', new LayerNorm(dModel, { ...f, eps, bias }));
+    this.registerModule('dropout1', new Dropout(p));
+    this.registerModule('dropout2', new Dropout(p));
+    this.activation = options.activation ?? 'relu';
+  }
+  forward(src: Tensor, options: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null } = {}): Tensor {
+    const sa = (x: Tensor) =>
+      this.dropout1.forward(this.self_attn.forward(x, x, x, { attnMask: options.srcMask, keyPaddingMask: options.srcKeyPaddingMask, needWeights: false })[0]);
+    const act = (x: Tensor) => (this.activation === 'relu' ? F.relu(x) : F.gelu(x));
+    const ff = (x: Tensor) => this.dropout2.forward(this.linear2.forward(this.dropout.forward(act(this.linear1.forward(x)))));
+    let x = src;
+    if (this.normFirst) {
+      x = x.add(sa(this.norm1.forward(x)));
+      return x.add(ff(this.norm2.forward(x)));
+    }
+    x = this.norm1.forward(x.add(sa(x)));
+    return this.norm2.forward(x.add(ff(x)));
   }
 }

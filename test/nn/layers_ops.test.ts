@@ -114,3 +114,58 @@ describe('layers on the generated ops equal PyTorch', () => {
     expect(() => new nn.GroupNorm(4, 6)).toThrow(/num_channels must be divisible by num_groups/);
   });
 });
+
+describe('attention layers equal PyTorch with the same weights (our state dict loaded strictly into PyTorch)', () => {
+  it('MultiheadAttention (batchFirst, a key padding mask and a bool attention mask) and TransformerEncoderLayer (post- and pre-norm)', () => {
+    torch.manualSeed(11);
+    const mha = new nn.MultiheadAttention(8, 2, { batchFirst: true });
+    const enc = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0 });
+    const encPre = new nn.TransformerEncoderLayer(8, 4, { dimFeedforward: 12, dropout: 0, normFirst: true, activation: 'gelu', batchFirst: true });
+    const q = torch.randn([2, 3, 8]);
+    const kv = torch.randn([2, 5, 8]);
+    const kpm = torch.tensor([[false, false, false, true, true], [false, false, false, false, false]]);
+    const am = torch.tensor([[false, true, false, false, false], [false, false, false, false, false], [true, false, false, false, false]]);
+    const src = torch.randn([4, 2, 8]);
+    const run = (m: nn.Module, f: () => Tensor[]) => {
+      const outs = f();
+      outs.map((o) => o.mul(torch.linspace(0.5, 1.5, o.numel()).view(o.shape)).sum()).reduce((a, b) => a.add(b)).backward();
+      return {
+        state: Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, arr(v as Tensor)])),
+        outs: outs.map(arr),
+        grads: Object.fromEntries(m.namedParameters().map(([k, p]) => [k, arr(p.grad!)])),
+      };
+    };
+    const ours = [
+      run(mha, () => { const [o, w] = mha.forward(q, kv, kv, { keyPaddingMask: kpm, attnMask: am }); return [o, w!]; }),
+      run(enc, () => [enc.forward(src)]),
+      run(encPre, () => [encPre.forward(src.transpose(0, 1), { srcKeyPaddingMask: torch.tensor([[false, false, true, true], [false, false, false, true]]) })]),
+    ];
+    const py = runPython(
+      `
+import torch, torch.nn as nn
+c = inp
+t = lambda v, **k: torch.tensor(v, **k)
+mods = [nn.MultiheadAttention(8, 2, batch_first=True),
+        nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0),
+        nn.TransformerEncoderLayer(8, 4, dim_feedforward=12, dropout=0.0, norm_first=True, activation='gelu', batch_first=True)]
+q, kv, src = t(c['q']), t(c['kv']), t(c['src'])
+calls = [lambda m: list(m(q, kv, kv, key_padding_mask=t(c['kpm']), attn_mask=t(c['am']))),
+         lambda m: [m(src)],
+         lambda m: [m(src.transpose(0, 1), src_key_padding_mask=t([[False, False, True, True], [False, False, False, True]]))]]
+res = []
+for m, call, o in zip(mods, calls, c['ours']):
+    m.load_state_dict({k: t(v) for k, v in o['state'].items()}, strict=True)
+    outs = call(m)
+    sum((y * torch.linspace(0.5, 1.5, y.numel()).view(y.shape)).sum() for y in outs).backward()
+    res.append({'keys': list(m.state_dict().keys()), 'outs': [y.tolist() for y in outs], 'grads': {k: p.grad.tolist() for k, p in m.named_parameters()}})
+print(json.dumps(res))`,
+      { q: arr(q), kv: arr(kv), src: arr(src), kpm: kpm.toArray(), am: am.toArray(), ours },
+    );
+    ours.forEach((o, i) => {
+      expect(Object.keys(o.state).sort()).toEqual([...py[i].keys].sort());
+      expect(o.outs.length).toBe(py[i].outs.length);
+      o.outs.forEach((out: Nested, k: number) => expect(maxDiff(out, py[i].outs[k])).toBeLessThan(1e-5));
+      for (const k of Object.keys(py[i].grads)) expect(maxDiff(o.grads[k], py[i].grads[k])).toBeLessThan(1e-4);
+    });
+  });
+});
