@@ -1,10 +1,12 @@
 // Per-op overhead: nanoseconds per small op call from TypeScript versus the same loop in Python torch
-// on the same machine and libtorch. Run: npx tsx bench/op-overhead.ts [--iters 100000] [--repeats 5] [--clock cpu|wall]
+// on the same machine and libtorch; and the generic, schema-driven call (lib/ops.ts, every generated op)
+// against the hand-written one for the same two ops. Run: npx tsx bench/op-overhead.ts [--iters 100000] [--repeats 5] [--clock cpu|wall]
 // --clock cpu (the default) times the process's CPU time, not the wall clock: on a shared machine the wall
 // clock counts the time other processes ran; both sides run one thread, so CPU time is the op's cost.
 import { execFileSync } from 'child_process';
 import * as torch from '../lib';
 import { PYTHON } from '../test/helpers/python';
+import { bindOp } from '../lib/ops';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -36,15 +38,21 @@ function ours() {
   // Each result is disposed at once, as Python's refcount frees it at once.
   const add = () => a.add(b).dispose();
   const conv2d = () => conv(x, w, null, { stride: 1, padding: 1 }).dispose();
-  timeNs(add, ITERS / 10);
-  timeNs(conv2d, ITERS / 100);
-  const addNs: number[] = [];
-  const convNs: number[] = [];
+  // The same two ops through the generic dispatcher call, as the generated torch.add / F.conv2d make them.
+  const gAdd = bindOp<(a: torch.Tensor, b: torch.Tensor) => torch.Tensor>('torch.add', ['add.Tensor', 'add.Scalar']);
+  const gConv = bindOp<(...a: unknown[]) => torch.Tensor>('F.conv2d', ['conv2d', 'conv2d.padding']);
+  const genericAdd = () => gAdd(a, b).dispose();
+  const genericConv = () => gConv(x, w, null, 1, 1).dispose();
+  for (const f of [add, genericAdd]) timeNs(f, ITERS / 10);
+  for (const f of [conv2d, genericConv]) timeNs(f, ITERS / 100);
+  const ns: Record<string, number[]> = { add: [], conv2d: [], genericAdd: [], genericConv: [] };
   for (let r = 0; r < REPEATS; r++) {
-    addNs.push(timeNs(add, ITERS));
-    convNs.push(timeNs(conv2d, ITERS / 10));
+    ns.add.push(timeNs(add, ITERS));
+    ns.genericAdd.push(timeNs(genericAdd, ITERS));
+    ns.conv2d.push(timeNs(conv2d, ITERS / 10));
+    ns.genericConv.push(timeNs(genericConv, ITERS / 10));
   }
-  return { add: median(addNs), conv2d: median(convNs) };
+  return { add: median(ns.add), conv2d: median(ns.conv2d), genericAdd: median(ns.genericAdd), genericConv: median(ns.genericConv) };
 }
 
 function python() {
@@ -86,6 +94,10 @@ const result = {
       python: Math.round(py.conv2d),
       ratio: +(ts.conv2d / py.conv2d).toFixed(3),
     },
+  },
+  genericVsHandWritten: {
+    add1: { generic: Math.round(ts.genericAdd), handWritten: Math.round(ts.add), ratio: +(ts.genericAdd / ts.add).toFixed(3) },
+    conv2d_1x16x8x8: { generic: Math.round(ts.genericConv), handWritten: Math.round(ts.conv2d), ratio: +(ts.genericConv / ts.conv2d).toFixed(3) },
   },
 };
 console.log(JSON.stringify(result, null, 2));

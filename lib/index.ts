@@ -29,6 +29,12 @@ export {
 } from './tensor';
 export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor } from './tensor';
 export { tidy, keep, dispose, memory } from './memory';
+// Every torch.* function PyTorch declares (the names above, written by hand, take precedence).
+export * from './generated/torch';
+export * as linalg from './generated/linalg';
+export * as fft from './generated/fft';
+export * as special from './generated/special';
+export { hasOp, opSchema } from './ops';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
 export { autocast, isAutocastEnabled, backends } from './amp';

@@ -112,6 +112,12 @@ export interface NativeAddon {
     hasFusedSgd: boolean;
     [name: string]: Fn | boolean;
   };
+  // ops.cc: the generic operator call (lib/ops.ts)
+  ops: {
+    bind(display: string, overloads: string[], method: boolean): Fn;
+    has(name: string): boolean;
+    schema(name: string): string | null;
+  };
   /** Exports added on other branches and not typed yet. */
   [name: string]: any;
 }

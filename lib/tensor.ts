@@ -4,6 +4,8 @@
 import { DType, Device, TensorOptions, DTYPES } from './dtype';
 import { TorchError } from './errors';
 import { native } from './native';
+import { installMethods, installProperties } from './ops';
+import { METHODS, PROPERTIES } from './generated/tensor_methods';
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
@@ -85,13 +87,9 @@ export interface Tensor {
   exp(): Tensor;
   log(): Tensor;
   sqrt(): Tensor;
-  square(): Tensor;
   sigmoid(): Tensor;
   tanh(): Tensor;
   relu(): Tensor;
-  sign(): Tensor;
-  floor(): Tensor;
-  round(): Tensor;
   logicalNot(): BoolTensor;
   clamp(min?: number | null, max?: number | null): Tensor;
 
@@ -105,14 +103,6 @@ export interface Tensor {
   /** std(dim?, unbiased=true, keepdim=false), PyTorch's positional form; no dim reduces all. */
   std(dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
   var(dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
-  /** amax/amin(dim=[], keepdim=false): [] reduces every dimension. */
-  amax(dim?: number | number[], keepdim?: boolean): Tensor;
-  amin(dim?: number | number[], keepdim?: boolean): Tensor;
-  logsumexp(dim: number | number[], keepdim?: boolean): Tensor;
-  prod(dim?: number, keepdim?: boolean): Tensor;
-  all(dim?: number, keepdim?: boolean): Tensor;
-  any(dim?: number, keepdim?: boolean): Tensor;
-  argmin(dim?: number, keepdim?: boolean): Tensor;
   /** torch.bincount of a 1-D int64 tensor, at least minlength bins. */
   bincount(minlength?: number): Tensor;
 
@@ -124,8 +114,6 @@ export interface Tensor {
   reshape(...shape: number[] | [number[]]): Tensor;
   permute(...dims: number[] | [number[]]): Tensor;
   expand(...shape: number[] | [number[]]): Tensor;
-  repeat(...sizes: number[] | [number[]]): Tensor;
-  flip(...dims: number[] | [number[]]): Tensor;
   flatten(startDim?: number, endDim?: number): Tensor;
   squeeze(dim?: number): Tensor;
   unsqueeze(dim: number): Tensor;
@@ -133,8 +121,6 @@ export interface Tensor {
   narrow(dim: number, start: number, length: number): Tensor;
   slice(dim: number, start?: number | null, end?: number | null, step?: number): Tensor;
   select(dim: number, index: number): Tensor;
-  indexSelect(dim: number, index: Tensor): Tensor;
-  gather(dim: number, index: Tensor): Tensor;
   maskedFill(mask: Tensor, value: Scalar): Tensor;
   /** x.where(cond, y) is torch.where(cond, x, y). */
   where(condition: Tensor, other: Tensor): Tensor;
@@ -223,6 +209,9 @@ Object.assign(proto, {
     return `${head}, data=${JSON.stringify(this.toArray())})`;
   },
 });
+// Every other Tensor method PyTorch declares, through the generic operator call (lib/generated/).
+installMethods(proto, METHODS);
+installProperties(proto, PROPERTIES);
 proto[disposeSymbol] = function (this: Tensor) {
   this.dispose();
 };

@@ -20,6 +20,7 @@
 #include "jit.h"
 #include "memory.h"
 #include "nn.h"
+#include "ops.h"
 #include "serialization.h"
 #include "tensor.h"
 #include "vision.h"
@@ -64,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitGradScaler(env, exports);
   InitData(env, exports);
   InitNn(env, exports);
+  InitOps(env, exports);
   InitSerialization(env, exports);
   InitJit(env, exports);
   InitVision(env, exports);

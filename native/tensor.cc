@@ -193,6 +193,10 @@ Napi::Value Tensor::ToTypedArray(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   TN_TRY
   at::Tensor t = value("toTypedArray").detach();
+  // Autograd may hand out an efficient zero tensor (the gradient of sgn, for one), which has no storage;
+  // conjugate and negative views keep their data unresolved: copy out what the values are.
+  if (t._is_zerotensor()) t = at::zeros(t.sizes(), t.options());
+  t = t.resolve_conj().resolve_neg();
   at::ScalarType type = t.scalar_type();
   if (type == at::kHalf || type == at::kBFloat16) type = at::kFloat;
   if (type == at::kBool) type = at::kByte;

@@ -111,37 +111,6 @@ Napi::Value Spread(Info info, T self, bool is_std) {
   return W(info, is_std ? self.std(dims, unbiased, keepdim) : self.var(dims, unbiased, keepdim));
 }
 
-// amax/amin/logsumexp(dim, keepdim): dim an integer or a list (amax/amin: none reduces all).
-Napi::Value ReduceList(Info info, T self, const char* name) {
-  Napi::Env env = info.Env();
-  std::string n(name);
-  bool keepdim = ToBool(info[1], false);
-  std::vector<int64_t> dims;
-  if (Given(info, 0)) dims = ToIntList(env, info[0], name);
-  else if (n == "logsumexp") ThrowArg(env, name, "dim is required");
-  if (n == "amax") return W(info, self.amax(dims, keepdim));
-  if (n == "amin") return W(info, self.amin(dims, keepdim));
-  return W(info, self.logsumexp(dims, keepdim));
-}
-
-// prod/all/any/argmin(dim?, keepdim): one integer dim, or none to reduce all.
-Napi::Value ReduceOne(Info info, T self, const char* name) {
-  Napi::Env env = info.Env();
-  std::string n(name);
-  bool keepdim = ToBool(info[1], false);
-  if (!Given(info, 0)) {
-    if (n == "prod") return W(info, self.prod());
-    if (n == "all") return W(info, self.all());
-    if (n == "any") return W(info, self.any());
-    return W(info, self.argmin());
-  }
-  int64_t dim = ToInt(env, info[0], name);
-  if (n == "prod") return W(info, self.prod(dim, keepdim));
-  if (n == "all") return W(info, self.all(dim, keepdim));
-  if (n == "any") return W(info, self.any(dim, keepdim));
-  return W(info, self.argmin(dim, keepdim));
-}
-
 // to('cuda') / to('float16') / to({device, dtype, nonBlocking, copy, memoryFormat}).
 Napi::Value To(Info info, T self) {
   Napi::Env env = info.Env();
@@ -285,13 +254,9 @@ const std::vector<TensorOp> kOps = {
     UNARY("exp", self.exp()),
     UNARY("log", self.log()),
     UNARY("sqrt", self.sqrt()),
-    UNARY("square", self.square()),
     UNARY("sigmoid", self.sigmoid()),
     UNARY("tanh", self.tanh()),
     UNARY("relu", self.relu()),
-    UNARY("sign", self.sign()),
-    UNARY("floor", self.floor()),
-    UNARY("round", self.round()),
     UNARY("logicalNot", self.logical_not()),
     UNARY_("relu_", self.relu_()),
     UNARY_("zero_", self.zero_()),
@@ -305,13 +270,6 @@ const std::vector<TensorOp> kOps = {
     {"argmax", [](Info info, T self) { return Reduce(info, self, "argmax"); }},
     {"std", [](Info info, T self) { return Spread(info, self, true); }},
     {"var", [](Info info, T self) { return Spread(info, self, false); }},
-    {"amax", [](Info info, T self) { return ReduceList(info, self, "amax"); }},
-    {"amin", [](Info info, T self) { return ReduceList(info, self, "amin"); }},
-    {"logsumexp", [](Info info, T self) { return ReduceList(info, self, "logsumexp"); }},
-    {"prod", [](Info info, T self) { return ReduceOne(info, self, "prod"); }},
-    {"all", [](Info info, T self) { return ReduceOne(info, self, "all"); }},
-    {"any", [](Info info, T self) { return ReduceOne(info, self, "any"); }},
-    {"argmin", [](Info info, T self) { return ReduceOne(info, self, "argmin"); }},
     {"bincount", [](Info info, T self) {
        int64_t minlength = Given(info, 0) ? Dim(info, 0, "bincount") : 0;
        return W(info, self.bincount({}, minlength));
@@ -322,8 +280,6 @@ const std::vector<TensorOp> kOps = {
     {"reshape", [](Info info, T self) { return W(info, self.reshape(ShapeArgs(info, "reshape"))); }},
     {"permute", [](Info info, T self) { return W(info, self.permute(ShapeArgs(info, "permute"))); }},
     {"expand", [](Info info, T self) { return W(info, self.expand(ShapeArgs(info, "expand"))); }},
-    {"flip", [](Info info, T self) { return W(info, self.flip(ShapeArgs(info, "flip"))); }},
-    {"repeat", [](Info info, T self) { return W(info, self.repeat(ShapeArgs(info, "repeat"))); }},
     {"flatten", Flatten},
     {"squeeze", Squeeze},
     {"unsqueeze", [](Info info, T self) { return W(info, self.unsqueeze(Dim(info, 0, "unsqueeze"))); }},
@@ -335,12 +291,6 @@ const std::vector<TensorOp> kOps = {
      }},
     {"slice", Slice},
     {"select", [](Info info, T self) { return W(info, self.select(Dim(info, 0, "select"), Dim(info, 1, "select"))); }},
-    {"indexSelect", [](Info info, T self) {
-       return W(info, self.index_select(Dim(info, 0, "indexSelect"), Tensor::Get(info.Env(), info[1], "indexSelect")));
-     }},
-    {"gather", [](Info info, T self) {
-       return W(info, self.gather(Dim(info, 0, "gather"), Tensor::Get(info.Env(), info[1], "gather")));
-     }},
     {"maskedFill", [](Info info, T self) {
        return W(info, self.masked_fill(Tensor::Get(info.Env(), info[0], "maskedFill"),
                                        ToScalar(info.Env(), info[1], "maskedFill")));

@@ -5,9 +5,16 @@ const fs = require('fs');
 const path = require('path');
 const dist = path.join(__dirname, '..', 'dist');
 const names = Object.keys(require(path.join(dist, 'index.js'))).filter((n) => n !== 'default' && n !== '__esModule');
+// torch.var, torch.delete…: PyTorch names that are reserved words in JS export under their name through an alias.
+const RESERVED = new Set(('break case catch class const continue debugger default delete do else enum export extends false ' +
+  'finally for function if import in instanceof new null return super switch this throw true try typeof var void while ' +
+  'with yield let static implements interface package private protected public await eval arguments').split(' '));
+const plain = names.filter((n) => !RESERVED.has(n));
+const aliased = names.filter((n) => RESERVED.has(n));
 const body = [
   "import cjs from './index.js';",
-  `export const { ${names.join(', ')} } = cjs;`,
+  `export const { ${plain.join(', ')} } = cjs;`,
+  ...aliased.map((n) => `const ${n}_ = cjs[${JSON.stringify(n)}];\nexport { ${n}_ as ${n} };`),
   'export default cjs;',
   '',
 ].join('\n');

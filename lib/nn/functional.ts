@@ -3,9 +3,21 @@
 import { native } from '../native';
 import type { DType } from '../dtype';
 import { Tensor } from '../tensor';
+import { TorchError } from '../errors';
+import { bindOp } from '../ops';
 
 type Pair = number | [number, number];
 const f = native.functional;
+// aten operators behind the Python-level functionals below (the generic call; aten's int reductions).
+type Op = (...args: any[]) => Tensor;
+const ops = {
+  elu: bindOp<Op>('F.elu', ['elu']),
+  elu_: bindOp<Op>('F.elu', ['elu_']),
+  smoothL1Loss: bindOp<Op>('F.smoothL1Loss', ['smooth_l1_loss']),
+  huberLoss: bindOp<Op>('F.huberLoss', ['huber_loss']),
+  klDiv: bindOp<Op>('F.klDiv', ['kl_div']),
+  binaryCrossEntropy: bindOp<Op>('F.binaryCrossEntropy', ['binary_cross_entropy']),
+};
 
 /** F.relu(input, inplace=false). */
 export function relu(input: Tensor, inplace = false): Tensor {
@@ -185,3 +197,89 @@ export function sigmoid(input: Tensor): Tensor {
 export function tanh(input: Tensor): Tensor {
   return input.tanh();
 }
+
+// ---- Python-level functionals on the generic operator call (lib/ops.ts) ----
+
+const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;
+function reductionCode(reduction: Reduction | undefined, where: string): number {
+  const r = reduction ?? 'mean';
+  if (!(r in REDUCTION)) throw new TorchError(`${where}: reduction must be 'mean', 'sum' or 'none', got '${r}'`);
+  return REDUCTION[r];
+}
+
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
+export interface InterpolateOptions {
+  size?: number | number[] | null;
+  scaleFactor?: number | number[] | null;
+  mode?: InterpolateMode;
+  /** linear, bilinear, bicubic and trilinear only; default false. */
+  alignCorners?: boolean | null;
+  recomputeScaleFactor?: boolean | null;
+}
+const LINEAR_MODES: Record<string, number> = { linear: 1, bilinear: 2, bicubic: 2, trilinear: 3 };
+const upsample = (name: string, overload: string) => bindOp<(...a: unknown[]) => Tensor>('F.interpolate', [`${name}.${overload}`]);
+
+/** F.interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None). */
+export function interpolate(input: Tensor, options: InterpolateOptions = {}): Tensor {
+  const { size = null, scaleFactor = null, mode = 'nearest', alignCorners = null, recomputeScaleFactor = null } = options;
+  const dim = input.ndim - 2;
+  if (dim < 1 || dim > 3) throw new TorchError(`interpolate: expected a 3-D, 4-D or 5-D input, got ${input.ndim}-D`);
+  if ((size === null) === (scaleFactor === null)) throw new TorchError('interpolate: give exactly one of size and scaleFactor');
+  if (alignCorners !== null && !(mode in LINEAR_MODES)) {
+    throw new TorchError(`interpolate: alignCorners only has an effect for linear, bilinear, bicubic and trilinear, not '${mode}'`);
+  }
+  const perDim = (v: number | number[], what: string): number[] => {
+    const xs = Array.isArray(v) ? v : new Array(dim).fill(v);
+    if (xs.length !== dim) throw new TorchError(`interpolate: ${what} has ${xs.length} values for ${dim} spatial dimensions`);
+    return xs;
+  };
+  let outputSize = size === null ? null : perDim(size, 'size');
+  let scales = scaleFactor === null ? null : perDim(scaleFactor, 'scaleFactor');
+  if (scales !== null && (recomputeScaleFactor || mode === 'area')) {
+    outputSize = scales.map((s, i) => Math.floor(input.shape[i + 2] * s));
+    scales = null;
+  }
+  const d = `${dim}d`;
+  if (mode === 'area') return bindOp<(...a: unknown[]) => Tensor>('F.interpolate', [`adaptive_avg_pool${d}`])(input, outputSize);
+  if (mode === 'nearest') return upsample(`upsample_nearest${d}`, 'vec')(input, outputSize, scales);
+  if (mode === 'nearest-exact') return upsample(`_upsample_nearest_exact${d}`, 'vec')(input, outputSize, scales);
+  if (LINEAR_MODES[mode] !== dim) throw new TorchError(`interpolate: mode '${mode}' needs a ${LINEAR_MODES[mode] + 2}-D input, got ${input.ndim}-D`);
+  const op = mode === 'linear' ? 'upsample_linear1d' : mode === 'bilinear' ? 'upsample_bilinear2d' : mode === 'bicubic' ? 'upsample_bicubic2d' : 'upsample_trilinear3d';
+  return upsample(op, 'vec')(input, outputSize, alignCorners ?? false, scales);
+}
+
+/** F.elu(input, alpha=1.0, inplace=False). */
+export function elu(input: Tensor, alpha = 1.0, inplace = false): Tensor {
+  return inplace ? ops.elu_(input, alpha) : ops.elu(input, alpha);
+}
+
+/** F.smooth_l1_loss(input, target, reduction='mean', beta=1.0). */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  return ops.smoothL1Loss(input, target, reductionCode(options.reduction, 'smoothL1Loss'), options.beta ?? 1.0);
+}
+
+/** F.huber_loss(input, target, reduction='mean', delta=1.0). */
+export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  return ops.huberLoss(input, target, reductionCode(options.reduction, 'huberLoss'), options.delta ?? 1.0);
+}
+
+/** F.kl_div(input, target, reduction='mean', log_target=False); 'batchmean' divides the sum by the batch size. */
+export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+  const reduction = options.reduction ?? 'mean';
+  const code = reductionCode(reduction === 'batchmean' ? 'sum' : reduction, 'klDiv');
+  const out: Tensor = ops.klDiv(input, target, code, { logTarget: options.logTarget ?? false });
+  return reduction === 'batchmean' && input.ndim > 0 ? out.div(input.shape[0]) : out;
+}
+
+/** F.binary_cross_entropy(input, target, weight=None, reduction='mean'): input holds probabilities. */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  if (target.shape.join() !== input.shape.join()) {
+    throw new TorchError(`binaryCrossEntropy: target size [${target.shape.join(', ')}] differs from input size [${input.shape.join(', ')}]`);
+  }
+  const weight = options.weight ? options.weight.expand(target.shape) : null;
+  return ops.binaryCrossEntropy(input, target, weight, reductionCode(options.reduction, 'binaryCrossEntropy'));
+}
+
+// torch.nn.functional's aten operators and the torch.* functions it re-exports, generated from PyTorch's
+// declarations (lib/generated/nn_functional.ts); the functions above, written by hand, take precedence.
+export * from '../generated/nn_functional';

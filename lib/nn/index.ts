@@ -26,6 +26,27 @@ export {
   ModuleList,
   ModuleDict,
 } from './layers';
+export {
+  Conv1d,
+  ConvTranspose2d,
+  GroupNorm,
+  LeakyReLU,
+  ELU,
+  Hardswish,
+  Mish,
+  PixelShuffle,
+  Upsample,
+  SmoothL1Loss,
+  HuberLoss,
+  KLDivLoss,
+  BCELoss,
+  InstanceNorm2d,
+  LSTM,
+  GRU,
+  MultiheadAttention,
+  TransformerEncoderLayer,
+} from './layers_ops';
+export type { ConvNdOptions, ConvTransposeNdOptions, RNNOptions, MultiheadAttentionOptions, AttentionCallOptions, TransformerEncoderLayerOptions } from './layers_ops';
 export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions, FactoryOptions } from './layers';
 export * as functional from './functional';
 export * as parallel from './parallel';

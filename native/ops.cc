@@ -1,0 +1,576 @@
+// The generic operator call: any ATen operator, looked up in libtorch's dispatcher by name and overload,
+// its JS arguments converted by the operator's own schema, called boxed. lib/generated/ (written by
+// scripts/gen-ops.js from native_functions.yaml) makes one native function per PyTorch name here, with
+// the overloads in the order PyTorch's Python argument parser tries them; the first whose declared
+// argument types accept the JS values is called. Autograd, autocast and devices behave as for any call,
+// since the dispatcher handles them.
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <cmath>
+#include <memory>
+#include <sstream>
+
+#include "common.h"
+#include "entry.h"
+#include "ivalue.h"
+#include "ops.h"
+#include "tensor.h"
+
+namespace tn {
+
+namespace {
+
+using c10::IValue;
+
+// The argument types of ATen schemas, decided once per overload so a call switches on a small enum.
+enum class Kind {
+  Tensor, TensorList, OptTensorList, Scalar, Int, IntList, Float, FloatList, Bool, BoolList, Str,
+  ScalarType, Layout, Device, MemoryFormat, Generator, Unsupported
+};
+
+struct Arg {
+  std::string name;   // the JS name (camelCase), as messages and options objects spell it
+  std::string type;   // the schema's type, for messages
+  Kind kind;
+  bool optional;      // T?: null/undefined is None
+  int64_t size;       // int[2]: a single integer is accepted and repeated
+  bool kwarg_only;
+  c10::optional<IValue> def;
+};
+
+struct Overload {
+  c10::OperatorHandle handle;
+  std::vector<Arg> args;
+  size_t positional;        // arguments that may be given by position
+  bool factory;             // has dtype/layout/device: admits requiresGrad as PyTorch's factories do
+  bool varargs_ints;        // view(2, 3) for view(int[] size): the only positional is an int list
+  std::vector<std::string> return_names;
+  std::vector<bool> return_writes;   // Tensor(a!): returns the argument it wrote
+  std::vector<bool> return_dtype;    // ScalarType returns become dtype names
+  std::string signature;             // for "expected one of" messages
+};
+
+struct OpGroup {
+  std::string display;                // 'Tensor.chunk', 'torch.chunk'
+  std::vector<std::string> names;     // 'chunk', 'add.Tensor', … in PyTorch's order
+  bool method = false;
+  bool resolved = false;
+  std::vector<Overload> overloads;
+};
+
+std::string Camel(const std::string& s) {
+  std::string out;
+  bool up = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '_' && i > 0 && i + 1 < s.size()) {
+      up = true;
+      continue;
+    }
+    out.push_back(up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+    up = false;
+  }
+  return out;
+}
+
+Kind KindOf(const c10::TypePtr& type, bool* optional) {
+  c10::TypePtr t = type;
+  *optional = false;
+  if (t->kind() == c10::TypeKind::OptionalType) {
+    *optional = true;
+    t = t->expectRef<c10::OptionalType>().getElementType();
+  }
+  switch (t->kind()) {
+    case c10::TypeKind::TensorType: return Kind::Tensor;
+    case c10::TypeKind::NumberType: return Kind::Scalar;
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::SymIntType: return Kind::Int;
+    case c10::TypeKind::FloatType: return Kind::Float;
+    case c10::TypeKind::BoolType: return Kind::Bool;
+    case c10::TypeKind::StringType: return Kind::Str;
+    case c10::TypeKind::ScalarTypeType: return Kind::ScalarType;
+    case c10::TypeKind::LayoutType: return Kind::Layout;
+    case c10::TypeKind::DeviceObjType: return Kind::Device;
+    case c10::TypeKind::MemoryFormatType: return Kind::MemoryFormat;
+    case c10::TypeKind::GeneratorType: return Kind::Generator;
+    case c10::TypeKind::ListType: {
+      c10::TypePtr e = t->expectRef<c10::ListType>().getElementType();
+      bool opt_elem = false;
+      if (e->kind() == c10::TypeKind::OptionalType) {
+        opt_elem = true;
+        e = e->expectRef<c10::OptionalType>().getElementType();
+      }
+      if (e->kind() == c10::TypeKind::TensorType) return opt_elem ? Kind::OptTensorList : Kind::TensorList;
+      if (opt_elem) return Kind::Unsupported;
+      if (e->kind() == c10::TypeKind::IntType || e->kind() == c10::TypeKind::SymIntType) return Kind::IntList;
+      if (e->kind() == c10::TypeKind::FloatType) return Kind::FloatList;
+      if (e->kind() == c10::TypeKind::BoolType) return Kind::BoolList;
+      return Kind::Unsupported;
+    }
+    default: return Kind::Unsupported;
+  }
+}
+
+Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
+  const c10::FunctionSchema& schema = handle.schema();
+  Overload ov{handle, {}, 0, false, false, {}, {}, {}, ""};
+  std::ostringstream sig;
+  sig << "(";
+  bool star = false, has_dtype = false, has_device = false;
+  for (const c10::Argument& a : schema.arguments()) {
+    bool optional = false;
+    Kind kind = KindOf(a.real_type(), &optional);
+    Arg arg{Camel(a.name()), a.real_type()->str(), kind, optional,
+            a.N() ? static_cast<int64_t>(*a.N()) : 0, a.kwarg_only(), a.default_value()};
+    // PyTorch's factories (dtype and device arguments) also take requires_grad.
+    if (a.name() == "dtype") has_dtype = true;
+    if (a.name() == "device") has_device = true;
+    if (!arg.kwarg_only) ++ov.positional;
+    if (!method || !ov.args.empty()) {  // a method's self is `this`
+      if (arg.kwarg_only && !star) sig << (sig.tellp() > 1 ? ", " : "") << "*", star = true;
+      sig << (sig.tellp() > 1 ? ", " : "") << arg.name << ": " << arg.type << (arg.def ? "=…" : "");
+    }
+    ov.args.push_back(std::move(arg));
+  }
+  sig << ")";
+  ov.signature = sig.str();
+  ov.factory = has_dtype && has_device;
+  for (const c10::Argument& r : schema.returns()) {
+    ov.return_names.push_back(r.name());
+    ov.return_writes.push_back(r.alias_info() != nullptr && r.alias_info()->isWrite());
+    ov.return_dtype.push_back(r.real_type()->kind() == c10::TypeKind::ScalarTypeType);
+  }
+  return ov;
+}
+
+// The overloads this libtorch has; the ones it lacks are left out (1.13 has fewer than the 2.x yaml).
+void Resolve(OpGroup& g) {
+  if (g.resolved) return;
+  for (const std::string& full : g.names) {
+    size_t dot = full.find('.');
+    std::string name = "aten::" + full.substr(0, dot);
+    std::string overload = dot == std::string::npos ? "" : full.substr(dot + 1);
+    auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
+    if (!handle) continue;
+    Overload ov = MakeOverload(*handle, g.method);
+    if (g.method && (ov.args.empty() || handle->schema().arguments()[0].name() != "self")) continue;
+    // Python's x.tile(2, 1), torch.ones(2, 3): the one positional argument (after self) is an int list.
+    const size_t first = g.method ? 1 : 0;
+    ov.varargs_ints = ov.positional == first + 1 && ov.args[first].kind == Kind::IntList;
+    g.overloads.push_back(std::move(ov));
+  }
+  g.resolved = true;
+}
+
+// ---- binding JS values to one overload ----
+
+// Why a value does not fit: the argument's index and what was wrong; arg < 0 for a count problem.
+struct Misfit {
+  int arg = -2;  // -2: fits
+  std::string what;
+  bool ok() const { return arg == -2; }
+};
+
+bool IsInteger(const Napi::Value& v) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  return std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9223372036854775808.0;
+}
+
+bool IsOptionsObject(const Napi::Value& v) {
+  return v.IsObject() && !v.IsArray() && !v.IsFunction() && !v.IsTypedArray() && Tensor::FromValue(v) == nullptr;
+}
+
+c10::Layout ParseLayout(const std::string& s, bool* ok) {
+  *ok = true;
+  if (s == "strided") return c10::kStrided;
+  if (s == "sparse_coo") return c10::kSparse;
+  *ok = false;
+  return c10::kStrided;
+}
+
+bool ParseMemoryFormat(const std::string& s, c10::MemoryFormat* out) {
+  if (s == "contiguous") *out = c10::MemoryFormat::Contiguous;
+  else if (s == "channels_last") *out = c10::MemoryFormat::ChannelsLast;
+  else if (s == "channels_last_3d") *out = c10::MemoryFormat::ChannelsLast3d;
+  else if (s == "preserve") *out = c10::MemoryFormat::Preserve;
+  else return false;
+  return true;
+}
+
+// Converts one given (not undefined) value; false when its JS type does not fit the declared kind.
+bool Convert(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out) {
+  if (v.IsNull()) {
+    if (!a.optional) return false;
+    *out = IValue();
+    return true;
+  }
+  switch (a.kind) {
+    case Kind::Tensor: {
+      Tensor* t = Tensor::FromValue(v);
+      if (t == nullptr) return false;
+      *out = t->value(a.name.c_str());
+      return true;
+    }
+    case Kind::Scalar:
+      if (!v.IsNumber() && !v.IsBoolean()) return false;
+      *out = ToScalar(env, v, a.name.c_str());
+      return true;
+    case Kind::Int:
+      if (!IsInteger(v)) return false;
+      *out = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
+      return true;
+    case Kind::Float:
+      if (!v.IsNumber()) return false;
+      *out = v.As<Napi::Number>().DoubleValue();
+      return true;
+    case Kind::Bool:
+      if (!v.IsBoolean()) return false;
+      *out = v.As<Napi::Boolean>().Value();
+      return true;
+    case Kind::Str:
+      if (!v.IsString()) return false;
+      *out = v.As<Napi::String>().Utf8Value();
+      return true;
+    case Kind::IntList: {
+      c10::List<int64_t> list;
+      if (a.size > 0 && IsInteger(v)) {
+        for (int64_t i = 0; i < a.size; ++i) list.push_back(static_cast<int64_t>(v.As<Napi::Number>().DoubleValue()));
+      } else {
+        if (!v.IsArray()) return false;
+        Napi::Array arr = v.As<Napi::Array>();
+        for (uint32_t i = 0; i < arr.Length(); ++i) {
+          Napi::Value e = arr.Get(i);
+          if (!IsInteger(e)) return false;
+          list.push_back(static_cast<int64_t>(e.As<Napi::Number>().DoubleValue()));
+        }
+      }
+      *out = std::move(list);
+      return true;
+    }
+    case Kind::FloatList: {
+      c10::List<double> list;
+      if (a.size > 0 && v.IsNumber()) {
+        for (int64_t i = 0; i < a.size; ++i) list.push_back(v.As<Napi::Number>().DoubleValue());
+      } else {
+        if (!v.IsArray()) return false;
+        Napi::Array arr = v.As<Napi::Array>();
+        for (uint32_t i = 0; i < arr.Length(); ++i) {
+          Napi::Value e = arr.Get(i);
+          if (!e.IsNumber()) return false;
+          list.push_back(e.As<Napi::Number>().DoubleValue());
+        }
+      }
+      *out = std::move(list);
+      return true;
+    }
+    case Kind::BoolList: {
+      if (!v.IsArray()) return false;
+      c10::List<bool> list;
+      Napi::Array arr = v.As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); ++i) {
+        Napi::Value e = arr.Get(i);
+        if (!e.IsBoolean()) return false;
+        list.push_back(e.As<Napi::Boolean>().Value());
+      }
+      *out = std::move(list);
+      return true;
+    }
+    case Kind::TensorList:
+    case Kind::OptTensorList: {
+      if (!v.IsArray()) return false;
+      Napi::Array arr = v.As<Napi::Array>();
+      if (a.kind == Kind::TensorList) {
+        c10::List<at::Tensor> list;
+        for (uint32_t i = 0; i < arr.Length(); ++i) {
+          Tensor* t = Tensor::FromValue(arr.Get(i));
+          if (t == nullptr) return false;
+          list.push_back(t->value(a.name.c_str()));
+        }
+        *out = std::move(list);
+      } else {
+        c10::List<c10::optional<at::Tensor>> list;
+        for (uint32_t i = 0; i < arr.Length(); ++i) {
+          Napi::Value e = arr.Get(i);
+          if (!Given(e)) {
+            list.push_back(c10::nullopt);
+            continue;
+          }
+          Tensor* t = Tensor::FromValue(e);
+          if (t == nullptr) return false;
+          list.push_back(t->value(a.name.c_str()));
+        }
+        *out = std::move(list);
+      }
+      return true;
+    }
+    case Kind::ScalarType:
+      if (!v.IsString() || !IsDtypeName(v.As<Napi::String>().Utf8Value())) return false;
+      *out = ParseDtype(env, v.As<Napi::String>().Utf8Value());
+      return true;
+    case Kind::Layout: {
+      bool ok = false;
+      if (!v.IsString()) return false;
+      c10::Layout layout = ParseLayout(v.As<Napi::String>().Utf8Value(), &ok);
+      if (!ok) return false;
+      *out = layout;
+      return true;
+    }
+    case Kind::Device:
+      if (!v.IsString()) return false;
+      *out = ParseDevice(env, v.As<Napi::String>().Utf8Value());
+      return true;
+    case Kind::MemoryFormat: {
+      c10::MemoryFormat f;
+      if (!v.IsString() || !ParseMemoryFormat(v.As<Napi::String>().Utf8Value(), &f)) return false;
+      *out = f;
+      return true;
+    }
+    case Kind::Generator:
+    case Kind::Unsupported:
+      return false;
+  }
+  return false;
+}
+
+std::string Expected(const Arg& a) {
+  switch (a.kind) {
+    case Kind::Tensor: return a.optional ? "a Tensor or null" : "a Tensor";
+    case Kind::Scalar: return "a number or boolean (Scalar)";
+    case Kind::Int: return "an integer (" + a.type + ")";
+    case Kind::IntList: return a.size > 0 ? "an integer or an array of integers (" + a.type + ")" : "an array of integers (" + a.type + ")";
+    case Kind::Float: return "a number (float)";
+    case Kind::FloatList: return "an array of numbers (" + a.type + ")";
+    case Kind::Bool: return "a boolean";
+    case Kind::BoolList: return "an array of booleans";
+    case Kind::Str: return "a string";
+    case Kind::TensorList: return "an array of Tensors";
+    case Kind::OptTensorList: return "an array of Tensors or nulls";
+    case Kind::ScalarType: return "a dtype name such as 'float32'";
+    case Kind::Layout: return "a layout ('strided' or 'sparse_coo')";
+    case Kind::Device: return "a device such as 'cpu' or 'cuda:0'";
+    case Kind::MemoryFormat: return "a memory format ('contiguous', 'channels_last', 'channels_last_3d' or 'preserve')";
+    case Kind::Generator: return "null (Generator objects are not supported by the generic call yet)";
+    case Kind::Unsupported: return "nothing: arguments of type " + a.type + " are not supported from JS";
+  }
+  return a.type;
+}
+
+struct Call {
+  std::vector<napi_value> positional;  // self first for a method
+  Napi::Object kwargs;                 // empty when none
+  bool has_kwargs = false;
+  bool requires_grad = false;
+};
+
+// Fills `stack` from the call for one overload, or says why it does not fit.
+Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack) {
+  Misfit m;
+  size_t npos = call.positional.size();
+  std::vector<napi_value> packed;
+  const std::vector<napi_value>* pos = &call.positional;
+  const size_t first = ov.positional - 1;  // where the int list is, when ov.varargs_ints
+  bool varargs = ov.varargs_ints && npos > first && Napi::Value(env, call.positional[first]).IsNumber();
+  if (npos > ov.positional || varargs) {
+    if (!varargs) {
+      m.arg = -1;
+      m.what = "takes at most " + std::to_string(ov.positional) + " positional arguments but " +
+               std::to_string(npos) + " were given";
+      return m;
+    }
+    // x.tile(2, 1): the integers after self are the one int[] argument.
+    Napi::Array arr = Napi::Array::New(env, npos - first);
+    for (size_t i = first; i < npos; ++i) arr.Set(static_cast<uint32_t>(i - first), Napi::Value(env, call.positional[i]));
+    packed.assign(call.positional.begin(), call.positional.begin() + first);
+    packed.push_back(arr);
+    pos = &packed;
+    npos = first + 1;
+  }
+  size_t used_kwargs = 0;
+  for (size_t i = 0; i < ov.args.size(); ++i) {
+    const Arg& a = ov.args[i];
+    Napi::Value v = i < npos && !a.kwarg_only ? Napi::Value(env, (*pos)[i]) : env.Undefined();
+    if (call.has_kwargs && call.kwargs.Has(a.name)) {
+      if (!v.IsUndefined()) {
+        m.arg = static_cast<int>(i);
+        m.what = "got multiple values for argument '" + a.name + "'";
+        return m;
+      }
+      v = call.kwargs.Get(a.name);
+      ++used_kwargs;
+    }
+    IValue iv;
+    if (v.IsUndefined()) {
+      if (a.def) iv = *a.def;
+      else if (!a.optional) {
+        m.arg = static_cast<int>(i);
+        m.what = "missing required argument '" + a.name + "' (" + a.type + ")";
+        return m;
+      }
+    } else if (!Convert(env, a, v, &iv)) {
+      m.arg = static_cast<int>(i);
+      m.what = "argument '" + a.name + "' must be " + Expected(a) + ", not " + JsTypeName(v);
+      return m;
+    }
+    stack.push_back(std::move(iv));
+  }
+  if (call.has_kwargs) {
+    Napi::Array keys = call.kwargs.GetPropertyNames();
+    size_t extra = keys.Length() - used_kwargs;
+    if (ov.factory && call.kwargs.Has("requiresGrad")) --extra;
+    if (extra > 0) {
+      for (uint32_t k = 0; k < keys.Length(); ++k) {
+        std::string key = keys.Get(k).ToString();
+        bool known = key == "requiresGrad" && ov.factory;
+        for (const Arg& a : ov.args) known = known || a.name == key;
+        if (!known) {
+          m.arg = -1;
+          m.what = "got an unexpected keyword argument '" + key + "'";
+          return m;
+        }
+      }
+    }
+  }
+  return m;
+}
+
+Napi::Value Result(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack) {
+  auto one = [&](size_t i) -> Napi::Value {
+    IValue& r = stack[i];
+    if (r.isTensor()) {
+      at::Tensor t = std::move(r).toTensor();
+      if (ov.return_writes[i]) {
+        // x.add_(y) returns x itself, as in PyTorch: the JS handle of the argument written.
+        for (napi_value p : call.positional) {
+          Tensor* h = Tensor::FromValue(Napi::Value(env, p));
+          if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, p);
+        }
+      }
+      if (call.requires_grad) t.requires_grad_(true);
+      return Tensor::Wrap(env, std::move(t));
+    }
+    if (ov.return_dtype[i] && r.isInt()) return Napi::String::New(env, DtypeName(static_cast<at::ScalarType>(r.toInt())));
+    return ToJs(env, r, ov.signature);
+  };
+  if (stack.size() == 1) return one(0);
+  if (stack.empty()) return env.Undefined();
+  // A tuple: an array, with PyTorch's field names too where the schema has them (topk(): values, indices).
+  Napi::Array out = Napi::Array::New(env, stack.size());
+  for (size_t i = 0; i < stack.size(); ++i) {
+    Napi::Value v = one(i);
+    out.Set(static_cast<uint32_t>(i), v);
+    if (i < ov.return_names.size() && !ov.return_names[i].empty()) out.Set(Camel(ov.return_names[i]), v);
+  }
+  return out;
+}
+
+[[noreturn]] void NoMatch(Napi::Env env, const OpGroup& g, const std::vector<Misfit>& misfits, const Call& call) {
+  if (g.overloads.size() == 1) throw TorchError(env, g.display + "(): " + misfits[0].what);
+  std::ostringstream msg;
+  msg << g.display << "(): no overload accepts (";
+  for (size_t i = g.method ? 1 : 0; i < call.positional.size(); ++i) {
+    msg << (i > (g.method ? 1u : 0u) ? ", " : "") << JsTypeName(Napi::Value(env, call.positional[i]));
+  }
+  if (call.has_kwargs) msg << (call.positional.size() > (g.method ? 1u : 0u) ? ", " : "") << "options";
+  msg << "); expected one of:";
+  for (size_t i = 0; i < g.overloads.size(); ++i) msg << "\n  " << g.overloads[i].signature << ": " << misfits[i].what;
+  throw TorchError(env, msg.str());
+}
+
+Napi::Value CallOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  OpGroup& g = *static_cast<OpGroup*>(info.Data());
+  try {
+    Resolve(g);
+    if (g.overloads.empty()) {
+      throw TorchError(env, g.display + "(): aten::" + g.names[0].substr(0, g.names[0].find('.')) +
+                                " is not in this libtorch (" + TORCH_VERSION + ")");
+    }
+    Call call;
+    size_t n = info.Length();
+    while (n > 0 && info[n - 1].IsUndefined()) --n;
+    if (n > 0 && IsOptionsObject(info[n - 1])) {
+      call.kwargs = info[n - 1].As<Napi::Object>();
+      call.has_kwargs = true;
+      --n;
+    }
+    call.positional.reserve(n + 1);
+    if (g.method) call.positional.push_back(info.This());
+    for (size_t i = 0; i < n; ++i) call.positional.push_back(info[i]);
+    std::vector<Misfit> misfits;
+    torch::jit::Stack stack;
+    for (const Overload& ov : g.overloads) {
+      stack.clear();
+      stack.reserve(ov.args.size());
+      Misfit m = Bind(env, ov, call, stack);
+      if (!m.ok()) {
+        misfits.push_back(std::move(m));
+        continue;
+      }
+      call.requires_grad = ov.factory && call.has_kwargs && ToBool(call.kwargs.Get("requiresGrad"), false);
+      ov.handle.callBoxed(&stack);
+      return Result(env, ov, call, stack);
+    }
+    NoMatch(env, g, misfits, call);
+  } catch (...) {
+    RethrowAsTorchError(env, (g.display + "()").c_str());
+  }
+}
+
+void DeleteGroup(napi_env, void* data, void*) { delete static_cast<OpGroup*>(data); }
+
+// ops.bind(display, overloads, isMethod): a native function calling the first overload that fits.
+Napi::Value BindOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsArray()) ThrowArg(env, "ops.bind", "expected (name, overloads[], isMethod)");
+  auto group = std::make_unique<OpGroup>();
+  group->display = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array names = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length(); ++i) group->names.push_back(names.Get(i).ToString().Utf8Value());
+  if (group->names.empty()) ThrowArg(env, "ops.bind", "no overloads given for " + group->display);
+  group->method = ToBool(info[2], false);
+  std::string short_name = group->display.substr(group->display.rfind('.') + 1);
+  Napi::Function fn = Napi::Function::New(env, CallOp, short_name, group.get());
+  NAPI_THROW_IF_FAILED(env, napi_add_finalizer(env, fn, group.get(), DeleteGroup, nullptr, nullptr), Napi::Value());
+  group.release();
+  return fn;
+}
+
+// ops.has('name.overload'): whether this libtorch's dispatcher knows the operator.
+Napi::Value Has(const Napi::CallbackInfo& info) {
+  std::string full = info[0].ToString().Utf8Value();
+  size_t dot = full.find('.');
+  auto handle = c10::Dispatcher::singleton().findSchema(
+      {"aten::" + full.substr(0, dot), dot == std::string::npos ? "" : full.substr(dot + 1)});
+  return Napi::Boolean::New(info.Env(), handle.has_value());
+}
+
+// ops.schema('name.overload'): the schema as libtorch declares it (null when absent), for tests and docs.
+Napi::Value Schema(const Napi::CallbackInfo& info) {
+  std::string full = info[0].ToString().Utf8Value();
+  size_t dot = full.find('.');
+  auto handle = c10::Dispatcher::singleton().findSchema(
+      {"aten::" + full.substr(0, dot), dot == std::string::npos ? "" : full.substr(dot + 1)});
+  if (!handle) return info.Env().Null();
+  std::ostringstream s;
+  s << handle->schema();
+  return Napi::String::New(info.Env(), s.str());
+}
+
+const Entry kOps[] = {
+    {"bind", BindOp, "ops.bind"},
+    {"has", Has, "ops.has"},
+    {"schema", Schema, "ops.schema"},
+};
+
+}  // namespace
+
+void InitOps(Napi::Env env, Napi::Object exports) {
+  Napi::Object ops = Napi::Object::New(env);
+  Export(env, ops, kOps);
+  exports.Set("ops", ops);
+}
+
+}  // namespace tn
