@@ -182,4 +182,26 @@ at::TensorOptions ToOptions(Napi::Env env, const Napi::Value& v, const char* whe
   return opts;
 }
 
+Options::Options(Napi::Env env, const Napi::Value& v, std::string where)
+    : env_(env), given_(Given(v)), where_(std::move(where)) {
+  if (given_ && !v.IsObject()) ThrowArg(env, where_, "expected an options object");
+  if (given_) object_ = v.As<Napi::Object>();
+}
+
+Napi::Value Options::Get(const char* name) const { return given_ ? object_.Get(name) : env_.Undefined(); }
+
+double Options::Double(const char* name) const { return ToDouble(env_, Get(name), Label(name).c_str()); }
+
+double Options::Double(const char* name, double fallback) const { return Has(name) ? Double(name) : fallback; }
+
+int64_t Options::Int(const char* name, int64_t fallback) const {
+  return Has(name) ? ToInt(env_, Get(name), Label(name).c_str()) : fallback;
+}
+
+bool Options::Bool(const char* name, bool fallback) const { return ToBool(Get(name), fallback); }
+
+std::vector<int64_t> Options::Pair(const char* name, std::vector<int64_t> fallback) const {
+  return Has(name) ? ToPair(env_, Get(name), Label(name)) : fallback;
+}
+
 }  // namespace tn

@@ -41,6 +41,30 @@ Napi::Array FromIntList(Napi::Env env, at::IntArrayRef values);
 at::MemoryFormat ToMemoryFormat(Napi::Env env, const Napi::Value& v, const char* where,
                                 at::MemoryFormat fallback = at::MemoryFormat::Contiguous);
 
+// A JS options object read by name; every error names "<where>: <option>" ("Adam.step: eps: expected a
+// number"). An absent option (undefined or null) takes the fallback given, or is an error where none is.
+class Options {
+ public:
+  // `v` must be an object (or undefined/null: every option absent).
+  Options(Napi::Env env, const Napi::Value& v, std::string where);
+  bool Has(const char* name) const { return Given(Get(name)); }
+  Napi::Value Get(const char* name) const;
+  double Double(const char* name) const;
+  double Double(const char* name, double fallback) const;
+  int64_t Int(const char* name, int64_t fallback) const;
+  bool Bool(const char* name, bool fallback) const;
+  // PyTorch's _pair (ToPair), or `fallback` when absent.
+  std::vector<int64_t> Pair(const char* name, std::vector<int64_t> fallback) const;
+  // "<where>: <name>", for messages about an option's value.
+  std::string Label(const char* name) const { return where_ + ": " + name; }
+
+ private:
+  Napi::Env env_;
+  Napi::Object object_;
+  bool given_;
+  std::string where_;
+};
+
 // {dtype, device, requiresGrad} as passed to factories; absent fields keep libtorch's defaults.
 at::TensorOptions ToOptions(Napi::Env env, const Napi::Value& v, const char* where);
 

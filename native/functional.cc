@@ -14,11 +14,6 @@ namespace F = torch::nn::functional;
 using Info = const Napi::CallbackInfo&;
 
 
-Napi::Object Opts(Info info, size_t i) {
-  if (info.Length() > i && info[i].IsObject()) return info[i].As<Napi::Object>();
-  return Napi::Object::New(info.Env());
-}
-
 // An optional tensor argument: undefined/null is None.
 at::Tensor OptTensor(Napi::Env env, const Napi::Value& v, const char* where) {
   if (!Given(v)) return at::Tensor();
@@ -44,14 +39,14 @@ Napi::Value AvgPool2d(Info info) {
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "avgPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
   auto k = ToPair(env, info[1], "avgPool2d: kernelSize");
-  Napi::Object o = Opts(info, 2);
+  Options o(env, info[2], "avgPool2d");
   // stride defaults to the kernel size, as in PyTorch.
-  auto stride = Given(o.Get("stride")) ? ToPair(env, o.Get("stride"), "avgPool2d: stride") : k;
-  auto pad = Given(o.Get("padding")) ? ToPair(env, o.Get("padding"), "avgPool2d: padding") : std::vector<int64_t>{0, 0};
+  auto stride = o.Pair("stride", k);
+  auto pad = o.Pair("padding", std::vector<int64_t>{0, 0});
   c10::optional<int64_t> divisor;
-  if (Given(o.Get("divisorOverride"))) divisor = ToInt(env, o.Get("divisorOverride"), "avgPool2d: divisorOverride");
-  return Tensor::Wrap(env, at::avg_pool2d(x, k, stride, pad, ToBool(o.Get("ceilMode"), false),
-                                          ToBool(o.Get("countIncludePad"), true), divisor));
+  if (o.Has("divisorOverride")) divisor = o.Int("divisorOverride", 0);
+  return Tensor::Wrap(env, at::avg_pool2d(x, k, stride, pad, o.Bool("ceilMode", false),
+                                          o.Bool("countIncludePad", true), divisor));
 }
 
 Napi::Value AdaptiveAvgPool2d(Info info) {
@@ -80,18 +75,18 @@ Napi::Value Conv2d(Info info) {
   const at::Tensor& x = Tensor::Get(env, info[0], "conv2d: input");
   const at::Tensor& w = Tensor::Get(env, info[1], "conv2d: weight");
   at::Tensor b = OptTensor(env, info[2], "conv2d: bias");
-  Napi::Object o = Opts(info, 3);
+  Options o(env, info[3], "conv2d");
   F::Conv2dFuncOptions opts;
   opts.bias(b);
-  if (Given(o.Get("stride"))) {
-    auto s = ToPair(env, o.Get("stride"), "conv2d: stride");
+  if (o.Has("stride")) {
+    auto s = o.Pair("stride", {});
     opts.stride(torch::ExpandingArray<2>({s[0], s[1]}));
   }
-  if (Given(o.Get("dilation"))) {
-    auto d = ToPair(env, o.Get("dilation"), "conv2d: dilation");
+  if (o.Has("dilation")) {
+    auto d = o.Pair("dilation", {});
     opts.dilation(torch::ExpandingArray<2>({d[0], d[1]}));
   }
-  if (Given(o.Get("groups"))) opts.groups(ToInt(env, o.Get("groups"), "conv2d: groups"));
+  if (o.Has("groups")) opts.groups(o.Int("groups", 0));
   Napi::Value p = o.Get("padding");
   if (p.IsString()) {
     std::string s = p.As<Napi::String>();
@@ -113,13 +108,13 @@ Napi::Value BatchNorm(Info info) {
   const at::Tensor& x = Tensor::Get(env, info[0], "batchNorm: input");
   at::Tensor mean = OptTensor(env, info[1], "batchNorm: runningMean");
   at::Tensor var = OptTensor(env, info[2], "batchNorm: runningVar");
-  Napi::Object o = Opts(info, 3);
+  Options o(env, info[3], "batchNorm");
   F::BatchNormFuncOptions opts;
   opts.weight(OptTensor(env, o.Get("weight"), "batchNorm: weight"));
   opts.bias(OptTensor(env, o.Get("bias"), "batchNorm: bias"));
-  opts.training(ToBool(o.Get("training"), false));
-  if (Given(o.Get("momentum"))) opts.momentum(ToDouble(env, o.Get("momentum"), "batchNorm: momentum"));
-  if (Given(o.Get("eps"))) opts.eps(ToDouble(env, o.Get("eps"), "batchNorm: eps"));
+  opts.training(o.Bool("training", false));
+  if (o.Has("momentum")) opts.momentum(o.Double("momentum"));
+  if (o.Has("eps")) opts.eps(o.Double("eps"));
   if (x.dim() < 2) ThrowArg(env, "batchNorm", "expected an input of at least 2 dimensions (N, C, ...)");
   return Tensor::Wrap(env, F::batch_norm(x, mean, var, opts));
 }
@@ -129,12 +124,12 @@ Napi::Value CrossEntropy(Info info) {
   Napi::Env env = info.Env();
   const at::Tensor& x = Tensor::Get(env, info[0], "crossEntropy: input");
   const at::Tensor& target = Tensor::Get(env, info[1], "crossEntropy: target");
-  Napi::Object o = Opts(info, 2);
+  Options o(env, info[2], "crossEntropy");
   F::CrossEntropyFuncOptions opts;
   opts.weight(OptTensor(env, o.Get("weight"), "crossEntropy: weight"));
-  if (Given(o.Get("ignoreIndex"))) opts.ignore_index(ToInt(env, o.Get("ignoreIndex"), "crossEntropy: ignoreIndex"));
-  if (Given(o.Get("labelSmoothing"))) {
-    double ls = ToDouble(env, o.Get("labelSmoothing"), "crossEntropy: labelSmoothing");
+  if (o.Has("ignoreIndex")) opts.ignore_index(o.Int("ignoreIndex", 0));
+  if (o.Has("labelSmoothing")) {
+    double ls = o.Double("labelSmoothing");
     if (ls < 0.0 || ls > 1.0) ThrowArg(env, "crossEntropy", "label_smoothing must be between 0.0 and 1.0. Got: " + std::to_string(ls));
     opts.label_smoothing(ls);
   }
@@ -171,7 +166,7 @@ Napi::Value Softmax(Info info) {
 }
 
 // The reduction keyword of the losses: 'mean' (default), 'sum' or 'none'.
-int64_t Reduction(Napi::Env env, const Napi::Object& o, const char* where) {
+int64_t Reduction(Napi::Env env, const Options& o, const char* where) {
   Napi::Value r = o.Get("reduction");
   std::string red = r.IsString() ? r.As<Napi::String>().Utf8Value() : "mean";
   if (red == "mean") return at::Reduction::Mean;
@@ -187,11 +182,11 @@ Napi::Value MaxPool2d(Info info) {
   if (x.dim() != 3 && x.dim() != 4)
     ThrowArg(env, "maxPool2d", "expected a 3-D or 4-D input, got " + std::to_string(x.dim()) + "-D");
   auto k = ToPair(env, info[1], "maxPool2d: kernelSize");
-  Napi::Object o = Opts(info, 2);
-  auto stride = Given(o.Get("stride")) ? ToPair(env, o.Get("stride"), "maxPool2d: stride") : k;
-  auto pad = Given(o.Get("padding")) ? ToPair(env, o.Get("padding"), "maxPool2d: padding") : std::vector<int64_t>{0, 0};
-  auto dil = Given(o.Get("dilation")) ? ToPair(env, o.Get("dilation"), "maxPool2d: dilation") : std::vector<int64_t>{1, 1};
-  return Tensor::Wrap(env, at::max_pool2d(x, k, stride, pad, dil, ToBool(o.Get("ceilMode"), false)));
+  Options o(env, info[2], "maxPool2d");
+  auto stride = o.Pair("stride", k);
+  auto pad = o.Pair("padding", std::vector<int64_t>{0, 0});
+  auto dil = o.Pair("dilation", std::vector<int64_t>{1, 1});
+  return Tensor::Wrap(env, at::max_pool2d(x, k, stride, pad, dil, o.Bool("ceilMode", false)));
 }
 
 // dropout(input, p, training, inplace, feature): feature=true zeroes whole channels (dropout2d).
@@ -231,9 +226,9 @@ Napi::Value NllLoss(Info info) {
   Napi::Env env = info.Env();
   const at::Tensor& x = Tensor::Get(env, info[0], "nllLoss: input");
   const at::Tensor& t = Tensor::Get(env, info[1], "nllLoss: target");
-  Napi::Object o = Opts(info, 2);
+  Options o(env, info[2], "nllLoss");
   if (t.scalar_type() != at::kLong) ThrowArg(env, "nllLoss", "target must be int64 class indices, got " + DtypeName(t.scalar_type()));
-  int64_t ignore = Given(o.Get("ignoreIndex")) ? ToInt(env, o.Get("ignoreIndex"), "nllLoss: ignoreIndex") : -100;
+  int64_t ignore = o.Int("ignoreIndex", -100);
   return Tensor::Wrap(env, at::nll_loss_nd(x, t, OptTensor(env, o.Get("weight"), "nllLoss: weight"),
                                            Reduction(env, o, "nllLoss"), ignore));
 }
@@ -246,7 +241,7 @@ Napi::Value PointwiseLoss(Info info, const char* name, bool l1) {
   if (x.sizes() != t.sizes())
     ThrowArg(env, name, "target size " + c10::str(t.sizes()) + " differs from input size " + c10::str(x.sizes()) +
                             " (broadcasting would silently change the loss)");
-  int64_t red = Reduction(env, Opts(info, 2), name);
+  int64_t red = Reduction(env, Options(env, info[2], name), name);
   return Tensor::Wrap(env, l1 ? at::l1_loss(x, t, red) : at::mse_loss(x, t, red));
 }
 Napi::Value MseLoss(Info info) {
@@ -263,7 +258,7 @@ Napi::Value BceWithLogits(Info info) {
   const at::Tensor& t = Tensor::Get(env, info[1], "binaryCrossEntropyWithLogits: target");
   if (x.sizes() != t.sizes())
     ThrowArg(env, "binaryCrossEntropyWithLogits", "target size " + c10::str(t.sizes()) + " must be the same as input size " + c10::str(x.sizes()));
-  Napi::Object o = Opts(info, 2);
+  Options o(env, info[2], "binaryCrossEntropyWithLogits");
   return Tensor::Wrap(env, at::binary_cross_entropy_with_logits(
                                x, t, OptTensor(env, o.Get("weight"), "binaryCrossEntropyWithLogits: weight"),
                                OptTensor(env, o.Get("posWeight"), "binaryCrossEntropyWithLogits: posWeight"),

@@ -23,18 +23,9 @@ Napi::Value WrapKept(Napi::Env env, at::Tensor t) {
 
 namespace {
 
-bool Has(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  return !v.IsUndefined() && !v.IsNull();
-}
-
-int64_t IntOpt(Napi::Env env, const Napi::Object& o, const char* key, const std::string& where, int64_t fallback) {
-  return Has(o, key) ? ToInt(env, o.Get(key), (where + ": " + key).c_str()) : fallback;
-}
-
-// PyTorch's _pair: an int or a 1/2-element list becomes two values.
-torch::ExpandingArray<2> Pair(Napi::Env env, const Napi::Value& v, const std::string& where) {
-  std::vector<int64_t> xs = ToPair(env, v, where);
+// PyTorch's _pair of an option: an int or a 1/2-element list becomes two values.
+torch::ExpandingArray<2> Pair(const Options& o, const char* name) {
+  std::vector<int64_t> xs = o.Pair(name, {});
   return torch::ExpandingArray<2>({xs[0], xs[1]});
 }
 
@@ -106,22 +97,22 @@ class LinearLayer : public LayerOf<torch::nn::Linear> {
   }
 };
 
-std::unique_ptr<Layer> MakeConv(Napi::Env env, const Napi::Object& o) {
+std::unique_ptr<Layer> MakeConv(Napi::Env env, const Options& o) {
   const std::string w = "Conv2d";
-  if (!Has(o, "inChannels") || !Has(o, "outChannels") || !Has(o, "kernelSize"))
+  if (!o.Has("inChannels") || !o.Has("outChannels") || !o.Has("kernelSize"))
     ThrowArg(env, w, "inChannels, outChannels and kernelSize are required");
-  int64_t in = IntOpt(env, o, "inChannels", w, 0), out = IntOpt(env, o, "outChannels", w, 0);
-  int64_t groups = IntOpt(env, o, "groups", w, 1);
+  int64_t in = o.Int("inChannels", 0), out = o.Int("outChannels", 0);
+  int64_t groups = o.Int("groups", 1);
   if (in <= 0 || out <= 0) ThrowArg(env, w, "inChannels and outChannels must be positive, got " + std::to_string(in) + " and " + std::to_string(out));
   if (groups <= 0) ThrowArg(env, w, "groups must be a positive integer");
   if (in % groups != 0) ThrowArg(env, w, "in_channels must be divisible by groups");
   if (out % groups != 0) ThrowArg(env, w, "out_channels must be divisible by groups");
-  auto kernel = Pair(env, o.Get("kernelSize"), w + ": kernelSize");
+  auto kernel = Pair(o, "kernelSize");
   torch::nn::Conv2dOptions opts(in, out, kernel);
-  opts.groups(groups).bias(ToBool(o.Get("bias"), true));
-  if (Has(o, "stride")) opts.stride(Pair(env, o.Get("stride"), w + ": stride"));
-  if (Has(o, "dilation")) opts.dilation(Pair(env, o.Get("dilation"), w + ": dilation"));
-  if (Has(o, "padding")) {
+  opts.groups(groups).bias(o.Bool("bias", true));
+  if (o.Has("stride")) opts.stride(Pair(o, "stride"));
+  if (o.Has("dilation")) opts.dilation(Pair(o, "dilation"));
+  if (o.Has("padding")) {
     Napi::Value p = o.Get("padding");
     if (p.IsString()) {
       std::string s = p.As<Napi::String>();
@@ -129,10 +120,10 @@ std::unique_ptr<Layer> MakeConv(Napi::Env env, const Napi::Object& o) {
       else if (s == "valid") opts.padding(torch::kValid);
       else ThrowArg(env, w, "invalid padding string '" + s + "', should be one of {'valid', 'same'}");
     } else {
-      opts.padding(Pair(env, p, w + ": padding"));
+      opts.padding(Pair(o, "padding"));
     }
   }
-  if (Has(o, "paddingMode")) {
+  if (o.Has("paddingMode")) {
     if (!o.Get("paddingMode").IsString()) ThrowArg(env, w, "paddingMode must be a string");
     std::string m = o.Get("paddingMode").As<Napi::String>();
     if (m == "zeros") opts.padding_mode(torch::kZeros);
@@ -148,38 +139,38 @@ std::unique_ptr<Layer> MakeConv(Napi::Env env, const Napi::Object& o) {
   return layer;
 }
 
-std::unique_ptr<Layer> MakeBatchNorm(Napi::Env env, const Napi::Object& o) {
+std::unique_ptr<Layer> MakeBatchNorm(Napi::Env env, const Options& o) {
   const std::string w = "BatchNorm2d";
-  if (!Has(o, "numFeatures")) ThrowArg(env, w, "numFeatures is required");
-  int64_t n = IntOpt(env, o, "numFeatures", w, 0);
+  if (!o.Has("numFeatures")) ThrowArg(env, w, "numFeatures is required");
+  int64_t n = o.Int("numFeatures", 0);
   if (n <= 0) ThrowArg(env, w, "numFeatures must be positive, got " + std::to_string(n));
   torch::nn::BatchNorm2dOptions opts(n);
-  if (Has(o, "eps")) opts.eps(ToDouble(env, o.Get("eps"), "BatchNorm2d: eps"));
+  if (o.Has("eps")) opts.eps(o.Double("eps"));
   // momentum: null means a cumulative moving average, as in PyTorch; absent means 0.1.
   Napi::Value m = o.Get("momentum");
   if (m.IsNull()) opts.momentum(c10::nullopt);
-  else if (!m.IsUndefined()) opts.momentum(ToDouble(env, m, "BatchNorm2d: momentum"));
-  opts.affine(ToBool(o.Get("affine"), true));
-  opts.track_running_stats(ToBool(o.Get("trackRunningStats"), true));
+  else if (!m.IsUndefined()) opts.momentum(o.Double("momentum"));
+  opts.affine(o.Bool("affine", true));
+  opts.track_running_stats(o.Bool("trackRunningStats", true));
   auto layer = std::make_unique<BatchNorm2dLayer>(torch::nn::BatchNorm2d(opts));
   layer->name = "BatchNorm2d(" + std::to_string(n) + ")";
   return layer;
 }
 
-std::unique_ptr<Layer> MakeLinear(Napi::Env env, const Napi::Object& o) {
+std::unique_ptr<Layer> MakeLinear(Napi::Env env, const Options& o) {
   const std::string w = "Linear";
-  if (!Has(o, "inFeatures") || !Has(o, "outFeatures")) ThrowArg(env, w, "inFeatures and outFeatures are required");
-  int64_t in = IntOpt(env, o, "inFeatures", w, 0), out = IntOpt(env, o, "outFeatures", w, 0);
+  if (!o.Has("inFeatures") || !o.Has("outFeatures")) ThrowArg(env, w, "inFeatures and outFeatures are required");
+  int64_t in = o.Int("inFeatures", 0), out = o.Int("outFeatures", 0);
   if (in < 0 || out < 0) ThrowArg(env, w, "inFeatures and outFeatures must be non-negative");
   auto layer = std::make_unique<LinearLayer>(
-      torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(ToBool(o.Get("bias"), true))));
+      torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(o.Bool("bias", true))));
   layer->name = "Linear(in_features=" + std::to_string(in) + ", out_features=" + std::to_string(out) + ")";
   return layer;
 }
 
 struct LayerKind {
   const char* kind;
-  std::unique_ptr<Layer> (*make)(Napi::Env env, const Napi::Object& options);
+  std::unique_ptr<Layer> (*make)(Napi::Env env, const Options& options);
 };
 const LayerKind kLayers[] = {
     {"Conv2d", MakeConv},
@@ -213,7 +204,7 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
       if (!info[0].IsString() || !info[1].IsObject()) ThrowArg(env, "NativeModule", "expected (kind, options)");
       std::string kind = info[0].As<Napi::String>();
       for (const LayerKind& k : kLayers)
-        if (kind == k.kind) layer_ = k.make(env, info[1].As<Napi::Object>());
+        if (kind == k.kind) layer_ = k.make(env, Options(env, info[1], kind));
       if (!layer_) ThrowArg(env, "NativeModule", "unknown kind '" + kind + "'");
     });
   }

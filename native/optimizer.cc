@@ -21,13 +21,10 @@ Napi::Value SgdStep(Info info) {
     ThrowArg(env, "SGD.step", "expected (params, momentumBuffers, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
   Napi::Array bufs_js = info[1].As<Napi::Array>();
-  Napi::Object o = info[2].As<Napi::Object>();
-  double lr = ToDouble(env, o.Get("lr"), "SGD.step: lr");
-  double momentum = ToDouble(env, o.Get("momentum"), "SGD.step: momentum");
-  double dampening = ToDouble(env, o.Get("dampening"), "SGD.step: dampening");
-  double weight_decay = ToDouble(env, o.Get("weightDecay"), "SGD.step: weightDecay");
-  bool nesterov = ToBool(o.Get("nesterov"), false);
-  bool maximize = ToBool(o.Get("maximize"), false);
+  Options o(env, info[2], "SGD.step");
+  double lr = o.Double("lr");
+  double momentum = o.Double("momentum"), dampening = o.Double("dampening"), weight_decay = o.Double("weightDecay");
+  bool nesterov = o.Bool("nesterov", false), maximize = o.Bool("maximize", false);
   if (bufs_js.Length() != params_js.Length()) ThrowArg(env, "SGD.step", "one momentum buffer slot per parameter expected");
 
   std::vector<at::Tensor> params, grads;
@@ -163,15 +160,10 @@ Napi::Value AdamStep(Info info) {
   if (!info[0].IsArray() || !info[5].IsObject()) ThrowArg(env, "Adam.step", "expected (params, steps, expAvgs, expAvgSqs, maxExpAvgSqs, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
   uint32_t n = params_js.Length();
-  Napi::Object o = info[5].As<Napi::Object>();
-  double lr = ToDouble(env, o.Get("lr"), "Adam.step: lr");
-  double beta1 = ToDouble(env, o.Get("beta1"), "Adam.step: betas[0]");
-  double beta2 = ToDouble(env, o.Get("beta2"), "Adam.step: betas[1]");
-  double eps = ToDouble(env, o.Get("eps"), "Adam.step: eps");
-  double wd = ToDouble(env, o.Get("weightDecay"), "Adam.step: weightDecay");
-  bool amsgrad = ToBool(o.Get("amsgrad"), false);
-  bool maximize = ToBool(o.Get("maximize"), false);
-  bool decoupled = ToBool(o.Get("decoupled"), false);
+  Options o(env, info[5], "Adam.step");
+  double lr = o.Double("lr"), beta1 = o.Double("beta1"), beta2 = o.Double("beta2"), eps = o.Double("eps");
+  double wd = o.Double("weightDecay");
+  bool amsgrad = o.Bool("amsgrad", false), maximize = o.Bool("maximize", false), decoupled = o.Bool("decoupled", false);
   WithGrad w = CollectGrads(env, params_js, "Adam.step: params");
   if (w.params.empty()) return env.Undefined();
   auto steps = StateSlots(env, ArrayArg(info, 1, n, "Adam.step"), w, "Adam.step: step", StepTensor);
@@ -218,17 +210,13 @@ Napi::Value RmspropStep(Info info) {
   if (!info[0].IsArray() || !info[5].IsObject()) ThrowArg(env, "RMSprop.step", "expected (params, steps, squareAvgs, momentumBuffers, gradAvgs, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
   uint32_t n = params_js.Length();
-  Napi::Object o = info[5].As<Napi::Object>();
-  double lr = ToDouble(env, o.Get("lr"), "RMSprop.step: lr");
-  double alpha = ToDouble(env, o.Get("alpha"), "RMSprop.step: alpha");
-  double eps = ToDouble(env, o.Get("eps"), "RMSprop.step: eps");
-  double wd = ToDouble(env, o.Get("weightDecay"), "RMSprop.step: weightDecay");
-  double momentum = ToDouble(env, o.Get("momentum"), "RMSprop.step: momentum");
-  bool centered = ToBool(o.Get("centered"), false);
-  bool maximize = ToBool(o.Get("maximize"), false);
+  Options o(env, info[5], "RMSprop.step");
+  double lr = o.Double("lr"), alpha = o.Double("alpha"), eps = o.Double("eps"), wd = o.Double("weightDecay");
+  double momentum = o.Double("momentum");
+  bool centered = o.Bool("centered", false), maximize = o.Bool("maximize", false);
   WithGrad w = CollectGrads(env, params_js, "RMSprop.step: params");
   if (w.params.empty()) return env.Undefined();
-  if (ToBool(o.Get("tensorStep"), false)) {
+  if (o.Bool("tensorStep", false)) {
     auto steps = StateSlots(env, ArrayArg(info, 1, n, "RMSprop.step"), w, "RMSprop.step: step", StepTensor);
     at::_foreach_add_(steps, 1);
   }
@@ -286,12 +274,9 @@ Napi::Value FusedSgdStep(Info info) {
   Napi::Array params_js = info[0].As<Napi::Array>();
   Napi::Array bufs_js = ArrayArg(info, 1, params_js.Length(), "SGD.step (fused)");
   const at::Tensor& lr = Tensor::Get(env, info[2], "SGD.step (fused): lr");
-  Napi::Object o = info[3].As<Napi::Object>();
-  double momentum = ToDouble(env, o.Get("momentum"), "SGD.step (fused): momentum");
-  double dampening = ToDouble(env, o.Get("dampening"), "SGD.step (fused): dampening");
-  double weight_decay = ToDouble(env, o.Get("weightDecay"), "SGD.step (fused): weightDecay");
-  bool nesterov = ToBool(o.Get("nesterov"), false);
-  bool maximize = ToBool(o.Get("maximize"), false);
+  Options o(env, info[3], "SGD.step (fused)");
+  double momentum = o.Double("momentum"), dampening = o.Double("dampening"), weight_decay = o.Double("weightDecay");
+  bool nesterov = o.Bool("nesterov", false), maximize = o.Bool("maximize", false);
   auto grad_scale = OptionalTensor(env, info[4], "SGD.step (fused): gradScale");
   auto found_inf = OptionalTensor(env, info[5], "SGD.step (fused): foundInf");
   WithGrad w = CollectGrads(env, params_js, "SGD.step (fused): params");
