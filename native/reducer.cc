@@ -53,10 +53,11 @@ double NowUs() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// PyTorch's compute_bucket_assignment_by_size: tensors in order, one open bucket per (dtype, device); a bucket
+// PyTorch's compute_bucket_assignment_by_size: tensors in `order`, one open bucket per (dtype, device); a bucket
 // closes once it holds at least its limit; each (dtype, device) walks through `limits`, staying on the last.
-// Buckets come out sorted by their smallest index.
-std::vector<std::vector<size_t>> AssignBuckets(const std::vector<at::Tensor>& tensors, const std::vector<int64_t>& limits) {
+// Without an order, tensors go in index order and buckets come out sorted by their smallest index.
+std::vector<std::vector<size_t>> AssignBuckets(const std::vector<at::Tensor>& tensors, const std::vector<int64_t>& limits,
+                                               const std::vector<size_t>& order = {}) {
   struct Open {
     std::vector<size_t> indices;
     int64_t bytes = 0;
@@ -64,7 +65,8 @@ std::vector<std::vector<size_t>> AssignBuckets(const std::vector<at::Tensor>& te
   };
   std::map<std::pair<int, std::string>, Open> open;
   std::vector<std::vector<size_t>> out;
-  for (size_t i = 0; i < tensors.size(); ++i) {
+  for (size_t n = 0; n < tensors.size(); ++n) {
+    const size_t i = order.empty() ? n : order[n];
     const at::Tensor& t = tensors[i];
     Open& b = open[{static_cast<int>(t.scalar_type()), t.device().str()}];
     b.indices.push_back(i);
@@ -79,7 +81,7 @@ std::vector<std::vector<size_t>> AssignBuckets(const std::vector<at::Tensor>& te
   for (auto& [key, b] : open) {
     if (!b.indices.empty()) out.push_back(std::move(b.indices));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.front() < b.front(); });
+  if (order.empty()) std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.front() < b.front(); });
   return out;
 }
 
@@ -113,8 +115,10 @@ struct ReducerOptions {
   bool find_unused = false;
   bool grad_as_view = false;
   bool trace = false;
-  int64_t bucket_cap_bytes = 25 * 1024 * 1024;
-  int64_t first_bucket_bytes = 1024 * 1024;
+  // PyTorch's limits for the version at hand (lib/nn/parallel/distributed.ts): the first assignment (one
+  // bucket for everything unless findUnusedParameters) and the one rebuilt from the first iteration's order.
+  std::vector<int64_t> initial_limits;
+  std::vector<int64_t> rebuild_limits;
 };
 
 class Reducer : public std::enable_shared_from_this<Reducer> {
@@ -125,10 +129,13 @@ class Reducer : public std::enable_shared_from_this<Reducer> {
     world_ = group_->getSize();
     scale_ = c10::scalar_to_tensor(1.0 / world_);
     scale_.unsafeGetTensorImpl()->set_wrapped_number(true);
-    auto indices = AssignBuckets(params_, {options_.first_bucket_bytes, options_.bucket_cap_bytes});
+    auto indices = AssignBuckets(params_, options_.initial_limits);
     std::reverse(indices.begin(), indices.end());
     where_.resize(params_.size());
     for (auto& vars : indices) AddBucket(std::move(vars));
+    // PyTorch rebuilds the buckets once, in the order the first iteration's gradients arrived, unless it
+    // looks for unused parameters (whose order changes from one iteration to the next).
+    rebuilt_ = options_.find_unused;
     ready_.assign(params_.size(), 0);
     used_.assign(params_.size(), 0);
   }
@@ -137,6 +144,7 @@ class Reducer : public std::enable_shared_from_this<Reducer> {
 
   // Hooks hold a weak pointer: the reducer may go (garbage-collected DDP) while the parameters live on.
   void Install();
+  void MoveGradsIntoViews();
   void Prepare(const std::vector<at::Tensor>& outputs);
   void Hook(size_t index);
   void Finalize();
@@ -152,6 +160,7 @@ class Reducer : public std::enable_shared_from_this<Reducer> {
 
  private:
   void AddBucket(std::vector<size_t> vars);
+  void RebuildBuckets();
   void MarkReady(size_t index);
   void CopyToBucket(size_t index);
   void Launch(size_t b);
@@ -184,6 +193,8 @@ class Reducer : public std::enable_shared_from_this<Reducer> {
   std::vector<char> ready_;
   std::vector<char> used_;
   std::vector<size_t> unused_;  // found unreachable at forward (findUnusedParameters)
+  bool rebuilt_ = false;
+  std::vector<size_t> ready_order_;  // the first iteration's, for the rebuild
   at::Tensor used_map_;
   dist::WorkPtr used_work_;
 
@@ -225,20 +236,46 @@ void Reducer::AddBucket(std::vector<size_t> vars) {
 }
 
 void Reducer::Install() {
-  at::NoGradGuard no_grad;
   for (size_t i = 0; i < params_.size(); ++i) {
     auto acc = torch::autograd::impl::grad_accumulator(params_[i]);
     acc->add_post_hook(std::make_unique<ReadyHook>(weak_from_this(), i));
     accumulators_.push_back(std::move(acc));
-    if (options_.grad_as_view) {  // an existing gradient moves into its view (PyTorch's initialize_bucket_views)
-      at::Tensor& grad = params_[i].mutable_grad();
-      const auto& [b, k] = where_[i];
-      if (grad.defined()) {
-        buckets_[b].views[k].copy_(grad);
-        grad = buckets_[b].views[k];
-      }
+  }
+  if (options_.grad_as_view) MoveGradsIntoViews();
+}
+
+// With gradientAsBucketView an existing gradient moves into its view (PyTorch's initialize_bucket_views).
+void Reducer::MoveGradsIntoViews() {
+  at::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    at::Tensor& grad = params_[i].mutable_grad();
+    const auto& [b, k] = where_[i];
+    if (grad.defined()) {
+      buckets_[b].views[k].copy_(grad);
+      grad = buckets_[b].views[k];
     }
   }
+}
+
+// PyTorch's rebuild_buckets: the first iteration's arrival order, rank 0's (broadcast, so that every rank
+// builds the same buckets), assigned with the rebuild limits; no reversal, the order is backward's own.
+void Reducer::RebuildBuckets() {
+  rebuilt_ = true;
+  at::Tensor order = at::empty({static_cast<int64_t>(ready_order_.size())}, at::TensorOptions().dtype(at::kLong));
+  for (size_t n = 0; n < ready_order_.size(); ++n) order.data_ptr<int64_t>()[n] = static_cast<int64_t>(ready_order_[n]);
+  if (params_.front().is_cuda()) order = order.to(params_.front().device());
+  std::vector<at::Tensor> tensors{order};
+  c10d::BroadcastOptions opts;
+  opts.rootRank = 0;
+  opts.rootTensor = 0;
+  group_->broadcast(tensors, opts)->wait();
+  order = order.cpu();
+  std::vector<size_t> indices;
+  for (int64_t n = 0; n < order.numel(); ++n) indices.push_back(static_cast<size_t>(order.data_ptr<int64_t>()[n]));
+  ready_order_.clear();
+  buckets_.clear();
+  for (auto& vars : AssignBuckets(params_, options_.rebuild_limits, indices)) AddBucket(std::move(vars));
+  if (options_.grad_as_view) MoveGradsIntoViews();
 }
 
 // At a synced forward (PyTorch's prepare_for_backward): resets the iteration and, with findUnusedParameters,
@@ -247,6 +284,7 @@ void Reducer::Prepare(const std::vector<at::Tensor>& outputs) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (finalize_pending_) FinalizeLocked();
   if (expect_hooks_ && hooks_seen_) ThrowUnfinished();
+  if (!rebuilt_ && ready_order_.size() == params_.size()) RebuildBuckets();
   std::fill(ready_.begin(), ready_.end(), 0);
   std::fill(used_.begin(), used_.end(), 0);
   for (auto& b : buckets_) b.pending = b.vars.size();
@@ -309,6 +347,7 @@ void Reducer::Hook(size_t index) {
 void Reducer::MarkReady(size_t index) {
   CopyToBucket(index);
   ready_[index] = 1;
+  if (!rebuilt_) ready_order_.push_back(index);
   Bucket& bucket = buckets_[where_[index].first];
   if (--bucket.pending > 0) return;
   while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].pending == 0) Launch(next_bucket_++);
@@ -488,9 +527,11 @@ Napi::Value New(const Napi::CallbackInfo& info) {
   }
   Napi::Object o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
   ReducerOptions options;
-  if (Given(o.Get("bucketCapBytes"))) options.bucket_cap_bytes = ToInt(env, o.Get("bucketCapBytes"), "DistributedDataParallel: bucketCapMb");
-  if (Given(o.Get("firstBucketBytes"))) options.first_bucket_bytes = ToInt(env, o.Get("firstBucketBytes"), "DistributedDataParallel: firstBucketBytes");
-  if (options.bucket_cap_bytes < 1 || options.first_bucket_bytes < 1) ThrowArg(env, where, "bucket sizes must be positive");
+  options.initial_limits = ToIntList(env, o.Get("initialLimits"), "DistributedDataParallel: initialLimits");
+  options.rebuild_limits = ToIntList(env, o.Get("rebuildLimits"), "DistributedDataParallel: rebuildLimits");
+  for (const auto* limits : {&options.initial_limits, &options.rebuild_limits}) {
+    if (limits->empty() || *std::min_element(limits->begin(), limits->end()) < 1) ThrowArg(env, where, "bucket sizes must be positive");
+  }
   options.find_unused = ToBool(o.Get("findUnusedParameters"), false);
   options.grad_as_view = ToBool(o.Get("gradientAsBucketView"), false);
   options.trace = ToBool(o.Get("trace"), false);

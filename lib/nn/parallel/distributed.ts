@@ -17,7 +17,9 @@ import { Module } from '../module';
 export interface DistributedDataParallelOptions {
   /** Broadcast rank 0's buffers at the start of each forward (default true, as PyTorch). */
   broadcastBuffers?: boolean;
-  /** Bucket size in MiB (PyTorch's bucket_cap_mb, default 25); the first bucket is 1 MiB, as in PyTorch. */
+  /** Bucket size in MiB (PyTorch's bucket_cap_mb, default 25). As in PyTorch, the first bucket is 1 MiB (in 2.x: unless
+   * bucketCapMb is given), and without findUnusedParameters the buckets are rebuilt after the first iteration in the
+   * order the gradients arrived. */
   bucketCapMb?: number;
   /** Walk the autograd graph from forward's outputs and reduce no gradient for parameters it does not reach
    * (PyTorch's find_unused_parameters, default false). */
@@ -37,6 +39,20 @@ export interface DdpTraceEvent {
 
 type Reducer = unknown;
 const MiB = 1024 * 1024;
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * PyTorch's bucket size limits, for the version this build has. Without findUnusedParameters the first
+ * iteration reduces everything in one bucket and the buckets are then rebuilt in the order gradients arrived;
+ * with it, the buckets stay as first assigned. The first bucket is 1 MiB; 2.x makes it bucketCapMb when that is given.
+ */
+function bucketLimits(bucketCapMb: number | undefined, findUnused: boolean): { initialLimits: number[]; rebuildLimits: number[] } {
+  const cap = Math.floor((bucketCapMb ?? 25) * MiB);
+  const v2 = Number(native.libtorchVersion().split('.')[0]) >= 2;
+  const first = v2 && bucketCapMb !== undefined ? cap : MiB;
+  const limits = v2 && first >= cap ? [cap] : [first, cap];
+  return { initialLimits: findUnused ? limits : [NO_LIMIT], rebuildLimits: [first, cap] };
+}
 
 /** The tensors in a forward's result (a tensor, or arrays and plain objects of them), as PyTorch's DDP finds them. */
 function outputTensors(value: unknown, out: Tensor[] = [], depth = 0): Tensor[] {
@@ -85,7 +101,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       params.map(([, p]) => p),
       this.paramNames,
       {
-        bucketCapBytes: Math.floor(this.bucketCapMb * MiB),
+        ...bucketLimits(options.bucketCapMb, this.findUnusedParameters),
         findUnusedParameters: this.findUnusedParameters,
         gradientAsBucketView: this.gradientAsBucketView,
         trace: options.trace ?? false,
