@@ -348,6 +348,7 @@ void Reducer::MarkReady(size_t index) {
   CopyToBucket(index);
   ready_[index] = 1;
   if (!rebuilt_) ready_order_.push_back(index);
+  Record("grad_ready", static_cast<int>(where_[index].first));
   Bucket& bucket = buckets_[where_[index].first];
   if (--bucket.pending > 0) return;
   while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].pending == 0) Launch(next_bucket_++);

@@ -187,4 +187,24 @@ describe.skipIf(!torch.distributed.isGlooAvailable())('DistributedDataParallel b
     );
     expect(a.keys).toEqual(['module.weight']);
   });
+
+  it("starts the first bucket's all-reduce while backward is still computing gradients (native trace)", async () => {
+    const results = await spawnRanks(fixture('ddp_trace.ts'), 2);
+    for (const r of results) expect(r.code, r.out).toBe(0);
+    for (const { json } of results) {
+      const trace = json.trace as torch.nn.parallel.DdpTraceEvent[];
+      const at = (event: string) => trace.find((e) => e.event === event)!.us;
+      const starts = trace.filter((e) => e.event === 'allreduce_start');
+      expect(json.buckets).toBeGreaterThan(1);
+      expect(starts.map((e) => e.bucket)).toEqual([...Array(json.buckets).keys()]); // in order, each once
+      expect(starts[0].us).toBeGreaterThan(at('backward'));
+      expect(starts[0].us).toBeLessThan(at('backward_end'));
+      // Gradients of later buckets were still being computed after the first all-reduce had started.
+      const after = trace.filter((e) => e.event === 'grad_ready' && e.us > starts[0].us);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.every((e) => e.bucket! > 0)).toBe(true);
+      // The optimizer's step is where the waiting happens, after backward.
+      expect(at('finalize_start')).toBeGreaterThan(at('backward_end'));
+    }
+  });
 });

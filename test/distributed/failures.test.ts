@@ -29,6 +29,16 @@ describe.skipIf(!torch.distributed.isAvailable())('process group failures', () =
     expect(survivor.json.error).toMatch(/^allReduce: /);
   });
 
+  it('ends every surviving rank of a DDP training with a TorchError when a rank is killed mid-backward', async () => {
+    const results = await spawnRanks(fixture('failures.ts'), 3, ['ddp-dying']);
+    expect(results[1].signal).toBe('SIGKILL');
+    for (const survivor of [results[0], results[2]]) {
+      expect(survivor.code, survivor.out).toBe(1);
+      expect(survivor.json.errorClass).toBe('TorchError');
+      expect(survivor.json.error).toMatch(/^DistributedDataParallel: the gradient all-reduce failed: /);
+    }
+  });
+
   it('ends every rank with a TorchError when the world sizes disagree', async () => {
     const results = await spawnRanks(fixture('failures.ts'), 2, ['init'], { rankEnv: (r): Record<string, string> => (r === 1 ? { WORLD_SIZE: '3' } : {}) });
     for (const res of results) {

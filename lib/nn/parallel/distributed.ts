@@ -30,9 +30,10 @@ export interface DistributedDataParallelOptions {
   trace?: boolean;
 }
 
-/** One event of ddp.trace(): `us` is a steady-clock time in microseconds; `bucket` for the all-reduces. */
+/** One event of ddp.trace(): `us` is a steady-clock time in microseconds; `bucket` for the all-reduces and for
+ * grad_ready (a parameter's gradient copied into its bucket). */
 export interface DdpTraceEvent {
-  event: 'forward' | 'backward' | 'allreduce_start' | 'allreduce_end' | 'backward_end' | 'finalize_start' | 'finalize_end';
+  event: 'forward' | 'backward' | 'grad_ready' | 'allreduce_start' | 'allreduce_end' | 'backward_end' | 'finalize_start' | 'finalize_end';
   bucket?: number;
   us: number;
 }
