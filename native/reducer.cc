@@ -48,6 +48,8 @@ namespace {
 
 using torch::autograd::Node;
 using torch::autograd::variable_list;
+// A graph node's owning pointer: std::shared_ptr in 1.13, c10::intrusive_ptr in recent 2.x.
+using NodePtr = std::decay_t<decltype(std::declval<at::Tensor>().grad_fn())>;
 
 double NowUs() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -181,7 +183,7 @@ class Reducer : public std::enable_shared_from_this<Reducer> {
   ReducerOptions options_;
   int world_ = 1;
   at::Tensor scale_;  // 1 / world size, a wrapped number (keeps the gradient's dtype), as PyTorch's div_factor_
-  std::vector<std::shared_ptr<Node>> accumulators_;  // kept alive so that the hooks stay on the graph's nodes
+  std::vector<NodePtr> accumulators_;  // kept alive so that the hooks stay on the graph's nodes
   std::vector<Bucket> buckets_;
   std::vector<std::pair<size_t, size_t>> where_;  // parameter -> (bucket, slot)
 
@@ -302,7 +304,7 @@ void Reducer::Prepare(const std::vector<at::Tensor>& outputs) {
   std::vector<Node*> stack;
   for (const auto& out : outputs) {
     if (!out.defined() || !out.requires_grad()) continue;
-    std::shared_ptr<Node> fn = out.grad_fn();
+    NodePtr fn = out.grad_fn();
     if (!fn) fn = torch::autograd::impl::try_get_grad_accumulator(out);
     if (fn && seen.insert(fn.get()).second) stack.push_back(fn.get());
   }

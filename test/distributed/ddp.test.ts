@@ -47,8 +47,9 @@ model = Net() if inp['model'] == 'net' else ResNet20('B')
 model.load_state_dict({k: torch.tensor(v['data'], dtype=torch.long if v['dtype'] == 'int64' else torch.float32).view(v['shape'])
                        for k, v in inp['weights'].items()})
 o = inp['ddp']
-ddp = DDP(model, bucket_cap_mb=o.get('bucketCapMb', 25), find_unused_parameters=o.get('findUnusedParameters', False),
-          gradient_as_bucket_view=o.get('gradientAsBucketView', False))
+cap = {'bucket_cap_mb': o['bucketCapMb']} if 'bucketCapMb' in o else {}  # 2.x: a given cap is also the first bucket's
+ddp = DDP(model, find_unused_parameters=o.get('findUnusedParameters', False),
+          gradient_as_bucket_view=o.get('gradientAsBucketView', False), **cap)
 opt = torch.optim.SGD(ddp.parameters(), lr=inp['lr'], momentum=0.9, weight_decay=5e-4)
 steps, batch = inp['steps'], inp['batch']
 x = torch.tensor(inp['x']).view(steps, batch, 3, 32, 32)
