@@ -185,7 +185,9 @@ function ncclIncludeDir(found) {
 }
 
 // Gloo's headers, which c10d's ProcessGroupGloo.hpp includes and no libtorch ships (Debian's libgloo-dev).
+// TORCH_NODE_WITHOUT_GLOO=1 builds as if they were absent (to check a gloo-less build where they are installed).
 function glooIncludeDir() {
+  if (process.env.TORCH_NODE_WITHOUT_GLOO === '1') return undefined;
   const candidates = [process.env.GLOO_INCLUDE_DIR, '/usr/include', '/usr/local/include'].filter(Boolean);
   return candidates.find((d) => fs.existsSync(path.join(d, 'gloo/context.h')));
 }

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { PYTHON, hasPythonTorch } from '../helpers/python';
 import { SEED_MODEL } from '../helpers/seed_model';
-import { fixture, killAll, spawnRanks } from './helpers';
+import { fixture, glooMissing, killAll, spawnRanks } from './helpers';
 import { Net } from './fixtures/net';
 
 const flatValues = (t: torch.Tensor): number[] => [t.toArray()].flat(5).map(Number);
@@ -135,7 +135,7 @@ function expectSameWeights(a: any, b: any, initial: Record<string, { data: numbe
   return moved;
 }
 
-describe.skipIf(!torch.distributed.isGlooAvailable() || !hasPythonTorch())("DistributedDataParallel against PyTorch's (gloo)", () => {
+describe.skipIf(!!glooMissing || !hasPythonTorch())("DistributedDataParallel against PyTorch's (gloo)", () => {
   it("trains ResNet-20 on 2 ranks to PyTorch DDP's weights (10 steps, 1e-5)", async () => {
     const { a, b, initial } = await trainBoth('resnet2', { model: 'resnet20', ranks: 2, ddp: {} });
     expect(a.keys[0]).toBe('module.conv1.weight');
@@ -171,7 +171,7 @@ describe.skipIf(!torch.distributed.isGlooAvailable() || !hasPythonTorch())("Dist
   }
 });
 
-describe.skipIf(!torch.distributed.isGlooAvailable())('DistributedDataParallel behaviour', () => {
+describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
   it("starts from rank 0's weights, accumulates locally in noSync, averages after, and names an unused parameter", async () => {
     const results = await spawnRanks(fixture('ddp_unit.ts'), 2);
     for (const r of results) expect(r.code, r.out).toBe(0);
