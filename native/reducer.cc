@@ -33,6 +33,7 @@
 #include "process_group.h"
 #include "entry.h"
 #include "tensor.h"
+#include "worker.h"
 
 #ifdef TORCH_NODE_WITH_DIST
 #include <torch/csrc/autograd/engine.h>
@@ -550,46 +551,17 @@ Napi::Value Prepare(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// Waits on the libuv pool, so that an awaited syncGradients() leaves the event loop free.
-class FinalizeWorker : public Napi::AsyncWorker {
- public:
-  FinalizeWorker(Napi::Env env, ReducerPtr reducer)
-      : Napi::AsyncWorker(env, "torch.distributed"), deferred_(Napi::Promise::Deferred::New(env)), reducer_(std::move(reducer)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      reducer_->Finalize();
-    } catch (const c10::Error& e) {
-      SetError(CleanMessage(e.what_without_backtrace()));
-    } catch (const std::exception& e) {
-      SetError(CleanMessage(e.what()));
-    }
-  }
-  void OnOK() override {
-    try {  // see distributed.cc's DistWorker: the environment may be shutting down
-      deferred_.Resolve(Env().Undefined());
-    } catch (const Napi::Error&) {
-    }
-  }
-  void OnError(const Napi::Error& e) override {
-    try {
-      Napi::HandleScope scope(Env());
-      deferred_.Reject(TorchError(Env(), e.Message()).Value());
-    } catch (const Napi::Error&) {
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  ReducerPtr reducer_;
-};
+// Waits on the libuv pool, so that an awaited syncGradients() leaves the event loop free. The reducer's
+// messages already name DistributedDataParallel (they also reach gradient readers, whose tables add nothing).
+std::string WithoutPrefix(const std::string& message) {
+  const std::string prefix = "DistributedDataParallel: ";
+  std::string clean = CleanMessage(message);
+  return clean.rfind(prefix, 0) == 0 ? clean.substr(prefix.size()) : clean;
+}
 
 Napi::Value Finalize(const Napi::CallbackInfo& info) {
-  ReducerPtr& r = Get(info.Env(), info[0], "DistributedDataParallel.syncGradients");
-  auto* worker = new FinalizeWorker(info.Env(), r);
-  auto promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  ReducerPtr r = Get(info.Env(), info[0], "DistributedDataParallel.syncGradients");
+  return QueueVoidJob(info.Env(), "DistributedDataParallel", [r]() { r->Finalize(); }, WithoutPrefix);
 }
 
 Napi::Value Buckets(const Napi::CallbackInfo& info) {
