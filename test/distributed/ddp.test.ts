@@ -172,7 +172,7 @@ describe.skipIf(!!glooMissing || !hasPythonTorch())("DistributedDataParallel aga
 });
 
 describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
-  it("starts from rank 0's weights, accumulates locally in noSync, averages after, and names an unused parameter", async () => {
+  it("starts from rank 0's weights, accumulates locally in noSync, averages after, names an unused parameter, and broadcasts buffers at forward", async () => {
     const results = await spawnRanks(fixture('ddp_unit.ts'), 2);
     for (const r of results) expect(r.code, r.out).toBe(0);
     const [a, b] = results.map((r) => r.json);
@@ -187,6 +187,9 @@ describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
       /^DistributedDataParallel: Expected to have finished reduction in the prior iteration before starting a new one\. This error indicates that your module has parameters that were not used in producing loss\. .*`findUnusedParameters: true`.*Parameters which did not receive grad for rank 0: unused\.weight$/,
     );
     expect(a.keys).toEqual(['module.weight']);
+    expect(b.buffers).toEqual([1, 1, 1]); // rank 0's running mean, broadcast at the forward
+    expect(b.ownBuffers).toEqual([2, 2, 2]); // broadcastBuffers: false keeps rank 1's
+    expect(a.ownBuffers).toEqual([1, 1, 1]);
   });
 
   it("starts the first bucket's all-reduce while backward is still computing gradients (native trace)", async () => {
