@@ -229,7 +229,11 @@ void CheckBackend(Napi::Env env, const std::string& backend) {
   if (backend == "nccl") {
 #ifdef TORCH_NODE_WITH_NCCL
     if (!torch::cuda::is_available()) {
+#ifdef TORCH_NODE_WITH_GLOO
       ThrowArg(env, where, "backend 'nccl' needs a CUDA GPU, and this machine has none (torch.cuda.isAvailable() is false); use 'gloo'");
+#else
+      ThrowArg(env, where, "backend 'nccl' needs a CUDA GPU, and this machine has none (torch.cuda.isAvailable() is false)");
+#endif
     }
 #else
     ThrowArg(env, where, "backend 'nccl' needs a CUDA libtorch built with NCCL and NCCL's header (nccl.h) at build time; this build has 'gloo' only");
