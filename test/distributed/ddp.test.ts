@@ -172,7 +172,7 @@ describe.skipIf(!!glooMissing || !hasPythonTorch())("DistributedDataParallel aga
 });
 
 describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
-  it("starts from rank 0's weights, accumulates locally in noSync, averages after, names an unused parameter, and broadcasts buffers at forward", async () => {
+  it("starts from rank 0's weights, accumulates locally in noSync, averages after (awaited, or read from .grad with no await), names an unused parameter, and broadcasts buffers at forward", async () => {
     const results = await spawnRanks(fixture('ddp_unit.ts'), 2);
     for (const r of results) expect(r.code, r.out).toBe(0);
     const [a, b] = results.map((r) => r.json);
@@ -183,6 +183,8 @@ describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
     // (2·x0 + 2·x1) / 2 on both ranks
     expect(a.synced).toEqual([[3, 6, -2]]);
     expect(b.synced).toEqual([[3, 6, -2]]);
+    expect(a.read).toEqual([[1.5, 3, -1]]); // (x0 + x1) / 2, read from .grad right after backward
+    expect(b.read).toEqual([[1.5, 3, -1]]);
     expect(a.unusedError).toMatch(
       /^DistributedDataParallel: Expected to have finished reduction in the prior iteration before starting a new one\. This error indicates that your module has parameters that were not used in producing loss\. .*`findUnusedParameters: true`.*Parameters which did not receive grad for rank 0: unused\.weight$/,
     );
