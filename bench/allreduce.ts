@@ -2,7 +2,7 @@
 // versus PyTorch's dist.all_reduce (bench/allreduce.py) on the same machine; then the cost of the
 // gradient sync in a training step: ResNet-20 with DDP on 2 ranks versus 1 rank, same per-rank batch.
 // Every rank runs 1 CPU thread (OMP_NUM_THREADS=1, as torchrun sets for several ranks per machine).
-// Run: npx tsx bench/allreduce.ts [--calls 200] [--steps 20] [--batch 32]
+// Run: npx tsx bench/allreduce.ts [--calls 200] [--rounds 5] [--steps 20] [--batch 32]
 import { spawn } from 'child_process';
 import * as net from 'net';
 import * as os from 'os';
@@ -17,6 +17,7 @@ const arg = (name: string, fallback: number) => {
 const CALLS = arg('--calls', 200);
 const STEPS = arg('--steps', 20);
 const BATCH = arg('--batch', 32);
+const ROUNDS = arg('--rounds', 5);
 const NUMEL = 272474;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -51,7 +52,7 @@ async function stepRank(worldSize: number): Promise<{ ms: number; syncMs: number
       opt.zeroGrad();
       loss.backward();
     });
-    const s0 = performance.now();
+    const s0 = performance.now(); // backward launched the all-reduces; this waits for what is left of them
     if (ddp) await ddp.syncGradients();
     const s1 = performance.now();
     torch.tidy(() => opt.step());
@@ -102,9 +103,24 @@ async function coordinator(): Promise<void> {
   const self = [process.execPath, '--import', 'tsx', __filename, ...process.argv.slice(2)];
   const py = [PYTHON, path.join(__dirname, 'allreduce.py'), '--calls', String(CALLS)];
   console.log(`machine: ${os.cpus()[0].model}, ${os.cpus().length} cores; libtorch ${torch.libtorchVersion}`);
-  const ours = (await ranks([...self, '--rank', 'allreduce'], 2)).ms;
-  const theirs = (await ranks(py, 2)).ms;
-  console.log(`all-reduce ${((NUMEL * 4) / 1e6).toFixed(2)} MB, 2 ranks, median of ${CALLS}: ours ${ours.toFixed(3)} ms, PyTorch ${theirs.toFixed(3)} ms, ratio ${(ours / theirs).toFixed(2)}`);
+  // Rounds alternate ours and PyTorch's: on a shared machine loopback's speed drifts by 2x from one minute to
+  // the next with the other processes' load, so two runs minutes apart compare the load, not the code
+  // (the 1.7-2.0x once measured here was that). Each round's ratio compares neighbours in time.
+  const ratios: number[] = [];
+  const oursAll: number[] = [];
+  const theirsAll: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const ours = (await ranks([...self, '--rank', 'allreduce'], 2)).ms;
+    const theirs = (await ranks(py, 2)).ms;
+    oursAll.push(ours);
+    theirsAll.push(theirs);
+    ratios.push(ours / theirs);
+  }
+  console.log(
+    `all-reduce ${((NUMEL * 4) / 1e6).toFixed(2)} MB, 2 ranks, ${ROUNDS} alternating rounds of ${CALLS} calls: ours ${median(oursAll).toFixed(3)} ms, ` +
+      `PyTorch ${median(theirsAll).toFixed(3)} ms (medians); ratio per round: median ${median(ratios).toFixed(2)}, ` +
+      `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`,
+  );
   const one = (await ranks([...self, '--rank', 'step'], 1)).ms;
   const two = await ranks([...self, '--rank', 'step'], 2);
   // On a machine with fewer free cores than ranks the 2-rank step also pays for sharing the cores:

@@ -1,5 +1,7 @@
-// torch.distributed over PyTorch's own c10d: a TCPStore rendezvous and a ProcessGroupGloo, the
-// default process group of this process (PyTorch's init_process_group / destroy_process_group).
+// torch.distributed over PyTorch's own c10d: a TCPStore rendezvous and a ProcessGroupGloo (or, in a build
+// with NCCL, a ProcessGroupNCCL), the default process group of this process (PyTorch's init_process_group /
+// destroy_process_group). The group is held as the backend base class (c10d::Backend in 2.x,
+// c10d::ProcessGroup in 1.13): every collective is a virtual call, whichever backend made it.
 //
 // Threads: collectives are *issued* on the JS thread, in call order (c10d matches collectives across
 // ranks by issue order; gloo runs them on its own threads). Their completion is a callback on the work's
@@ -16,7 +18,7 @@
 // gloo type by value) and calls exported constructors and virtual methods of c10d classes. The inline
 // GlooStore adapter in the header, the only code whose shape depends on gloo's version, is only ever
 // instantiated inside libtorch.
-#include "distributed.h"
+#include "process_group.h"
 
 #include <atomic>
 #include <chrono>
@@ -31,23 +33,38 @@
 #include "entry.h"
 #include "tensor.h"
 
+#ifdef TORCH_NODE_WITH_DIST
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 #ifdef TORCH_NODE_WITH_GLOO
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO 1  // the header guards ProcessGroupGloo behind the macro libtorch was built with
 #endif
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+#ifdef TORCH_NODE_WITH_NCCL
+#ifndef USE_C10D_NCCL
+#define USE_C10D_NCCL 1
+#endif
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 namespace tn {
 
+#ifndef TORCH_NODE_WITH_DIST
+void WaitForGradients() {}
+#endif
+
 namespace {
 
-#ifdef TORCH_NODE_WITH_GLOO
+#ifdef TORCH_NODE_WITH_DIST
 
-using Group = c10d::ProcessGroupGloo;
-using WorkPtr = decltype(std::declval<Group&>().barrier(c10d::BarrierOptions()));
+using dist::Group;
+using dist::WorkPtr;
+using dist::Flat;
+using dist::Flatten;
+using dist::Unflatten;
 
 // The default group. Leaked on purpose: at process exit its destructor would join gloo's threads,
 // which can wait on a dead peer; the OS closes the sockets instead.
@@ -57,6 +74,7 @@ struct State {
   c10::intrusive_ptr<Group> group;
   int rank = -1;
   int size = -1;
+  std::string backend;
   std::chrono::milliseconds timeout{0};
 };
 State& Default() {
@@ -75,13 +93,15 @@ c10::intrusive_ptr<Group> Current(Napi::Env env, const char* where) {
   return s.group;
 }
 
+#ifdef TORCH_NODE_WITH_GLOO
 std::shared_ptr<::gloo::transport::Device> MakeDevice() {
   // GLOO_SOCKET_IFNAME picks the interface, as in PyTorch; otherwise the machine's hostname address,
   // falling back to loopback (libtorch's own default device).
   const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
-  if (ifname != nullptr && *ifname != '\0') return Group::createDeviceForInterface(ifname);
-  return Group::createDefaultDevice();
+  if (ifname != nullptr && *ifname != '\0') return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
+  return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+#endif
 
 // Runs `job` on the libuv pool (worker.h); the promise resolves with undefined or rejects with a
 // TorchError that names the collective.
@@ -159,59 +179,19 @@ Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<Wor
 
 std::vector<at::Tensor> TensorList(Napi::Env env, const Napi::Value& v, const char* where) {
   if (!v.IsArray()) ThrowArg(env, where, "expected an array of tensors");
+  const bool cuda = dist::CurrentBackend() == "nccl";
   auto arr = v.As<Napi::Array>();
   std::vector<at::Tensor> out;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     const at::Tensor& t = Tensor::Get(env, arr.Get(i), where);
     if (!t.is_contiguous()) ThrowArg(env, where, "tensors must be contiguous (tensor " + std::to_string(i) + ")");
-    if (t.is_cuda()) ThrowArg(env, where, "the gloo group of this build takes CPU tensors (tensor " + std::to_string(i) + ")");
+    if (t.is_cuda() != cuda) {
+      ThrowArg(env, where, std::string("the ") + (cuda ? "nccl group takes CUDA" : "gloo group takes CPU") + " tensors (tensor " +
+                               std::to_string(i) + " is on " + DeviceName(t.device()) + ")");
+    }
     out.push_back(t);
   }
   return out;
-}
-
-// Tensors grouped by dtype and flattened, one buffer per dtype: one collective each instead of one per
-// tensor (DDP's gradients are one 1.1 MB all-reduce for ResNet-20).
-struct Flat {
-  std::vector<at::Tensor> members;
-  at::Tensor buffer;
-  bool shared = false;  // one tensor: the buffer is a view of it, nothing to copy back
-};
-std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
-  std::vector<Flat> groups;
-  for (const auto& t : tensors) {
-    Flat* g = nullptr;
-    for (auto& f : groups) {
-      if (f.members[0].scalar_type() == t.scalar_type()) g = &f;
-    }
-    if (g == nullptr) {
-      groups.emplace_back();
-      g = &groups.back();
-    }
-    g->members.push_back(t);
-  }
-  at::NoGradGuard no_grad;
-  for (auto& g : groups) {
-    if (g.members.size() == 1) {
-      g.buffer = g.members[0].view({-1});
-      g.shared = true;
-      continue;
-    }
-    std::vector<at::Tensor> flat;
-    for (const auto& t : g.members) flat.push_back(t.reshape({-1}));
-    g.buffer = at::cat(flat);
-  }
-  return groups;
-}
-void Unflatten(const Flat& g) {
-  if (g.shared) return;
-  at::NoGradGuard no_grad;
-  int64_t offset = 0;
-  for (const auto& t : g.members) {
-    int64_t n = t.numel();
-    t.view({-1}).copy_(g.buffer.narrow(0, offset, n));
-    offset += n;
-  }
 }
 
 c10d::ReduceOp ParseOp(Napi::Env env, const std::string& op, const char* where) {
@@ -224,7 +204,49 @@ c10d::ReduceOp ParseOp(Napi::Env env, const std::string& op, const char* where) 
 
 // initProcessGroup(masterAddr, masterPort, rank, worldSize, timeoutMs, isServer, prefix): the TCPStore
 // (hosted by rank 0, which waits for every rank to connect, or by torchrun's agent: isServer false for
-// all), keys under `prefix`, then gloo's full-mesh rendezvous through it.
+// all), keys under `prefix`, then the backend's rendezvous through it (gloo's full mesh, or NCCL's unique id).
+// info[7] is the backend, 'gloo' (the default) or 'nccl'.
+c10::intrusive_ptr<Group> MakeGroup(const std::string& backend, const c10::intrusive_ptr<c10d::Store>& store, int rank,
+                                    int size, std::chrono::milliseconds timeout) {
+#ifdef TORCH_NODE_WITH_NCCL
+  if (backend == "nccl") {
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = timeout;
+    return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
+  }
+#endif
+#ifdef TORCH_NODE_WITH_GLOO
+  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+  options->devices.push_back(MakeDevice());
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
+#else
+  throw std::runtime_error("backend 'gloo' is not in this build (apt-get install libgloo-dev, then rebuild: npm run build)");
+#endif
+}
+
+void CheckBackend(Napi::Env env, const std::string& backend) {
+  const char* where = "initProcessGroup";
+  if (backend == "nccl") {
+#ifdef TORCH_NODE_WITH_NCCL
+    if (!torch::cuda::is_available()) {
+#ifdef TORCH_NODE_WITH_GLOO
+      ThrowArg(env, where, "backend 'nccl' needs a CUDA GPU, and this machine has none (torch.cuda.isAvailable() is false); use 'gloo'");
+#else
+      ThrowArg(env, where, "backend 'nccl' needs a CUDA GPU, and this machine has none (torch.cuda.isAvailable() is false)");
+#endif
+    }
+#else
+    ThrowArg(env, where, "backend 'nccl' needs a CUDA libtorch built with NCCL and NCCL's header (nccl.h) at build time; this build has 'gloo' only");
+#endif
+  } else if (backend == "gloo") {
+#ifndef TORCH_NODE_WITH_GLOO
+    ThrowArg(env, where, "backend 'gloo' is not in this build (apt-get install libgloo-dev, then rebuild: npm run build)");
+#endif
+  } else {
+    ThrowArg(env, where, "unknown backend '" + backend + "' (expected 'gloo' or 'nccl')");
+  }
+}
+
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "initProcessGroup";
@@ -236,6 +258,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   int64_t timeout_ms = ToInt(env, info[4], where);
   bool is_server = ToBool(info[5], rank == 0);
   std::string prefix = info[6].IsString() ? info[6].As<Napi::String>().Utf8Value() : "";
+  std::string backend = info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "gloo";
+  CheckBackend(env, backend);
   if (port < 1 || port > 65535) ThrowArg(env, where, "master port must be in 1..65535, got " + std::to_string(port));
   if (size < 1) ThrowArg(env, where, "worldSize must be positive, got " + std::to_string(size));
   if (rank < 0 || rank >= size) {
@@ -248,7 +272,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     if (s.group) ThrowArg(env, where, "trying to initialize the default process group twice!");
   }
   std::chrono::milliseconds timeout(timeout_ms);
-  auto job = [host, port, rank, size, timeout, is_server, prefix]() {
+  auto job = [host, port, rank, size, timeout, is_server, prefix, backend]() {
     c10d::TCPStoreOptions opts;
     opts.port = static_cast<std::uint16_t>(port);
     opts.isServer = is_server;
@@ -267,9 +291,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
       throw std::runtime_error("rank " + std::to_string(rank) + " was started with worldSize " + expected +
                                " but rank 0 with worldSize " + master);
     }
-    auto options = Group::Options::create(timeout);
-    options->devices.push_back(MakeDevice());
-    auto group = c10::make_intrusive<Group>(store, static_cast<int>(rank), static_cast<int>(size), options);
+    auto group = MakeGroup(backend, store, static_cast<int>(rank), static_cast<int>(size), timeout);
     State& s = Default();
     std::lock_guard<std::mutex> lock(s.mutex);
     if (s.group) throw std::runtime_error("trying to initialize the default process group twice!");
@@ -277,6 +299,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     s.group = group;
     s.rank = static_cast<int>(rank);
     s.size = static_cast<int>(size);
+    s.backend = backend;
     s.timeout = timeout;
   };
   return Queue(env, where, job);
@@ -308,7 +331,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("rank", s.rank);
   out.Set("worldSize", s.size);
-  out.Set("backend", "gloo");
+  out.Set("backend", s.backend);
   out.Set("timeout", static_cast<double>(s.timeout.count()));
   return out;
 }
@@ -395,19 +418,45 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
   return Await(env, "barrier", {work}, nullptr);
 }
 
-#endif  // TORCH_NODE_WITH_GLOO
+#endif  // TORCH_NODE_WITH_DIST
 
 Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
+#ifdef TORCH_NODE_WITH_DIST
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+Napi::Value IsGlooAvailable(const Napi::CallbackInfo& info) {
 #ifdef TORCH_NODE_WITH_GLOO
   return Napi::Boolean::New(info.Env(), true);
 #else
   return Napi::Boolean::New(info.Env(), false);
 #endif
 }
+Napi::Value IsNcclAvailable(const Napi::CallbackInfo& info) {
+#ifdef TORCH_NODE_WITH_NCCL
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
+#ifndef TORCH_NODE_WITH_DIST
+// A build without any process-group backend: every entry says why and how to get one (the table's
+// `where` names the function).
+Napi::Value Unavailable(const Napi::CallbackInfo&) {
+  throw std::runtime_error(
+      "torch.distributed is not in this build: it needs gloo's headers at build time (apt-get install libgloo-dev, "
+      "then rebuild: npm run build)");
+}
+#endif
 
 const Entry kDistributed[] = {
     {"isAvailable", IsAvailable, kAsThrown},
-#ifdef TORCH_NODE_WITH_GLOO
+    {"isGlooAvailable", IsGlooAvailable, kAsThrown},
+    {"isNcclAvailable", IsNcclAvailable, kAsThrown},
+#ifdef TORCH_NODE_WITH_DIST
     {"init", Init, kAsThrown},
     {"destroy", Destroy, kAsThrown},
     {"info", Info, kAsThrown},
@@ -415,14 +464,77 @@ const Entry kDistributed[] = {
     {"broadcast", Broadcast, kAsThrown},
     {"allGather", AllGather, kAsThrown},
     {"barrier", Barrier, kAsThrown},
+#else
+    {"init", Unavailable, "initProcessGroup"},
+    {"destroy", Unavailable, "destroyProcessGroup"},
+    {"info", Unavailable, "distributed"},
+    {"allReduce", Unavailable, "allReduce"},
+    {"broadcast", Unavailable, "broadcast"},
+    {"allGather", Unavailable, "allGather"},
+    {"barrier", Unavailable, "barrier"},
 #endif
 };
 
 }  // namespace
 
+#ifdef TORCH_NODE_WITH_DIST
+namespace dist {
+c10::intrusive_ptr<Group> Current(Napi::Env env, const char* where) { return tn::Current(env, where); }
+std::string CurrentBackend() {
+  State& s = Default();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.backend;
+}
+std::chrono::milliseconds CurrentTimeout() {
+  State& s = Default();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.timeout;
+}
+
+std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
+  std::vector<Flat> groups;
+  for (const auto& t : tensors) {
+    Flat* g = nullptr;
+    for (auto& f : groups) {
+      if (f.members[0].scalar_type() == t.scalar_type()) g = &f;
+    }
+    if (g == nullptr) {
+      groups.emplace_back();
+      g = &groups.back();
+    }
+    g->members.push_back(t);
+  }
+  at::NoGradGuard no_grad;
+  for (auto& g : groups) {
+    if (g.members.size() == 1) {
+      g.buffer = g.members[0].view({-1});
+      g.shared = true;
+      continue;
+    }
+    std::vector<at::Tensor> flat;
+    for (const auto& t : g.members) flat.push_back(t.reshape({-1}));
+    g.buffer = at::cat(flat);
+  }
+  return groups;
+}
+void Unflatten(const Flat& g) {
+  if (g.shared) return;
+  at::NoGradGuard no_grad;
+  int64_t offset = 0;
+  for (const auto& t : g.members) {
+    int64_t n = t.numel();
+    t.view({-1}).copy_(g.buffer.narrow(0, offset, n));
+    offset += n;
+  }
+}
+
+}  // namespace dist
+#endif
+
 void InitDistributed(Napi::Env env, Napi::Object exports) {
   Napi::Object dist = Napi::Object::New(env);
   Export(env, dist, kDistributed);
+  InitReducer(env, dist);
   exports.Set("distributed", dist);
 }
 

@@ -146,8 +146,9 @@ function findAll() {
   return all;
 }
 
-// CUDA headers that libtorch's CUDA headers include (cuda_runtime_api.h): the toolkit's, or the runtime wheel's
-// that PyTorch's CUDA wheels depend on. No CUDA kernel is compiled, so nothing more of CUDA is needed.
+// CUDA headers that libtorch's CUDA headers include (cuda_runtime_api.h, and for NCCL's group the math
+// libraries'): the toolkit's, or the runtime wheel's that PyTorch's CUDA wheels depend on. No CUDA kernel is
+// compiled, so nothing more of CUDA is needed.
 function cudaIncludeDirs(found) {
   const site = path.join(found.cmakePrefix, '..');
   const toolkits = fs.existsSync('/usr/local')
@@ -161,7 +162,10 @@ function cudaIncludeDirs(found) {
     ...toolkits,
   ].filter(Boolean);
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'cuda_runtime_api.h')));
-  return dir ? [dir] : [];
+  // c10d's ProcessGroupNCCL.hpp reaches ATen's CUDA context, which includes the math libraries' headers
+  // (cusparse.h, cublas_v2.h, cusolverDn.h): a toolkit without them is completed by the wheel's.
+  const math = candidates.find((d) => fs.existsSync(path.join(d, 'cusparse.h')));
+  return [...new Set([dir, math].filter(Boolean))];
 }
 
 // NCCL's header, for c10d's ProcessGroupNCCL: the nvidia-nccl wheel beside a CUDA PyTorch, or a system NCCL.
@@ -181,7 +185,9 @@ function ncclIncludeDir(found) {
 }
 
 // Gloo's headers, which c10d's ProcessGroupGloo.hpp includes and no libtorch ships (Debian's libgloo-dev).
+// TORCH_NODE_WITHOUT_GLOO=1 builds as if they were absent (to check a gloo-less build where they are installed).
 function glooIncludeDir() {
+  if (process.env.TORCH_NODE_WITHOUT_GLOO === '1') return undefined;
   const candidates = [process.env.GLOO_INCLUDE_DIR, '/usr/include', '/usr/local/include'].filter(Boolean);
   return candidates.find((d) => fs.existsSync(path.join(d, 'gloo/context.h')));
 }

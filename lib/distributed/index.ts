@@ -1,4 +1,5 @@
-// torch.distributed: the default process group over PyTorch's c10d (TCPStore rendezvous, ProcessGroupGloo),
+// torch.distributed: the default process group over PyTorch's c10d (TCPStore rendezvous, ProcessGroupGloo, or
+// ProcessGroupNCCL in a CUDA build with NCCL),
 // configured like torchrun does (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT).
 // Collectives return promises: they are issued at once, in call order (ranks must issue the same
 // collectives in the same order, as in PyTorch), and settle when done; tensors change in place.
@@ -23,9 +24,24 @@ export interface InitOptions {
 
 const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
-/** Whether this build has a process-group backend (gloo headers were found at build time). */
+const NOT_BUILT = 'torch.distributed is not in this build: it needs gloo\'s headers at build time (apt-get install libgloo-dev, then rebuild: npm run build)';
+
+/** Whether this build has a process-group backend (gloo's headers, or NCCL's with a CUDA libtorch, at build time). */
 export function isAvailable(): boolean {
   return native.distributed.isAvailable();
+}
+/** torch.distributed.is_gloo_available. */
+export function isGlooAvailable(): boolean {
+  return native.distributed.isGlooAvailable?.() ?? false;
+}
+/** torch.distributed.is_nccl_available: this build has c10d's ProcessGroupNCCL (a GPU is still needed to use it). */
+export function isNcclAvailable(): boolean {
+  return native.distributed.isNcclAvailable?.() ?? false;
+}
+
+/** The TorchError every entry gives in a build without a backend. */
+export function requireBuilt(where: string): void {
+  if (!native.distributed.isAvailable() || typeof native.distributed.info !== 'function') throw new TorchError(`${where}: ${NOT_BUILT}`);
 }
 
 function envInt(name: string, given: number | undefined): number {
@@ -59,13 +75,8 @@ function master(initMethod: string): { addr: string; port: number } {
 /** torch.distributed.init_process_group: resolves once every rank has joined (or rejects within the timeout). */
 export async function initProcessGroup(options: InitOptions = {}): Promise<void> {
   const backend = options.backend ?? 'gloo';
-  if (backend === 'nccl') {
-    throw new TorchError("initProcessGroup: backend 'nccl' needs a CUDA build of libtorch with NCCL; this build has 'gloo' only");
-  }
-  if (backend !== 'gloo') throw new TorchError(`initProcessGroup: unknown backend '${String(backend)}' (expected 'gloo' or 'nccl')`);
-  if (!isAvailable()) {
-    throw new TorchError('initProcessGroup: this build has no gloo backend (rebuild with gloo headers: apt-get install libgloo-dev)');
-  }
+  if (backend !== 'gloo' && backend !== 'nccl') throw new TorchError(`initProcessGroup: unknown backend '${String(backend)}' (expected 'gloo' or 'nccl')`);
+  requireBuilt('initProcessGroup');
   const rank = envInt('RANK', options.rank);
   const worldSize = envInt('WORLD_SIZE', options.worldSize);
   const { addr, port } = master(options.initMethod ?? 'env://');
@@ -74,14 +85,16 @@ export async function initProcessGroup(options: InitOptions = {}): Promise<void>
   // client, with keys under a per-attempt prefix (as PyTorch's env:// rendezvous does).
   const agentStore = (options.initMethod ?? 'env://') === 'env://' && process.env.TORCHELASTIC_USE_AGENT_STORE === 'True';
   const prefix = agentStore ? `torch_node/attempt_${process.env.TORCHELASTIC_RESTART_COUNT ?? '0'}/` : '';
-  await native.distributed.init(addr, port, rank, worldSize, timeout, !agentStore && rank === 0, prefix);
+  await native.distributed.init(addr, port, rank, worldSize, timeout, !agentStore && rank === 0, prefix, backend);
 }
 
 export function isInitialized(): boolean {
+  requireBuilt('isInitialized');
   return native.distributed.info() !== null;
 }
 
 function info(where: string): { rank: number; worldSize: number; backend: Backend } {
+  requireBuilt(where);
   const i = native.distributed.info();
   if (i === null) throw new TorchError(`${where}: Default process group has not been initialized, please make sure to call initProcessGroup.`);
   return i;
@@ -100,6 +113,7 @@ export function getBackend(): Backend {
 
 /** torch.distributed.destroy_process_group. */
 export async function destroyProcessGroup(): Promise<void> {
+  requireBuilt('destroyProcessGroup');
   await native.distributed.destroy();
 }
 
@@ -139,6 +153,7 @@ function list(x: Tensor | Tensor[]): Tensor[] {
 export function allReduce(tensor: Tensor | Tensor[], options: CollectiveOptions & { op?: ReduceOp } & { asyncOp: true }): Work;
 export function allReduce(tensor: Tensor | Tensor[], options?: CollectiveOptions & { op?: ReduceOp }): Promise<void>;
 export function allReduce(tensor: Tensor | Tensor[], options: CollectiveOptions & { op?: ReduceOp } = {}): Promise<void> | Work {
+  requireBuilt('allReduce');
   return finish(native.distributed.allReduce(list(tensor), options.op ?? 'sum'), options.asyncOp);
 }
 
@@ -146,6 +161,7 @@ export function allReduce(tensor: Tensor | Tensor[], options: CollectiveOptions 
 export function broadcast(tensor: Tensor | Tensor[], options: CollectiveOptions & { src?: number } & { asyncOp: true }): Work;
 export function broadcast(tensor: Tensor | Tensor[], options?: CollectiveOptions & { src?: number }): Promise<void>;
 export function broadcast(tensor: Tensor | Tensor[], options: CollectiveOptions & { src?: number } = {}): Promise<void> | Work {
+  requireBuilt('broadcast');
   return finish(native.distributed.broadcast(list(tensor), options.src ?? 0), options.asyncOp);
 }
 
@@ -153,6 +169,7 @@ export function broadcast(tensor: Tensor | Tensor[], options: CollectiveOptions 
 export function allGather(tensorList: Tensor[], tensor: Tensor, options: CollectiveOptions & { asyncOp: true }): Work;
 export function allGather(tensorList: Tensor[], tensor: Tensor, options?: CollectiveOptions): Promise<void>;
 export function allGather(tensorList: Tensor[], tensor: Tensor, options: CollectiveOptions = {}): Promise<void> | Work {
+  requireBuilt('allGather');
   return finish(native.distributed.allGather(tensorList, tensor), options.asyncOp);
 }
 
@@ -160,5 +177,6 @@ export function allGather(tensorList: Tensor[], tensor: Tensor, options: Collect
 export function barrier(options: CollectiveOptions & { asyncOp: true }): Work;
 export function barrier(options?: CollectiveOptions): Promise<void>;
 export function barrier(options: CollectiveOptions = {}): Promise<void> | Work {
+  requireBuilt('barrier');
   return finish(native.distributed.barrier(), options.asyncOp);
 }

@@ -73,7 +73,8 @@ export interface FitOptions {
   signal?: AbortSignal;
   /**
    * Awaited between backward() and the optimizer step: a DistributedDataParallel's syncGradients, which
-   * averages the gradients across ranks.
+   * waits (off the JS thread) for the gradient all-reduces its backward launched. Without it the optimizer
+   * step would wait for them natively, on the JS thread.
    */
   gradientSync?: () => Promise<void>;
   /** false: read checkpointDir to resume but write nothing there (ranks other than 0). Default true. */

@@ -47,7 +47,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const { options: given, extended } = stored?.config ? resumeOptions(stored.config, options) : { options, extended: false };
   const o = resolveOptions(given);
   throwIfAborted(o.signal);
-  if (o.distributed && !dist.isInitialized()) await dist.initProcessGroup({ backend: 'gloo' });
+  if (o.distributed && !dist.isInitialized()) await dist.initProcessGroup({ backend: o.device.startsWith('cuda') ? 'nccl' : 'gloo' }); // as PyTorch users do
   const lead = !o.distributed || dist.getRank() === 0; // the rank that prints and writes files
   const print = lead ? o.print : () => {};
   if (o.seed !== undefined) manualSeed(o.seed);

@@ -2,11 +2,11 @@
 // TorchError that says what happened, within the group's timeout (4 s here), never a hang.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
-import { fixture, freePort, killAll, spawnRanks } from './helpers';
+import { fixture, freePort, glooMissing, killAll, spawnRanks } from './helpers';
 
 afterAll(killAll);
 
-describe.skipIf(!torch.distributed.isAvailable())('process group failures', () => {
+describe.skipIf(!!glooMissing)('process group failures', () => {
   it('rejects with a TorchError when the master port has no store', async () => {
     const port = await freePort(); // released: nobody listens there
     // Both processes are non-master ranks (RANK=1): no one hosts the store.
@@ -27,6 +27,16 @@ describe.skipIf(!torch.distributed.isAvailable())('process group failures', () =
     expect(survivor.code, survivor.out).toBe(1);
     expect(survivor.json.errorClass).toBe('TorchError');
     expect(survivor.json.error).toMatch(/^allReduce: /);
+  });
+
+  it('ends every surviving rank of a DDP training with a TorchError when a rank is killed mid-backward', async () => {
+    const results = await spawnRanks(fixture('failures.ts'), 3, ['ddp-dying']);
+    expect(results[1].signal).toBe('SIGKILL');
+    for (const survivor of [results[0], results[2]]) {
+      expect(survivor.code, survivor.out).toBe(1);
+      expect(survivor.json.errorClass).toBe('TorchError');
+      expect(survivor.json.error).toMatch(/^DistributedDataParallel: the gradient all-reduce failed: /);
+    }
   });
 
   it('ends every rank with a TorchError when the world sizes disagree', async () => {

@@ -3,8 +3,15 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as net from 'net';
 import * as path from 'path';
+import * as torch from '../../lib';
 
 export const root = path.join(__dirname, '../..');
+
+/** Why the tests that run gloo groups skip in this build, said once on stderr; null where they run. */
+export const glooMissing = torch.distributed.isGlooAvailable()
+  ? null
+  : 'test/distributed: skipped, this build has no gloo backend (apt-get install libgloo-dev, then rebuild: npm run build)';
+if (glooMissing) console.warn(glooMissing);
 export const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
 
 /** A port the OS just handed out (bound, then released): never a fixed port, as tests run in parallel. */

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { CIFAR, hasCifar, tmpDir } from '../train/helpers';
-import { fixture, killAll, spawnRanks } from './helpers';
+import { fixture, glooMissing, killAll, spawnRanks } from './helpers';
 
 const dir = tmpDir('ddp-train');
 afterAll(() => {
@@ -13,7 +13,7 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!torch.distributed.isAvailable() || !hasCifar)('trainResNet20 distributed', () => {
+describe.skipIf(!!glooMissing || !hasCifar)('trainResNet20 distributed', () => {
   it('trains on 2 ranks with identical weights, rank 0 alone printing and writing, and resumes', async () => {
     const first = await spawnRanks(fixture('train_rank.ts'), 2, [CIFAR, dir, '2']);
     for (const r of first) expect(r.code, r.out).toBe(0);

@@ -1,38 +1,113 @@
-// torch.nn.parallel.DistributedDataParallel: one model replica per rank, kept identical by
-//   - broadcasting rank 0's parameters and buffers at construction (await ddp.ready),
-//   - averaging gradients across ranks after backward: one flattened all-reduce of every gradient
-//     (ResNet-20's 1.1 MB in one collective), issued in the same order on every rank,
-//   - broadcasting rank 0's buffers (batch-norm statistics) with each gradient sync, so that the next
-//     forward sees rank 0's buffers, as PyTorch's broadcast_buffers does at the start of forward.
-// JS cannot hook autograd's end the way PyTorch's reducer does, so the sync is an awaited call:
-// `await ddp.backward(loss)` (loss.backward() then the sync) or `loss.backward(); await ddp.syncGradients()`.
+// torch.nn.parallel.DistributedDataParallel: one model replica per rank, kept identical as PyTorch's DDP does,
+// by its native reducer (native/reducer.cc):
+//   - rank 0's parameters and buffers are broadcast at construction (await ddp.ready);
+//   - every parameter's gradient accumulator has a native hook; parameters are grouped into buckets (PyTorch's
+//     assignment: 1 MiB first, then bucketCapMb, in reverse order of registration) and each bucket's all-reduce
+//     starts, on the autograd thread, as soon as its last gradient is ready: communication overlaps backward;
+//   - loss.backward() returns without waiting: whatever next reads a gradient (x.grad, optimizer.step(),
+//     zeroGrad, syncGradients(), the next forward) waits natively for the outstanding all-reduces and finds
+//     the averages in .grad;
+//   - rank 0's buffers (batch-norm statistics) are broadcast at the start of each forward (broadcastBuffers).
 import { TorchError } from '../../errors';
 import * as dist from '../../distributed';
-import type { Tensor } from '../../tensor';
+import { native } from '../../native';
+import { type Tensor, isGradEnabled, isTensor } from '../../tensor';
 import { Module } from '../module';
 
 export interface DistributedDataParallelOptions {
-  /** Broadcast rank 0's buffers with each gradient sync (default true, as PyTorch). */
+  /** Broadcast rank 0's buffers at the start of each forward (default true, as PyTorch). */
   broadcastBuffers?: boolean;
+  /** Bucket size in MiB (PyTorch's bucket_cap_mb, default 25). As in PyTorch, the first bucket is 1 MiB (in 2.x: unless
+   * bucketCapMb is given), and without findUnusedParameters the buckets are rebuilt after the first iteration in the
+   * order the gradients arrived. */
+  bucketCapMb?: number;
+  /** Walk the autograd graph from forward's outputs and reduce no gradient for parameters it does not reach
+   * (PyTorch's find_unused_parameters, default false). */
+  findUnusedParameters?: boolean;
+  /** Gradients are views into the all-reduce buckets: no copy back after the reduction (default false). */
+  gradientAsBucketView?: boolean;
+  /** libtorch-node: record native timestamps of each iteration's forward, backward and all-reduces (ddp.trace()). */
+  trace?: boolean;
+}
+
+/** One event of ddp.trace(): `us` is a steady-clock time in microseconds; `bucket` for the all-reduces and for
+ * grad_ready (a parameter's gradient copied into its bucket). */
+export interface DdpTraceEvent {
+  event: 'forward' | 'backward' | 'grad_ready' | 'allreduce_start' | 'allreduce_end' | 'backward_end' | 'finalize_start' | 'finalize_end';
+  bucket?: number;
+  us: number;
+}
+
+type Reducer = unknown;
+const MiB = 1024 * 1024;
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * PyTorch's bucket size limits, for the version this build has. Without findUnusedParameters the first
+ * iteration reduces everything in one bucket and the buckets are then rebuilt in the order gradients arrived;
+ * with it, the buckets stay as first assigned. The first bucket is 1 MiB; 2.x makes it bucketCapMb when that is given.
+ */
+function bucketLimits(bucketCapMb: number | undefined, findUnused: boolean): { initialLimits: number[]; rebuildLimits: number[] } {
+  const cap = Math.floor((bucketCapMb ?? 25) * MiB);
+  const v2 = Number(native.libtorchVersion().split('.')[0]) >= 2;
+  const first = v2 && bucketCapMb !== undefined ? cap : MiB;
+  const limits = v2 && first >= cap ? [cap] : [first, cap];
+  return { initialLimits: findUnused ? limits : [NO_LIMIT], rebuildLimits: [first, cap] };
+}
+
+/** The tensors in a forward's result (a tensor, or arrays and plain objects of them), as PyTorch's DDP finds them. */
+function outputTensors(value: unknown, out: Tensor[] = [], depth = 0): Tensor[] {
+  if (isTensor(value)) out.push(value);
+  else if (depth < 8 && Array.isArray(value)) for (const v of value) outputTensors(v, out, depth + 1);
+  else if (depth < 8 && value instanceof Map) for (const v of value.values()) outputTensors(v, out, depth + 1);
+  else if (depth < 8 && value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) outputTensors(v, out, depth + 1);
+  }
+  return out;
 }
 
 export class DistributedDataParallel<M extends Module = Module> extends Module {
   /** The wrapped model (its state dict keys appear under 'module.' here, as in PyTorch). */
   module!: M;
   readonly broadcastBuffers: boolean;
+  readonly findUnusedParameters: boolean;
+  readonly gradientAsBucketView: boolean;
+  readonly bucketCapMb: number;
   /** Resolves once rank 0's parameters and buffers have reached this rank; forward() refuses to run before. */
   readonly ready: Promise<void>;
   private isReady = false;
   private noSyncDepth = 0;
+  private readonly reducer: Reducer;
+  private readonly paramNames: string[];
 
   constructor(module: M, options: DistributedDataParallelOptions = {}) {
     super();
     if (!(module instanceof Module)) throw new TorchError('DistributedDataParallel: expected an nn.Module');
+    dist.requireBuilt('DistributedDataParallel');
     if (!dist.isInitialized()) {
       throw new TorchError('DistributedDataParallel: Default process group has not been initialized, please make sure to call initProcessGroup.');
     }
     this.module = module;
     this.broadcastBuffers = options.broadcastBuffers ?? true;
+    this.findUnusedParameters = options.findUnusedParameters ?? false;
+    this.gradientAsBucketView = options.gradientAsBucketView ?? false;
+    this.bucketCapMb = options.bucketCapMb ?? 25;
+    if (!(this.bucketCapMb > 0)) throw new TorchError(`DistributedDataParallel: bucketCapMb must be positive, got ${this.bucketCapMb}`);
+    const params = module.namedParameters().filter(([, p]) => p.requiresGrad);
+    if (params.length === 0) {
+      throw new TorchError("DistributedDataParallel is not needed when a module doesn't have any parameter that requires a gradient.");
+    }
+    this.paramNames = params.map(([n]) => n);
+    this.reducer = native.distributed.reducerNew(
+      params.map(([, p]) => p),
+      this.paramNames,
+      {
+        ...bucketLimits(options.bucketCapMb, this.findUnusedParameters),
+        findUnusedParameters: this.findUnusedParameters,
+        gradientAsBucketView: this.gradientAsBucketView,
+        trace: options.trace ?? false,
+      },
+    );
     const state = [...module.parameters(), ...module.buffers()];
     this.ready = (state.length ? dist.broadcast(state, { src: 0 }) : Promise.resolve()).then(() => {
       this.isReady = true;
@@ -41,7 +116,16 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
 
   forward(...args: any[]): any {
     if (!this.isReady) throw new TorchError('DistributedDataParallel: await ddp.ready (the broadcast of rank 0\'s weights) before the first forward');
-    return (this.module.forward as (...a: unknown[]) => unknown)(...args);
+    if (this.broadcastBuffers && dist.getWorldSize() > 1) {
+      const buffers = this.module.buffers();
+      if (buffers.length) native.distributed.syncBuffers(buffers);
+    }
+    const out = (this.module.forward as (...a: unknown[]) => unknown)(...args);
+    // PyTorch's prepare_for_backward: the next backward's hooks reduce (not inside noSync, not without grad).
+    if (isGradEnabled() && this.noSyncDepth === 0) {
+      native.distributed.reducerPrepare(this.reducer, this.findUnusedParameters ? outputTensors(out) : []);
+    }
+    return out;
   }
 
   /** loss.backward() followed by syncGradients(). */
@@ -51,38 +135,20 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   }
 
   /**
-   * Averages every parameter's gradient across ranks (in place), and broadcasts rank 0's buffers.
-   * Inside noSync() it does nothing: gradients accumulate locally until the next sync outside it.
+   * Resolves when the all-reduces the last backward launched have finished and every gradient holds the
+   * average across ranks (the wait happens off the JS thread). Reading a gradient or stepping an optimizer
+   * waits the same way without it; this is for code that wants to await the communication explicitly.
+   * Rejects with PyTorch's "Expected to have finished reduction" error when a parameter got no gradient and
+   * findUnusedParameters is off. Inside noSync() it does nothing.
    */
   async syncGradients(): Promise<void> {
     if (this.noSyncDepth > 0) return;
-    const params = this.module.namedParameters().filter(([, p]) => p.requiresGrad);
-    const grads: Tensor[] = [];
-    try {
-      for (const [name, p] of params) {
-        const g = p.grad;
-        if (g === null) {
-          throw new TorchError(
-            `DistributedDataParallel: parameter '${name}' has no gradient: every rank must use every parameter in forward ` +
-              "(PyTorch's find_unused_parameters is not supported)",
-          );
-        }
-        grads.push(g);
-      }
-      const pending: Promise<void>[] = [];
-      if (grads.length) pending.push(dist.allReduce(grads, { op: 'avg' }));
-      const buffers = this.broadcastBuffers ? this.module.buffers() : [];
-      if (buffers.length) pending.push(dist.broadcast(buffers, { src: 0 }));
-      await Promise.all(pending);
-    } finally {
-      // The collective holds its own references to the gradients: the handles can go now.
-      for (const g of grads) g.dispose();
-    }
+    await native.distributed.reducerFinalize(this.reducer);
   }
 
   /**
-   * no_sync: syncGradients() (and so backward(loss)) does not communicate inside `fn`; the first sync
-   * after it averages the accumulated gradients. `fn` may be async.
+   * no_sync: forwards inside `fn` do not prepare a reduction, so their backward accumulates gradients
+   * locally; the first synced iteration after it averages the accumulated gradients. `fn` may be async.
    */
   noSync<T>(fn: () => T): T {
     this.noSyncDepth++;
@@ -98,5 +164,16 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     }
     this.noSyncDepth--;
     return result;
+  }
+
+  /** libtorch-node: the parameters' names in each gradient bucket, in the order the buckets are all-reduced. */
+  buckets(): string[][] {
+    const buckets = native.distributed.reducerBuckets(this.reducer) as number[][];
+    return buckets.map((b) => b.map((i) => this.paramNames[i]));
+  }
+
+  /** libtorch-node: the last iteration's native timestamps (needs the `trace` option). */
+  trace(): DdpTraceEvent[] {
+    return native.distributed.reducerTrace(this.reducer) as DdpTraceEvent[];
   }
 }

@@ -1,3 +1,3 @@
 // torch.nn.parallel
 export { DistributedDataParallel } from './distributed';
-export type { DistributedDataParallelOptions } from './distributed';
+export type { DistributedDataParallelOptions, DdpTraceEvent } from './distributed';
