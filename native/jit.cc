@@ -1,5 +1,5 @@
 // torch.jit on the native side: TorchScript modules loaded with torch::jit::load (ScriptModule), graphs
-// traced from our own modules (TracedFunction), and the AsyncWorker that runs either on the libuv pool.
+// traced from our own modules (TracedFunction), and their calls on the libuv pool (worker.h).
 //
 // Threads: a worker thread only runs libtorch code on at::Tensors and IValues. JS values are read into
 // IValues before the worker is queued and results are wrapped into JS Tensors in OnOK, on the JS
@@ -18,6 +18,7 @@
 #include "ivalue.h"
 #include "jit.h"
 #include "tensor.h"
+#include "worker.h"
 
 namespace tn {
 
@@ -76,73 +77,10 @@ Stack ArgsFromJs(Napi::Env env, const c10::FunctionSchema& schema, size_t skip, 
   return stack;
 }
 
-// ---- the pool worker ----
+// ---- the pool worker (worker.h) ----
 
-// Runs `job` on a libuv pool thread with the caller's grad mode and thread count, and resolves a promise with
-// finish(result) on the JS thread; libtorch errors reject it with a TorchError.
-class JitWorker : public Napi::AsyncWorker {
- public:
-  using Job = std::function<IValue()>;
-  using Finish = std::function<Napi::Value(Napi::Env, IValue&)>;
-
-  JitWorker(Napi::Env env, std::string where, Job job, Finish finish)
-      : Napi::AsyncWorker(env, "torch.jit"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        where_(std::move(where)),
-        job_(std::move(job)),
-        finish_(std::move(finish)),
-        grad_enabled_(at::GradMode::is_enabled()),
-        threads_(at::get_num_threads()) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      // OpenMP's thread count is per calling thread: a pool thread would otherwise use every core
-      // whatever torch.setNumThreads() said on the JS thread.
-      if (at::get_num_threads() != threads_) at::set_num_threads(threads_);
-      at::AutoGradMode grad(grad_enabled_);
-      result_ = job_();
-    } catch (const c10::Error& e) {
-      SetError(where_ + ": " + JitMessage(e.what_without_backtrace()));
-    } catch (const std::exception& e) {
-      SetError(where_ + ": " + JitMessage(e.what()));
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    try {
-      deferred_.Resolve(finish_(env, result_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (const std::exception& e) {
-      deferred_.Reject(TorchError(env, where_ + ": " + e.what()).Value());
-    }
-    result_ = IValue();
-  }
-
-  void OnError(const Napi::Error& e) override {
-    Napi::HandleScope scope(Env());
-    deferred_.Reject(TorchError(Env(), e.Message()).Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string where_;
-  Job job_;
-  Finish finish_;
-  bool grad_enabled_;
-  int threads_;
-  IValue result_;
-};
-
-Napi::Value Queue(Napi::Env env, std::string where, JitWorker::Job job, JitWorker::Finish finish) {
-  auto* worker = new JitWorker(env, std::move(where), std::move(job), std::move(finish));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();  // the worker deletes itself after OnOK / OnError
-  return promise;
+Napi::Value Queue(Napi::Env env, std::string where, PoolWorker::Job job, PoolWorker::Finish finish) {
+  return QueuePoolJob(env, std::move(where), std::move(job), std::move(finish), JitMessage);
 }
 
 Napi::Value FinishValue(Napi::Env env, IValue& v) { return ToJs(env, v, "result"); }
