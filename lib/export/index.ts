@@ -204,3 +204,21 @@ export const aotiLoadPackage = load;
 export function isAvailable(): boolean {
   return native.export.available;
 }
+
+/** Whether `file` is an AOTInductor package: a zip whose records include data/aotinductor/ (or such a folder, unpacked). */
+export function isPackageFile(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    if (fs.statSync(file).isDirectory()) return fs.readdirSync(file).some((d) => fs.existsSync(`${file}/${d}/data/aotinductor`));
+    // The zip's central directory, at the end of the file, names every record.
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, 1 << 20));
+    fs.readSync(fd, tail, 0, tail.length, size - tail.length);
+    return tail.toString('latin1').includes('/data/aotinductor/');
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
