@@ -1,6 +1,6 @@
 // A checkpoint of this library compiled into a .pt2 by `libtorch-node export` (examples/export_pt2.py with
 // the reference Python): predict / predictFiles / the predict command with the package give the classes and
-// probabilities of the checkpoint itself, and the export command's bad command lines are one line.
+// probabilities of the checkpoint itself, examples/serve.ts serves it, and the export command's bad command lines are one line.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as torch from '../../lib';
 import { noGrad } from '../../lib';
 import { main } from '../../lib/cli';
+import { startServer } from '../../examples/serve';
 import { pythonCanCompile } from './fixtures';
 
 const canCompile = torch.export.isAvailable() && pythonCanCompile();
@@ -95,6 +96,30 @@ describe.skipIf(!canCompile)('a checkpoint exported to .pt2 (needs libtorch 2.x 
       expect(p.top.map((t) => t.index)).toEqual(expected[i].top.map((t) => t.index));
       p.top.forEach((t, j) => expect(Math.abs(t.probability - expected[i].top[j].probability)).toBeLessThan(1e-5));
     });
+  });
+
+  it('examples/serve.ts serves the package: 48 requests from 4 concurrent clients get the checkpoint’s classes', async () => {
+    const expected = await torch.train.predictFiles(ckpt, images, { topk: 5 });
+    const srv = await startServer({ checkpoint: pt2, port: 0, maxBatch: 16, maxDelayMs: 5 });
+    try {
+      const bodies = images.map((f) => fs.readFileSync(f));
+      const failures: string[] = [];
+      let next = 0;
+      const client = async () => {
+        while (next < 48) {
+          const i = next++ % images.length;
+          const res = await fetch(`${srv.url}/predict`, { method: 'POST', body: bodies[i] as unknown as RequestInit['body'] });
+          const json = (await res.json()) as { top: { index: number; probability: number }[] };
+          const want = expected[i].top;
+          const same = res.status === 200 && json.top.every((t, j) => t.index === want[j].index && Math.abs(t.probability - want[j].probability) < 1e-5);
+          if (!same) failures.push(`image ${i}: ${res.status} ${JSON.stringify(json)}`);
+        }
+      };
+      await Promise.all([client(), client(), client(), client()]);
+      expect(failures).toEqual([]);
+    } finally {
+      await srv.close();
+    }
   });
 
   it('a package compiled for cpu asked for cuda in predict is one line naming both', async () => {
