@@ -68,16 +68,15 @@ class AotiPackage : public Napi::ObjectWrap<AotiPackage> {
   static thread_local Napi::FunctionReference* ctor;
 
   static void Init(Napi::Env env, Napi::Object target) {
-    Napi::Function fn = DefineClass(env, "AotiPackage",
-                                    {
-                                        InstanceMethod<&AotiPackage::Run>("run"),
-                                        InstanceMethod<&AotiPackage::RunAsync>("runAsync"),
-                                        InstanceMethod<&AotiPackage::Metadata>("metadata"),
-                                        InstanceMethod<&AotiPackage::CallSpec>("callSpec"),
-                                        InstanceMethod<&AotiPackage::ConstantFqns>("constantFqns"),
-                                        InstanceMethod<&AotiPackage::Dispose>("dispose"),
-                                        InstanceAccessor<&AotiPackage::IsDisposed>("isDisposed"),
-                                    });
+    Napi::Function fn = DefineClass(env, "AotiPackage", {InstanceAccessor<&AotiPackage::IsDisposed>("isDisposed")});
+    DefineMethods(env, fn, {
+                     Method<AotiPackage, &AotiPackage::Run>("run"),
+                     Method<AotiPackage, &AotiPackage::RunAsync>("runAsync"),
+                     Method<AotiPackage, &AotiPackage::Metadata>("metadata"),
+                     Method<AotiPackage, &AotiPackage::CallSpec>("callSpec"),
+                     Method<AotiPackage, &AotiPackage::ConstantFqns>("constantFqns"),
+                     Method<AotiPackage, &AotiPackage::Dispose>("dispose"),
+                 });
     ctor = new Napi::FunctionReference(Napi::Persistent(fn));
     env.AddCleanupHook([]() {
       delete ctor;
@@ -116,60 +115,47 @@ class AotiPackage : public Napi::ObjectWrap<AotiPackage> {
 
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    try {
+    return Guard(env, "forward", [&] {
       Loader& loader = Get(env, "forward");
       auto inputs = InputsFromJs(env, info[0], "forward");
       at::NoGradGuard no_grad;
       return OutputsToJs(env, loader.run(inputs));
-    } catch (const Napi::Error&) {
-      throw;
-    } catch (const c10::Error& e) {
-      throw TorchError(env, "forward: " + AotiMessage(e.what_without_backtrace()));
-    } catch (const std::exception& e) {
-      throw TorchError(env, "forward: " + AotiMessage(e.what()));
-    }
+    }, AotiMessage);
   }
 
   Napi::Value RunAsync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    TN_TRY
     Get(env, "forwardAsync");
     std::shared_ptr<Loader> loader = loader_;  // the job keeps the package alive past a dispose()
-    auto job = [loader, inputs = InputsFromJs(env, info[0], "forwardAsync")]() {
+    auto inputs = InputsFromJs(env, info[0], "forwardAsync");
+    auto job = [loader, inputs = std::move(inputs)]() -> Finish {
       at::NoGradGuard no_grad;
-      return c10::IValue(loader->run(inputs));
+      auto outs = loader->run(inputs);
+      return [outs = std::move(outs)](Napi::Env env) { return OutputsToJs(env, outs); };
     };
-    auto finish = [](Napi::Env env, c10::IValue& v) { return OutputsToJs(env, v.toTensorVector()); };
-    return QueuePoolJob(env, "forwardAsync", std::move(job), std::move(finish), AotiMessage);
-    TN_CATCH(env)
+    return QueueJob(env, "forwardAsync", std::move(job), AotiMessage);
   }
 
   Napi::Value Metadata(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    TN_TRY
     return StringMap(env, Get(env, "metadata").get_metadata());
-    TN_CATCH(env)
   }
 
   // [in_spec, out_spec]: PyTorch's pytree specs (JSON) of the exported call's inputs and outputs.
   Napi::Value CallSpec(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    TN_TRY
     auto spec = Get(env, "callSpec").get_call_spec();
     Napi::Array out = Napi::Array::New(env, spec.size());
     for (size_t i = 0; i < spec.size(); ++i) out.Set(static_cast<uint32_t>(i), spec[i]);
     return out;
-    TN_CATCH(env)
   }
 
   Napi::Value ConstantFqns(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    TN_TRY
     auto names = Get(env, "constantFqns").get_constant_fqns();
     Napi::Array out = Napi::Array::New(env, names.size());
     for (size_t i = 0; i < names.size(); ++i) out.Set(static_cast<uint32_t>(i), names[i]);
     return out;
-    TN_CATCH(env)
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
@@ -195,13 +181,9 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
   std::string path = PathArg(info, "export.load");
   auto index = static_cast<c10::DeviceIndex>(Given(info, 1) ? ToInt(env, info[1], "export.load") : -1);
   size_t runners = Given(info, 2) ? static_cast<size_t>(ToInt(env, info[2], "export.load")) : 1;
-  try {
+  return Guard(env, "export.load('" + path + "')", [&] {
     return AotiPackage::New(env, std::make_shared<Loader>(path, "model", false, runners, index));
-  } catch (const c10::Error& e) {
-    throw TorchError(env, "export.load('" + path + "'): " + AotiMessage(e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    throw TorchError(env, "export.load('" + path + "'): " + AotiMessage(e.what()));
-  }
+  }, AotiMessage);
 }
 
 // readMetadata(path): the package's metadata without loading its .so (device, platform, user keys).

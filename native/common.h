@@ -15,19 +15,6 @@ Napi::Error TorchError(Napi::Env env, const std::string& message);
 // c10 messages carry "Exception raised from ..." and backtraces in some builds: keep the first part.
 std::string CleanMessage(const std::string& message);
 
-// Exported functions get their try/catch from the Entry tables (entry.h). TN_TRY / TN_CATCH remain for
-// bodies that are not table entries: class methods and constructors (ObjectWrap in tensor.cc, module.cc,
-// jit.cc) and jit.cc's load/trace, whose messages name the file and pass through JitMessage.
-// Inside them, libtorch's exceptions become JS errors instead of aborting the process.
-#define TN_TRY try {
-#define TN_CATCH(env)                                                         \
-  }                                                                           \
-  catch (const Napi::Error&) { throw; }                                       \
-  catch (const c10::Error& e) {                                               \
-    throw ::tn::TorchError(env, ::tn::CleanMessage(e.what_without_backtrace())); \
-  }                                                                           \
-  catch (const std::exception& e) { throw ::tn::TorchError(env, e.what()); }
-
 // Argument errors name the function and the argument.
 [[noreturn]] void ThrowArg(Napi::Env env, const std::string& where, const std::string& what);
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common.h"
+#include "worker.h"
 #include "entry.h"
 #include "tensor.h"
 
@@ -82,56 +83,10 @@ std::shared_ptr<::gloo::transport::Device> MakeDevice() {
   return Group::createDefaultDevice();
 }
 
-// Runs `job` on the libuv pool; the promise resolves with undefined or rejects with a TorchError
-// that names the collective.
-class DistWorker : public Napi::AsyncWorker {
- public:
-  using Job = std::function<void()>;
-  DistWorker(Napi::Env env, std::string where, Job job)
-      : Napi::AsyncWorker(env, "torch.distributed"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        where_(std::move(where)),
-        job_(std::move(job)) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      job_();
-    } catch (const c10::Error& e) {
-      SetError(where_ + ": " + CleanMessage(e.what_without_backtrace()));
-    } catch (const std::exception& e) {
-      SetError(where_ + ": " + CleanMessage(e.what()));
-    }
-    job_ = nullptr;  // drop tensor references on the pool thread's side before OnOK
-  }
-  // Both can run while a worker thread's environment shuts down (a rank ended by a signal): a JS
-  // exception there would terminate the process instead of letting it end.
-  void OnOK() override {
-    try {
-      deferred_.Resolve(Env().Undefined());
-    } catch (const Napi::Error&) {
-    }
-  }
-  void OnError(const Napi::Error& e) override {
-    try {
-      Napi::HandleScope scope(Env());
-      deferred_.Reject(TorchError(Env(), e.Message()).Value());
-    } catch (const Napi::Error&) {
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string where_;
-  Job job_;
-};
-
-Napi::Value Queue(Napi::Env env, const std::string& where, DistWorker::Job job) {
-  auto* worker = new DistWorker(env, where, std::move(job));
-  auto promise = worker->Promise();
-  worker->Queue();
-  return promise;
+// Runs `job` on the libuv pool (worker.h); the promise resolves with undefined or rejects with a
+// TorchError that names the collective.
+Napi::Value Queue(Napi::Env env, const std::string& where, std::function<void()> job) {
+  return QueueVoidJob(env, where, std::move(job));
 }
 
 // Settles a promise when every work is done: `post` (copies out of flattened buffers) runs on the thread
@@ -164,7 +119,7 @@ void Finish(const std::shared_ptr<Pending>& p) {
   }
   p->post = nullptr;  // drop the tensors
   p->tsfn.BlockingCall([p](Napi::Env env, Napi::Function) {
-    try {  // see DistWorker::OnOK
+    try {  // see PoolWorker::OnOK (worker.cc)
       Napi::HandleScope scope(env);
       if (p->error.empty()) {
         p->deferred.Resolve(env.Undefined());

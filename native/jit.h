@@ -1,5 +1,5 @@
-// torch.jit: TorchScript modules (torch::jit::load), traced graphs of our modules, and their calls on
-// the libuv pool (jit.cc).
+// torch.jit: TorchScript modules (torch::jit::load: script_module.cc), traced graphs of our modules
+// (traced_function.cc), and their calls on the libuv pool (worker.h); jit.cc registers them.
 #pragma once
 #include <napi.h>
 

@@ -192,13 +192,15 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
   static void Init(Napi::Env env, Napi::Object target) {
     Napi::Function ctor = DefineClass(env, "NativeModule",
                                       {
-                                          InstanceMethod<&NnModule::Forward>("forward"),
-                                          InstanceMethod<&NnModule::NamedParameters>("namedParameters"),
-                                          InstanceMethod<&NnModule::NamedBuffers>("namedBuffers"),
-                                          InstanceMethod<&NnModule::Train>("train"),
-                                          InstanceMethod<&NnModule::To>("to"),
                                           InstanceAccessor<&NnModule::Name>("name"),
                                       });
+    DefineMethods(env, ctor, {
+                     Method<NnModule, &NnModule::Forward>("forward"),
+                     Method<NnModule, &NnModule::NamedParameters>("namedParameters"),
+                     Method<NnModule, &NnModule::NamedBuffers>("namedBuffers"),
+                     Method<NnModule, &NnModule::Train>("train"),
+                     Method<NnModule, &NnModule::To>("to")
+    });
     // Kept alive by the exports object itself.
     target.Set("NativeModule", ctor);
   }
@@ -206,13 +208,14 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
   // new NativeModule(kind, options): kind is one of kLayers ('Conv2d', 'BatchNorm2d', 'Linear').
   explicit NnModule(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NnModule>(info) {
     Napi::Env env = info.Env();
-    TN_TRY
-    if (!info[0].IsString() || !info[1].IsObject()) ThrowArg(env, "NativeModule", "expected (kind, options)");
-    std::string kind = info[0].As<Napi::String>();
-    for (const LayerKind& k : kLayers)
-      if (kind == k.kind) layer_ = k.make(env, info[1].As<Napi::Object>());
-    if (!layer_) ThrowArg(env, "NativeModule", "unknown kind '" + kind + "'");
-    TN_CATCH(env)
+    // Constructors are called through node-addon-api's own wrapper: Guard gives them the tables' try/catch.
+    Guard(env, kAsThrown, [&] {
+      if (!info[0].IsString() || !info[1].IsObject()) ThrowArg(env, "NativeModule", "expected (kind, options)");
+      std::string kind = info[0].As<Napi::String>();
+      for (const LayerKind& k : kLayers)
+        if (kind == k.kind) layer_ = k.make(env, info[1].As<Napi::Object>());
+      if (!layer_) ThrowArg(env, "NativeModule", "unknown kind '" + kind + "'");
+    });
   }
 
  private:
@@ -223,15 +226,9 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
   Napi::Value Forward(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const std::string& name = layer_->name;
-    TN_TRY
     const at::Tensor& x = Tensor::Get(env, info[0], (name + ".forward: input").c_str());
     layer_->Check(env, x, name + ".forward");
-    try {
-      return Tensor::Wrap(env, layer_->Forward(x));
-    } catch (const c10::Error& e) {
-      throw TorchError(env, name + ".forward: " + CleanMessage(e.what_without_backtrace()));
-    }
-    TN_CATCH(env)
+    return Guard(env, name + ".forward", [&] { return Tensor::Wrap(env, layer_->Forward(x)); });
   }
 
   // [[name, Tensor], ...] in libtorch's registration order, which is PyTorch's (weight, bias;
@@ -251,24 +248,18 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
 
   Napi::Value NamedParameters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    TN_TRY
     return Pairs(env, module().named_parameters(/*recurse=*/false));
-    TN_CATCH(env)
   }
 
   Napi::Value NamedBuffers(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    TN_TRY
     return Pairs(env, module().named_buffers(/*recurse=*/false));
-    TN_CATCH(env)
   }
 
   Napi::Value Train(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    TN_TRY
     module().train(ToBool(info[0], true));
     return env.Undefined();
-    TN_CATCH(env)
   }
 
   // to(device|null, dtype|null). Unlike libtorch's Module::to, a dtype applies to floating-point
@@ -276,7 +267,6 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
   // identity, so the JS handles already given out follow the move.
   Napi::Value To(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    TN_TRY
     c10::optional<c10::Device> device;
     c10::optional<at::ScalarType> dtype;
     if (info[0].IsString()) device = ParseDevice(env, info[0].As<Napi::String>());
@@ -294,7 +284,6 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
     for (auto& p : module().parameters(false)) move(p);
     for (auto& b : module().buffers(false)) move(b);
     return env.Undefined();
-    TN_CATCH(env)
   }
 
   Napi::Value Name(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), layer_->name); }

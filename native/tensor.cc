@@ -25,18 +25,13 @@ thread_local at::Tensor* pending_tensor = nullptr;
 
 Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
   std::vector<PropertyDescriptor> props = {
-      InstanceMethod<&Tensor::Dispose>("dispose"),
       InstanceAccessor<&Tensor::IsDisposed>("isDisposed"),
       InstanceAccessor<&Tensor::Shape>("shape"),
       InstanceAccessor<&Tensor::Dtype>("dtype"),
       InstanceAccessor<&Tensor::Device>("device"),
       InstanceAccessor<&Tensor::Ndim>("ndim"),
-      InstanceMethod<&Tensor::Numel>("numel"),
       InstanceAccessor<&Tensor::GetRequiresGrad, &Tensor::SetRequiresGrad>("requiresGrad"),
       InstanceAccessor<&Tensor::Grad>("grad"),
-      InstanceMethod<&Tensor::IsContiguous>("isContiguous"),
-      InstanceMethod<&Tensor::ToTypedArray>("toTypedArray"),
-      InstanceMethod<&Tensor::Item>("item"),
   };
   // The many tensor ops share one member entry; each finds its implementation in info.Data().
   for (const TensorOp& op : TensorOps()) {
@@ -44,6 +39,13 @@ Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
                                    const_cast<void*>(static_cast<const void*>(&op))));
   }
   Napi::Function ctor = DefineClass(env, "Tensor", props);
+  DefineMethods(env, ctor, {
+      Method<Tensor, &Tensor::Dispose>("dispose"),
+      Method<Tensor, &Tensor::Numel>("numel"),
+      Method<Tensor, &Tensor::IsContiguous>("isContiguous"),
+      Method<Tensor, &Tensor::ToTypedArray>("toTypedArray"),
+      Method<Tensor, &Tensor::Item>("item")
+  });
   env.GetInstanceData<AddonData>()->tensor_class = Napi::Persistent(ctor);
   exports.Set("Tensor", ctor);
   return ctor;
@@ -156,10 +158,8 @@ Napi::Value Tensor::GetRequiresGrad(const Napi::CallbackInfo& info) {
 }
 
 void Tensor::SetRequiresGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
-  Napi::Env env = info.Env();
-  TN_TRY
-  value("requiresGrad").set_requires_grad(v.ToBoolean().Value());
-  TN_CATCH(env)
+  // A setter is called through a member pointer: Guard gives it the tables' try/catch.
+  Guard(info.Env(), kAsThrown, [&] { value("requiresGrad").set_requires_grad(v.ToBoolean().Value()); });
 }
 
 // x.grad is the same JS handle on every read while the gradient is the same libtorch tensor (accumulation
@@ -182,16 +182,13 @@ Napi::Value Tensor::Grad(const Napi::CallbackInfo& info) {
 
 Napi::Value Tensor::IsContiguous(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   return Napi::Boolean::New(env, value("isContiguous").is_contiguous(ToMemoryFormat(env, info[0], "isContiguous")));
-  TN_CATCH(env)
 }
 
 // Copies the data into a new TypedArray of the matching type (int64 -> BigInt64Array,
 // bool -> Uint8Array, float16/bfloat16 -> Float32Array). Moves to CPU first if needed.
 Napi::Value Tensor::ToTypedArray(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   at::Tensor t = value("toTypedArray").detach();
   // Autograd may hand out an efficient zero tensor (the gradient of sgn, for one), which has no storage;
   // conjugate and negative views keep their data unresolved: copy out what the values are.
@@ -219,12 +216,10 @@ Napi::Value Tensor::ToTypedArray(const Napi::CallbackInfo& info) {
   napi_value arr;
   NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, kind, n, buf, 0, &arr), Napi::Value());
   return Napi::Value(env, arr);
-  TN_CATCH(env)
 }
 
 Napi::Value Tensor::Item(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  TN_TRY
   const at::Tensor& t = value("item");
   if (t.numel() != 1) {
     ThrowArg(env, "item", "only a tensor with one element can be converted to a number, this one has " +
@@ -234,7 +229,6 @@ Napi::Value Tensor::Item(const Napi::CallbackInfo& info) {
   if (s.isBoolean()) return Napi::Boolean::New(env, s.toBool());
   if (s.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(s.toLong()));
   return Napi::Number::New(env, s.toDouble());
-  TN_CATCH(env)
 }
 
 }  // namespace tn

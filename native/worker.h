@@ -1,44 +1,29 @@
-// A job on the libuv pool, shared by the TorchScript calls (jit.cc) and the AOTInductor packages
-// (aoti.cc): the job runs libtorch code on a pool thread and a finish step turns its result into JS
-// values on the JS thread, so tidy scopes and the tensor registry are only ever touched there.
+// The one async worker: runs a job on a libuv pool thread and settles a promise on the JS thread.
+// jit (TorchScript calls, loads, traced graphs) and distributed (rendezvous, collectives) queue their
+// jobs here.
+//
+// Threads: the job only touches at::Tensors and IValues; JS values are read before it is queued and its
+// result becomes JS values in `Finish`, on the JS thread, so tidy scopes and the tensor registry are only
+// ever touched there.
 #pragma once
-#include <ATen/core/ivalue.h>
 #include <napi.h>
 
 #include <functional>
 #include <string>
 
+#include "entry.h"
+
 namespace tn {
 
-// Runs `job` on a libuv pool thread with the caller's grad mode and thread count, and resolves a promise with
-// finish(result) on the JS thread; libtorch errors reject it with a TorchError "<where>: <message(what)>".
-class PoolWorker : public Napi::AsyncWorker {
- public:
-  using Job = std::function<c10::IValue()>;
-  using Finish = std::function<Napi::Value(Napi::Env, c10::IValue&)>;
-  // Cuts a libtorch message to the line users read (TorchScript's traceback, AOTInductor's file names).
-  using Message = std::string (*)(const std::string&);
+// What the job hands back: turns its result into the promise's value, on the JS thread.
+using Finish = std::function<Napi::Value(Napi::Env)>;
+using Job = std::function<Finish()>;
 
-  PoolWorker(Napi::Env env, std::string where, Job job, Finish finish, Message message);
+// Queues `job` with the caller's grad mode and OpenMP thread count; the promise resolves with the
+// finisher's value, or rejects with a TorchError "<where>: <message>" (the message cleaned by `clean`).
+Napi::Promise QueueJob(Napi::Env env, std::string where, Job job, Cleaner clean = nullptr);
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override;
-  void OnOK() override;
-  void OnError(const Napi::Error& e) override;
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string where_;
-  Job job_;
-  Finish finish_;
-  Message message_;
-  bool grad_enabled_;
-  int threads_;
-  c10::IValue result_;
-};
-
-// Queues a PoolWorker (it deletes itself when done) and returns its promise.
-Napi::Value QueuePoolJob(Napi::Env env, std::string where, PoolWorker::Job job, PoolWorker::Finish finish,
-                         PoolWorker::Message message);
+// A job with nothing to hand back: the promise resolves with undefined.
+Napi::Promise QueueVoidJob(Napi::Env env, std::string where, std::function<void()> job, Cleaner clean = nullptr);
 
 }  // namespace tn

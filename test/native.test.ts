@@ -51,3 +51,22 @@ describe('the TypeScript Tensor interface and the native Tensor class agree', ()
     expect(missing).toEqual([]);
   });
 });
+
+// native/entry.h: class methods, constructors and accessors go through the same try/catch as exported
+// functions, so a misuse is a TorchError naming the function, never a crash.
+describe('one error path for class members', () => {
+  it('a method called on another object, a bad constructor call and a libtorch error in a method are TorchErrors', async () => {
+    const torch = await import('../lib');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const addon = require('node-gyp-build')(root);
+    const item = addon.Tensor.prototype.item as (this: unknown) => unknown;
+    expect(() => item.call({})).toThrow(torch.TorchError);
+    expect(() => item.call({})).toThrow(/^item: called on a value that is not its object/);
+    expect(() => new addon.nn.NativeModule('Conv9d', {})).toThrow(torch.TorchError);
+    expect(() => new addon.nn.NativeModule('Conv9d', {})).toThrow("NativeModule: unknown kind 'Conv9d'");
+    // libtorch's own error (item() of 2 elements) from a class method: cleaned, one line.
+    const t = torch.tensor([1, 2]);
+    expect(() => t.item()).toThrow(torch.TorchError);
+    expect(() => t.item()).toThrow(/^item: only a tensor with one element/);
+  });
+});

@@ -1,4 +1,4 @@
-// The README's taste of the API and docs/api.md run as written: their code blocks are extracted and run
+// The README's taste of the API, docs/api.md and docs/ops.md run as written: their code blocks are extracted and run
 // as ES modules by tsx (top-level await, as the page says), importing 'libtorch-node' as a user's
 // project does.
 import { spawnSync } from 'child_process';
@@ -67,6 +67,24 @@ console.log('README taste: ok');
     const r = runAsUser(blocks[0] + check);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('README taste: ok');
+  }, 120_000);
+
+  it('docs/ops.md runs as written: tuples as arrays, keyword options, in-place ops, functional convolutions', () => {
+    const blocks = codeBlocks('docs/ops.md', "# Every ATen operator (generated from PyTorch's declarations)");
+    expect(blocks.length).toBe(1);
+    const check = `
+const claim = (what, ok) => { if (!ok) throw new Error('docs/ops.md claim failed: ' + what); };
+claim('topk values [4, 3]', JSON.stringify(values.shape) === '[4,3]' && indices.dtype === 'int64');
+claim('topk named fields', x.topk(3).values.shape[1] === 3);
+claim('scatter_ wrote 2.5 in place', x.select(1, 2).select(0, 2).item() === 2.5);
+claim('convTranspose2d shape', JSON.stringify(nn.functional.convTranspose2d(img, w, bias, 2, 1).shape) === '[1,3,9,9]');
+claim('interpolate doubles', JSON.stringify(nn.functional.interpolate(img, { scaleFactor: 2, mode: 'bilinear' }).shape) === '[1,2,10,10]');
+claim('x.T', JSON.stringify(x.T.shape) === '[8,4]');
+console.log('docs/ops.md: ok');
+`;
+    const r = runAsUser(blocks[0] + check);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('docs/ops.md: ok');
   }, 120_000);
 
   it.skipIf(!hasCifar)('docs/api.md runs as written, and its comments hold', () => {
