@@ -1,6 +1,8 @@
 // Inference throughput of ResNet-20 on this machine's CPU, batch 1 and batch 256: the same TorchScript
-// file (traced by Python) run by Python torch and by jit.load, plus our own ResNet-20 (eager forward and
-// forwardAsync); then the p50/p99 latency of examples/serve.ts at 4 concurrent clients.
+// file (traced by Python) run by Python torch and by jit.load, the same AOTInductor package (.pt2, compiled
+// by Python with examples/export_pt2.py; PyTorch 2.x only) run by Python's aoti_load_package and by
+// torch.export.load, plus our own ResNet-20 (eager forward and forwardAsync); then the p50/p99 latency of
+// examples/serve.ts at 4 concurrent clients.
 // Run: npx tsx bench/inference.ts [--threads N] [--reps 7] [--requests 400] [--device cpu]
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -30,6 +32,8 @@ const calls = (batch: number) => (batch === 1 ? 50 : 1);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-bench-inference-'));
 const traced = path.join(dir, 'resnet20.pt');
+const packaged = path.join(dir, 'resnet20.pt2');
+const EXAMPLES = path.join(__dirname, '..', 'examples');
 
 function python(): Record<string, number> & { torch: string } {
   const script = `${SEED_MODEL}
@@ -40,9 +44,17 @@ net = ResNet20().eval()
 ts = torch.jit.trace(net, torch.randn(1, 3, 32, 32))
 ts.save(sys.argv[1])
 ts = torch.jit.load(sys.argv[1], map_location='${DEVICE}').eval()
+net = net.to('${DEVICE}')
+models = [("eager", net), ("jit", ts)]
+if hasattr(torch, "export") and hasattr(torch._inductor, "aoti_compile_and_package"):
+    sys.path.insert(0, ${JSON.stringify(EXAMPLES)})
+    from export_pt2 import compile_package
+    batch = torch.export.Dim("batch", min=1, max=${Math.max(...BATCHES)})
+    compile_package(net, (torch.randn(2, 3, 32, 32, device='${DEVICE}'),), sys.argv[2], dynamic_shapes={"x": {0: batch}})
+    models.append(("pt2", torch._inductor.aoti_load_package(sys.argv[2])))
 out = {"torch": torch.__version__}
 with torch.no_grad():
-    for name, model in (("eager", net.to('${DEVICE}')), ("jit", ts)):
+    for name, model in models:
         for b in ${JSON.stringify(BATCHES)}:
             x = torch.randn(b, 3, 32, 32, device='${DEVICE}')
             n = 50 if b == 1 else 1
@@ -60,7 +72,7 @@ print(json.dumps(out))
 `;
   const file = path.join(dir, 'bench.py');
   fs.writeFileSync(file, 'import json\n' + script);
-  const out = execFileSync(PYTHON, [file, traced], { encoding: 'utf8' });
+  const out = execFileSync(PYTHON, [file, traced, packaged], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -111,15 +123,21 @@ async function main(): Promise<void> {
   const py = python();
   torch.setNumThreads(THREADS);
   const scripted = torch.jit.load(traced, { device: DEVICE }).eval();
+  const pt2 = fs.existsSync(packaged) && torch.export.isAvailable() ? torch.export.load(packaged, { device: DEVICE }) : null;
+  const round = (x: number | undefined) => (x === undefined ? null : +x.toFixed(0));
   torch.manualSeed(0);
   const ours = torch.models.resnet20().to(DEVICE).eval();
-  const rows: Record<string, Record<string, number>> = {};
+  const rows: Record<string, Record<string, number | null>> = {};
   for (const b of BATCHES) {
     rows[`batch ${b}`] = {
       pythonEager: +py[`eager${b}`].toFixed(0),
       pythonJit: +py[`jit${b}`].toFixed(0),
       jitLoadForward: +(await rate(b, (x) => scripted.forward(x))).toFixed(0),
       jitLoadForwardAsync: +(await rate(b, (x) => scripted.forwardAsync(x))).toFixed(0),
+      // null where the Python or the libtorch has no AOTInductor (1.13)
+      pythonPt2: round(py[`pt2${b}`]),
+      exportLoadForward: pt2 ? round(await rate(b, (x) => pt2.forward(x))) : null,
+      exportLoadForwardAsync: pt2 ? round(await rate(b, (x) => pt2.forwardAsync(x))) : null,
       oursEagerForward: +(await rate(b, (x) => torch.tidy(() => ours.forward(x)))).toFixed(0),
       oursForwardAsync: +(await rate(b, (x) => ours.forwardAsync(x))).toFixed(0),
     };

@@ -1,6 +1,8 @@
-// Top-5 CIFAR-10 classes of image files, with a trained checkpoint (our ckpt.pth) or a TorchScript file.
+// Top-5 CIFAR-10 classes of image files, with a trained checkpoint (our ckpt.pth), a TorchScript file or an
+// AOTInductor package (.pt2: examples/export_pt2.py).
 //   npx tsx examples/predict.ts checkpoint/ckpt.pth cat.png ship.jpg
 //   npx tsx examples/predict.ts model.pt img.png --device cuda --top 3
+//   npx tsx examples/predict.ts resnet20.pt2 cat.png
 // The logic is train.predictFiles, which a CLI `predict` subcommand calls the same way.
 import { parseArgs } from 'util';
 import { train, TorchError } from '../lib';
@@ -17,7 +19,8 @@ const { values, positionals } = parseArgs({
 
 if (values.help || positionals.length < 2) {
   console.log(`Usage: predict <checkpoint> <image…> [--device D] [--top K] [--json]
-  <checkpoint>   ckpt.pth / last.pth written by training, or a TorchScript file (torch.jit.save)
+  <checkpoint>   ckpt.pth / last.pth written by training, a TorchScript file (torch.jit.save)
+                 or an AOTInductor package (.pt2, runs on the device it was compiled for)
   <image…>       PNG or JPEG files; other sizes than 32×32 are resized
   --device D     cpu | cuda | cuda:N (cpu)
   --top K        classes per image (5)

@@ -2,7 +2,7 @@
 // Concurrent requests are batched: the first waits up to --max-delay ms for others, up to --max-batch
 // images go through the model in one forwardAsync, on the libuv pool, so the event loop keeps
 // accepting and decoding requests while a batch runs.
-//   npx tsx examples/serve.ts checkpoint/ckpt.pth --port 8080
+//   npx tsx examples/serve.ts checkpoint/ckpt.pth --port 8080   (or a TorchScript file, or a .pt2 package)
 //   curl --data-binary @cat.png http://127.0.0.1:8080/predict
 import * as http from 'http';
 import type { AddressInfo } from 'net';

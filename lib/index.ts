@@ -49,6 +49,7 @@ export * as optim from './optim';
 export * as models from './models';
 export * as train from './train';
 export * as jit from './jit';
+export * as export from './export';
 export * as vision from './vision';
 export * as utils from './utils';
 export * as distributed from './distributed';

@@ -24,6 +24,17 @@ export interface NativeLayer {
   readonly name: string;
 }
 
+/** A loaded .pt2 package (aoti.cc): runs on flat lists of tensors. */
+export interface NativeAotiPackage {
+  run(inputs: Tensor[]): Tensor[];
+  runAsync(inputs: Tensor[]): Promise<Tensor[]>;
+  metadata(): Record<string, string>;
+  callSpec(): string[];
+  constantFqns(): string[];
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
 /**
  * What the addon exports (native/*.cc, registered from addon.cc). The Tensor class's methods are typed by
  * lib/tensor.ts's Tensor interface; test/native.test.ts checks that interface against the native op table.
@@ -117,6 +128,12 @@ export interface NativeAddon {
     bind(display: string, overloads: string[], method: boolean): Fn;
     has(name: string): boolean;
     schema(name: string): string | null;
+  };
+  // aoti.cc: AOTInductor packages (libtorch 2.x; `available` is false on a libtorch without them)
+  export: {
+    available: boolean;
+    load(path: string, deviceIndex: number | null, runners: number): NativeAotiPackage;
+    readMetadata(path: string): Record<string, string>;
   };
   /** Exports added on other branches and not typed yet. */
   [name: string]: any;

@@ -9,6 +9,7 @@
 
 #include "addon_data.h"
 #include "allocator.h"
+#include "aoti.h"
 #include "autocast.h"
 #include "common.h"
 #include "cuda.h"
@@ -68,6 +69,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitOps(env, exports);
   InitSerialization(env, exports);
   InitJit(env, exports);
+  InitAoti(env, exports);
   InitVision(env, exports);
   InitDistributed(env, exports);
   return exports;

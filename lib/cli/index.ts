@@ -1,5 +1,6 @@
 // The `libtorch-node` command line. A subcommand is one small file registered in COMMANDS.
 // Exit codes: 0 done, 1 an error while running, 2 a bad command line (one line naming the flag), 130 Ctrl-C.
+import { exportCommand } from './export';
 import { UsageError } from './flags';
 import { launchCommand } from './launch';
 import { predictCommand } from './predict';
@@ -15,7 +16,8 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   train: { summary: 'train ResNet-20 on CIFAR-10 (the seed recipe; --help for the flags)', run: trainCommand },
   report: { summary: 'report.html and charts for a run folder (finished or not)', run: reportCommand },
-  predict: { summary: 'top CIFAR-10 classes of image files with a checkpoint or TorchScript file', run: predictCommand },
+  predict: { summary: 'top CIFAR-10 classes of image files with a checkpoint, TorchScript file or .pt2 package', run: predictCommand },
+  export: { summary: 'compile a checkpoint into an AOTInductor package (.pt2) with your Python\'s PyTorch (--help)', run: exportCommand },
   launch: { summary: 'run a script as N distributed ranks with torchrun\'s environment (--help)', run: launchCommand },
 };
 

@@ -1,5 +1,5 @@
 // `libtorch-node predict <checkpoint> <image…>`: the top classes of each PNG/JPEG file, with our
-// ckpt.pth/last.pth or a TorchScript file (the logic is train.predictFiles, as in examples/predict.ts).
+// ckpt.pth/last.pth, a TorchScript file or an AOTInductor package (.pt2) (the logic is train.predictFiles, as in examples/predict.ts).
 import { predictFiles } from '../train/classify';
 import { FlagSpec, UsageError, helpText, intFlag, stringFlag } from './flags';
 import { existing, parseWithPaths } from './positional';
@@ -10,7 +10,7 @@ const FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'one JSON array instead of text' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 };
-const USAGE = 'Usage: libtorch-node predict <checkpoint> <image…> [flags]\nThe top CIFAR-10 classes of each image, with a checkpoint from training or a TorchScript file.';
+const USAGE = 'Usage: libtorch-node predict <checkpoint> <image…> [flags]\nThe top CIFAR-10 classes of each image, with a checkpoint from training, a TorchScript file or a .pt2 package.';
 
 export async function predictCommand(argv: string[]): Promise<number> {
   const { values, paths } = parseWithPaths(argv, FLAGS);

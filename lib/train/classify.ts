@@ -1,9 +1,10 @@
-// Inference on image files with a trained classifier: our ckpt.pth (ResNet state dict) or a
-// TorchScript file. examples/predict.ts and a CLI `predict` subcommand call predictFiles; the
+// Inference on image files with a trained classifier: our ckpt.pth (ResNet state dict), a
+// TorchScript file or an AOTInductor package (.pt2, examples/export_pt2.py). examples/predict.ts and a CLI `predict` subcommand call predictFiles; the
 // server (examples/serve.ts) calls loadClassifier, preprocess and classify. (predict(model, x), the
 // probabilities of a batch tensor, is in predict.ts.)
 import { TorchError } from '../errors';
 import { ScriptModule, isScriptFile, load as jitLoad } from '../jit';
+import { AOTICompiledModel, isPackageFile, load as exportLoad } from '../export';
 import { tidy } from '../memory';
 import { ResNet, BasicBlock } from '../models';
 import type { ShortcutType } from '../models/resnet';
@@ -32,7 +33,7 @@ function stateDictOf(value: unknown, file: string): Map<string, Tensor> {
   const net = obj && typeof obj === 'object' && 'net' in obj ? (obj as Record<string, unknown>).net : value;
   const entries = net instanceof Map ? [...net.entries()] : net && typeof net === 'object' ? Object.entries(net) : [];
   if (entries.length === 0 || !entries.every(([, t]) => isTensor(t))) {
-    throw new TorchError(`predict: '${file}' is neither a TorchScript file nor a checkpoint with a state dict ({net: …} or the state dict itself)`);
+    throw new TorchError(`predict: '${file}' is not a TorchScript file, an AOTInductor package (.pt2) or a checkpoint with a state dict ({net: …} or the state dict itself)`);
   }
   return new Map(entries.map(([k, t]) => [String(k).replace(/^module\./, ''), t as Tensor]));
 }
@@ -46,10 +47,32 @@ function resnetFor(sd: Map<string, Tensor>, file: string): ResNet {
   return new ResNet(BasicBlock, [blocks, blocks, blocks], { numClasses: linear.shape[0], shortcut });
 }
 
-/** Loads a TorchScript file (torch.jit.save) or our checkpoint (ckpt.pth, last.pth, a bare state dict), in eval mode. */
+// The classifiers made from .pt2 packages: predictFiles frees them as it does the TorchScript modules it loads.
+const PACKAGED = new WeakSet<Classifier>();
+
+/** A .pt2 package as a Classifier: it runs on the device it was compiled for, and to() can only name that one. */
+function packageClassifier(model: AOTICompiledModel): Classifier & { dispose(): void } {
+  const classifier: Classifier & { dispose(): void } = {
+    forward: (x) => model.forward(x) as Tensor,
+    forwardAsync: (x) => model.forwardAsync(x) as Promise<Tensor>,
+    to(device: string) {
+      if (device.split(':')[0] !== model.device.split(':')[0]) throw new TorchError(`predict: the package runs on ${model.device}, not ${device}; compile one for ${device}`);
+      return this;
+    },
+    dispose: () => model.dispose(),
+  };
+  PACKAGED.add(classifier);
+  return classifier;
+}
+
+/**
+ * Loads a TorchScript file (torch.jit.save), an AOTInductor package (.pt2) or our checkpoint (ckpt.pth,
+ * last.pth, a bare state dict), in eval mode. A package runs on the device it was compiled for.
+ */
 export function loadClassifier(file: string, options: ClassifierOptions = {}): Classifier {
   const device = options.device ?? 'cpu';
   if (isScriptFile(file)) return jitLoad(file, { device }).eval() as ScriptModule as Classifier;
+  if (isPackageFile(file)) return packageClassifier(exportLoad(file, { device }));
   const loaded = load(file, { device: 'cpu' });
   try {
     const sd = stateDictOf(loaded, file);
@@ -135,6 +158,6 @@ export async function predictFiles(checkpoint: string, files: string[], options:
     return files.map((file, i) => ({ file, top: tops[i] }));
   } finally {
     images.forEach((t) => t.dispose());
-    if (model instanceof ScriptModule) model.dispose();
+    if (model instanceof ScriptModule || PACKAGED.has(model)) (model as { dispose(): void }).dispose();
   }
 }

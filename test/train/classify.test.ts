@@ -97,6 +97,6 @@ print(json.dumps({'index': top.indices.tolist(), 'p': top.values.tolist()}))`,
     const bad = path.join(dir, 'list.pth');
     torch.save([1, 2, 3], bad);
     expect(() => train.loadClassifier(bad)).toThrow(TorchError);
-    expect(() => train.loadClassifier(bad)).toThrow(/is neither a TorchScript file nor a checkpoint/);
+    expect(() => train.loadClassifier(bad)).toThrow(/is not a TorchScript file, an AOTInductor package \(\.pt2\) or a checkpoint/);
   });
 });
