@@ -38,8 +38,9 @@ export function nodeChild(source: string, args: string[], env?: NodeJS.ProcessEn
   return { file: process.execPath, args: ['-e', source, ...args], env };
 }
 
-/** Absolute path of the built library (npm run build:ts), for children's require(). */
-export const DIST = path.resolve(__dirname, '../dist');
+/** Absolute path of the built library (npm run build:ts) for children's require(); TORCH_NODE_BENCH_DIST
+ *  points it at a copy (dist/ beside its build/Release) to count an earlier build. */
+export const DIST = process.env.TORCH_NODE_BENCH_DIST ?? path.resolve(__dirname, '../dist');
 
 /** A Python script with its arguments, Python torch's interpreter (TORCH_NODE_PYTHON). */
 export function pythonChild(source: string, args: string[], env?: NodeJS.ProcessEnv): Command {

@@ -7,7 +7,7 @@ import { native } from '../native';
 import { isTensor, zeros, type Tensor } from '../tensor';
 import { PyDict, PyGlobal, PyOrderedDict, unpickle } from './pickle';
 import { DTYPE_OF_STORAGE, ELEMENT_SIZE } from './storage';
-import { checkOptions, checkString } from '../utils/validate';
+import { checkBool, checkOptions, checkString } from '../utils/validate';
 import { ZipReader } from './zip';
 
 export interface LoadOptions {
@@ -16,6 +16,14 @@ export interface LoadOptions {
    * Without it tensors go where they were saved, and loading a CUDA checkpoint without CUDA throws.
    */
   device?: string;
+  /**
+   * PyTorch's mmap=True: map the file and make every CPU storage a view of its bytes in place — nothing is
+   * read until used, and a file of N bytes costs N bytes of address space however its records overlap.
+   * The mapping is private (an in-place op changes this process's copy, never the file) and lives while
+   * any loaded tensor does. As in PyTorch, records are not checked against their CRC-32 (that would read
+   * them all); a storage bound for another device is read and copied there as without mmap.
+   */
+  mmap?: boolean;
 }
 
 /** The globals a checkpoint may name: containers, tensor rebuilders, storage types (cf. torch's weights_only). */
@@ -83,6 +91,7 @@ export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
   checkString(file, 'load', 'f');
   checkOptions(options, 'load');
   if (options.device !== undefined) checkString(options.device, 'load', 'device');
+  if (options.mmap !== undefined) checkBool(options.mmap, 'load', 'mmap');
   const zip = ZipReader.open(file);
   const internal: Tensor[] = []; // storages and dtype views: handles freed at the end (the views keep the memory)
   const created: Tensor[] = []; // the tensors handed out: freed only on failure
@@ -107,7 +116,8 @@ export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
  */
 export async function loadAsync<T = unknown>(file: string, options: LoadOptions = {}): Promise<T> {
   checkString(file, 'load', 'f');
-  try {
+  // With mmap nothing is read ahead: pages come in as tensors are used.
+  if (!options?.mmap) try {
     for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) void chunk;
   } catch {
     /* load() below reports the file's problem with its own message */
@@ -133,6 +143,7 @@ function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: 
     return location;
   };
 
+  let mapping: unknown; // options.mmap: the file's mapping, made at the first storage
   /** The record's bytes, read once per key straight into a tensor on its target device. */
   const readStorage = (key: string, location: string, numel: unknown): Tensor => {
     let bytes = storages.get(key);
@@ -142,6 +153,11 @@ function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: 
     if (!zip.has(record) && int(numel, 'storage numel', where) === 0) {
       // PyTorch writes empty storages too, but tolerate their absence.
       bytes = zeros([0], { dtype: 'uint8' });
+      internal.push(bytes);
+    } else if (options.mmap && device === 'cpu') {
+      const e = zip.entry(record);
+      mapping ??= native.mapFile(zip.fd, zip.size);
+      bytes = native.mappedStorage(mapping, e.dataOffset, e.size) as Tensor;
       internal.push(bytes);
     } else {
       const e = zip.entry(record);
