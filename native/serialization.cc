@@ -149,7 +149,23 @@ Napi::Value MappedStorage(const Napi::CallbackInfo& info) {
   return Tensor::Wrap(env, storage);
 }
 
+// rebuildTensor(bytes, dtype, size, stride, offset): torch._utils._rebuild_tensor_v2 on a uint8 storage,
+// the bytes seen as `dtype` then as_strided, in one call: one handle per tensor rather than one for the
+// dtype view too (torch.load makes one of these per tensor in the file). The caller has checked that the
+// storage holds whole elements and that the view stays inside it.
+Napi::Value RebuildTensor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::Tensor& bytes = Tensor::Get(env, info[0], "rebuildTensor");
+  at::ScalarType dtype = ParseDtype(env, info[1].ToString().Utf8Value());
+  std::vector<int64_t> size = ToIntList(env, info[2], "rebuildTensor");
+  std::vector<int64_t> stride = ToIntList(env, info[3], "rebuildTensor");
+  int64_t offset = ToInt(env, info[4], "rebuildTensor");
+  at::Tensor base = dtype == at::kByte ? bytes : bytes.view(dtype);
+  return Tensor::Wrap(env, base.as_strided(size, stride, offset));
+}
+
 const Entry kSerialization[] = {
+    {"rebuildTensor", RebuildTensor, kAsThrown},
     {"readStorage", ReadStorage, kAsThrown},
     {"mapFile", MapFile, kAsThrown},
     {"mappedStorage", MappedStorage, kAsThrown},
