@@ -33,9 +33,11 @@ function parseCollected(stderr: string): number {
 }
 
 /** A plain-JavaScript child for Node (the built dist/, not TypeScript through a loader: tsx's start-up is
- *  billions of instructions, the same in both runs but slow under valgrind). */
+ *  billions of instructions, the same in both runs but slow under valgrind). --single-threaded: V8's
+ *  compiler and collector threads finish at times that vary from run to run, and with them how much
+ *  work each run does (without it, 10 loads of a 654-byte file counted 1.3e8 fewer than none). */
 export function nodeChild(source: string, args: string[], env?: NodeJS.ProcessEnv): Command {
-  return { file: process.execPath, args: ['-e', source, ...args], env };
+  return { file: process.execPath, args: ['--single-threaded', '-e', source, ...args], env };
 }
 
 /** Absolute path of the built library (npm run build:ts) for children's require(); TORCH_NODE_BENCH_DIST

@@ -6,7 +6,9 @@
 // storages) and of the process RSS. Each file is loaded `runs` times; medians are printed as JSON.
 // Run: npx tsx bench/load.ts [runs]    (TORCH_NODE_PYTHON picks the Python; none: Python is skipped)
 // npx tsx bench/load.ts --instructions [loads]: instructions per torch.load under callgrind, ours and
-// Python's, each file loaded `loads` times (default 10) after 2 warm-up loads, less a run with 0 loads.
+// Python's, each file loaded `loads` times (default 10; the 654-byte stride0 file 100 times that, so that
+// its count stands above the run-to-run noise) after 2 warm-up loads, less a run with 0 loads.
+// --files stride0,resnet20 counts only those.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,7 +17,7 @@ import * as torch from '../lib';
 import { PickleWriter, pushTensor, writeCheckpoint } from '../test/serialization/hostile_helpers';
 import { DIST, instructionRatios, nodeChild, pythonChild, wantsInstructions } from './instructions';
 
-const runs = Number(process.argv.filter((a) => !a.startsWith('--'))[2] ?? (wantsInstructions() ? 10 : 5));
+const runs = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--files') ?? (wantsInstructions() ? 10 : 5));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
 
 function stride0(): string {
@@ -97,13 +99,14 @@ for _ in range(n): v = torch.load(file); del v
 `;
 
 function instructions(files: Record<string, string>): void {
-  const sizes = Object.fromEntries(Object.keys(files).map((k) => [k, runs]));
+  const only = process.argv.includes('--files') ? process.argv[process.argv.indexOf('--files') + 1].split(',') : Object.keys(files);
+  const sizes = Object.fromEntries(only.map((k) => [k, k === 'stride0' ? 100 * runs : runs]));
   const r = instructionRatios(
     (k, n) => nodeChild(NODE_CHILD, [files[k], String(n), ...Object.values(files)]),
     (k, n) => pythonChild(PY_CHILD, [files[k], String(n), ...Object.values(files)]),
     sizes,
   );
-  console.log(JSON.stringify({ libtorch: torch.libtorchVersion, mode: 'instructions per torch.load (callgrind)', loads: runs, ...r }, null, 2));
+  console.log(JSON.stringify({ libtorch: torch.libtorchVersion, mode: 'instructions per torch.load (callgrind)', loads: sizes, ...r }, null, 2));
 }
 
 if (wantsInstructions()) {
