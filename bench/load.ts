@@ -5,14 +5,19 @@
 // Memory is the growth of libtorch's CPU bytes while the result is alive (torch.memory(), unique
 // storages) and of the process RSS. Each file is loaded `runs` times; medians are printed as JSON.
 // Run: npx tsx bench/load.ts [runs]    (TORCH_NODE_PYTHON picks the Python; none: Python is skipped)
+// npx tsx bench/load.ts --instructions [loads]: instructions per torch.load under callgrind, ours and
+// Python's, each file loaded `loads` times (default 10; the 654-byte stride0 file 100 times that, so that
+// its count stands above the run-to-run noise) after 2 warm-up loads, less a run with 0 loads.
+// --files stride0,resnet20 counts only those.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as torch from '../lib';
 import { PickleWriter, pushTensor, writeCheckpoint } from '../test/serialization/hostile_helpers';
+import { DIST, instructionRatios, nodeChild, pythonChild, wantsInstructions } from './instructions';
 
-const runs = Number(process.argv[2] ?? 5);
+const runs = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--files') ?? (wantsInstructions() ? 10 : 5));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
 
 function stride0(): string {
@@ -75,6 +80,39 @@ print(sorted(ts)[len(ts) // 2])`;
   } catch {
     return null;
   }
+}
+
+// argv: the file to load, the number of loads, then all the files: every child loads each of them twice
+// first, so that the 0-load run is the baseline of every file.
+const NODE_CHILD = `
+const torch = require(${JSON.stringify(DIST)});
+const [file, n, ...all] = process.argv.slice(1);
+for (const f of all) for (let i = 0; i < 2; i++) torch.dispose(torch.load(f));
+for (let i = 0; i < Number(n); i++) torch.dispose(torch.load(file));
+`;
+const PY_CHILD = `
+import sys, torch
+file, n, files = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+for f in files:
+    for _ in range(2): v = torch.load(f); del v
+for _ in range(n): v = torch.load(file); del v
+`;
+
+function instructions(files: Record<string, string>): void {
+  const only = process.argv.includes('--files') ? process.argv[process.argv.indexOf('--files') + 1].split(',') : Object.keys(files);
+  const sizes = Object.fromEntries(only.map((k) => [k, k === 'stride0' ? 100 * runs : runs]));
+  const r = instructionRatios(
+    (k, n) => nodeChild(NODE_CHILD, [files[k], String(n), ...Object.values(files)]),
+    (k, n) => pythonChild(PY_CHILD, [files[k], String(n), ...Object.values(files)]),
+    sizes,
+  );
+  console.log(JSON.stringify({ libtorch: torch.libtorchVersion, mode: 'instructions per torch.load (callgrind)', loads: sizes, ...r }, null, 2));
+}
+
+if (wantsInstructions()) {
+  instructions({ stride0: stride0(), shared: shared(), resnet20: resnet() });
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
 }
 
 const out: Record<string, unknown> = { libtorch: torch.libtorchVersion, runs };

@@ -3,10 +3,14 @@
 // against the hand-written one for the same two ops. Run: npx tsx bench/op-overhead.ts [--iters 100000] [--repeats 5] [--clock cpu|wall]
 // --clock cpu (the default) times the process's CPU time, not the wall clock: on a shared machine the wall
 // clock counts the time other processes ran; both sides run one thread, so CPU time is the op's cost.
+// --instructions counts instructions under callgrind instead (bench/instructions.ts): a child process per
+// side and op, run with N and with 0 iterations after the same set-up and warm-up, the difference over N;
+// it also measures the `add` inside a `tidy` scope. Sizes: --iters (default 20,000 for add, 1/20 for conv).
 import { execFileSync } from 'child_process';
 import * as torch from '../lib';
 import { PYTHON } from '../test/helpers/python';
 import { bindOp } from '../lib/ops';
+import { DIST, instructionRatios, nodeChild, pythonChild, wantsInstructions } from './instructions';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -78,6 +82,67 @@ print(json.dumps({"add": adds[REPEATS // 2], "conv2d": convs[REPEATS // 2], "tor
   return JSON.parse(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' }).trim().split('\n').pop()!);
 }
 
+// --- instruction counts -------------------------------------------------------------------------------
+// One op in a child process (plain Node on the built dist/, no TypeScript loader in the count): set-up, a
+// fixed warm-up, then `iters` calls. Ops: add | tidyAdd (100 adds in one tidy scope) | conv2d.
+const NODE_CHILD = `
+const torch = require(${JSON.stringify(DIST)});
+const [op, iters] = [process.argv[1], Number(process.argv[2])];
+torch.setNumThreads(1);
+const a = torch.ones([1]), b = torch.ones([1]);
+const x = torch.randn([1, 16, 8, 8]), w = torch.randn([16, 16, 3, 3]);
+const conv = torch.nn.functional.conv2d;
+const fn = {
+  add: () => a.add(b).dispose(),
+  tidyAdd: () => torch.tidy(() => { for (let i = 0; i < 100; i++) a.add(b); }),
+  conv2d: () => conv(x, w, null, { stride: 1, padding: 1 }).dispose(),
+};
+// The same warm-up whatever the op, so that the 0-iteration run is every op's baseline.
+for (let i = 0; i < 2000; i++) fn.add();
+for (let i = 0; i < 20; i++) fn.tidyAdd();
+for (let i = 0; i < 100; i++) fn.conv2d();
+for (let i = 0; i < iters; i++) fn[op]();
+`;
+
+const PY_CHILD = `
+import sys, torch
+import torch.nn.functional as F
+torch.set_num_threads(1)
+op, iters = sys.argv[1], int(sys.argv[2])
+a = torch.ones(1); b = torch.ones(1)
+x = torch.randn(1, 16, 8, 8); w = torch.randn(16, 16, 3, 3)
+def add(): torch.add(a, b)
+def add100():
+    for _ in range(100): torch.add(a, b)
+def conv(): F.conv2d(x, w, None, 1, 1)
+fn = {"add": add, "tidyAdd": add100, "conv2d": conv}
+for _ in range(2000): add()
+for _ in range(20): add100()
+for _ in range(100): conv()
+for _ in range(iters): fn[op]()
+`;
+
+function instructions(): void {
+  const iters = arg('--iters', 20_000);
+  const sizes: Record<string, number> = { add: iters, tidyAdd: Math.max(1, iters / 100), conv2d: Math.max(1, iters / 20) };
+  const r = instructionRatios(
+    (op, k) => nodeChild(NODE_CHILD, [op, String(k)]),
+    (op, k) => pythonChild(PY_CHILD, [op, String(k)]),
+    sizes,
+  );
+  // tidyAdd's iteration is 100 adds in one scope (Python: 100 adds).
+  const t = r.tidyAdd;
+  const per = { add1: r.add, add1InTidy: { ours: Math.round(t.ours / 100), python: Math.round(t.python / 100), ratio: t.ratio }, conv2d_1x16x8x8: r.conv2d };
+  console.log(JSON.stringify({ libtorch: torch.libtorchVersion, python: PYTHON, mode: 'instructions per op (callgrind)', iterations: sizes, ...per }, null, 2));
+}
+
+if (wantsInstructions()) {
+  instructions();
+} else {
+  main();
+}
+
+function main(): void {
 const ts = ours();
 const py = python();
 const result = {
@@ -101,3 +166,4 @@ const result = {
   },
 };
 console.log(JSON.stringify(result, null, 2));
+}

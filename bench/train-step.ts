@@ -3,11 +3,15 @@
 // Run: npx tsx bench/train-step.ts [--steps 20] [--batch 128] [--threads N] [--clock wall|cpu]
 // --clock cpu times the process's CPU time (all its threads): on a shared machine the wall clock also counts
 // the time other processes ran. The default is the wall clock, what a user waits.
+// --instructions [--steps 2]: instructions per step under callgrind instead (bench/instructions.ts), ours
+// and Python's: each child builds the model and takes one warm-up step, then --steps more; a 0-step run
+// is subtracted. All threads' instructions count (a spinning OpenMP worker counts too, on both sides).
 import { execFileSync } from 'child_process';
 import * as os from 'os';
 import * as torch from '../lib';
 import { SEED_MODEL } from '../test/helpers/seed_model';
 import { PYTHON } from '../test/helpers/python';
+import { DIST, instructionRatios, nodeChild, pythonChild, wantsInstructions } from './instructions';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -65,6 +69,49 @@ print(json.dumps({"ms": times[len(times) // 2], "torch": torch.__version__}))
 `;
   const out = execFileSync(PYTHON, ['-c', 'import json\n' + script], { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+// argv: steps after the warm-up step. Seeded as above, so both sides train the same network.
+const NODE_CHILD = `
+const torch = require(${JSON.stringify(DIST)});
+const steps = Number(process.argv[1]);
+torch.setNumThreads(${THREADS});
+torch.manualSeed(0);
+const model = torch.models.resnet20();
+const opt = new torch.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+const x = torch.randn([${BATCH}, 3, 32, 32]);
+const y = torch.randint(0, 10, [${BATCH}]);
+for (let i = 0; i < 1 + steps; i++) {
+  torch.tidy(() => {
+    const loss = torch.nn.functional.crossEntropy(model.forward(x), y);
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+  });
+}
+`;
+const PY_CHILD = `${SEED_MODEL}
+import sys
+steps = int(sys.argv[1])
+torch.set_num_threads(${THREADS})
+torch.manual_seed(0)
+net = ResNet20()
+opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+x = torch.randn(${BATCH}, 3, 32, 32); y = torch.randint(0, 10, (${BATCH},))
+for i in range(1 + steps):
+    loss = F.cross_entropy(net(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+`;
+
+if (wantsInstructions()) {
+  const steps = arg('--steps', 2);
+  const r = instructionRatios(
+    (_, n) => nodeChild(NODE_CHILD, [String(n)]),
+    (_, n) => pythonChild(PY_CHILD, [String(n)]),
+    { step: steps },
+  );
+  console.log(JSON.stringify({ libtorch: torch.libtorchVersion, mode: 'instructions per step (callgrind)', threads: THREADS, batch: BATCH, steps, ...r }, null, 2));
+  process.exit(0);
 }
 
 const ts = ours();

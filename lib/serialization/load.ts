@@ -7,7 +7,7 @@ import { native } from '../native';
 import { isTensor, zeros, type Tensor } from '../tensor';
 import { PyDict, PyGlobal, PyOrderedDict, unpickle } from './pickle';
 import { DTYPE_OF_STORAGE, ELEMENT_SIZE } from './storage';
-import { checkOptions, checkString } from '../utils/validate';
+import { checkBool, checkOptions, checkString } from '../utils/validate';
 import { ZipReader } from './zip';
 
 export interface LoadOptions {
@@ -16,6 +16,14 @@ export interface LoadOptions {
    * Without it tensors go where they were saved, and loading a CUDA checkpoint without CUDA throws.
    */
   device?: string;
+  /**
+   * PyTorch's mmap=True: map the file and make every CPU storage a view of its bytes in place — nothing is
+   * read until used, and a file of N bytes costs N bytes of address space however its records overlap.
+   * The mapping is private (an in-place op changes this process's copy, never the file) and lives while
+   * any loaded tensor does. As in PyTorch, records are not checked against their CRC-32 (that would read
+   * them all); a storage bound for another device is read and copied there as without mmap.
+   */
+  mmap?: boolean;
 }
 
 /** The globals a checkpoint may name: containers, tensor rebuilders, storage types (cf. torch's weights_only). */
@@ -44,6 +52,7 @@ interface StorageRef {
   dtype: DType;
   key: string;
   bytes: Tensor;
+  nbytes: number;
 }
 
 /** Finds the archive's folder prefix: the records of a torch.save file all sit under one folder. */
@@ -83,8 +92,9 @@ export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
   checkString(file, 'load', 'f');
   checkOptions(options, 'load');
   if (options.device !== undefined) checkString(options.device, 'load', 'device');
+  if (options.mmap !== undefined) checkBool(options.mmap, 'load', 'mmap');
   const zip = ZipReader.open(file);
-  const internal: Tensor[] = []; // storages and dtype views: handles freed at the end (the views keep the memory)
+  const internal: Tensor[] = []; // storages: handles freed at the end (the tensors, views of them, keep the memory)
   const created: Tensor[] = []; // the tensors handed out: freed only on failure
   try {
     return loadFrom(zip, file, options, internal, created) as T;
@@ -107,7 +117,8 @@ export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
  */
 export async function loadAsync<T = unknown>(file: string, options: LoadOptions = {}): Promise<T> {
   checkString(file, 'load', 'f');
-  try {
+  // With mmap nothing is read ahead: pages come in as tensors are used.
+  if (!options?.mmap) try {
     for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) void chunk;
   } catch {
     /* load() below reports the file's problem with its own message */
@@ -122,8 +133,7 @@ function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: 
     if (order !== 'little') zip.fail(`byte order '${order}' is not supported (only little-endian)`);
   }
   const where = `'${file}' (${prefix}data.pkl)`;
-  const storages = new Map<string, Tensor>();
-  const typedViews = new Map<string, Tensor>();
+  const storages = new Map<string, { bytes: Tensor; nbytes: number }>();
 
   const deviceFor = (location: string): string => {
     if (options.device !== undefined) return options.device;
@@ -133,26 +143,37 @@ function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: 
     return location;
   };
 
+  let mapping: unknown; // options.mmap: the file's mapping, made at the first storage
   /** The record's bytes, read once per key straight into a tensor on its target device. */
-  const readStorage = (key: string, location: string, numel: unknown): Tensor => {
-    let bytes = storages.get(key);
-    if (bytes) return bytes;
-    const record = `${prefix}data/${key}`;
+  const readStorage = (key: string, location: string, numel: unknown): { bytes: Tensor; nbytes: number } => {
+    const known = storages.get(key);
+    if (known) return known;
+    let bytes: Tensor;
+    let nbytes = 0;
+    const name = `${prefix}data/${key}`;
     const device = deviceFor(location);
-    if (!zip.has(record) && int(numel, 'storage numel', where) === 0) {
+    if (!zip.has(name) && int(numel, 'storage numel', where) === 0) {
       // PyTorch writes empty storages too, but tolerate their absence.
       bytes = zeros([0], { dtype: 'uint8' });
       internal.push(bytes);
+    } else if (options.mmap && device === 'cpu') {
+      const e = zip.entry(name);
+      mapping ??= native.mapFile(zip.fd, zip.size);
+      nbytes = e.size;
+      bytes = native.mappedStorage(mapping, e.dataOffset, e.size) as Tensor;
+      internal.push(bytes);
     } else {
-      const e = zip.entry(record);
+      const e = zip.entry(name);
       const { storage, crc } = native.readStorage(zip.fd, e.dataOffset, e.size) as { storage: Tensor; crc: number };
+      nbytes = e.size;
       bytes = storage;
       internal.push(bytes);
-      zip.checkCrc(record, crc, e.crc);
+      zip.checkCrc(name, crc, e.crc);
     }
     if (bytes.device !== device) internal.push((bytes = bytes.to(device)));
-    storages.set(key, bytes);
-    return bytes;
+    const record = { bytes, nbytes };
+    storages.set(key, record);
+    return record;
   };
 
   const persistentLoad = (pid: unknown): StorageRef => {
@@ -163,35 +184,27 @@ function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: 
     const dtype = type instanceof PyGlobal && type.module === 'torch' ? DTYPE_OF_STORAGE.get(type.name) : undefined;
     if (!dtype) throw new TorchError(`load: ${where}: unknown storage type in persistent id`);
     if (typeof key !== 'string' || typeof location !== 'string') throw new TorchError(`load: ${where}: bad storage key or location`);
-    return { dtype, key, bytes: readStorage(key, location, numel) };
+    return { dtype, key, ...readStorage(key, location, numel) };
   };
 
-  /** The storage as elements of `dtype` (PyTorch 2 saves one untyped storage for tensors of several dtypes). */
-  const typed = (s: StorageRef): Tensor => {
-    if (s.dtype === 'uint8') return s.bytes;
-    const id = `${s.key}:${s.dtype}`;
-    let t = typedViews.get(id);
-    if (!t) {
-      const es = ELEMENT_SIZE[s.dtype];
-      const n = s.bytes.shape[0];
-      if (n % es !== 0) throw new TorchError(`load: ${where}: storage '${s.key}' holds ${n} bytes, not a whole number of ${s.dtype} elements`);
-      t = s.bytes.view(s.dtype);
-      internal.push(t);
-      typedViews.set(id, t);
-    }
-    return t;
+  /** The storage's length in elements of `dtype` (PyTorch 2 saves one untyped storage for tensors of several dtypes). */
+  const elements = (s: StorageRef): number => {
+    const es = ELEMENT_SIZE[s.dtype];
+    const n = s.nbytes;
+    if (n % es !== 0) throw new TorchError(`load: ${where}: storage '${s.key}' holds ${n} bytes, not a whole number of ${s.dtype} elements`);
+    return n / es;
   };
 
   const rebuild = (args: unknown[]): Tensor => {
     const [storage, offset, size, stride] = args;
     if (!storage || typeof storage !== 'object' || !('bytes' in storage)) throw new TorchError(`load: ${where}: a tensor without storage`);
     const s = storage as StorageRef;
-    const base = typed(s);
     const o = int(offset, 'storage offset', where);
     const sz = ints(size, 'size', where);
     const st = ints(stride, 'stride', where);
-    checkGeometry(o, sz, st, base.shape[0], `${where}, storage '${s.key}'`);
-    const t = base.asStrided(sz, st, o);
+    checkGeometry(o, sz, st, elements(s), `${where}, storage '${s.key}'`);
+    // The bytes seen as the dtype and as_strided in one native call: one handle per tensor.
+    const t = native.rebuildTensor(s.bytes, s.dtype, sz, st, o) as Tensor;
     created.push(t);
     if (args[4] === true) t.requiresGrad_(true);
     return t;

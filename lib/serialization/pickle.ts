@@ -8,12 +8,12 @@ import { TorchError } from '../errors';
 
 /** A Python global (module.name) met in the pickle; only the allowed ones are ever created. */
 export class PyGlobal {
+  readonly qualified: string;
   constructor(
     readonly module: string,
     readonly name: string,
-  ) {}
-  get qualified(): string {
-    return `${this.module}.${this.name}`;
+  ) {
+    this.qualified = `${module}.${name}`;
   }
 }
 
@@ -64,7 +64,18 @@ export function unpickle(data: Uint8Array, where: string, allowed: ReadonlySet<s
     return Number(v);
   };
   const bytes = (n: number) => data.subarray(need(n), pos);
+  // Short ASCII strings (keys, 'storage', 'cpu': most of a checkpoint's) skip the decoder, which costs
+  // more than the string for a few bytes.
+  const ascii = (from: number, to: number): string | undefined => {
+    if (to - from > 64) return undefined;
+    for (let i = from; i < to; i++) if (data[i] >= 0x80) return undefined;
+    return String.fromCharCode.apply(null, data.subarray(from, to) as unknown as number[]);
+  };
   const text = (n: number): string => {
+    const at = need(n);
+    const fast = ascii(at, pos);
+    if (fast !== undefined) return fast;
+    pos = at;
     try {
       return utf8.decode(bytes(n));
     } catch {
@@ -74,7 +85,7 @@ export function unpickle(data: Uint8Array, where: string, allowed: ReadonlySet<s
   const line = (): string => {
     const end = data.indexOf(0x0a, pos);
     if (end < 0) fail('truncated pickle (unterminated text argument)');
-    const s = Buffer.from(data.subarray(pos, end)).toString('latin1');
+    const s = ascii(pos, end) ?? Buffer.from(data.subarray(pos, end)).toString('latin1');
     pos = end + 1;
     return s;
   };
@@ -91,12 +102,18 @@ export function unpickle(data: Uint8Array, where: string, allowed: ReadonlySet<s
     if (m === undefined) fail(`no MARK for the opcode at offset ${pos - 1}`);
     return stack.splice(m as number);
   };
+  // One PyGlobal per name (they are immutable): a pickle without memo names the same three globals per tensor.
+  const globals = new Map<string, PyGlobal>();
   const global = (module: string, name: string): PyGlobal => {
     const q = `${module}.${name}`;
+    const known = globals.get(q);
+    if (known && known.module === module) return known;
     if (!allowed.has(q)) {
       fail(`refusing to load the global '${q}': only tensors, numbers, strings, lists, tuples and dicts are allowed (the checkpoint may be malicious, or holds a custom class)`);
     }
-    return new PyGlobal(module, name);
+    const g = new PyGlobal(module, name);
+    globals.set(q, g);
+    return g;
   };
   const setItems = (target: unknown, items: unknown[]): void => {
     if (!(target instanceof Map)) fail(`SETITEM(S) on a ${describe(target)}, not a dict`);

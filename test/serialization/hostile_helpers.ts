@@ -85,6 +85,72 @@ export function writeSparseCheckpoint(file: string, gap: number, pickle: Uint8Ar
   }
 }
 
+/**
+ * A checkpoint whose records 'archive/data/0' … '<copies - 1>' are one record: every central-directory
+ * entry points at the same local header, so `copies` storages overlap one region of `bytes`. The pickle
+ * is a list of one float tensor per storage, each the whole storage. Reading each record costs
+ * copies × bytes (PyTorch's torch.load); mapping the file costs the file.
+ */
+export function writeOverlappingCheckpoint(file: string, copies: number, bytes: Uint8Array): void {
+  const numel = bytes.length / 4;
+  const w = new PickleWriter().proto().emptyList().mark();
+  for (let i = 0; i < copies; i++) pushTensor(w, String(i), numel, 0, [numel], [1]);
+  const pickle = w.appends().stop().bytes();
+  const fd = fs.openSync(file, 'w');
+  const central: Buffer[] = [];
+  let pos = 0;
+  const local = (name: string, data: Uint8Array): number => {
+    const n = Buffer.from(name);
+    const h = Buffer.alloc(30 + n.length);
+    h.writeUInt32LE(0x04034b50, 0);
+    h.writeUInt16LE(20, 4);
+    h.writeUInt32LE(crc32(data), 14);
+    h.writeUInt32LE(data.length, 18);
+    h.writeUInt32LE(data.length, 22);
+    h.writeUInt16LE(n.length, 26);
+    n.copy(h, 30);
+    const at = pos;
+    fs.writeSync(fd, h, 0, h.length, pos);
+    fs.writeSync(fd, data, 0, data.length, pos + h.length);
+    pos += h.length + data.length;
+    return at;
+  };
+  const centralEntry = (name: string, data: Uint8Array, offset: number, crc: number): void => {
+    const n = Buffer.from(name);
+    const c = Buffer.alloc(46 + n.length);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(20, 4);
+    c.writeUInt16LE(20, 6);
+    c.writeUInt32LE(crc, 16);
+    c.writeUInt32LE(data.length, 20);
+    c.writeUInt32LE(data.length, 24);
+    c.writeUInt16LE(n.length, 28);
+    c.writeUInt32LE(offset, 42);
+    n.copy(c, 46);
+    central.push(c);
+  };
+  try {
+    const pkl = local('archive/data.pkl', pickle);
+    centralEntry('archive/data.pkl', pickle, pkl, crc32(pickle));
+    const order = Buffer.from('little');
+    centralEntry('archive/byteorder', order, local('archive/byteorder', order), crc32(order));
+    const data = local('archive/data/0', bytes);
+    const crc = crc32(bytes);
+    for (let i = 0; i < copies; i++) centralEntry(`archive/data/${i}`, bytes, data, crc);
+    const dir = Buffer.concat(central);
+    fs.writeSync(fd, dir, 0, dir.length, pos);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(central.length, 8);
+    end.writeUInt16LE(central.length, 10);
+    end.writeUInt32LE(dir.length, 12);
+    end.writeUInt32LE(pos, 16);
+    fs.writeSync(fd, end, 0, end.length, pos + dir.length);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function floats(...values: number[]): Uint8Array {
   return new Uint8Array(new Float32Array(values).buffer);
 }

@@ -1,0 +1,87 @@
+// Instruction counts under valgrind's callgrind: the same total whatever else the machine runs, so a
+// ratio of ours to Python's holds on a shared machine where wall and CPU times do not.
+// A bench script's --instructions mode runs one workload in a child process twice, with `iters` and with
+// 0 iterations after the same set-up (and warm-up), and reports (I(iters) - I(0)) / iters: the start-up
+// (Node or Python, loading libtorch, building inputs) cancels out. Each side counts all its threads.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { PYTHON } from '../test/helpers/python';
+
+export interface Command {
+  file: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Total instructions ("Collected") of one run of the command under callgrind, all threads. */
+export function runCallgrind(cmd: Command): number {
+  const r = spawnSync(
+    'valgrind',
+    ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', cmd.file, ...cmd.args],
+    { env: { ...process.env, ...cmd.env }, encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  if (r.status !== 0) {
+    throw new Error(`callgrind run of ${cmd.file} ${cmd.args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(-2000)}`);
+  }
+  return parseCollected(String(r.stderr));
+}
+
+function parseCollected(stderr: string): number {
+  const m = /Collected\s*:\s*(\d+)/.exec(stderr);
+  if (!m) throw new Error(`no "Collected" total in callgrind's output: ${stderr.slice(-1000)}`);
+  return Number(m[1]);
+}
+
+/** A plain-JavaScript child for Node (the built dist/, not TypeScript through a loader: tsx's start-up is
+ *  billions of instructions, the same in both runs but slow under valgrind). --single-threaded: V8's
+ *  compiler and collector threads finish at times that vary from run to run, and with them how much
+ *  work each run does (without it, 10 loads of a 654-byte file counted 1.3e8 fewer than none). */
+export function nodeChild(source: string, args: string[], env?: NodeJS.ProcessEnv): Command {
+  return { file: process.execPath, args: ['--single-threaded', '-e', source, ...args], env };
+}
+
+/** Absolute path of the built library (npm run build:ts) for children's require(); TORCH_NODE_BENCH_DIST
+ *  points it at a copy (dist/ beside its build/Release) to count an earlier build. */
+export const DIST = process.env.TORCH_NODE_BENCH_DIST ?? path.resolve(__dirname, '../dist');
+
+/** A Python script with its arguments, Python torch's interpreter (TORCH_NODE_PYTHON). */
+export function pythonChild(source: string, args: string[], env?: NodeJS.ProcessEnv): Command {
+  return { file: PYTHON, args: ['-c', source, ...args], env };
+}
+
+export interface Ratio {
+  ours: number;
+  python: number;
+  ratio: number;
+}
+
+/** Instructions per iteration of each workload: one empty run (0 iterations; the child must do the same
+ *  set-up and warm-up whichever workload it is given), then one run per workload. */
+export function perIteration(make: (workload: string, n: number) => Command, iters: Record<string, number>): Record<string, number> {
+  const names = Object.keys(iters);
+  const empty = runCallgrind(make(names[0], 0));
+  const out: Record<string, number> = {};
+  for (const name of names) out[name] = (runCallgrind(make(name, iters[name])) - empty) / iters[name];
+  return out;
+}
+
+/** Ours and Python's instructions per iteration of each workload, and their ratios. */
+export function instructionRatios(
+  ours: (workload: string, n: number) => Command,
+  python: (workload: string, n: number) => Command,
+  iters: Record<string, number>,
+): Record<string, Ratio> {
+  const o = perIteration(ours, iters);
+  const p = perIteration(python, iters);
+  const out: Record<string, Ratio> = {};
+  for (const k of Object.keys(iters)) out[k] = { ours: Math.round(o[k]), python: Math.round(p[k]), ratio: +(o[k] / p[k]).toFixed(3) };
+  return out;
+}
+
+export const wantsInstructions = (): boolean => process.argv.includes('--instructions');
+
+/** The value after `--name` on the command line, or undefined. */
+export function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
