@@ -19,3 +19,5 @@ export { report, readLog, REPORT_FILE } from './report';
 export type { ReportOptions, ReportResult, ReportData, Misclassified } from './report';
 export { writeRunInfo, readRunInfo, CONFIG_FILE } from './run_info';
 export type { RunInfo } from './run_info';
+export { trainMany } from './many';
+export type { TrainManyOptions, RunOutcome } from './many';

@@ -109,7 +109,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
 const bestOf = (r: FitResult) => (Number.isNaN(r.best) ? 0 : r.best);
 
 /** The fit() options that come straight from the recipe's (rank 0 alone prints and writes files). */
-function fitSettings(o: Resolved, lead: boolean) {
+export function fitSettings(o: Resolved, lead: boolean) {
   return {
     epochs: o.epochs,
     monitor: 'testAcc' as const,
@@ -159,7 +159,7 @@ async function cifar10Loaders(o: Resolved) {
 }
 
 /** report.html beside the checkpoints; a failure is printed, not thrown (the run itself succeeded). */
-async function writeReport(o: Resolved, dataRoot: string): Promise<void> {
+export async function writeReport(o: Resolved, dataRoot: string): Promise<void> {
   const logFile = logFileOf(o.checkpointDir, o.logFile);
   if (!logFile) return;
   try {
@@ -175,7 +175,7 @@ function limit(ds: data.TensorDatasetLike, n: number | undefined): data.TensorDa
   return new data.TensorDataset(keep(ds.data.narrow(0, 0, n)), keep(ds.targets.narrow(0, 0, n)));
 }
 
-function makeScheduler(o: Resolved, opt: optim.SGD): optim.LRScheduler | optim.SequentialLR {
+export function makeScheduler(o: Resolved, opt: optim.SGD): optim.LRScheduler | optim.SequentialLR {
   const main =
     o.schedule === 'cosine'
       ? new optim.CosineAnnealingLR(opt, { tMax: o.epochs - o.warmupEpochs })
