@@ -5,6 +5,7 @@ import { UsageError } from './flags';
 import { launchCommand } from './launch';
 import { predictCommand } from './predict';
 import { reportCommand } from './report';
+import { reproduceCommand } from './reproduce';
 import { trainCommand } from './train';
 
 export interface Command {
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   predict: { summary: 'top CIFAR-10 classes of image files with a checkpoint, TorchScript file or .pt2 package', run: predictCommand },
   export: { summary: 'compile a checkpoint into an AOTInductor package (.pt2) with your Python\'s PyTorch (--help)', run: exportCommand },
   launch: { summary: 'run a script as N distributed ranks with torchrun\'s environment (--help)', run: launchCommand },
+  reproduce: { summary: 'He et al.\'s CIFAR-10 table: ResNet-20 to 110 trained at once on one device, resumable (--help)', run: reproduceCommand },
 };
 
 export function usage(): string {

@@ -21,3 +21,7 @@ export { writeRunInfo, readRunInfo, CONFIG_FILE } from './run_info';
 export type { RunInfo } from './run_info';
 export { trainMany } from './many';
 export type { TrainManyOptions, RunOutcome } from './many';
+export { reproduce } from './reproduce';
+export type { ReproduceOptions, ReproduceResult } from './reproduce';
+export { PAPER_ERROR, REPRODUCTIONS, runName, tableMarkdown } from './reproduce_table';
+export type { Table, TableRow, RunSpec } from './reproduce_table';

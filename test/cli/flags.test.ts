@@ -38,7 +38,7 @@ describe('libtorch-node train: bad command lines', () => {
     [['train', '--bogus'], "libtorch-node train: Unknown option '--bogus' (see --help)"],
     [['train', '--epochs'], "libtorch-node train: Option '--epochs <value>' argument missing (see --help)"],
     [['train', 'extra'], "libtorch-node train: unexpected argument 'extra' (flags only; see --help)"],
-    [['fly'], "libtorch-node: unknown command 'fly' (commands: train, report, predict, export, launch)"],
+    [['fly'], "libtorch-node: unknown command 'fly' (commands: train, report, predict, export, launch, reproduce)"],
   ];
   for (const [argv, line] of cases) {
     it(`${argv.join(' ')} → exit 2 and one line`, async () => {
