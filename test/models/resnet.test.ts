@@ -1,5 +1,8 @@
 // The ResNet family against the seed report's PyTorch model (defined inline below, with the usual
 // option-A LambdaLayer added): parameter counts, state-dict keys, logits and gradients.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { models, nn, Tensor, tidy, memory } from '../../lib';
@@ -135,6 +138,53 @@ print(json.dumps({
       expect(after['bn1.num_batches_tracked']).toEqual([1]);
     });
   }
+});
+
+describe('ResNet-32, 44, 56 and 110 with option-A shortcuts equal the PyTorch model with the same weights', () => {
+  it('parameter counts and the eval and train logits (weights through a .pth file) agree to 1e-4', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-depths-'));
+    try {
+      torch.manualSeed(7);
+      const x = torch.randn([2, 3, 32, 32]);
+      const ours = [5, 7, 9, 18].map((n) =>
+        tidy(() => {
+          const model = new models.ResNet(models.BasicBlock, [n, n, n], { shortcut: 'A' });
+          perturb(model);
+          torch.save(model.stateDict(), path.join(dir, `n${n}.pth`));
+          model.eval();
+          const evalLogits = values(torch.noGrad(() => model.forward(x)));
+          model.train();
+          return { n, count: model.parameterCount(), eval: evalLogits, train: values(torch.noGrad(() => model.forward(x))) };
+        }),
+      );
+      const py = runPython(
+        SEED_MODEL +
+          `
+torch.set_num_threads(1)
+x = torch.tensor(inp['x'])
+out = []
+for n in (5, 7, 9, 18):
+    model = ResNet(BasicBlock, [n, n, n], option='A')
+    model.load_state_dict(torch.load(inp['dir'] + '/n%d.pth' % n))
+    model.eval()
+    with torch.no_grad():
+        e = model(x).flatten().tolist()
+        model.train()
+        t = model(x).flatten().tolist()
+    out.append({'n': n, 'count': sum(p.numel() for p in model.parameters()), 'eval': e, 'train': t})
+print(json.dumps(out))
+`,
+        { x: x.toArray(), dir },
+      );
+      expect(ours.map((o) => [o.n, o.count])).toEqual(py.map((o: { n: number; count: number }) => [o.n, o.count]));
+      ours.forEach((o, i) => {
+        expect(maxDiff(o.eval, py[i].eval), `n=${o.n} eval`).toBeLessThan(1e-4);
+        expect(maxDiff(o.train, py[i].train), `n=${o.n} train`).toBeLessThan(1e-4);
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('ResNet memory', () => {
