@@ -15,6 +15,7 @@ export const REPRODUCE_FLAGS: Record<string, FlagSpec> = {
   seeds: { type: 'string', value: 'LIST', help: 'comma-separated seeds, one run per depth and seed (1)' },
   out: { type: 'string', value: 'DIR', help: 'the runs\' folders, table.md, table.json and report.html (reproduce)' },
   'stop-after': { type: 'string', value: 'S', help: 'stop every run after its current step once S seconds have passed; rerun to resume' },
+  'skip-run-reports': { type: 'boolean', help: 'no report.html in each run\'s folder (the combined report.html is written)' },
   ...Object.fromEntries(SHARED.map((k) => [k, TRAIN_FLAGS[k]])),
   help: { type: 'boolean', short: 'h', help: 'this text' },
 };
@@ -55,7 +56,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   const out = stringFlag(values, 'out') ?? 'reproduce';
   let interrupted = false;
   process.once('SIGINT', () => (interrupted = true));
-  const r = await reproduce({ depths, seeds, shortcut, out, stopAfterSeconds, train: { ...options, device, progress: 'none' } });
+  const r = await reproduce({ depths, seeds, shortcut, out, stopAfterSeconds, train: { ...options, device, progress: 'none', report: values['skip-run-reports'] !== true } });
   console.log(`\n${r.files.join('\n')}\n`);
   console.log(r.table.rows.map((row) => `${row.run}: ${row.status}, best ${row.bestAccuracy?.toFixed(2) ?? '–'}%, ${row.epochs}/${row.epochsPlanned} epochs`).join('\n'));
   if (r.table.rows.some((row) => row.status === 'failed')) return 1;

@@ -1,6 +1,6 @@
 // trainMany(): runs side by side in one process equal the same runs alone (trainResNet20), bit for bit on
 // the CPU: weights, last.pth's generator states and the logs; a run that fails mid-training leaves the
-// others to finish; a run stopped part-way and resumed inside trainMany ends where the run alone ends.
+// others to finish; runs stopped mid-training by the signal and resumed end where the runs alone end.
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,12 +87,15 @@ describe.skipIf(!hasCifar)('trainMany (CIFAR-10 present)', () => {
     expectSameRun(path.join(root, 'side-B'), path.join(root, 'alone-B'), alone.B, out[2].result!.model);
   }, 600_000);
 
-  it('runs stopped after one epoch and resumed by a second trainMany end exactly as the runs alone', async () => {
+  it('runs stopped by the signal mid-training and resumed by a second trainMany end exactly as the runs alone', async () => {
     const configs = [
       { ...runB, checkpointDir: path.join(root, 'split-B') },
       { ...runA, checkpointDir: path.join(root, 'split-A') },
     ];
-    const first = await torch.train.trainMany(configs.map((c) => ({ ...c, maxEpochsThisRun: 1 })), { print: () => {}, handleSigint: false });
+    // As --stop-after does at a lease's end: every run stops after its current step.
+    const stop = new AbortController();
+    const onLine = (line: string) => line.startsWith('split-B | epoch 1/2') && stop.abort();
+    const first = await torch.train.trainMany(configs, { print: onLine, signal: stop.signal, handleSigint: false });
     expect(first.map((o) => o.status)).toEqual(['stopped', 'stopped']);
     expect(lastOf(configs[0].checkpointDir).epoch).toBe(0);
     const second = await torch.train.trainMany(configs.map((c) => ({ ...c, resume: true })), { print: () => {}, handleSigint: false });
