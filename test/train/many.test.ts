@@ -1,7 +1,9 @@
 // trainMany(): runs side by side in one process equal the same runs alone (trainResNet20), bit for bit on
 // the CPU: weights, last.pth's generator states and the logs; a run that fails mid-training leaves the
 // others to finish; runs stopped mid-training by the signal and resumed end where the runs alone end.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
@@ -119,4 +121,28 @@ describe('trainMany: bad calls', () => {
     expect(out[0].status).toBe('failed');
     expect(out[0].error?.message).toBe('trainResNet20: depth must be 20, 32, 44, 56 or 110, got 21');
   });
+});
+
+const repo = path.join(__dirname, '../..');
+const built = fs.existsSync(path.join(repo, 'dist/index.mjs'));
+
+describe.skipIf(!hasCifar || !built)('docs/reproduce.md', () => {
+  it('its trainMany example runs as written in a user’s project and prints what its comment says', () => {
+    const markdown = fs.readFileSync(path.join(repo, 'docs/reproduce.md'), 'utf8');
+    const blocks = [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks).toHaveLength(1);
+    const project = tmpDir('many-docs');
+    try {
+      fs.mkdirSync(path.join(project, 'node_modules'));
+      fs.symlinkSync(repo, path.join(project, 'node_modules/libtorch-node'));
+      fs.writeFileSync(path.join(project, 'page.mts'), blocks[0]);
+      const r = spawnSync(path.join(repo, 'node_modules/.bin/tsx'), ['page.mts'], { cwd: project, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      const lines = r.stdout.trim().split(os.EOL);
+      expect(lines.slice(-2).map((l) => l.replace(/ [\d.]+$/, ''))).toEqual(['a finished 269722', 'b finished 464154']);
+      expect(fs.existsSync(path.join(project, 'runs/many/b/last.pth'))).toBe(true);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
