@@ -66,6 +66,6 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceResult> {
     epochsThisCall: rows.reduce((n, r) => n + r.epochs, 0) - epochsBefore,
     rows,
   };
-  const files = await writeTable(o.out, table);
+  const files = await writeTable(o.out, table, print);
   return { table, files, outcomes };
 }

@@ -174,12 +174,17 @@ figure{margin:0;border:1px solid #eee;padding:4px}</style></head>
   return file;
 }
 
-/** Writes table.json, table.md and report.html into `out`; returns their paths. */
-export async function writeTable(out: string, t: Table): Promise<string[]> {
+/** Writes table.json, table.md and report.html into `out`; returns their paths. A report that cannot be drawn is printed, not thrown (the table stands). */
+export async function writeTable(out: string, t: Table, print: (line: string) => void = console.log): Promise<string[]> {
   fs.mkdirSync(out, { recursive: true });
   const json = path.join(out, 'table.json');
   const md = path.join(out, 'table.md');
   writeFileAtomic(json, JSON.stringify(t, null, 2) + '\n');
   writeFileAtomic(md, tableMarkdown(t));
-  return [json, md, await tableReport(out, t)];
+  try {
+    return [json, md, await tableReport(out, t)];
+  } catch (e) {
+    print(`(report.html not written: ${(e as Error).message})`);
+    return [json, md];
+  }
 }
