@@ -9,7 +9,7 @@ import { BEST_FILE, LAST_FILE } from '../train/checkpoint';
 import { readStoredRun } from '../train/resume';
 import { resumeOptions } from '../train/run_config';
 import type { TrainOptions } from '../train';
-import { FlagSpec, UsageError, choiceFlag, helpText, intFlag, parseFlags, positiveFlag, stringFlag } from './flags';
+import { FlagSpec, UsageError, choiceFlag, deviceFlag, helpText, intFlag, parseFlags, positiveFlag, stringFlag } from './flags';
 import { runInWorker } from './run';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
@@ -36,8 +36,6 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
 
 export const TRAIN_USAGE = 'Usage: libtorch-node train [flags]\nTrains ResNet-20 (or deeper) on CIFAR-10 with the seed\'s recipe: SGD 0.1, cosine, batch 128, 200 epochs.';
 
-const DEVICE = /^(cpu|cuda(:\d+)?)$/;
-
 /** The TrainOptions a command line asks for: only the flags given (the trainer fills in the defaults). */
 export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; help: boolean } {
   const v = parseFlags(argv, TRAIN_FLAGS);
@@ -48,7 +46,7 @@ export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; 
     batchSize: intFlag(v, 'batch-size', 1),
     dataRoot: stringFlag(v, 'data'),
     download: v.download === true ? true : undefined,
-    device: stringFlag(v, 'device'),
+    device: deviceFlag(v, 'device'),
     checkpointDir: stringFlag(v, 'checkpoint-dir'),
     seed: intFlag(v, 'seed', 0),
     depth: choiceFlag(v, 'depth', ['20', '32', '44', '56', '110'] as const) !== undefined ? (Number(v.depth) as 20) : undefined,
@@ -70,7 +68,6 @@ export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; 
 // What can be checked before the worker starts: the device, the checkpoint folder, the data.
 function checkPaths(o: TrainOptions): void {
   if (o.device !== undefined) {
-    if (!DEVICE.test(o.device)) throw new UsageError(`--device: expected cpu, cuda or cuda:N, got '${o.device}'`);
     if (o.device.startsWith('cuda') && !cuda.isAvailable()) {
       const why = cuda.compiled ? 'no CUDA GPU is visible on this machine' : 'Torch not compiled with CUDA enabled (this libtorch is CPU-only)';
       throw new UsageError(`--device ${o.device}: ${why}; use --device cpu`);
