@@ -18,7 +18,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   epochs: { type: 'string', value: 'N', help: 'epochs (200); with --resume, a larger N extends the schedule' },
   'batch-size': { type: 'string', value: 'N', help: 'training batch size (128)' },
   data: { type: 'string', value: 'DIR', help: 'CIFAR-10 binary folder or its parent ($CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package)' },
-  download: { type: 'boolean', help: 'fetch CIFAR-10 when it is absent' },
+  download: { type: 'boolean', help: 'fetch CIFAR-10 when it is absent (from $CIFAR10_URL when set, a mirror)' },
   device: { type: 'string', value: 'D', help: 'cpu | cuda | cuda:N (cuda when available)' },
   'checkpoint-dir': { type: 'string', value: 'DIR', help: 'where ckpt.pth, last.pth and log.jsonl go (checkpoint)' },
   seed: { type: 'string', value: 'N', help: 'seed for initialisation, shuffling and augmentation' },
@@ -122,5 +122,22 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(trainHelp());
     return 0;
   }
+  await fetchData(options);
   return runInWorker(options);
+}
+
+// --download: fetched here, before the worker starts and before the run writes anything (config.json,
+// checkpoints), so that a failed download (offline, say) leaves nothing behind and says what else to
+// do. Under launch, rank 0 fetches and the others find the files (or fetch them themselves, as before).
+async function fetchData(o: TrainOptions): Promise<void> {
+  const folder = data.resolveCifar10Folder(o.dataRoot ?? data.defaultCifar10Root());
+  if (!o.download || data.cifar10FilesPresent(folder) || Number(process.env.RANK ?? 0) !== 0) return;
+  try {
+    await data.download(folder, { url: process.env.CIFAR10_URL || data.CIFAR10_URL, md5: data.CIFAR10_MD5 });
+  } catch (e) {
+    if (!(e instanceof TorchError)) throw e;
+    throw new TorchError(
+      `${e.message}; without network access, copy CIFAR-10 (binary version) to this machine and point --data or CIFAR10_ROOT at its cifar-10-batches-bin folder`,
+    );
+  }
 }
