@@ -30,6 +30,8 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'max-epochs-this-run': { type: 'string', value: 'N', help: 'stop after N epochs of this run (resume later)' },
   threads: { type: 'string', value: 'N', help: 'CPU threads (libtorch\'s default otherwise)' },
   distributed: { type: 'boolean', help: 'data-parallel over torch.distributed (on by itself under torchrun or launch with WORLD_SIZE > 1); --batch-size is per rank' },
+  tensorboard: { type: 'string', value: 'DIR', help: 'TensorBoard event files in DIR: per epoch the losses, accuracies, lr and time (tensorboard --logdir DIR)' },
+  'tensorboard-every': { type: 'string', value: 'N', help: 'with --tensorboard: also the training loss every N optimizer steps' },
   'log-every': { type: 'string', value: 'S', help: 'when the output is not a terminal: a progress line every S seconds (30)' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 };
@@ -57,10 +59,13 @@ export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; 
     maxEpochsThisRun: intFlag(v, 'max-epochs-this-run', 1),
     numThreads: intFlag(v, 'threads', 1, 1024),
     progressEvery: positiveFlag(v, 'log-every'),
+    tensorboard: stringFlag(v, 'tensorboard'),
+    tensorboardEvery: intFlag(v, 'tensorboard-every', 1),
     // Under torchrun / libtorch-node launch (WORLD_SIZE > 1) every rank trains its shard, as a PyTorch DDP script.
     distributed: v.distributed === true || Number(process.env.WORLD_SIZE ?? 1) > 1 ? true : undefined,
   };
   for (const k of Object.keys(options) as (keyof TrainOptions)[]) if (options[k] === undefined) delete options[k];
+  if (options.tensorboardEvery !== undefined && options.tensorboard === undefined) throw new UsageError('--tensorboard-every: needs --tensorboard DIR');
   if (v.help !== true) checkPaths(options);
   return { options, help: v.help === true };
 }
@@ -80,6 +85,9 @@ function checkPaths(o: TrainOptions): void {
     throw new UsageError(`--resume: no checkpoint in ${path.resolve(dir)} (no last.pth or ckpt.pth); start without --resume, or pass --checkpoint-dir`);
   }
   if (o.resume) checkResume(dir, o);
+  if (typeof o.tensorboard === 'string' && fs.existsSync(o.tensorboard) && !fs.statSync(o.tensorboard).isDirectory()) {
+    throw new UsageError(`--tensorboard: ${o.tensorboard} is a file, not a folder`);
+  }
   const root = o.dataRoot ?? data.defaultCifar10Root();
   const folder = data.resolveCifar10Folder(root);
   if (o.dataRoot !== undefined && fs.existsSync(root) && !fs.statSync(root).isDirectory()) {
