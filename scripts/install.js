@@ -6,8 +6,9 @@
 //      lib/native.ts loads it first, so rebuilding would only cost minutes;
 //   3. a prebuilt binary built against the libtorch flavour found here (scripts/prebuilds.js; the same
 //      choice is made again at load time, so installing with --ignore-scripts works too);
-//   4. installed from a clone (`npx libtorch-node` inside one installs the clone's package into npx's
-//      cache and runs this step there): the clone's own build, copied;
+//   4. installed as a copy of a clone (npm's `file:` spec with install-links): the clone's own build,
+//      copied. (`npx libtorch-node` inside a clone links the clone into npx's cache and runs this step in
+//      the clone itself: case 2 keeps its build, where node-gyp used to rebuild it for minutes, silently);
 //   5. otherwise build from source with node-gyp, saying so and showing each file compiled.
 // When nothing works, says which libtorch was found, which the binary needs, and how to fix it.
 const fs = require('fs');
@@ -72,9 +73,9 @@ function sourceBuild(dir, found) {
  */
 function decide({ forced, ownBuild, prebuilt, checkoutBuild, found, have }) {
   if (forced) return { action: 'build', why: '--build-from-source' };
-  if (ownBuild) return { action: 'keep', why: `${ownBuild} exists (delete build/ or pass --build-from-source to rebuild)` };
-  if (prebuilt) return { action: 'prebuilt', why: `the prebuilt binary ${prebuilt.record.flavour} (libtorch ${prebuilt.record.fullVersion || prebuilt.record.libtorch})` };
-  if (checkoutBuild) return { action: 'copy', from: checkoutBuild, why: `the build of the clone this was installed from, ${checkoutBuild}` };
+  if (ownBuild) return { action: 'keep', why: `keeping the build in ${ownBuild}, not rebuilding it (delete build/ or pass --build-from-source to rebuild)` };
+  if (prebuilt) return { action: 'prebuilt', why: `using the prebuilt binary ${prebuilt.record.flavour} (libtorch ${prebuilt.record.fullVersion || prebuilt.record.libtorch})` };
+  if (checkoutBuild) return { action: 'copy', from: checkoutBuild, why: `using the build of the clone this was installed from, ${checkoutBuild} (copied, not rebuilt)` };
   return { action: 'build', why: `no build in build/, no prebuilt binary for libtorch ${found.fullVersion} (prebuilt: ${have}) and no clone's build to copy` };
 }
 
@@ -141,12 +142,12 @@ async function main() {
     found,
     have,
   });
-  if (plan.action === 'keep' || plan.action === 'prebuilt') return log(`using ${plan.why}`);
+  if (plan.action === 'keep' || plan.action === 'prebuilt') return log(plan.why);
   if (plan.action === 'copy') {
     fs.mkdirSync(path.join(root, 'build', 'Release'), { recursive: true });
     fs.copyFileSync(plan.from, path.join(root, `${ADDON}.tmp`));
     fs.renameSync(path.join(root, `${ADDON}.tmp`), path.join(root, ADDON));
-    return log(`using ${plan.why} (copied, not rebuilt)`);
+    return log(plan.why);
   }
   const result = await buildFromSource(found, plan.why);
   if (result.ok) return;
