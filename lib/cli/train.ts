@@ -70,13 +70,11 @@ export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; 
   return { options, help: v.help === true };
 }
 
-// What can be checked before the worker starts: the device, the checkpoint folder, the data.
+// What can be checked before the worker starts: the device, the checkpoint and TensorBoard folders, the data.
 function checkPaths(o: TrainOptions): void {
-  if (o.device !== undefined) {
-    if (o.device.startsWith('cuda') && !cuda.isAvailable()) {
-      const why = cuda.compiled ? 'no CUDA GPU is visible on this machine' : 'Torch not compiled with CUDA enabled (this libtorch is CPU-only)';
-      throw new UsageError(`--device ${o.device}: ${why}; use --device cpu`);
-    }
+  if (o.device?.startsWith('cuda') && !cuda.isAvailable()) {
+    const why = cuda.compiled ? 'no CUDA GPU is visible on this machine' : 'Torch not compiled with CUDA enabled (this libtorch is CPU-only)';
+    throw new UsageError(`--device ${o.device}: ${why}; use --device cpu`);
   }
   const dir = o.checkpointDir ?? 'checkpoint';
   const flag = o.checkpointDir === undefined ? 'checkpoint folder' : '--checkpoint-dir';
@@ -88,6 +86,10 @@ function checkPaths(o: TrainOptions): void {
   if (typeof o.tensorboard === 'string' && fs.existsSync(o.tensorboard) && !fs.statSync(o.tensorboard).isDirectory()) {
     throw new UsageError(`--tensorboard: ${o.tensorboard} is a file, not a folder`);
   }
+  checkData(o);
+}
+
+function checkData(o: TrainOptions): void {
   const root = o.dataRoot ?? data.defaultCifar10Root();
   const folder = data.resolveCifar10Folder(root);
   if (o.dataRoot !== undefined && fs.existsSync(root) && !fs.statSync(root).isDirectory()) {
