@@ -19,7 +19,7 @@ interface Block {
 }
 
 /** The ```ts / ```typescript blocks of a markdown page, with where each starts. */
-export function tsBlocks(page: string, markdown: string): Block[] {
+function tsBlocks(page: string, markdown: string): Block[] {
   const out: Block[] = [];
   for (const m of markdown.matchAll(/^```(?:ts|typescript)[ \t]*\n([\s\S]*?)^```/gm)) {
     out.push({ page, line: markdown.slice(0, m.index).split('\n').length + 1, code: m[1] });
