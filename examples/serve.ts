@@ -6,8 +6,7 @@
 //   curl --data-binary @cat.png http://127.0.0.1:8080/predict
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import { parseArgs } from 'util';
-import { train, vision, TorchError, type Tensor } from '../lib';
+import { cli, train, vision, type Tensor } from '../lib';
 
 export interface ServerOptions {
   checkpoint: string;
@@ -132,36 +131,33 @@ export async function startServer(options: ServerOptions): Promise<PredictServer
   };
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      port: { type: 'string', default: '8080' },
-      host: { type: 'string', default: '127.0.0.1' },
-      device: { type: 'string', default: 'cpu' },
-      'max-batch': { type: 'string', default: '32' },
-      'max-delay': { type: 'string', default: '5' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help || positionals.length !== 1) {
-    console.log('Usage: serve <checkpoint> [--port 8080] [--host 127.0.0.1] [--device cpu] [--max-batch 32] [--max-delay 5]');
-    process.exit(values.help ? 0 : 2);
+const FLAGS: Record<string, cli.FlagSpec> = {
+  port: { type: 'string', value: 'N', help: 'the port to listen on (8080; 0: any free port)' },
+  host: { type: 'string', value: 'H', help: 'the address to listen on (127.0.0.1)' },
+  device: { type: 'string', value: 'D', help: 'cpu | cuda | cuda:N (cpu)' },
+  'max-batch': { type: 'string', value: 'N', help: 'largest batch per forward (32)' },
+  'max-delay': { type: 'string', value: 'MS', help: 'how long the first request of a batch waits for more (5)' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+};
+
+// The flags are parsed and checked with the CLI's helpers: a bad one is one line and exit code 2.
+async function main(argv: string[]): Promise<number> {
+  const { values, paths } = cli.parseWithPaths(argv, FLAGS);
+  if (values.help === true) {
+    console.log(cli.helpText('Usage: npx tsx examples/serve.ts <checkpoint> [flags]', FLAGS));
+    return 0;
   }
-  const s = await startServer({
-    checkpoint: positionals[0],
-    port: Number(values.port),
-    host: values.host,
-    device: values.device,
-    maxBatch: Number(values['max-batch']),
-    maxDelayMs: Number(values['max-delay']),
-  });
+  const options = {
+    port: cli.intFlag(values, 'port', 0, 65535) ?? 8080,
+    host: cli.stringFlag(values, 'host') ?? '127.0.0.1',
+    device: cli.deviceFlag(values, 'device') ?? 'cpu',
+    maxBatch: cli.intFlag(values, 'max-batch', 1) ?? 32,
+    maxDelayMs: cli.intFlag(values, 'max-delay', 0) ?? 5,
+  };
+  if (paths.length !== 1) throw new cli.UsageError(`expected one checkpoint, got ${paths.length} arguments (see --help)`);
+  const s = await startServer({ checkpoint: cli.existing(paths[0], 'checkpoint', 'file'), ...options });
   console.log(`listening on ${s.url} (POST /predict with a PNG or JPEG body)`);
+  return new Promise<number>(() => {}); // serves until stopped
 }
 
-if (require.main === module) {
-  main().catch((e) => {
-    console.error(e instanceof TorchError ? e.message : e);
-    process.exit(1);
-  });
-}
+if (require.main === module) cli.runMain('examples/serve.ts', main);

@@ -6,25 +6,16 @@
 // lib/cli/train.ts, the training loop in lib/train/trainer.ts.
 import { cli } from '../lib';
 
-function main(argv: string[]): Promise<number> {
-  // Flags → TrainOptions. A bad flag, value or path is one line naming the flag, exit code 2.
-  let parsed: ReturnType<typeof cli.trainOptionsFromFlags>;
-  try {
-    parsed = cli.trainOptionsFromFlags(argv);
-  } catch (e) {
-    if (!(e instanceof cli.UsageError)) throw e;
-    console.error(`examples/train.ts: ${e.message}`);
-    return Promise.resolve(2);
-  }
-  if (parsed.help) {
+async function main(argv: string[]): Promise<number> {
+  // Flags → TrainOptions. A bad flag, value or path is a UsageError: one line naming the flag, exit code 2.
+  const { options, help } = cli.trainOptionsFromFlags(argv);
+  if (help) {
     console.log(cli.trainHelp());
-    return Promise.resolve(0);
+    return 0;
   }
   // The steps run in a worker thread, so this thread answers Ctrl-C at once: the first stops after the
   // current step (last.pth keeps the last finished epoch), a second quits. Resolves with the exit code.
-  return cli.runInWorker(parsed.options);
+  return cli.runInWorker(options);
 }
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+cli.runMain('examples/train.ts', main);

@@ -22,15 +22,47 @@ const USAGE =
 /** examples/export_pt2.py, in a checkout and in the installed package alike. */
 export const EXPORT_SCRIPT = path.join(__dirname, '..', '..', 'examples', 'export_pt2.py');
 
-const PROBE = 'import torch, torch._inductor; torch._inductor.aoti_compile_and_package; print(torch.__version__)';
+// Prints 'ok <version>' when torch can package with AOTInductor, 'old <version>' when torch is there
+// without it, 'none' without torch.
+const PROBE = [
+  'try:',
+  '    import torch',
+  'except Exception:',
+  '    print("none"); raise SystemExit',
+  'try:',
+  '    import torch._inductor; torch._inductor.aoti_compile_and_package',
+  '    print("ok", torch.__version__)',
+  'except Exception:',
+  '    print("old", torch.__version__)',
+].join('\n');
 
-/** The first candidate Python whose torch has AOTInductor's packaging, with its torch version; null if none. */
-export function findExportPython(candidates: string[]): { python: string; torch: string } | null {
-  for (const python of candidates) {
-    const r = spawnSync(python, ['-c', PROBE], { encoding: 'utf8' });
-    if (r.status === 0) return { python, torch: r.stdout.trim() };
-  }
-  return null;
+/** What a candidate Python has: its torch version when it has one, and whether that torch can export. */
+export interface PythonProbe {
+  python: string;
+  /** 'missing': not found or not runnable; 'no-torch': runs, without torch; 'old': torch < 2.6; 'ok'. */
+  state: 'missing' | 'no-torch' | 'old' | 'ok';
+  torch?: string;
+}
+
+export function probePython(python: string): PythonProbe {
+  const r = spawnSync(python, ['-c', PROBE], { encoding: 'utf8' });
+  const [state, version] = r.status === 0 ? r.stdout.trim().split(/\s+/) : [];
+  if (state === 'ok' || state === 'old') return { python, state, torch: version };
+  return { python, state: state === 'none' ? 'no-torch' : 'missing' };
+}
+
+function describeProbe(p: PythonProbe): string {
+  if (p.state === 'missing') return `${p.python} was not found (or does not run)`;
+  if (p.state === 'no-torch') return `${p.python} has no torch`;
+  return `${p.python} has torch ${p.torch}`;
+}
+
+/** The one line for a machine without a Python that can export: each candidate and its torch, and the fix. */
+export function noExportPythonMessage(probes: PythonProbe[]): string {
+  return (
+    `no Python with PyTorch ≥ 2.6 (torch.export and AOTInductor packaging): ${probes.map(describeProbe).join(', ')}; ` +
+    "install it (pip install 'torch>=2.6') and pass --python PATH or set TORCH_NODE_PYTHON"
+  );
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
@@ -46,10 +78,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const maxBatch = intFlag(values, 'max-batch', 1) ?? 1024;
   const asked = stringFlag(values, 'python');
   const candidates = asked ? [asked] : [process.env.TORCH_NODE_PYTHON, 'python3', 'python'].filter((p): p is string => !!p);
-  const found = findExportPython(candidates);
-  if (!found) {
-    throw new TorchError(`export: no Python with PyTorch ≥ 2.6 (torch._inductor.aoti_compile_and_package) among ${candidates.join(', ')}; pass --python or set TORCH_NODE_PYTHON`);
-  }
+  const probes = candidates.map(probePython);
+  const found = probes.find((p) => p.state === 'ok');
+  if (!found) throw new TorchError(noExportPythonMessage(probes));
   if (!fs.existsSync(EXPORT_SCRIPT)) throw new TorchError(`export: ${EXPORT_SCRIPT} is missing from this install`);
   console.error(`compiling with ${found.python} (torch ${found.torch}); this takes a minute or more`);
   const r = spawnSync(found.python, [EXPORT_SCRIPT, checkpoint, output, '--device', device, '--max-batch', String(maxBatch)], {

@@ -91,3 +91,12 @@ export function choiceFlag<T extends string>(values: FlagValues, name: string, c
 export function stringFlag(values: FlagValues, name: string): string | undefined {
   return text(values, name);
 }
+
+const DEVICE = /^(cpu|cuda(:\d+)?)$/;
+
+/** A device name: cpu, cuda or cuda:N; undefined when absent. */
+export function deviceFlag(values: FlagValues, name: string): string | undefined {
+  const v = text(values, name);
+  if (v !== undefined && !DEVICE.test(v)) throw new UsageError(`--${name}: expected cpu, cuda or cuda:N, got '${v}'`);
+  return v;
+}

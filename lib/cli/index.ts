@@ -1,8 +1,9 @@
 // The `libtorch-node` command line. A subcommand is one small file registered in COMMANDS.
-// Exit codes: 0 done, 1 an error while running, 2 a bad command line (one line naming the flag), 130 Ctrl-C.
+// Exit codes: 0 done, 1 an error while running (a TorchError: one line), 2 a bad command line (one line naming
+// the flag), 130 Ctrl-C. The examples/ scripts parse their flags with the same helpers (flags.ts, main.ts).
 import { exportCommand } from './export';
-import { UsageError } from './flags';
 import { launchCommand } from './launch';
+import { reportError } from './main';
 import { predictCommand } from './predict';
 import { reportCommand } from './report';
 import { reproduceCommand } from './reproduce';
@@ -43,14 +44,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`libtorch-node ${name}: ${e.message}`);
-      return 2;
-    }
-    throw e;
+    return reportError(`libtorch-node ${name}`, e);
   }
 }
 
-export { UsageError } from './flags';
+export { UsageError, parseFlags, helpText, intFlag, positiveFlag, choiceFlag, stringFlag, deviceFlag } from './flags';
+export type { FlagSpec, FlagValues } from './flags';
+export { parseWithPaths, existing } from './positional';
+export { reportError, runMain } from './main';
 export { trainOptionsFromFlags, trainHelp, TRAIN_FLAGS } from './train';
 export { runInWorker } from './run';

@@ -1,7 +1,7 @@
 // `libtorch-node predict <checkpoint> <image…>`: the top classes of each PNG/JPEG file, with our
 // ckpt.pth/last.pth, a TorchScript file or an AOTInductor package (.pt2) (the logic is train.predictFiles, as in examples/predict.ts).
 import { predictFiles } from '../train/classify';
-import { FlagSpec, UsageError, helpText, intFlag, stringFlag } from './flags';
+import { FlagSpec, UsageError, deviceFlag, helpText, intFlag } from './flags';
 import { existing, parseWithPaths } from './positional';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -22,7 +22,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const [checkpoint, ...images] = paths;
   existing(checkpoint, 'checkpoint', 'file');
   images.forEach((f) => existing(f, 'image', 'file'));
-  const results = await predictFiles(checkpoint, images, { device: stringFlag(values, 'device') ?? 'cpu', topk: intFlag(values, 'top', 1) ?? 5 });
+  const results = await predictFiles(checkpoint, images, { device: deviceFlag(values, 'device') ?? 'cpu', topk: intFlag(values, 'top', 1) ?? 5 });
   if (values.json === true) {
     console.log(JSON.stringify(results));
     return 0;

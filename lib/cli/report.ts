@@ -1,6 +1,6 @@
 // `libtorch-node report <run-dir>`: report.html and its charts (.svg) for a run folder, finished or not.
 import { report } from '../train/report';
-import { FlagSpec, helpText, stringFlag } from './flags';
+import { FlagSpec, deviceFlag, helpText, stringFlag } from './flags';
 import { existing, parseWithPaths } from './positional';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -21,7 +21,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const dir = existing(paths[0], 'run folder', 'folder');
-  const r = await report(dir, { dataRoot: stringFlag(values, 'data'), device: stringFlag(values, 'device') });
+  const r = await report(dir, { dataRoot: stringFlag(values, 'data'), device: deviceFlag(values, 'device') });
   console.log([r.html, ...r.charts].join('\n'));
   return 0;
 }

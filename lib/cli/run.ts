@@ -42,18 +42,23 @@ function quitBySigint(): never {
   throw new Error('unreachable: SIGINT did not end the process');
 }
 
+// Under launch or torchrun every rank gets the same Ctrl-C (the terminal's, and the launcher's); rank 0
+// alone tells the user what happens, as it alone prints the training's lines.
+const isLead = () => Number(process.env.RANK ?? 0) === 0;
+
 /** Trains in a worker; resolves with the exit code (0 done, 130 stopped by Ctrl-C, 1 error). */
 export function runInWorker(options: TrainOptions): Promise<number> {
   const worker = startWorker(options);
+  const lead = isLead();
   let firstPress = 0;
   const onSigint = () => {
     const now = Date.now();
     if (firstPress === 0) {
       firstPress = now;
-      process.stdout.write('\n==> Ctrl-C: stopping after this step; last.pth keeps the last finished epoch (Ctrl-C again to quit at once)\n');
+      if (lead) process.stdout.write('\n==> Ctrl-C: stopping after this step; last.pth keeps the last finished epoch (Ctrl-C again to quit at once)\n');
       worker.postMessage('stop');
     } else if (now - firstPress > SAME_PRESS_MS) {
-      fs.writeSync(1, '\n==> Ctrl-C again: quitting now; last.pth holds the last finished epoch\n');
+      if (lead) fs.writeSync(1, '\n==> Ctrl-C again: quitting now; last.pth holds the last finished epoch\n');
       quitBySigint();
     }
   };
@@ -66,7 +71,7 @@ export function runInWorker(options: TrainOptions): Promise<number> {
       process.off('SIGINT', onSigint);
       const dir = options.checkpointDir ?? 'checkpoint';
       if (reply?.type === 'done') {
-        if (reply.stopped) console.log(`Stopped early; continue with --resume (checkpoint in ${dir}).`);
+        if (reply.stopped && lead) console.log(`Stopped early; continue with --resume (checkpoint in ${dir}).`);
         resolve(reply.interrupted ? 130 : 0);
       } else {
         console.error(reply?.torch ? `error: ${reply.message}` : (reply?.stack ?? reply?.message ?? 'error: the training worker exited unexpectedly'));

@@ -9,7 +9,7 @@ import { BEST_FILE, LAST_FILE } from '../train/checkpoint';
 import { readStoredRun } from '../train/resume';
 import { resumeOptions } from '../train/run_config';
 import type { TrainOptions } from '../train';
-import { FlagSpec, UsageError, choiceFlag, helpText, intFlag, parseFlags, positiveFlag, stringFlag } from './flags';
+import { FlagSpec, UsageError, choiceFlag, deviceFlag, helpText, intFlag, parseFlags, positiveFlag, stringFlag } from './flags';
 import { runInWorker } from './run';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
@@ -18,7 +18,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   epochs: { type: 'string', value: 'N', help: 'epochs (200); with --resume, a larger N extends the schedule' },
   'batch-size': { type: 'string', value: 'N', help: 'training batch size (128)' },
   data: { type: 'string', value: 'DIR', help: 'CIFAR-10 binary folder or its parent ($CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package)' },
-  download: { type: 'boolean', help: 'fetch CIFAR-10 when it is absent' },
+  download: { type: 'boolean', help: 'fetch CIFAR-10 when it is absent (from $CIFAR10_URL when set, a mirror)' },
   device: { type: 'string', value: 'D', help: 'cpu | cuda | cuda:N (cuda when available)' },
   'checkpoint-dir': { type: 'string', value: 'DIR', help: 'where ckpt.pth, last.pth and log.jsonl go (checkpoint)' },
   seed: { type: 'string', value: 'N', help: 'seed for initialisation, shuffling and augmentation' },
@@ -30,13 +30,13 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'max-epochs-this-run': { type: 'string', value: 'N', help: 'stop after N epochs of this run (resume later)' },
   threads: { type: 'string', value: 'N', help: 'CPU threads (libtorch\'s default otherwise)' },
   distributed: { type: 'boolean', help: 'data-parallel over torch.distributed (on by itself under torchrun or launch with WORLD_SIZE > 1); --batch-size is per rank' },
+  tensorboard: { type: 'string', value: 'DIR', help: 'TensorBoard event files in DIR: per epoch the losses, accuracies, lr and time (tensorboard --logdir DIR)' },
+  'tensorboard-every': { type: 'string', value: 'N', help: 'with --tensorboard: also the training loss every N optimizer steps' },
   'log-every': { type: 'string', value: 'S', help: 'when the output is not a terminal: a progress line every S seconds (30)' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 };
 
 export const TRAIN_USAGE = 'Usage: libtorch-node train [flags]\nTrains ResNet-20 (or deeper) on CIFAR-10 with the seed\'s recipe: SGD 0.1, cosine, batch 128, 200 epochs.';
-
-const DEVICE = /^(cpu|cuda(:\d+)?)$/;
 
 /** The TrainOptions a command line asks for: only the flags given (the trainer fills in the defaults). */
 export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; help: boolean } {
@@ -48,7 +48,7 @@ export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; 
     batchSize: intFlag(v, 'batch-size', 1),
     dataRoot: stringFlag(v, 'data'),
     download: v.download === true ? true : undefined,
-    device: stringFlag(v, 'device'),
+    device: deviceFlag(v, 'device'),
     checkpointDir: stringFlag(v, 'checkpoint-dir'),
     seed: intFlag(v, 'seed', 0),
     depth: choiceFlag(v, 'depth', ['20', '32', '44', '56', '110'] as const) !== undefined ? (Number(v.depth) as 20) : undefined,
@@ -59,22 +59,22 @@ export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; 
     maxEpochsThisRun: intFlag(v, 'max-epochs-this-run', 1),
     numThreads: intFlag(v, 'threads', 1, 1024),
     progressEvery: positiveFlag(v, 'log-every'),
+    tensorboard: stringFlag(v, 'tensorboard'),
+    tensorboardEvery: intFlag(v, 'tensorboard-every', 1),
     // Under torchrun / libtorch-node launch (WORLD_SIZE > 1) every rank trains its shard, as a PyTorch DDP script.
     distributed: v.distributed === true || Number(process.env.WORLD_SIZE ?? 1) > 1 ? true : undefined,
   };
   for (const k of Object.keys(options) as (keyof TrainOptions)[]) if (options[k] === undefined) delete options[k];
+  if (options.tensorboardEvery !== undefined && options.tensorboard === undefined) throw new UsageError('--tensorboard-every: needs --tensorboard DIR');
   if (v.help !== true) checkPaths(options);
   return { options, help: v.help === true };
 }
 
-// What can be checked before the worker starts: the device, the checkpoint folder, the data.
+// What can be checked before the worker starts: the device, the checkpoint and TensorBoard folders, the data.
 function checkPaths(o: TrainOptions): void {
-  if (o.device !== undefined) {
-    if (!DEVICE.test(o.device)) throw new UsageError(`--device: expected cpu, cuda or cuda:N, got '${o.device}'`);
-    if (o.device.startsWith('cuda') && !cuda.isAvailable()) {
-      const why = cuda.compiled ? 'no CUDA GPU is visible on this machine' : 'Torch not compiled with CUDA enabled (this libtorch is CPU-only)';
-      throw new UsageError(`--device ${o.device}: ${why}; use --device cpu`);
-    }
+  if (o.device?.startsWith('cuda') && !cuda.isAvailable()) {
+    const why = cuda.compiled ? 'no CUDA GPU is visible on this machine' : 'Torch not compiled with CUDA enabled (this libtorch is CPU-only)';
+    throw new UsageError(`--device ${o.device}: ${why}; use --device cpu`);
   }
   const dir = o.checkpointDir ?? 'checkpoint';
   const flag = o.checkpointDir === undefined ? 'checkpoint folder' : '--checkpoint-dir';
@@ -83,6 +83,13 @@ function checkPaths(o: TrainOptions): void {
     throw new UsageError(`--resume: no checkpoint in ${path.resolve(dir)} (no last.pth or ckpt.pth); start without --resume, or pass --checkpoint-dir`);
   }
   if (o.resume) checkResume(dir, o);
+  if (typeof o.tensorboard === 'string' && fs.existsSync(o.tensorboard) && !fs.statSync(o.tensorboard).isDirectory()) {
+    throw new UsageError(`--tensorboard: ${o.tensorboard} is a file, not a folder`);
+  }
+  checkData(o);
+}
+
+function checkData(o: TrainOptions): void {
   const root = o.dataRoot ?? data.defaultCifar10Root();
   const folder = data.resolveCifar10Folder(root);
   if (o.dataRoot !== undefined && fs.existsSync(root) && !fs.statSync(root).isDirectory()) {
@@ -125,5 +132,22 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(trainHelp());
     return 0;
   }
+  await fetchData(options);
   return runInWorker(options);
+}
+
+// --download: fetched here, before the worker starts and before the run writes anything (config.json,
+// checkpoints), so that a failed download (offline, say) leaves nothing behind and says what else to
+// do. Under launch, rank 0 fetches and the others find the files (or fetch them themselves, as before).
+async function fetchData(o: TrainOptions): Promise<void> {
+  const folder = data.resolveCifar10Folder(o.dataRoot ?? data.defaultCifar10Root());
+  if (!o.download || data.cifar10FilesPresent(folder) || Number(process.env.RANK ?? 0) !== 0) return;
+  try {
+    await data.download(folder, { url: process.env.CIFAR10_URL || data.CIFAR10_URL, md5: data.CIFAR10_MD5 });
+  } catch (e) {
+    if (!(e instanceof TorchError)) throw e;
+    throw new TorchError(
+      `${e.message}; without network access, copy CIFAR-10 (binary version) to this machine and point --data or CIFAR10_ROOT at its cifar-10-batches-bin folder`,
+    );
+  }
 }

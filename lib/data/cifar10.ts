@@ -33,7 +33,7 @@ export interface CIFAR10Options {
   download?: boolean;
   /** Where the tensors live ('cpu', 'cuda', …); on CUDA the whole split is copied to the GPU once. */
   device?: string;
-  /** Overrides for download (tests, mirrors). */
+  /** Overrides for download (tests, mirrors); the URL also from $CIFAR10_URL (a mirror of the same file: the MD5 is checked). */
   url?: string;
   md5?: string;
   /** Progress output while downloading (default: true, on stderr). */
@@ -223,7 +223,7 @@ export class CIFAR10 {
   static async create(options: CIFAR10Options): Promise<CIFAR10> {
     const folder = resolveCifar10Folder(options.root);
     if (options.download && !cifar10FilesPresent(folder)) {
-      const dl: DownloadOptions = { url: options.url ?? CIFAR10_URL, md5: options.md5 ?? CIFAR10_MD5, progress: options.progress };
+      const dl: DownloadOptions = { url: options.url ?? (process.env.CIFAR10_URL || CIFAR10_URL), md5: options.md5 ?? CIFAR10_MD5, progress: options.progress };
       await downloadArchive(folder, dl);
     }
     return new CIFAR10({ ...options, root: folder, download: false });

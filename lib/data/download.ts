@@ -217,15 +217,36 @@ export async function download(folder: string, options: DownloadOptions): Promis
   const parent = path.dirname(folder);
   const archiveName = path.basename(new URL(options.url).pathname) || 'cifar-10-binary.tar.gz';
   const archive = path.join(parent, archiveName);
-  if (!(fs.existsSync(archive) && (await md5File(archive)) === options.md5.toLowerCase())) {
-    await downloadFile(options.url, archive, options);
-  }
+  // The first folder this call creates (undefined when the parent existed): removed again on failure,
+  // so that a failed download (offline, say) leaves no empty data/ behind.
+  const created = fs.mkdirSync(parent, { recursive: true });
   try {
-    extractTarGz(archive, folder);
+    if (!(fs.existsSync(archive) && (await md5File(archive)) === options.md5.toLowerCase())) {
+      await downloadFile(options.url, archive, options);
+    }
+    try {
+      extractTarGz(archive, folder);
+    } catch (e) {
+      // An archive that cannot be extracted is useless; keeping it would make the next try reuse it.
+      removeQuietly(archive);
+      throw e;
+    }
   } catch (e) {
-    // An archive that cannot be extracted is useless; keeping it would make the next try reuse it.
-    removeQuietly(archive);
+    if (created) removeEmptyFolders(parent, created);
     throw e;
+  }
+}
+
+// rmdir from `from` up to `top` (inclusive) while they are empty: what another process or the user put
+// there meanwhile stays.
+function removeEmptyFolders(from: string, top: string): void {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      return;
+    }
+    if (dir === path.resolve(top) || path.dirname(dir) === dir) return;
   }
 }
 

@@ -2,6 +2,7 @@
 // `--resume` alone continues with the stored epochs, limits, schedule, depth…; an option that
 // contradicts the stored value is refused with one line saying what to do; a larger `epochs` is the
 // one change allowed (it extends the schedule).
+import * as dist from '../distributed';
 import { TorchError } from '../errors';
 import type { TrainOptions } from './options';
 
@@ -11,12 +12,24 @@ export const CONFIG_KEYS = [
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
-export type RunConfig = Partial<Pick<TrainOptions, ConfigKey>>;
+/** The options that define the run, and the number of ranks it trains on (not an option: torchrun's WORLD_SIZE). */
+export type RunConfig = Partial<Pick<TrainOptions, ConfigKey>> & { worldSize?: number };
 
-/** The configuration to store: the resolved options' values for CONFIG_KEYS (absent ones left out). */
+/**
+ * The ranks a training with these options runs on: the process group's size when it is distributed
+ * (the group, or torchrun's WORLD_SIZE before the group is formed), else 1.
+ */
+export function worldSizeOf(o: Pick<TrainOptions, 'distributed'>): number {
+  if (!o.distributed) return 1;
+  if (dist.isAvailable() && dist.isInitialized()) return dist.getWorldSize();
+  return Number(process.env.WORLD_SIZE ?? 1);
+}
+
+/** The configuration to store: the resolved options' values for CONFIG_KEYS (absent ones left out), and the world size. */
 export function runConfig(o: TrainOptions): RunConfig {
   const out: Record<string, unknown> = {};
   for (const k of CONFIG_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  out.worldSize = worldSizeOf(o);
   return out as RunConfig;
 }
 
@@ -28,7 +41,9 @@ export type OptionNamer = (key: ConfigKey) => string;
  * asks for nothing different. Throws a TorchError naming the first contradiction. `extended` is true
  * when `given.epochs` asks for more epochs than stored (the schedule is rebuilt for the new length).
  */
-export function resumeOptions(stored: RunConfig, given: TrainOptions, name: OptionNamer = (k) => k): { options: TrainOptions; extended: boolean } {
+export function resumeOptions(storedRun: RunConfig, given: TrainOptions, name: OptionNamer = (k) => k): { options: TrainOptions; extended: boolean } {
+  const { worldSize, ...stored } = storedRun;
+  checkWorldSize(worldSize, worldSizeOf(given));
   let extended = false;
   for (const k of CONFIG_KEYS) {
     const want = given[k];
@@ -46,6 +61,19 @@ export function resumeOptions(stored: RunConfig, given: TrainOptions, name: Opti
     throw new TorchError(`resume: ${name(k)} ${String(want)} contradicts the run being resumed (${name(k)} ${was}); ${hint}`);
   }
   return { options: { ...stored, ...given }, extended };
+}
+
+// As PyTorch's elastic agent, a run resumes on the number of ranks it was trained on: each rank's shard
+// of the data, the sampler's position in its epoch and the effective batch (batch size × ranks) all
+// depend on it, so the same checkpoint on another number of ranks would be another run. (Checkpoints
+// from before the world size was stored have none to compare.)
+function checkWorldSize(stored: number | undefined, now: number): void {
+  if (stored === undefined || stored === now) return;
+  const ranks = (n: number) => `${n} rank${n === 1 ? '' : 's'}`;
+  throw new TorchError(
+    `resume: the run being resumed was trained on ${ranks(stored)} (world size ${stored}) and this one has ${ranks(now)} (world size ${now}); ` +
+      `resume it with ${stored} (libtorch-node launch --nproc-per-node ${stored}${stored === 1 ? ', or without launch' : ''}), or start a new run in another checkpoint folder`,
+  );
 }
 
 /** Reads the stored configuration from a checkpoint's value, or undefined for checkpoints from before it was stored. */

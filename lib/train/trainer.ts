@@ -52,10 +52,10 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const print = lead ? o.print : () => {};
   if (o.seed !== undefined) manualSeed(o.seed);
   if (o.numThreads !== undefined) setNumThreads(o.numThreads);
-  if (lead) writeRunInfo(o.checkpointDir, o);
 
   print('==> Preparing data..');
   const d = await cifar10Loaders(o);
+  if (lead) writeRunInfo(o.checkpointDir, o); // once the data is there: a failed download leaves no run folder
   const tb = o.tensorboard && lead ? new TensorBoardHook(o.tensorboard, o.checkpointDir, o.tensorboardEvery) : null;
   let optimizer: optim.SGD | undefined;
   let scaler: GradScaler | undefined;

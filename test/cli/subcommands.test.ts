@@ -37,11 +37,21 @@ describe('libtorch-node report / predict: bad command lines', () => {
     [['predict', path.join(dir, 'none.pth'), file], /checkpoint: .*none\.pth does not exist/],
     [['predict', file, dir], /image: .* is a folder, not a file/],
     [['predict', file, file, '--top', '0'], /--top/],
+    [['predict', file, file, '--top', 'abc'], /^libtorch-node predict: --top: expected an integer ≥ 1, got 'abc'$/],
+    [['predict', file, file, '--bogus'], /^libtorch-node predict: Unknown option '--bogus' \(see --help\)$/],
+    [['predict', file, file, '--device', 'gpu'], /^libtorch-node predict: --device: expected cpu, cuda or cuda:N, got 'gpu'$/],
   ])('%j → one line, exit 2', async (argv, message) => {
     const r = await run(argv as string[]);
     expect(r.code).toBe(2);
     expect(r.err.split('\n')).toHaveLength(1);
     expect(r.err).toMatch(message as RegExp);
+  });
+
+  it('a file that is not a checkpoint: one line (the TorchError), exit 1', async () => {
+    const r = await run(['predict', file, file]);
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^libtorch-node predict: error: .*a-file/);
   });
 
   it('lists the subcommands in its usage', async () => {

@@ -1,6 +1,7 @@
 // Download tests against tarballs built here and served on 127.0.0.1 (no other host is contacted).
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TorchError, data } from '../../lib';
@@ -34,6 +35,16 @@ afterAll(async () => {
   await server.close();
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
 });
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 function root(): string {
   const r = tmpDir('dl');
@@ -126,6 +137,21 @@ describe('CIFAR10.create({download: true})', () => {
       `of ${big.length} bytes`,
     );
     expect(fs.readdirSync(r)).toEqual([]);
+  });
+
+  it('a server that cannot be reached: says so and leaves no folder it created (offline)', async () => {
+    const r = root();
+    const closed = await closedPort();
+    await rejects(
+      data.CIFAR10.create({ root: path.join(r, 'data', 'cifar'), download: true, url: `http://127.0.0.1:${closed}/cifar-10-binary.tar.gz`, md5: md5(good), progress: false }),
+      `download: cannot fetch http://127.0.0.1:${closed}/cifar-10-binary.tar.gz`,
+      'ECONNREFUSED',
+    );
+    expect(fs.readdirSync(r)).toEqual([]);
+    // A folder that was there before stays.
+    fs.mkdirSync(path.join(r, 'mine'));
+    await rejects(data.CIFAR10.create({ root: path.join(r, 'mine'), download: true, url: `http://127.0.0.1:${closed}/x.tar.gz`, md5: md5(good), progress: false }), 'ECONNREFUSED');
+    expect(fs.readdirSync(r)).toEqual(['mine']);
   });
 
   it('HTTP errors and redirect loops are reported', async () => {
