@@ -8,7 +8,9 @@ import { CIFAR, hasCifar, tmpDir } from './helpers';
 // report: false: these tests are about training; test/train/report.test.ts covers the report written at the end.
 // An epoch's mean training loss below this is learning: an untrained 10-class model scores ln 10 = 2.30.
 const LEARNED = 1.8;
-const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false, report: false };
+// device 'cpu': these tests mean the CPU (bit-exact resume, one-thread sums); on a GPU machine the trainer's
+// default would be CUDA. test/cuda.test.ts trains there.
+const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false, report: false, device: 'cpu' };
 
 describe('options', () => {
   it('rejects bad options with a message naming them', () => {
@@ -181,6 +183,27 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     await expect(torch.trainResNet20({ ...quiet, dataRoot: CIFAR, signal: AbortSignal.abort(), checkpointDir: tmpDir('pre') })).rejects.toMatchObject({
       name: 'AbortError',
     });
+  }, 120_000);
+
+  it('puts torch.backends.cudnn.benchmark back when training ends, and when it fails', async ({ signal }) => {
+    const { cudnn } = torch.backends;
+    cudnn.benchmark = false;
+    const seen: boolean[] = [];
+    const common = { ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 64, limitTest: 100, batchSize: 64, cudnnBenchmark: true };
+    await torch.trainResNet20({ ...common, checkpointDir: tmpDir('benchmark'), signal, print: () => seen.push(cudnn.benchmark) });
+    expect(seen.at(-1)).toBe(true); // switched on for the run
+    expect(cudnn.benchmark).toBe(false);
+    const controller = new AbortController();
+    const failing = torch.trainResNet20({
+      ...common,
+      checkpointDir: tmpDir('benchmark-abort'),
+      signal: controller.signal,
+      print: (line) => {
+        if (line.includes('Epoch: 0')) setImmediate(() => controller.abort(new Error('stop')));
+      },
+    });
+    await expect(failing).rejects.toMatchObject({ name: 'AbortError' });
+    expect(cudnn.benchmark).toBe(false);
   }, 120_000);
 
   it('refuses to resume from a folder without checkpoints', async () => {
