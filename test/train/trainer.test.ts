@@ -25,16 +25,16 @@ describe('options', () => {
 
   it('defaults to the seed recipe', () => {
     const o = torch.train.resolveOptions({});
-    expect([o.epochs, o.batchSize, o.testBatchSize, o.lr, o.momentum, o.weightDecay, o.schedule, o.shortcut, o.depth]).toEqual([
-      200, 128, 100, 0.1, 0.9, 1e-4, 'cosine', 'B', 20,
-    ]);
     expect(o.device).toBe(torch.cuda.isAvailable() ? 'cuda' : 'cpu');
-    // The fast path's switches follow the device: on for CUDA, off for CPU.
+    // The fast path's switches follow the device: on for CUDA, off for CPU; so does the test batch.
     const fast = o.device !== 'cpu';
+    expect([o.epochs, o.batchSize, o.testBatchSize, o.lr, o.momentum, o.weightDecay, o.schedule, o.shortcut, o.depth]).toEqual([
+      200, 128, fast ? 500 : 100, 0.1, 0.9, 1e-4, 'cosine', 'B', 20,
+    ]);
     const graphs = fast && torch.optim.fusedSgdAvailable; // CUDA graphs need the fused tensor-lr SGD
     expect([o.channelsLast, o.amp, o.cudnnBenchmark, o.cudaGraphs, o.fusedSgd]).toEqual(fast ? [true, 'bf16', true, graphs, graphs] : [false, false, false, false, false]);
     const c = torch.train.resolveOptions({ device: 'cpu' });
-    expect([c.channelsLast, c.amp, c.cudnnBenchmark, c.cudaGraphs, c.fusedSgd]).toEqual([false, false, false, false, false]);
+    expect([c.channelsLast, c.amp, c.cudnnBenchmark, c.cudaGraphs, c.fusedSgd, c.testBatchSize]).toEqual([false, false, false, false, false, 100]);
     expect(torch.train.resolveOptions({ device: 'cpu', amp: 'fp16' }).amp).toBe('fp16'); // with a GradScaler
   });
 });
