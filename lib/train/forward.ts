@@ -31,15 +31,16 @@ export function placementOf(model: { parameters?: () => Tensor[] }): Placement |
 }
 
 /**
- * \`t\` on the model's device and, when floating, in its dtype (integer inputs and class indices keep
- * theirs): \`x.to(device, dtype, non_blocking=True)\` as a careful PyTorch loop writes it, so that a host
+ * `t` on the model's device and, when floating, in its dtype (integer inputs and class indices keep
+ * theirs): `x.to(device, dtype, non_blocking=True)` as a careful PyTorch loop writes it, so that a host
  * batch's copy does not wait for the device. The same tensor when it is already there (no copy).
  */
 export function placed(t: Tensor, where: Placement | null, convertDtype = true): Tensor {
   if (!where) return t;
   const dtype = convertDtype ? placedDtype(t, where) : (t.dtype as DType);
   if (t.device === where.device && t.dtype === dtype) return t;
-  return t.to({ device: where.device, dtype, nonBlocking: true });
+  // Not towards the CPU: a non-blocking device-to-host copy may still be running when the CPU reads it.
+  return t.to({ device: where.device, dtype, nonBlocking: where.device !== 'cpu' });
 }
 
 /** The dtype an input `t` has once placed: the model's floating dtype for a floating input, else its own. */
