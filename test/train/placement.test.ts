@@ -263,7 +263,8 @@ describe.skipIf(!hasCuda)('a CUDA model fed CPU batches (needs a GPU)', () => {
       graphedDefault.step(x, y);
       eager.step(x, y);
     }
-    close(cpu, gpu, 1e-5);
+    // Adam divides by sqrt(v): a gradient's last-bit difference between devices is not damped as in SGD.
+    close(cpu, gpu, 1e-4);
   });
 
   it('predict() and classify() take CPU inputs for a CUDA model', async () => {
@@ -275,8 +276,10 @@ describe.skipIf(!hasCuda)('a CUDA model fed CPU batches (needs a GPU)', () => {
     torch.manualSeed(21);
     const net = torch.models.resnet20().eval();
     const images = [0, 1].map(() => torch.randint(0, 256, [3, 32, 32], { dtype: 'uint8' }));
-    const onCpu = await torch.train.classify(net, images, { topk: 10 });
-    const onGpu = await torch.train.classify(net.to('cuda'), images, { topk: 10 });
-    onGpu.forEach((row, i) => row.forEach((c) => expect(Math.abs(c.probability - onCpu[i].find((d) => d.index === c.index)!.probability)).toBeLessThan(1e-3)));
+    net.to('cuda');
+    const top = await torch.train.classify(net, images, { topk: 10 }); // CPU images, CUDA model
+    // The same CUDA model on the batch moved by hand (no CPU-vs-CUDA comparison: TF32 convolutions).
+    const probs = torch.predict(net, torch.train.preprocess(images).to('cuda')).cpu().toArray() as number[][];
+    top.forEach((row, i) => row.forEach((c) => expect(Math.abs(c.probability - probs[i][c.index])).toBeLessThan(1e-6)));
   });
 });
