@@ -135,7 +135,7 @@ if [ "$TESTS_WANTED" = 0 ]; then
 elif [ "$t" -ge 60 ]; then
   read -ra FILES <<< "${BENCH_TEST_FILES:-}"
   log "tests (vitest, $WORKERS workers, $t s at most${BENCH_TEST_FILES:+; only $BENCH_TEST_FILES})"
-  TORCH_NODE_TEST_DEVICE=$DEVICE timeout -k 10 "$t" node node_modules/vitest/vitest.mjs run "${FILES[@]}" \
+  TORCH_NODE_TEST_DEVICE=$DEVICE timeout -k 10 "$t" node node_modules/vitest/vitest.mjs run ${FILES[@]+"${FILES[@]}"} \
     --maxWorkers "$WORKERS" --exclude '**/test/install.test.ts' --exclude '**/node_modules/**' > "$OUT/tests.log" 2>&1
   log "tests: vitest rc=$?"
   cp test-results.json "$OUT/" 2>/dev/null
