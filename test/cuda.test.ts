@@ -12,6 +12,25 @@ const hasCuda = torch.cuda.isAvailable();
 if (!hasCuda) console.warn('test/cuda: no CUDA device (or a CPU-only libtorch): skipped');
 const maxAbsDiff = (a: torch.Tensor, b: torch.Tensor) => a.cpu().float().sub(b.cpu().float()).abs().max().item() as number;
 
+// TF32 off while CUDA is compared with the CPU at 1e-3, as PyTorch's own tests do: TF32 convolutions and
+// matmuls (cuDNN's default on Ampere and newer) keep 10 bits of mantissa, 1.28e-3 off was seen on an H200.
+// TODO(i31-ddp): torch.backends.cuda.matmul.allowTf32 and torch.backends.cudnn.allowTf32 come with
+// lib/backends.ts on branch i31-ddp (commit 06f659f, these names). Until that is merged the switches are
+// absent and this runs `fn` with libtorch's defaults (TF32 convolutions on): the comparisons below may then
+// exceed 1e-3 on such a GPU. Once merged, the cast below can become plain torch.backends access.
+type Tf32Switch = { allowTf32?: boolean };
+function withoutTf32<T>(fn: () => T): T {
+  const b = torch.backends as unknown as { cuda?: { matmul?: Tf32Switch }; cudnn?: Tf32Switch };
+  const switches = [b.cuda?.matmul, b.cudnn].filter((s): s is Tf32Switch => s !== undefined && typeof s.allowTf32 === 'boolean');
+  const saved = switches.map((s) => s.allowTf32!);
+  for (const s of switches) s.allowTf32 = false;
+  try {
+    return fn();
+  } finally {
+    switches.forEach((s, i) => (s.allowTf32 = saved[i]));
+  }
+}
+
 describe.skipIf(!hasCuda)('CUDA', () => {
   it('moves tensors both ways and computes what the CPU computes', () => {
     torch.manualSeed(0);
@@ -40,7 +59,7 @@ describe.skipIf(!hasCuda)('CUDA', () => {
       opt.step();
       return loss.item() as number;
     };
-    expect(Math.abs(step(cpu, 'cpu') - step(gpu, 'cuda'))).toBeLessThan(1e-3);
+    expect(Math.abs(step(cpu, 'cpu') - withoutTf32(() => step(gpu, 'cuda')))).toBeLessThan(1e-3);
     const a = cpu.stateDict();
     const b = gpu.stateDict();
     for (const k of Object.keys(a)) expect(maxAbsDiff(b[k], a[k]), k).toBeLessThan(1e-3);
@@ -54,8 +73,12 @@ describe.skipIf(!hasCuda)('CUDA', () => {
     const half = torch.autocast('cuda', () => torch.noGrad(() => m.forward(x)), { dtype: 'bfloat16' });
     expect(half.dtype).toBe('bfloat16');
     expect(maxAbsDiff(half, ref)).toBeLessThan(0.25); // bf16 keeps 8 bits of mantissa
-    m.to({ memoryFormat: 'channels_last' });
-    expect(maxAbsDiff(torch.noGrad(() => m.forward(x.contiguous('channels_last'))), ref)).toBeLessThan(1e-3);
+    const [plain, last] = withoutTf32(() => {
+      const a = torch.noGrad(() => m.forward(x));
+      m.to({ memoryFormat: 'channels_last' });
+      return [a, torch.noGrad(() => m.forward(x.contiguous('channels_last')))];
+    });
+    expect(maxAbsDiff(last, plain)).toBeLessThan(1e-3);
   });
 
   it('memory() reports the caching allocator, and tidy frees device memory', () => {

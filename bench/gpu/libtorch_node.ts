@@ -53,6 +53,8 @@ function deviceName(device: string): string {
 
 async function main() {
   const dir = arg('--checkpoint-dir');
+  // Each "Epoch: N" line marks an epoch's start: start to start is the whole epoch, checkpoints included.
+  const epochStarts: number[] = [];
   const resume = dir !== undefined && fs.existsSync(path.join(dir, 'last.pth'));
   const result = await train.trainResNet20({
     dataRoot: arg('--data'),
@@ -62,7 +64,10 @@ async function main() {
     limitTrain: num('--limit-train'),
     limitTest: num('--limit-test'),
     progress: 'none',
-    print: (line: string) => console.error(line),
+    print: (line: string) => {
+      if (/^\s*Epoch: \d+/.test(line)) epochStarts.push(performance.now());
+      console.error(line);
+    },
     checkpointDir: dir ?? fs.mkdtempSync(path.join(os.tmpdir(), `libtorch-node-bench-${mode}-`)),
     logFile: dir ? undefined : null,
     report: false,
@@ -72,17 +77,23 @@ async function main() {
     handleSigint: false,
     ...applied,
   });
+  const end = performance.now();
   const h: any[] = result.history;
   // trainSeconds (training only) when the trainer records it; else `seconds`, which includes the test pass.
   const trainOnly = h.every((r) => typeof r.trainSeconds === 'number');
   const train_s: number[] = h.map((r) => (trainOnly ? r.trainSeconds : r.seconds));
-  const both: number[] = h.map((r) => (typeof r.testSeconds === 'number' && trainOnly ? r.trainSeconds + r.testSeconds : r.seconds));
+  const both: number[] = h.map((r) => r.seconds); // train + test (the record's seconds stop before the checkpoints)
+  const test_s: number[] = trainOnly ? h.map((r) => r.seconds - r.trainSeconds) : [];
+  // This call's epochs (a resumed run's history also holds earlier calls' epochs).
+  const wall = epochStarts.map((t, i) => ((epochStarts[i + 1] ?? end) - t) / 1000);
   console.log(JSON.stringify({
     name: `libtorch-node-${mode}`,
     epochs: train_s.map(round),
     median_2_to_N: round(median2toN(train_s)),
     seconds_include_test: !trainOnly,
     median_train_test_2_to_N: round(median2toN(both)),
+    ...(trainOnly ? { test_seconds: test_s.map(round), median_test_2_to_N: round(median2toN(test_s)) } : {}),
+    ...(wall.length ? { epoch_wall_seconds: wall.map(round), median_epoch_wall_2_to_N: round(median2toN(wall)) } : {}),
     final_test_acc: result.finalAccuracy,
     epochs_done: h.length,
     finished: !result.stopped && h.length === epochs,

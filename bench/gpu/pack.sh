@@ -1,8 +1,9 @@
 #!/bin/bash
 # Prepares .device/ for the three device calls (bench/gpu/README.md), from the project root:
 #   part.00-02 + unpack.sh: Node.js 20 and CIFAR-10, made by ../shared/device/pack.sh;
-#   nm.tar.xz: only the node_modules that the build (cmake-js), the benchmarks (tsx) and the tests (vitest)
-#   need, xz-compressed (~14 MB from ~59 MB): node_modules itself is too big to carry.
+#   nm.tar.xz: only the node_modules that the build (cmake-js), the benchmarks (tsx), the tests (vitest) and
+#   dist/ for the CLI tests (tsc and the @types lib/ compiles with) need, xz-compressed (~15 MB from ~70 MB):
+#   node_modules itself is too big to carry.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 shared=$(cd "${SHARED_DIR:-../shared}" && pwd)
@@ -36,7 +37,9 @@ dirs=$(node -e '
   const deps = Object.keys(require(path.resolve("package.json")).dependencies || {});  // what lib/ loads at run time
   for (const n of [...deps, ...process.argv.slice(1)]) visit(n, ".");
   console.log([...seen].sort().join("\n"));
-' cmake-js node-api-headers tsx vitest)
+' cmake-js node-api-headers tsx vitest typescript @types/node @types/cli-progress @types/pngjs)
 du -shcL $dirs | tail -1 | sed 's/total/node_modules carried, uncompressed/'
-tar chf - $dirs | xz -6 -T0 > .device/nm.tar.xz
+# typescript: only what tsc runs (lib/_tsc.js and the lib.*.d.ts), not the language service (9 MB) or the locales.
+tar chf - --exclude='node_modules/typescript/lib/typescript.js' --exclude='node_modules/typescript/lib/??' \
+  --exclude='node_modules/typescript/lib/??-??' $dirs | xz -6 -T0 > .device/nm.tar.xz
 ls -la .device

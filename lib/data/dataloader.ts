@@ -5,6 +5,7 @@
 // Ownership: each batch's x and y belong to the consumer, who disposes them (or lets an enclosing
 // tidy() do it) once the step is done. Everything else the loader makes per epoch or per batch (the
 // permutation, index slices, transform intermediates) it frees itself, also when a loop exits early.
+import { cuda } from '../cuda';
 import { TorchError } from '../errors';
 import { keep, tidy } from '../memory';
 import { native } from '../native';
@@ -47,6 +48,12 @@ export interface DataLoaderOptions {
   transform?: Transform;
   /** Where batches are made; default the data set's device. The set is copied there once if needed. */
   device?: string;
+  /**
+   * pin_memory: CPU batches are put in page-locked memory, so that the loop's non_blocking copy to a CUDA
+   * model (fit, evaluate, TrainStep move each batch to the model) does not wait for the host. Default false;
+   * without CUDA it does nothing, with a warning, as PyTorch's DataLoader.
+   */
+  pinMemory?: boolean;
   /** Seeds the loader's own shuffle generator (as DataLoader(generator=torch.Generator().manual_seed(seed))).
    * Without it the shuffle uses the global generator, so manualSeed() decides the order. */
   seed?: number;
@@ -87,6 +94,15 @@ export class Generator {
   }
 }
 
+let warnedNoPinning = false;
+/** PyTorch's DataLoader: pin_memory without an accelerator warns (once here) and pins nothing. */
+function pinningWanted(asked: boolean): boolean {
+  if (!asked || cuda.isAvailable()) return asked;
+  if (!warnedNoPinning) console.warn("DataLoader: 'pinMemory' is true but no CUDA device is available: batches are not pinned");
+  warnedNoPinning = true;
+  return false;
+}
+
 export class DataLoader implements AsyncIterable<Batch> {
   readonly batchSize: number;
   readonly shuffle: boolean;
@@ -95,6 +111,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly transform: Transform;
   readonly generator: Generator | null;
   readonly sampler: Sampler | null;
+  /** Whether CPU batches come in pinned memory (pinMemory asked for and CUDA there). */
+  readonly pinMemory: boolean;
   private readonly data: Tensor;
   private readonly targets: Tensor;
   // Tensors the loader made itself (a copy of the set on another device); freed by dispose().
@@ -122,6 +140,9 @@ export class DataLoader implements AsyncIterable<Batch> {
       throw new TorchError(`DataLoader(): argument 'transform' must be a function, not ${describeValue(options.transform)}`);
     }
     if (options.device !== undefined) checkString(options.device, 'DataLoader', 'device');
+    if (options.pinMemory !== undefined && typeof options.pinMemory !== 'boolean') {
+      throw new TorchError(`DataLoader(): argument 'pinMemory' must be a boolean, not ${describeValue(options.pinMemory)}`);
+    }
     this.transform = options.transform ?? cifar10TestTransform();
     this.generator = options.seed === undefined ? null : new Generator(options.seed);
     this.sampler = options.sampler ?? null;
@@ -135,6 +156,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     };
     this.data = resident(dataset.data);
     this.targets = resident(dataset.targets);
+    this.pinMemory = pinningWanted(options.pinMemory ?? false) && this.device === 'cpu';
   }
 
   /** Number of samples. */
@@ -178,7 +200,7 @@ export class DataLoader implements AsyncIterable<Batch> {
           const idx = order.narrow(0, start, len);
           const x = this.transform(this.data.indexSelect(0, idx));
           const y = this.targets.indexSelect(0, idx);
-          return { x, y };
+          return this.pinMemory ? { x: x.pinMemory(), y: y.pinMemory() } : { x, y };
         });
       }
     } finally {

@@ -207,6 +207,7 @@ export abstract class Module {
   /**
    * to('cuda') / to('float64') / to({device, dtype}): moves parameters and buffers in place (their
    * handles stay valid, as PyTorch's param.data = …); a dtype applies to floating-point tensors only.
+   * A parameter's .grad moves with it (device, dtype, 4-D layout), as PyTorch's Module._apply does.
    */
   to(target: ToTarget): this {
     if (typeof target !== 'string') checkOptions(target ?? null, 'Module.to', 'target');
@@ -225,14 +226,30 @@ export abstract class Module {
       dtype = target.dtype;
     }
     for (const m of this.modules()) m.applyTo(device ?? null, dtype ?? null);
-    if (typeof target === 'object' && target.memoryFormat !== undefined) {
+    const format = typeof target === 'object' ? target.memoryFormat : undefined;
+    if (format !== undefined) {
       // As PyTorch's module.to(memory_format=...): 4-D parameters and buffers change layout in place.
-      const format = target.memoryFormat;
       for (const t of [...this.parameters(), ...this.buffers()]) {
         if (t.ndim === 4 && !t.isContiguous(format)) tidy(() => native.nn.setData(t, t.detach().contiguous(format)));
       }
     }
+    this.gradsFollowParameters(format);
     return this;
+  }
+
+  // PyTorch's _apply runs the same conversion on p.grad (p.grad.data = fn(p.grad)): a gradient stays on
+  // its parameter's device and dtype (and 4-D layout), ready for the next accumulation or optimizer step.
+  private gradsFollowParameters(format: MemoryFormat | undefined): void {
+    for (const p of this.parameters()) {
+      const g = p.grad;
+      if (!g) continue;
+      const relayout = format !== undefined && g.ndim === 4 && !g.isContiguous(format);
+      if (g.device === p.device && g.dtype === p.dtype && !relayout) continue;
+      tidy(() => {
+        const moved = g.detach().to({ device: p.device, dtype: p.dtype as DType });
+        native.nn.setData(g, relayout ? moved.contiguous(format) : moved);
+      });
+    }
   }
   cuda(index?: number): this {
     return this.to(index === undefined ? 'cuda' : `cuda:${index}`);

@@ -13,6 +13,7 @@ import { load } from '../serialization';
 import { isTensor, noGrad, stack, type Tensor } from '../tensor';
 import { decodeImage, normalize, resize } from '../vision';
 import { CIFAR10_MEAN, CIFAR10_STD } from '../data/transforms';
+import { Placement, placed, placementOf } from './forward';
 
 /** CIFAR-10's classes in label order (batches.meta.txt). */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -22,6 +23,8 @@ export interface Classifier {
   forward(x: Tensor): Tensor;
   forwardAsync(x: Tensor): Promise<Tensor>;
   to(device: string): unknown;
+  /** The device of a model without parameters() (a .pt2 package runs on the one it was compiled for). */
+  readonly device?: string;
 }
 
 export interface ClassifierOptions {
@@ -59,6 +62,7 @@ function packageClassifier(model: AOTICompiledModel): Classifier & { dispose(): 
       if (device.split(':')[0] !== model.device.split(':')[0]) throw new TorchError(`predict: the package runs on ${model.device}, not ${device}; compile one for ${device}`);
       return this;
     },
+    device: model.device,
     dispose: () => model.dispose(),
   };
   PACKAGED.add(classifier);
@@ -128,9 +132,19 @@ export function topK(logits: Tensor, k = 5, classes: readonly string[] = CIFAR10
   });
 }
 
-/** The model on a batch of uint8 images, off the JS thread: top-k classes per image. */
+/** Where a classifier's inputs go: its first parameter's device and floating dtype, else its device. */
+function classifierPlacement(model: Classifier): Placement | null {
+  const where = placementOf(model as { parameters?: () => Tensor[] });
+  if (where) return where;
+  return typeof model.device === 'string' ? { device: model.device, dtype: null } : null;
+}
+
+/**
+ * The model on a batch of uint8 images, off the JS thread: top-k classes per image. The images are
+ * preprocessed on `options.device` (default: where they are) and the batch then goes to the model's device.
+ */
 export async function classify(model: Classifier, images: Tensor[], options: PreprocessOptions & { topk?: number; classes?: readonly string[] } = {}): Promise<ClassScore[][]> {
-  const batch = preprocess(images, options);
+  const batch = tidy(() => placed(preprocess(images, options), classifierPlacement(model)));
   try {
     const logits = await noGrad(() => model.forwardAsync(batch));
     try {

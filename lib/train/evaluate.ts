@@ -6,7 +6,8 @@ import { DataLoader, cifar10TestTransform } from '../data';
 import { keep, tidy } from '../memory';
 import type { Module } from '../nn';
 import { crossEntropy, logSoftmax } from '../nn/functional';
-import { Tensor, cat, noGrad, zeros } from '../tensor';
+import { Tensor, cat, noGrad, ones, zeros } from '../tensor';
+import { placeBatch, placementOf } from './forward';
 import { PhaseStats, ProgressMode, ProgressOptions, createProgress } from './progress';
 
 export interface Evaluation {
@@ -74,9 +75,12 @@ export async function evaluate(
   source: TensorDatasetLike | BatchSource,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
+  // Batches follow the model (its first parameter's device and floating dtype), as `x.to(device)` in a
+  // PyTorch loop; a data set is made resident on the model's device once, not copied batch by batch.
+  const where = placementOf(model);
   const ownLoader = isLoader(source)
     ? null
-    : new DataLoader(source, { batchSize: options.batchSize ?? 100, transform: cifar10TestTransform(), device: options.device });
+    : new DataLoader(source, { batchSize: options.batchSize ?? 100, transform: cifar10TestTransform(), device: options.device ?? where?.device });
   const loader: BatchSource = ownLoader ?? (source as BatchSource);
   const lossFn = options.lossFn ?? ((o: Tensor, t: Tensor) => crossEntropy(o, t));
   const forward = options.forward ?? ((x: Tensor) => model.forward(x));
@@ -102,9 +106,11 @@ export async function evaluate(
   const predicted: Tensor[] = [];
   const confidence: Tensor[] = [];
   try {
-    for await (const { x, y } of loader) {
+    for await (const batch of loader) {
+      const { x: x0, y: y0 } = batch;
       tidy(() =>
         noGrad(() => {
+          const { x, y } = placeBatch(x0, y0, where);
           const out = forward(x);
           if (lossSum === null) {
             lossSum = keep(zeros([], { dtype: 'float64', device: out.device }));
@@ -117,7 +123,12 @@ export async function evaluate(
           }
           lossSum.add_(lossFn(out, y).to('float64'));
           metricNames.forEach((name, i) => metricSums[i].add_(options.metrics![name](out, y).to('float64').mul(y.shape[0])));
-          if (counts) counts.add_(y.to('int64').mul(numClasses).add(out.argmax(1)).bincount(numClasses * numClasses));
+          // index_put_ with accumulate: no host sync (bincount reads the input's maximum to size its
+          // result: two syncs a batch on CUDA), and deterministic where PyTorch's deterministic mode asks.
+          if (counts) {
+            const cell = y.to('int64').mul(numClasses).add(out.argmax(1));
+            counts.indexPut_([cell], ones(cell.shape, { dtype: 'int64', device: cell.device }), true);
+          }
           if (options.predictions && classification) {
             const best = logSoftmax(out.to('float32'), 1).max(1);
             predicted.push(keep(best.indices));
@@ -125,9 +136,9 @@ export async function evaluate(
           }
         }),
       );
-      total += y.shape[0];
-      x.dispose();
-      y.dispose();
+      total += y0.shape[0];
+      x0.dispose();
+      y0.dispose();
       batches++;
       bar.update(batches, read);
       if (options.signal?.aborted) {

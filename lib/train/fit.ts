@@ -13,7 +13,7 @@ import { Tensor, getRngState, noGrad, zeros } from '../tensor';
 import { throwIfAborted } from '../utils/abort';
 import { TrainState, appendLog, saveBest, saveLast } from './checkpoint';
 import { BatchSource, LossFn, MetricFn, evaluate, isClassification } from './evaluate';
-import { Amp, checkAmp, checkPositiveInt, defaultLoss, forwardWith, modelDevice, withAmp } from './forward';
+import { Amp, Placement, checkAmp, checkPositiveInt, defaultLoss, forwardWith, modelDevice, placeBatch, placementOf, withAmp } from './forward';
 import { PhaseStats, ProgressMode, createProgress } from './progress';
 import { Callback, FitContext, FitRecord, MONITORS, Monitor, SchedulerLike } from './records';
 import { resumeRun } from './resume';
@@ -214,6 +214,8 @@ class FitRun {
   private readonly lossFn: LossFn;
   private readonly schedulerStep: 'epoch' | 'batch';
   private readonly device: string;
+  /** Where batches go: the model's device and floating dtype. */
+  private readonly where: Placement | null;
   private readonly stopper: Stopper;
   private readonly ctx: FitContext;
   private trainStep: TrainStep | null = null;
@@ -234,6 +236,7 @@ class FitRun {
     this.lossFn = o.lossFn ?? defaultLoss;
     this.schedulerStep = o.schedulerStep ?? (o.scheduler?.kind === 'batch' ? 'batch' : 'epoch');
     this.device = modelDevice(model);
+    this.where = placementOf(model);
     this.monitor = o.monitor;
     this.stopper = new Stopper(this.print, o.handleSigint ?? true, o.signal);
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias
@@ -333,16 +336,20 @@ class FitRun {
     const bar = createProgress('Train', trainLoader.length ?? 0, this.progress);
     this.model.train(true);
     try {
-      for await (const { x, y } of trainLoader) {
-        // Distributed: the gradients are averaged across ranks between backward and the update (awaited).
-        const synced = gradientSync ? await this.trainStep!.stepWithSync(x, y, gradientSync) : null;
-        tidy(() => {
-          const { output, loss } = synced ?? this.trainStep!.step(x, y);
-          meter.add(output, y, loss);
-          for (const cb of callbacks) cb.onBatchEnd?.(meter.batches, loss, this.ctx);
-        });
-        x.dispose();
-        y.dispose();
+      for await (const batch of trainLoader) {
+        // The batch on the model's device (a no-op for a loader already there): the meter compares on it.
+        const { x, y } = placeBatch(batch.x, batch.y, this.where);
+        try {
+          // Distributed: the gradients are averaged across ranks between backward and the update (awaited).
+          const synced = gradientSync ? await this.trainStep!.stepWithSync(x, y, gradientSync) : null;
+          tidy(() => {
+            const { output, loss } = synced ?? this.trainStep!.step(x, y);
+            meter.add(output, y, loss);
+            for (const cb of callbacks) cb.onBatchEnd?.(meter.batches, loss, this.ctx);
+          });
+        } finally {
+          dispose([...new Set([x, y, batch.x, batch.y])]); // the copies, if any, and the loader's batch
+        }
         if (scheduler && this.schedulerStep === 'batch') scheduler.step();
         bar.update(meter.batches, meter.read);
         await nextTick(); // the event loop stays responsive: Ctrl-C, timers, I/O

@@ -5,6 +5,7 @@ import { TorchError } from '../errors';
 import type { GradScaler } from '../grad_scaler';
 import type { Module } from '../nn';
 import { crossEntropy } from '../nn/functional';
+import { isFloatingDtype, type DType } from '../dtype';
 import type { Tensor } from '../tensor';
 import type { LossFn } from './evaluate';
 
@@ -13,6 +14,43 @@ export type Amp = 'bf16' | 'fp16' | false;
 /** The device of the model's first parameter ('cpu' for a model without parameters). */
 export function modelDevice(model: Module): string {
   return model.parameters()[0]?.device ?? 'cpu';
+}
+
+/** Where a model's inputs must be: its first parameter's device, and its floating dtype. */
+export interface Placement {
+  device: string;
+  /** The first parameter's dtype when floating (floating inputs are converted to it), else null. */
+  dtype: DType | null;
+}
+
+/** `next(model.parameters())`'s device and dtype, as PyTorch code finds them; null for a model without parameters. */
+export function placementOf(model: { parameters?: () => Tensor[] }): Placement | null {
+  const p = typeof model.parameters === 'function' ? model.parameters()[0] : undefined;
+  if (!p) return null;
+  return { device: p.device, dtype: isFloatingDtype(p.dtype as DType) ? (p.dtype as DType) : null };
+}
+
+/**
+ * `t` on the model's device and, when floating, in its dtype (integer inputs and class indices keep
+ * theirs): `x.to(device, dtype, non_blocking=True)` as a careful PyTorch loop writes it, so that a host
+ * batch's copy does not wait for the device. The same tensor when it is already there (no copy).
+ */
+export function placed(t: Tensor, where: Placement | null, convertDtype = true): Tensor {
+  if (!where) return t;
+  const dtype = convertDtype ? placedDtype(t, where) : (t.dtype as DType);
+  if (t.device === where.device && t.dtype === dtype) return t;
+  // Not towards the CPU: a non-blocking device-to-host copy may still be running when the CPU reads it.
+  return t.to({ device: where.device, dtype, nonBlocking: where.device !== 'cpu' });
+}
+
+/** The dtype an input `t` has once placed: the model's floating dtype for a floating input, else its own. */
+export function placedDtype(t: Tensor, where: Placement | null): DType {
+  return where?.dtype && isFloatingDtype(t.dtype as DType) ? where.dtype : (t.dtype as DType);
+}
+
+/** A batch moved to the model: inputs to its device and floating dtype, targets to its device only. */
+export function placeBatch(x: Tensor, y: Tensor, where: Placement | null): { x: Tensor; y: Tensor } {
+  return { x: placed(x, where), y: placed(y, where, false) };
 }
 
 /** nn.CrossEntropyLoss(): the loss when none is given. */

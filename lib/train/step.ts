@@ -9,7 +9,11 @@
 //   - the learning rate lives in a device tensor (SGD's lrTensor) that the scheduler's number is written
 //     into with fill_ before a replay, outside the graph: no host value is baked into the capture;
 //   - a train()/eval() switch of any module since the capture makes the next step capture again.
-// On the CPU (or with cudaGraphs off) the same object runs every step eagerly, with the same update.
+// On the CPU (or with cudaGraphs off) the same object runs every step eagerly, with the same update;
+// so does a CUDA model whose optimizer is not the fused tensor-lr SGD, unless cudaGraphs was asked for
+// explicitly (then the constructor says why it cannot): `eagerReason` says why a step is not graphed.
+// Every batch is moved to the model first (its device and floating dtype, non_blocking), as a PyTorch
+// loop's `x.to(device)`: a host batch feeds a CUDA model, and the graph's static buffers live on the device.
 import { TorchError } from '../errors';
 import type { GradScaler } from '../grad_scaler';
 import { dispose, keep, tidy } from '../memory';
@@ -19,7 +23,7 @@ import type { Optimizer } from '../optim';
 import { SGD } from '../optim/sgd';
 import { Tensor, noGrad } from '../tensor';
 import type { LossFn } from './evaluate';
-import { Amp, checkAmp, defaultLoss, forwardWith, modelDevice, withAmp } from './forward';
+import { Amp, Placement, checkAmp, defaultLoss, forwardWith, modelDevice, placeBatch, placedDtype, placementOf, withAmp } from './forward';
 
 export interface TrainStepOptions {
   /** loss(output, target), a scalar; default cross-entropy. */
@@ -30,7 +34,10 @@ export interface TrainStepOptions {
   scaler?: GradScaler;
   /** Feed inputs in channels_last memory format. Default false. */
   channelsLast?: boolean;
-  /** Capture the step in a CUDA graph and replay it. Default: on when the model is on CUDA. */
+  /**
+   * Capture the step in a CUDA graph and replay it (needs SGD({fused: true}): its learning rate is a device
+   * tensor). Default: on when the model is on CUDA and the optimizer allows it, else eager (see eagerReason).
+   */
   cudaGraphs?: boolean;
   /** Eager steps on the side stream before capture (PyTorch's docs: at least 3). Default 3. */
   warmupSteps?: number;
@@ -54,6 +61,10 @@ export class TrainStep {
   readonly device: string;
   /** Whether steps of the captured shape replay a CUDA graph. */
   readonly cudaGraphs: boolean;
+  /** Why steps run eagerly rather than as a CUDA graph; null when they are graphed. */
+  readonly eagerReason: string | null;
+  /** Where batches go: the model's device and floating dtype. */
+  private readonly where: Placement | null;
   private readonly warmupSteps: number;
   private warmed = 0;
   private captured: Captured | null = null;
@@ -70,17 +81,16 @@ export class TrainStep {
     private readonly options: TrainStepOptions = {},
   ) {
     this.device = modelDevice(model);
+    this.where = placementOf(model);
     this.forward = forwardWith(model, options);
-    const onCuda = this.device.startsWith('cuda');
-    this.cudaGraphs = options.cudaGraphs ?? onCuda;
     this.warmupSteps = options.warmupSteps ?? 3;
     checkAmp('TrainStep', options.amp, options.scaler);
-    if (this.cudaGraphs) {
-      if (!onCuda) throw new TorchError(`TrainStep: cudaGraphs needs a model on CUDA, this one is on ${this.device}`);
-      if (!(optimizer instanceof SGD) || !optimizer.fused) {
-        throw new TorchError('TrainStep: cudaGraphs needs SGD({fused: true}) (a tensor learning rate; the other updates read host values)');
-      }
-      if (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 3) throw new TorchError(`TrainStep: warmupSteps must be an integer >= 3, got ${this.warmupSteps}`);
+    const blocker = graphBlocker(this.device, optimizer);
+    if (options.cudaGraphs && blocker) throw new TorchError(`TrainStep: cudaGraphs needs ${blocker}`);
+    this.cudaGraphs = (options.cudaGraphs ?? true) && blocker === null;
+    this.eagerReason = this.cudaGraphs ? null : options.cudaGraphs === false ? 'cudaGraphs: false' : `a CUDA graph needs ${blocker}`;
+    if (this.cudaGraphs && (!Number.isInteger(this.warmupSteps) || this.warmupSteps < 3)) {
+      throw new TorchError(`TrainStep: warmupSteps must be an integer >= 3, got ${this.warmupSteps}`);
     }
   }
 
@@ -119,7 +129,8 @@ export class TrainStep {
 
   private eager(x: Tensor, y: Tensor): StepResult {
     return tidy(() => {
-      const r = this.run(x, y);
+      const b = placeBatch(x, y, this.where); // copies made here are freed when the step's scope ends
+      const r = this.run(b.x, b.y);
       return { loss: keep(r.loss), output: keep(r.output) };
     });
   }
@@ -145,7 +156,8 @@ export class TrainStep {
   async stepWithSync(x: Tensor, y: Tensor, sync: () => Promise<void>): Promise<StepResult> {
     this.releaseLast();
     const r = tidy(() => {
-      const { loss, output } = this.forwardBackward(x, y);
+      const b = placeBatch(x, y, this.where);
+      const { loss, output } = this.forwardBackward(b.x, b.y);
       return { loss: keep(loss), output: keep(output) };
     });
     try {
@@ -166,13 +178,17 @@ export class TrainStep {
     if (this.captured && this.captured.modes !== this.modes()) this.reset();
     if (this.captured) {
       const s = this.captured;
-      if (!sameShape(s.x, x) || !sameShape(s.y, y) || s.x.dtype !== x.dtype || s.y.dtype !== y.dtype) {
+      if (!sameShape(s.x, x) || !sameShape(s.y, y) || s.x.dtype !== placedDtype(x, this.where) || s.y.dtype !== y.dtype) {
         return (this.last = this.eager(x, y)); // another shape: eager, on the same parameters and state
       }
-      noGrad(() => {
-        s.x.copy_(x);
-        s.y.copy_(y);
-      });
+      // A host batch goes over with a non-blocking copy, then device to device into the static buffers.
+      tidy(() =>
+        noGrad(() => {
+          const b = placeBatch(x, y, this.where);
+          s.x.copy_(b.x);
+          s.y.copy_(b.y);
+        }),
+      );
       this.syncLr();
       c.replay(s.graph);
       return (this.last = s.out);
@@ -193,8 +209,13 @@ export class TrainStep {
       }
     }
     // Capture: static copies of the batch, gradients undefined, everything between begin and end recorded.
-    const sx = keep(noGrad(() => x.clone()));
-    const sy = keep(noGrad(() => y.clone()));
+    // Static copies of the batch on the model's device: every replay copies its batch into them.
+    const { x: sx, y: sy } = tidy(() =>
+      noGrad(() => {
+        const b = placeBatch(x, y, this.where);
+        return { x: keep(b.x.clone()), y: keep(b.y.clone()) };
+      }),
+    );
     this.optimizer.zeroGrad();
     let out: StepResult;
     c.captureBegin(graph);
@@ -235,6 +256,15 @@ export class TrainStep {
     this.releaseLast();
     this.reset();
   }
+}
+
+/** What keeps a step on `device` with `optimizer` from being captured (a phrase), or null. */
+function graphBlocker(device: string, optimizer: Optimizer): string | null {
+  if (!device.startsWith('cuda')) return `a model on CUDA, this one is on ${device}`;
+  if (!(optimizer instanceof SGD) || !optimizer.fused) {
+    return `SGD({fused: true}), got ${optimizer.constructor.name}${optimizer instanceof SGD ? ' without fused' : ''} (a graph replays the learning rate from a device tensor; this update reads host values)`;
+  }
+  return null;
 }
 
 function sameShape(a: Tensor, b: Tensor): boolean {

@@ -59,11 +59,12 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const tb = o.tensorboard && lead ? new TensorBoardHook(o.tensorboard, o.checkpointDir, o.tensorboardEvery) : null;
   let optimizer: optim.SGD | undefined;
   let scaler: GradScaler | undefined;
+  const benchmarkBefore = backends.cudnn.benchmark; // a process-wide switch: put back when the run ends
   try {
     print('==> Building model..');
     const net = DEPTHS[o.depth]({ numClasses: 10, shortcut: o.shortcut }).to(o.device);
     if (o.channelsLast) net.to({ memoryFormat: 'channels_last' });
-    if (o.cudnnBenchmark) backends.cudnn.benchmark = true;
+    if (o.cudnnBenchmark) backends.cudnn.benchmark = true; // restored in finally, also when training throws
     const parameterCount = net.parameterCount();
     print(`Total number of parameters: ${parameterCount}`);
 
@@ -99,6 +100,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     const finalAccuracy = history.length ? history[history.length - 1].testAcc : 0;
     return { parameterCount, bestAccuracy: bestOf(r), finalAccuracy, history, stopped: r.stopped, model: net };
   } finally {
+    backends.cudnn.benchmark = benchmarkBefore;
     optimizer?.dispose(); // momentum buffers: the optimizer is not returned
     scaler?.dispose();
     tb?.close();

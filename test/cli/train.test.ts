@@ -9,7 +9,8 @@ import * as torch from '../../lib';
 import { CIFAR, hasCifar, tmpDir } from '../train/helpers';
 import { bin, built, root, runSync, start } from './helpers';
 
-const quick = ['--limit-train', '256', '--limit-test', '100', '--batch-size', '64', '--data', CIFAR, '--seed', '1', '--threads', '1'];
+// --device cpu: the Ctrl-C timings below need steps that take a while; on a GPU machine the default is CUDA.
+const quick = ['--limit-train', '256', '--limit-test', '100', '--batch-size', '64', '--data', CIFAR, '--seed', '1', '--threads', '1', '--device', 'cpu'];
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -58,7 +59,7 @@ describe.skipIf(!hasCifar)('npx tsx examples/train.ts (the README’s set-up com
     const dir = dirs.find((d) => d.includes('cli-tsx'))!;
     expect(lastEpoch(dir).epoch).toBe(0);
     // --resume alone continues the same run: the stored 2 epochs and limits, not 200 epochs of all the data.
-    const resumed = runSync(process.execPath, [bin, 'train', '--resume', '--checkpoint-dir', dir, '--data', CIFAR]);
+    const resumed = runSync(process.execPath, [bin, 'train', '--resume', '--device', 'cpu', '--checkpoint-dir', dir, '--data', CIFAR]);
     expect(resumed.code, resumed.out).toBe(0);
     expect(resumed.out).not.toMatch(/Epoch: 0/);
     expect(resumed.out).toMatch(/Epoch: 1\nTrain 4\/4 [^\n]*\(\d+\/256\)\nTest  1\/1 [^\n]*\(\d+\/100\)/);
@@ -66,13 +67,13 @@ describe.skipIf(!hasCifar)('npx tsx examples/train.ts (the README’s set-up com
     expect(lastEpoch(dir).config).toMatchObject({ epochs: 2, limitTrain: 256, limitTest: 100, batchSize: 64, seed: 1, schedule: 'cosine', depth: 20 });
 
     // Again: the run has finished, and says so.
-    const again = runSync(process.execPath, [bin, 'train', '--resume', '--checkpoint-dir', dir, '--data', CIFAR]);
+    const again = runSync(process.execPath, [bin, 'train', '--resume', '--device', 'cpu', '--checkpoint-dir', dir, '--data', CIFAR]);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toMatch(/Training already finished: all 2 epochs ran \(best accuracy [\d.]+%\); pass a larger epochs \(--epochs\)/);
     expect(again.out).not.toMatch(/Epoch: 2/);
 
     // A flag that contradicts the stored run: one line, exit code 2, saying what to do.
-    const clash = runSync(process.execPath, [bin, 'train', '--resume', '--limit-train', '500', '--checkpoint-dir', dir, '--data', CIFAR]);
+    const clash = runSync(process.execPath, [bin, 'train', '--resume', '--device', 'cpu', '--limit-train', '500', '--checkpoint-dir', dir, '--data', CIFAR]);
     expect(clash.code).toBe(2);
     expect(clash.out).toBe(
       'libtorch-node train: --resume: --limit-train 500 contradicts the run being resumed (--limit-train 256); ' +
@@ -80,7 +81,7 @@ describe.skipIf(!hasCifar)('npx tsx examples/train.ts (the README’s set-up com
     );
 
     // More epochs: the cosine schedule is the one for 3 epochs, at epoch 2: 0.1 · (1 + cos(2π/3)) / 2 = 0.025.
-    const longer = runSync(process.execPath, [bin, 'train', '--resume', '--epochs', '3', '--checkpoint-dir', dir, '--data', CIFAR]);
+    const longer = runSync(process.execPath, [bin, 'train', '--resume', '--device', 'cpu', '--epochs', '3', '--checkpoint-dir', dir, '--data', CIFAR]);
     expect(longer.code, longer.out).toBe(0);
     expect(longer.out).toMatch(/extending the run from 2 to 3 epochs/);
     const records = logRecords(dir);
@@ -101,7 +102,7 @@ describe.skipIf(!hasCifar || !built)('the libtorch-node bin (compiled JS under p
     fs.symlinkSync('../libtorch-node/bin/libtorch-node.js', path.join(project, 'node_modules/.bin/libtorch-node'));
     const dir = path.join(project, 'checkpoint');
     // Steps of 256 images on one thread take about a second: time for a second press mid-step.
-    const args = ['--limit-train', '1024', '--limit-test', '100', '--batch-size', '256', '--data', CIFAR, '--threads', '1'];
+    const args = ['--limit-train', '1024', '--limit-test', '100', '--batch-size', '256', '--data', CIFAR, '--threads', '1', '--device', 'cpu'];
     const run = start('npx', ['--offline', 'libtorch-node', 'train', '--epochs', '5', ...args], project);
     await run.waitFor('Epoch: 0');
     run.ctrlC();

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Tensor, TorchError, arange, cuda, data, dispose, manualSeed, memory, tensor, tidy } from '../../lib';
 
 const identity: data.Transform = (x) => x;
@@ -199,6 +199,37 @@ describe('DataLoader', () => {
     const gpu = data.randomCropFlipWith(x.to('cuda'), oy.to('cuda'), ox.to('cuda'), f.to('cuda'), 4);
     expect(gpu.cpu().equal(cpu)).toBe(true);
     loader.dispose();
+  });
+});
+
+describe('DataLoader pinMemory (pin_memory)', () => {
+  it('refuses a value that is not a boolean', () => {
+    expect(() => new data.DataLoader(indexDataset(4), { pinMemory: 'yes' as never })).toThrow(TorchError);
+    expect(() => new data.DataLoader(indexDataset(4), { pinMemory: 'yes' as never })).toThrow("DataLoader(): argument 'pinMemory' must be a boolean, not the string 'yes'");
+  });
+
+  it.skipIf(cuda.isAvailable())('without CUDA warns once and gives the same, unpinned batches (skipped: CUDA is available)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const pinned = new data.DataLoader(indexDataset(7), { batchSize: 3, transform: identity, pinMemory: true });
+      new data.DataLoader(indexDataset(7), { pinMemory: true });
+      expect(pinned.pinMemory).toBe(false);
+      expect(await epoch(pinned)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+      const warnings = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('pinMemory'));
+      expect(warnings.length).toBeLessThanOrEqual(1); // once a process (an earlier test may have warned already)
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it.skipIf(!cuda.isAvailable())('with CUDA gives CPU batches in pinned memory, the same samples (needs a GPU)', async () => {
+    const loader = new data.DataLoader(indexDataset(7), { batchSize: 3, transform: identity, pinMemory: true });
+    expect(loader.pinMemory).toBe(true);
+    for await (const { x, y } of loader) {
+      expect([x.isPinned(), y.isPinned(), x.device]).toEqual([true, true, 'cpu']);
+      dispose([x, y]);
+    }
+    expect(await epoch(loader)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
   });
 });
 

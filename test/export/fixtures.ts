@@ -51,12 +51,21 @@ export function makeExportFixtures(): ExportFixtures {
   if (!fs.existsSync(refFile)) {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-export-work-'));
     fs.writeFileSync(path.join(work, 'generate.py'), script);
-    const out = execFileSync(PYTHON, [path.join(work, 'generate.py'), work, path.join(ROOT, 'examples')], {
-      encoding: 'utf8',
-      maxBuffer: 256 * 1024 * 1024,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
-    });
+    let out: string;
+    try {
+      out = execFileSync(PYTHON, [path.join(work, 'generate.py'), work, path.join(ROOT, 'examples')], {
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // CPU packages: a GPU beside them must change nothing in how Inductor compiles them.
+        env: { ...process.env, OMP_NUM_THREADS: '1', CUDA_VISIBLE_DEVICES: '' },
+      });
+    } catch (e) {
+      fs.rmSync(work, { recursive: true, force: true });
+      // The Python error's last line first: a one-line failure summary then says what went wrong.
+      const stderr = String((e as { stderr?: string }).stderr ?? '').trim().split('\n');
+      throw new Error(`export fixtures: ${PYTHON} test/export/generate.py failed: ${stderr[stderr.length - 1] || (e as Error).message}\n${stderr.slice(-40).join('\n')}`);
+    }
     const lines = out.trim().split('\n');
     fs.writeFileSync(path.join(work, 'ref.json'), lines[lines.length - 1]);
     // Whole or not at all: a run killed while compiling leaves no half-written cache behind.

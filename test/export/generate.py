@@ -57,14 +57,19 @@ def relabel(src, dst, **changes):
     """A copy of a package whose metadata says otherwise (compiled for CUDA, by a newer PyTorch): what
     export.load must refuse before it maps the package's code, without a GPU or that PyTorch at hand."""
     import zipfile
+    relabelled = 0
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, 'w', zipfile.ZIP_STORED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
-            if item.filename.endswith('_metadata.json'):
+            # <hash>_metadata.json (2.6), <hash>.wrapper_metadata.json and .kernel_metadata.json (newer)
+            if item.filename.endswith('metadata.json'):
                 meta = json.loads(data)
                 meta.update(changes)
                 data = json.dumps(meta).encode()
+                relabelled += 1
             zout.writestr(item, data)
+    if not relabelled:  # a package layout this script does not know: say so here, not as a wrong test later
+        raise SystemExit(f'relabel: no *metadata.json in {src} (torch {torch.__version__}): the package layout changed')
 
 
 relabel(two_path, out_dir + '/two_inputs_cuda.pt2', AOTI_DEVICE_KEY='cuda')

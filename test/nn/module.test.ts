@@ -110,6 +110,31 @@ print(json.dumps([list(seq.state_dict().keys()), [n for n, _ in seq.named_parame
     net.to({ dtype: 'float32', device: 'cpu' });
     expect(w.dtype).toBe('float32');
   });
+
+  it('to() converts each .grad with its parameter (dtype, 4-D layout), as PyTorch’s _apply', () => {
+    torch.manualSeed(3);
+    const net = new Net();
+    const x = torch.randn([2, 3, 5, 5]);
+    net.forward(x).sum().backward();
+    const before = net.parameters().map((p) => p.grad!.toArray());
+    net.to('float64');
+    net.parameters().forEach((p, i) => {
+      expect(p.grad!.dtype, `parameter ${i}`).toBe('float64');
+      expect(p.grad!.toArray()).toEqual(before[i]); // float32 values are exact in float64
+    });
+    // The next backward accumulates into the float64 gradients, and an optimizer step takes them.
+    net.forward(x.double()).sum().backward();
+    net.parameters().forEach((p, i) => {
+      const twice = torch.tensor(before[i] as number[], { dtype: 'float64' }).mul(2);
+      // The second pass runs in float64, the first ran in float32: they agree to float32's precision.
+      const rel = (p.grad!.sub(twice).abs().max().item() as number) / (twice.abs().max().item() as number);
+      expect(rel, `parameter ${i}`).toBeLessThan(1e-5);
+    });
+    new torch.optim.SGD(net.parameters(), { lr: 0.1, momentum: 0.9 }).step();
+    net.to({ memoryFormat: 'channels_last' });
+    expect(net.conv.weight.isContiguous('channels_last')).toBe(true);
+    expect(net.conv.weight.grad!.isContiguous('channels_last')).toBe(true);
+  });
 });
 
 describe('stateDict / loadStateDict', () => {

@@ -8,7 +8,8 @@ import { runPython } from '../helpers/python';
 import { CIFAR, hasCifar, tmpDir } from './helpers';
 
 // report: false: these tests are about training; test/train/report.test.ts covers the report written at the end.
-const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false, report: false };
+// device 'cpu': Python recomputes our accuracy to 10 digits on the CPU; on a GPU machine the trainer's default is CUDA.
+const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false, report: false, device: 'cpu' };
 
 // The seed's test pipeline over the first n images of test_batch.bin (ToTensor + Normalize).
 const PY_TEST_DATA = `
@@ -33,7 +34,7 @@ describe.skipIf(!hasCifar)('checkpoints PyTorch can read, and PyTorch checkpoint
       SEED_MODEL +
         PY_TEST_DATA +
         `
-ckpt = torch.load(inp['file'])
+ckpt = torch.load(inp['file'], map_location='cpu')
 net = ResNet20()
 net.load_state_dict(ckpt['net'])
 net.eval()
@@ -41,7 +42,7 @@ x, y = test_images(inp['folder'], 500)
 with torch.no_grad():
     pred = net(x).argmax(1)
 print(json.dumps({'acc': 100.0 * (pred == y).sum().item() / 500, 'saved_acc': ckpt['acc'], 'epoch': ckpt['epoch'],
-                  'last_keys': sorted(torch.load(inp['last']).keys())}))`,
+                  'last_keys': sorted(torch.load(inp['last'], map_location='cpu').keys())}))`,
       { file: path.join(dir, 'ckpt.pth'), last: path.join(dir, 'last.pth'), folder },
     );
     expect(py.saved_acc).toBeCloseTo(r.bestAccuracy, 10);
@@ -67,7 +68,7 @@ print(json.dumps({'acc': 100.0 * (pred == y).sum().item() / 500, 'saved_acc': ck
 # PyTorch 2.x's restricted unpickler (its default since 2.6): no code runs. 1.13's first version of it
 # does not read floats (pickle's BINFLOAT), so there the plain load checks the rest.
 two = int(torch.__version__.split('.')[0]) >= 2
-last = torch.load(inp['file'], weights_only=True) if two else torch.load(inp['file'])
+last = torch.load(inp['file'], weights_only=True, map_location='cpu') if two else torch.load(inp['file'], map_location='cpu')
 net = ResNet20()
 net.load_state_dict(last['net'])
 opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)

@@ -8,7 +8,9 @@ import { CIFAR, hasCifar, tmpDir } from './helpers';
 // report: false: these tests are about training; test/train/report.test.ts covers the report written at the end.
 // An epoch's mean training loss below this is learning: an untrained 10-class model scores ln 10 = 2.30.
 const LEARNED = 1.8;
-const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false, report: false };
+// device 'cpu': these tests mean the CPU (bit-exact resume, one-thread sums); on a GPU machine the trainer's
+// default would be CUDA. test/cuda.test.ts trains there.
+const quiet = { progress: 'none' as const, print: () => {}, handleSigint: false, report: false, device: 'cpu' };
 
 describe('options', () => {
   it('rejects bad options with a message naming them', () => {
@@ -23,16 +25,16 @@ describe('options', () => {
 
   it('defaults to the seed recipe', () => {
     const o = torch.train.resolveOptions({});
-    expect([o.epochs, o.batchSize, o.testBatchSize, o.lr, o.momentum, o.weightDecay, o.schedule, o.shortcut, o.depth]).toEqual([
-      200, 128, 100, 0.1, 0.9, 1e-4, 'cosine', 'B', 20,
-    ]);
     expect(o.device).toBe(torch.cuda.isAvailable() ? 'cuda' : 'cpu');
-    // The fast path's switches follow the device: on for CUDA, off for CPU.
+    // The fast path's switches follow the device: on for CUDA, off for CPU; so does the test batch.
     const fast = o.device !== 'cpu';
+    expect([o.epochs, o.batchSize, o.testBatchSize, o.lr, o.momentum, o.weightDecay, o.schedule, o.shortcut, o.depth]).toEqual([
+      200, 128, fast ? 500 : 100, 0.1, 0.9, 1e-4, 'cosine', 'B', 20,
+    ]);
     const graphs = fast && torch.optim.fusedSgdAvailable; // CUDA graphs need the fused tensor-lr SGD
     expect([o.channelsLast, o.amp, o.cudnnBenchmark, o.cudaGraphs, o.fusedSgd]).toEqual(fast ? [true, 'bf16', true, graphs, graphs] : [false, false, false, false, false]);
     const c = torch.train.resolveOptions({ device: 'cpu' });
-    expect([c.channelsLast, c.amp, c.cudnnBenchmark, c.cudaGraphs, c.fusedSgd]).toEqual([false, false, false, false, false]);
+    expect([c.channelsLast, c.amp, c.cudnnBenchmark, c.cudaGraphs, c.fusedSgd, c.testBatchSize]).toEqual([false, false, false, false, false, 100]);
     expect(torch.train.resolveOptions({ device: 'cpu', amp: 'fp16' }).amp).toBe('fp16'); // with a GradScaler
   });
 });
@@ -181,6 +183,27 @@ describe.skipIf(!hasCifar)('training on CIFAR-10 (CPU)', () => {
     await expect(torch.trainResNet20({ ...quiet, dataRoot: CIFAR, signal: AbortSignal.abort(), checkpointDir: tmpDir('pre') })).rejects.toMatchObject({
       name: 'AbortError',
     });
+  }, 120_000);
+
+  it('puts torch.backends.cudnn.benchmark back when training ends, and when it fails', async ({ signal }) => {
+    const { cudnn } = torch.backends;
+    cudnn.benchmark = false;
+    const seen: boolean[] = [];
+    const common = { ...quiet, dataRoot: CIFAR, epochs: 1, limitTrain: 64, limitTest: 100, batchSize: 64, cudnnBenchmark: true };
+    await torch.trainResNet20({ ...common, checkpointDir: tmpDir('benchmark'), signal, print: () => seen.push(cudnn.benchmark) });
+    expect(seen.at(-1)).toBe(true); // switched on for the run
+    expect(cudnn.benchmark).toBe(false);
+    const controller = new AbortController();
+    const failing = torch.trainResNet20({
+      ...common,
+      checkpointDir: tmpDir('benchmark-abort'),
+      signal: controller.signal,
+      print: (line) => {
+        if (line.includes('Epoch: 0')) setImmediate(() => controller.abort(new Error('stop')));
+      },
+    });
+    await expect(failing).rejects.toMatchObject({ name: 'AbortError' });
+    expect(cudnn.benchmark).toBe(false);
   }, 120_000);
 
   it('refuses to resume from a folder without checkpoints', async () => {
