@@ -34,6 +34,7 @@
 #include "tensor.h"
 
 #ifdef TORCH_NODE_WITH_DIST
+#include <ATen/MemoryOverlap.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -177,17 +178,27 @@ Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<Wor
   return promise;
 }
 
+// The tensors of a collective. Any strides: a tensor that is not contiguous (channels_last parameters, a
+// slice) travels through a contiguous copy (Flatten), as PyTorch's DDP flattens its broadcast; only a tensor
+// whose elements overlap (an expanded view) is refused, since writing the result back into it is ambiguous.
+// NCCL takes CUDA tensors; gloo takes CPU tensors and, in a CUDA build, CUDA tensors too (libtorch's
+// ProcessGroupGloo stages them through pinned host memory on its own streams, as in PyTorch).
 std::vector<at::Tensor> TensorList(Napi::Env env, const Napi::Value& v, const char* where) {
   if (!v.IsArray()) ThrowArg(env, where, "expected an array of tensors");
-  const bool cuda = dist::CurrentBackend() == "nccl";
+  const bool nccl = dist::CurrentBackend() == "nccl";
   auto arr = v.As<Napi::Array>();
   std::vector<at::Tensor> out;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     const at::Tensor& t = Tensor::Get(env, arr.Get(i), where);
-    if (!t.is_contiguous()) ThrowArg(env, where, "tensors must be contiguous (tensor " + std::to_string(i) + ")");
-    if (t.is_cuda() != cuda) {
-      ThrowArg(env, where, std::string("the ") + (cuda ? "nccl group takes CUDA" : "gloo group takes CPU") + " tensors (tensor " +
-                               std::to_string(i) + " is on " + DeviceName(t.device()) + ")");
+    const std::string which = " (tensor " + std::to_string(i) + ")";
+    if (at::has_internal_overlap(t) == at::MemOverlap::Yes) {
+      ThrowArg(env, where, "tensors must not overlap in memory (an expanded view); pass a .clone()" + which);
+    }
+    if (nccl && !t.is_cuda()) {
+      ThrowArg(env, where, "the nccl group takes CUDA tensors" + which + " is on " + DeviceName(t.device()) + ")");
+    }
+    if (!nccl && !t.is_cpu() && !t.is_cuda()) {
+      ThrowArg(env, where, "the gloo group takes CPU or CUDA tensors" + which + " is on " + DeviceName(t.device()) + ")");
     }
     out.push_back(t);
   }
@@ -405,10 +416,18 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
       ThrowArg(env, where, "every output tensor must have the input's shape and dtype");
     }
   }
-  std::vector<std::vector<at::Tensor>> outs{outputs};
+  // Non-contiguous outputs receive through contiguous stand-ins, copied back when the gather is done.
+  std::vector<at::Tensor> staged;
+  for (const auto& o : outputs) staged.push_back(o.is_contiguous() ? o : at::empty_like(o, at::MemoryFormat::Contiguous));
+  std::vector<std::vector<at::Tensor>> outs{staged};
   std::vector<at::Tensor> in{input.contiguous()};
   auto work = group->allgather(outs, in);
-  return Await(env, where, {work}, [outs, in]() {});
+  return Await(env, where, {work}, [outputs, outs, in]() {
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (!outputs[i].is_same(outs[0][i])) outputs[i].copy_(outs[0][i]);
+    }
+  });
 }
 
 Napi::Value Barrier(const Napi::CallbackInfo& info) {
@@ -491,12 +510,15 @@ std::chrono::milliseconds CurrentTimeout() {
   return s.timeout;
 }
 
+// One buffer per (dtype, device), the tensors in order, each flattened in its logical (row-major) order: a
+// rank whose tensor has other strides (channels_last here, contiguous there) still meets the same elements.
+// A lone contiguous tensor is its own buffer; anything else is copied in and (Unflatten) back out.
 std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   std::vector<Flat> groups;
   for (const auto& t : tensors) {
     Flat* g = nullptr;
     for (auto& f : groups) {
-      if (f.members[0].scalar_type() == t.scalar_type()) g = &f;
+      if (f.members[0].scalar_type() == t.scalar_type() && f.members[0].device() == t.device()) g = &f;
     }
     if (g == nullptr) {
       groups.emplace_back();
@@ -506,7 +528,7 @@ std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   }
   at::NoGradGuard no_grad;
   for (auto& g : groups) {
-    if (g.members.size() == 1) {
+    if (g.members.size() == 1 && g.members[0].is_contiguous()) {
       g.buffer = g.members[0].view({-1});
       g.shared = true;
       continue;
@@ -517,13 +539,14 @@ std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   }
   return groups;
 }
+// The buffer's values back into the tensors, whatever their strides (copy_ writes through them).
 void Unflatten(const Flat& g) {
   if (g.shared) return;
   at::NoGradGuard no_grad;
   int64_t offset = 0;
   for (const auto& t : g.members) {
     int64_t n = t.numel();
-    t.view({-1}).copy_(g.buffer.narrow(0, offset, n));
+    t.copy_(g.buffer.narrow(0, offset, n).view(t.sizes()));
     offset += n;
   }
 }

@@ -1,6 +1,7 @@
 // trainResNet20's options: every setting of the seed's recipe and of the fast CUDA path, with the
 // defaults filled in and checked in one place (resolveOptions).
 import { cuda } from '../cuda';
+import { defaultDevice } from '../distributed/device';
 import { TorchError } from '../errors';
 import * as models from '../models';
 import * as optim from '../optim';
@@ -13,7 +14,7 @@ export interface TrainOptions {
   dataRoot?: string;
   /** Fetch the official tarball when the files are absent. Default false. */
   download?: boolean;
-  /** 'cpu', 'cuda' or 'cuda:N'. Default 'cuda' when available, else 'cpu'. */
+  /** 'cpu', 'cuda' or 'cuda:N'. Default 'cuda' when available, else 'cpu'; with `distributed`, cuda:LOCAL_RANK (torchrun's one GPU per rank). */
   device?: string;
   /** Epochs to train. Default 200 (the seed). With `resume`, a larger value extends the schedule. */
   epochs?: number;
@@ -107,7 +108,7 @@ export type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOption
 export const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
 
 export function resolveOptions(options: TrainOptions = {}): Resolved {
-  const device = options.device ?? (cuda.isAvailable() ? 'cuda' : 'cpu');
+  const device = options.device ?? (options.distributed ? defaultDevice() : cuda.isAvailable() ? 'cuda' : 'cpu');
   const onCuda = device.startsWith('cuda');
   const o: Resolved = {
     download: false,
