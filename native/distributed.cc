@@ -20,6 +20,7 @@
 // instantiated inside libtorch.
 #include "process_group.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -112,12 +113,17 @@ Napi::Value Queue(Napi::Env env, const std::string& where, std::function<void()>
 
 // Settles a promise when every work is done: `post` (copies out of flattened buffers) runs on the thread
 // that completes the last work, then the promise resolves or rejects (with the first error) on the JS thread.
+// CUDA works end on their own streams (NCCL's, gloo's staging streams): for them the JS thread calls wait(),
+// which, the work being done, only makes its current stream wait for theirs (PyTorch's Work.wait()), and
+// runs `post` after it, so that whatever JS does next on that stream sees the results.
 struct Pending {
   explicit Pending(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise::Deferred deferred;
   Napi::ThreadSafeFunction tsfn;
   std::string where;
   std::function<void()> post;
+  std::vector<WorkPtr> works;  // kept for the JS thread's wait() when on_device
+  bool on_device = false;
   std::atomic<int> left{0};
   std::mutex mutex;
   std::string error;
@@ -126,37 +132,64 @@ struct Pending {
     std::lock_guard<std::mutex> lock(mutex);
     if (error.empty()) error = message.empty() ? "collective failed" : message;
   }
+  // post(), its exception as the error.
+  void RunPost() {
+    if (!error.empty() || !post) return;
+    try {
+      post();
+    } catch (const c10::Error& e) {
+      Fail(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      Fail(e.what());
+    }
+  }
 };
 
-void Finish(const std::shared_ptr<Pending>& p) {
-  if (p->error.empty() && p->post) {
+// On the JS thread: for CUDA works, the stream synchronisation and `post`; then the promise settles.
+void Settle(Napi::Env env, const std::shared_ptr<Pending>& p) {
+  if (p->on_device && p->error.empty()) {
     try {
-      p->post();
+      for (const auto& work : p->works) work->wait();
     } catch (const c10::Error& e) {
       p->Fail(e.what_without_backtrace());
     } catch (const std::exception& e) {
       p->Fail(e.what());
     }
+    p->RunPost();
   }
   p->post = nullptr;  // drop the tensors
+  p->works.clear();
+  if (p->error.empty()) {
+    p->deferred.Resolve(env.Undefined());
+  } else {
+    p->deferred.Reject(TorchError(env, p->where + ": " + CleanMessage(p->error)).Value());
+  }
+}
+
+void Finish(const std::shared_ptr<Pending>& p) {
+  if (!p->on_device) {
+    p->RunPost();
+    p->post = nullptr;
+    p->works.clear();
+  }
   p->tsfn.BlockingCall([p](Napi::Env env, Napi::Function) {
     try {  // see PoolWorker::OnOK (worker.cc)
       Napi::HandleScope scope(env);
-      if (p->error.empty()) {
-        p->deferred.Resolve(env.Undefined());
-      } else {
-        p->deferred.Reject(TorchError(env, p->where + ": " + CleanMessage(p->error)).Value());
-      }
+      Settle(env, p);
     } catch (const Napi::Error&) {
     }
   });
   p->tsfn.Release();
 }
 
-Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<WorkPtr>& works, std::function<void()> post) {
+// `on_device`: the collective's tensors are CUDA tensors (see Pending).
+Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<WorkPtr>& works, std::function<void()> post,
+                  bool on_device = false) {
   auto p = std::make_shared<Pending>(env);
   p->where = where;
   p->post = std::move(post);
+  p->on_device = on_device;
+  if (on_device) p->works = works;
   p->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "torch.distributed", 0, 1);
   p->left = static_cast<int>(works.size());
   Napi::Promise promise = p->deferred.Promise();
@@ -176,6 +209,11 @@ Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<Wor
     });
   }
   return promise;
+}
+
+// Whether any of the tensors is a CUDA tensor.
+bool AnyCuda(const std::vector<at::Tensor>& tensors) {
+  return std::any_of(tensors.begin(), tensors.end(), [](const at::Tensor& t) { return t.is_cuda(); });
 }
 
 // The tensors of a collective. Any strides: a tensor that is not contiguous (channels_last parameters, a
@@ -373,7 +411,7 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
       if (divide != 1.0) f.buffer.div_(divide);
       Unflatten(f);
     }
-  });
+  }, AnyCuda(tensors));
 }
 
 // broadcast(tensors, src): every rank's tensors take rank src's values.
@@ -397,7 +435,7 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   }
   return Await(env, where, works, [flats]() {
     for (auto& f : *flats) Unflatten(f);
-  });
+  }, AnyCuda(tensors));
 }
 
 // allGather(outputs, input): outputs[i] receives rank i's input (same shape and dtype on every rank).
@@ -427,7 +465,7 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (!outputs[i].is_same(outs[0][i])) outputs[i].copy_(outs[0][i]);
     }
-  });
+  }, AnyCuda(outputs) || input.is_cuda());
 }
 
 Napi::Value Barrier(const Napi::CallbackInfo& info) {

@@ -50,5 +50,13 @@ describe('distributed.defaultDevice', () => {
     process.env.LOCAL_RANK = '0';
     expect(resolveOptions({ distributed: true }).device).toBe(dist.defaultDevice());
     expect(resolveOptions({ distributed: true, device: 'cpu' }).device).toBe('cpu');
+    expect(resolveOptions({ device: 'cpu' }).device).toBe('cpu');
+  });
+
+  it.skipIf(!torch.cuda.isAvailable())("(needs CUDA) resolves a distributed run's plain 'cuda' to cuda:LOCAL_RANK, and keeps an explicit cuda:N", () => {
+    process.env.LOCAL_RANK = '0';
+    expect(resolveOptions({ distributed: true, device: 'cuda' }).device).toBe('cuda:0');
+    expect(resolveOptions({ device: 'cuda' }).device).toBe('cuda');
+    expect(resolveOptions({ distributed: true, device: 'cuda:0' }).device).toBe('cuda:0');
   });
 });
