@@ -1,4 +1,4 @@
-// torch.autocast and torch.backends.cudnn: the switches of the fast CUDA path, usable on CPU too
+// torch.autocast: mixed precision for the fast CUDA path, usable on CPU too
 // (autocast on CPU runs bfloat16 as PyTorch's torch.autocast('cpu') does).
 import { TorchError } from './errors';
 import { native } from './native';
@@ -29,20 +29,5 @@ export function isAutocastEnabled(deviceType: AutocastDevice = 'cuda'): boolean 
   return native.amp.isEnabled(deviceType);
 }
 
-/** torch.backends: cuda.isBuilt() and cudnn.benchmark (a property), as in PyTorch. */
-export const backends = {
-  cuda: {
-    /** torch.backends.cuda.is_built(): this build was compiled and linked against a CUDA libtorch (a GPU need not be present). */
-    isBuilt(): boolean {
-      return native.cuda.compiled as boolean;
-    },
-  },
-  cudnn: {
-    get benchmark(): boolean {
-      return native.cudnnBenchmark();
-    },
-    set benchmark(value: boolean) {
-      native.cudnnBenchmark(Boolean(value));
-    },
-  },
-};
+// torch.backends moved to backends.ts; re-exported for the modules that import it from here.
+export { backends } from './backends';

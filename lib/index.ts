@@ -37,7 +37,16 @@ export * as special from './generated/special';
 export { hasOp, opSchema } from './ops';
 export type { MemoryInfo, DeviceUsage } from './memory';
 export { cuda } from './cuda';
-export { autocast, isAutocastEnabled, backends } from './amp';
+export { autocast, isAutocastEnabled } from './amp';
+export {
+  backends,
+  useDeterministicAlgorithms,
+  areDeterministicAlgorithmsEnabled,
+  isDeterministicAlgorithmsWarnOnlyEnabled,
+  setFloat32MatmulPrecision,
+  getFloat32MatmulPrecision,
+} from './backends';
+export type { Float32MatmulPrecision } from './backends';
 export type { AutocastDevice } from './amp';
 export { GradScaler } from './grad_scaler';
 export type { GradScalerOptions, GradScalerStateDict } from './grad_scaler';

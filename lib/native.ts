@@ -78,10 +78,12 @@ export interface NativeAddon {
     setState(handle: unknown, state: Tensor): void;
     [name: string]: Fn;
   };
-  // cuda.cc, autocast.cc
+  // cuda.cc, autocast.cc, backends.cc
   cuda: {
     isAvailable(): boolean;
     deviceCount(): number;
+    setDevice(index: number): void;
+    currentDevice(): number;
     cudnnIsAvailable(): boolean;
     synchronize(device?: string | number): void;
     emptyCache(): void;
@@ -95,7 +97,18 @@ export interface NativeAddon {
     isEnabled(deviceType: string): boolean;
     [name: string]: Fn;
   };
-  cudnnBenchmark(value?: boolean): boolean;
+  /** at::globalContext()'s flags: each sets its flag when given a boolean (a name for the precision) and returns its value. */
+  backends: {
+    matmulAllowTf32(value?: boolean): boolean;
+    cudnnAllowTf32(value?: boolean): boolean;
+    cudnnBenchmark(value?: boolean): boolean;
+    cudnnDeterministic(value?: boolean): boolean;
+    cudnnEnabled(value?: boolean): boolean;
+    useDeterministicAlgorithms(mode: boolean, warnOnly: boolean): void;
+    deterministicAlgorithms(): boolean;
+    deterministicAlgorithmsWarnOnly(): boolean;
+    float32MatmulPrecision(value?: string): 'highest' | 'high' | 'medium';
+  };
   // module.cc, functional.cc, optimizer.cc
   nn: {
     NativeModule: new (kind: string, options: Record<string, unknown>) => NativeLayer;

@@ -11,6 +11,7 @@
 #include "allocator.h"
 #include "aoti.h"
 #include "autocast.h"
+#include "backends.h"
 #include "common.h"
 #include "cuda.h"
 #include "cuda_graph.h"
@@ -62,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMemory(env, exports);
   InitCuda(env, exports);
   InitAutocast(env, exports);
+  InitBackends(env, exports);
   InitCudaGraph(env, exports);
   InitGradScaler(env, exports);
   InitData(env, exports);

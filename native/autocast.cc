@@ -1,4 +1,4 @@
-// Automatic mixed precision (torch.autocast) and cuDNN settings (torch.backends.cudnn).
+// Automatic mixed precision (torch.autocast); the cuDNN flags (torch.backends.cudnn) are in backends.cc.
 // libtorch 2.4 replaced the per-backend autocast switches (set_enabled, set_cpu_enabled, …) with
 // calls that take a device type; both forms are wrapped here so one source builds against 1.13 and 2.x.
 #include <ATen/autocast_mode.h>
@@ -94,20 +94,10 @@ Napi::Value IsAutocastEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, IsEnabled(AutocastDevice(env, info[0])));
 }
 
-// torch.backends.cudnn.benchmark: cuDNN times its algorithms once per input shape and keeps the fastest.
-Napi::Value CudnnBenchmark(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].IsBoolean()) at::globalContext().setBenchmarkCuDNN(info[0].As<Napi::Boolean>());
-  return Napi::Boolean::New(info.Env(), at::globalContext().benchmarkCuDNN());
-}
-
 const Entry kAmp[] = {
     {"enter", Enter, kAsThrown},
     {"exit", Exit, kAsThrown},
     {"isEnabled", IsAutocastEnabled, kAsThrown},
-};
-
-const Entry kCudnn[] = {
-    {"cudnnBenchmark", CudnnBenchmark, kAsThrown},
 };
 
 }  // namespace
@@ -116,7 +106,6 @@ void InitAutocast(Napi::Env env, Napi::Object exports) {
   Napi::Object amp = Napi::Object::New(env);
   Export(env, amp, kAmp);
   exports.Set("amp", amp);
-  Export(env, exports, kCudnn);
 }
 
 }  // namespace tn

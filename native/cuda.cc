@@ -2,11 +2,14 @@
 
 #include <torch/cuda.h>
 
+#include <string>
+
 #include "common.h"
 #include "entry.h"
 
 #ifdef TORCH_NODE_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #endif
 
 namespace tn {
@@ -47,7 +50,36 @@ Napi::Value ManualSeedAll(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// torch.cuda.set_device(index): the device 'cuda' (no index) means on this thread from now on, as the CUDA
+// runtime's current device. lib/ parses 'cuda:N' and skips a negative index (PyTorch's no-op).
+Napi::Value SetDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t index = ToInt(env, info[0], "cuda.setDevice");
+  if (!torch::cuda::is_available()) ThrowArg(env, "cuda.setDevice", "CUDA is not available");
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  if (index < 0 || index >= count) {
+    ThrowArg(env, "cuda.setDevice", "device index " + std::to_string(index) + " is out of range: this machine has " + std::to_string(count) + " CUDA device(s)");
+  }
+#ifdef TORCH_NODE_WITH_CUDA
+  c10::cuda::set_device(static_cast<c10::DeviceIndex>(index));
+#endif
+  return env.Undefined();
+}
+
+// torch.cuda.current_device().
+Napi::Value CurrentDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!torch::cuda::is_available()) ThrowArg(env, "cuda.currentDevice", "CUDA is not available");
+#ifdef TORCH_NODE_WITH_CUDA
+  return Napi::Number::New(env, static_cast<double>(c10::cuda::current_device()));
+#else
+  return Napi::Number::New(env, 0);
+#endif
+}
+
 const Entry kCuda[] = {
+    {"setDevice", SetDevice, kAsThrown},
+    {"currentDevice", CurrentDevice, kAsThrown},
     {"isAvailable", IsAvailable, kAsThrown},
     {"deviceCount", DeviceCount, kAsThrown},
     {"cudnnIsAvailable", CudnnIsAvailable, kAsThrown},

@@ -20,6 +20,7 @@
 // instantiated inside libtorch.
 #include "process_group.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -34,6 +35,7 @@
 #include "tensor.h"
 
 #ifdef TORCH_NODE_WITH_DIST
+#include <ATen/MemoryOverlap.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -111,12 +113,17 @@ Napi::Value Queue(Napi::Env env, const std::string& where, std::function<void()>
 
 // Settles a promise when every work is done: `post` (copies out of flattened buffers) runs on the thread
 // that completes the last work, then the promise resolves or rejects (with the first error) on the JS thread.
+// CUDA works end on their own streams (NCCL's, gloo's staging streams): for them the JS thread calls wait(),
+// which, the work being done, only makes its current stream wait for theirs (PyTorch's Work.wait()), and
+// runs `post` after it, so that whatever JS does next on that stream sees the results.
 struct Pending {
   explicit Pending(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise::Deferred deferred;
   Napi::ThreadSafeFunction tsfn;
   std::string where;
   std::function<void()> post;
+  std::vector<WorkPtr> works;  // kept for the JS thread's wait() when on_device
+  bool on_device = false;
   std::atomic<int> left{0};
   std::mutex mutex;
   std::string error;
@@ -125,37 +132,64 @@ struct Pending {
     std::lock_guard<std::mutex> lock(mutex);
     if (error.empty()) error = message.empty() ? "collective failed" : message;
   }
+  // post(), its exception as the error.
+  void RunPost() {
+    if (!error.empty() || !post) return;
+    try {
+      post();
+    } catch (const c10::Error& e) {
+      Fail(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      Fail(e.what());
+    }
+  }
 };
 
-void Finish(const std::shared_ptr<Pending>& p) {
-  if (p->error.empty() && p->post) {
+// On the JS thread: for CUDA works, the stream synchronisation and `post`; then the promise settles.
+void Settle(Napi::Env env, const std::shared_ptr<Pending>& p) {
+  if (p->on_device && p->error.empty()) {
     try {
-      p->post();
+      for (const auto& work : p->works) work->wait();
     } catch (const c10::Error& e) {
       p->Fail(e.what_without_backtrace());
     } catch (const std::exception& e) {
       p->Fail(e.what());
     }
+    p->RunPost();
   }
   p->post = nullptr;  // drop the tensors
+  p->works.clear();
+  if (p->error.empty()) {
+    p->deferred.Resolve(env.Undefined());
+  } else {
+    p->deferred.Reject(TorchError(env, p->where + ": " + CleanMessage(p->error)).Value());
+  }
+}
+
+void Finish(const std::shared_ptr<Pending>& p) {
+  if (!p->on_device) {
+    p->RunPost();
+    p->post = nullptr;
+    p->works.clear();
+  }
   p->tsfn.BlockingCall([p](Napi::Env env, Napi::Function) {
     try {  // see PoolWorker::OnOK (worker.cc)
       Napi::HandleScope scope(env);
-      if (p->error.empty()) {
-        p->deferred.Resolve(env.Undefined());
-      } else {
-        p->deferred.Reject(TorchError(env, p->where + ": " + CleanMessage(p->error)).Value());
-      }
+      Settle(env, p);
     } catch (const Napi::Error&) {
     }
   });
   p->tsfn.Release();
 }
 
-Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<WorkPtr>& works, std::function<void()> post) {
+// `on_device`: the collective's tensors are CUDA tensors (see Pending).
+Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<WorkPtr>& works, std::function<void()> post,
+                  bool on_device = false) {
   auto p = std::make_shared<Pending>(env);
   p->where = where;
   p->post = std::move(post);
+  p->on_device = on_device;
+  if (on_device) p->works = works;
   p->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "torch.distributed", 0, 1);
   p->left = static_cast<int>(works.size());
   Napi::Promise promise = p->deferred.Promise();
@@ -177,17 +211,32 @@ Napi::Value Await(Napi::Env env, const std::string& where, const std::vector<Wor
   return promise;
 }
 
+// Whether any of the tensors is a CUDA tensor.
+bool AnyCuda(const std::vector<at::Tensor>& tensors) {
+  return std::any_of(tensors.begin(), tensors.end(), [](const at::Tensor& t) { return t.is_cuda(); });
+}
+
+// The tensors of a collective. Any strides: a tensor that is not contiguous (channels_last parameters, a
+// slice) travels through a contiguous copy (Flatten), as PyTorch's DDP flattens its broadcast; only a tensor
+// whose elements overlap (an expanded view) is refused, since writing the result back into it is ambiguous.
+// NCCL takes CUDA tensors; gloo takes CPU tensors and, in a CUDA build, CUDA tensors too (libtorch's
+// ProcessGroupGloo stages them through pinned host memory on its own streams, as in PyTorch).
 std::vector<at::Tensor> TensorList(Napi::Env env, const Napi::Value& v, const char* where) {
   if (!v.IsArray()) ThrowArg(env, where, "expected an array of tensors");
-  const bool cuda = dist::CurrentBackend() == "nccl";
+  const bool nccl = dist::CurrentBackend() == "nccl";
   auto arr = v.As<Napi::Array>();
   std::vector<at::Tensor> out;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     const at::Tensor& t = Tensor::Get(env, arr.Get(i), where);
-    if (!t.is_contiguous()) ThrowArg(env, where, "tensors must be contiguous (tensor " + std::to_string(i) + ")");
-    if (t.is_cuda() != cuda) {
-      ThrowArg(env, where, std::string("the ") + (cuda ? "nccl group takes CUDA" : "gloo group takes CPU") + " tensors (tensor " +
-                               std::to_string(i) + " is on " + DeviceName(t.device()) + ")");
+    const std::string which = " (tensor " + std::to_string(i) + ")";
+    if (at::has_internal_overlap(t) == at::MemOverlap::Yes) {
+      ThrowArg(env, where, "tensors must not overlap in memory (an expanded view); pass a .clone()" + which);
+    }
+    if (nccl && !t.is_cuda()) {
+      ThrowArg(env, where, "the nccl group takes CUDA tensors" + which + " is on " + DeviceName(t.device()) + ")");
+    }
+    if (!nccl && !t.is_cpu() && !t.is_cuda()) {
+      ThrowArg(env, where, "the gloo group takes CPU or CUDA tensors" + which + " is on " + DeviceName(t.device()) + ")");
     }
     out.push_back(t);
   }
@@ -362,7 +411,7 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
       if (divide != 1.0) f.buffer.div_(divide);
       Unflatten(f);
     }
-  });
+  }, AnyCuda(tensors));
 }
 
 // broadcast(tensors, src): every rank's tensors take rank src's values.
@@ -386,7 +435,7 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   }
   return Await(env, where, works, [flats]() {
     for (auto& f : *flats) Unflatten(f);
-  });
+  }, AnyCuda(tensors));
 }
 
 // allGather(outputs, input): outputs[i] receives rank i's input (same shape and dtype on every rank).
@@ -405,10 +454,18 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
       ThrowArg(env, where, "every output tensor must have the input's shape and dtype");
     }
   }
-  std::vector<std::vector<at::Tensor>> outs{outputs};
+  // Non-contiguous outputs receive through contiguous stand-ins, copied back when the gather is done.
+  std::vector<at::Tensor> staged;
+  for (const auto& o : outputs) staged.push_back(o.is_contiguous() ? o : at::empty_like(o, at::MemoryFormat::Contiguous));
+  std::vector<std::vector<at::Tensor>> outs{staged};
   std::vector<at::Tensor> in{input.contiguous()};
   auto work = group->allgather(outs, in);
-  return Await(env, where, {work}, [outs, in]() {});
+  return Await(env, where, {work}, [outputs, outs, in]() {
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (!outputs[i].is_same(outs[0][i])) outputs[i].copy_(outs[0][i]);
+    }
+  }, AnyCuda(outputs) || input.is_cuda());
 }
 
 Napi::Value Barrier(const Napi::CallbackInfo& info) {
@@ -491,12 +548,15 @@ std::chrono::milliseconds CurrentTimeout() {
   return s.timeout;
 }
 
+// One buffer per (dtype, device), the tensors in order, each flattened in its logical (row-major) order: a
+// rank whose tensor has other strides (channels_last here, contiguous there) still meets the same elements.
+// A lone contiguous tensor is its own buffer; anything else is copied in and (Unflatten) back out.
 std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   std::vector<Flat> groups;
   for (const auto& t : tensors) {
     Flat* g = nullptr;
     for (auto& f : groups) {
-      if (f.members[0].scalar_type() == t.scalar_type()) g = &f;
+      if (f.members[0].scalar_type() == t.scalar_type() && f.members[0].device() == t.device()) g = &f;
     }
     if (g == nullptr) {
       groups.emplace_back();
@@ -506,7 +566,7 @@ std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   }
   at::NoGradGuard no_grad;
   for (auto& g : groups) {
-    if (g.members.size() == 1) {
+    if (g.members.size() == 1 && g.members[0].is_contiguous()) {
       g.buffer = g.members[0].view({-1});
       g.shared = true;
       continue;
@@ -517,13 +577,14 @@ std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors) {
   }
   return groups;
 }
+// The buffer's values back into the tensors, whatever their strides (copy_ writes through them).
 void Unflatten(const Flat& g) {
   if (g.shared) return;
   at::NoGradGuard no_grad;
   int64_t offset = 0;
   for (const auto& t : g.members) {
     int64_t n = t.numel();
-    t.view({-1}).copy_(g.buffer.narrow(0, offset, n));
+    t.copy_(g.buffer.narrow(0, offset, n).view(t.sizes()));
     offset += n;
   }
 }

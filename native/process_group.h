@@ -1,5 +1,5 @@
 // The process group as distributed.cc holds it, for reducer.cc: the backend base class, the default group,
-// and the flattening of tensor lists into one buffer per dtype.
+// and the flattening of tensor lists into one buffer per dtype and device (any strides).
 #pragma once
 #include <napi.h>
 
@@ -39,11 +39,12 @@ c10::intrusive_ptr<Group> Current(Napi::Env env, const char* where);
 std::string CurrentBackend();
 std::chrono::milliseconds CurrentTimeout();
 
-// Tensors grouped by dtype and flattened, one buffer per dtype: one collective each instead of one per tensor.
+// Tensors grouped by dtype and device and flattened in logical order, one buffer per group: one collective each
+// instead of one per tensor; non-contiguous tensors are copied in and (Unflatten) back.
 struct Flat {
   std::vector<at::Tensor> members;
   at::Tensor buffer;
-  bool shared = false;  // one tensor: the buffer is a view of it, nothing to copy back
+  bool shared = false;  // one contiguous tensor: the buffer is a view of it, nothing to copy back
 };
 std::vector<Flat> Flatten(const std::vector<at::Tensor>& tensors);
 void Unflatten(const Flat& g);

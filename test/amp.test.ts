@@ -1,5 +1,4 @@
-// torch.autocast on CPU (bfloat16) against Python's torch.autocast('cpu'), channels_last models, and
-// the cuDNN benchmark switch.
+// torch.autocast on CPU (bfloat16) against Python's torch.autocast('cpu') and channels_last models
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
 import { maxDiff, Nested } from './helpers/compare';
@@ -65,15 +64,5 @@ describe('channels_last', () => {
     expect(model.parameters()[0].isContiguous('channels_last')).toBe(true);
     const after = torch.noGrad(() => model.forward(x.contiguous('channels_last')));
     expect(maxDiff(after.toArray() as Nested, before.toArray() as Nested)).toBeLessThan(1e-4);
-  });
-});
-
-describe('backends.cudnn.benchmark', () => {
-  it('is a settable flag, as in PyTorch', () => {
-    const was = torch.backends.cudnn.benchmark;
-    expect(was).toBe(false);
-    torch.backends.cudnn.benchmark = true;
-    expect(torch.backends.cudnn.benchmark).toBe(true);
-    torch.backends.cudnn.benchmark = was;
   });
 });

@@ -180,3 +180,5 @@ export function barrier(options: CollectiveOptions = {}): Promise<void> | Work {
   requireBuilt('barrier');
   return finish(native.distributed.barrier(), options.asyncOp);
 }
+
+export { defaultDevice, localDevice } from './device';

@@ -1,6 +1,7 @@
 // trainResNet20's options: every setting of the seed's recipe and of the fast CUDA path, with the
 // defaults filled in and checked in one place (resolveOptions).
 import { cuda } from '../cuda';
+import { defaultDevice } from '../distributed/device';
 import { TorchError } from '../errors';
 import * as models from '../models';
 import * as optim from '../optim';
@@ -13,7 +14,7 @@ export interface TrainOptions {
   dataRoot?: string;
   /** Fetch the official tarball when the files are absent. Default false. */
   download?: boolean;
-  /** 'cpu', 'cuda' or 'cuda:N'. Default 'cuda' when available, else 'cpu'. */
+  /** 'cpu', 'cuda' or 'cuda:N'. Default 'cuda' when available, else 'cpu'; with `distributed`, 'cuda' and the default are cuda:LOCAL_RANK (torchrun's one GPU per rank). */
   device?: string;
   /** Epochs to train. Default 200 (the seed). With `resume`, a larger value extends the schedule. */
   epochs?: number;
@@ -110,8 +111,14 @@ export type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOption
 
 export const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
 
+/** 'cuda' when available, else 'cpu'; a distributed rank's default (or plain 'cuda') is its own GPU, cuda:LOCAL_RANK. */
+function pickDevice(given: string | undefined, distributed: boolean | undefined): string {
+  if (distributed && (given === undefined || (given === 'cuda' && cuda.isAvailable()))) return defaultDevice();
+  return given ?? (cuda.isAvailable() ? 'cuda' : 'cpu');
+}
+
 export function resolveOptions(options: TrainOptions = {}): Resolved {
-  const device = options.device ?? (cuda.isAvailable() ? 'cuda' : 'cpu');
+  const device = pickDevice(options.device, options.distributed);
   const onCuda = device.startsWith('cuda');
   const o: Resolved = {
     download: false,
@@ -146,6 +153,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     distributed: false,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as Resolved;
+  o.device = device; // over the spread: a distributed rank's 'cuda' is resolved to its own GPU
   checkResolved(o);
   // The captured update reads its lr from a device tensor: the fused SGD.
   if (o.cudaGraphs) o.fusedSgd = true;

@@ -3,6 +3,7 @@
 // It reads as main.py does: data, model, criterion and optimizer, schedule, the loop; the options and
 // their checks are in options.ts, the loop in fit.ts.
 import { backends } from '../amp';
+import { cuda } from '../cuda';
 import * as data from '../data';
 import * as dist from '../distributed';
 import { GradScaler } from '../grad_scaler';
@@ -47,6 +48,7 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const { options: given, extended } = stored?.config ? resumeOptions(stored.config, options) : { options, extended: false };
   const o = resolveOptions(given);
   throwIfAborted(o.signal);
+  if (o.distributed && o.device.startsWith('cuda')) cuda.setDevice(o.device); // torch.cuda.set_device(local_rank): 'cuda' and NCCL use this rank's GPU
   if (o.distributed && !dist.isInitialized()) await dist.initProcessGroup({ backend: o.device.startsWith('cuda') ? 'nccl' : 'gloo' }); // as PyTorch users do
   const lead = !o.distributed || dist.getRank() === 0; // the rank that prints and writes files
   const print = lead ? o.print : () => {};

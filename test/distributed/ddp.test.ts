@@ -46,6 +46,8 @@ inp = json.load(open(sys.argv[1]))
 model = Net() if inp['model'] == 'net' else ResNet20('B')
 model.load_state_dict({k: torch.tensor(v['data'], dtype=torch.long if v['dtype'] == 'int64' else torch.float32).view(v['shape'])
                        for k, v in inp['weights'].items()})
+if inp['channelsLast']:
+    model = model.to(memory_format=torch.channels_last)
 o = inp['ddp']
 cap = {'bucket_cap_mb': o['bucketCapMb']} if 'bucketCapMb' in o else {}  # 2.x: a given cap is also the first bucket's
 ddp = DDP(model, find_unused_parameters=o.get('findUnusedParameters', False),
@@ -84,6 +86,8 @@ interface Case {
   ddp: torch.nn.parallel.DistributedDataParallelOptions;
   accumulate?: boolean;
   steps?: number;
+  /** Both sides convert the model to channels_last before wrapping it (CUDA's default layout in trainResNet20). */
+  channelsLast?: boolean;
 }
 
 /** Trains `c` with Node ranks, then with PyTorch's DDP on as many Python ranks; returns both final states (rank 0). */
@@ -99,6 +103,7 @@ async function trainBoth(name: string, c: Case) {
     model: c.model,
     ddp: c.ddp,
     accumulate: c.accumulate ?? false,
+    channelsLast: c.channelsLast ?? false,
     steps,
     batch,
     lr: 0.1,
@@ -141,6 +146,15 @@ describe.skipIf(!!glooMissing || !hasPythonTorch())("DistributedDataParallel aga
     expect(a.keys[0]).toBe('module.conv1.weight');
     expect(a.buckets).toEqual(b.buckets); // rebuilt in the order the gradients arrived: the same buckets as PyTorch's
     expect(expectSameWeights(a, b, initial)).toBeGreaterThan(1e-2); // training really changed the weights
+  });
+
+  it("trains a channels_last ResNet-20 on 2 ranks to PyTorch DDP's weights, its parameters and gradients staying channels_last", async () => {
+    const { a, b, initial } = await trainBoth('resnet2cl', { model: 'resnet20', ranks: 2, ddp: { bucketCapMb: 0.1 }, channelsLast: true });
+    expect(a.buckets).toEqual(b.buckets);
+    expect(expectSameWeights(a, b, initial)).toBeGreaterThan(1e-2);
+    // Every 4-D parameter (the convolutions') and its gradient keep PyTorch's channels_last strides.
+    expect(a.layouts.length).toBe(21); // conv1, two per block (18), two 1×1 shortcuts
+    for (const l of a.layouts) expect(l, l.name).toEqual({ name: l.name, param: true, grad: true });
   });
 
   it("trains ResNet-20 on 3 ranks in several buckets (bucketCapMb 0.1, gradientAsBucketView) to PyTorch DDP's weights", async () => {
