@@ -14,20 +14,16 @@ const maxAbsDiff = (a: torch.Tensor, b: torch.Tensor) => a.cpu().float().sub(b.c
 
 // TF32 off while CUDA is compared with the CPU at 1e-3, as PyTorch's own tests do: TF32 convolutions and
 // matmuls (cuDNN's default on Ampere and newer) keep 10 bits of mantissa, 1.28e-3 off was seen on an H200.
-// TODO(i31-ddp): torch.backends.cuda.matmul.allowTf32 and torch.backends.cudnn.allowTf32 come with
-// lib/backends.ts on branch i31-ddp (commit 06f659f, these names). Until that is merged the switches are
-// absent and this runs `fn` with libtorch's defaults (TF32 convolutions on): the comparisons below may then
-// exceed 1e-3 on such a GPU. Once merged, the cast below can become plain torch.backends access.
-type Tf32Switch = { allowTf32?: boolean };
 function withoutTf32<T>(fn: () => T): T {
-  const b = torch.backends as unknown as { cuda?: { matmul?: Tf32Switch }; cudnn?: Tf32Switch };
-  const switches = [b.cuda?.matmul, b.cudnn].filter((s): s is Tf32Switch => s !== undefined && typeof s.allowTf32 === 'boolean');
-  const saved = switches.map((s) => s.allowTf32!);
-  for (const s of switches) s.allowTf32 = false;
+  const { matmul } = torch.backends.cuda;
+  const { cudnn } = torch.backends;
+  const saved = [matmul.allowTf32, cudnn.allowTf32];
+  matmul.allowTf32 = false;
+  cudnn.allowTf32 = false;
   try {
     return fn();
   } finally {
-    switches.forEach((s, i) => (s.allowTf32 = saved[i]));
+    [matmul.allowTf32, cudnn.allowTf32] = saved;
   }
 }
 
