@@ -18,7 +18,8 @@ import { ZipReader } from './zip';
  * - a function (storage, location) => storage | null | undefined, PyTorch's callable: `storage` is the
  *   storage's bytes as a 1-D uint8 CPU tensor (PyTorch's untyped storage), `location` where it was saved
  *   ('cpu', 'cuda:0'). Return the storage moved where it should go (`(s) => s.to('cuda:1')`; the same
- *   bytes, in the same order), or null/undefined for the default placement (where it was saved).
+ *   bytes, in the same order), or null/undefined for the default placement (where it was saved). What it
+ *   returns belongs to load(): the loaded tensors are views of it.
  */
 export type MapLocation = string | Record<string, string> | ((storage: Tensor, location: string) => Tensor | null | undefined);
 

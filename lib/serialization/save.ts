@@ -202,8 +202,8 @@ export function save(obj: unknown, file: string, options: SaveOptions = {}): voi
 
 /**
  * save() with the disk writes, fsync and rename on the libuv pool: a large checkpoint does not block the
- * event loop for its I/O. Each tensor's bytes are copied and checksummed on the JS thread, one tensor
- * at a time, with the loop free between tensors. Atomic like save(). Leave the tensors unchanged until
+ * event loop for its I/O. Each storage's bytes are copied and checksummed on the JS thread, one storage
+ * at a time, with the loop free between storages. Atomic like save(). Leave the tensors unchanged until
  * the promise resolves.
  */
 export async function saveAsync(obj: unknown, file: string, options: SaveOptions = {}): Promise<void> {

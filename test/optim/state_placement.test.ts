@@ -61,7 +61,7 @@ describe('Optimizer.loadStateDict: layout', () => {
     // The step uses it: buf = 0.9 * buf + grad.
     opt.step();
     expect(stridesOf(momentum(opt, q))).toEqual(CHANNELS_LAST);
-    expect(momentum(opt, q).flatten().toArray()).toEqual(Array.from({ length: 24 }, (_, i) => 0.9 * i + 0.5 * i).map(Math.fround));
+    expect(momentum(opt, q).flatten().toArray()).toEqual(Array.from({ length: 24 }, (_, i) => Math.fround(Math.fround(Math.fround(0.9) * i) + 0.5 * i)));
   });
 });
 
@@ -96,7 +96,7 @@ describe('Optimizer.loadStateDict: dtype and device', () => {
     const buf = momentum(opt, q);
     expect([buf.device, stridesOf(buf)]).toEqual(['cuda:0', CHANNELS_LAST]);
     opt.step();
-    expect(momentum(opt, q).cpu().flatten().toArray()).toEqual(Array.from({ length: 24 }, (_, i) => Math.fround(0.9 * i + 0.5 * i)));
+    expect(momentum(opt, q).cpu().flatten().toArray()).toEqual(Array.from({ length: 24 }, (_, i) => Math.fround(Math.fround(Math.fround(0.9) * i) + 0.5 * i)));
   });
 });
 
@@ -122,5 +122,26 @@ print(json.dumps([list(opt.state[p]['momentum_buffer'].stride()), list(buf.strid
     opt.loadStateDict(torch.load(file));
     const buf = momentum(opt, q);
     expect([CHANNELS_LAST, stridesOf(buf), `torch.${buf.dtype}`, buf.flatten().toArray()]).toEqual(py);
+  });
+});
+
+describe('GradScaler state through a checkpoint', () => {
+  const roundTrip = (device: string) => {
+    const first = new torch.GradScaler(device, { initScale: 1024, growthInterval: 7 });
+    first.scale(torch.tensor([1]).to(device));
+    const file = path.join(dir, `scaler-${device.replace(':', '')}.pth`);
+    torch.save({ scaler: first.stateDict() }, file);
+    const second = new torch.GradScaler(device);
+    second.loadStateDict(torch.load<{ scaler: never }>(file, { device: 'cpu' }).scaler);
+    const out = second.scale(torch.tensor([3]).to(device));
+    return { out: out.cpu().toArray(), scaleDevice: second.getScaleTensor()!.device, interval: second.getGrowthInterval() };
+  };
+
+  it('a CPU run: the scale and growth interval come back, the scale tensor on the device of use', () => {
+    expect(roundTrip('cpu')).toEqual({ out: [3072], scaleDevice: 'cpu', interval: 7 });
+  });
+
+  it.skipIf(!torch.cuda.isAvailable())('a CUDA run: the scale tensor is made on the CUDA device of use', () => {
+    expect(roundTrip('cuda:0')).toEqual({ out: [3072], scaleDevice: 'cuda:0', interval: 7 });
   });
 });
