@@ -58,6 +58,16 @@ describe('torch.save keeps storages, offsets and strides (ours -> ours)', () => 
     expect(back.channelsLast.isContiguous()).toBe(false);
   });
 
+  it('saveAsync writes the same storages, offsets and strides', async () => {
+    const saved = layouts();
+    const file = path.join(dir, 'async.pth');
+    await torch.saveAsync(saved, file);
+    const back = await torch.loadAsync<Record<string, torch.Tensor>>(file);
+    for (const [name, t] of Object.entries(saved)) {
+      expect({ name, ...geometry(back[name]) }).toEqual({ name, ...EXPECTED[name as keyof typeof EXPECTED], values: t.flatten().toArray() });
+    }
+  });
+
   it('views of one storage are written once and share it again after load', () => {
     const saved = layouts();
     const file = path.join(dir, 'shared.pth');
