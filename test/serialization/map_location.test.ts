@@ -120,6 +120,13 @@ describe('map_location forms on CPU files', () => {
     expect(() => torch.load(file, { device: { cpu: 1 } as never })).toThrow(/argument 'device' \(map_location\)/);
   });
 
+  it.skipIf(noCuda)("a CUDA device beyond the machine's: PyTorch's device_count error", () => {
+    torch.save({ w: torch.ones([2]) }, file);
+    expect(() => torch.load(file, { device: 'cuda:99' })).toThrow(
+      new RegExp(`Attempting to deserialize object on CUDA device 99 but torch.cuda.device_count\\(\\) is ${torch.cuda.deviceCount()}\\.`),
+    );
+  });
+
   it.skipIf(noCuda)('a function moving storages to CUDA', () => {
     torch.save({ w: torch.arange(0, 6).float().reshape([2, 3]).t() }, file);
     const back = torch.load<{ w: torch.Tensor }>(file, { device: (s) => s.to('cuda:0') });
