@@ -51,7 +51,7 @@ export type { AutocastDevice } from './amp';
 export { GradScaler } from './grad_scaler';
 export type { GradScalerOptions, GradScalerStateDict } from './grad_scaler';
 export { save, load, saveAsync, loadAsync } from './serialization';
-export type { SaveOptions, LoadOptions } from './serialization';
+export type { SaveOptions, LoadOptions, MapLocation } from './serialization';
 export * as data from './data';
 export * as nn from './nn';
 export * as optim from './optim';

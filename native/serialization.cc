@@ -164,8 +164,33 @@ Napi::Value RebuildTensor(const Napi::CallbackInfo& info) {
   return Tensor::Wrap(env, base.as_strided(size, stride, offset));
 }
 
+// storageOf(tensor) -> {bytes, id, offset, stride}: what torch.save writes for a tensor, as PyTorch's
+// _rebuild_tensor_v2(storage, storage_offset, size, stride): `bytes` is a uint8 tensor over the tensor's
+// whole storage on its device (not a copy), `id` the storage's address (tensors that share a storage share
+// it, so the file holds it once, as PyTorch keys storages by their StorageImpl).
+Napi::Value StorageOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Tensor t = Tensor::Get(env, info[0], "storageOf").detach();
+  // An efficient zero tensor has no storage, and conjugate or negative views keep their values
+  // unresolved: such a tensor is written as its values, in a storage of its own.
+  if (t._is_zerotensor()) t = at::zeros(t.sizes(), t.options());
+  t = t.resolve_conj().resolve_neg();
+  const c10::Storage& storage = t.storage();
+  at::Tensor bytes = at::empty({0}, t.options().dtype(at::kByte).requires_grad(false));
+  bytes.set_(storage, 0, {static_cast<int64_t>(storage.nbytes())}, {1});
+  Napi::Array stride = Napi::Array::New(env, t.dim());
+  for (int64_t d = 0; d < t.dim(); ++d) stride.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(t.stride(d))));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bytes", Tensor::Wrap(env, bytes));
+  out.Set("id", Napi::String::New(env, std::to_string(reinterpret_cast<uintptr_t>(storage.unsafeGetStorageImpl()))));
+  out.Set("offset", Napi::Number::New(env, static_cast<double>(t.storage_offset())));
+  out.Set("stride", stride);
+  return out;
+}
+
 const Entry kSerialization[] = {
     {"rebuildTensor", RebuildTensor, kAsThrown},
+    {"storageOf", StorageOf, kAsThrown},
     {"readStorage", ReadStorage, kAsThrown},
     {"mapFile", MapFile, kAsThrown},
     {"mappedStorage", MappedStorage, kAsThrown},

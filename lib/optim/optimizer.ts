@@ -4,6 +4,7 @@
 import { TorchError } from '../errors';
 import { keep } from '../memory';
 import { native } from '../native';
+import { emptyLike } from '../generated/torch';
 import { Tensor, isTensor, noGrad } from '../tensor';
 import { checkNumber, describeValue } from '../utils/validate';
 
@@ -119,7 +120,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     return {};
   }
 
-  /** load_state_dict: hyper-parameters and state from a dict in PyTorch's layout; tensors are copied onto each parameter's device and dtype. */
+  /** load_state_dict: hyper-parameters and state from a dict in PyTorch's layout; state tensors are copies placed as stateTensorFor() says. */
   loadStateDict(stateDict: OptimizerStateDict): void {
     // torch.load gives a Map for the integer-keyed `state` (and may for any dict): read both forms.
     const entries = (x: unknown): [string, any][] =>
@@ -148,18 +149,35 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     for (const [key, entry] of entries(stateDict.state)) {
       const p = byIndex.get(Number(key))!;
       const s: Record<string, unknown> = {};
-      for (const [k, v] of entries(entry)) {
-        if (isTensor(v) && k === 'step') {
-          // PyTorch leaves `step` as saved (a CPU scalar): copied, since the caller frees what it loaded.
-          s.step = keep(noGrad(() => v.to({ device: 'cpu', copy: true })));
-        } else if (isTensor(v)) {
-          const float = v.dtype.startsWith('float') || v.dtype === 'bfloat16';
-          s[camel(k)] = keep(noGrad(() => v.to({ device: p.device, dtype: float ? p.dtype : v.dtype, copy: true })));
-        } else {
-          s[camel(k)] = v;
-        }
-      }
+      for (const [k, v] of entries(entry)) s[camel(k)] = isTensor(v) ? keep(stateTensorFor(p, k, v)) : v;
       this.state.set(p, s);
     }
   }
+}
+
+/**
+ * A loaded state tensor as PyTorch's Optimizer._process_value_according_to_param_policy places it: `step`
+ * as saved (a CPU scalar: this library's optimizers are never capturable, so it stays on the CPU), any
+ * other tensor on the parameter's device, in the parameter's dtype when the parameter is floating point.
+ * Always a copy, since the caller frees what it loaded. One of the parameter's shape (momentum_buffer,
+ * exp_avg …) also takes the parameter's strides: PyTorch's `.to()` keeps the saved strides, which are the
+ * parameter's whenever PyTorch or this library wrote the file (such state is made like the parameter:
+ * zeros_like(p), a clone of p.grad), but a file written contiguous (this library before it saved real
+ * strides) would leave a channels_last parameter with a contiguous buffer, which fused kernels refuse
+ * (check_fast_path_restrictions wants equal strides).
+ */
+export function stateTensorFor(p: Tensor, key: string, v: Tensor): Tensor {
+  return noGrad(() => {
+    if (key === 'step') return v.to({ device: 'cpu', copy: true });
+    const floating = p.dtype.startsWith('float') || p.dtype === 'bfloat16';
+    const dtype = floating ? p.dtype : v.dtype;
+    if (!sameShape(p.shape, v.shape)) return v.to({ device: p.device, dtype, copy: true });
+    const out = emptyLike(p, { dtype });
+    out.copy_(v);
+    return out;
+  });
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
 }

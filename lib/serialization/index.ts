@@ -3,4 +3,4 @@
 export { save, saveAsync } from './save';
 export type { SaveOptions } from './save';
 export { load, loadAsync } from './load';
-export type { LoadOptions } from './load';
+export type { LoadOptions, MapLocation } from './load';

@@ -7,15 +7,29 @@ import { native } from '../native';
 import { isTensor, zeros, type Tensor } from '../tensor';
 import { PyDict, PyGlobal, PyOrderedDict, unpickle } from './pickle';
 import { DTYPE_OF_STORAGE, ELEMENT_SIZE } from './storage';
-import { checkBool, checkOptions, checkString } from '../utils/validate';
+import { checkBool, checkOptions, checkString, describeValue } from '../utils/validate';
 import { ZipReader } from './zip';
+
+/**
+ * torch.load's map_location, in the forms PyTorch accepts:
+ * - a device string ('cpu', 'cuda', 'cuda:1'): every storage goes there;
+ * - an object mapping saved locations to devices ({ 'cuda:1': 'cuda:0' }): a storage saved at a listed
+ *   location goes to its device, any other where it was saved;
+ * - a function (storage, location) => storage | null | undefined, PyTorch's callable: `storage` is the
+ *   storage's bytes as a 1-D uint8 CPU tensor (PyTorch's untyped storage), `location` where it was saved
+ *   ('cpu', 'cuda:0'). Return the storage moved where it should go (`(s) => s.to('cuda:1')`; the same
+ *   bytes, in the same order), or null/undefined for the default placement (where it was saved). What it
+ *   returns belongs to load(): the loaded tensors are views of it.
+ */
+export type MapLocation = string | Record<string, string> | ((storage: Tensor, location: string) => Tensor | null | undefined);
 
 export interface LoadOptions {
   /**
-   * torch.load's map_location as a device string ('cpu', 'cuda', 'cuda:1'): where every tensor goes.
-   * Without it tensors go where they were saved, and loading a CUDA checkpoint without CUDA throws.
+   * torch.load's map_location (see MapLocation): a device string, a {saved location: device} object or a
+   * function. Without it tensors go where they were saved ('cuda:N' stays cuda:N), and loading a CUDA
+   * checkpoint without CUDA throws, as PyTorch does.
    */
-  device?: string;
+  device?: MapLocation;
   /**
    * PyTorch's mmap=True: map the file and make every CPU storage a view of its bytes in place — nothing is
    * read until used, and a file of N bytes costs N bytes of address space however its records overlap.
@@ -91,7 +105,7 @@ function ints(v: unknown, what: string, where: string): number[] {
 export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
   checkString(file, 'load', 'f');
   checkOptions(options, 'load');
-  if (options.device !== undefined) checkString(options.device, 'load', 'device');
+  if (options.device !== undefined) checkMapLocation(options.device);
   if (options.mmap !== undefined) checkBool(options.mmap, 'load', 'mmap');
   const zip = ZipReader.open(file);
   const internal: Tensor[] = []; // storages: handles freed at the end (the tensors, views of them, keep the memory)
@@ -135,43 +149,40 @@ function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: 
   const where = `'${file}' (${prefix}data.pkl)`;
   const storages = new Map<string, { bytes: Tensor; nbytes: number }>();
 
-  const deviceFor = (location: string): string => {
-    if (options.device !== undefined) return options.device;
-    if (location.startsWith('cuda') && !cuda.isAvailable()) {
-      throw new TorchError(`load: '${file}' holds tensors saved on '${location}' but CUDA is not available; pass {device: 'cpu'} to load them on the CPU`);
-    }
-    return location;
-  };
-
+  const place = placement(options.device, file);
   let mapping: unknown; // options.mmap: the file's mapping, made at the first storage
-  /** The record's bytes, read once per key straight into a tensor on its target device. */
+  /** The record's bytes on the CPU: mapped in place (mmap) or read with its CRC-32 checked. */
+  const hostBytes = (name: string, mapped: boolean): { bytes: Tensor; nbytes: number } => {
+    const e = zip.entry(name);
+    if (mapped) {
+      mapping ??= native.mapFile(zip.fd, zip.size);
+      const bytes = native.mappedStorage(mapping, e.dataOffset, e.size) as Tensor;
+      internal.push(bytes);
+      return { bytes, nbytes: e.size };
+    }
+    const { storage, crc } = native.readStorage(zip.fd, e.dataOffset, e.size) as { storage: Tensor; crc: number };
+    internal.push(storage);
+    zip.checkCrc(name, crc, e.crc);
+    return { bytes: storage, nbytes: e.size };
+  };
+  /** The record's bytes, read once per key and placed as map_location says. */
   const readStorage = (key: string, location: string, numel: unknown): { bytes: Tensor; nbytes: number } => {
     const known = storages.get(key);
     if (known) return known;
-    let bytes: Tensor;
-    let nbytes = 0;
     const name = `${prefix}data/${key}`;
-    const device = deviceFor(location);
+    // Where it goes, checked before anything is read (undefined: a map_location function decides).
+    const target = place.target(location, key);
+    let record: { bytes: Tensor; nbytes: number };
     if (!zip.has(name) && int(numel, 'storage numel', where) === 0) {
       // PyTorch writes empty storages too, but tolerate their absence.
-      bytes = zeros([0], { dtype: 'uint8' });
-      internal.push(bytes);
-    } else if (options.mmap && device === 'cpu') {
-      const e = zip.entry(name);
-      mapping ??= native.mapFile(zip.fd, zip.size);
-      nbytes = e.size;
-      bytes = native.mappedStorage(mapping, e.dataOffset, e.size) as Tensor;
-      internal.push(bytes);
+      record = { bytes: zeros([0], { dtype: 'uint8' }), nbytes: 0 };
+      internal.push(record.bytes);
     } else {
-      const e = zip.entry(name);
-      const { storage, crc } = native.readStorage(zip.fd, e.dataOffset, e.size) as { storage: Tensor; crc: number };
-      nbytes = e.size;
-      bytes = storage;
-      internal.push(bytes);
-      zip.checkCrc(name, crc, e.crc);
+      record = hostBytes(name, options.mmap === true && (target === undefined || target === 'cpu'));
     }
-    if (bytes.device !== device) internal.push((bytes = bytes.to(device)));
-    const record = { bytes, nbytes };
+    const placed = place.restore(record.bytes, location, key, target);
+    if (placed !== record.bytes) internal.push(placed);
+    record = { bytes: placed, nbytes: record.nbytes };
     storages.set(key, record);
     return record;
   };
@@ -256,6 +267,63 @@ function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: 
 
   const raw = unpickle(zip.read(prefix + 'data.pkl'), where, ALLOWED, { persistentLoad, call, build });
   return toJs(raw);
+}
+
+function checkMapLocation(map: unknown): void {
+  if (typeof map === 'string' || typeof map === 'function') return;
+  if (map !== null && typeof map === 'object' && !Array.isArray(map) && Object.values(map).every((d) => typeof d === 'string')) return;
+  throw new TorchError(`load(): argument 'device' (map_location) must be a device string, an object of saved location -> device strings, or a function (storage, location) => storage, not ${describeValue(map)}`);
+}
+
+/** How map_location places storages: the device a location goes to, and the move there. */
+interface Placement {
+  /** The device a storage saved at `location` goes to, checked; undefined when a map_location function decides. */
+  target(location: string, key: string): string | undefined;
+  /** The storage's CPU bytes moved where they go. */
+  restore(bytes: Tensor, location: string, key: string, target: string | undefined): Tensor;
+}
+
+/** torch.serialization's _get_restore_location: map_location's forms over default_restore_location. */
+function placement(map: MapLocation | undefined, file: string): Placement {
+  const fail = (what: string): never => {
+    throw new TorchError(`load: '${file}': ${what}`);
+  };
+  const target = (location: string, key: string): string | undefined => {
+    if (typeof map === 'function') return undefined;
+    const device = map === undefined ? location : typeof map === 'string' ? map : Object.prototype.hasOwnProperty.call(map, location) ? map[location] : location;
+    checkRestorable(device, key, fail);
+    return device;
+  };
+  const move = (bytes: Tensor, device: string): Tensor => (bytes.device === device ? bytes : bytes.to(device));
+  const restore = (bytes: Tensor, location: string, key: string, device: string | undefined): Tensor => {
+    if (device !== undefined) return move(bytes, device);
+    const fn = map as (storage: Tensor, location: string) => Tensor | null | undefined;
+    const result = fn(bytes, location);
+    if (result === null || result === undefined) {
+      checkRestorable(location, key, fail);
+      return move(bytes, location);
+    }
+    if (!isTensor(result) || result.isDisposed || result.dtype !== 'uint8' || result.ndim !== 1 || result.numel() !== bytes.numel()) {
+      fail(`the map_location function must return the storage it was given (a 1-D uint8 tensor of ${bytes.numel()} bytes), moved or not, or null; it returned ${describeValue(result)} for storage '${key}' saved at '${location}'`);
+    }
+    return result;
+  };
+  return { target, restore };
+}
+
+/** default_restore_location's checks: a CPU or CUDA location, CUDA available with that device (PyTorch's messages). */
+function checkRestorable(device: string, key: string, fail: (what: string) => never): void {
+  if (device === 'cpu' || device.startsWith('cpu:')) return;
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  if (!m) fail(`don't know how to restore data location '${device}' of storage '${key}'`);
+  if (!cuda.isAvailable()) {
+    fail("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you are running on a CPU-only machine, please use torch.load with { device: 'cpu' } (map_location) to map your storages to the CPU.");
+  }
+  const index = m![1] === undefined ? 0 : Number(m![1]);
+  const count = cuda.deviceCount();
+  if (index >= count) {
+    fail(`Attempting to deserialize object on CUDA device ${index} but torch.cuda.device_count() is ${count}. Please use torch.load with { device } (map_location) to map your storages to an existing device.`);
+  }
 }
 
 /**

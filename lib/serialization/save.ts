@@ -5,7 +5,8 @@ import { TorchError } from '../errors';
 import { TEMP_FILE, atomicWrite, atomicWriteAsync } from '../utils/atomic';
 import { isTensor, type Tensor } from '../tensor';
 import { PickleWriter } from './pickle';
-import { STORAGE_OF, contiguousStrides, tensorBytes } from './storage';
+import type { DType } from '../dtype';
+import { ELEMENT_SIZE, STORAGE_OF, type StorageView, locationOf, storageOf } from './storage';
 import { checkOptions, checkString } from '../utils/validate';
 import { ZipWriter } from './zip';
 
@@ -14,11 +15,18 @@ export interface SaveOptions {
   forceZip64?: boolean;
 }
 
-/** A JS value -> pickle ops; tensors are numbered in order of appearance and written as storages. */
+/** A storage to write: the bytes of one tensor storage, however many saved tensors view it. */
+interface SavedStorage {
+  key: string;
+  dtype: DType;
+  bytes: Tensor;
+}
+
+/** A JS value -> pickle ops; storages are numbered in order of appearance, each written once. */
 class Pickler {
   readonly w = new PickleWriter();
-  readonly tensors: Tensor[] = [];
-  private readonly keys = new Map<Tensor, number>();
+  readonly storages: SavedStorage[] = [];
+  private readonly byId = new Map<string, SavedStorage>();
   private readonly ancestors = new Set<object>();
 
   private fail(at: string, what: string): never {
@@ -92,22 +100,42 @@ class Pickler {
     }
   }
 
-  /** torch._utils._rebuild_tensor_v2(('storage', torch.XStorage, key, 'cpu', numel), 0, size, stride, False, OrderedDict()). */
+  /**
+   * torch._utils._rebuild_tensor_v2(('storage', torch.XStorage, key, location, numel), offset, size, stride,
+   * False, OrderedDict()): the tensor's real storage, storage offset and strides, as PyTorch writes them, so a
+   * view, a transposed or a channels_last tensor loads with its layout, and views of one storage share it.
+   */
   private tensor(t: Tensor, at: string): void {
     if (t.isDisposed) this.fail(at, 'the tensor is disposed');
-    let key = this.keys.get(t);
-    if (key === undefined) {
-      key = this.tensors.length;
-      this.keys.set(t, key);
-      this.tensors.push(t);
-    }
-    const shape = t.shape;
+    const view = storageOf(t);
+    const storage = this.storage(view, t.dtype, at);
+    const numel = Math.floor(storage.bytes.numel() / ELEMENT_SIZE[t.dtype]);
     const w = this.w;
     w.global('torch._utils', '_rebuild_tensor_v2').mark();
-    w.mark().str('storage').global('torch', STORAGE_OF[t.dtype]).str(String(key)).str('cpu').int(t.numel()).tuple(5).binpersid();
-    w.int(0).intTuple(shape).intTuple(contiguousStrides(shape)).bool(false);
+    w.mark().str('storage').global('torch', STORAGE_OF[t.dtype]).str(storage.key).str(locationOf(t)).int(numel).tuple(5).binpersid();
+    w.int(view.offset).intTuple(t.shape).intTuple(view.stride).bool(false);
     w.global('collections', 'OrderedDict').tuple(0).reduce();
     w.tuple(6).reduce();
+  }
+
+  /** The storage a tensor views, numbered at its first tensor (PyTorch's dedup by storage). */
+  private storage(view: StorageView, dtype: DType, at: string): SavedStorage {
+    const known = this.byId.get(view.id);
+    if (known) {
+      view.bytes.dispose();
+      // PyTorch's message: one storage has one storage type in the file.
+      if (known.dtype !== dtype) this.fail(at, 'cannot save multiple tensors or storages that view the same data as different types');
+      return known;
+    }
+    const entry = { key: String(this.storages.length), dtype, bytes: view.bytes };
+    this.byId.set(view.id, entry);
+    this.storages.push(entry);
+    return entry;
+  }
+
+  /** Frees the storage views (the tensors keep their memory). */
+  dispose(): void {
+    for (const s of this.storages) if (!s.bytes.isDisposed) s.bytes.dispose();
   }
 }
 
@@ -144,7 +172,10 @@ function removeStaleTemps(dir: string): void {
  * objects (dicts) and Maps (OrderedDicts, as state_dict() returns). Atomic: the file is written to a
  * temporary file in the same folder, synced and renamed over `file`, so a failed save leaves any
  * previous checkpoint intact; temporary files that killed saves left in the folder are removed
- * after a successful save. CUDA tensors are copied to the CPU and saved with location 'cpu'.
+ * after a successful save. As in PyTorch, each tensor is written as its whole storage with its storage
+ * offset and strides (a view of a large tensor writes the large storage; views of one storage write it
+ * once), at its device's location ('cpu', 'cuda:N': a CUDA storage's bytes are copied to the host for the
+ * file), so torch.load puts it back on that device with the same strides.
  */
 export function save(obj: unknown, file: string, options: SaveOptions = {}): void {
   checkString(file, 'save', 'f');
@@ -154,8 +185,12 @@ export function save(obj: unknown, file: string, options: SaveOptions = {}): voi
     atomicWrite(file, (fd) => {
       const zip = new ZipWriter(fd, options.forceZip64);
       const p = pickle(obj, zip, prefix);
-      // One tensor's bytes in memory at a time.
-      p.tensors.forEach((t, i) => zip.add(`${prefix}/data/${i}`, [tensorBytes(t)]));
+      try {
+        // One storage's bytes on the host at a time.
+        for (const s of p.storages) zip.add(`${prefix}/data/${s.key}`, [storageBytes(s.bytes)]);
+      } finally {
+        p.dispose();
+      }
       zip.add(`${prefix}/version`, [Buffer.from('3\n')]);
       zip.finish();
     });
@@ -167,8 +202,8 @@ export function save(obj: unknown, file: string, options: SaveOptions = {}): voi
 
 /**
  * save() with the disk writes, fsync and rename on the libuv pool: a large checkpoint does not block the
- * event loop for its I/O. Each tensor's bytes are copied and checksummed on the JS thread, one tensor
- * at a time, with the loop free between tensors. Atomic like save(). Leave the tensors unchanged until
+ * event loop for its I/O. Each storage's bytes are copied and checksummed on the JS thread, one storage
+ * at a time, with the loop free between storages. Atomic like save(). Leave the tensors unchanged until
  * the promise resolves.
  */
 export async function saveAsync(obj: unknown, file: string, options: SaveOptions = {}): Promise<void> {
@@ -183,11 +218,15 @@ export async function saveAsync(obj: unknown, file: string, options: SaveOptions
         if (pieces.length > 0) await fh.writev(pieces);
       };
       const p = pickle(obj, zip, prefix);
-      // One tensor's bytes in memory at a time: each is read when its turn comes, so the caller must
+      // One storage's bytes on the host at a time: each is read when its turn comes, so the caller must
       // not change the tensors until the promise resolves (as with a save running in another thread).
-      for (let i = 0; i < p.tensors.length; i++) {
-        zip.add(`${prefix}/data/${i}`, [tensorBytes(p.tensors[i])]);
-        await flush();
+      try {
+        for (const s of p.storages) {
+          zip.add(`${prefix}/data/${s.key}`, [storageBytes(s.bytes)]);
+          await flush();
+        }
+      } finally {
+        p.dispose();
       }
       zip.add(`${prefix}/version`, [Buffer.from('3\n')]);
       zip.finish();
@@ -205,12 +244,22 @@ function archivePrefix(file: string): string {
   return (dot > 0 ? base.slice(0, dot) : base) || 'archive';
 }
 
-/** The pickle of `obj` into the archive (data.pkl, byteorder); its tensors are written after. */
+/** A storage's raw bytes on the host (a CUDA storage copied): the little-endian record torch.save writes. */
+function storageBytes(bytes: Tensor): Uint8Array {
+  return bytes.toTypedArray() as Uint8Array;
+}
+
+/** The pickle of `obj` into the archive (data.pkl, byteorder); its storages are written after. */
 function pickle(obj: unknown, zip: ZipWriter, prefix: string): Pickler {
   const p = new Pickler();
-  p.w.proto();
-  p.value(obj, 'obj');
-  p.w.stop();
+  try {
+    p.w.proto();
+    p.value(obj, 'obj');
+    p.w.stop();
+  } catch (e) {
+    p.dispose();
+    throw e;
+  }
   zip.add(`${prefix}/data.pkl`, [p.w.bytes()]);
   zip.add(`${prefix}/byteorder`, [Buffer.from('little')]);
   return p;

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { TorchError } from '../errors';
 import { dispose } from '../memory';
 import type { Module } from '../nn';
-import { load, save } from '../serialization';
+import { type MapLocation, load, save } from '../serialization';
 import type { Tensor } from '../tensor';
 import { writeFileAtomic } from '../utils/atomic';
 
@@ -51,12 +51,17 @@ export function saveLast(dir: string, state: TrainState): void {
   save(state, path.join(dir, LAST_FILE));
 }
 
-/** Reads `last.pth`, or the seed's `ckpt.pth` (model only) when there is no `last.pth`. */
-export function loadForResume(dir: string): { state: Partial<TrainState> & { net: Record<string, Tensor> }; full: boolean } {
+/**
+ * Reads `last.pth`, or the seed's `ckpt.pth` (model only) when there is no `last.pth`, with its tensors
+ * placed by `device` (torch.load's map_location). The default 'cpu' is what resuming wants: every
+ * loadStateDict() copies onto its own parameters' devices, the random generators' states must be CPU
+ * tensors, and no process (a DDP rank on cuda:1) puts a checkpoint saved on cuda:0 onto cuda:0.
+ */
+export function loadForResume(dir: string, device: MapLocation = 'cpu'): { state: Partial<TrainState> & { net: Record<string, Tensor> }; full: boolean } {
   const last = path.join(dir, LAST_FILE);
   const best = path.join(dir, BEST_FILE);
-  if (fs.existsSync(last)) return { state: asState(load(last), last), full: true };
-  if (fs.existsSync(best)) return { state: asState(load(best), best), full: false };
+  if (fs.existsSync(last)) return { state: asState(load(last, { device }), last), full: true };
+  if (fs.existsSync(best)) return { state: asState(load(best, { device }), best), full: false };
   throw new TorchError(`resume: no checkpoint in ${dir} (looked for ${LAST_FILE} and ${BEST_FILE})`);
 }
 

@@ -92,7 +92,8 @@ function pngOf(image: Tensor): string {
 async function evaluateBest(dir: string, run: RunInfo | null, options: ReportOptions): Promise<Pick<ReportData, 'evaluation' | 'best' | 'evaluationNote'>> {
   const file = path.join(dir, BEST_FILE);
   if (!fs.existsSync(file)) return { evaluation: null, best: null, evaluationNote: `no ${BEST_FILE} yet (no epoch finished)` };
-  const raw = load(file);
+  // On the CPU whatever device the run trained on: the model is built there and moved to options.device.
+  const raw = load(file, { device: 'cpu' });
   const ckpt = (raw instanceof Map ? Object.fromEntries(raw) : raw) as { net: unknown; acc?: number; epoch?: number };
   const best = { accuracy: Number(ckpt.acc ?? NaN), epoch: Number(ckpt.epoch ?? NaN) };
   if (options.evaluate === false) {

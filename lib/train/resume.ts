@@ -41,7 +41,7 @@ export interface Resumed {
 /** Loads `dir`'s checkpoint into the targets and makes the log hold each finished epoch once. */
 export function resumeRun(dir: string, t: ResumeTargets): Resumed {
   t.print('==> Resuming from checkpoint..');
-  const { state, full } = loadForResume(dir);
+  const { state, full } = loadForResume(dir, 'cpu');
   try {
     t.model.loadStateDict(state.net);
     const startEpoch = Number(state.epoch ?? -1) + 1;
@@ -85,7 +85,8 @@ function replay(t: ResumeTargets, epochs: number): void {
 export function readStoredRun(dir: string): { config: RunConfig | undefined; epochsDone: number } | undefined {
   const file = path.join(dir, LAST_FILE);
   if (!fs.existsSync(file)) return undefined;
-  const state = load<{ config?: unknown; epoch?: unknown }>(file);
+  // The configuration only: mapped, so the tensors' bytes are never read, and on the CPU, where they were saved or not.
+  const state = load<{ config?: unknown; epoch?: unknown }>(file, { device: 'cpu', mmap: true });
   try {
     return { config: storedConfig(state), epochsDone: Number(state.epoch ?? -1) + 1 };
   } finally {

@@ -164,7 +164,7 @@ describe('load: structure and size', () => {
 });
 
 describe('load: file-system and device errors are TorchErrors naming the file', () => {
-  it("libtorch's refusal of the target device names the file too", () => {
+  it('an unknown target device is refused, naming the file', () => {
     const file = path.join(dir, 'device.pth');
     torch.save({ w: torch.ones([2]) }, file);
     const err = loadError(file, { device: 'nowhere' });
