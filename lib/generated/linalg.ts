@@ -9,6 +9,8 @@ import { bindOp } from '../ops';
 const _powsum: {
   (input: Tensor, ord?: Scalar, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg._powsum', ['linalg__powsum']);
 const cholesky: {
   (input: Tensor, options?: { upper?: boolean }): Tensor;
@@ -88,7 +90,10 @@ const matrixNorm: {
   (input: Tensor, ord: Scalar, dim?: number[], keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, ord?: string, dim?: number[], keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, ord: Scalar, options?: { dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, dim: number[], options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { ord?: string; dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: string, options?: { dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: string, dim: number[], options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.matrixNorm', ['linalg_matrix_norm', 'linalg_matrix_norm.str_ord']);
 const matrixPower: {
   (input: Tensor, n: number): Tensor;
@@ -111,7 +116,10 @@ const norm: {
   (input: Tensor, ord?: Scalar | null, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, ord: string, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { ord?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar | null, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar | null, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
   (input: Tensor, ord: string, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: string, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.norm', ['linalg_norm', 'linalg_norm.ord_str']);
 const pinv: {
   (input: Tensor, rcond: number, hermitian?: boolean): Tensor;
@@ -164,6 +172,8 @@ const vecdot: {
 const vectorNorm: {
   (input: Tensor, ord?: Scalar, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.vectorNorm', ['linalg_vector_norm']);
 
 export {

@@ -27,14 +27,25 @@ const adaptiveMaxPool3d: {
 const avgPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, options?: { countIncludePad?: boolean }): Tensor;
 } = bindOp('F.avgPool1d', ['avg_pool1d']);
 const avgPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, options?: { countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, countIncludePad: boolean, options?: { divisorOverride?: number | null }): Tensor;
 } = bindOp('F.avgPool2d', ['avg_pool2d']);
 const avgPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, options?: { countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, countIncludePad: boolean, options?: { divisorOverride?: number | null }): Tensor;
 } = bindOp('F.avgPool3d', ['avg_pool3d']);
 const bilinear: {
   (input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
@@ -54,19 +65,43 @@ const conv1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('F.conv1d', ['conv1d', 'conv1d.padding']);
 const conv2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('F.conv2d', ['conv2d', 'conv2d.padding']);
 const conv3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('F.conv3d', ['conv3d', 'conv3d.padding']);
 const convDepthwise3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[]): Tensor;
@@ -78,22 +113,40 @@ const convTbc: {
 const convTranspose1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.convTranspose1d', ['conv_transpose1d']);
 const convTranspose2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.convTranspose2d', ['conv_transpose2d.input']);
 const convTranspose3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.convTranspose3d', ['conv_transpose3d.input']);
 const cosineSimilarity: {
   (x1: Tensor, x2: Tensor, dim?: number, eps?: number): Tensor;
   (x1: Tensor, x2: Tensor, options?: { dim?: number; eps?: number }): Tensor;
+  (x1: Tensor, x2: Tensor, dim: number, options?: { eps?: number }): Tensor;
 } = bindOp('F.cosineSimilarity', ['cosine_similarity']);
 const elu_: {
   (input: Tensor, alpha?: Scalar, scale?: Scalar, inputScale?: Scalar): Tensor;
   (input: Tensor, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
+  (input: Tensor, alpha: Scalar, options?: { scale?: Scalar; inputScale?: Scalar }): Tensor;
+  (input: Tensor, alpha: Scalar, scale: Scalar, options?: { inputScale?: Scalar }): Tensor;
 } = bindOp('F.elu_', ['elu_']);
 const flattenDenseTensors: {
   (tensors: Tensor[]): Tensor;
@@ -113,6 +166,9 @@ const gelu_: {
 const groupNorm: {
   (input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnabled?: boolean): Tensor;
   (input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, options?: { bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, options?: { eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number, options?: { cudnnEnabled?: boolean }): Tensor;
 } = bindOp('F.groupNorm', ['group_norm']);
 const hardsigmoid: {
   (input: Tensor): Tensor;
@@ -129,10 +185,12 @@ const hardswish_: {
 const hardtanh: {
   (input: Tensor, minVal?: Scalar, maxVal?: Scalar): Tensor;
   (input: Tensor, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
+  (input: Tensor, minVal: Scalar, options?: { maxVal?: Scalar }): Tensor;
 } = bindOp('F.hardtanh', ['hardtanh']);
 const hardtanh_: {
   (input: Tensor, minVal?: Scalar, maxVal?: Scalar): Tensor;
   (input: Tensor, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
+  (input: Tensor, minVal: Scalar, options?: { maxVal?: Scalar }): Tensor;
 } = bindOp('F.hardtanh_', ['hardtanh_']);
 const im2col: {
   (input: Tensor, kernelSize: number | number[], dilation: number | number[], padding: number | number[], stride: number | number[]): Tensor;
@@ -155,10 +213,16 @@ const logSigmoid: {
 const maxPool2dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): [Tensor, Tensor];
 } = bindOp('F.maxPool2dWithIndices', ['max_pool2d_with_indices']);
 const maxPool3dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): [Tensor, Tensor];
 } = bindOp('F.maxPool3dWithIndices', ['max_pool3d_with_indices']);
 const maxUnpool2d: {
   (input: Tensor, indices: Tensor, outputSize: number | number[]): Tensor;
@@ -179,10 +243,18 @@ const mkldnnLinear: {
 const mkldnnReorderConv2dWeight: {
   (input: Tensor, padding?: number | number[], stride?: number | number[], dilation?: number | number[], groups?: number, inputSize?: number[] | null): Tensor;
   (input: Tensor, options?: { padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], options?: { stride?: number | number[]; dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], options?: { dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], options?: { groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, options?: { inputSize?: number[] | null }): Tensor;
 } = bindOp('F.mkldnnReorderConv2dWeight', ['mkldnn_reorder_conv2d_weight']);
 const mkldnnReorderConv3dWeight: {
   (input: Tensor, padding?: number | number[], stride?: number | number[], dilation?: number | number[], groups?: number, inputSize?: number[] | null): Tensor;
   (input: Tensor, options?: { padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], options?: { stride?: number | number[]; dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], options?: { dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], options?: { groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, options?: { inputSize?: number[] | null }): Tensor;
 } = bindOp('F.mkldnnReorderConv3dWeight', ['mkldnn_reorder_conv3d_weight']);
 const oneHot: {
   (input: Tensor, numClasses?: number): Tensor;
@@ -191,14 +263,19 @@ const oneHot: {
 const pad: {
   (input: Tensor, pad: number[], mode?: string, value?: number | null): Tensor;
   (input: Tensor, pad: number[], options?: { mode?: string; value?: number | null }): Tensor;
+  (input: Tensor, pad: number[], mode: string, options?: { value?: number | null }): Tensor;
 } = bindOp('F.pad', ['pad']);
 const padSequence: {
   (sequences: Tensor[], batchFirst?: boolean, paddingValue?: number, paddingSide?: string): Tensor;
   (sequences: Tensor[], options?: { batchFirst?: boolean; paddingValue?: number; paddingSide?: string }): Tensor;
+  (sequences: Tensor[], batchFirst: boolean, options?: { paddingValue?: number; paddingSide?: string }): Tensor;
+  (sequences: Tensor[], batchFirst: boolean, paddingValue: number, options?: { paddingSide?: string }): Tensor;
 } = bindOp('F.padSequence', ['pad_sequence']);
 const pairwiseDistance: {
   (x1: Tensor, x2: Tensor, p?: number, eps?: number, keepdim?: boolean): Tensor;
   (x1: Tensor, x2: Tensor, options?: { p?: number; eps?: number; keepdim?: boolean }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, options?: { eps?: number; keepdim?: boolean }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, eps: number, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('F.pairwiseDistance', ['pairwise_distance']);
 const pdist: {
   (input: Tensor, p?: number): Tensor;
@@ -240,14 +317,22 @@ const replicationPad3d: {
 const rreluWithNoise: {
   (input: Tensor, noise: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
   (input: Tensor, noise: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, options?: { upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, options?: { training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, training: boolean, options?: { generator?: null }): Tensor;
 } = bindOp('F.rreluWithNoise', ['rrelu_with_noise']);
 const rreluWithNoise_: {
   (input: Tensor, noise: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
   (input: Tensor, noise: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, options?: { upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, options?: { training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, training: boolean, options?: { generator?: null }): Tensor;
 } = bindOp('F.rreluWithNoise_', ['rrelu_with_noise_']);
 const scaledDotProductAttention: {
   (query: Tensor, key: Tensor, value: Tensor, attnMask?: Tensor | null, dropoutP?: number, isCausal?: boolean, options?: { scale?: number | null; enableGqa?: boolean }): Tensor;
   (query: Tensor, key: Tensor, value: Tensor, options?: { attnMask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number | null; enableGqa?: boolean }): Tensor;
+  (query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor | null, options?: { dropoutP?: number; isCausal?: boolean; scale?: number | null; enableGqa?: boolean }): Tensor;
+  (query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor | null, dropoutP: number, options?: { isCausal?: boolean; scale?: number | null; enableGqa?: boolean }): Tensor;
 } = bindOp('F.scaledDotProductAttention', ['scaled_dot_product_attention']);
 const selu: {
   (input: Tensor): Tensor;
@@ -261,30 +346,49 @@ const silu_: {
 const slowConv3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[] }): Tensor;
 } = bindOp('F.slowConv3d', ['slow_conv3d']);
 const slowConvDilated2d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.slowConvDilated2d', ['slow_conv_dilated2d']);
 const slowConvDilated3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.slowConvDilated3d', ['slow_conv_dilated3d']);
 const slowConvTranspose2d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.slowConvTranspose2d', ['slow_conv_transpose2d']);
 const slowConvTranspose3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.slowConvTranspose3d', ['slow_conv_transpose3d']);
 const softplus: {
   (input: Tensor, beta?: Scalar, threshold?: Scalar): Tensor;
   (input: Tensor, options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
+  (input: Tensor, beta: Scalar, options?: { threshold?: Scalar }): Tensor;
 } = bindOp('F.softplus', ['softplus']);
 const thnnConv2d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[] }): Tensor;
 } = bindOp('F.thnnConv2d', ['thnn_conv2d']);
 const threshold: {
   (input: Tensor, threshold: Scalar, value: Scalar): Tensor;
@@ -296,12 +400,14 @@ const upsampleBicubic2d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleBicubic2d', ['upsample_bicubic2d', 'upsample_bicubic2d.vec']);
 const upsampleBilinear2d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleBilinear2d', ['upsample_bilinear2d', 'upsample_bilinear2d.vec']);
 const upsampleLinear1d: {
@@ -315,23 +421,31 @@ const upsampleNearest1d: {
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
   (input: Tensor, outputSize: number | number[], options?: { scales?: number | null }): Tensor;
   (input: Tensor, options?: { outputSize?: number[] | null; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleNearest1d', ['upsample_nearest1d', 'upsample_nearest1d.vec']);
 const upsampleNearest2d: {
   (input: Tensor, outputSize: number | number[], scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
   (input: Tensor, outputSize: number | number[], options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
   (input: Tensor, options?: { outputSize?: number[] | null; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleNearest2d', ['upsample_nearest2d', 'upsample_nearest2d.vec']);
 const upsampleNearest3d: {
   (input: Tensor, outputSize: number | number[], scalesD?: number | null, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
   (input: Tensor, outputSize: number | number[], options?: { scalesD?: number | null; scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], scalesD: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], scalesD: number | null, scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
   (input: Tensor, options?: { outputSize?: number[] | null; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleNearest3d', ['upsample_nearest3d', 'upsample_nearest3d.vec']);
 const upsampleTrilinear3d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesD?: number | null, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, options?: { scalesD?: number | null; scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesD: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesD: number | null, scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleTrilinear3d', ['upsample_trilinear3d', 'upsample_trilinear3d.vec']);
 

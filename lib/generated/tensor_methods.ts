@@ -32,10 +32,13 @@ declare module '../tensor' {
     all(dim?: number[] | null, keepdim?: boolean): Tensor;
     all(dim: number, options?: { keepdim?: boolean }): Tensor;
     all(options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
+    all(dim: number[] | null, options?: { keepdim?: boolean }): Tensor;
     amax(dim?: number | number[], keepdim?: boolean): Tensor;
     amax(options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+    amax(dim: number | number[], options?: { keepdim?: boolean }): Tensor;
     amin(dim?: number | number[], keepdim?: boolean): Tensor;
     amin(options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+    amin(dim: number | number[], options?: { keepdim?: boolean }): Tensor;
     aminmax(options?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { min: Tensor; max: Tensor };
     angle(): Tensor;
     any(): Tensor;
@@ -43,6 +46,7 @@ declare module '../tensor' {
     any(dim?: number[] | null, keepdim?: boolean): Tensor;
     any(dim: number, options?: { keepdim?: boolean }): Tensor;
     any(options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
+    any(dim: number[] | null, options?: { keepdim?: boolean }): Tensor;
     arccos(): Tensor;
     arccos_(): Tensor;
     arccosh(): Tensor;
@@ -59,9 +63,11 @@ declare module '../tensor' {
     arctanh_(): Tensor;
     argmin(dim?: number | null, keepdim?: boolean): Tensor;
     argmin(options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+    argmin(dim: number | null, options?: { keepdim?: boolean }): Tensor;
     argsort(dim?: number, descending?: boolean): Tensor;
     argsort(options: { stable: boolean; dim?: number; descending?: boolean }): Tensor;
     argsort(options?: { dim?: number; descending?: boolean }): Tensor;
+    argsort(dim: number, options?: { descending?: boolean }): Tensor;
     argwhere(): Tensor;
     asStrided_(size: number[], stride: number[], storageOffset?: number | null): Tensor;
     asStrided_(size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
@@ -111,6 +117,7 @@ declare module '../tensor' {
     broadcastTo(...size: number[]): Tensor;
     cauchy_(median?: number, sigma?: number, options?: { generator?: null }): Tensor;
     cauchy_(options?: { median?: number; sigma?: number; generator?: null }): Tensor;
+    cauchy_(median: number, options?: { sigma?: number; generator?: null }): Tensor;
     ccolIndices(): Tensor;
     ceil(): Tensor;
     ceil_(): Tensor;
@@ -124,7 +131,9 @@ declare module '../tensor' {
     clamp_(min?: Tensor | null, max?: Tensor | null): Tensor;
     clamp_(min?: Scalar | null, max?: Scalar | null): Tensor;
     clamp_(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+    clamp_(min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
     clamp_(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+    clamp_(min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
     clampMax(max: Tensor): Tensor;
     clampMax(max: Scalar): Tensor;
     clampMax_(max: Tensor): Tensor;
@@ -136,11 +145,15 @@ declare module '../tensor' {
     clip(min?: Tensor | null, max?: Tensor | null): Tensor;
     clip(min?: Scalar | null, max?: Scalar | null): Tensor;
     clip(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+    clip(min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
     clip(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+    clip(min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
     clip_(min?: Tensor | null, max?: Tensor | null): Tensor;
     clip_(min?: Scalar | null, max?: Scalar | null): Tensor;
     clip_(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+    clip_(min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
     clip_(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+    clip_(min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
     coalesce(): Tensor;
     colIndices(): Tensor;
     conj(): Tensor;
@@ -179,14 +192,23 @@ declare module '../tensor' {
     diag(options?: { diagonal?: number }): Tensor;
     diagEmbed(offset?: number, dim1?: number, dim2?: number): Tensor;
     diagEmbed(options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+    diagEmbed(offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+    diagEmbed(offset: number, dim1: number, options?: { dim2?: number }): Tensor;
     diagflat(offset?: number): Tensor;
     diagflat(options?: { offset?: number }): Tensor;
     diagonal(offset?: number, dim1?: number, dim2?: number): Tensor;
     diagonal(options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+    diagonal(offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+    diagonal(offset: number, dim1: number, options?: { dim2?: number }): Tensor;
     diagonalScatter(src: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
     diagonalScatter(src: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+    diagonalScatter(src: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+    diagonalScatter(src: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
     diff(n?: number, dim?: number, prepend?: Tensor | null, append?: Tensor | null): Tensor;
     diff(options?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+    diff(n: number, options?: { dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+    diff(n: number, dim: number, options?: { prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+    diff(n: number, dim: number, prepend: Tensor | null, options?: { append?: Tensor | null }): Tensor;
     digamma(): Tensor;
     digamma_(): Tensor;
     dist(other: Tensor, p?: Scalar): Tensor;
@@ -270,10 +292,13 @@ declare module '../tensor' {
     hashTensor(dim?: number | number[], options?: { keepdim?: boolean; mode?: number }): Tensor;
     hashTensor(options?: { dim?: number | number[]; keepdim?: boolean; mode?: number }): Tensor;
     hashTensor(...dim: number[]): Tensor;
+    hashTensor(...dim: [...number[], { keepdim?: boolean; mode?: number }]): Tensor;
     heaviside(values: Tensor): Tensor;
     heaviside_(values: Tensor): Tensor;
     histc(bins?: number, min?: Scalar, max?: Scalar): Tensor;
     histc(options?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+    histc(bins: number, options?: { min?: Scalar; max?: Scalar }): Tensor;
+    histc(bins: number, min: Scalar, options?: { max?: Scalar }): Tensor;
     histogram(bins?: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
     histogram(bins: Tensor, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
     histogram(options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
@@ -322,6 +347,8 @@ declare module '../tensor' {
     isSigned(): boolean;
     isclose(other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): Tensor;
     isclose(other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
+    isclose(other: Tensor, rtol: number, options?: { atol?: number; equalNan?: boolean }): Tensor;
+    isclose(other: Tensor, rtol: number, atol: number, options?: { equalNan?: boolean }): Tensor;
     isfinite(): Tensor;
     isinf(): Tensor;
     isnan(): Tensor;
@@ -330,9 +357,17 @@ declare module '../tensor' {
     isreal(): Tensor;
     istft(nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, normalized?: boolean, onesided?: boolean | null, length?: number | null, returnComplex?: boolean): Tensor;
     istft(nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+    istft(nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+    istft(nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+    istft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+    istft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, options?: { normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+    istft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, options?: { onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+    istft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, options?: { length?: number | null; returnComplex?: boolean }): Tensor;
+    istft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, length: number | null, options?: { returnComplex?: boolean }): Tensor;
     kron(other: Tensor): Tensor;
     kthvalue(k: number, dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     kthvalue(k: number, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    kthvalue(k: number, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     lcm(other: Tensor): Tensor;
     lcm_(other: Tensor): Tensor;
     ldexp(other: Tensor): Tensor;
@@ -362,6 +397,7 @@ declare module '../tensor' {
     log_(): Tensor;
     logNormal_(mean?: number, std?: number, options?: { generator?: null }): Tensor;
     logNormal_(options?: { mean?: number; std?: number; generator?: null }): Tensor;
+    logNormal_(mean: number, options?: { std?: number; generator?: null }): Tensor;
     logSoftmax(dim: number, dtype?: DType | null): Tensor;
     logSoftmax(dim: number, options?: { dtype?: DType | null }): Tensor;
     logaddexp(other: Tensor): Tensor;
@@ -397,6 +433,7 @@ declare module '../tensor' {
     mm(mat2: Tensor): Tensor;
     mode(dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     mode(options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    mode(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     moveaxis(source: number, destination: number): Tensor;
     moveaxis(source: number[], destination: number[]): Tensor;
     movedim(source: number, destination: number): Tensor;
@@ -413,19 +450,27 @@ declare module '../tensor' {
     mvlgamma_(p: number): Tensor;
     nanToNum(nan?: number | null, posinf?: number | null, neginf?: number | null): Tensor;
     nanToNum(options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+    nanToNum(nan: number | null, options?: { posinf?: number | null; neginf?: number | null }): Tensor;
+    nanToNum(nan: number | null, posinf: number | null, options?: { neginf?: number | null }): Tensor;
     nanToNum_(nan?: number | null, posinf?: number | null, neginf?: number | null): Tensor;
     nanToNum_(options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+    nanToNum_(nan: number | null, options?: { posinf?: number | null; neginf?: number | null }): Tensor;
+    nanToNum_(nan: number | null, posinf: number | null, options?: { neginf?: number | null }): Tensor;
     nanmean(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
     nanmean(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    nanmean(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
     nanmedian(): Tensor;
     nanmedian(dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     nanmedian(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     nanquantile(q: Tensor, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
     nanquantile(q: number, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
     nanquantile(q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    nanquantile(q: Tensor, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
     nanquantile(q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    nanquantile(q: number, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
     nansum(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
     nansum(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    nansum(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
     narrowCopy(dim: number, start: number, length: number): Tensor;
     ne_(other: Tensor): Tensor;
     ne_(other: Scalar): Tensor;
@@ -433,12 +478,15 @@ declare module '../tensor' {
     negative_(): Tensor;
     newEmpty(size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
     newEmpty(...size: number[]): Tensor;
+    newEmpty(...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
     newEmptyStrided(size: number[], stride: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
     newFull(size: number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
     newOnes(size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
     newOnes(...size: number[]): Tensor;
+    newOnes(...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
     newZeros(size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
     newZeros(...size: number[]): Tensor;
+    newZeros(...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
     nextafter(other: Tensor): Tensor;
     nextafter_(other: Tensor): Tensor;
     nonzero(): Tensor;
@@ -449,8 +497,10 @@ declare module '../tensor' {
     norm(p: Scalar | null, options: { dtype: DType }): Tensor;
     norm(options?: { p?: Scalar }): Tensor;
     norm(p: Scalar | null, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
+    norm(options: { p?: Scalar | null; dtype: DType }): Tensor;
     normal_(mean?: number, std?: number, options?: { generator?: null }): Tensor;
     normal_(options?: { mean?: number; std?: number; generator?: null }): Tensor;
+    normal_(mean: number, options?: { std?: number; generator?: null }): Tensor;
     notEqual(other: Tensor): Tensor;
     notEqual(other: Scalar): Tensor;
     notEqual_(other: Tensor): Tensor;
@@ -458,6 +508,7 @@ declare module '../tensor' {
     orgqr(input2: Tensor): Tensor;
     ormqr(input2: Tensor, input3: Tensor, left?: boolean, transpose?: boolean): Tensor;
     ormqr(input2: Tensor, input3: Tensor, options?: { left?: boolean; transpose?: boolean }): Tensor;
+    ormqr(input2: Tensor, input3: Tensor, left: boolean, options?: { transpose?: boolean }): Tensor;
     outer(vec2: Tensor): Tensor;
     pinMemory(device?: Device | string | null): Tensor;
     pinMemory(options?: { device?: Device | string | null }): Tensor;
@@ -484,7 +535,9 @@ declare module '../tensor' {
     quantile(q: Tensor, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
     quantile(q: number, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
     quantile(q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    quantile(q: Tensor, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
     quantile(q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+    quantile(q: number, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
     rad2deg(): Tensor;
     rad2deg_(): Tensor;
     random_(options?: { generator?: null }): Tensor;
@@ -507,6 +560,7 @@ declare module '../tensor' {
     reshapeAs(other: Tensor): Tensor;
     resize_(size: number[], options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
     resize_(...size: number[]): Tensor;
+    resize_(...size: [...number[], { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }]): Tensor;
     resizeAs_(theTemplate: Tensor, options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
     resizeAsSparse_(theTemplate: Tensor): Tensor;
     resolveConj(): Tensor;
@@ -516,6 +570,7 @@ declare module '../tensor' {
     roll(shifts: number | number[], options?: { dims?: number | number[] }): Tensor;
     rot90(k?: number, dims?: number[]): Tensor;
     rot90(options?: { k?: number; dims?: number[] }): Tensor;
+    rot90(k: number, options?: { dims?: number[] }): Tensor;
     round(): Tensor;
     round(options: { decimals: number }): Tensor;
     round_(): Tensor;
@@ -550,8 +605,14 @@ declare module '../tensor' {
     sinh_(): Tensor;
     sliceInverse(src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
     sliceInverse(src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+    sliceInverse(src: Tensor, dim: number, options?: { start?: number | null; end?: number | null; step?: number }): Tensor;
+    sliceInverse(src: Tensor, dim: number, start: number | null, options?: { end?: number | null; step?: number }): Tensor;
+    sliceInverse(src: Tensor, dim: number, start: number | null, end: number | null, options?: { step?: number }): Tensor;
     sliceScatter(src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
     sliceScatter(src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+    sliceScatter(src: Tensor, dim: number, options?: { start?: number | null; end?: number | null; step?: number }): Tensor;
+    sliceScatter(src: Tensor, dim: number, start: number | null, options?: { end?: number | null; step?: number }): Tensor;
+    sliceScatter(src: Tensor, dim: number, start: number | null, end: number | null, options?: { step?: number }): Tensor;
     slogdet(): [Tensor, Tensor] & { sign: Tensor; logabsdet: Tensor };
     smm(mat2: Tensor): Tensor;
     softmax(dim: number, dtype?: DType | null): Tensor;
@@ -559,6 +620,7 @@ declare module '../tensor' {
     sort(dim?: number, descending?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     sort(options?: { stable?: boolean | null; dim?: number; descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     sort(options?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    sort(dim: number, options?: { descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     sparseDim(): number;
     sparseMask(mask: Tensor): Tensor;
     sparseResize_(size: number[], sparseDim: number, denseDim: number): Tensor;
@@ -580,7 +642,21 @@ declare module '../tensor' {
     stft(nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
     stft(nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, padMode?: string, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
     stft(nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, options?: { onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, onesided: boolean | null, options?: { returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, onesided: boolean | null, returnComplex: boolean | null, options?: { alignToWindow?: boolean | null }): Tensor;
     stft(nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, options?: { padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, options?: { normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, options?: { onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, onesided: boolean | null, options?: { returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+    stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, onesided: boolean | null, returnComplex: boolean | null, options?: { alignToWindow?: boolean | null }): Tensor;
     storageOffset(): number;
     subtract(other: Tensor, options?: { alpha?: Scalar }): Tensor;
     subtract(other: Scalar, alpha?: Scalar): Tensor;
@@ -592,6 +668,7 @@ declare module '../tensor' {
     sumToSize(...size: number[]): Tensor;
     svd(some?: boolean, computeUv?: boolean): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
     svd(options?: { some?: boolean; computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
+    svd(some: boolean, options?: { computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
     swapaxes(axis0: number, axis1: number): Tensor;
     swapaxes_(axis0: number, axis1: number): Tensor;
     swapdims(dim0: number, dim1: number): Tensor;
@@ -630,10 +707,14 @@ declare module '../tensor' {
     toSparseCsr(options?: { denseDim?: number | null }): Tensor;
     topk(k: number, dim?: number, largest?: boolean, sorted?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     topk(k: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    topk(k: number, dim: number, options?: { largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    topk(k: number, dim: number, largest: boolean, options?: { sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     trace(): Tensor;
     transpose_(dim0: number, dim1: number): Tensor;
     triangularSolve(A: Tensor, upper?: boolean, transpose?: boolean, unitriangular?: boolean): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
     triangularSolve(A: Tensor, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
+    triangularSolve(A: Tensor, upper: boolean, options?: { transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
+    triangularSolve(A: Tensor, upper: boolean, transpose: boolean, options?: { unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
     tril(diagonal?: number): Tensor;
     tril(options?: { diagonal?: number }): Tensor;
     tril_(diagonal?: number): Tensor;
@@ -655,6 +736,7 @@ declare module '../tensor' {
     unfold(dimension: number, size: number, step: number): Tensor;
     uniform_(from?: number, to?: number, options?: { generator?: null }): Tensor;
     uniform_(options?: { from?: number; to?: number; generator?: null }): Tensor;
+    uniform_(from: number, options?: { to?: number; generator?: null }): Tensor;
     unsafeChunk(chunks: number, dim?: number): Tensor[];
     unsafeChunk(chunks: number, options?: { dim?: number }): Tensor[];
     unsafeSplit(splitSize: number, dim?: number): Tensor[];
@@ -672,6 +754,57 @@ declare module '../tensor' {
     xlogy(other: Scalar): Tensor;
     xlogy_(other: Tensor): Tensor;
     xlogy_(other: Scalar): Tensor;
+    add(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    add(other: Scalar, options?: { alpha?: Scalar }): Tensor;
+    add_(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    add_(other: Scalar, options?: { alpha?: Scalar }): Tensor;
+    allclose(other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+    allclose(other: Tensor, rtol: number, options?: { atol?: number; equalNan?: boolean }): boolean;
+    allclose(other: Tensor, rtol: number, atol: number, options?: { equalNan?: boolean }): boolean;
+    argmax(options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+    argmax(dim: number | null, options?: { keepdim?: boolean }): Tensor;
+    asStrided(size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
+    bincount(options?: { weights?: Tensor | null; minlength?: number }): Tensor;
+    bincount(weights: Tensor | null, options?: { minlength?: number }): Tensor;
+    clamp(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+    clamp(min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
+    clamp(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+    clamp(min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
+    clone(options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
+    div(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
+    div(other: Scalar, options?: { roundingMode?: string | null }): Tensor;
+    div_(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
+    div_(other: Scalar, options?: { roundingMode?: string | null }): Tensor;
+    expand(size: number[], options?: { implicit?: boolean }): Tensor;
+    expand(...size: [...number[], { implicit?: boolean }]): Tensor;
+    flatten(options?: { startDim?: number; endDim?: number }): Tensor;
+    flatten(startDim: number, options?: { endDim?: number }): Tensor;
+    max(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    mean(options?: { dtype?: DType | null }): Tensor;
+    mean(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+    mean(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    mean(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+    min(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    std(dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): Tensor;
+    std(options?: { unbiased?: boolean }): Tensor;
+    std(options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+    std(options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    std(dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+    std(dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
+    sub(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    sub(other: Scalar, options?: { alpha?: Scalar }): Tensor;
+    sub_(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    sub_(other: Scalar, options?: { alpha?: Scalar }): Tensor;
+    sum(options?: { dtype?: DType | null }): Tensor;
+    sum(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+    sum(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    sum(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+    var(dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): Tensor;
+    var(options?: { unbiased?: boolean }): Tensor;
+    var(options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+    var(options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    var(dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+    var(dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
     readonly T: Tensor;
     readonly H: Tensor;
     readonly mT: Tensor;
@@ -1121,6 +1254,70 @@ export const METHODS: [string, string[]][] = [
   ['vsplit', ['vsplit.int', 'vsplit.array']],
   ['xlogy', ['xlogy.Tensor', 'xlogy.Scalar_Other']],
   ['xlogy_', ['xlogy_.Tensor', 'xlogy_.Scalar_Other']],
+];
+
+/** [hand-written method, overloads in PyTorch's order]: the generic call for options objects */
+export const HAND_WRITTEN: [string, string[]][] = [
+  ['abs', ['abs']],
+  ['add', ['add.Tensor', 'add.Scalar']],
+  ['add_', ['add_.Tensor', 'add_.Scalar']],
+  ['allclose', ['allclose']],
+  ['argmax', ['argmax']],
+  ['asStrided', ['as_strided']],
+  ['bincount', ['bincount']],
+  ['clamp', ['clamp.Tensor', 'clamp']],
+  ['clone', ['clone']],
+  ['detach', ['detach']],
+  ['dim', ['dim']],
+  ['div', ['div.Tensor', 'div.Tensor_mode', 'div.Scalar', 'div.Scalar_mode']],
+  ['div_', ['div_.Tensor', 'div_.Tensor_mode', 'div_.Scalar', 'div_.Scalar_mode']],
+  ['eq', ['eq.Tensor', 'eq.Scalar']],
+  ['equal', ['equal']],
+  ['exp', ['exp']],
+  ['expand', ['expand']],
+  ['fill_', ['fill_.Tensor', 'fill_.Scalar']],
+  ['flatten', ['flatten.using_ints']],
+  ['ge', ['ge.Tensor', 'ge.Scalar']],
+  ['gt', ['gt.Tensor', 'gt.Scalar']],
+  ['isContiguous', ['is_contiguous', 'is_contiguous.memory_format']],
+  ['le', ['le.Tensor', 'le.Scalar']],
+  ['log', ['log']],
+  ['logicalNot', ['logical_not']],
+  ['lt', ['lt.Tensor', 'lt.Scalar']],
+  ['maskedFill', ['masked_fill.Tensor', 'masked_fill.Scalar']],
+  ['matmul', ['matmul']],
+  ['max', ['max', 'max.dim', 'max.other']],
+  ['maximum', ['maximum']],
+  ['mean', ['mean', 'mean.dim']],
+  ['min', ['min', 'min.dim', 'min.other']],
+  ['minimum', ['minimum']],
+  ['mul', ['mul.Tensor', 'mul.Scalar']],
+  ['mul_', ['mul_.Tensor', 'mul_.Scalar']],
+  ['narrow', ['narrow.Tensor', 'narrow']],
+  ['ne', ['ne.Tensor', 'ne.Scalar']],
+  ['neg', ['neg']],
+  ['neg_', ['neg_']],
+  ['numel', ['numel']],
+  ['permute', ['permute']],
+  ['pow', ['pow.Tensor_Tensor', 'pow.Tensor_Scalar']],
+  ['relu', ['relu']],
+  ['relu_', ['relu_']],
+  ['remainder', ['remainder.Tensor', 'remainder.Scalar']],
+  ['reshape', ['reshape']],
+  ['select', ['select.int']],
+  ['sigmoid', ['sigmoid']],
+  ['sqrt', ['sqrt']],
+  ['squeeze', ['squeeze', 'squeeze.dim', 'squeeze.dims']],
+  ['std', ['std', 'std.correction', 'std.dim']],
+  ['sub', ['sub.Tensor', 'sub.Scalar']],
+  ['sub_', ['sub_.Tensor', 'sub_.Scalar']],
+  ['sum', ['sum', 'sum.dim_IntList']],
+  ['tanh', ['tanh']],
+  ['transpose', ['transpose.int']],
+  ['unsqueeze', ['unsqueeze']],
+  ['var', ['var', 'var.correction', 'var.dim']],
+  ['view', ['view', 'view.dtype']],
+  ['zero_', ['zero_']],
 ];
 
 /** [attribute name, operator]: Python attributes that are operators (x.T is aten::numpy_T) */

@@ -75,10 +75,13 @@ const all: {
   (input: Tensor, dim?: number[] | null, keepdim?: boolean): Tensor;
   (input: Tensor, dim: number, options?: { keepdim?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number[] | null, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.all', ['all', 'all.dim', 'all.dims']);
 const allclose: {
   (input: Tensor, other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): boolean;
   (input: Tensor, other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+  (input: Tensor, other: Tensor, rtol: number, options?: { atol?: number; equalNan?: boolean }): boolean;
+  (input: Tensor, other: Tensor, rtol: number, atol: number, options?: { equalNan?: boolean }): boolean;
 } = bindOp('torch.allclose', ['allclose']);
 const alphaDropout: {
   (input: Tensor, p: number, train: boolean): Tensor;
@@ -89,10 +92,12 @@ const alphaDropout_: {
 const amax: {
   (input: Tensor, dim?: number | number[], keepdim?: boolean): Tensor;
   (input: Tensor, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.amax', ['amax']);
 const amin: {
   (input: Tensor, dim?: number | number[], keepdim?: boolean): Tensor;
   (input: Tensor, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.amin', ['amin']);
 const aminmax: {
   (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { min: Tensor; max: Tensor };
@@ -106,6 +111,7 @@ const any: {
   (input: Tensor, dim?: number[] | null, keepdim?: boolean): Tensor;
   (input: Tensor, dim: number, options?: { keepdim?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number[] | null, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.any', ['any', 'any.dim', 'any.dims']);
 const arange: {
   (end: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -155,15 +161,18 @@ const arctanh_: {
 const argmax: {
   (input: Tensor, dim?: number | null, keepdim?: boolean): Tensor;
   (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | null, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.argmax', ['argmax']);
 const argmin: {
   (input: Tensor, dim?: number | null, keepdim?: boolean): Tensor;
   (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | null, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.argmin', ['argmin']);
 const argsort: {
   (input: Tensor, dim?: number, descending?: boolean): Tensor;
   (input: Tensor, options: { stable: boolean; dim?: number; descending?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number; descending?: boolean }): Tensor;
+  (input: Tensor, dim: number, options?: { descending?: boolean }): Tensor;
 } = bindOp('torch.argsort', ['argsort', 'argsort.stable']);
 const argwhere: {
   (input: Tensor): Tensor;
@@ -226,6 +235,9 @@ const atleast3d: {
 const avgPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, options?: { countIncludePad?: boolean }): Tensor;
 } = bindOp('torch.avgPool1d', ['avg_pool1d']);
 const baddbmm: {
   (input: Tensor, batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
@@ -270,6 +282,7 @@ const bilinear: {
 const bincount: {
   (input: Tensor, weights?: Tensor | null, minlength?: number): Tensor;
   (input: Tensor, options?: { weights?: Tensor | null; minlength?: number }): Tensor;
+  (input: Tensor, weights: Tensor | null, options?: { minlength?: number }): Tensor;
 } = bindOp('torch.bincount', ['bincount']);
 const binomial: {
   (count: Tensor, prob: Tensor, generator?: null): Tensor;
@@ -340,6 +353,7 @@ const ccolIndicesCopy: {
 const cdist: {
   (x1: Tensor, x2: Tensor, p?: number, computeMode?: number | null): Tensor;
   (x1: Tensor, x2: Tensor, options?: { p?: number; computeMode?: number | null }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, options?: { computeMode?: number | null }): Tensor;
 } = bindOp('torch.cdist', ['cdist']);
 const ceil: {
   (input: Tensor): Tensor;
@@ -380,13 +394,17 @@ const clamp: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
   (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
   (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  (input: Tensor, min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 } = bindOp('torch.clamp', ['clamp.Tensor', 'clamp']);
 const clamp_: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
   (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
   (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  (input: Tensor, min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 } = bindOp('torch.clamp_', ['clamp_.Tensor', 'clamp_']);
 const clampMax: {
   (input: Tensor, max: Tensor): Tensor;
@@ -408,13 +426,17 @@ const clip: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
   (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
   (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  (input: Tensor, min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 } = bindOp('torch.clip', ['clip.Tensor', 'clip']);
 const clip_: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
   (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
   (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  (input: Tensor, min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 } = bindOp('torch.clip_', ['clip_.Tensor', 'clip_']);
 const clone: {
   (input: Tensor, options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
@@ -428,6 +450,7 @@ const columnStack: {
 const combinations: {
   (input: Tensor, r?: number, withReplacement?: boolean): Tensor;
   (input: Tensor, options?: { r?: number; withReplacement?: boolean }): Tensor;
+  (input: Tensor, r: number, options?: { withReplacement?: boolean }): Tensor;
 } = bindOp('torch.combinations', ['combinations']);
 const complex: {
   (real: Tensor, imag: Tensor): Tensor;
@@ -457,19 +480,43 @@ const conv1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('torch.conv1d', ['conv1d', 'conv1d.padding']);
 const conv2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('torch.conv2d', ['conv2d', 'conv2d.padding']);
 const conv3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('torch.conv3d', ['conv3d', 'conv3d.padding']);
 const convTbc: {
   (input: Tensor, weight: Tensor, bias: Tensor, pad?: number): Tensor;
@@ -478,14 +525,29 @@ const convTbc: {
 const convTranspose1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose1d', ['conv_transpose1d']);
 const convTranspose2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose2d', ['conv_transpose2d.input']);
 const convTranspose3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose3d', ['conv_transpose3d.input']);
 const convolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], transposed: boolean, outputPadding: number[], groups: number): Tensor;
@@ -512,6 +574,7 @@ const cosh_: {
 const cosineSimilarity: {
   (x1: Tensor, x2: Tensor, dim?: number, eps?: number): Tensor;
   (x1: Tensor, x2: Tensor, options?: { dim?: number; eps?: number }): Tensor;
+  (x1: Tensor, x2: Tensor, dim: number, options?: { eps?: number }): Tensor;
 } = bindOp('torch.cosineSimilarity', ['cosine_similarity']);
 const countNonzero: {
   (input: Tensor, dim?: number | null): Tensor;
@@ -597,6 +660,8 @@ const diag: {
 const diagEmbed: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
   (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
 } = bindOp('torch.diagEmbed', ['diag_embed']);
 const diagflat: {
   (input: Tensor, offset?: number): Tensor;
@@ -605,18 +670,27 @@ const diagflat: {
 const diagonal: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
   (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
 } = bindOp('torch.diagonal', ['diagonal']);
 const diagonalCopy: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
   (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
 } = bindOp('torch.diagonalCopy', ['diagonal_copy']);
 const diagonalScatter: {
   (input: Tensor, src: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
   (input: Tensor, src: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, src: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, src: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
 } = bindOp('torch.diagonalScatter', ['diagonal_scatter']);
 const diff: {
   (input: Tensor, n?: number, dim?: number, prepend?: Tensor | null, append?: Tensor | null): Tensor;
   (input: Tensor, options?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  (input: Tensor, n: number, options?: { dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  (input: Tensor, n: number, dim: number, options?: { prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  (input: Tensor, n: number, dim: number, prepend: Tensor | null, options?: { append?: Tensor | null }): Tensor;
 } = bindOp('torch.diff', ['diff']);
 const digamma: {
   (input: Tensor): Tensor;
@@ -659,11 +733,17 @@ const einsum: {
 const embedding: {
   (weight: Tensor, indices: Tensor, paddingIdx?: number, scaleGradByFreq?: boolean, sparse?: boolean): Tensor;
   (weight: Tensor, indices: Tensor, options?: { paddingIdx?: number; scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
+  (weight: Tensor, indices: Tensor, paddingIdx: number, options?: { scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
+  (weight: Tensor, indices: Tensor, paddingIdx: number, scaleGradByFreq: boolean, options?: { sparse?: boolean }): Tensor;
 } = bindOp('torch.embedding', ['embedding']);
 const embeddingBag: {
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq?: boolean, mode?: number, sparse?: boolean, perSampleWeights?: Tensor | null, includeLastOffset?: boolean): [Tensor, Tensor, Tensor, Tensor];
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, includeLastOffset: boolean, paddingIdx?: number | null): [Tensor, Tensor, Tensor, Tensor];
   (weight: Tensor, indices: Tensor, offsets: Tensor, options?: { scaleGradByFreq?: boolean; mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, options?: { mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, options?: { sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, options?: { perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, options?: { includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, includeLastOffset: boolean, options?: { paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.embeddingBag', ['embedding_bag', 'embedding_bag.padding_idx']);
 const embeddingRenorm_: {
@@ -672,6 +752,7 @@ const embeddingRenorm_: {
 const empty: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.empty', ['empty.memory_format']);
 const emptyLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -789,6 +870,7 @@ const fix_: {
 const flatten: {
   (input: Tensor, startDim?: number, endDim?: number): Tensor;
   (input: Tensor, options?: { startDim?: number; endDim?: number }): Tensor;
+  (input: Tensor, startDim: number, options?: { endDim?: number }): Tensor;
 } = bindOp('torch.flatten', ['flatten.using_ints']);
 const flip: {
   (input: Tensor, dims: number[]): Tensor;
@@ -840,6 +922,7 @@ const frobeniusNorm: {
 const fromFile: {
   (filename: string, shared?: boolean | null, size?: number | null, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (filename: string, options?: { shared?: boolean | null; size?: number | null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (filename: string, shared: boolean | null, options?: { size?: number | null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.fromFile', ['from_file']);
 const full: {
   (size: number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -850,6 +933,7 @@ const fullLike: {
 const fusedMovingAvgObsFakeQuant: {
   (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, chAxis: number, perRowFakeQuant?: boolean, symmetricQuant?: boolean): Tensor;
   (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, chAxis: number, options?: { perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, chAxis: number, perRowFakeQuant: boolean, options?: { symmetricQuant?: boolean }): Tensor;
 } = bindOp('torch.fusedMovingAvgObsFakeQuant', ['fused_moving_avg_obs_fake_quant']);
 const gather: {
   (input: Tensor, dim: number, index: Tensor, options?: { sparseGrad?: boolean }): Tensor;
@@ -897,6 +981,9 @@ const gridSampler3d: {
 const groupNorm: {
   (input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnabled?: boolean): Tensor;
   (input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, options?: { bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, options?: { eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number, options?: { cudnnEnabled?: boolean }): Tensor;
 } = bindOp('torch.groupNorm', ['group_norm']);
 const gru: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
@@ -905,6 +992,7 @@ const gru: {
 const gruCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.gruCell', ['gru_cell']);
 const gt: {
   (input: Tensor, other: Tensor): Tensor;
@@ -934,6 +1022,8 @@ const heaviside: {
 const histc: {
   (input: Tensor, bins?: number, min?: Scalar, max?: Scalar): Tensor;
   (input: Tensor, options?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+  (input: Tensor, bins: number, options?: { min?: Scalar; max?: Scalar }): Tensor;
+  (input: Tensor, bins: number, min: Scalar, options?: { max?: Scalar }): Tensor;
 } = bindOp('torch.histc', ['histc']);
 const histogram: {
   (input: Tensor, bins?: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
@@ -945,8 +1035,14 @@ const histogramdd: {
   (input: Tensor, bins: number[], range?: number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: Tensor[], range?: number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number, range: number[] | null, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number, range: number[] | null, weight: Tensor | null, options?: { density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: number[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number[], range: number[] | null, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number[], range: number[] | null, weight: Tensor | null, options?: { density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: Tensor[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: Tensor[], range: number[] | null, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: Tensor[], range: number[] | null, weight: Tensor | null, options?: { density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
 } = bindOp('torch.histogramdd', ['histogramdd.int_bins', 'histogramdd', 'histogramdd.TensorList_bins']);
 const hsplit: {
   (input: Tensor, sections: number): Tensor[];
@@ -1048,6 +1144,8 @@ const isVulkanAvailable: {
 const isclose: {
   (input: Tensor, other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): Tensor;
   (input: Tensor, other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
+  (input: Tensor, other: Tensor, rtol: number, options?: { atol?: number; equalNan?: boolean }): Tensor;
+  (input: Tensor, other: Tensor, rtol: number, atol: number, options?: { equalNan?: boolean }): Tensor;
 } = bindOp('torch.isclose', ['isclose']);
 const isfinite: {
   (input: Tensor): Tensor;
@@ -1075,6 +1173,13 @@ const isreal: {
 const istft: {
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, normalized?: boolean, onesided?: boolean | null, length?: number | null, returnComplex?: boolean): Tensor;
   (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, options?: { normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, options?: { onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, options?: { length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, length: number | null, options?: { returnComplex?: boolean }): Tensor;
 } = bindOp('torch.istft', ['istft']);
 const kaiserWindow: {
   (windowLength: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1087,10 +1192,14 @@ const kron: {
 const kthvalue: {
   (input: Tensor, k: number, dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, k: number, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, k: number, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.kthvalue', ['kthvalue']);
 const layerNorm: {
   (input: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnable?: boolean): Tensor;
   (input: Tensor, normalizedShape: number[], options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, options?: { bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, options?: { eps?: number; cudnnEnable?: boolean }): Tensor;
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, eps: number, options?: { cudnnEnable?: boolean }): Tensor;
 } = bindOp('torch.layerNorm', ['layer_norm']);
 const lcm: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1210,6 +1319,7 @@ const lstm: {
 const lstmCell: {
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): [Tensor, Tensor];
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor | null, options?: { bHh?: Tensor | null }): [Tensor, Tensor];
 } = bindOp('torch.lstmCell', ['lstm_cell']);
 const lt: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1221,6 +1331,7 @@ const luSolve: {
 const luUnpack: {
   (LUData: Tensor, LUPivots: Tensor, unpackData?: boolean, unpackPivots?: boolean): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
   (LUData: Tensor, LUPivots: Tensor, options?: { unpackData?: boolean; unpackPivots?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
+  (LUData: Tensor, LUPivots: Tensor, unpackData: boolean, options?: { unpackPivots?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
 } = bindOp('torch.luUnpack', ['lu_unpack']);
 const maskedFill: {
   (input: Tensor, mask: Tensor, value: Tensor): Tensor;
@@ -1250,18 +1361,30 @@ const max: {
 const maxPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool1d', ['max_pool1d']);
 const maxPool1dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.maxPool1dWithIndices', ['max_pool1d_with_indices']);
 const maxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool2d', ['max_pool2d']);
 const maxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool3d', ['max_pool3d']);
 const maximum: {
   (input: Tensor, other: Tensor): Tensor;
@@ -1270,6 +1393,7 @@ const mean: {
   (input: Tensor, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.mean', ['mean', 'mean.dim']);
 const median: {
   (input: Tensor): Tensor;
@@ -1327,10 +1451,16 @@ const mkldnnLinearBackwardWeights: {
 const mkldnnMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.mkldnnMaxPool2d', ['mkldnn_max_pool2d']);
 const mkldnnMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.mkldnnMaxPool3d', ['mkldnn_max_pool3d']);
 const mkldnnRnnLayer: {
   (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, numLayers: number, hasBiases: boolean, bidirectional: boolean, batchFirst: boolean, train: boolean): [Tensor, Tensor, Tensor, Tensor];
@@ -1342,6 +1472,7 @@ const mm: {
 const mode: {
   (input: Tensor, dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.mode', ['mode']);
 const moveaxis: {
   (input: Tensor, source: number, destination: number): Tensor;
@@ -1375,14 +1506,19 @@ const mvlgamma: {
 const nanToNum: {
   (input: Tensor, nan?: number | null, posinf?: number | null, neginf?: number | null): Tensor;
   (input: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  (input: Tensor, nan: number | null, options?: { posinf?: number | null; neginf?: number | null }): Tensor;
+  (input: Tensor, nan: number | null, posinf: number | null, options?: { neginf?: number | null }): Tensor;
 } = bindOp('torch.nanToNum', ['nan_to_num']);
 const nanToNum_: {
   (input: Tensor, nan?: number | null, posinf?: number | null, neginf?: number | null): Tensor;
   (input: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  (input: Tensor, nan: number | null, options?: { posinf?: number | null; neginf?: number | null }): Tensor;
+  (input: Tensor, nan: number | null, posinf: number | null, options?: { neginf?: number | null }): Tensor;
 } = bindOp('torch.nanToNum_', ['nan_to_num_']);
 const nanmean: {
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.nanmean', ['nanmean']);
 const nanmedian: {
   (input: Tensor): Tensor;
@@ -1393,11 +1529,14 @@ const nanquantile: {
   (input: Tensor, q: Tensor, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
   (input: Tensor, q: number, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
   (input: Tensor, q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: Tensor, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
   (input: Tensor, q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: number, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
 } = bindOp('torch.nanquantile', ['nanquantile', 'nanquantile.scalar']);
 const nansum: {
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.nansum', ['nansum']);
 const narrow: {
   (input: Tensor, dim: number, start: Tensor, length: number): Tensor;
@@ -1460,10 +1599,12 @@ const norm: {
   (input: Tensor, p: Scalar | null, options: { dtype: DType }): Tensor;
   (input: Tensor, options?: { p?: Scalar }): Tensor;
   (input: Tensor, p: Scalar | null, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
+  (input: Tensor, options: { p?: Scalar | null; dtype: DType }): Tensor;
 } = bindOp('torch.norm', ['norm.Scalar', 'norm.ScalarOpt_dim', 'norm.ScalarOpt_dim_dtype', 'norm.ScalarOpt_dtype']);
 const normExceptDim: {
   (v: Tensor, pow?: number, dim?: number): Tensor;
   (v: Tensor, options?: { pow?: number; dim?: number }): Tensor;
+  (v: Tensor, pow: number, options?: { dim?: number }): Tensor;
 } = bindOp('torch.normExceptDim', ['norm_except_dim']);
 const normal: {
   (mean: Tensor, std: Tensor, options?: { generator?: null }): Tensor;
@@ -1485,6 +1626,7 @@ const nuclearNorm: {
 const ones: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.ones', ['ones']);
 const onesLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1495,6 +1637,7 @@ const orgqr: {
 const ormqr: {
   (input: Tensor, input2: Tensor, input3: Tensor, left?: boolean, transpose?: boolean): Tensor;
   (input: Tensor, input2: Tensor, input3: Tensor, options?: { left?: boolean; transpose?: boolean }): Tensor;
+  (input: Tensor, input2: Tensor, input3: Tensor, left: boolean, options?: { transpose?: boolean }): Tensor;
 } = bindOp('torch.ormqr', ['ormqr']);
 const outer: {
   (input: Tensor, vec2: Tensor): Tensor;
@@ -1502,6 +1645,8 @@ const outer: {
 const pairwiseDistance: {
   (x1: Tensor, x2: Tensor, p?: number, eps?: number, keepdim?: boolean): Tensor;
   (x1: Tensor, x2: Tensor, options?: { p?: number; eps?: number; keepdim?: boolean }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, options?: { eps?: number; keepdim?: boolean }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, eps: number, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.pairwiseDistance', ['pairwise_distance']);
 const pdist: {
   (input: Tensor, p?: number): Tensor;
@@ -1575,7 +1720,9 @@ const quantile: {
   (input: Tensor, q: Tensor, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
   (input: Tensor, q: number, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
   (input: Tensor, q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: Tensor, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
   (input: Tensor, q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: number, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
 } = bindOp('torch.quantile', ['quantile', 'quantile.scalar']);
 const quantizePerChannel: {
   (input: Tensor, scales: Tensor, zeroPoints: Tensor, axis: number, dtype: DType): Tensor;
@@ -1600,14 +1747,23 @@ const quantizedLstmCell: {
 const quantizedMaxPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool1d', ['quantized_max_pool1d']);
 const quantizedMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool2d', ['quantized_max_pool2d']);
 const quantizedMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool3d', ['quantized_max_pool3d']);
 const quantizedRnnReluCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, zeroPointHh: Scalar): Tensor;
@@ -1625,6 +1781,8 @@ const rand: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
+  (...size: [...number[], { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.rand', ['rand', 'rand.generator']);
 const randLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1648,6 +1806,8 @@ const randn: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
+  (...size: [...number[], { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.randn', ['randn', 'randn.generator']);
 const randnLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1714,6 +1874,7 @@ const resultType: {
 const rmsNorm: {
   (input: Tensor, normalizedShape: number[], weight?: Tensor | null, eps?: number | null): Tensor;
   (input: Tensor, normalizedShape: number[], options?: { weight?: Tensor | null; eps?: number | null }): Tensor;
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, options?: { eps?: number | null }): Tensor;
 } = bindOp('torch.rmsNorm', ['rms_norm']);
 const rnnRelu: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
@@ -1722,6 +1883,7 @@ const rnnRelu: {
 const rnnReluCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.rnnReluCell', ['rnn_relu_cell']);
 const rnnTanh: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
@@ -1730,6 +1892,7 @@ const rnnTanh: {
 const rnnTanhCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.rnnTanhCell', ['rnn_tanh_cell']);
 const roll: {
   (input: Tensor, shifts: number | number[], dims?: number | number[]): Tensor;
@@ -1738,6 +1901,7 @@ const roll: {
 const rot90: {
   (input: Tensor, k?: number, dims?: number[]): Tensor;
   (input: Tensor, options?: { k?: number; dims?: number[] }): Tensor;
+  (input: Tensor, k: number, options?: { dims?: number[] }): Tensor;
 } = bindOp('torch.rot90', ['rot90']);
 const round: {
   (input: Tensor): Tensor;
@@ -1756,10 +1920,16 @@ const rowStack: {
 const rrelu: {
   (input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
   (input: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, options?: { upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, upper: Scalar, options?: { training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, upper: Scalar, training: boolean, options?: { generator?: null }): Tensor;
 } = bindOp('torch.rrelu', ['rrelu']);
 const rrelu_: {
   (input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
   (input: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, options?: { upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, upper: Scalar, options?: { training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, upper: Scalar, training: boolean, options?: { generator?: null }): Tensor;
 } = bindOp('torch.rrelu_', ['rrelu_']);
 const rsqrt: {
   (input: Tensor): Tensor;
@@ -1845,14 +2015,23 @@ const sinh_: {
 const sliceCopy: {
   (input: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
   (input: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, dim: number, options?: { start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, dim: number, start: number | null, options?: { end?: number | null; step?: number }): Tensor;
+  (input: Tensor, dim: number, start: number | null, end: number | null, options?: { step?: number }): Tensor;
 } = bindOp('torch.sliceCopy', ['slice_copy.Tensor']);
 const sliceInverse: {
   (input: Tensor, src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
   (input: Tensor, src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, options?: { start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, start: number | null, options?: { end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, start: number | null, end: number | null, options?: { step?: number }): Tensor;
 } = bindOp('torch.sliceInverse', ['slice_inverse']);
 const sliceScatter: {
   (input: Tensor, src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
   (input: Tensor, src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, options?: { start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, start: number | null, options?: { end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, start: number | null, end: number | null, options?: { step?: number }): Tensor;
 } = bindOp('torch.sliceScatter', ['slice_scatter']);
 const slogdet: {
   (input: Tensor): [Tensor, Tensor] & { sign: Tensor; logabsdet: Tensor };
@@ -1868,6 +2047,7 @@ const sort: {
   (input: Tensor, dim?: number, descending?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, options?: { stable?: boolean | null; dim?: number; descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, options?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, dim: number, options?: { descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.sort', ['sort', 'sort.stable']);
 const sparseBscTensor: {
   (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1886,6 +2066,7 @@ const sparseCooTensor: {
   (indices: Tensor, values: Tensor, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; isCoalesced?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.sparseCooTensor', ['sparse_coo_tensor.indices', 'sparse_coo_tensor.indices_size', 'sparse_coo_tensor.size']);
 const sparseCscTensor: {
   (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -1949,6 +2130,8 @@ const std: {
   (input: Tensor, options?: { unbiased?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.std', ['std', 'std.correction', 'std.dim']);
 const stdMean: {
   (input: Tensor, unbiased?: boolean): [Tensor, Tensor];
@@ -1957,12 +2140,28 @@ const stdMean: {
   (input: Tensor, options?: { unbiased?: boolean }): [Tensor, Tensor];
   (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
   (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.stdMean', ['std_mean', 'std_mean.correction', 'std_mean.dim']);
 const stft: {
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, padMode?: string, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
   (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, options?: { onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, onesided: boolean | null, options?: { returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, onesided: boolean | null, returnComplex: boolean | null, options?: { alignToWindow?: boolean | null }): Tensor;
   (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, options?: { padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, options?: { normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, options?: { onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, onesided: boolean | null, options?: { returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, onesided: boolean | null, returnComplex: boolean | null, options?: { alignToWindow?: boolean | null }): Tensor;
 } = bindOp('torch.stft', ['stft', 'stft.center']);
 const sub: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
@@ -1978,10 +2177,12 @@ const sum: {
   (input: Tensor, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.sum', ['sum', 'sum.dim_IntList']);
 const svd: {
   (input: Tensor, some?: boolean, computeUv?: boolean): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
   (input: Tensor, options?: { some?: boolean; computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
+  (input: Tensor, some: boolean, options?: { computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
 } = bindOp('torch.svd', ['svd']);
 const swapaxes: {
   (input: Tensor, axis0: number, axis1: number): Tensor;
@@ -2037,6 +2238,8 @@ const tile: {
 const topk: {
   (input: Tensor, k: number, dim?: number, largest?: boolean, sorted?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, k: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, k: number, dim: number, options?: { largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, k: number, dim: number, largest: boolean, options?: { sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.topk', ['topk']);
 const trace: {
   (input: Tensor): Tensor;
@@ -2058,6 +2261,8 @@ const trapz: {
 const triangularSolve: {
   (input: Tensor, A: Tensor, upper?: boolean, transpose?: boolean, unitriangular?: boolean): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
   (input: Tensor, A: Tensor, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
+  (input: Tensor, A: Tensor, upper: boolean, options?: { transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
+  (input: Tensor, A: Tensor, upper: boolean, transpose: boolean, options?: { unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
 } = bindOp('torch.triangularSolve', ['triangular_solve']);
 const tril: {
   (input: Tensor, diagonal?: number): Tensor;
@@ -2123,6 +2328,7 @@ const valuesCopy: {
 const vander: {
   (x: Tensor, N?: number | null, increasing?: boolean): Tensor;
   (x: Tensor, options?: { N?: number | null; increasing?: boolean }): Tensor;
+  (x: Tensor, N: number | null, options?: { increasing?: boolean }): Tensor;
 } = bindOp('torch.vander', ['vander']);
 const var_: {
   (input: Tensor, unbiased?: boolean): Tensor;
@@ -2131,6 +2337,8 @@ const var_: {
   (input: Tensor, options?: { unbiased?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.var', ['var', 'var.correction', 'var.dim']);
 const varMean: {
   (input: Tensor, unbiased?: boolean): [Tensor, Tensor];
@@ -2139,6 +2347,8 @@ const varMean: {
   (input: Tensor, options?: { unbiased?: boolean }): [Tensor, Tensor];
   (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
   (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.varMean', ['var_mean', 'var_mean.correction', 'var_mean.dim']);
 const vdot: {
   (input: Tensor, other: Tensor): Tensor;
@@ -2188,6 +2398,7 @@ const zero_: {
 const zeros: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.zeros', ['zeros']);
 const zerosLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
