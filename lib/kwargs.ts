@@ -61,3 +61,22 @@ export function normalizeOptions<T extends object>(where: string, options: T | u
   }
   return (out ?? options) as T;
 }
+
+/**
+ * Python's f(input, a, b=…) called as f(x, a, b), f(x, { a, b }) or f(x, a, { b }): the arguments after
+ * input by position, a trailing options object filling them by name (PyTorch's or camelCase). A name given
+ * both ways, or an unknown one, is a TorchError.
+ */
+export function namedArgs(where: string, names: readonly string[], args: readonly unknown[]): unknown[] {
+  const last = args[args.length - 1];
+  if (args.length === 0 || !isOptions(last)) return [...args];
+  const positional = args.slice(0, -1);
+  const options = normalizeOptions(where, last, names) as Record<string, unknown>;
+  const out = [...positional];
+  names.forEach((name, i) => {
+    if (!(name in options)) return;
+    if (i < positional.length && positional[i] !== undefined) throw new TorchError(`${where}: got multiple values for '${name}'`);
+    out[i] = options[name];
+  });
+  return out;
+}

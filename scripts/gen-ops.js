@@ -178,25 +178,24 @@ function tsSignature(s, method) {
 
 // The same overload with its optional positional arguments from the k-th on given by name, as Python allows
 // (x.sort(descending=True) is x.sort({ descending: true }), x.sum(1, keepdim=True) is x.sum(1, { keepdim: true })):
-// one signature per k from the first optional positional argument to the last.
+// one signature per k.
 function tsKeywordSignatures(s, method) {
   const args = s.args.filter((a) => !isOutArg(a));
   const pos = args.filter((a) => !a.kwargOnly);
   const kw = args.filter((a) => a.kwargOnly);
   const start = method ? 1 : 0;
   const isOptional = (a) => a.def !== undefined || a.type.endsWith('?');
-  const requiredOption = kw.some((a) => !isOptional(a));
-  let first = pos.length;
-  while (first > start && isOptional(pos[first - 1])) first--;
+  // Required arguments may be named too (torch.softmax(x, dim=1)), all but the first (input, self, start).
+  const first = Math.max(start, 1);
   const factory = args.some((a) => a.name === 'dtype') && args.some((a) => a.name === 'device');
   const name = (a) => (a.name === 'self' && !pos.some((b) => b.name === 'input') ? 'input' : ident(camel(a.name)));
   const out = [];
   for (let k = first; k < pos.length; k++) {
     const params = pos.slice(start, k).map((a) => `${name(a)}: ${tsType(a.type)}`);
-    const fields = [...pos.slice(k).map((a) => `${camel(a.name)}?: ${tsType(a.type)}`),
-      ...kw.map((a) => `${camel(a.name)}${isOptional(a) ? '?' : ''}: ${tsType(a.type)}`)];
+    const named = [...pos.slice(k), ...kw];
+    const fields = named.map((a) => `${camel(a.name)}${isOptional(a) ? '?' : ''}: ${tsType(a.type)}`);
     if (factory) fields.push('requiresGrad?: boolean');
-    params.push(`options${requiredOption ? '' : '?'}: { ${fields.join('; ')} }`);
+    params.push(`options${named.every(isOptional) ? '?' : ''}: { ${fields.join('; ')} }`);
     out.push(`(${params.join(', ')}): ${tsReturn(s.returns)}`);
   }
   return out;

@@ -5,6 +5,7 @@ import type { DType } from '../dtype';
 import { Tensor } from '../tensor';
 import { TorchError } from '../errors';
 import { bindOp } from '../ops';
+import { namedArgs, normalizeOptions } from '../kwargs';
 
 type Pair = number | [number, number];
 const f = native.functional;
@@ -89,13 +90,19 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   return f.crossEntropy(input, target, options);
 }
 
-/** F.log_softmax(input, dim). */
-export function logSoftmax(input: Tensor, dim: number): Tensor {
+/** F.log_softmax(input, dim), or logSoftmax(input, { dim }) as Python's keyword. */
+export function logSoftmax(input: Tensor, dim: number | { dim: number }): Tensor;
+export function logSoftmax(input: Tensor, ...args: unknown[]): Tensor {
+  const [dim] = namedArgs('logSoftmax', ['dim'], args) as [number];
   return f.logSoftmax(input, dim);
 }
 
-/** F.softmax(input, dim, dtype=None): dtype casts the input first (e.g. 'float32' for half inputs). */
-export function softmax(input: Tensor, dim: number, dtype?: DType): Tensor {
+/** F.softmax(input, dim, dtype=None): dtype casts the input first (e.g. 'float32' for half inputs); softmax(x, { dim: 1 }). */
+export function softmax(input: Tensor, dim: number, dtype?: DType): Tensor;
+export function softmax(input: Tensor, dim: number, options: { dtype?: DType }): Tensor;
+export function softmax(input: Tensor, options: { dim: number; dtype?: DType }): Tensor;
+export function softmax(input: Tensor, ...args: unknown[]): Tensor {
+  const [dim, dtype] = namedArgs('softmax', ['dim', 'dtype'], args) as [number, DType | undefined];
   return f.softmax(input, dim, dtype);
 }
 
@@ -121,13 +128,25 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   return f.maxPool2d(input, kernelSize, options);
 }
 
+export interface DropoutOptions {
+  p?: number;
+  training?: boolean;
+  inplace?: boolean;
+}
+const DROPOUT_ARGS = ['p', 'training', 'inplace'];
 /** F.dropout(input, p=0.5, training=True, inplace=False): zeroes elements with probability p, scales the rest by 1/(1-p). */
-export function dropout(input: Tensor, p = 0.5, training = true, inplace = false): Tensor {
+export function dropout(input: Tensor, p?: number, training?: boolean, inplace?: boolean): Tensor;
+export function dropout(input: Tensor, options: DropoutOptions): Tensor;
+export function dropout(input: Tensor, ...args: unknown[]): Tensor {
+  const [p = 0.5, training = true, inplace = false] = namedArgs('dropout', DROPOUT_ARGS, args) as [number?, boolean?, boolean?];
   return f.dropout(input, p, training, inplace, false);
 }
 
 /** F.dropout2d(input, p=0.5, training=True, inplace=False): zeroes whole channels of [N, C, H, W] (or [C, H, W]). */
-export function dropout2d(input: Tensor, p = 0.5, training = true, inplace = false): Tensor {
+export function dropout2d(input: Tensor, p?: number, training?: boolean, inplace?: boolean): Tensor;
+export function dropout2d(input: Tensor, options: DropoutOptions): Tensor;
+export function dropout2d(input: Tensor, ...args: unknown[]): Tensor {
+  const [p = 0.5, training = true, inplace = false] = namedArgs('dropout2d', DROPOUT_ARGS, args) as [number?, boolean?, boolean?];
   return f.dropout(input, p, training, inplace, true);
 }
 
@@ -180,8 +199,10 @@ export function embedding(input: Tensor, weight: Tensor, paddingIdx: number | nu
   return f.embedding(input, weight, paddingIdx);
 }
 
-/** F.gelu(input, approximate='none'). */
-export function gelu(input: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+/** F.gelu(input, approximate='none'), or gelu(input, { approximate: 'tanh' }). */
+export function gelu(input: Tensor, approximate?: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' }): Tensor;
+export function gelu(input: Tensor, ...args: unknown[]): Tensor {
+  const [approximate = 'none'] = namedArgs('gelu', ['approximate'], args) as ['none' | 'tanh' | undefined];
   return f.gelu(input, approximate);
 }
 
@@ -216,12 +237,14 @@ export interface InterpolateOptions {
   alignCorners?: boolean | null;
   recomputeScaleFactor?: boolean | null;
 }
+const INTERPOLATE_OPTIONS = ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'];
 const LINEAR_MODES: Record<string, number> = { linear: 1, bilinear: 2, bicubic: 2, trilinear: 3 };
 const upsample = (name: string, overload: string) => bindOp<(...a: unknown[]) => Tensor>('F.interpolate', [`${name}.${overload}`]);
 
 /** F.interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None). */
 export function interpolate(input: Tensor, options: InterpolateOptions = {}): Tensor {
-  const { size = null, scaleFactor = null, mode = 'nearest', alignCorners = null, recomputeScaleFactor = null } = options;
+  const { size = null, scaleFactor = null, mode = 'nearest', alignCorners = null, recomputeScaleFactor = null } =
+    normalizeOptions('interpolate', options, INTERPOLATE_OPTIONS);
   const dim = input.ndim - 2;
   if (dim < 1 || dim > 3) throw new TorchError(`interpolate: expected a 3-D, 4-D or 5-D input, got ${input.ndim}-D`);
   if ((size === null) === (scaleFactor === null)) throw new TorchError('interpolate: give exactly one of size and scaleFactor');
