@@ -36,9 +36,8 @@ function isTie(x: number, q: number): boolean {
 function halfEven(rounded: string, exact: string): string {
   const [mantissa, exponent] = exact.split('e');
   const truncated = mantissa.slice(0, -1);
-  const last = truncated[truncated.length - 1];
-  if (Number(last) % 2 !== 0) return rounded;
   const body = truncated.endsWith('.') ? truncated.slice(0, -1) : truncated;
+  if (Number(body[body.length - 1]) % 2 !== 0) return rounded;
   return exponent === undefined ? body : `${body}e${exponent}`;
 }
 

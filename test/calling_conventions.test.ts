@@ -45,7 +45,7 @@ const CASES: Case[] = [
   { py: 'a.argmax(dim=1, keepdim=True)', ts: () => a().argmax({ dim: 1, keepdim: true }) },
   { py: 'a.add(b[:3], alpha=2)', ts: () => a().add(b().i(':3'), { alpha: 2 }) },
   { py: 'a.div(3, rounding_mode="floor")', ts: () => a().div(3, { roundingMode: 'floor' }) },
-  { py: 'a.div(3, rounding_mode="trunc") (Python\'s name)', ts: () => (a().div as (...x: unknown[]) => Tensor)(3, { rounding_mode: 'trunc' }) },
+  { py: 'a.div(3, rounding_mode="trunc")  # the snake_case key', ts: () => (a().div as (...x: unknown[]) => Tensor)(3, { rounding_mode: 'trunc' }) },
   { py: 'torch.sum(a, dim=0)', ts: () => torch.sum(a(), { dim: 0 }) },
   { py: 'torch.cat([a, b], dim=0)', ts: () => torch.cat([a(), b()], { dim: 0 }) },
   { py: 'torch.stack([a, a], dim=1)', ts: () => torch.stack([a(), a()], { dim: 1 }) },
@@ -88,7 +88,7 @@ def a(): return (torch.arange(12.).view(3, 4) / 3 - 1.7) * torch.tensor([1., -1.
 def b(): return torch.arange(20.).view(5, 4).cos()
 img = torch.arange(18.).view(1, 2, 3, 3)
 def run(src):
-    src = src.split(' (')[0]
+    src = src.split('  #')[0]
     if src == 'torch.empty(4, 2).shape and zeros': return torch.zeros(4, 2)
     if src == 'a.mode(0)': return [a().round().mode(0).values]
     env = {'torch': torch, 'F': F, 'a': a(), 'b': b(), 'img': img}

@@ -39,7 +39,7 @@ const CASES: Case[] = [
   { py: 'torch.zeros(0, 3)', ts: () => torch.zeros(0, 3) },
   { py: 'torch.zeros(0, dtype=torch.int64)', ts: () => torch.zeros(0, { dtype: 'int64' }) },
   { py: 'torch.ones(2, requires_grad=True)', ts: () => torch.ones(2, { requiresGrad: true }) },
-  { py: 'torch.ones(2, requires_grad=True) * 2', ts: () => torch.ones(2, { requiresGrad: true }).mul(2) },
+  { py: 'torch.ones(2, requires_grad=True) + torch.ones(2)', ts: () => torch.ones(2, { requiresGrad: true }).add(torch.ones(2)) },
   { py: 'torch.linspace(0, 1, 12, dtype=torch.float64, requires_grad=True).view(3, 4).sum(1)', ts: () => torch.linspace(0, 1, 12, { dtype: 'float64', requiresGrad: true }).view(3, 4).sum(1) },
 ];
 
