@@ -222,6 +222,16 @@ Object.assign(proto, {
 installMethods(proto, METHODS);
 installProperties(proto, PROPERTIES);
 installKeywordRoutes(proto, HAND_WRITTEN, ['max', 'min']);
+// x.to({ … }): the native call reads the keys it knows; an unknown one (or Python's non_blocking) is checked here.
+const nativeTo = proto.to as (this: Tensor, target: unknown) => Tensor;
+const TO_OPTIONS = ['device', 'dtype', 'nonBlocking', 'copy', 'memoryFormat'];
+Object.defineProperty(proto, 'to', {
+  value: function to(this: Tensor, target: unknown): Tensor {
+    return nativeTo.call(this, isOptions(target) ? normalizeOptions('Tensor.to', target, TO_OPTIONS) : target);
+  },
+  writable: true,
+  configurable: true,
+});
 installIndexing(proto);
 proto[disposeSymbol] = function (this: Tensor) {
   this.dispose();
@@ -233,6 +243,9 @@ Object.defineProperty(proto, Symbol.for('nodejs.util.inspect.custom'), {
 });
 
 // ---- Factories: torch.tensor, zeros, ones, … ----
+
+/** The keyword arguments of PyTorch's factories (dtype=, device=, requires_grad=). */
+const FACTORY_OPTIONS = ['dtype', 'device', 'requiresGrad'];
 
 type Typed = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
 
@@ -266,7 +279,7 @@ function flatten(data: NestedArray, where: string): { flat: Scalar[]; shape: num
  * (JS has no separate integer literal; pass {dtype: 'int64'}), booleans to bool, a TypedArray to its own type.
  */
 export function tensor(data: NestedArray | Typed, options: TensorOptions & { shape?: number[] } = {}): Tensor {
-  const { shape, ...opts } = options;
+  const { shape, ...opts } = normalizeOptions('tensor', options, [...FACTORY_OPTIONS, 'shape']);
   if (ArrayBuffer.isView(data)) {
     const typed = data as Typed;
     return native.fromTypedArray(typed, shape ?? [typed.length], opts);
@@ -278,8 +291,6 @@ export function tensor(data: NestedArray | Typed, options: TensorOptions & { sha
   const dtype = opts.dtype ?? (isBool ? 'bool' : 'float32');
   return native.fromTypedArray(values, shape ?? inferred, { ...opts, dtype });
 }
-
-const FACTORY_OPTIONS = ['dtype', 'device', 'requiresGrad'];
 
 /** A size as PyTorch takes it: one array (or integer), or the integers themselves, then an options object. */
 export type SizeArgs =

@@ -156,6 +156,9 @@ describe('PyTorch calling conventions', () => {
       [() => torch.linspace(0, 1, { step: 5 } as never), "torch.linspace(): unknown option 'step'; did you mean 'steps'?"],
       [() => F.interpolate(img(), { scale: 2 } as never), "interpolate: unknown option 'scale'; did you mean 'size'?"],
       [() => (a().abs as (...x: unknown[]) => Tensor)({ out: 1 }), "Tensor.abs(): unknown option 'out'; it takes no options"],
+      [() => a().to({ dtyp: 'float64' } as never), "Tensor.to: unknown option 'dtyp'; did you mean 'dtype'?"],
+      [() => torch.tensor([1, 2], { requiresgrad: true } as never), "tensor: unknown option 'requiresgrad'; did you mean 'requiresGrad'?"],
+      [() => F.softmax(a(), { dims: 1 } as never), "softmax: unknown option 'dims'; did you mean 'dim'?"],
     ];
     for (const [call, message] of cases) {
       expect(call).toThrow(TorchError);
@@ -175,5 +178,7 @@ describe('PyTorch calling conventions', () => {
     expect(t.requiresGrad).toBe(true);
     expect(torch.linspace(0, 1, 3, { requires_grad: true } as never).requiresGrad).toBe(true);
     expect(a().sum({ dim: 0, keepdim: true }).shape).toEqual([1, 4]);
+    expect(a().to({ dtype: 'float64', non_blocking: false } as never).dtype).toBe('float64');
+    expect(torch.tensor([1, 2], { requires_grad: true } as never).requiresGrad).toBe(true);
   });
 });

@@ -111,6 +111,12 @@ describe('indexing', () => {
     expect((t.grad as Tensor).i(0).tolist()).toEqual([[1, 1, 1, 1], [0, 0, 0, 0], [1, 1, 1, 1]]);
   });
 
+  it("a 2-d mask followed by more items indexes as PyTorch 2.x does (1.13 refuses it): x[m, 1:3]", () => {
+    // m picks (0, 0), (0, 2), (1, 1), (1, 2); x[i, j] is [4 (3i + j), …, 4 (3i + j) + 3].
+    expect(x().i(m(), '1:3').tolist()).toEqual([[1, 2], [9, 10], [17, 18], [21, 22]]);
+    expect(x().i(m(), 3).tolist()).toEqual([3, 11, 19, 23]);
+  });
+
   it('refuses bad indices with one line naming them', () => {
     expect(() => x().i(2)).toThrow(/^Tensor\.i: index 2 is out of bounds for dimension 0 with size 2$/);
     expect(() => x().i(0, 0, 0, 0)).toThrow(/too many indices for tensor of dimension 3/);
