@@ -78,6 +78,14 @@ const CASES: Case[] = [
   { py: "F.gelu(a, approximate='tanh')", ts: () => F.gelu(a(), { approximate: 'tanh' }) },
   { py: 'F.dropout(a, p=0.5, training=False)', ts: () => F.dropout(a(), { p: 0.5, training: false }) },
   { py: 'F.softmax(a, dim=1)', ts: () => F.softmax(a(), { dim: 1 }) },
+  { py: 'F.softmax(a, 0, dtype=torch.float64)', ts: () => F.softmax(a(), 0, { dtype: 'float64' }) },
+  { py: 'F.relu(a, inplace=False)', ts: () => F.relu(a(), { inplace: false }) },
+  { py: 'F.elu(a, alpha=0.5)', ts: () => F.elu(a(), { alpha: 0.5 }) },
+  { py: 'F.linear(a, b, bias=b[:, 0])', ts: () => F.linear(a(), b(), { bias: b().i(':', 0) }) },
+  { py: 'F.one_hot(torch.tensor([0, 2]), num_classes=4)', ts: () => F.oneHot(torch.tensor([0, 2], { dtype: 'int64' }), { numClasses: 4 }) },
+  { py: 'F.embedding(torch.tensor([1, 0]), b, padding_idx=0)', ts: () => F.embedding(torch.tensor([1, 0], { dtype: 'int64' }), b(), { paddingIdx: 0 }) },
+  { py: 'F.conv2d(img, img.view(2, 1, 3, 3)[:, :, :2, :2].repeat(1, 2, 1, 1), padding=1, stride=2)', ts: () => F.conv2d(img(), img().view(2, 1, 3, 3).i(':, :, :2, :2').repeat(1, 2, 1, 1), { padding: 1, stride: 2 }) },
+  { py: 'F.conv2d(img, img.view(2, 1, 3, 3).repeat(1, 2, 1, 1), bias=torch.tensor([1., -1.]), padding=1)', ts: () => F.conv2d(img(), img().view(2, 1, 3, 3).repeat(1, 2, 1, 1), { bias: torch.tensor([1, -1]), padding: 1 }) },
   { py: 'F.log_softmax(a, dim=0)', ts: () => F.logSoftmax(a(), { dim: 0 }) },
 ];
 
@@ -159,6 +167,7 @@ describe('PyTorch calling conventions', () => {
       [() => a().to({ dtyp: 'float64' } as never), "Tensor.to: unknown option 'dtyp'; did you mean 'dtype'?"],
       [() => torch.tensor([1, 2], { requiresgrad: true } as never), "tensor: unknown option 'requiresgrad'; did you mean 'requiresGrad'?"],
       [() => F.softmax(a(), { dims: 1 } as never), "softmax: unknown option 'dims'; did you mean 'dim'?"],
+      [() => F.conv2d(img(), torch.ones(1, 2, 1, 1), { paddingMode: 'zeros' } as never), "conv2d: unknown option 'paddingMode'; did you mean 'padding'?"],
     ];
     for (const [call, message] of cases) {
       expect(call).toThrow(TorchError);

@@ -5,7 +5,7 @@ import type { DType } from '../dtype';
 import { Tensor } from '../tensor';
 import { TorchError } from '../errors';
 import { bindOp } from '../ops';
-import { namedArgs, normalizeOptions } from '../kwargs';
+import { isOptions, namedArgs, normalizeOptions } from '../kwargs';
 
 type Pair = number | [number, number];
 const f = native.functional;
@@ -20,8 +20,10 @@ const ops = {
   binaryCrossEntropy: bindOp<Op>('F.binaryCrossEntropy', ['binary_cross_entropy']),
 };
 
-/** F.relu(input, inplace=false). */
-export function relu(input: Tensor, inplace = false): Tensor {
+/** F.relu(input, inplace=false); relu(input, { inplace: true }). */
+export function relu(input: Tensor, inplace?: boolean | { inplace?: boolean }): Tensor;
+export function relu(input: Tensor, ...args: unknown[]): Tensor {
+  const [inplace = false] = namedArgs('relu', ['inplace'], args) as [boolean?];
   return f.relu(input, inplace);
 }
 
@@ -43,11 +45,14 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
   return f.adaptiveAvgPool2d(input, outputSize);
 }
 
-/** F.linear(input, weight, bias=None): input @ weightᵀ + bias. */
-export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+/** F.linear(input, weight, bias=None): input @ weightᵀ + bias; linear(input, weight, { bias }). */
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null | { bias?: Tensor | null }): Tensor;
+export function linear(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
+  const [bias = null] = namedArgs('linear', ['bias'], args) as [Tensor | null | undefined];
   return f.linear(input, weight, bias);
 }
 
+const CONV2D_OPTIONS = ['bias', 'stride', 'padding', 'dilation', 'groups'];
 export interface Conv2dFuncOptions {
   stride?: Pair;
   padding?: Pair | 'same' | 'valid';
@@ -55,8 +60,15 @@ export interface Conv2dFuncOptions {
   groups?: number;
 }
 /** F.conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1). */
-export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dFuncOptions = {}): Tensor {
-  return f.conv2d(input, weight, bias, options);
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: Conv2dFuncOptions): Tensor;
+/** F.conv2d(x, w, bias=b, padding=1) as conv2d(x, w, { bias: b, padding: 1 }). */
+export function conv2d(input: Tensor, weight: Tensor, options: Conv2dFuncOptions & { bias?: Tensor | null }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
+  const byName = isOptions(args[0]);
+  const given = (byName ? args[0] : args[1]) as Conv2dFuncOptions | undefined;
+  const { bias, ...options } = normalizeOptions('conv2d', given, CONV2D_OPTIONS) as Conv2dFuncOptions & { bias?: Tensor | null };
+  if (!byName && bias !== undefined) throw new TorchError("conv2d: got multiple values for 'bias'");
+  return f.conv2d(input, weight, byName ? bias ?? null : (args[0] as Tensor | null | undefined) ?? null, options);
 }
 
 export interface BatchNormFuncOptions {
@@ -190,12 +202,16 @@ export function binaryCrossEntropyWithLogits(
 }
 
 /** F.one_hot(tensor, num_classes=-1): int64 indices to int64 one-hot rows (-1: max + 1 classes). */
-export function oneHot(tensor: Tensor, numClasses = -1): Tensor {
+export function oneHot(tensor: Tensor, numClasses?: number | { numClasses?: number }): Tensor;
+export function oneHot(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [numClasses = -1] = namedArgs('oneHot', ['numClasses'], args) as [number?];
   return f.oneHot(tensor, numClasses);
 }
 
 /** F.embedding(input, weight, padding_idx=None): rows of weight; the padding row gets no gradient. */
-export function embedding(input: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
+export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null | { paddingIdx?: number | null }): Tensor;
+export function embedding(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
+  const [paddingIdx = null] = namedArgs('embedding', ['paddingIdx'], args) as [number | null | undefined];
   return f.embedding(input, weight, paddingIdx);
 }
 
@@ -272,7 +288,10 @@ export function interpolate(input: Tensor, options: InterpolateOptions = {}): Te
 }
 
 /** F.elu(input, alpha=1.0, inplace=False). */
-export function elu(input: Tensor, alpha = 1.0, inplace = false): Tensor {
+export function elu(input: Tensor, alpha?: number, inplace?: boolean): Tensor;
+export function elu(input: Tensor, options: { alpha?: number; inplace?: boolean }): Tensor;
+export function elu(input: Tensor, ...args: unknown[]): Tensor {
+  const [alpha = 1.0, inplace = false] = namedArgs('elu', ['alpha', 'inplace'], args) as [number?, boolean?];
   return inplace ? ops.elu_(input, alpha) : ops.elu(input, alpha);
 }
 
