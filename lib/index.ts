@@ -27,7 +27,10 @@ export {
   setNumThreads,
   libtorchVersion,
 } from './tensor';
-export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor } from './tensor';
+export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor, SizeArgs } from './tensor';
+export { Slice, Ellipsis } from './indexing';
+export type { TensorIndex } from './indexing';
+export { einsum, meshgrid, broadcastTensors, blockDiag, cartesianProd, chainMatmul } from './functional';
 export { tidy, keep, dispose, memory } from './memory';
 // Every torch.* function PyTorch declares (the names above, written by hand, take precedence).
 export * from './generated/torch';

@@ -4,8 +4,11 @@
 import { DType, Device, TensorOptions, DTYPES } from './dtype';
 import { TorchError } from './errors';
 import { native } from './native';
-import { installMethods, installProperties } from './ops';
-import { METHODS, PROPERTIES } from './generated/tensor_methods';
+import { installMethods, installProperties, installKeywordRoutes } from './ops';
+import { METHODS, PROPERTIES, HAND_WRITTEN } from './generated/tensor_methods';
+import { isOptions, normalizeOptions } from './kwargs';
+import { tensorRepr } from './tensor_str';
+import { installIndexing } from './indexing';
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
@@ -32,6 +35,10 @@ export interface Tensor {
   toTypedArray(): Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
   /** The data as nested JS arrays of numbers (booleans for bool). */
   toArray(): NestedArray;
+  /** Python's x.tolist(): nested arrays of numbers (booleans for bool); a 0-d tensor gives its number. */
+  tolist(): NestedArray;
+  /** The name of the autograd node that made this tensor (Python's type(x.grad_fn).__name__), or null for a leaf. */
+  gradFnName(): string | null;
   /**
    * The value of a one-element tensor (a host-device sync on CUDA): a boolean for a bool tensor, a number
    * otherwise (int64 beyond 2^53 rounds). Typed `boolean` on the BoolTensors that comparisons, logicalNot()
@@ -96,9 +103,12 @@ export interface Tensor {
   sum(dim?: number | number[], keepdim?: boolean): Tensor;
   mean(dim?: number | number[], keepdim?: boolean): Tensor;
   max(): Tensor;
-  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  /** PyTorch's named tuple: destructure as [values, indices] or read .values / .indices. */
+  max(dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  max(other: Tensor): Tensor;
   min(): Tensor;
-  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  min(other: Tensor): Tensor;
   argmax(dim?: number, keepdim?: boolean): Tensor;
   /** std(dim?, unbiased=true, keepdim=false), PyTorch's positional form; no dim reduces all. */
   std(dim?: number | number[] | null, unbiased?: boolean, keepdim?: boolean): Tensor;
@@ -133,12 +143,11 @@ export interface Tensor {
   [Symbol.toPrimitive]?: never;
 }
 
-interface TensorClass {
-  prototype: Tensor;
-}
+/** The class, for `x instanceof torch.Tensor` (abstract: make tensors with tensor(), zeros(), …). */
+type TensorClass = (abstract new (...args: never[]) => Tensor) & { readonly prototype: Tensor };
 
-/** The native Tensor class (not constructible: use tensor(), zeros(), …). */
-export const Tensor: TensorClass = native.Tensor;
+/** The native Tensor class (not constructible: use tensor(), zeros(), …); `x instanceof torch.Tensor` narrows. */
+export const Tensor: TensorClass = native.Tensor as unknown as TensorClass;
 
 /** Symbol.dispose where the runtime has it, so `using t = …` frees a tensor at the end of a block. */
 export const disposeSymbol: symbol =
@@ -202,16 +211,28 @@ Object.assign(proto, {
   dim(this: Tensor) {
     return this.ndim;
   },
+  tolist(this: Tensor): NestedArray {
+    return this.toArray();
+  },
   toString(this: Tensor) {
-    if (this.isDisposed) return 'Tensor(disposed)';
-    const head = `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device}`;
-    if (this.numel() > 100) return head + ')';
-    return `${head}, data=${JSON.stringify(this.toArray())})`;
+    return tensorRepr(this);
   },
 });
 // Every other Tensor method PyTorch declares, through the generic operator call (lib/generated/).
 installMethods(proto, METHODS);
 installProperties(proto, PROPERTIES);
+installKeywordRoutes(proto, HAND_WRITTEN, ['max', 'min']);
+// x.to({ … }): the native call reads the keys it knows; an unknown one (or Python's non_blocking) is checked here.
+const nativeTo = proto.to as (this: Tensor, target: unknown) => Tensor;
+const TO_OPTIONS = ['device', 'dtype', 'nonBlocking', 'copy', 'memoryFormat'];
+Object.defineProperty(proto, 'to', {
+  value: function to(this: Tensor, target: unknown): Tensor {
+    return nativeTo.call(this, isOptions(target) ? normalizeOptions('Tensor.to', target, TO_OPTIONS) : target);
+  },
+  writable: true,
+  configurable: true,
+});
+installIndexing(proto);
 proto[disposeSymbol] = function (this: Tensor) {
   this.dispose();
 };
@@ -222,6 +243,9 @@ Object.defineProperty(proto, Symbol.for('nodejs.util.inspect.custom'), {
 });
 
 // ---- Factories: torch.tensor, zeros, ones, … ----
+
+/** The keyword arguments of PyTorch's factories (dtype=, device=, requires_grad=). */
+const FACTORY_OPTIONS = ['dtype', 'device', 'requiresGrad'];
 
 type Typed = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
 
@@ -255,7 +279,7 @@ function flatten(data: NestedArray, where: string): { flat: Scalar[]; shape: num
  * (JS has no separate integer literal; pass {dtype: 'int64'}), booleans to bool, a TypedArray to its own type.
  */
 export function tensor(data: NestedArray | Typed, options: TensorOptions & { shape?: number[] } = {}): Tensor {
-  const { shape, ...opts } = options;
+  const { shape, ...opts } = normalizeOptions('tensor', options, [...FACTORY_OPTIONS, 'shape']);
   if (ArrayBuffer.isView(data)) {
     const typed = data as Typed;
     return native.fromTypedArray(typed, shape ?? [typed.length], opts);
@@ -268,49 +292,117 @@ export function tensor(data: NestedArray | Typed, options: TensorOptions & { sha
   return native.fromTypedArray(values, shape ?? inferred, { ...opts, dtype });
 }
 
-function checkShape(shape: number[] | number, where: string): number[] {
+/** A size as PyTorch takes it: one array (or integer), or the integers themselves, then an options object. */
+export type SizeArgs =
+  | [size: number[] | number, options?: TensorOptions]
+  | number[]
+  | [...size: number[], options: TensorOptions];
+
+/** Splits a trailing options object (PyTorch's keyword arguments) off the arguments. */
+function popOptions(where: string, args: unknown[]): { rest: unknown[]; options: TensorOptions } {
+  const last = args[args.length - 1];
+  if (args.length > 0 && isOptions(last)) {
+    return { rest: args.slice(0, -1), options: normalizeOptions(where, last as TensorOptions, FACTORY_OPTIONS) };
+  }
+  return { rest: args, options: {} };
+}
+
+function isIntegerArg(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** torch.zeros(2, 3), zeros([2, 3]), zeros(2, 3, { dtype }): the size and the options. */
+function sizeArgs(where: string, args: unknown[]): { size: number[]; options: TensorOptions } {
+  const { rest, options } = popOptions(where, args);
+  if (rest.length === 1 && Array.isArray(rest[0])) return { size: rest[0] as number[], options };
+  if (rest.length === 0) throw new TorchError(`${where}: missing the size (integers or an array of integers)`);
+  const bad = rest.findIndex((v) => !isIntegerArg(v));
+  if (bad >= 0) {
+    throw new TorchError(`${where}: size must be integers or one array of integers; argument ${bad} is ${describe(rest[bad])}`);
+  }
+  return { size: rest as number[], options };
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  return typeof v === 'number' ? `${v}` : `a ${typeof v}`;
+}
+
+function checkShape(shape: unknown, where: string): number[] {
   const s = typeof shape === 'number' ? [shape] : shape;
   if (!Array.isArray(s)) throw new TorchError(`${where}: shape must be an array of integers`);
   return s;
 }
 
-export function zeros(shape: number[] | number, options?: TensorOptions): Tensor {
-  return native.zeros(checkShape(shape, 'zeros'), options);
+/** torch.zeros(*size, dtype=…, device=…, requires_grad=…): zeros(2, 3), zeros([2, 3]), zeros(2, 3, { dtype }). */
+export function zeros(...args: SizeArgs): Tensor {
+  const { size, options } = sizeArgs('zeros', args);
+  return native.zeros(size, options);
 }
-export function ones(shape: number[] | number, options?: TensorOptions): Tensor {
-  return native.ones(checkShape(shape, 'ones'), options);
+/** torch.ones(*size, …), as zeros. */
+export function ones(...args: SizeArgs): Tensor {
+  const { size, options } = sizeArgs('ones', args);
+  return native.ones(size, options);
 }
-export function empty(shape: number[] | number, options?: TensorOptions): Tensor {
-  return native.empty(checkShape(shape, 'empty'), options);
+/** torch.empty(*size, …), as zeros: the values are whatever the memory held. */
+export function empty(...args: SizeArgs): Tensor {
+  const { size, options } = sizeArgs('empty', args);
+  return native.empty(size, options);
 }
-export function full(shape: number[] | number, value: Scalar, options?: TensorOptions): Tensor {
-  return native.full(checkShape(shape, 'full'), value, options);
+/** torch.full(size, fill_value, …): full([2, 3], 7), full(4, 0.5, { dtype: 'float64' }). */
+export function full(size: number[] | number, fillValue: Scalar, options?: TensorOptions): Tensor {
+  return native.full(checkShape(size, 'full'), fillValue, normalizeOptions('full', options, FACTORY_OPTIONS));
 }
-/** torch.rand: uniform on [0, 1). */
-export function rand(shape: number[] | number, options?: TensorOptions): Tensor {
-  return native.rand(checkShape(shape, 'rand'), options);
+/** torch.rand(*size, …): uniform on [0, 1); rand(2, 3) or rand([2, 3]). */
+export function rand(...args: SizeArgs): Tensor {
+  const { size, options } = sizeArgs('rand', args);
+  return native.rand(size, options);
 }
-/** torch.randn: standard normal. */
-export function randn(shape: number[] | number, options?: TensorOptions): Tensor {
-  return native.randn(checkShape(shape, 'randn'), options);
+/** torch.randn(*size, …): standard normal; randn(2, 3) or randn([2, 3]). */
+export function randn(...args: SizeArgs): Tensor {
+  const { size, options } = sizeArgs('randn', args);
+  return native.randn(size, options);
 }
-/** torch.randint(low, high, shape): int64 by default. */
-export function randint(low: number, high: number, shape: number[] | number, options?: TensorOptions): Tensor {
-  return native.randint(low, high, checkShape(shape, 'randint'), options);
+/** torch.randint(high, size) or randint(low, high, size), then options; int64 by default. */
+export function randint(high: number, size: number[] | number, options?: TensorOptions): Tensor;
+export function randint(low: number, high: number, size: number[] | number, options?: TensorOptions): Tensor;
+export function randint(...args: unknown[]): Tensor {
+  const { rest, options } = popOptions('randint', args);
+  const [low, high, size] = Array.isArray(rest[1]) || rest.length === 2 ? [0, rest[0], rest[1]] : rest;
+  if (!isIntegerArg(low) || !isIntegerArg(high)) throw new TorchError('randint: low and high must be integers');
+  return native.randint(low, high, checkShape(size, 'randint'), options);
 }
+/** torch.randperm(n, …): a random permutation of 0 … n-1 (int64). */
 export function randperm(n: number, options?: TensorOptions): Tensor {
-  return native.randperm(n, options);
+  return native.randperm(n, normalizeOptions('randperm', options, FACTORY_OPTIONS));
 }
-/** torch.arange(end) or arange(start, end, step): int64 when all are integers, float32 otherwise. */
-export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
-  if (end === undefined) return native.arange(0, start, step, options);
-  return native.arange(start, end, step, options);
+/** torch.arange(end) or arange(start, end, step=1), then options: int64 when all are integers, float32 otherwise. */
+export function arange(end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end: number | undefined, step?: number, options?: TensorOptions): Tensor;
+export function arange(...args: unknown[]): Tensor {
+  const { rest, options } = popOptions('arange', args);
+  const [a, b, c] = rest;
+  if (rest.length > 3 || typeof a !== 'number' || ![b, c].every((v) => v === undefined || typeof v === 'number')) {
+    throw new TorchError('arange: expected (end), (start, end) or (start, end, step) numbers, then options');
+  }
+  const [start, end] = b === undefined ? [0, a] : [a, b as number];
+  return native.arange(start, end, (c as number | undefined) ?? 1, options);
 }
-export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return native.cat(tensors, dim);
+/** The dim of cat/stack: an integer, or { dim } as Python's keyword. */
+function dimArg(where: string, dim: number | { dim?: number } | undefined): number {
+  if (dim === undefined) return 0;
+  if (typeof dim === 'number') return dim;
+  return normalizeOptions(where, dim, ['dim']).dim ?? 0;
 }
-export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return native.stack(tensors, dim);
+/** torch.cat(tensors, dim=0): cat([a, b], 1) or cat([a, b], { dim: 1 }). */
+export function cat(tensors: Tensor[], dim?: number | { dim?: number }): Tensor {
+  return native.cat(tensors, dimArg('cat', dim));
+}
+/** torch.stack(tensors, dim=0): stack([a, b], 1) or stack([a, b], { dim: 1 }). */
+export function stack(tensors: Tensor[], dim?: number | { dim?: number }): Tensor {
+  return native.stack(tensors, dimArg('stack', dim));
 }
 /** torch.manual_seed: seeds the CPU and every CUDA generator. */
 export function manualSeed(seed: number): void {

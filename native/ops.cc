@@ -8,6 +8,10 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdint>
 #include <cmath>
 #include <memory>
 #include <sstream>
@@ -32,6 +36,7 @@ enum class Kind {
 
 struct Arg {
   std::string name;   // the JS name (camelCase), as messages and options objects spell it
+  std::string py_name;  // PyTorch's name (keepdim, scale_factor): an options object may use it too
   std::string type;   // the schema's type, for messages
   Kind kind;
   bool optional;      // T?: null/undefined is None
@@ -122,7 +127,7 @@ Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
   for (const c10::Argument& a : schema.arguments()) {
     bool optional = false;
     Kind kind = KindOf(a.real_type(), &optional);
-    Arg arg{Camel(a.name()), a.real_type()->str(), kind, optional,
+    Arg arg{Camel(a.name()), a.name(), a.real_type()->str(), kind, optional,
             a.N() ? static_cast<int64_t>(*a.N()) : 0, a.kwarg_only(), a.default_value()};
     // PyTorch's factories (dtype and device arguments) also take requires_grad.
     if (a.name() == "dtype") has_dtype = true;
@@ -365,6 +370,61 @@ struct Call {
   bool requires_grad = false;
 };
 
+// The key an options object gives argument `a` under: its camelCase name, else PyTorch's own; nullptr for
+// neither (both at once is refused earlier, in CheckKeys).
+const std::string* KwargKey(const Napi::Object& kwargs, const Arg& a) {
+  if (kwargs.Has(a.name)) return &a.name;
+  if (a.py_name != a.name && kwargs.Has(a.py_name)) return &a.py_name;
+  return nullptr;
+}
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Every key of an options object must name an argument of some overload (camelCase or PyTorch's name):
+// an unknown one is an error naming the closest known key, never silently ignored.
+void CheckKeys(Napi::Env env, const OpGroup& g, const Call& call) {
+  std::vector<std::string> known;
+  bool factory = false;
+  for (const Overload& ov : g.overloads) {
+    factory = factory || ov.factory;
+    for (size_t i = g.method ? 1 : 0; i < ov.args.size(); ++i) known.push_back(ov.args[i].name);
+  }
+  if (factory) known.push_back("requiresGrad");
+  Napi::Array keys = call.kwargs.GetPropertyNames();
+  for (uint32_t k = 0; k < keys.Length(); ++k) {
+    std::string key = keys.Get(k).ToString();
+    std::string camel = Camel(key);
+    bool found = false;
+    for (const std::string& name : known) found = found || name == camel;
+    if (found && camel != key && call.kwargs.Has(camel)) {
+      throw TorchError(env, g.display + "(): option '" + camel + "' given twice (also as '" + key + "')");
+    }
+    if (found) continue;
+    std::string best;
+    size_t best_d = SIZE_MAX;
+    for (const std::string& name : known) {
+      size_t d = EditDistance(camel, name);
+      if (d < best_d) best_d = d, best = name;
+    }
+    std::string hint = best.empty() ? "; it takes no options" : "; did you mean '" + best + "'?";
+    throw TorchError(env, g.display + "(): unknown option '" + key + "'" + hint);
+  }
+}
+
 // Fills `stack` from the call for one overload, or says why it does not fit.
 Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack) {
   Misfit m;
@@ -392,13 +452,14 @@ Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Sta
   for (size_t i = 0; i < ov.args.size(); ++i) {
     const Arg& a = ov.args[i];
     Napi::Value v = i < npos && !a.kwarg_only ? Napi::Value(env, (*pos)[i]) : env.Undefined();
-    if (call.has_kwargs && call.kwargs.Has(a.name)) {
+    const std::string* key = call.has_kwargs ? KwargKey(call.kwargs, a) : nullptr;
+    if (key != nullptr) {
       if (!v.IsUndefined()) {
         m.arg = static_cast<int>(i);
         m.what = "got multiple values for argument '" + a.name + "'";
         return m;
       }
-      v = call.kwargs.Get(a.name);
+      v = call.kwargs.Get(*key);
       ++used_kwargs;
     }
     IValue iv;
@@ -420,11 +481,12 @@ Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Sta
     Napi::Array keys = call.kwargs.GetPropertyNames();
     size_t extra = keys.Length() - used_kwargs;
     if (ov.factory && call.kwargs.Has("requiresGrad")) --extra;
+    if (ov.factory && call.kwargs.Has("requires_grad")) --extra;
     if (extra > 0) {
       for (uint32_t k = 0; k < keys.Length(); ++k) {
         std::string key = keys.Get(k).ToString();
-        bool known = key == "requiresGrad" && ov.factory;
-        for (const Arg& a : ov.args) known = known || a.name == key;
+        bool known = (key == "requiresGrad" || key == "requires_grad") && ov.factory;
+        for (const Arg& a : ov.args) known = known || a.name == key || a.py_name == key;
         if (!known) {
           m.arg = -1;
           m.what = "got an unexpected keyword argument '" + key + "'";
@@ -496,6 +558,7 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
       call.has_kwargs = true;
       --n;
     }
+    if (call.has_kwargs) CheckKeys(env, g, call);
     call.positional.reserve(n + 1);
     if (g.method) call.positional.push_back(info.This());
     for (size_t i = 0; i < n; ++i) call.positional.push_back(info[i]);
@@ -509,7 +572,8 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
         misfits.push_back(std::move(m));
         continue;
       }
-      call.requires_grad = ov.factory && call.has_kwargs && ToBool(call.kwargs.Get("requiresGrad"), false);
+      call.requires_grad = ov.factory && call.has_kwargs &&
+                           (ToBool(call.kwargs.Get("requiresGrad"), false) || ToBool(call.kwargs.Get("requires_grad"), false));
       ov.handle.callBoxed(&stack);
       return Result(env, ov, call, stack);
     }

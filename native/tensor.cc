@@ -34,9 +34,10 @@ Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
       InstanceAccessor<&Tensor::GetRequiresGrad, &Tensor::SetRequiresGrad>("requiresGrad"),
       InstanceAccessor<&Tensor::Grad>("grad"),
   };
-  // The many tensor ops share one member entry; each finds its implementation in info.Data().
+  // The many tensor ops share one member entry; each finds its implementation in info.Data(). Writable,
+  // so lib/tensor.ts can send the calls with an options object to the generic operator call.
   for (const TensorOp& op : TensorOps()) {
-    props.push_back(InstanceMethod(op.name, &Tensor::Call, napi_default,
+    props.push_back(InstanceMethod(op.name, &Tensor::Call, static_cast<napi_property_attributes>(napi_writable | napi_configurable),
                                    const_cast<void*>(static_cast<const void*>(&op))));
   }
   Napi::Function ctor = DefineClass(env, "Tensor", props);

@@ -303,6 +303,14 @@ const std::vector<TensorOp> kOps = {
     {"pad", Pad},
     {"contiguous", Contiguous},
     {"to", To},
+    // The autograd node that made this tensor ('AddBackward0', Python's type(x.grad_fn).__name__), or null
+    // for a leaf: the repr's grad_fn=<…>.
+    {"gradFnName", [](Info info, T self) -> Napi::Value {
+       if (!self.grad_fn()) return info.Env().Null();
+       std::string name = self.grad_fn()->name();
+       size_t colon = name.rfind("::");
+       return Napi::String::New(info.Env(), colon == std::string::npos ? name : name.substr(colon + 2));
+     }},
     {"clone", [](Info info, T self) { return W(info, self.clone()); }},
     {"detach", [](Info info, T self) { return W(info, self.detach()); }},
     // Autograd.

@@ -176,24 +176,37 @@ function tsSignature(s, method) {
   return `(${params.join(', ')}): ${tsReturn(s.returns)}`;
 }
 
-// The same overload with its optional positional arguments given by name, as Python allows
-// (x.sort(descending=True) is x.sort({ descending: true })); null when it has none.
-function tsKeywordSignature(s, method) {
+// The same overload with its optional positional arguments from the k-th on given by name, as Python allows
+// (x.sort(descending=True) is x.sort({ descending: true }), x.sum(1, keepdim=True) is x.sum(1, { keepdim: true })):
+// one signature per k.
+function tsKeywordSignatures(s, method) {
   const args = s.args.filter((a) => !isOutArg(a));
   const pos = args.filter((a) => !a.kwargOnly);
   const kw = args.filter((a) => a.kwargOnly);
   const start = method ? 1 : 0;
   const isOptional = (a) => a.def !== undefined || a.type.endsWith('?');
-  if (kw.some((a) => !isOptional(a))) return null;
-  let first = pos.length;
-  while (first > start && isOptional(pos[first - 1])) first--;
-  if (first === pos.length) return null;
-  const params = pos.slice(start, first).map((a) =>
-    `${a.name === 'self' && !pos.some((b) => b.name === 'input') ? 'input' : ident(camel(a.name))}: ${tsType(a.type)}`);
-  const fields = [...pos.slice(first), ...kw].map((a) => `${camel(a.name)}?: ${tsType(a.type)}`);
-  if (args.some((a) => a.name === 'dtype') && args.some((a) => a.name === 'device')) fields.push('requiresGrad?: boolean');
-  params.push(`options?: { ${fields.join('; ')} }`);
-  return `(${params.join(', ')}): ${tsReturn(s.returns)}`;
+  // Required arguments may be named too (torch.softmax(x, dim=1)), all but the first (input, self, start).
+  const first = Math.max(start, 1);
+  const factory = args.some((a) => a.name === 'dtype') && args.some((a) => a.name === 'device');
+  const name = (a) => (a.name === 'self' && !pos.some((b) => b.name === 'input') ? 'input' : ident(camel(a.name)));
+  const out = [];
+  for (let k = first; k < pos.length; k++) {
+    const params = pos.slice(start, k).map((a) => `${name(a)}: ${tsType(a.type)}`);
+    const named = [...pos.slice(k), ...kw];
+    const fields = named.map((a) => `${camel(a.name)}${isOptional(a) ? '?' : ''}: ${tsType(a.type)}`);
+    if (factory) fields.push('requiresGrad?: boolean');
+    params.push(`options${named.every(isOptional) ? '?' : ''}: { ${fields.join('; ')} }`);
+    out.push(`(${params.join(', ')}): ${tsReturn(s.returns)}`);
+  }
+  return out;
+}
+
+// The options object of an overload's keyword-only arguments, or '' when it has none.
+function tsKeywordOnlyType(s) {
+  const kw = s.args.filter((a) => !isOutArg(a) && a.kwargOnly);
+  const fields = kw.map((a) => `${camel(a.name)}?: ${tsType(a.type)}`);
+  if (s.args.some((a) => a.name === 'dtype') && s.args.some((a) => a.name === 'device')) fields.push('requiresGrad?: boolean');
+  return fields.length ? `{ ${fields.join('; ')} }` : '';
 }
 
 // ---- PyTorch's overload order (tools/autograd/gen_python_functions.py, sort_overloads) ----
@@ -299,17 +312,17 @@ const qualified = (s) => (s.overload ? `${s.name}.${s.overload}` : s.name);
 
 function signatures(g, method) {
   const sigs = g.overloads.map((s) => tsSignature(s, method));
-  for (const s of g.overloads) {
-    const k = tsKeywordSignature(s, method);
-    if (k) sigs.push(k);
-  }
-  // Python's x.tile(2, 1) for tile(int[] dims), torch.ones(2, 3): the one positional argument (after self)
-  // is an int list, and nothing else is given.
+  for (const s of g.overloads) sigs.push(...tsKeywordSignatures(s, method));
+  // Python's x.tile(2, 1) for tile(int[] dims), x.new_zeros(2, 3, dtype=…): the one positional argument
+  // (after self) is an int list, given as integers, then the keyword-only arguments as an options object.
   for (const s of g.overloads) {
     const pos = s.args.filter((a) => !a.kwargOnly);
     const first = method ? 1 : 0;
     if (pos.length === first + 1 && /^(int|SymInt)\[\d*\]$/.test(pos[first].type)) {
-      sigs.push(`(...${ident(camel(pos[first].name))}: number[]): ${tsReturn(s.returns)}`);
+      const name = ident(camel(pos[first].name));
+      sigs.push(`(...${name}: number[]): ${tsReturn(s.returns)}`);
+      const options = tsKeywordOnlyType(s);
+      if (options) sigs.push(`(...${name}: [...number[], ${options}]): ${tsReturn(s.returns)}`);
     }
   }
   return [...new Set(sigs)];
@@ -325,16 +338,27 @@ function methodsFile(entries, sha) {
   const groups = groupsOf(entries, (s, variants) =>
     variants.includes('method') && !s.name.startsWith('_') &&
     s.args[0] && s.args[0].name === 'self' && !skip.has(camel(s.name)) ? s.name : null);
+  // The hand-written methods (native fast paths) take an options object through the generic call too:
+  // their signatures with one, and their overloads for lib/tensor.ts to route such calls to.
+  const handWritten = groupsOf(entries, (s, variants) =>
+    variants.includes('method') && !s.name.startsWith('_') &&
+    s.args[0] && s.args[0].name === 'self' && skip.has(camel(s.name)) ? s.name : null);
   const lines = [HEADER(sha, 'the Tensor methods'),
     "import type { DType, Device } from '../dtype';",
     "import type { Tensor, Scalar, MemoryFormat } from '../tensor';", '',
     "declare module '../tensor' {", '  interface Tensor {'];
   for (const g of groups) for (const sig of signatures(g, true)) lines.push(`    ${camel(g.name)}${sig};`);
+  for (const g of handWritten) {
+    for (const sig of signatures(g, true)) if (/options\??: \{|\.\.\.number\[\], \{/.test(sig)) lines.push(`    ${camel(g.name)}${sig};`);
+  }
   const props = Object.entries(PROPERTIES).filter(([name]) => entries.some((e) => parseSchema(e.func).name === name));
   for (const [, js] of props) lines.push(`    readonly ${js}: Tensor;`);
   lines.push('  }', '}', '', '/** [method name, overloads in PyTorch\'s order] */',
     'export const METHODS: [string, string[]][] = [');
   for (const g of groups) lines.push(`  ['${camel(g.name)}', [${g.overloads.map((s) => `'${qualified(s)}'`).join(', ')}]],`);
+  lines.push('];', '', '/** [hand-written method, overloads in PyTorch\'s order]: the generic call for options objects */',
+    'export const HAND_WRITTEN: [string, string[]][] = [');
+  for (const g of handWritten) lines.push(`  ['${camel(g.name)}', [${g.overloads.map((s) => `'${qualified(s)}'`).join(', ')}]],`);
   lines.push('];', '', '/** [attribute name, operator]: Python attributes that are operators (x.T is aten::numpy_T) */',
     'export const PROPERTIES: [string, string][] = [', ...props.map(([op, js]) => `  ['${js}', '${op}'],`), '];', '');
   return { file: 'tensor_methods.ts', text: lines.join('\n'), count: groups.length };

@@ -240,7 +240,7 @@ describe('errors are TorchErrors with clean messages, never crashes', () => {
     expect(a.isDisposed).toBe(true);
     expect(() => a.add(1)).toThrow(/has been disposed/);
     expect(() => torch.ones([2]).add(a)).toThrow(/add: the Tensor has been disposed/);
-    expect(String(a)).toBe('Tensor(disposed)');
+    expect(String(a)).toBe('tensor(<disposed>)');
   });
 });
 

@@ -9,10 +9,14 @@ import { bindOp } from '../ops';
 const fft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
   (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, options?: { dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, dim: number, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.fft', ['fft_fft']);
 const fft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[], options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.fft2', ['fft_fft2']);
 const fftfreq: {
   (n: number, d?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -21,6 +25,8 @@ const fftfreq: {
 const fftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[] | null, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.fftn', ['fft_fftn']);
 const fftshift: {
   (input: Tensor, dim?: number | number[] | null): Tensor;
@@ -29,26 +35,38 @@ const fftshift: {
 const hfft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
   (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, options?: { dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, dim: number, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.hfft', ['fft_hfft']);
 const hfft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[], options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.hfft2', ['fft_hfft2']);
 const hfftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[] | null, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.hfftn', ['fft_hfftn']);
 const ifft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
   (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, options?: { dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, dim: number, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ifft', ['fft_ifft']);
 const ifft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[], options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ifft2', ['fft_ifft2']);
 const ifftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[] | null, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ifftn', ['fft_ifftn']);
 const ifftshift: {
   (input: Tensor, dim?: number | number[] | null): Tensor;
@@ -57,34 +75,50 @@ const ifftshift: {
 const ihfft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
   (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, options?: { dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, dim: number, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ihfft', ['fft_ihfft']);
 const ihfft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[], options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ihfft2', ['fft_ihfft2']);
 const ihfftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[] | null, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.ihfftn', ['fft_ihfftn']);
 const irfft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
   (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, options?: { dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, dim: number, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.irfft', ['fft_irfft']);
 const irfft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[], options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.irfft2', ['fft_irfft2']);
 const irfftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[] | null, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.irfftn', ['fft_irfftn']);
 const rfft: {
   (input: Tensor, n?: number | null, dim?: number, norm?: string | null): Tensor;
   (input: Tensor, options?: { n?: number | null; dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, options?: { dim?: number; norm?: string | null }): Tensor;
+  (input: Tensor, n: number | null, dim: number, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.rfft', ['fft_rfft']);
 const rfft2: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[], norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[]; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[], options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.rfft2', ['fft_rfft2']);
 const rfftfreq: {
   (n: number, d?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
@@ -93,6 +127,8 @@ const rfftfreq: {
 const rfftn: {
   (input: Tensor, s?: number | number[] | null, dim?: number | number[] | null, norm?: string | null): Tensor;
   (input: Tensor, options?: { s?: number | number[] | null; dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, options?: { dim?: number | number[] | null; norm?: string | null }): Tensor;
+  (input: Tensor, s: number | number[] | null, dim: number | number[] | null, options?: { norm?: string | null }): Tensor;
 } = bindOp('torch.fft.rfftn', ['fft_rfftn']);
 
 export {

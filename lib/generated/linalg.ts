@@ -9,6 +9,8 @@ import { bindOp } from '../ops';
 const _powsum: {
   (input: Tensor, ord?: Scalar, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg._powsum', ['linalg__powsum']);
 const cholesky: {
   (input: Tensor, options?: { upper?: boolean }): Tensor;
@@ -20,9 +22,11 @@ const cond: {
   (input: Tensor, p?: Scalar | null): Tensor;
   (input: Tensor, p: string): Tensor;
   (input: Tensor, options?: { p?: Scalar | null }): Tensor;
+  (input: Tensor, options: { p: string }): Tensor;
 } = bindOp('torch.linalg.cond', ['linalg_cond', 'linalg_cond.p_str']);
 const cross: {
   (input: Tensor, other: Tensor, options?: { dim?: number }): Tensor;
+  (input: Tensor, options: { other: Tensor; dim?: number }): Tensor;
 } = bindOp('torch.linalg.cross', ['linalg_cross']);
 const det: {
   (A: Tensor): Tensor;
@@ -46,6 +50,7 @@ const eigvalsh: {
 } = bindOp('torch.linalg.eigvalsh', ['linalg_eigvalsh']);
 const householderProduct: {
   (input: Tensor, tau: Tensor): Tensor;
+  (input: Tensor, options: { tau: Tensor }): Tensor;
 } = bindOp('torch.linalg.householderProduct', ['linalg_householder_product']);
 const inv: {
   (A: Tensor): Tensor;
@@ -61,9 +66,12 @@ const ldlFactorEx: {
 } = bindOp('torch.linalg.ldlFactorEx', ['linalg_ldl_factor_ex']);
 const ldlSolve: {
   (LD: Tensor, pivots: Tensor, B: Tensor, options?: { hermitian?: boolean }): Tensor;
+  (LD: Tensor, options: { pivots: Tensor; B: Tensor; hermitian?: boolean }): Tensor;
+  (LD: Tensor, pivots: Tensor, options: { B: Tensor; hermitian?: boolean }): Tensor;
 } = bindOp('torch.linalg.ldlSolve', ['linalg_ldl_solve']);
 const lstsq: {
   (input: Tensor, b: Tensor, rcond?: number | null, options?: { driver?: string | null }): [Tensor, Tensor, Tensor, Tensor] & { solution: Tensor; residuals: Tensor; rank: Tensor; singularValues: Tensor };
+  (input: Tensor, options: { b: Tensor; rcond?: number | null; driver?: string | null }): [Tensor, Tensor, Tensor, Tensor] & { solution: Tensor; residuals: Tensor; rank: Tensor; singularValues: Tensor };
   (input: Tensor, b: Tensor, options?: { rcond?: number | null; driver?: string | null }): [Tensor, Tensor, Tensor, Tensor] & { solution: Tensor; residuals: Tensor; rank: Tensor; singularValues: Tensor };
 } = bindOp('torch.linalg.lstsq', ['linalg_lstsq']);
 const lu: {
@@ -77,9 +85,12 @@ const luFactorEx: {
 } = bindOp('torch.linalg.luFactorEx', ['linalg_lu_factor_ex']);
 const luSolve: {
   (LU: Tensor, pivots: Tensor, B: Tensor, options?: { left?: boolean; adjoint?: boolean }): Tensor;
+  (LU: Tensor, options: { pivots: Tensor; B: Tensor; left?: boolean; adjoint?: boolean }): Tensor;
+  (LU: Tensor, pivots: Tensor, options: { B: Tensor; left?: boolean; adjoint?: boolean }): Tensor;
 } = bindOp('torch.linalg.luSolve', ['linalg_lu_solve']);
 const matmul: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.linalg.matmul', ['linalg_matmul']);
 const matrixExp: {
   (input: Tensor): Tensor;
@@ -87,18 +98,25 @@ const matrixExp: {
 const matrixNorm: {
   (input: Tensor, ord: Scalar, dim?: number[], keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, ord?: string, dim?: number[], keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options: { ord: Scalar; dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
   (input: Tensor, ord: Scalar, options?: { dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, dim: number[], options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { ord?: string; dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: string, options?: { dim?: number[]; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: string, dim: number[], options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.matrixNorm', ['linalg_matrix_norm', 'linalg_matrix_norm.str_ord']);
 const matrixPower: {
   (input: Tensor, n: number): Tensor;
+  (input: Tensor, options: { n: number }): Tensor;
 } = bindOp('torch.linalg.matrixPower', ['linalg_matrix_power']);
 const matrixRank: {
   (input: Tensor, tol: number, hermitian?: boolean): Tensor;
   (input: Tensor, options?: { atol?: number | null; rtol?: number | null; hermitian?: boolean }): Tensor;
   (input: Tensor, options?: { atol?: Tensor | null; rtol?: Tensor | null; hermitian?: boolean }): Tensor;
   (input: Tensor, tol: Tensor, hermitian?: boolean): Tensor;
+  (input: Tensor, options: { tol: number; hermitian?: boolean }): Tensor;
   (input: Tensor, tol: number, options?: { hermitian?: boolean }): Tensor;
+  (input: Tensor, options: { tol: Tensor; hermitian?: boolean }): Tensor;
   (input: Tensor, tol: Tensor, options?: { hermitian?: boolean }): Tensor;
 } = bindOp('torch.linalg.matrixRank', ['linalg_matrix_rank', 'linalg_matrix_rank.atol_rtol_float', 'linalg_matrix_rank.atol_rtol_tensor', 'linalg_matrix_rank.tol_tensor']);
 const matrixSqrth: {
@@ -111,14 +129,20 @@ const norm: {
   (input: Tensor, ord?: Scalar | null, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, ord: string, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { ord?: Scalar | null; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar | null, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar | null, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, options: { ord: string; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
   (input: Tensor, ord: string, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: string, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.norm', ['linalg_norm', 'linalg_norm.ord_str']);
 const pinv: {
   (input: Tensor, rcond: number, hermitian?: boolean): Tensor;
   (input: Tensor, options?: { atol?: number | null; rtol?: number | null; hermitian?: boolean }): Tensor;
   (input: Tensor, options?: { atol?: Tensor | null; rtol?: Tensor | null; hermitian?: boolean }): Tensor;
   (input: Tensor, rcond: Tensor, hermitian?: boolean): Tensor;
+  (input: Tensor, options: { rcond: number; hermitian?: boolean }): Tensor;
   (input: Tensor, rcond: number, options?: { hermitian?: boolean }): Tensor;
+  (input: Tensor, options: { rcond: Tensor; hermitian?: boolean }): Tensor;
   (input: Tensor, rcond: Tensor, options?: { hermitian?: boolean }): Tensor;
 } = bindOp('torch.linalg.pinv', ['linalg_pinv', 'linalg_pinv.atol_rtol_float', 'linalg_pinv.atol_rtol_tensor', 'linalg_pinv.rcond_tensor']);
 const polar: {
@@ -133,12 +157,15 @@ const slogdet: {
 } = bindOp('torch.linalg.slogdet', ['linalg_slogdet']);
 const solve: {
   (A: Tensor, B: Tensor, options?: { left?: boolean }): Tensor;
+  (A: Tensor, options: { B: Tensor; left?: boolean }): Tensor;
 } = bindOp('torch.linalg.solve', ['linalg_solve']);
 const solveEx: {
   (A: Tensor, B: Tensor, options?: { left?: boolean; checkErrors?: boolean }): [Tensor, Tensor] & { result: Tensor; info: Tensor };
+  (A: Tensor, options: { B: Tensor; left?: boolean; checkErrors?: boolean }): [Tensor, Tensor] & { result: Tensor; info: Tensor };
 } = bindOp('torch.linalg.solveEx', ['linalg_solve_ex']);
 const solveTriangular: {
   (input: Tensor, B: Tensor, options: { upper: boolean; left?: boolean; unitriangular?: boolean }): Tensor;
+  (input: Tensor, options: { B: Tensor; upper: boolean; left?: boolean; unitriangular?: boolean }): Tensor;
 } = bindOp('torch.linalg.solveTriangular', ['linalg_solve_triangular']);
 const svd: {
   (A: Tensor, fullMatrices?: boolean, options?: { driver?: string | null }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; Vh: Tensor };
@@ -153,6 +180,7 @@ const tensorinv: {
 } = bindOp('torch.linalg.tensorinv', ['linalg_tensorinv']);
 const tensorsolve: {
   (input: Tensor, other: Tensor, dims?: number[] | null): Tensor;
+  (input: Tensor, options: { other: Tensor; dims?: number[] | null }): Tensor;
   (input: Tensor, other: Tensor, options?: { dims?: number[] | null }): Tensor;
 } = bindOp('torch.linalg.tensorsolve', ['linalg_tensorsolve']);
 const vander: {
@@ -160,10 +188,13 @@ const vander: {
 } = bindOp('torch.linalg.vander', ['linalg_vander']);
 const vecdot: {
   (x: Tensor, y: Tensor, options?: { dim?: number }): Tensor;
+  (x: Tensor, options: { y: Tensor; dim?: number }): Tensor;
 } = bindOp('torch.linalg.vecdot', ['linalg_vecdot']);
 const vectorNorm: {
   (input: Tensor, ord?: Scalar, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { ord?: Scalar; dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, ord: Scalar, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.linalg.vectorNorm', ['linalg_vector_norm']);
 
 export {

@@ -8,36 +8,58 @@ import { bindOp } from '../ops';
 
 const adaptiveAvgPool1d: {
   (input: Tensor, outputSize: number | number[]): Tensor;
+  (input: Tensor, options: { outputSize: number | number[] }): Tensor;
 } = bindOp('F.adaptiveAvgPool1d', ['adaptive_avg_pool1d']);
 const adaptiveAvgPool2d: {
   (input: Tensor, outputSize: number | number[]): Tensor;
+  (input: Tensor, options: { outputSize: number | number[] }): Tensor;
 } = bindOp('F.adaptiveAvgPool2d', ['adaptive_avg_pool2d']);
 const adaptiveAvgPool3d: {
   (input: Tensor, outputSize: number | number[]): Tensor;
+  (input: Tensor, options: { outputSize: number | number[] }): Tensor;
 } = bindOp('F.adaptiveAvgPool3d', ['adaptive_avg_pool3d']);
 const adaptiveMaxPool1d: {
   (input: Tensor, outputSize: number | number[]): [Tensor, Tensor];
+  (input: Tensor, options: { outputSize: number | number[] }): [Tensor, Tensor];
 } = bindOp('F.adaptiveMaxPool1d', ['adaptive_max_pool1d']);
 const adaptiveMaxPool2d: {
   (input: Tensor, outputSize: number | number[]): [Tensor, Tensor];
+  (input: Tensor, options: { outputSize: number | number[] }): [Tensor, Tensor];
 } = bindOp('F.adaptiveMaxPool2d', ['adaptive_max_pool2d']);
 const adaptiveMaxPool3d: {
   (input: Tensor, outputSize: number | number[]): [Tensor, Tensor];
+  (input: Tensor, options: { outputSize: number | number[] }): [Tensor, Tensor];
 } = bindOp('F.adaptiveMaxPool3d', ['adaptive_max_pool3d']);
 const avgPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, options?: { countIncludePad?: boolean }): Tensor;
 } = bindOp('F.avgPool1d', ['avg_pool1d']);
 const avgPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, options?: { countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, countIncludePad: boolean, options?: { divisorOverride?: number | null }): Tensor;
 } = bindOp('F.avgPool2d', ['avg_pool2d']);
 const avgPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean, divisorOverride?: number | null): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, options?: { countIncludePad?: boolean; divisorOverride?: number | null }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, countIncludePad: boolean, options?: { divisorOverride?: number | null }): Tensor;
 } = bindOp('F.avgPool3d', ['avg_pool3d']);
 const bilinear: {
   (input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
+  (input1: Tensor, options: { input2: Tensor; weight: Tensor; bias?: Tensor | null }): Tensor;
+  (input1: Tensor, input2: Tensor, options: { weight: Tensor; bias?: Tensor | null }): Tensor;
   (input1: Tensor, input2: Tensor, weight: Tensor, options?: { bias?: Tensor | null }): Tensor;
 } = bindOp('F.bilinear', ['bilinear']);
 const celu: {
@@ -46,63 +68,135 @@ const celu: {
 } = bindOp('F.celu', ['celu']);
 const channelShuffle: {
   (input: Tensor, groups: number): Tensor;
+  (input: Tensor, options: { groups: number }): Tensor;
 } = bindOp('F.channelShuffle', ['channel_shuffle']);
 const col2im: {
   (input: Tensor, outputSize: number | number[], kernelSize: number | number[], dilation: number | number[], padding: number | number[], stride: number | number[]): Tensor;
+  (input: Tensor, options: { outputSize: number | number[]; kernelSize: number | number[]; dilation: number | number[]; padding: number | number[]; stride: number | number[] }): Tensor;
+  (input: Tensor, outputSize: number | number[], options: { kernelSize: number | number[]; dilation: number | number[]; padding: number | number[]; stride: number | number[] }): Tensor;
+  (input: Tensor, outputSize: number | number[], kernelSize: number | number[], options: { dilation: number | number[]; padding: number | number[]; stride: number | number[] }): Tensor;
+  (input: Tensor, outputSize: number | number[], kernelSize: number | number[], dilation: number | number[], options: { padding: number | number[]; stride: number | number[] }): Tensor;
+  (input: Tensor, outputSize: number | number[], kernelSize: number | number[], dilation: number | number[], padding: number | number[], options: { stride: number | number[] }): Tensor;
 } = bindOp('F.col2im', ['col2im']);
 const conv1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('F.conv1d', ['conv1d', 'conv1d.padding']);
 const conv2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('F.conv2d', ['conv2d', 'conv2d.padding']);
 const conv3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('F.conv3d', ['conv3d', 'conv3d.padding']);
 const convDepthwise3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; kernelSize: number | number[]; bias?: Tensor | null; stride: number | number[]; padding: number | number[]; dilation: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, options: { kernelSize: number | number[]; bias?: Tensor | null; stride: number | number[]; padding: number | number[]; dilation: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], options: { bias?: Tensor | null; stride: number | number[]; padding: number | number[]; dilation: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options: { stride: number | number[]; padding: number | number[]; dilation: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options: { padding: number | number[]; dilation: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options: { dilation: number | number[] }): Tensor;
 } = bindOp('F.convDepthwise3d', ['conv_depthwise3d']);
 const convTbc: {
   (input: Tensor, weight: Tensor, bias: Tensor, pad?: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias: Tensor; pad?: number }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias: Tensor; pad?: number }): Tensor;
   (input: Tensor, weight: Tensor, bias: Tensor, options?: { pad?: number }): Tensor;
 } = bindOp('F.convTbc', ['conv_tbc']);
 const convTranspose1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.convTranspose1d', ['conv_transpose1d']);
 const convTranspose2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.convTranspose2d', ['conv_transpose2d.input']);
 const convTranspose3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.convTranspose3d', ['conv_transpose3d.input']);
 const cosineSimilarity: {
   (x1: Tensor, x2: Tensor, dim?: number, eps?: number): Tensor;
+  (x1: Tensor, options: { x2: Tensor; dim?: number; eps?: number }): Tensor;
   (x1: Tensor, x2: Tensor, options?: { dim?: number; eps?: number }): Tensor;
+  (x1: Tensor, x2: Tensor, dim: number, options?: { eps?: number }): Tensor;
 } = bindOp('F.cosineSimilarity', ['cosine_similarity']);
 const elu_: {
   (input: Tensor, alpha?: Scalar, scale?: Scalar, inputScale?: Scalar): Tensor;
   (input: Tensor, options?: { alpha?: Scalar; scale?: Scalar; inputScale?: Scalar }): Tensor;
+  (input: Tensor, alpha: Scalar, options?: { scale?: Scalar; inputScale?: Scalar }): Tensor;
+  (input: Tensor, alpha: Scalar, scale: Scalar, options?: { inputScale?: Scalar }): Tensor;
 } = bindOp('F.elu_', ['elu_']);
 const flattenDenseTensors: {
   (tensors: Tensor[]): Tensor;
 } = bindOp('F.flattenDenseTensors', ['flatten_dense_tensors']);
 const fractionalMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], outputSize: number | number[], randomSamples: Tensor): [Tensor, Tensor];
+  (input: Tensor, options: { kernelSize: number | number[]; outputSize: number | number[]; randomSamples: Tensor }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], options: { outputSize: number | number[]; randomSamples: Tensor }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], outputSize: number | number[], options: { randomSamples: Tensor }): [Tensor, Tensor];
 } = bindOp('F.fractionalMaxPool2d', ['fractional_max_pool2d']);
 const fractionalMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], outputSize: number | number[], randomSamples: Tensor): [Tensor, Tensor];
+  (input: Tensor, options: { kernelSize: number | number[]; outputSize: number | number[]; randomSamples: Tensor }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], options: { outputSize: number | number[]; randomSamples: Tensor }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], outputSize: number | number[], options: { randomSamples: Tensor }): [Tensor, Tensor];
 } = bindOp('F.fractionalMaxPool3d', ['fractional_max_pool3d']);
 const gelu: {
   (input: Tensor, options?: { approximate?: string }): Tensor;
@@ -112,7 +206,11 @@ const gelu_: {
 } = bindOp('F.gelu_', ['gelu_']);
 const groupNorm: {
   (input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnabled?: boolean): Tensor;
+  (input: Tensor, options: { numGroups: number; weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
   (input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, options?: { bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, options?: { eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number, options?: { cudnnEnabled?: boolean }): Tensor;
 } = bindOp('F.groupNorm', ['group_norm']);
 const hardsigmoid: {
   (input: Tensor): Tensor;
@@ -129,13 +227,19 @@ const hardswish_: {
 const hardtanh: {
   (input: Tensor, minVal?: Scalar, maxVal?: Scalar): Tensor;
   (input: Tensor, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
+  (input: Tensor, minVal: Scalar, options?: { maxVal?: Scalar }): Tensor;
 } = bindOp('F.hardtanh', ['hardtanh']);
 const hardtanh_: {
   (input: Tensor, minVal?: Scalar, maxVal?: Scalar): Tensor;
   (input: Tensor, options?: { minVal?: Scalar; maxVal?: Scalar }): Tensor;
+  (input: Tensor, minVal: Scalar, options?: { maxVal?: Scalar }): Tensor;
 } = bindOp('F.hardtanh_', ['hardtanh_']);
 const im2col: {
   (input: Tensor, kernelSize: number | number[], dilation: number | number[], padding: number | number[], stride: number | number[]): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; dilation: number | number[]; padding: number | number[]; stride: number | number[] }): Tensor;
+  (input: Tensor, kernelSize: number | number[], options: { dilation: number | number[]; padding: number | number[]; stride: number | number[] }): Tensor;
+  (input: Tensor, kernelSize: number | number[], dilation: number | number[], options: { padding: number | number[]; stride: number | number[] }): Tensor;
+  (input: Tensor, kernelSize: number | number[], dilation: number | number[], padding: number | number[], options: { stride: number | number[] }): Tensor;
 } = bindOp('F.im2col', ['im2col']);
 const leakyRelu: {
   (input: Tensor, negativeSlope?: Scalar): Tensor;
@@ -147,6 +251,7 @@ const leakyRelu_: {
 } = bindOp('F.leakyRelu_', ['leaky_relu_']);
 const linear: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null }): Tensor;
 } = bindOp('F.linear', ['linear']);
 const logSigmoid: {
@@ -154,17 +259,31 @@ const logSigmoid: {
 } = bindOp('F.logSigmoid', ['log_sigmoid']);
 const maxPool2dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): [Tensor, Tensor];
 } = bindOp('F.maxPool2dWithIndices', ['max_pool2d_with_indices']);
 const maxPool3dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): [Tensor, Tensor];
 } = bindOp('F.maxPool3dWithIndices', ['max_pool3d_with_indices']);
 const maxUnpool2d: {
   (input: Tensor, indices: Tensor, outputSize: number | number[]): Tensor;
+  (input: Tensor, options: { indices: Tensor; outputSize: number | number[] }): Tensor;
+  (input: Tensor, indices: Tensor, options: { outputSize: number | number[] }): Tensor;
 } = bindOp('F.maxUnpool2d', ['max_unpool2d']);
 const maxUnpool3d: {
   (input: Tensor, indices: Tensor, outputSize: number | number[], stride: number | number[], padding: number | number[]): Tensor;
+  (input: Tensor, options: { indices: Tensor; outputSize: number | number[]; stride: number | number[]; padding: number | number[] }): Tensor;
+  (input: Tensor, indices: Tensor, options: { outputSize: number | number[]; stride: number | number[]; padding: number | number[] }): Tensor;
+  (input: Tensor, indices: Tensor, outputSize: number | number[], options: { stride: number | number[]; padding: number | number[] }): Tensor;
+  (input: Tensor, indices: Tensor, outputSize: number | number[], stride: number | number[], options: { padding: number | number[] }): Tensor;
 } = bindOp('F.maxUnpool3d', ['max_unpool3d']);
 const mish: {
   (input: Tensor): Tensor;
@@ -174,15 +293,24 @@ const mish_: {
 } = bindOp('F.mish_', ['mish_']);
 const mkldnnLinear: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null }): Tensor;
 } = bindOp('F.mkldnnLinear', ['mkldnn_linear']);
 const mkldnnReorderConv2dWeight: {
   (input: Tensor, padding?: number | number[], stride?: number | number[], dilation?: number | number[], groups?: number, inputSize?: number[] | null): Tensor;
   (input: Tensor, options?: { padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], options?: { stride?: number | number[]; dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], options?: { dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], options?: { groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, options?: { inputSize?: number[] | null }): Tensor;
 } = bindOp('F.mkldnnReorderConv2dWeight', ['mkldnn_reorder_conv2d_weight']);
 const mkldnnReorderConv3dWeight: {
   (input: Tensor, padding?: number | number[], stride?: number | number[], dilation?: number | number[], groups?: number, inputSize?: number[] | null): Tensor;
   (input: Tensor, options?: { padding?: number | number[]; stride?: number | number[]; dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], options?: { stride?: number | number[]; dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], options?: { dilation?: number | number[]; groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], options?: { groups?: number; inputSize?: number[] | null }): Tensor;
+  (input: Tensor, padding: number | number[], stride: number | number[], dilation: number | number[], groups: number, options?: { inputSize?: number[] | null }): Tensor;
 } = bindOp('F.mkldnnReorderConv3dWeight', ['mkldnn_reorder_conv3d_weight']);
 const oneHot: {
   (input: Tensor, numClasses?: number): Tensor;
@@ -190,15 +318,22 @@ const oneHot: {
 } = bindOp('F.oneHot', ['one_hot']);
 const pad: {
   (input: Tensor, pad: number[], mode?: string, value?: number | null): Tensor;
+  (input: Tensor, options: { pad: number[]; mode?: string; value?: number | null }): Tensor;
   (input: Tensor, pad: number[], options?: { mode?: string; value?: number | null }): Tensor;
+  (input: Tensor, pad: number[], mode: string, options?: { value?: number | null }): Tensor;
 } = bindOp('F.pad', ['pad']);
 const padSequence: {
   (sequences: Tensor[], batchFirst?: boolean, paddingValue?: number, paddingSide?: string): Tensor;
   (sequences: Tensor[], options?: { batchFirst?: boolean; paddingValue?: number; paddingSide?: string }): Tensor;
+  (sequences: Tensor[], batchFirst: boolean, options?: { paddingValue?: number; paddingSide?: string }): Tensor;
+  (sequences: Tensor[], batchFirst: boolean, paddingValue: number, options?: { paddingSide?: string }): Tensor;
 } = bindOp('F.padSequence', ['pad_sequence']);
 const pairwiseDistance: {
   (x1: Tensor, x2: Tensor, p?: number, eps?: number, keepdim?: boolean): Tensor;
+  (x1: Tensor, options: { x2: Tensor; p?: number; eps?: number; keepdim?: boolean }): Tensor;
   (x1: Tensor, x2: Tensor, options?: { p?: number; eps?: number; keepdim?: boolean }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, options?: { eps?: number; keepdim?: boolean }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, eps: number, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('F.pairwiseDistance', ['pairwise_distance']);
 const pdist: {
   (input: Tensor, p?: number): Tensor;
@@ -206,21 +341,27 @@ const pdist: {
 } = bindOp('F.pdist', ['pdist']);
 const pixelShuffle: {
   (input: Tensor, upscaleFactor: number): Tensor;
+  (input: Tensor, options: { upscaleFactor: number }): Tensor;
 } = bindOp('F.pixelShuffle', ['pixel_shuffle']);
 const pixelUnshuffle: {
   (input: Tensor, downscaleFactor: number): Tensor;
+  (input: Tensor, options: { downscaleFactor: number }): Tensor;
 } = bindOp('F.pixelUnshuffle', ['pixel_unshuffle']);
 const prelu: {
   (input: Tensor, weight: Tensor): Tensor;
+  (input: Tensor, options: { weight: Tensor }): Tensor;
 } = bindOp('F.prelu', ['prelu']);
 const reflectionPad1d: {
   (input: Tensor, padding: number | number[]): Tensor;
+  (input: Tensor, options: { padding: number | number[] }): Tensor;
 } = bindOp('F.reflectionPad1d', ['reflection_pad1d']);
 const reflectionPad2d: {
   (input: Tensor, padding: number | number[]): Tensor;
+  (input: Tensor, options: { padding: number | number[] }): Tensor;
 } = bindOp('F.reflectionPad2d', ['reflection_pad2d']);
 const reflectionPad3d: {
   (input: Tensor, padding: number | number[]): Tensor;
+  (input: Tensor, options: { padding: number | number[] }): Tensor;
 } = bindOp('F.reflectionPad3d', ['reflection_pad3d']);
 const relu6: {
   (input: Tensor): Tensor;
@@ -230,24 +371,39 @@ const relu6_: {
 } = bindOp('F.relu6_', ['relu6_']);
 const replicationPad1d: {
   (input: Tensor, padding: number | number[]): Tensor;
+  (input: Tensor, options: { padding: number | number[] }): Tensor;
 } = bindOp('F.replicationPad1d', ['replication_pad1d']);
 const replicationPad2d: {
   (input: Tensor, padding: number | number[]): Tensor;
+  (input: Tensor, options: { padding: number | number[] }): Tensor;
 } = bindOp('F.replicationPad2d', ['replication_pad2d']);
 const replicationPad3d: {
   (input: Tensor, padding: number | number[]): Tensor;
+  (input: Tensor, options: { padding: number | number[] }): Tensor;
 } = bindOp('F.replicationPad3d', ['replication_pad3d']);
 const rreluWithNoise: {
   (input: Tensor, noise: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
+  (input: Tensor, options: { noise: Tensor; lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
   (input: Tensor, noise: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, options?: { upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, options?: { training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, training: boolean, options?: { generator?: null }): Tensor;
 } = bindOp('F.rreluWithNoise', ['rrelu_with_noise']);
 const rreluWithNoise_: {
   (input: Tensor, noise: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
+  (input: Tensor, options: { noise: Tensor; lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
   (input: Tensor, noise: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, options?: { upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, options?: { training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, noise: Tensor, lower: Scalar, upper: Scalar, training: boolean, options?: { generator?: null }): Tensor;
 } = bindOp('F.rreluWithNoise_', ['rrelu_with_noise_']);
 const scaledDotProductAttention: {
   (query: Tensor, key: Tensor, value: Tensor, attnMask?: Tensor | null, dropoutP?: number, isCausal?: boolean, options?: { scale?: number | null; enableGqa?: boolean }): Tensor;
+  (query: Tensor, options: { key: Tensor; value: Tensor; attnMask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number | null; enableGqa?: boolean }): Tensor;
+  (query: Tensor, key: Tensor, options: { value: Tensor; attnMask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number | null; enableGqa?: boolean }): Tensor;
   (query: Tensor, key: Tensor, value: Tensor, options?: { attnMask?: Tensor | null; dropoutP?: number; isCausal?: boolean; scale?: number | null; enableGqa?: boolean }): Tensor;
+  (query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor | null, options?: { dropoutP?: number; isCausal?: boolean; scale?: number | null; enableGqa?: boolean }): Tensor;
+  (query: Tensor, key: Tensor, value: Tensor, attnMask: Tensor | null, dropoutP: number, options?: { isCausal?: boolean; scale?: number | null; enableGqa?: boolean }): Tensor;
 } = bindOp('F.scaledDotProductAttention', ['scaled_dot_product_attention']);
 const selu: {
   (input: Tensor): Tensor;
@@ -260,78 +416,141 @@ const silu_: {
 } = bindOp('F.silu_', ['silu_']);
 const slowConv3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, options: { kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[] }): Tensor;
 } = bindOp('F.slowConv3d', ['slow_conv3d']);
 const slowConvDilated2d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, options: { kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.slowConvDilated2d', ['slow_conv_dilated2d']);
 const slowConvDilated3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, options: { kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.slowConvDilated3d', ['slow_conv_dilated3d']);
 const slowConvTranspose2d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, options: { kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.slowConvTranspose2d', ['slow_conv_transpose2d']);
 const slowConvTranspose3d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, options: { kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('F.slowConvTranspose3d', ['slow_conv_transpose3d']);
 const softplus: {
   (input: Tensor, beta?: Scalar, threshold?: Scalar): Tensor;
   (input: Tensor, options?: { beta?: Scalar; threshold?: Scalar }): Tensor;
+  (input: Tensor, beta: Scalar, options?: { threshold?: Scalar }): Tensor;
 } = bindOp('F.softplus', ['softplus']);
 const thnnConv2d: {
   (input: Tensor, weight: Tensor, kernelSize: number | number[], bias?: Tensor | null, stride?: number | number[], padding?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, options: { kernelSize: number | number[]; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, kernelSize: number | number[], options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, kernelSize: number | number[], bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[] }): Tensor;
 } = bindOp('F.thnnConv2d', ['thnn_conv2d']);
 const threshold: {
   (input: Tensor, threshold: Scalar, value: Scalar): Tensor;
+  (input: Tensor, options: { threshold: Scalar; value: Scalar }): Tensor;
+  (input: Tensor, threshold: Scalar, options: { value: Scalar }): Tensor;
 } = bindOp('F.threshold', ['threshold']);
 const unflattenDenseTensors: {
   (flat: Tensor, tensors: Tensor[]): Tensor[];
+  (flat: Tensor, options: { tensors: Tensor[] }): Tensor[];
 } = bindOp('F.unflattenDenseTensors', ['unflatten_dense_tensors']);
 const upsampleBicubic2d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
+  (input: Tensor, options: { outputSize: number | number[]; alignCorners: boolean; scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], options: { alignCorners: boolean; scalesH?: number | null; scalesW?: number | null }): Tensor;
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
+  (input: Tensor, options: { outputSize?: number[] | null; alignCorners: boolean; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options: { alignCorners: boolean; scaleFactors?: number[] | null }): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleBicubic2d', ['upsample_bicubic2d', 'upsample_bicubic2d.vec']);
 const upsampleBilinear2d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
+  (input: Tensor, options: { outputSize: number | number[]; alignCorners: boolean; scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], options: { alignCorners: boolean; scalesH?: number | null; scalesW?: number | null }): Tensor;
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
+  (input: Tensor, options: { outputSize?: number[] | null; alignCorners: boolean; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options: { alignCorners: boolean; scaleFactors?: number[] | null }): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleBilinear2d', ['upsample_bilinear2d', 'upsample_bilinear2d.vec']);
 const upsampleLinear1d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scales?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
+  (input: Tensor, options: { outputSize: number | number[]; alignCorners: boolean; scales?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], options: { alignCorners: boolean; scales?: number | null }): Tensor;
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, options?: { scales?: number | null }): Tensor;
+  (input: Tensor, options: { outputSize?: number[] | null; alignCorners: boolean; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options: { alignCorners: boolean; scaleFactors?: number[] | null }): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleLinear1d', ['upsample_linear1d', 'upsample_linear1d.vec']);
 const upsampleNearest1d: {
   (input: Tensor, outputSize: number | number[], scales?: number | null): Tensor;
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
+  (input: Tensor, options: { outputSize: number | number[]; scales?: number | null }): Tensor;
   (input: Tensor, outputSize: number | number[], options?: { scales?: number | null }): Tensor;
   (input: Tensor, options?: { outputSize?: number[] | null; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleNearest1d', ['upsample_nearest1d', 'upsample_nearest1d.vec']);
 const upsampleNearest2d: {
   (input: Tensor, outputSize: number | number[], scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
+  (input: Tensor, options: { outputSize: number | number[]; scalesH?: number | null; scalesW?: number | null }): Tensor;
   (input: Tensor, outputSize: number | number[], options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
   (input: Tensor, options?: { outputSize?: number[] | null; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleNearest2d', ['upsample_nearest2d', 'upsample_nearest2d.vec']);
 const upsampleNearest3d: {
   (input: Tensor, outputSize: number | number[], scalesD?: number | null, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize?: number[] | null, scaleFactors?: number[] | null): Tensor;
+  (input: Tensor, options: { outputSize: number | number[]; scalesD?: number | null; scalesH?: number | null; scalesW?: number | null }): Tensor;
   (input: Tensor, outputSize: number | number[], options?: { scalesD?: number | null; scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], scalesD: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], scalesD: number | null, scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
   (input: Tensor, options?: { outputSize?: number[] | null; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleNearest3d', ['upsample_nearest3d', 'upsample_nearest3d.vec']);
 const upsampleTrilinear3d: {
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesD?: number | null, scalesH?: number | null, scalesW?: number | null): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, scaleFactors?: number[] | null): Tensor;
+  (input: Tensor, options: { outputSize: number | number[]; alignCorners: boolean; scalesD?: number | null; scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], options: { alignCorners: boolean; scalesD?: number | null; scalesH?: number | null; scalesW?: number | null }): Tensor;
   (input: Tensor, outputSize: number | number[], alignCorners: boolean, options?: { scalesD?: number | null; scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesD: number | null, options?: { scalesH?: number | null; scalesW?: number | null }): Tensor;
+  (input: Tensor, outputSize: number | number[], alignCorners: boolean, scalesD: number | null, scalesH: number | null, options?: { scalesW?: number | null }): Tensor;
+  (input: Tensor, options: { outputSize?: number[] | null; alignCorners: boolean; scaleFactors?: number[] | null }): Tensor;
+  (input: Tensor, outputSize: number[] | null, options: { alignCorners: boolean; scaleFactors?: number[] | null }): Tensor;
   (input: Tensor, outputSize: number[] | null, alignCorners: boolean, options?: { scaleFactors?: number[] | null }): Tensor;
 } = bindOp('F.upsampleTrilinear3d', ['upsample_trilinear3d', 'upsample_trilinear3d.vec']);
 

@@ -25,21 +25,33 @@ const chebyshevPolynomialT: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.chebyshevPolynomialT', ['special_chebyshev_polynomial_t', 'special_chebyshev_polynomial_t.n_scalar', 'special_chebyshev_polynomial_t.x_scalar']);
 const chebyshevPolynomialU: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.chebyshevPolynomialU', ['special_chebyshev_polynomial_u', 'special_chebyshev_polynomial_u.n_scalar', 'special_chebyshev_polynomial_u.x_scalar']);
 const chebyshevPolynomialV: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.chebyshevPolynomialV', ['special_chebyshev_polynomial_v', 'special_chebyshev_polynomial_v.n_scalar', 'special_chebyshev_polynomial_v.x_scalar']);
 const chebyshevPolynomialW: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.chebyshevPolynomialW', ['special_chebyshev_polynomial_w', 'special_chebyshev_polynomial_w.n_scalar', 'special_chebyshev_polynomial_w.x_scalar']);
 const digamma: {
   (input: Tensor): Tensor;
@@ -70,9 +82,11 @@ const expm1: {
 } = bindOp('torch.special.expm1', ['special_expm1']);
 const gammainc: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.special.gammainc', ['special_gammainc']);
 const gammaincc: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.special.gammaincc', ['special_gammaincc']);
 const gammaln: {
   (input: Tensor): Tensor;
@@ -81,11 +95,17 @@ const hermitePolynomialH: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.hermitePolynomialH', ['special_hermite_polynomial_h', 'special_hermite_polynomial_h.n_scalar', 'special_hermite_polynomial_h.x_scalar']);
 const hermitePolynomialHe: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.hermitePolynomialHe', ['special_hermite_polynomial_he', 'special_hermite_polynomial_he.n_scalar', 'special_hermite_polynomial_he.x_scalar']);
 const i0: {
   (input: Tensor): Tensor;
@@ -103,11 +123,17 @@ const laguerrePolynomialL: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.laguerrePolynomialL', ['special_laguerre_polynomial_l', 'special_laguerre_polynomial_l.n_scalar', 'special_laguerre_polynomial_l.x_scalar']);
 const legendrePolynomialP: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.legendrePolynomialP', ['special_legendre_polynomial_p', 'special_legendre_polynomial_p.n_scalar', 'special_legendre_polynomial_p.x_scalar']);
 const log1p: {
   (input: Tensor): Tensor;
@@ -117,6 +143,7 @@ const logNdtr: {
 } = bindOp('torch.special.logNdtr', ['special_log_ndtr']);
 const logSoftmax: {
   (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options: { dim: number; dtype?: DType | null }): Tensor;
 } = bindOp('torch.special.logSoftmax', ['special_log_softmax']);
 const logit: {
   (input: Tensor, eps?: number | null): Tensor;
@@ -124,6 +151,7 @@ const logit: {
 } = bindOp('torch.special.logit', ['special_logit']);
 const logsumexp: {
   (input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, options: { dim: number | number[]; keepdim?: boolean }): Tensor;
   (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.special.logsumexp', ['special_logsumexp']);
 const modifiedBesselI0: {
@@ -140,6 +168,7 @@ const modifiedBesselK1: {
 } = bindOp('torch.special.modifiedBesselK1', ['special_modified_bessel_k1']);
 const multigammaln: {
   (input: Tensor, p: number): Tensor;
+  (input: Tensor, options: { p: number }): Tensor;
 } = bindOp('torch.special.multigammaln', ['special_multigammaln']);
 const ndtr: {
   (input: Tensor): Tensor;
@@ -149,6 +178,7 @@ const ndtri: {
 } = bindOp('torch.special.ndtri', ['special_ndtri']);
 const polygamma: {
   (n: number, input: Tensor): Tensor;
+  (n: number, options: { self: Tensor }): Tensor;
 } = bindOp('torch.special.polygamma', ['special_polygamma']);
 const psi: {
   (input: Tensor): Tensor;
@@ -166,27 +196,40 @@ const shiftedChebyshevPolynomialT: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.shiftedChebyshevPolynomialT', ['special_shifted_chebyshev_polynomial_t', 'special_shifted_chebyshev_polynomial_t.n_scalar', 'special_shifted_chebyshev_polynomial_t.x_scalar']);
 const shiftedChebyshevPolynomialU: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.shiftedChebyshevPolynomialU', ['special_shifted_chebyshev_polynomial_u', 'special_shifted_chebyshev_polynomial_u.n_scalar', 'special_shifted_chebyshev_polynomial_u.x_scalar']);
 const shiftedChebyshevPolynomialV: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.shiftedChebyshevPolynomialV', ['special_shifted_chebyshev_polynomial_v', 'special_shifted_chebyshev_polynomial_v.n_scalar', 'special_shifted_chebyshev_polynomial_v.x_scalar']);
 const shiftedChebyshevPolynomialW: {
   (x: Tensor, n: Tensor): Tensor;
   (x: Tensor, n: Scalar): Tensor;
   (x: Scalar, n: Tensor): Tensor;
+  (x: Tensor, options: { n: Tensor }): Tensor;
+  (x: Tensor, options: { n: Scalar }): Tensor;
+  (x: Scalar, options: { n: Tensor }): Tensor;
 } = bindOp('torch.special.shiftedChebyshevPolynomialW', ['special_shifted_chebyshev_polynomial_w', 'special_shifted_chebyshev_polynomial_w.n_scalar', 'special_shifted_chebyshev_polynomial_w.x_scalar']);
 const sinc: {
   (input: Tensor): Tensor;
 } = bindOp('torch.special.sinc', ['special_sinc']);
 const softmax: {
   (input: Tensor, dim: number, dtype?: DType | null): Tensor;
+  (input: Tensor, options: { dim: number; dtype?: DType | null }): Tensor;
   (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.special.softmax', ['special_softmax']);
 const sphericalBesselJ0: {
@@ -196,16 +239,25 @@ const xlog1py: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Scalar, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
 } = bindOp('torch.special.xlog1py', ['special_xlog1py', 'special_xlog1py.other_scalar', 'special_xlog1py.self_scalar']);
 const xlogy: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Scalar, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
 } = bindOp('torch.special.xlogy', ['special_xlogy', 'special_xlogy.other_scalar', 'special_xlogy.self_scalar']);
 const zeta: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Scalar, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
 } = bindOp('torch.special.zeta', ['special_zeta', 'special_zeta.other_scalar', 'special_zeta.self_scalar']);
 
 export {

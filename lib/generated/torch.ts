@@ -29,42 +29,65 @@ const acosh_: {
 } = bindOp('torch.acosh_', ['acosh_']);
 const adaptiveAvgPool1d: {
   (input: Tensor, outputSize: number | number[]): Tensor;
+  (input: Tensor, options: { outputSize: number | number[] }): Tensor;
 } = bindOp('torch.adaptiveAvgPool1d', ['adaptive_avg_pool1d']);
 const adaptiveMaxPool1d: {
   (input: Tensor, outputSize: number | number[]): [Tensor, Tensor];
+  (input: Tensor, options: { outputSize: number | number[] }): [Tensor, Tensor];
 } = bindOp('torch.adaptiveMaxPool1d', ['adaptive_max_pool1d']);
 const add: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { other: Scalar; alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.add', ['add.Tensor', 'add.Scalar']);
 const addbmm: {
   (input: Tensor, batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { batch1: Tensor; batch2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, batch1: Tensor, options: { batch2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
 } = bindOp('torch.addbmm', ['addbmm']);
 const addcdiv: {
   (input: Tensor, tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar }): Tensor;
+  (input: Tensor, options: { tensor1: Tensor; tensor2: Tensor; value?: Scalar }): Tensor;
+  (input: Tensor, tensor1: Tensor, options: { tensor2: Tensor; value?: Scalar }): Tensor;
 } = bindOp('torch.addcdiv', ['addcdiv']);
 const addcmul: {
   (input: Tensor, tensor1: Tensor, tensor2: Tensor, options?: { value?: Scalar }): Tensor;
+  (input: Tensor, options: { tensor1: Tensor; tensor2: Tensor; value?: Scalar }): Tensor;
+  (input: Tensor, tensor1: Tensor, options: { tensor2: Tensor; value?: Scalar }): Tensor;
 } = bindOp('torch.addcmul', ['addcmul']);
 const addmm: {
   (input: Tensor, mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
   (input: Tensor, mat1: Tensor, mat2: Tensor, outDtype: DType, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { mat1: Tensor; mat2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, mat1: Tensor, options: { mat2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { mat1: Tensor; mat2: Tensor; outDtype: DType; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, mat1: Tensor, options: { mat2: Tensor; outDtype: DType; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, mat1: Tensor, mat2: Tensor, options: { outDtype: DType; beta?: Scalar; alpha?: Scalar }): Tensor;
 } = bindOp('torch.addmm', ['addmm', 'addmm.dtype']);
 const addmv: {
   (input: Tensor, mat: Tensor, vec: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { mat: Tensor; vec: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, mat: Tensor, options: { vec: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
 } = bindOp('torch.addmv', ['addmv']);
 const addmv_: {
   (input: Tensor, mat: Tensor, vec: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { mat: Tensor; vec: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, mat: Tensor, options: { vec: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
 } = bindOp('torch.addmv_', ['addmv_']);
 const addr: {
   (input: Tensor, vec1: Tensor, vec2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { vec1: Tensor; vec2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, vec1: Tensor, options: { vec2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
 } = bindOp('torch.addr', ['addr']);
 const adjoint: {
   (input: Tensor): Tensor;
 } = bindOp('torch.adjoint', ['adjoint']);
 const affineGridGenerator: {
   (theta: Tensor, size: number[], alignCorners: boolean): Tensor;
+  (theta: Tensor, options: { size: number[]; alignCorners: boolean }): Tensor;
+  (theta: Tensor, size: number[], options: { alignCorners: boolean }): Tensor;
 } = bindOp('torch.affineGridGenerator', ['affine_grid_generator']);
 const aliasCopy: {
   (input: Tensor): Tensor;
@@ -73,26 +96,37 @@ const all: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): Tensor;
   (input: Tensor, dim?: number[] | null, keepdim?: boolean): Tensor;
+  (input: Tensor, options: { dim: number; keepdim?: boolean }): Tensor;
   (input: Tensor, dim: number, options?: { keepdim?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number[] | null, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.all', ['all', 'all.dim', 'all.dims']);
 const allclose: {
   (input: Tensor, other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): boolean;
+  (input: Tensor, options: { other: Tensor; rtol?: number; atol?: number; equalNan?: boolean }): boolean;
   (input: Tensor, other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+  (input: Tensor, other: Tensor, rtol: number, options?: { atol?: number; equalNan?: boolean }): boolean;
+  (input: Tensor, other: Tensor, rtol: number, atol: number, options?: { equalNan?: boolean }): boolean;
 } = bindOp('torch.allclose', ['allclose']);
 const alphaDropout: {
   (input: Tensor, p: number, train: boolean): Tensor;
+  (input: Tensor, options: { p: number; train: boolean }): Tensor;
+  (input: Tensor, p: number, options: { train: boolean }): Tensor;
 } = bindOp('torch.alphaDropout', ['alpha_dropout']);
 const alphaDropout_: {
   (input: Tensor, p: number, train: boolean): Tensor;
+  (input: Tensor, options: { p: number; train: boolean }): Tensor;
+  (input: Tensor, p: number, options: { train: boolean }): Tensor;
 } = bindOp('torch.alphaDropout_', ['alpha_dropout_']);
 const amax: {
   (input: Tensor, dim?: number | number[], keepdim?: boolean): Tensor;
   (input: Tensor, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.amax', ['amax']);
 const amin: {
   (input: Tensor, dim?: number | number[], keepdim?: boolean): Tensor;
   (input: Tensor, options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.amin', ['amin']);
 const aminmax: {
   (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): [Tensor, Tensor] & { min: Tensor; max: Tensor };
@@ -104,13 +138,17 @@ const any: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): Tensor;
   (input: Tensor, dim?: number[] | null, keepdim?: boolean): Tensor;
+  (input: Tensor, options: { dim: number; keepdim?: boolean }): Tensor;
   (input: Tensor, dim: number, options?: { keepdim?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number[] | null, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.any', ['any', 'any.dim', 'any.dims']);
 const arange: {
   (end: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, step?: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, options: { end: Scalar; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, options: { end: Scalar; step?: Scalar; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, options?: { step?: Scalar; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.arange', ['arange', 'arange.start', 'arange.start_step']);
 const arccos: {
@@ -142,6 +180,7 @@ const arctan: {
 } = bindOp('torch.arctan', ['arctan']);
 const arctan2: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.arctan2', ['arctan2']);
 const arctan_: {
   (input: Tensor): Tensor;
@@ -155,33 +194,45 @@ const arctanh_: {
 const argmax: {
   (input: Tensor, dim?: number | null, keepdim?: boolean): Tensor;
   (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | null, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.argmax', ['argmax']);
 const argmin: {
   (input: Tensor, dim?: number | null, keepdim?: boolean): Tensor;
   (input: Tensor, options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | null, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.argmin', ['argmin']);
 const argsort: {
   (input: Tensor, dim?: number, descending?: boolean): Tensor;
   (input: Tensor, options: { stable: boolean; dim?: number; descending?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number; descending?: boolean }): Tensor;
+  (input: Tensor, dim: number, options?: { descending?: boolean }): Tensor;
 } = bindOp('torch.argsort', ['argsort', 'argsort.stable']);
 const argwhere: {
   (input: Tensor): Tensor;
 } = bindOp('torch.argwhere', ['argwhere']);
 const asStrided: {
   (input: Tensor, size: number[], stride: number[], storageOffset?: number | null): Tensor;
+  (input: Tensor, options: { size: number[]; stride: number[]; storageOffset?: number | null }): Tensor;
+  (input: Tensor, size: number[], options: { stride: number[]; storageOffset?: number | null }): Tensor;
   (input: Tensor, size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
 } = bindOp('torch.asStrided', ['as_strided']);
 const asStrided_: {
   (input: Tensor, size: number[], stride: number[], storageOffset?: number | null): Tensor;
+  (input: Tensor, options: { size: number[]; stride: number[]; storageOffset?: number | null }): Tensor;
+  (input: Tensor, size: number[], options: { stride: number[]; storageOffset?: number | null }): Tensor;
   (input: Tensor, size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
 } = bindOp('torch.asStrided_', ['as_strided_']);
 const asStridedCopy: {
   (input: Tensor, size: number[], stride: number[], storageOffset?: number | null): Tensor;
+  (input: Tensor, options: { size: number[]; stride: number[]; storageOffset?: number | null }): Tensor;
+  (input: Tensor, size: number[], options: { stride: number[]; storageOffset?: number | null }): Tensor;
   (input: Tensor, size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
 } = bindOp('torch.asStridedCopy', ['as_strided_copy']);
 const asStridedScatter: {
   (input: Tensor, src: Tensor, size: number[], stride: number[], storageOffset?: number | null): Tensor;
+  (input: Tensor, options: { src: Tensor; size: number[]; stride: number[]; storageOffset?: number | null }): Tensor;
+  (input: Tensor, src: Tensor, options: { size: number[]; stride: number[]; storageOffset?: number | null }): Tensor;
+  (input: Tensor, src: Tensor, size: number[], options: { stride: number[]; storageOffset?: number | null }): Tensor;
   (input: Tensor, src: Tensor, size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
 } = bindOp('torch.asStridedScatter', ['as_strided_scatter']);
 const asin: {
@@ -201,6 +252,7 @@ const atan: {
 } = bindOp('torch.atan', ['atan']);
 const atan2: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.atan2', ['atan2']);
 const atan_: {
   (input: Tensor): Tensor;
@@ -225,65 +277,131 @@ const atleast3d: {
 } = bindOp('torch.atleast3d', ['atleast_3d', 'atleast_3d.Sequence']);
 const avgPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], ceilMode?: boolean, countIncludePad?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { ceilMode?: boolean; countIncludePad?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], ceilMode: boolean, options?: { countIncludePad?: boolean }): Tensor;
 } = bindOp('torch.avgPool1d', ['avg_pool1d']);
 const baddbmm: {
   (input: Tensor, batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
   (input: Tensor, batch1: Tensor, batch2: Tensor, outDtype: DType, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { batch1: Tensor; batch2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, batch1: Tensor, options: { batch2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { batch1: Tensor; batch2: Tensor; outDtype: DType; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, batch1: Tensor, options: { batch2: Tensor; outDtype: DType; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, batch1: Tensor, batch2: Tensor, options: { outDtype: DType; beta?: Scalar; alpha?: Scalar }): Tensor;
 } = bindOp('torch.baddbmm', ['baddbmm', 'baddbmm.dtype']);
 const bartlettWindow: {
   (windowLength: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, options: { periodic: boolean; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.bartlettWindow', ['bartlett_window', 'bartlett_window.periodic']);
 const batchNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number, eps: number, cudnnEnabled: boolean): Tensor;
+  (input: Tensor, options: { weight?: Tensor | null; bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, options: { bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, options: { runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, options: { runningVar?: Tensor | null; training: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, options: { training: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, options: { momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number, options: { eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number, eps: number, options: { cudnnEnabled: boolean }): Tensor;
 } = bindOp('torch.batchNorm', ['batch_norm']);
 const batchNormBackwardElemt: {
   (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, sumDy: Tensor, sumDyXmu: Tensor, count: Tensor): Tensor;
+  (gradOut: Tensor, options: { input: Tensor; mean: Tensor; invstd: Tensor; weight?: Tensor | null; sumDy: Tensor; sumDyXmu: Tensor; count: Tensor }): Tensor;
+  (gradOut: Tensor, input: Tensor, options: { mean: Tensor; invstd: Tensor; weight?: Tensor | null; sumDy: Tensor; sumDyXmu: Tensor; count: Tensor }): Tensor;
+  (gradOut: Tensor, input: Tensor, mean: Tensor, options: { invstd: Tensor; weight?: Tensor | null; sumDy: Tensor; sumDyXmu: Tensor; count: Tensor }): Tensor;
+  (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, options: { weight?: Tensor | null; sumDy: Tensor; sumDyXmu: Tensor; count: Tensor }): Tensor;
+  (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, options: { sumDy: Tensor; sumDyXmu: Tensor; count: Tensor }): Tensor;
+  (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, sumDy: Tensor, options: { sumDyXmu: Tensor; count: Tensor }): Tensor;
+  (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, sumDy: Tensor, sumDyXmu: Tensor, options: { count: Tensor }): Tensor;
 } = bindOp('torch.batchNormBackwardElemt', ['batch_norm_backward_elemt']);
 const batchNormBackwardReduce: {
   (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, inputG: boolean, weightG: boolean, biasG: boolean): [Tensor, Tensor, Tensor, Tensor];
+  (gradOut: Tensor, options: { input: Tensor; mean: Tensor; invstd: Tensor; weight?: Tensor | null; inputG: boolean; weightG: boolean; biasG: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (gradOut: Tensor, input: Tensor, options: { mean: Tensor; invstd: Tensor; weight?: Tensor | null; inputG: boolean; weightG: boolean; biasG: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (gradOut: Tensor, input: Tensor, mean: Tensor, options: { invstd: Tensor; weight?: Tensor | null; inputG: boolean; weightG: boolean; biasG: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, options: { weight?: Tensor | null; inputG: boolean; weightG: boolean; biasG: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, options: { inputG: boolean; weightG: boolean; biasG: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, inputG: boolean, options: { weightG: boolean; biasG: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (gradOut: Tensor, input: Tensor, mean: Tensor, invstd: Tensor, weight: Tensor | null, inputG: boolean, weightG: boolean, options: { biasG: boolean }): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.batchNormBackwardReduce', ['batch_norm_backward_reduce']);
 const batchNormElemt: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, invstd: Tensor, eps: number): Tensor;
+  (input: Tensor, options: { weight?: Tensor | null; bias?: Tensor | null; mean: Tensor; invstd: Tensor; eps: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, options: { bias?: Tensor | null; mean: Tensor; invstd: Tensor; eps: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, options: { mean: Tensor; invstd: Tensor; eps: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, options: { invstd: Tensor; eps: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, invstd: Tensor, options: { eps: number }): Tensor;
 } = bindOp('torch.batchNormElemt', ['batch_norm_elemt']);
 const batchNormGatherStats: {
   (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number, count: number): [Tensor, Tensor];
+  (input: Tensor, options: { mean: Tensor; invstd: Tensor; runningMean?: Tensor | null; runningVar?: Tensor | null; momentum: number; eps: number; count: number }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, options: { invstd: Tensor; runningMean?: Tensor | null; runningVar?: Tensor | null; momentum: number; eps: number; count: number }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, options: { runningMean?: Tensor | null; runningVar?: Tensor | null; momentum: number; eps: number; count: number }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, options: { runningVar?: Tensor | null; momentum: number; eps: number; count: number }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: { momentum: number; eps: number; count: number }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, options: { eps: number; count: number }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number, options: { count: number }): [Tensor, Tensor];
 } = bindOp('torch.batchNormGatherStats', ['batch_norm_gather_stats']);
 const batchNormGatherStatsWithCounts: {
   (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number, counts: Tensor): [Tensor, Tensor];
+  (input: Tensor, options: { mean: Tensor; invstd: Tensor; runningMean?: Tensor | null; runningVar?: Tensor | null; momentum: number; eps: number; counts: Tensor }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, options: { invstd: Tensor; runningMean?: Tensor | null; runningVar?: Tensor | null; momentum: number; eps: number; counts: Tensor }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, options: { runningMean?: Tensor | null; runningVar?: Tensor | null; momentum: number; eps: number; counts: Tensor }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, options: { runningVar?: Tensor | null; momentum: number; eps: number; counts: Tensor }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: { momentum: number; eps: number; counts: Tensor }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, options: { eps: number; counts: Tensor }): [Tensor, Tensor];
+  (input: Tensor, mean: Tensor, invstd: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number, eps: number, options: { counts: Tensor }): [Tensor, Tensor];
 } = bindOp('torch.batchNormGatherStatsWithCounts', ['batch_norm_gather_stats_with_counts']);
 const batchNormStats: {
   (input: Tensor, eps: number): [Tensor, Tensor];
+  (input: Tensor, options: { eps: number }): [Tensor, Tensor];
 } = bindOp('torch.batchNormStats', ['batch_norm_stats']);
 const batchNormUpdateStats: {
   (input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, momentum: number): [Tensor, Tensor];
+  (input: Tensor, options: { runningMean?: Tensor | null; runningVar?: Tensor | null; momentum: number }): [Tensor, Tensor];
+  (input: Tensor, runningMean: Tensor | null, options: { runningVar?: Tensor | null; momentum: number }): [Tensor, Tensor];
+  (input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: { momentum: number }): [Tensor, Tensor];
 } = bindOp('torch.batchNormUpdateStats', ['batch_norm_update_stats']);
 const bernoulli: {
   (input: Tensor, options?: { generator?: null }): Tensor;
   (input: Tensor, p: number, options?: { generator?: null }): Tensor;
+  (input: Tensor, options: { p: number; generator?: null }): Tensor;
 } = bindOp('torch.bernoulli', ['bernoulli', 'bernoulli.p']);
 const bilinear: {
   (input1: Tensor, input2: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
+  (input1: Tensor, options: { input2: Tensor; weight: Tensor; bias?: Tensor | null }): Tensor;
+  (input1: Tensor, input2: Tensor, options: { weight: Tensor; bias?: Tensor | null }): Tensor;
   (input1: Tensor, input2: Tensor, weight: Tensor, options?: { bias?: Tensor | null }): Tensor;
 } = bindOp('torch.bilinear', ['bilinear']);
 const bincount: {
   (input: Tensor, weights?: Tensor | null, minlength?: number): Tensor;
   (input: Tensor, options?: { weights?: Tensor | null; minlength?: number }): Tensor;
+  (input: Tensor, weights: Tensor | null, options?: { minlength?: number }): Tensor;
 } = bindOp('torch.bincount', ['bincount']);
 const binomial: {
   (count: Tensor, prob: Tensor, generator?: null): Tensor;
+  (count: Tensor, options: { prob: Tensor; generator?: null }): Tensor;
   (count: Tensor, prob: Tensor, options?: { generator?: null }): Tensor;
 } = bindOp('torch.binomial', ['binomial']);
 const bitwiseAnd: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Scalar, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
 } = bindOp('torch.bitwiseAnd', ['bitwise_and.Tensor', 'bitwise_and.Scalar', 'bitwise_and.Scalar_Tensor']);
 const bitwiseLeftShift: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Scalar, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.bitwiseLeftShift', ['bitwise_left_shift.Tensor', 'bitwise_left_shift.Scalar_Tensor', 'bitwise_left_shift.Tensor_Scalar']);
 const bitwiseNot: {
   (input: Tensor): Tensor;
@@ -292,20 +410,30 @@ const bitwiseOr: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Scalar, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
 } = bindOp('torch.bitwiseOr', ['bitwise_or.Tensor', 'bitwise_or.Scalar', 'bitwise_or.Scalar_Tensor']);
 const bitwiseRightShift: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Scalar, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.bitwiseRightShift', ['bitwise_right_shift.Tensor', 'bitwise_right_shift.Scalar_Tensor', 'bitwise_right_shift.Tensor_Scalar']);
 const bitwiseXor: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Scalar, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
 } = bindOp('torch.bitwiseXor', ['bitwise_xor.Tensor', 'bitwise_xor.Scalar', 'bitwise_xor.Scalar_Tensor']);
 const blackmanWindow: {
   (windowLength: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, options: { periodic: boolean; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.blackmanWindow', ['blackman_window', 'blackman_window.periodic']);
 const blockDiag: {
   (tensors: Tensor[]): Tensor;
@@ -313,19 +441,26 @@ const blockDiag: {
 const bmm: {
   (input: Tensor, mat2: Tensor): Tensor;
   (input: Tensor, mat2: Tensor, outDtype: DType): Tensor;
+  (input: Tensor, options: { mat2: Tensor }): Tensor;
+  (input: Tensor, options: { mat2: Tensor; outDtype: DType }): Tensor;
+  (input: Tensor, mat2: Tensor, options: { outDtype: DType }): Tensor;
 } = bindOp('torch.bmm', ['bmm', 'bmm.dtype']);
 const broadcastTensors: {
   (tensors: Tensor[]): Tensor[];
 } = bindOp('torch.broadcastTensors', ['broadcast_tensors']);
 const broadcastTo: {
   (input: Tensor, size: number[]): Tensor;
+  (input: Tensor, options: { size: number[] }): Tensor;
 } = bindOp('torch.broadcastTo', ['broadcast_to']);
 const bucketize: {
   (input: Tensor, boundaries: Tensor, options?: { outInt32?: boolean; right?: boolean }): Tensor;
   (input: Scalar, boundaries: Tensor, options?: { outInt32?: boolean; right?: boolean }): Tensor;
+  (input: Tensor, options: { boundaries: Tensor; outInt32?: boolean; right?: boolean }): Tensor;
+  (input: Scalar, options: { boundaries: Tensor; outInt32?: boolean; right?: boolean }): Tensor;
 } = bindOp('torch.bucketize', ['bucketize.Tensor', 'bucketize.Scalar']);
 const canCast: {
   (from_: DType, to: DType): boolean;
+  (from_: DType, options: { to: DType }): boolean;
 } = bindOp('torch.canCast', ['can_cast']);
 const cartesianProd: {
   (tensors: Tensor[]): Tensor;
@@ -339,7 +474,9 @@ const ccolIndicesCopy: {
 } = bindOp('torch.ccolIndicesCopy', ['ccol_indices_copy']);
 const cdist: {
   (x1: Tensor, x2: Tensor, p?: number, computeMode?: number | null): Tensor;
+  (x1: Tensor, options: { x2: Tensor; p?: number; computeMode?: number | null }): Tensor;
   (x1: Tensor, x2: Tensor, options?: { p?: number; computeMode?: number | null }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, options?: { computeMode?: number | null }): Tensor;
 } = bindOp('torch.cdist', ['cdist']);
 const ceil: {
   (input: Tensor): Tensor;
@@ -360,6 +497,7 @@ const chainMatmul: {
 } = bindOp('torch.chainMatmul', ['chain_matmul']);
 const channelShuffle: {
   (input: Tensor, groups: number): Tensor;
+  (input: Tensor, options: { groups: number }): Tensor;
 } = bindOp('torch.channelShuffle', ['channel_shuffle']);
 const choleskyInverse: {
   (input: Tensor, upper?: boolean): Tensor;
@@ -367,54 +505,76 @@ const choleskyInverse: {
 } = bindOp('torch.choleskyInverse', ['cholesky_inverse']);
 const choleskySolve: {
   (input: Tensor, input2: Tensor, upper?: boolean): Tensor;
+  (input: Tensor, options: { input2: Tensor; upper?: boolean }): Tensor;
   (input: Tensor, input2: Tensor, options?: { upper?: boolean }): Tensor;
 } = bindOp('torch.choleskySolve', ['cholesky_solve']);
 const chooseQparamsOptimized: {
   (input: Tensor, numel: number, nBins: number, ratio: number, bitWidth: number): [Tensor, Tensor];
+  (input: Tensor, options: { numel: number; nBins: number; ratio: number; bitWidth: number }): [Tensor, Tensor];
+  (input: Tensor, numel: number, options: { nBins: number; ratio: number; bitWidth: number }): [Tensor, Tensor];
+  (input: Tensor, numel: number, nBins: number, options: { ratio: number; bitWidth: number }): [Tensor, Tensor];
+  (input: Tensor, numel: number, nBins: number, ratio: number, options: { bitWidth: number }): [Tensor, Tensor];
 } = bindOp('torch.chooseQparamsOptimized', ['choose_qparams_optimized']);
 const chunk: {
   (input: Tensor, chunks: number, dim?: number): Tensor[];
+  (input: Tensor, options: { chunks: number; dim?: number }): Tensor[];
   (input: Tensor, chunks: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.chunk', ['chunk']);
 const clamp: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
   (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
   (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  (input: Tensor, min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 } = bindOp('torch.clamp', ['clamp.Tensor', 'clamp']);
 const clamp_: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
   (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
   (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  (input: Tensor, min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 } = bindOp('torch.clamp_', ['clamp_.Tensor', 'clamp_']);
 const clampMax: {
   (input: Tensor, max: Tensor): Tensor;
   (input: Tensor, max: Scalar): Tensor;
+  (input: Tensor, options: { max: Tensor }): Tensor;
+  (input: Tensor, options: { max: Scalar }): Tensor;
 } = bindOp('torch.clampMax', ['clamp_max.Tensor', 'clamp_max']);
 const clampMax_: {
   (input: Tensor, max: Tensor): Tensor;
   (input: Tensor, max: Scalar): Tensor;
+  (input: Tensor, options: { max: Tensor }): Tensor;
+  (input: Tensor, options: { max: Scalar }): Tensor;
 } = bindOp('torch.clampMax_', ['clamp_max_.Tensor', 'clamp_max_']);
 const clampMin: {
   (input: Tensor, min: Tensor): Tensor;
   (input: Tensor, min: Scalar): Tensor;
+  (input: Tensor, options: { min: Tensor }): Tensor;
+  (input: Tensor, options: { min: Scalar }): Tensor;
 } = bindOp('torch.clampMin', ['clamp_min.Tensor', 'clamp_min']);
 const clampMin_: {
   (input: Tensor, min: Tensor): Tensor;
   (input: Tensor, min: Scalar): Tensor;
+  (input: Tensor, options: { min: Tensor }): Tensor;
+  (input: Tensor, options: { min: Scalar }): Tensor;
 } = bindOp('torch.clampMin_', ['clamp_min_.Tensor', 'clamp_min_']);
 const clip: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
   (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
   (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  (input: Tensor, min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 } = bindOp('torch.clip', ['clip.Tensor', 'clip']);
 const clip_: {
   (input: Tensor, min?: Tensor | null, max?: Tensor | null): Tensor;
   (input: Tensor, min?: Scalar | null, max?: Scalar | null): Tensor;
   (input: Tensor, options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+  (input: Tensor, min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
   (input: Tensor, options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+  (input: Tensor, min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
 } = bindOp('torch.clip_', ['clip_.Tensor', 'clip_']);
 const clone: {
   (input: Tensor, options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
@@ -428,9 +588,11 @@ const columnStack: {
 const combinations: {
   (input: Tensor, r?: number, withReplacement?: boolean): Tensor;
   (input: Tensor, options?: { r?: number; withReplacement?: boolean }): Tensor;
+  (input: Tensor, r: number, options?: { withReplacement?: boolean }): Tensor;
 } = bindOp('torch.combinations', ['combinations']);
 const complex: {
   (real: Tensor, imag: Tensor): Tensor;
+  (real: Tensor, options: { imag: Tensor }): Tensor;
 } = bindOp('torch.complex', ['complex']);
 const concat: {
   (tensors: Tensor[], dim?: number): Tensor;
@@ -451,48 +613,109 @@ const conjPhysical_: {
 } = bindOp('torch.conjPhysical_', ['conj_physical_']);
 const constantPadNd: {
   (input: Tensor, pad: number[], value?: Scalar): Tensor;
+  (input: Tensor, options: { pad: number[]; value?: Scalar }): Tensor;
   (input: Tensor, pad: number[], options?: { value?: Scalar }): Tensor;
 } = bindOp('torch.constantPadNd', ['constant_pad_nd']);
 const conv1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('torch.conv1d', ['conv1d', 'conv1d.padding']);
 const conv2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('torch.conv2d', ['conv2d', 'conv2d.padding']);
 const conv3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], dilation: number | number[], options?: { groups?: number }): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: string; dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, options?: { dilation?: number | number[]; groups?: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: string, dilation: number | number[], options?: { groups?: number }): Tensor;
 } = bindOp('torch.conv3d', ['conv3d', 'conv3d.padding']);
 const convTbc: {
   (input: Tensor, weight: Tensor, bias: Tensor, pad?: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias: Tensor; pad?: number }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias: Tensor; pad?: number }): Tensor;
   (input: Tensor, weight: Tensor, bias: Tensor, options?: { pad?: number }): Tensor;
 } = bindOp('torch.convTbc', ['conv_tbc']);
 const convTranspose1d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose1d', ['conv_transpose1d']);
 const convTranspose2d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose2d', ['conv_transpose2d.input']);
 const convTranspose3d: {
   (input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], outputPadding?: number | number[], groups?: number, dilation?: number | number[]): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
   (input: Tensor, weight: Tensor, options?: { bias?: Tensor | null; stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options?: { stride?: number | number[]; padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], options?: { padding?: number | number[]; outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], options?: { outputPadding?: number | number[]; groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], options?: { groups?: number; dilation?: number | number[] }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, options?: { dilation?: number | number[] }): Tensor;
 } = bindOp('torch.convTranspose3d', ['conv_transpose3d.input']);
 const convolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], transposed: boolean, outputPadding: number[], groups: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; transposed: boolean; outputPadding: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; transposed: boolean; outputPadding: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { stride: number[]; padding: number[]; dilation: number[]; transposed: boolean; outputPadding: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], options: { padding: number[]; dilation: number[]; transposed: boolean; outputPadding: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], options: { dilation: number[]; transposed: boolean; outputPadding: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], options: { transposed: boolean; outputPadding: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], transposed: boolean, options: { outputPadding: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], transposed: boolean, outputPadding: number[], options: { groups: number }): Tensor;
 } = bindOp('torch.convolution', ['convolution']);
 const copysign: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.copysign', ['copysign.Tensor', 'copysign.Scalar']);
 const corrcoef: {
   (input: Tensor): Tensor;
@@ -511,18 +734,22 @@ const cosh_: {
 } = bindOp('torch.cosh_', ['cosh_']);
 const cosineSimilarity: {
   (x1: Tensor, x2: Tensor, dim?: number, eps?: number): Tensor;
+  (x1: Tensor, options: { x2: Tensor; dim?: number; eps?: number }): Tensor;
   (x1: Tensor, x2: Tensor, options?: { dim?: number; eps?: number }): Tensor;
+  (x1: Tensor, x2: Tensor, dim: number, options?: { eps?: number }): Tensor;
 } = bindOp('torch.cosineSimilarity', ['cosine_similarity']);
 const countNonzero: {
   (input: Tensor, dim?: number | null): Tensor;
   (input: Tensor, dim: number[]): Tensor;
   (input: Tensor, options?: { dim?: number | null }): Tensor;
+  (input: Tensor, options: { dim: number[] }): Tensor;
 } = bindOp('torch.countNonzero', ['count_nonzero', 'count_nonzero.dim_IntList']);
 const cov: {
   (input: Tensor, options?: { correction?: number; fweights?: Tensor | null; aweights?: Tensor | null }): Tensor;
 } = bindOp('torch.cov', ['cov']);
 const cross: {
   (input: Tensor, other: Tensor, dim?: number | null): Tensor;
+  (input: Tensor, options: { other: Tensor; dim?: number | null }): Tensor;
   (input: Tensor, other: Tensor, options?: { dim?: number | null }): Tensor;
 } = bindOp('torch.cross', ['cross']);
 const crowIndicesCopy: {
@@ -530,43 +757,91 @@ const crowIndicesCopy: {
 } = bindOp('torch.crowIndicesCopy', ['crow_indices_copy']);
 const cudnnAffineGridGenerator: {
   (theta: Tensor, N: number, C: number, H: number, W: number): Tensor;
+  (theta: Tensor, options: { N: number; C: number; H: number; W: number }): Tensor;
+  (theta: Tensor, N: number, options: { C: number; H: number; W: number }): Tensor;
+  (theta: Tensor, N: number, C: number, options: { H: number; W: number }): Tensor;
+  (theta: Tensor, N: number, C: number, H: number, options: { W: number }): Tensor;
 } = bindOp('torch.cudnnAffineGridGenerator', ['cudnn_affine_grid_generator']);
 const cudnnBatchNorm: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, exponentialAverageFactor: number, epsilon: number): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, options: { runningVar?: Tensor | null; training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, options: { training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, options: { exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, exponentialAverageFactor: number, options: { epsilon: number }): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.cudnnBatchNorm', ['cudnn_batch_norm']);
 const cudnnConvolution: {
   (input: Tensor, weight: Tensor, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean, allowTf32: boolean): Tensor;
+  (input: Tensor, options: { weight: Tensor; padding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, options: { padding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], options: { stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], stride: number[], options: { dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], stride: number[], dilation: number[], options: { groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], stride: number[], dilation: number[], groups: number, options: { benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, options: { deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean, options: { allowTf32: boolean }): Tensor;
 } = bindOp('torch.cudnnConvolution', ['cudnn_convolution']);
 const cudnnConvolutionAddRelu: {
   (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], groups: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; z: Tensor; alpha?: Scalar | null; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, options: { z: Tensor; alpha?: Scalar | null; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, options: { alpha?: Scalar | null; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, options: { bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, options: { stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number[], options: { padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number[], padding: number[], options: { dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], options: { groups: number }): Tensor;
 } = bindOp('torch.cudnnConvolutionAddRelu', ['cudnn_convolution_add_relu']);
 const cudnnConvolutionRelu: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], groups: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], options: { padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], options: { dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], options: { groups: number }): Tensor;
 } = bindOp('torch.cudnnConvolutionRelu', ['cudnn_convolution_relu']);
 const cudnnConvolutionTranspose: {
   (input: Tensor, weight: Tensor, padding: number[], outputPadding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean, allowTf32: boolean): Tensor;
+  (input: Tensor, options: { weight: Tensor; padding: number[]; outputPadding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, options: { padding: number[]; outputPadding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], options: { outputPadding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], outputPadding: number[], options: { stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], outputPadding: number[], stride: number[], options: { dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], outputPadding: number[], stride: number[], dilation: number[], options: { groups: number; benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], outputPadding: number[], stride: number[], dilation: number[], groups: number, options: { benchmark: boolean; deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], outputPadding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, options: { deterministic: boolean; allowTf32: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, padding: number[], outputPadding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean, options: { allowTf32: boolean }): Tensor;
 } = bindOp('torch.cudnnConvolutionTranspose', ['cudnn_convolution_transpose']);
 const cudnnGridSampler: {
   (input: Tensor, grid: Tensor): Tensor;
+  (input: Tensor, options: { grid: Tensor }): Tensor;
 } = bindOp('torch.cudnnGridSampler', ['cudnn_grid_sampler']);
 const cudnnIsAcceptable: {
   (input: Tensor): boolean;
 } = bindOp('torch.cudnnIsAcceptable', ['cudnn_is_acceptable']);
 const cummax: {
   (input: Tensor, dim: number): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options: { dim: number }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.cummax', ['cummax']);
 const cummin: {
   (input: Tensor, dim: number): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options: { dim: number }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.cummin', ['cummin']);
 const cumprod: {
   (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options: { dim: number; dtype?: DType | null }): Tensor;
 } = bindOp('torch.cumprod', ['cumprod']);
 const cumsum: {
   (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options: { dim: number; dtype?: DType | null }): Tensor;
 } = bindOp('torch.cumsum', ['cumsum']);
 const cumulativeTrapezoid: {
   (y: Tensor, x: Tensor, options?: { dim?: number }): Tensor;
   (y: Tensor, options?: { dx?: Scalar; dim?: number }): Tensor;
+  (y: Tensor, options: { x: Tensor; dim?: number }): Tensor;
 } = bindOp('torch.cumulativeTrapezoid', ['cumulative_trapezoid.x', 'cumulative_trapezoid.dx']);
 const deg2rad: {
   (input: Tensor): Tensor;
@@ -597,6 +872,8 @@ const diag: {
 const diagEmbed: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
   (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
 } = bindOp('torch.diagEmbed', ['diag_embed']);
 const diagflat: {
   (input: Tensor, offset?: number): Tensor;
@@ -605,24 +882,35 @@ const diagflat: {
 const diagonal: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
   (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
 } = bindOp('torch.diagonal', ['diagonal']);
 const diagonalCopy: {
   (input: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
   (input: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
 } = bindOp('torch.diagonalCopy', ['diagonal_copy']);
 const diagonalScatter: {
   (input: Tensor, src: Tensor, offset?: number, dim1?: number, dim2?: number): Tensor;
+  (input: Tensor, options: { src: Tensor; offset?: number; dim1?: number; dim2?: number }): Tensor;
   (input: Tensor, src: Tensor, options?: { offset?: number; dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, src: Tensor, offset: number, options?: { dim1?: number; dim2?: number }): Tensor;
+  (input: Tensor, src: Tensor, offset: number, dim1: number, options?: { dim2?: number }): Tensor;
 } = bindOp('torch.diagonalScatter', ['diagonal_scatter']);
 const diff: {
   (input: Tensor, n?: number, dim?: number, prepend?: Tensor | null, append?: Tensor | null): Tensor;
   (input: Tensor, options?: { n?: number; dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  (input: Tensor, n: number, options?: { dim?: number; prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  (input: Tensor, n: number, dim: number, options?: { prepend?: Tensor | null; append?: Tensor | null }): Tensor;
+  (input: Tensor, n: number, dim: number, prepend: Tensor | null, options?: { append?: Tensor | null }): Tensor;
 } = bindOp('torch.diff', ['diff']);
 const digamma: {
   (input: Tensor): Tensor;
 } = bindOp('torch.digamma', ['digamma']);
 const dist: {
   (input: Tensor, other: Tensor, p?: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor; p?: Scalar }): Tensor;
   (input: Tensor, other: Tensor, options?: { p?: Scalar }): Tensor;
 } = bindOp('torch.dist', ['dist']);
 const div: {
@@ -630,67 +918,109 @@ const div: {
   (input: Tensor, other: Tensor, options?: { roundingMode?: string | null }): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Tensor, other: Scalar, options?: { roundingMode?: string | null }): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Tensor; roundingMode?: string | null }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Tensor, options: { other: Scalar; roundingMode?: string | null }): Tensor;
 } = bindOp('torch.div', ['div.Tensor', 'div.Tensor_mode', 'div.Scalar', 'div.Scalar_mode']);
 const divide: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Tensor, options?: { roundingMode?: string | null }): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Tensor, other: Scalar, options?: { roundingMode?: string | null }): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Tensor; roundingMode?: string | null }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Tensor, options: { other: Scalar; roundingMode?: string | null }): Tensor;
 } = bindOp('torch.divide', ['divide.Tensor', 'divide.Tensor_mode', 'divide.Scalar', 'divide.Scalar_mode']);
 const dot: {
   (input: Tensor, tensor: Tensor): Tensor;
+  (input: Tensor, options: { tensor: Tensor }): Tensor;
 } = bindOp('torch.dot', ['dot']);
 const dropout: {
   (input: Tensor, p: number, train: boolean): Tensor;
+  (input: Tensor, options: { p: number; train: boolean }): Tensor;
+  (input: Tensor, p: number, options: { train: boolean }): Tensor;
 } = bindOp('torch.dropout', ['dropout']);
 const dropout_: {
   (input: Tensor, p: number, train: boolean): Tensor;
+  (input: Tensor, options: { p: number; train: boolean }): Tensor;
+  (input: Tensor, p: number, options: { train: boolean }): Tensor;
 } = bindOp('torch.dropout_', ['dropout_']);
 const dsplit: {
   (input: Tensor, sections: number): Tensor[];
   (input: Tensor, indices: number[]): Tensor[];
+  (input: Tensor, options: { sections: number }): Tensor[];
+  (input: Tensor, options: { indices: number[] }): Tensor[];
 } = bindOp('torch.dsplit', ['dsplit.int', 'dsplit.array']);
 const dstack: {
   (tensors: Tensor[]): Tensor;
 } = bindOp('torch.dstack', ['dstack']);
 const einsum: {
   (equation: string, tensors: Tensor[], options?: { path?: number[] | null }): Tensor;
+  (equation: string, options: { tensors: Tensor[]; path?: number[] | null }): Tensor;
 } = bindOp('torch.einsum', ['einsum']);
 const embedding: {
   (weight: Tensor, indices: Tensor, paddingIdx?: number, scaleGradByFreq?: boolean, sparse?: boolean): Tensor;
+  (weight: Tensor, options: { indices: Tensor; paddingIdx?: number; scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
   (weight: Tensor, indices: Tensor, options?: { paddingIdx?: number; scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
+  (weight: Tensor, indices: Tensor, paddingIdx: number, options?: { scaleGradByFreq?: boolean; sparse?: boolean }): Tensor;
+  (weight: Tensor, indices: Tensor, paddingIdx: number, scaleGradByFreq: boolean, options?: { sparse?: boolean }): Tensor;
 } = bindOp('torch.embedding', ['embedding']);
 const embeddingBag: {
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq?: boolean, mode?: number, sparse?: boolean, perSampleWeights?: Tensor | null, includeLastOffset?: boolean): [Tensor, Tensor, Tensor, Tensor];
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, includeLastOffset: boolean, paddingIdx?: number | null): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, options: { indices: Tensor; offsets: Tensor; scaleGradByFreq?: boolean; mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, options: { offsets: Tensor; scaleGradByFreq?: boolean; mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
   (weight: Tensor, indices: Tensor, offsets: Tensor, options?: { scaleGradByFreq?: boolean; mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, options?: { mode?: number; sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, options?: { sparse?: boolean; perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, options?: { perSampleWeights?: Tensor | null; includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, options?: { includeLastOffset?: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, options: { indices: Tensor; offsets: Tensor; scaleGradByFreq: boolean; mode: number; sparse: boolean; perSampleWeights?: Tensor | null; includeLastOffset: boolean; paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, options: { offsets: Tensor; scaleGradByFreq: boolean; mode: number; sparse: boolean; perSampleWeights?: Tensor | null; includeLastOffset: boolean; paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, options: { scaleGradByFreq: boolean; mode: number; sparse: boolean; perSampleWeights?: Tensor | null; includeLastOffset: boolean; paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, options: { mode: number; sparse: boolean; perSampleWeights?: Tensor | null; includeLastOffset: boolean; paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, options: { sparse: boolean; perSampleWeights?: Tensor | null; includeLastOffset: boolean; paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, options: { perSampleWeights?: Tensor | null; includeLastOffset: boolean; paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
+  (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, options: { includeLastOffset: boolean; paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
   (weight: Tensor, indices: Tensor, offsets: Tensor, scaleGradByFreq: boolean, mode: number, sparse: boolean, perSampleWeights: Tensor | null, includeLastOffset: boolean, options?: { paddingIdx?: number | null }): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.embeddingBag', ['embedding_bag', 'embedding_bag.padding_idx']);
 const embeddingRenorm_: {
   (input: Tensor, indices: Tensor, maxNorm: number, normType: number): Tensor;
+  (input: Tensor, options: { indices: Tensor; maxNorm: number; normType: number }): Tensor;
+  (input: Tensor, indices: Tensor, options: { maxNorm: number; normType: number }): Tensor;
+  (input: Tensor, indices: Tensor, maxNorm: number, options: { normType: number }): Tensor;
 } = bindOp('torch.embeddingRenorm_', ['embedding_renorm_']);
 const empty: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.empty', ['empty.memory_format']);
 const emptyLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.emptyLike', ['empty_like']);
 const emptyPermuted: {
   (size: number[], physicalLayout: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (size: number[], options: { physicalLayout: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.emptyPermuted', ['empty_permuted']);
 const emptyQuantized: {
   (size: number[], qtensor: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (size: number[], options: { qtensor: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.emptyQuantized', ['empty_quantized']);
 const emptyStrided: {
   (size: number[], stride: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (size: number[], options: { stride: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.emptyStrided', ['empty_strided']);
 const eq: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.eq', ['eq.Tensor', 'eq.Scalar']);
 const equal: {
   (input: Tensor, other: Tensor): boolean;
+  (input: Tensor, options: { other: Tensor }): boolean;
 } = bindOp('torch.equal', ['equal']);
 const erf: {
   (input: Tensor): Tensor;
@@ -721,6 +1051,7 @@ const exp_: {
 } = bindOp('torch.exp_', ['exp_']);
 const expandCopy: {
   (input: Tensor, size: number[], options?: { implicit?: boolean }): Tensor;
+  (input: Tensor, options: { size: number[]; implicit?: boolean }): Tensor;
 } = bindOp('torch.expandCopy', ['expand_copy']);
 const expm1: {
   (input: Tensor): Tensor;
@@ -731,28 +1062,63 @@ const expm1_: {
 const eye: {
   (n: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (n: number, m: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (n: number, options: { m: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.eye', ['eye', 'eye.m']);
 const fakeQuantizePerChannelAffine: {
   (input: Tensor, scale: Tensor, zeroPoint: Tensor, axis: number, quantMin: number, quantMax: number): Tensor;
+  (input: Tensor, options: { scale: Tensor; zeroPoint: Tensor; axis: number; quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: Tensor, options: { zeroPoint: Tensor; axis: number; quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: Tensor, zeroPoint: Tensor, options: { axis: number; quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: Tensor, zeroPoint: Tensor, axis: number, options: { quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: Tensor, zeroPoint: Tensor, axis: number, quantMin: number, options: { quantMax: number }): Tensor;
 } = bindOp('torch.fakeQuantizePerChannelAffine', ['fake_quantize_per_channel_affine']);
 const fakeQuantizePerTensorAffine: {
   (input: Tensor, scale: number, zeroPoint: number, quantMin: number, quantMax: number): Tensor;
   (input: Tensor, scale: Tensor, zeroPoint: Tensor, quantMin: number, quantMax: number): Tensor;
+  (input: Tensor, options: { scale: number; zeroPoint: number; quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: number, options: { zeroPoint: number; quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: number, zeroPoint: number, options: { quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: number, zeroPoint: number, quantMin: number, options: { quantMax: number }): Tensor;
+  (input: Tensor, options: { scale: Tensor; zeroPoint: Tensor; quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: Tensor, options: { zeroPoint: Tensor; quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: Tensor, zeroPoint: Tensor, options: { quantMin: number; quantMax: number }): Tensor;
+  (input: Tensor, scale: Tensor, zeroPoint: Tensor, quantMin: number, options: { quantMax: number }): Tensor;
 } = bindOp('torch.fakeQuantizePerTensorAffine', ['fake_quantize_per_tensor_affine', 'fake_quantize_per_tensor_affine.tensor_qparams']);
 const fbgemmLinearFp16Weight: {
   (input: Tensor, packedWeight: Tensor, bias: Tensor): Tensor;
   (input: Tensor, packedWeight: Tensor, bias: Tensor, output: Tensor): Tensor;
+  (input: Tensor, options: { packedWeight: Tensor; bias: Tensor }): Tensor;
+  (input: Tensor, packedWeight: Tensor, options: { bias: Tensor }): Tensor;
+  (input: Tensor, options: { packedWeight: Tensor; bias: Tensor; output: Tensor }): Tensor;
+  (input: Tensor, packedWeight: Tensor, options: { bias: Tensor; output: Tensor }): Tensor;
+  (input: Tensor, packedWeight: Tensor, bias: Tensor, options: { output: Tensor }): Tensor;
 } = bindOp('torch.fbgemmLinearFp16Weight', ['fbgemm_linear_fp16_weight', 'fbgemm_linear_fp16_weight.out']);
 const fbgemmLinearFp16WeightFp32Activation: {
   (input: Tensor, packedWeight: Tensor, bias?: Tensor | null): Tensor;
   (input: Tensor, packedWeight: Tensor, bias: Tensor | null, output: Tensor): Tensor;
+  (input: Tensor, options: { packedWeight: Tensor; bias?: Tensor | null }): Tensor;
   (input: Tensor, packedWeight: Tensor, options?: { bias?: Tensor | null }): Tensor;
+  (input: Tensor, options: { packedWeight: Tensor; bias?: Tensor | null; output: Tensor }): Tensor;
+  (input: Tensor, packedWeight: Tensor, options: { bias?: Tensor | null; output: Tensor }): Tensor;
+  (input: Tensor, packedWeight: Tensor, bias: Tensor | null, options: { output: Tensor }): Tensor;
 } = bindOp('torch.fbgemmLinearFp16WeightFp32Activation', ['fbgemm_linear_fp16_weight_fp32_activation', 'fbgemm_linear_fp16_weight_fp32_activation.out']);
 const fbgemmLinearInt8Weight: {
   (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, weightScale: Scalar, weightZeroPoint: Scalar, bias: Tensor): Tensor;
+  (input: Tensor, options: { weight: Tensor; packed: Tensor; colOffsets: Tensor; weightScale: Scalar; weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, options: { packed: Tensor; colOffsets: Tensor; weightScale: Scalar; weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, packed: Tensor, options: { colOffsets: Tensor; weightScale: Scalar; weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, options: { weightScale: Scalar; weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, weightScale: Scalar, options: { weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, weightScale: Scalar, weightZeroPoint: Scalar, options: { bias: Tensor }): Tensor;
 } = bindOp('torch.fbgemmLinearInt8Weight', ['fbgemm_linear_int8_weight']);
 const fbgemmLinearInt8WeightFp32Activation: {
   (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, weightScale: Scalar, weightZeroPoint: Scalar, bias: Tensor): Tensor;
+  (input: Tensor, options: { weight: Tensor; packed: Tensor; colOffsets: Tensor; weightScale: Scalar; weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, options: { packed: Tensor; colOffsets: Tensor; weightScale: Scalar; weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, packed: Tensor, options: { colOffsets: Tensor; weightScale: Scalar; weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, options: { weightScale: Scalar; weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, weightScale: Scalar, options: { weightZeroPoint: Scalar; bias: Tensor }): Tensor;
+  (input: Tensor, weight: Tensor, packed: Tensor, colOffsets: Tensor, weightScale: Scalar, weightZeroPoint: Scalar, options: { bias: Tensor }): Tensor;
 } = bindOp('torch.fbgemmLinearInt8WeightFp32Activation', ['fbgemm_linear_int8_weight_fp32_activation']);
 const fbgemmLinearQuantizeWeight: {
   (input: Tensor): [Tensor, Tensor, number, number];
@@ -763,22 +1129,34 @@ const fbgemmPackGemmMatrixFp16: {
 const fbgemmPackQuantizedMatrix: {
   (input: Tensor): Tensor;
   (input: Tensor, K: number, N: number): Tensor;
+  (input: Tensor, options: { K: number; N: number }): Tensor;
+  (input: Tensor, K: number, options: { N: number }): Tensor;
 } = bindOp('torch.fbgemmPackQuantizedMatrix', ['fbgemm_pack_quantized_matrix', 'fbgemm_pack_quantized_matrix.KN']);
 const featureAlphaDropout: {
   (input: Tensor, p: number, train: boolean): Tensor;
+  (input: Tensor, options: { p: number; train: boolean }): Tensor;
+  (input: Tensor, p: number, options: { train: boolean }): Tensor;
 } = bindOp('torch.featureAlphaDropout', ['feature_alpha_dropout']);
 const featureAlphaDropout_: {
   (input: Tensor, p: number, train: boolean): Tensor;
+  (input: Tensor, options: { p: number; train: boolean }): Tensor;
+  (input: Tensor, p: number, options: { train: boolean }): Tensor;
 } = bindOp('torch.featureAlphaDropout_', ['feature_alpha_dropout_']);
 const featureDropout: {
   (input: Tensor, p: number, train: boolean): Tensor;
+  (input: Tensor, options: { p: number; train: boolean }): Tensor;
+  (input: Tensor, p: number, options: { train: boolean }): Tensor;
 } = bindOp('torch.featureDropout', ['feature_dropout']);
 const featureDropout_: {
   (input: Tensor, p: number, train: boolean): Tensor;
+  (input: Tensor, options: { p: number; train: boolean }): Tensor;
+  (input: Tensor, p: number, options: { train: boolean }): Tensor;
 } = bindOp('torch.featureDropout_', ['feature_dropout_']);
 const fill_: {
   (input: Tensor, value: Tensor): Tensor;
   (input: Tensor, value: Scalar): Tensor;
+  (input: Tensor, options: { value: Tensor }): Tensor;
+  (input: Tensor, options: { value: Scalar }): Tensor;
 } = bindOp('torch.fill_', ['fill_.Tensor', 'fill_.Scalar']);
 const fix: {
   (input: Tensor): Tensor;
@@ -789,9 +1167,11 @@ const fix_: {
 const flatten: {
   (input: Tensor, startDim?: number, endDim?: number): Tensor;
   (input: Tensor, options?: { startDim?: number; endDim?: number }): Tensor;
+  (input: Tensor, startDim: number, options?: { endDim?: number }): Tensor;
 } = bindOp('torch.flatten', ['flatten.using_ints']);
 const flip: {
   (input: Tensor, dims: number[]): Tensor;
+  (input: Tensor, options: { dims: number[] }): Tensor;
 } = bindOp('torch.flip', ['flip']);
 const fliplr: {
   (input: Tensor): Tensor;
@@ -803,6 +1183,9 @@ const floatPower: {
   (input: Tensor, exponent: Tensor): Tensor;
   (input: Scalar, exponent: Tensor): Tensor;
   (input: Tensor, exponent: Scalar): Tensor;
+  (input: Tensor, options: { exponent: Tensor }): Tensor;
+  (input: Scalar, options: { exponent: Tensor }): Tensor;
+  (input: Tensor, options: { exponent: Scalar }): Tensor;
 } = bindOp('torch.floatPower', ['float_power.Tensor_Tensor', 'float_power.Scalar', 'float_power.Tensor_Scalar']);
 const floor: {
   (input: Tensor): Tensor;
@@ -813,16 +1196,22 @@ const floor_: {
 const floorDivide: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.floorDivide', ['floor_divide', 'floor_divide.Scalar']);
 const fmax: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.fmax', ['fmax']);
 const fmin: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.fmin', ['fmin']);
 const fmod: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.fmod', ['fmod.Tensor', 'fmod.Scalar']);
 const frac: {
   (input: Tensor): Tensor;
@@ -835,40 +1224,62 @@ const frexp: {
 } = bindOp('torch.frexp', ['frexp.Tensor']);
 const frobeniusNorm: {
   (input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, options: { dim: number | number[]; keepdim?: boolean }): Tensor;
   (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.frobeniusNorm', ['frobenius_norm.dim']);
 const fromFile: {
   (filename: string, shared?: boolean | null, size?: number | null, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (filename: string, options?: { shared?: boolean | null; size?: number | null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (filename: string, shared: boolean | null, options?: { size?: number | null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.fromFile', ['from_file']);
 const full: {
   (size: number[], fillValue: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (size: number[], options: { fillValue: Scalar; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.full', ['full']);
 const fullLike: {
   (input: Tensor, fillValue: Scalar, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, options: { fillValue: Scalar; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.fullLike', ['full_like']);
 const fusedMovingAvgObsFakeQuant: {
   (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, chAxis: number, perRowFakeQuant?: boolean, symmetricQuant?: boolean): Tensor;
+  (input: Tensor, options: { observerOn: Tensor; fakeQuantOn: Tensor; runningMin: Tensor; runningMax: Tensor; scale: Tensor; zeroPoint: Tensor; averagingConst: number; quantMin: number; quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, options: { fakeQuantOn: Tensor; runningMin: Tensor; runningMax: Tensor; scale: Tensor; zeroPoint: Tensor; averagingConst: number; quantMin: number; quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, options: { runningMin: Tensor; runningMax: Tensor; scale: Tensor; zeroPoint: Tensor; averagingConst: number; quantMin: number; quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, options: { runningMax: Tensor; scale: Tensor; zeroPoint: Tensor; averagingConst: number; quantMin: number; quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, options: { scale: Tensor; zeroPoint: Tensor; averagingConst: number; quantMin: number; quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, options: { zeroPoint: Tensor; averagingConst: number; quantMin: number; quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, options: { averagingConst: number; quantMin: number; quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, options: { quantMin: number; quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, options: { quantMax: number; chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, options: { chAxis: number; perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
   (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, chAxis: number, options?: { perRowFakeQuant?: boolean; symmetricQuant?: boolean }): Tensor;
+  (input: Tensor, observerOn: Tensor, fakeQuantOn: Tensor, runningMin: Tensor, runningMax: Tensor, scale: Tensor, zeroPoint: Tensor, averagingConst: number, quantMin: number, quantMax: number, chAxis: number, perRowFakeQuant: boolean, options?: { symmetricQuant?: boolean }): Tensor;
 } = bindOp('torch.fusedMovingAvgObsFakeQuant', ['fused_moving_avg_obs_fake_quant']);
 const gather: {
   (input: Tensor, dim: number, index: Tensor, options?: { sparseGrad?: boolean }): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; sparseGrad?: boolean }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; sparseGrad?: boolean }): Tensor;
 } = bindOp('torch.gather', ['gather']);
 const gcd: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.gcd', ['gcd']);
 const gcd_: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.gcd_', ['gcd_']);
 const ge: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.ge', ['ge.Tensor', 'ge.Scalar']);
 const geqrf: {
   (input: Tensor): [Tensor, Tensor] & { a: Tensor; tau: Tensor };
 } = bindOp('torch.geqrf', ['geqrf']);
 const ger: {
   (input: Tensor, vec2: Tensor): Tensor;
+  (input: Tensor, options: { vec2: Tensor }): Tensor;
 } = bindOp('torch.ger', ['ger']);
 const gradient: {
   (input: Tensor, options: { dim: number[]; edgeOrder?: number }): Tensor[];
@@ -880,45 +1291,94 @@ const gradient: {
 const greater: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.greater', ['greater.Tensor', 'greater.Scalar']);
 const greaterEqual: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.greaterEqual', ['greater_equal.Tensor', 'greater_equal.Scalar']);
 const gridSampler: {
   (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, alignCorners: boolean): Tensor;
+  (input: Tensor, options: { grid: Tensor; interpolationMode: number; paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, options: { interpolationMode: number; paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, interpolationMode: number, options: { paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, options: { alignCorners: boolean }): Tensor;
 } = bindOp('torch.gridSampler', ['grid_sampler']);
 const gridSampler2d: {
   (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, alignCorners: boolean): Tensor;
+  (input: Tensor, options: { grid: Tensor; interpolationMode: number; paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, options: { interpolationMode: number; paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, interpolationMode: number, options: { paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, options: { alignCorners: boolean }): Tensor;
 } = bindOp('torch.gridSampler2d', ['grid_sampler_2d']);
 const gridSampler3d: {
   (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, alignCorners: boolean): Tensor;
+  (input: Tensor, options: { grid: Tensor; interpolationMode: number; paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, options: { interpolationMode: number; paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, interpolationMode: number, options: { paddingMode: number; alignCorners: boolean }): Tensor;
+  (input: Tensor, grid: Tensor, interpolationMode: number, paddingMode: number, options: { alignCorners: boolean }): Tensor;
 } = bindOp('torch.gridSampler3d', ['grid_sampler_3d']);
 const groupNorm: {
   (input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnabled?: boolean): Tensor;
+  (input: Tensor, options: { numGroups: number; weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
   (input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, options?: { bias?: Tensor | null; eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, options?: { eps?: number; cudnnEnabled?: boolean }): Tensor;
+  (input: Tensor, numGroups: number, weight: Tensor | null, bias: Tensor | null, eps: number, options?: { cudnnEnabled?: boolean }): Tensor;
 } = bindOp('torch.groupNorm', ['group_norm']);
 const gru: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
   (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean): [Tensor, Tensor];
+  (data: Tensor, options: { batchSizes: Tensor; hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, options: { hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, options: { params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], options: { hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, options: { numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, options: { dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, options: { train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, options: { bidirectional: boolean }): [Tensor, Tensor];
+  (input: Tensor, options: { hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, options: { params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], options: { hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, options: { numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, options: { dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, options: { train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, options: { bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, options: { batchFirst: boolean }): [Tensor, Tensor];
 } = bindOp('torch.gru', ['gru.data', 'gru.input']);
 const gruCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
+  (input: Tensor, options: { hx: Tensor; wIh: Tensor; wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, options: { wIh: Tensor; wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, options: { wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.gruCell', ['gru_cell']);
 const gt: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.gt', ['gt.Tensor', 'gt.Scalar']);
 const hammingWindow: {
   (windowLength: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, alpha: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, alpha: number, beta: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, options: { periodic: boolean; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, options: { periodic: boolean; alpha: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, periodic: boolean, options: { alpha: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, options: { periodic: boolean; alpha: number; beta: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, periodic: boolean, options: { alpha: number; beta: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, periodic: boolean, alpha: number, options: { beta: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.hammingWindow', ['hamming_window', 'hamming_window.periodic', 'hamming_window.periodic_alpha', 'hamming_window.periodic_alpha_beta']);
 const hannWindow: {
   (windowLength: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, options: { periodic: boolean; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.hannWindow', ['hann_window', 'hann_window.periodic']);
 const hardshrink: {
   (input: Tensor, lambd?: Scalar): Tensor;
@@ -930,36 +1390,53 @@ const hashTensor: {
 } = bindOp('torch.hashTensor', ['hash_tensor']);
 const heaviside: {
   (input: Tensor, values: Tensor): Tensor;
+  (input: Tensor, options: { values: Tensor }): Tensor;
 } = bindOp('torch.heaviside', ['heaviside']);
 const histc: {
   (input: Tensor, bins?: number, min?: Scalar, max?: Scalar): Tensor;
   (input: Tensor, options?: { bins?: number; min?: Scalar; max?: Scalar }): Tensor;
+  (input: Tensor, bins: number, options?: { min?: Scalar; max?: Scalar }): Tensor;
+  (input: Tensor, bins: number, min: Scalar, options?: { max?: Scalar }): Tensor;
 } = bindOp('torch.histc', ['histc']);
 const histogram: {
   (input: Tensor, bins?: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
   (input: Tensor, bins: Tensor, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
   (input: Tensor, options?: { bins?: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
+  (input: Tensor, options: { bins: Tensor; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor] & { hist: Tensor; binEdges: Tensor };
 } = bindOp('torch.histogram', ['histogram.bin_ct', 'histogram.bins_tensor']);
 const histogramdd: {
   (input: Tensor, bins: number, range?: number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: number[], range?: number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: Tensor[], range?: number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, options: { bins: number; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: number, options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number, range: number[] | null, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number, range: number[] | null, weight: Tensor | null, options?: { density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, options: { bins: number[]; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: number[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number[], range: number[] | null, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: number[], range: number[] | null, weight: Tensor | null, options?: { density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, options: { bins: Tensor[]; range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
   (input: Tensor, bins: Tensor[], options?: { range?: number[] | null; weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: Tensor[], range: number[] | null, options?: { weight?: Tensor | null; density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
+  (input: Tensor, bins: Tensor[], range: number[] | null, weight: Tensor | null, options?: { density?: boolean }): [Tensor, Tensor[]] & { hist: Tensor; binEdges: Tensor[] };
 } = bindOp('torch.histogramdd', ['histogramdd.int_bins', 'histogramdd', 'histogramdd.TensorList_bins']);
 const hsplit: {
   (input: Tensor, sections: number): Tensor[];
   (input: Tensor, indices: number[]): Tensor[];
+  (input: Tensor, options: { sections: number }): Tensor[];
+  (input: Tensor, options: { indices: number[] }): Tensor[];
 } = bindOp('torch.hsplit', ['hsplit.int', 'hsplit.array']);
 const hspmm: {
   (mat1: Tensor, mat2: Tensor): Tensor;
+  (mat1: Tensor, options: { mat2: Tensor }): Tensor;
 } = bindOp('torch.hspmm', ['hspmm']);
 const hstack: {
   (tensors: Tensor[]): Tensor;
 } = bindOp('torch.hstack', ['hstack']);
 const hypot: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.hypot', ['hypot']);
 const i0: {
   (input: Tensor): Tensor;
@@ -969,45 +1446,78 @@ const i0_: {
 } = bindOp('torch.i0_', ['i0_']);
 const igamma: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.igamma', ['igamma']);
 const igammac: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.igammac', ['igammac']);
 const imag: {
   (input: Tensor): Tensor;
 } = bindOp('torch.imag', ['imag']);
 const indexAdd: {
   (input: Tensor, dim: number, index: Tensor, source: Tensor, options?: { alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; source: Tensor; alpha?: Scalar }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; source: Tensor; alpha?: Scalar }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { source: Tensor; alpha?: Scalar }): Tensor;
 } = bindOp('torch.indexAdd', ['index_add']);
 const indexCopy: {
   (input: Tensor, dim: number, index: Tensor, source: Tensor): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; source: Tensor }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; source: Tensor }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { source: Tensor }): Tensor;
 } = bindOp('torch.indexCopy', ['index_copy']);
 const indexFill: {
   (input: Tensor, dim: number, index: Tensor, value: Tensor): Tensor;
   (input: Tensor, dim: number, index: Tensor, value: Scalar): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; value: Tensor }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; value: Tensor }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { value: Tensor }): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; value: Scalar }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; value: Scalar }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { value: Scalar }): Tensor;
 } = bindOp('torch.indexFill', ['index_fill.int_Tensor', 'index_fill.int_Scalar']);
 const indexPut: {
   (input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
+  (input: Tensor, options: { indices: (Tensor | null)[]; values: Tensor; accumulate?: boolean }): Tensor;
+  (input: Tensor, indices: (Tensor | null)[], options: { values: Tensor; accumulate?: boolean }): Tensor;
   (input: Tensor, indices: (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = bindOp('torch.indexPut', ['index_put']);
 const indexPut_: {
   (input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
+  (input: Tensor, options: { indices: (Tensor | null)[]; values: Tensor; accumulate?: boolean }): Tensor;
+  (input: Tensor, indices: (Tensor | null)[], options: { values: Tensor; accumulate?: boolean }): Tensor;
   (input: Tensor, indices: (Tensor | null)[], values: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = bindOp('torch.indexPut_', ['index_put_']);
 const indexReduce: {
   (input: Tensor, dim: number, index: Tensor, source: Tensor, reduce: string, options?: { includeSelf?: boolean }): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; source: Tensor; reduce: string; includeSelf?: boolean }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; source: Tensor; reduce: string; includeSelf?: boolean }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { source: Tensor; reduce: string; includeSelf?: boolean }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, source: Tensor, options: { reduce: string; includeSelf?: boolean }): Tensor;
 } = bindOp('torch.indexReduce', ['index_reduce']);
 const indexSelect: {
   (input: Tensor, dim: number, index: Tensor): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor }): Tensor;
 } = bindOp('torch.indexSelect', ['index_select']);
 const indicesCopy: {
   (input: Tensor): Tensor;
 } = bindOp('torch.indicesCopy', ['indices_copy']);
 const inner: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.inner', ['inner']);
 const instanceNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, useInputStats: boolean, momentum: number, eps: number, cudnnEnabled: boolean): Tensor;
+  (input: Tensor, options: { weight?: Tensor | null; bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; useInputStats: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, options: { bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; useInputStats: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, options: { runningMean?: Tensor | null; runningVar?: Tensor | null; useInputStats: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, options: { runningVar?: Tensor | null; useInputStats: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, options: { useInputStats: boolean; momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, useInputStats: boolean, options: { momentum: number; eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, useInputStats: boolean, momentum: number, options: { eps: number; cudnnEnabled: boolean }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, useInputStats: boolean, momentum: number, eps: number, options: { cudnnEnabled: boolean }): Tensor;
 } = bindOp('torch.instanceNorm', ['instance_norm']);
 const intRepr: {
   (input: Tensor): Tensor;
@@ -1038,6 +1548,7 @@ const isNonzero: {
 } = bindOp('torch.isNonzero', ['is_nonzero']);
 const isSameSize: {
   (input: Tensor, other: Tensor): boolean;
+  (input: Tensor, options: { other: Tensor }): boolean;
 } = bindOp('torch.isSameSize', ['is_same_size']);
 const isSigned: {
   (input: Tensor): boolean;
@@ -1047,7 +1558,10 @@ const isVulkanAvailable: {
 } = bindOp('torch.isVulkanAvailable', ['is_vulkan_available']);
 const isclose: {
   (input: Tensor, other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): Tensor;
+  (input: Tensor, options: { other: Tensor; rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
   (input: Tensor, other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor;
+  (input: Tensor, other: Tensor, rtol: number, options?: { atol?: number; equalNan?: boolean }): Tensor;
+  (input: Tensor, other: Tensor, rtol: number, atol: number, options?: { equalNan?: boolean }): Tensor;
 } = bindOp('torch.isclose', ['isclose']);
 const isfinite: {
   (input: Tensor): Tensor;
@@ -1056,6 +1570,9 @@ const isin: {
   (elements: Tensor, testElements: Tensor, options?: { assumeUnique?: boolean; invert?: boolean }): Tensor;
   (element: Scalar, testElements: Tensor, options?: { assumeUnique?: boolean; invert?: boolean }): Tensor;
   (elements: Tensor, testElement: Scalar, options?: { assumeUnique?: boolean; invert?: boolean }): Tensor;
+  (elements: Tensor, options: { testElements: Tensor; assumeUnique?: boolean; invert?: boolean }): Tensor;
+  (element: Scalar, options: { testElements: Tensor; assumeUnique?: boolean; invert?: boolean }): Tensor;
+  (elements: Tensor, options: { testElement: Scalar; assumeUnique?: boolean; invert?: boolean }): Tensor;
 } = bindOp('torch.isin', ['isin.Tensor_Tensor', 'isin.Scalar_Tensor', 'isin.Tensor_Scalar']);
 const isinf: {
   (input: Tensor): Tensor;
@@ -1074,51 +1591,83 @@ const isreal: {
 } = bindOp('torch.isreal', ['isreal']);
 const istft: {
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, normalized?: boolean, onesided?: boolean | null, length?: number | null, returnComplex?: boolean): Tensor;
+  (input: Tensor, options: { nFft: number; hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
   (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { center?: boolean; normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, options?: { normalized?: boolean; onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, options?: { onesided?: boolean | null; length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, options?: { length?: number | null; returnComplex?: boolean }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, normalized: boolean, onesided: boolean | null, length: number | null, options?: { returnComplex?: boolean }): Tensor;
 } = bindOp('torch.istft', ['istft']);
 const kaiserWindow: {
   (windowLength: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, beta: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (windowLength: number, periodic: boolean, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, options: { periodic: boolean; beta: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, periodic: boolean, options: { beta: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (windowLength: number, options: { periodic: boolean; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.kaiserWindow', ['kaiser_window', 'kaiser_window.beta', 'kaiser_window.periodic']);
 const kron: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.kron', ['kron']);
 const kthvalue: {
   (input: Tensor, k: number, dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options: { k: number; dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, k: number, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, k: number, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.kthvalue', ['kthvalue']);
 const layerNorm: {
   (input: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps?: number, cudnnEnable?: boolean): Tensor;
+  (input: Tensor, options: { normalizedShape: number[]; weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
   (input: Tensor, normalizedShape: number[], options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, options?: { bias?: Tensor | null; eps?: number; cudnnEnable?: boolean }): Tensor;
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, options?: { eps?: number; cudnnEnable?: boolean }): Tensor;
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, eps: number, options?: { cudnnEnable?: boolean }): Tensor;
 } = bindOp('torch.layerNorm', ['layer_norm']);
 const lcm: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.lcm', ['lcm']);
 const lcm_: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.lcm_', ['lcm_']);
 const ldexp: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.ldexp', ['ldexp.Tensor']);
 const ldexp_: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.ldexp_', ['ldexp_']);
 const le: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.le', ['le.Tensor', 'le.Scalar']);
 const lerp: {
   (input: Tensor, end: Tensor, weight: Tensor): Tensor;
   (input: Tensor, end: Tensor, weight: Scalar): Tensor;
+  (input: Tensor, options: { end: Tensor; weight: Tensor }): Tensor;
+  (input: Tensor, end: Tensor, options: { weight: Tensor }): Tensor;
+  (input: Tensor, options: { end: Tensor; weight: Scalar }): Tensor;
+  (input: Tensor, end: Tensor, options: { weight: Scalar }): Tensor;
 } = bindOp('torch.lerp', ['lerp.Tensor', 'lerp.Scalar']);
 const less: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.less', ['less.Tensor', 'less.Scalar']);
 const lessEqual: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.lessEqual', ['less_equal.Tensor', 'less_equal.Scalar']);
 const lgamma: {
   (input: Tensor): Tensor;
@@ -1128,6 +1677,14 @@ const linspace: {
   (start: Scalar, end: Tensor, steps: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Tensor, end: Scalar, steps: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, steps: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, options: { end: Tensor; steps: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, end: Tensor, options: { steps: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, options: { end: Tensor; steps: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, end: Tensor, options: { steps: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, options: { end: Scalar; steps: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, end: Scalar, options: { steps: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, options: { end: Scalar; steps: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, end: Scalar, options: { steps: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.linspace', ['linspace.Tensor_Tensor', 'linspace.Scalar_Tensor', 'linspace.Tensor_Scalar', 'linspace']);
 const log: {
   (input: Tensor): Tensor;
@@ -1155,31 +1712,38 @@ const log_: {
 } = bindOp('torch.log_', ['log_']);
 const logSoftmax: {
   (input: Tensor, dim: number, dtype?: DType | null): Tensor;
+  (input: Tensor, options: { dim: number; dtype?: DType | null }): Tensor;
   (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.logSoftmax', ['log_softmax.int']);
 const logaddexp: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.logaddexp', ['logaddexp']);
 const logaddexp2: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.logaddexp2', ['logaddexp2']);
 const logcumsumexp: {
   (input: Tensor, dim: number): Tensor;
+  (input: Tensor, options: { dim: number }): Tensor;
 } = bindOp('torch.logcumsumexp', ['logcumsumexp']);
 const logdet: {
   (input: Tensor): Tensor;
 } = bindOp('torch.logdet', ['logdet']);
 const logicalAnd: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.logicalAnd', ['logical_and']);
 const logicalNot: {
   (input: Tensor): Tensor;
 } = bindOp('torch.logicalNot', ['logical_not']);
 const logicalOr: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.logicalOr', ['logical_or']);
 const logicalXor: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.logicalXor', ['logical_xor']);
 const logit: {
   (input: Tensor, eps?: number | null): Tensor;
@@ -1194,86 +1758,151 @@ const logspace: {
   (start: Scalar, end: Tensor, steps: number, base?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Tensor, end: Scalar, steps: number, base?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, steps: number, base?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, options: { end: Tensor; steps: number; base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, end: Tensor, options: { steps: number; base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Tensor, end: Tensor, steps: number, options?: { base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, options: { end: Tensor; steps: number; base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, end: Tensor, options: { steps: number; base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Tensor, steps: number, options?: { base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, options: { end: Scalar; steps: number; base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Tensor, end: Scalar, options: { steps: number; base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Tensor, end: Scalar, steps: number, options?: { base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, options: { end: Scalar; steps: number; base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (start: Scalar, end: Scalar, options: { steps: number; base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (start: Scalar, end: Scalar, steps: number, options?: { base?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.logspace', ['logspace.Tensor_Tensor', 'logspace.Scalar_Tensor', 'logspace.Tensor_Scalar', 'logspace']);
 const logsumexp: {
   (input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
+  (input: Tensor, options: { dim: number | number[]; keepdim?: boolean }): Tensor;
   (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.logsumexp', ['logsumexp']);
 const lstm: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor, Tensor];
   (input: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean): [Tensor, Tensor, Tensor];
+  (data: Tensor, options: { batchSizes: Tensor; hx: Tensor[]; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, options: { hx: Tensor[]; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor[], options: { params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor[], params: Tensor[], options: { hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, options: { numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, options: { dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, options: { train: boolean; bidirectional: boolean }): [Tensor, Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, options: { bidirectional: boolean }): [Tensor, Tensor, Tensor];
+  (input: Tensor, options: { hx: Tensor[]; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], options: { params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], params: Tensor[], options: { hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, options: { numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, options: { dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, options: { train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, options: { bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, options: { batchFirst: boolean }): [Tensor, Tensor, Tensor];
 } = bindOp('torch.lstm', ['lstm.data', 'lstm.input']);
 const lstmCell: {
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): [Tensor, Tensor];
+  (input: Tensor, options: { hx: Tensor[]; wIh: Tensor; wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], options: { wIh: Tensor; wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, options: { wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor | null, options?: { bHh?: Tensor | null }): [Tensor, Tensor];
 } = bindOp('torch.lstmCell', ['lstm_cell']);
 const lt: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.lt', ['lt.Tensor', 'lt.Scalar']);
 const luSolve: {
   (input: Tensor, LUData: Tensor, LUPivots: Tensor): Tensor;
+  (input: Tensor, options: { LUData: Tensor; LUPivots: Tensor }): Tensor;
+  (input: Tensor, LUData: Tensor, options: { LUPivots: Tensor }): Tensor;
 } = bindOp('torch.luSolve', ['lu_solve']);
 const luUnpack: {
   (LUData: Tensor, LUPivots: Tensor, unpackData?: boolean, unpackPivots?: boolean): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
+  (LUData: Tensor, options: { LUPivots: Tensor; unpackData?: boolean; unpackPivots?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
   (LUData: Tensor, LUPivots: Tensor, options?: { unpackData?: boolean; unpackPivots?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
+  (LUData: Tensor, LUPivots: Tensor, unpackData: boolean, options?: { unpackPivots?: boolean }): [Tensor, Tensor, Tensor] & { P: Tensor; L: Tensor; U: Tensor };
 } = bindOp('torch.luUnpack', ['lu_unpack']);
 const maskedFill: {
   (input: Tensor, mask: Tensor, value: Tensor): Tensor;
   (input: Tensor, mask: Tensor, value: Scalar): Tensor;
+  (input: Tensor, options: { mask: Tensor; value: Tensor }): Tensor;
+  (input: Tensor, mask: Tensor, options: { value: Tensor }): Tensor;
+  (input: Tensor, options: { mask: Tensor; value: Scalar }): Tensor;
+  (input: Tensor, mask: Tensor, options: { value: Scalar }): Tensor;
 } = bindOp('torch.maskedFill', ['masked_fill.Tensor', 'masked_fill.Scalar']);
 const maskedScatter: {
   (input: Tensor, mask: Tensor, source: Tensor): Tensor;
+  (input: Tensor, options: { mask: Tensor; source: Tensor }): Tensor;
+  (input: Tensor, mask: Tensor, options: { source: Tensor }): Tensor;
 } = bindOp('torch.maskedScatter', ['masked_scatter']);
 const maskedSelect: {
   (input: Tensor, mask: Tensor): Tensor;
+  (input: Tensor, options: { mask: Tensor }): Tensor;
 } = bindOp('torch.maskedSelect', ['masked_select']);
 const matmul: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.matmul', ['matmul']);
 const matrixExp: {
   (input: Tensor): Tensor;
 } = bindOp('torch.matrixExp', ['matrix_exp']);
 const matrixPower: {
   (input: Tensor, n: number): Tensor;
+  (input: Tensor, options: { n: number }): Tensor;
 } = bindOp('torch.matrixPower', ['matrix_power']);
 const max: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.max', ['max', 'max.dim', 'max.other']);
 const maxPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool1d', ['max_pool1d']);
 const maxPool1dWithIndices: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): [Tensor, Tensor];
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): [Tensor, Tensor];
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.maxPool1dWithIndices', ['max_pool1d_with_indices']);
 const maxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool2d', ['max_pool2d']);
 const maxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.maxPool3d', ['max_pool3d']);
 const maximum: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.maximum', ['maximum']);
 const mean: {
   (input: Tensor, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.mean', ['mean', 'mean.dim']);
 const median: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.median', ['median', 'median.dim']);
 const meshgrid: {
@@ -1284,72 +1913,190 @@ const min: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.min', ['min', 'min.dim', 'min.other']);
 const minimum: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.minimum', ['minimum']);
 const miopenBatchNorm: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, exponentialAverageFactor: number, epsilon: number): [Tensor, Tensor, Tensor];
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, options: { runningVar?: Tensor | null; training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, options: { training: boolean; exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, options: { exponentialAverageFactor: number; epsilon: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, exponentialAverageFactor: number, options: { epsilon: number }): [Tensor, Tensor, Tensor];
 } = bindOp('torch.miopenBatchNorm', ['miopen_batch_norm']);
 const miopenConvolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; padding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; padding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { padding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], options: { stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], options: { dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], options: { groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number, options: { benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, options: { deterministic: boolean }): Tensor;
 } = bindOp('torch.miopenConvolution', ['miopen_convolution']);
 const miopenConvolutionAddRelu: {
   (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], groups: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; z: Tensor; alpha?: Scalar | null; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, options: { z: Tensor; alpha?: Scalar | null; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, options: { alpha?: Scalar | null; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, options: { bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, options: { stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number[], options: { padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number[], padding: number[], options: { dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, z: Tensor, alpha: Scalar | null, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], options: { groups: number }): Tensor;
 } = bindOp('torch.miopenConvolutionAddRelu', ['miopen_convolution_add_relu']);
 const miopenConvolutionRelu: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], groups: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { stride: number[]; padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], options: { padding: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], options: { dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, stride: number[], padding: number[], dilation: number[], options: { groups: number }): Tensor;
 } = bindOp('torch.miopenConvolutionRelu', ['miopen_convolution_relu']);
 const miopenConvolutionTranspose: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], outputPadding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; padding: number[]; outputPadding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; padding: number[]; outputPadding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { padding: number[]; outputPadding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], options: { outputPadding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], outputPadding: number[], options: { stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], outputPadding: number[], stride: number[], options: { dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], outputPadding: number[], stride: number[], dilation: number[], options: { groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], outputPadding: number[], stride: number[], dilation: number[], groups: number, options: { benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], outputPadding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, options: { deterministic: boolean }): Tensor;
 } = bindOp('torch.miopenConvolutionTranspose', ['miopen_convolution_transpose']);
 const miopenCtcLoss: {
   (logProbs: Tensor, targets: Tensor, inputLengths: number[], targetLengths: number[], blank: number, deterministic: boolean, zeroInfinity: boolean): [Tensor, Tensor];
   (logProbs: Tensor, targets: Tensor, inputLengths: Tensor, targetLengths: Tensor, blank: number, deterministic: boolean, zeroInfinity: boolean): [Tensor, Tensor];
+  (logProbs: Tensor, options: { targets: Tensor; inputLengths: number[]; targetLengths: number[]; blank: number; deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, options: { inputLengths: number[]; targetLengths: number[]; blank: number; deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, inputLengths: number[], options: { targetLengths: number[]; blank: number; deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, inputLengths: number[], targetLengths: number[], options: { blank: number; deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, inputLengths: number[], targetLengths: number[], blank: number, options: { deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, inputLengths: number[], targetLengths: number[], blank: number, deterministic: boolean, options: { zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, options: { targets: Tensor; inputLengths: Tensor; targetLengths: Tensor; blank: number; deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, options: { inputLengths: Tensor; targetLengths: Tensor; blank: number; deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, inputLengths: Tensor, options: { targetLengths: Tensor; blank: number; deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, inputLengths: Tensor, targetLengths: Tensor, options: { blank: number; deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, inputLengths: Tensor, targetLengths: Tensor, blank: number, options: { deterministic: boolean; zeroInfinity: boolean }): [Tensor, Tensor];
+  (logProbs: Tensor, targets: Tensor, inputLengths: Tensor, targetLengths: Tensor, blank: number, deterministic: boolean, options: { zeroInfinity: boolean }): [Tensor, Tensor];
 } = bindOp('torch.miopenCtcLoss', ['miopen_ctc_loss', 'miopen_ctc_loss.Tensor']);
 const miopenDepthwiseConvolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, deterministic: boolean): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; padding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; padding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { padding: number[]; stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], options: { stride: number[]; dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], options: { dilation: number[]; groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], options: { groups: number; benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number, options: { benchmark: boolean; deterministic: boolean }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number, benchmark: boolean, options: { deterministic: boolean }): Tensor;
 } = bindOp('torch.miopenDepthwiseConvolution', ['miopen_depthwise_convolution']);
 const miopenRnn: {
   (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, train: boolean, bidirectional: boolean, batchSizes: number[], dropoutState?: Tensor | null): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, options: { weight: Tensor[]; weightStride0: number; hx: Tensor; cx?: Tensor | null; mode: number; hiddenSize: number; numLayers: number; batchFirst: boolean; dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], options: { weightStride0: number; hx: Tensor; cx?: Tensor | null; mode: number; hiddenSize: number; numLayers: number; batchFirst: boolean; dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, options: { hx: Tensor; cx?: Tensor | null; mode: number; hiddenSize: number; numLayers: number; batchFirst: boolean; dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, options: { cx?: Tensor | null; mode: number; hiddenSize: number; numLayers: number; batchFirst: boolean; dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, options: { mode: number; hiddenSize: number; numLayers: number; batchFirst: boolean; dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, options: { hiddenSize: number; numLayers: number; batchFirst: boolean; dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, options: { numLayers: number; batchFirst: boolean; dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, options: { batchFirst: boolean; dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, options: { dropout: number; train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, options: { train: boolean; bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, train: boolean, options: { bidirectional: boolean; batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, train: boolean, bidirectional: boolean, options: { batchSizes: number[]; dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
   (input: Tensor, weight: Tensor[], weightStride0: number, hx: Tensor, cx: Tensor | null, mode: number, hiddenSize: number, numLayers: number, batchFirst: boolean, dropout: number, train: boolean, bidirectional: boolean, batchSizes: number[], options?: { dropoutState?: Tensor | null }): [Tensor, Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.miopenRnn', ['miopen_rnn']);
 const mkldnnAdaptiveAvgPool2d: {
   (input: Tensor, outputSize: number | number[]): Tensor;
+  (input: Tensor, options: { outputSize: number | number[] }): Tensor;
 } = bindOp('torch.mkldnnAdaptiveAvgPool2d', ['mkldnn_adaptive_avg_pool2d']);
 const mkldnnConvolution: {
   (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], groups: number): Tensor;
+  (input: Tensor, options: { weight: Tensor; bias?: Tensor | null; padding: number[]; stride: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, options: { bias?: Tensor | null; padding: number[]; stride: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, options: { padding: number[]; stride: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], options: { stride: number[]; dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], options: { dilation: number[]; groups: number }): Tensor;
+  (input: Tensor, weight: Tensor, bias: Tensor | null, padding: number[], stride: number[], dilation: number[], options: { groups: number }): Tensor;
 } = bindOp('torch.mkldnnConvolution', ['mkldnn_convolution']);
 const mkldnnLinearBackwardWeights: {
   (gradOutput: Tensor, input: Tensor, weight: Tensor, biasDefined: boolean): [Tensor, Tensor];
+  (gradOutput: Tensor, options: { input: Tensor; weight: Tensor; biasDefined: boolean }): [Tensor, Tensor];
+  (gradOutput: Tensor, input: Tensor, options: { weight: Tensor; biasDefined: boolean }): [Tensor, Tensor];
+  (gradOutput: Tensor, input: Tensor, weight: Tensor, options: { biasDefined: boolean }): [Tensor, Tensor];
 } = bindOp('torch.mkldnnLinearBackwardWeights', ['mkldnn_linear_backward_weights']);
 const mkldnnMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.mkldnnMaxPool2d', ['mkldnn_max_pool2d']);
 const mkldnnMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.mkldnnMaxPool3d', ['mkldnn_max_pool3d']);
 const mkldnnRnnLayer: {
   (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, numLayers: number, hasBiases: boolean, bidirectional: boolean, batchFirst: boolean, train: boolean): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, options: { weight0: Tensor; weight1: Tensor; weight2: Tensor; weight3: Tensor; hx_: Tensor; cx_: Tensor; reverse: boolean; batchSizes: number[]; mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, options: { weight1: Tensor; weight2: Tensor; weight3: Tensor; hx_: Tensor; cx_: Tensor; reverse: boolean; batchSizes: number[]; mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, options: { weight2: Tensor; weight3: Tensor; hx_: Tensor; cx_: Tensor; reverse: boolean; batchSizes: number[]; mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, options: { weight3: Tensor; hx_: Tensor; cx_: Tensor; reverse: boolean; batchSizes: number[]; mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, options: { hx_: Tensor; cx_: Tensor; reverse: boolean; batchSizes: number[]; mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, options: { cx_: Tensor; reverse: boolean; batchSizes: number[]; mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, options: { reverse: boolean; batchSizes: number[]; mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, options: { batchSizes: number[]; mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], options: { mode: number; hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, options: { hiddenSize: number; numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, options: { numLayers: number; hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, numLayers: number, options: { hasBiases: boolean; bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, numLayers: number, hasBiases: boolean, options: { bidirectional: boolean; batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, numLayers: number, hasBiases: boolean, bidirectional: boolean, options: { batchFirst: boolean; train: boolean }): [Tensor, Tensor, Tensor, Tensor];
+  (input: Tensor, weight0: Tensor, weight1: Tensor, weight2: Tensor, weight3: Tensor, hx_: Tensor, cx_: Tensor, reverse: boolean, batchSizes: number[], mode: number, hiddenSize: number, numLayers: number, hasBiases: boolean, bidirectional: boolean, batchFirst: boolean, options: { train: boolean }): [Tensor, Tensor, Tensor, Tensor];
 } = bindOp('torch.mkldnnRnnLayer', ['mkldnn_rnn_layer']);
 const mm: {
   (input: Tensor, mat2: Tensor): Tensor;
   (input: Tensor, mat2: Tensor, outDtype: DType): Tensor;
+  (input: Tensor, options: { mat2: Tensor }): Tensor;
+  (input: Tensor, options: { mat2: Tensor; outDtype: DType }): Tensor;
+  (input: Tensor, mat2: Tensor, options: { outDtype: DType }): Tensor;
 } = bindOp('torch.mm', ['mm', 'mm.dtype']);
 const mode: {
   (input: Tensor, dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, options?: { dim?: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.mode', ['mode']);
 const moveaxis: {
   (input: Tensor, source: number, destination: number): Tensor;
   (input: Tensor, source: number[], destination: number[]): Tensor;
+  (input: Tensor, options: { source: number; destination: number }): Tensor;
+  (input: Tensor, source: number, options: { destination: number }): Tensor;
+  (input: Tensor, options: { source: number[]; destination: number[] }): Tensor;
+  (input: Tensor, source: number[], options: { destination: number[] }): Tensor;
 } = bindOp('torch.moveaxis', ['moveaxis.int', 'moveaxis.intlist']);
 const movedim: {
   (input: Tensor, source: number, destination: number): Tensor;
   (input: Tensor, source: number[], destination: number[]): Tensor;
+  (input: Tensor, options: { source: number; destination: number }): Tensor;
+  (input: Tensor, source: number, options: { destination: number }): Tensor;
+  (input: Tensor, options: { source: number[]; destination: number[] }): Tensor;
+  (input: Tensor, source: number[], options: { destination: number[] }): Tensor;
 } = bindOp('torch.movedim', ['movedim.int', 'movedim.intlist']);
 const msort: {
   (input: Tensor): Tensor;
@@ -1357,80 +2104,132 @@ const msort: {
 const mul: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.mul', ['mul.Tensor', 'mul.Scalar']);
 const multinomial: {
   (input: Tensor, numSamples: number, replacement?: boolean, options?: { generator?: null }): Tensor;
+  (input: Tensor, options: { numSamples: number; replacement?: boolean; generator?: null }): Tensor;
   (input: Tensor, numSamples: number, options?: { replacement?: boolean; generator?: null }): Tensor;
 } = bindOp('torch.multinomial', ['multinomial']);
 const multiply: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.multiply', ['multiply.Tensor', 'multiply.Scalar']);
 const mv: {
   (input: Tensor, vec: Tensor): Tensor;
+  (input: Tensor, options: { vec: Tensor }): Tensor;
 } = bindOp('torch.mv', ['mv']);
 const mvlgamma: {
   (input: Tensor, p: number): Tensor;
+  (input: Tensor, options: { p: number }): Tensor;
 } = bindOp('torch.mvlgamma', ['mvlgamma']);
 const nanToNum: {
   (input: Tensor, nan?: number | null, posinf?: number | null, neginf?: number | null): Tensor;
   (input: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  (input: Tensor, nan: number | null, options?: { posinf?: number | null; neginf?: number | null }): Tensor;
+  (input: Tensor, nan: number | null, posinf: number | null, options?: { neginf?: number | null }): Tensor;
 } = bindOp('torch.nanToNum', ['nan_to_num']);
 const nanToNum_: {
   (input: Tensor, nan?: number | null, posinf?: number | null, neginf?: number | null): Tensor;
   (input: Tensor, options?: { nan?: number | null; posinf?: number | null; neginf?: number | null }): Tensor;
+  (input: Tensor, nan: number | null, options?: { posinf?: number | null; neginf?: number | null }): Tensor;
+  (input: Tensor, nan: number | null, posinf: number | null, options?: { neginf?: number | null }): Tensor;
 } = bindOp('torch.nanToNum_', ['nan_to_num_']);
 const nanmean: {
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.nanmean', ['nanmean']);
 const nanmedian: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.nanmedian', ['nanmedian', 'nanmedian.dim']);
 const nanquantile: {
   (input: Tensor, q: Tensor, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
   (input: Tensor, q: number, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
+  (input: Tensor, options: { q: Tensor; dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
   (input: Tensor, q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: Tensor, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, options: { q: number; dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
   (input: Tensor, q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: number, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
 } = bindOp('torch.nanquantile', ['nanquantile', 'nanquantile.scalar']);
 const nansum: {
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.nansum', ['nansum']);
 const narrow: {
   (input: Tensor, dim: number, start: Tensor, length: number): Tensor;
   (input: Tensor, dim: number, start: number, length: number): Tensor;
+  (input: Tensor, options: { dim: number; start: Tensor; length: number }): Tensor;
+  (input: Tensor, dim: number, options: { start: Tensor; length: number }): Tensor;
+  (input: Tensor, dim: number, start: Tensor, options: { length: number }): Tensor;
+  (input: Tensor, options: { dim: number; start: number; length: number }): Tensor;
+  (input: Tensor, dim: number, options: { start: number; length: number }): Tensor;
+  (input: Tensor, dim: number, start: number, options: { length: number }): Tensor;
 } = bindOp('torch.narrow', ['narrow.Tensor', 'narrow']);
 const narrowCopy: {
   (input: Tensor, dim: number, start: number, length: number): Tensor;
+  (input: Tensor, options: { dim: number; start: number; length: number }): Tensor;
+  (input: Tensor, dim: number, options: { start: number; length: number }): Tensor;
+  (input: Tensor, dim: number, start: number, options: { length: number }): Tensor;
 } = bindOp('torch.narrowCopy', ['narrow_copy']);
 const nativeBatchNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number, eps: number): [Tensor, Tensor, Tensor];
+  (input: Tensor, options: { weight?: Tensor | null; bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; momentum: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, options: { bias?: Tensor | null; runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; momentum: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, options: { runningMean?: Tensor | null; runningVar?: Tensor | null; training: boolean; momentum: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, options: { runningVar?: Tensor | null; training: boolean; momentum: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, options: { training: boolean; momentum: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, options: { momentum: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null, training: boolean, momentum: number, options: { eps: number }): [Tensor, Tensor, Tensor];
 } = bindOp('torch.nativeBatchNorm', ['native_batch_norm']);
 const nativeChannelShuffle: {
   (input: Tensor, groups: number): Tensor;
+  (input: Tensor, options: { groups: number }): Tensor;
 } = bindOp('torch.nativeChannelShuffle', ['native_channel_shuffle']);
 const nativeDropout: {
   (input: Tensor, p: number, train?: boolean | null): [Tensor, Tensor];
+  (input: Tensor, options: { p: number; train?: boolean | null }): [Tensor, Tensor];
   (input: Tensor, p: number, options?: { train?: boolean | null }): [Tensor, Tensor];
 } = bindOp('torch.nativeDropout', ['native_dropout']);
 const nativeGroupNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, N: number, C: number, HxW: number, group: number, eps: number): [Tensor, Tensor, Tensor];
+  (input: Tensor, options: { weight?: Tensor | null; bias?: Tensor | null; N: number; C: number; HxW: number; group: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, options: { bias?: Tensor | null; N: number; C: number; HxW: number; group: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, options: { N: number; C: number; HxW: number; group: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, N: number, options: { C: number; HxW: number; group: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, N: number, C: number, options: { HxW: number; group: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, N: number, C: number, HxW: number, options: { group: number; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, N: number, C: number, HxW: number, group: number, options: { eps: number }): [Tensor, Tensor, Tensor];
 } = bindOp('torch.nativeGroupNorm', ['native_group_norm']);
 const nativeLayerNorm: {
   (input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, eps: number): [Tensor, Tensor, Tensor];
+  (input: Tensor, options: { normalizedShape: number[]; weight?: Tensor | null; bias?: Tensor | null; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, normalizedShape: number[], options: { weight?: Tensor | null; bias?: Tensor | null; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, options: { bias?: Tensor | null; eps: number }): [Tensor, Tensor, Tensor];
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, options: { eps: number }): [Tensor, Tensor, Tensor];
 } = bindOp('torch.nativeLayerNorm', ['native_layer_norm']);
 const nativeNorm: {
   (input: Tensor, p?: Scalar): Tensor;
   (input: Tensor, p: Scalar | null, dim: number | number[], keepdim: boolean, dtype?: DType | null): Tensor;
   (input: Tensor, options?: { p?: Scalar }): Tensor;
+  (input: Tensor, options: { p?: Scalar | null; dim: number | number[]; keepdim: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, p: Scalar | null, options: { dim: number | number[]; keepdim: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, p: Scalar | null, dim: number | number[], options: { keepdim: boolean; dtype?: DType | null }): Tensor;
   (input: Tensor, p: Scalar | null, dim: number | number[], keepdim: boolean, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.nativeNorm', ['native_norm', 'native_norm.ScalarOpt_dim_dtype']);
 const ne: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.ne', ['ne.Tensor', 'ne.Scalar']);
 const neg: {
   (input: Tensor): Tensor;
@@ -1446,6 +2245,7 @@ const negative_: {
 } = bindOp('torch.negative_', ['negative_']);
 const nextafter: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.nextafter', ['nextafter']);
 const nonzero: {
   (input: Tensor): Tensor;
@@ -1459,49 +2259,72 @@ const norm: {
   (input: Tensor, p: Scalar | null, dim: number | number[], keepdim: boolean, options: { dtype: DType }): Tensor;
   (input: Tensor, p: Scalar | null, options: { dtype: DType }): Tensor;
   (input: Tensor, options?: { p?: Scalar }): Tensor;
+  (input: Tensor, options: { p?: Scalar | null; dim: number | number[]; keepdim?: boolean }): Tensor;
+  (input: Tensor, p: Scalar | null, options: { dim: number | number[]; keepdim?: boolean }): Tensor;
   (input: Tensor, p: Scalar | null, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
+  (input: Tensor, options: { p?: Scalar | null; dim: number | number[]; keepdim: boolean; dtype: DType }): Tensor;
+  (input: Tensor, p: Scalar | null, options: { dim: number | number[]; keepdim: boolean; dtype: DType }): Tensor;
+  (input: Tensor, p: Scalar | null, dim: number | number[], options: { keepdim: boolean; dtype: DType }): Tensor;
+  (input: Tensor, options: { p?: Scalar | null; dtype: DType }): Tensor;
 } = bindOp('torch.norm', ['norm.Scalar', 'norm.ScalarOpt_dim', 'norm.ScalarOpt_dim_dtype', 'norm.ScalarOpt_dtype']);
 const normExceptDim: {
   (v: Tensor, pow?: number, dim?: number): Tensor;
   (v: Tensor, options?: { pow?: number; dim?: number }): Tensor;
+  (v: Tensor, pow: number, options?: { dim?: number }): Tensor;
 } = bindOp('torch.normExceptDim', ['norm_except_dim']);
 const normal: {
   (mean: Tensor, std: Tensor, options?: { generator?: null }): Tensor;
   (mean: Tensor, std?: number, options?: { generator?: null }): Tensor;
   (mean: number, std: Tensor, options?: { generator?: null }): Tensor;
   (mean: number, std: number, size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (mean: Tensor, options: { std: Tensor; generator?: null }): Tensor;
   (mean: Tensor, options?: { std?: number; generator?: null }): Tensor;
+  (mean: number, options: { std: Tensor; generator?: null }): Tensor;
+  (mean: number, options: { std: number; size: number[]; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (mean: number, std: number, options: { size: number[]; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.normal', ['normal.Tensor_Tensor', 'normal.Tensor_float', 'normal.float_Tensor', 'normal.float_float']);
 const notEqual: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.notEqual', ['not_equal.Tensor', 'not_equal.Scalar']);
 const nuclearNorm: {
   (input: Tensor, keepdim?: boolean): Tensor;
   (input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
   (input: Tensor, options?: { keepdim?: boolean }): Tensor;
+  (input: Tensor, options: { dim: number | number[]; keepdim?: boolean }): Tensor;
   (input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.nuclearNorm', ['nuclear_norm', 'nuclear_norm.dim']);
 const ones: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.ones', ['ones']);
 const onesLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.onesLike', ['ones_like']);
 const orgqr: {
   (input: Tensor, input2: Tensor): Tensor;
+  (input: Tensor, options: { input2: Tensor }): Tensor;
 } = bindOp('torch.orgqr', ['orgqr']);
 const ormqr: {
   (input: Tensor, input2: Tensor, input3: Tensor, left?: boolean, transpose?: boolean): Tensor;
+  (input: Tensor, options: { input2: Tensor; input3: Tensor; left?: boolean; transpose?: boolean }): Tensor;
+  (input: Tensor, input2: Tensor, options: { input3: Tensor; left?: boolean; transpose?: boolean }): Tensor;
   (input: Tensor, input2: Tensor, input3: Tensor, options?: { left?: boolean; transpose?: boolean }): Tensor;
+  (input: Tensor, input2: Tensor, input3: Tensor, left: boolean, options?: { transpose?: boolean }): Tensor;
 } = bindOp('torch.ormqr', ['ormqr']);
 const outer: {
   (input: Tensor, vec2: Tensor): Tensor;
+  (input: Tensor, options: { vec2: Tensor }): Tensor;
 } = bindOp('torch.outer', ['outer']);
 const pairwiseDistance: {
   (x1: Tensor, x2: Tensor, p?: number, eps?: number, keepdim?: boolean): Tensor;
+  (x1: Tensor, options: { x2: Tensor; p?: number; eps?: number; keepdim?: boolean }): Tensor;
   (x1: Tensor, x2: Tensor, options?: { p?: number; eps?: number; keepdim?: boolean }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, options?: { eps?: number; keepdim?: boolean }): Tensor;
+  (x1: Tensor, x2: Tensor, p: number, eps: number, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.pairwiseDistance', ['pairwise_distance']);
 const pdist: {
   (input: Tensor, p?: number): Tensor;
@@ -1509,9 +2332,11 @@ const pdist: {
 } = bindOp('torch.pdist', ['pdist']);
 const permute: {
   (input: Tensor, dims: number[]): Tensor;
+  (input: Tensor, options: { dims: number[] }): Tensor;
 } = bindOp('torch.permute', ['permute']);
 const permuteCopy: {
   (input: Tensor, dims: number[]): Tensor;
+  (input: Tensor, options: { dims: number[] }): Tensor;
 } = bindOp('torch.permuteCopy', ['permute_copy']);
 const pinverse: {
   (input: Tensor, rcond?: number): Tensor;
@@ -1519,9 +2344,11 @@ const pinverse: {
 } = bindOp('torch.pinverse', ['pinverse']);
 const pixelShuffle: {
   (input: Tensor, upscaleFactor: number): Tensor;
+  (input: Tensor, options: { upscaleFactor: number }): Tensor;
 } = bindOp('torch.pixelShuffle', ['pixel_shuffle']);
 const pixelUnshuffle: {
   (input: Tensor, downscaleFactor: number): Tensor;
+  (input: Tensor, options: { downscaleFactor: number }): Tensor;
 } = bindOp('torch.pixelUnshuffle', ['pixel_unshuffle']);
 const poisson: {
   (input: Tensor, generator?: null): Tensor;
@@ -1529,9 +2356,11 @@ const poisson: {
 } = bindOp('torch.poisson', ['poisson']);
 const polar: {
   (abs: Tensor, angle: Tensor): Tensor;
+  (abs: Tensor, options: { angle: Tensor }): Tensor;
 } = bindOp('torch.polar', ['polar']);
 const polygamma: {
   (n: number, input: Tensor): Tensor;
+  (n: number, options: { self: Tensor }): Tensor;
 } = bindOp('torch.polygamma', ['polygamma']);
 const positive: {
   (input: Tensor): Tensor;
@@ -1540,20 +2369,28 @@ const pow: {
   (input: Tensor, exponent: Tensor): Tensor;
   (input: Scalar, exponent: Tensor): Tensor;
   (input: Tensor, exponent: Scalar): Tensor;
+  (input: Tensor, options: { exponent: Tensor }): Tensor;
+  (input: Scalar, options: { exponent: Tensor }): Tensor;
+  (input: Tensor, options: { exponent: Scalar }): Tensor;
 } = bindOp('torch.pow', ['pow.Tensor_Tensor', 'pow.Scalar', 'pow.Tensor_Scalar']);
 const prelu: {
   (input: Tensor, weight: Tensor): Tensor;
+  (input: Tensor, options: { weight: Tensor }): Tensor;
 } = bindOp('torch.prelu', ['prelu']);
 const prod: {
   (input: Tensor, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, dim: number, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+  (input: Tensor, options: { dim: number; keepdim?: boolean; dtype?: DType | null }): Tensor;
   (input: Tensor, dim: number, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.prod', ['prod', 'prod.dim_int']);
 const promoteTypes: {
   (type1: DType, type2: DType): DType;
+  (type1: DType, options: { type2: DType }): DType;
 } = bindOp('torch.promoteTypes', ['promote_types']);
 const put: {
   (input: Tensor, index: Tensor, source: Tensor, accumulate?: boolean): Tensor;
+  (input: Tensor, options: { index: Tensor; source: Tensor; accumulate?: boolean }): Tensor;
+  (input: Tensor, index: Tensor, options: { source: Tensor; accumulate?: boolean }): Tensor;
   (input: Tensor, index: Tensor, source: Tensor, options?: { accumulate?: boolean }): Tensor;
 } = bindOp('torch.put', ['put']);
 const qPerChannelAxis: {
@@ -1574,46 +2411,136 @@ const qZeroPoint: {
 const quantile: {
   (input: Tensor, q: Tensor, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
   (input: Tensor, q: number, dim?: number | null, keepdim?: boolean, options?: { interpolation?: string }): Tensor;
+  (input: Tensor, options: { q: Tensor; dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
   (input: Tensor, q: Tensor, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: Tensor, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, options: { q: number; dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
   (input: Tensor, q: number, options?: { dim?: number | null; keepdim?: boolean; interpolation?: string }): Tensor;
+  (input: Tensor, q: number, dim: number | null, options?: { keepdim?: boolean; interpolation?: string }): Tensor;
 } = bindOp('torch.quantile', ['quantile', 'quantile.scalar']);
 const quantizePerChannel: {
   (input: Tensor, scales: Tensor, zeroPoints: Tensor, axis: number, dtype: DType): Tensor;
+  (input: Tensor, options: { scales: Tensor; zeroPoints: Tensor; axis: number; dtype: DType }): Tensor;
+  (input: Tensor, scales: Tensor, options: { zeroPoints: Tensor; axis: number; dtype: DType }): Tensor;
+  (input: Tensor, scales: Tensor, zeroPoints: Tensor, options: { axis: number; dtype: DType }): Tensor;
+  (input: Tensor, scales: Tensor, zeroPoints: Tensor, axis: number, options: { dtype: DType }): Tensor;
 } = bindOp('torch.quantizePerChannel', ['quantize_per_channel']);
 const quantizePerTensor: {
   (input: Tensor, scale: number, zeroPoint: number, dtype: DType): Tensor;
   (input: Tensor, scale: Tensor, zeroPoint: Tensor, dtype: DType): Tensor;
   (tensors: Tensor[], scales: Tensor, zeroPoints: Tensor, dtype: DType): Tensor[];
+  (input: Tensor, options: { scale: number; zeroPoint: number; dtype: DType }): Tensor;
+  (input: Tensor, scale: number, options: { zeroPoint: number; dtype: DType }): Tensor;
+  (input: Tensor, scale: number, zeroPoint: number, options: { dtype: DType }): Tensor;
+  (input: Tensor, options: { scale: Tensor; zeroPoint: Tensor; dtype: DType }): Tensor;
+  (input: Tensor, scale: Tensor, options: { zeroPoint: Tensor; dtype: DType }): Tensor;
+  (input: Tensor, scale: Tensor, zeroPoint: Tensor, options: { dtype: DType }): Tensor;
+  (tensors: Tensor[], options: { scales: Tensor; zeroPoints: Tensor; dtype: DType }): Tensor[];
+  (tensors: Tensor[], scales: Tensor, options: { zeroPoints: Tensor; dtype: DType }): Tensor[];
+  (tensors: Tensor[], scales: Tensor, zeroPoints: Tensor, options: { dtype: DType }): Tensor[];
 } = bindOp('torch.quantizePerTensor', ['quantize_per_tensor', 'quantize_per_tensor.tensor_qparams', 'quantize_per_tensor.tensors']);
 const quantizePerTensorDynamic: {
   (input: Tensor, dtype: DType, reduceRange: boolean): Tensor;
+  (input: Tensor, options: { dtype: DType; reduceRange: boolean }): Tensor;
+  (input: Tensor, dtype: DType, options: { reduceRange: boolean }): Tensor;
 } = bindOp('torch.quantizePerTensorDynamic', ['quantize_per_tensor_dynamic']);
 const quantizedBatchNorm: {
   (input: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, var_: Tensor, eps: number, outputScale: number, outputZeroPoint: number): Tensor;
+  (input: Tensor, options: { weight?: Tensor | null; bias?: Tensor | null; mean: Tensor; var: Tensor; eps: number; outputScale: number; outputZeroPoint: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, options: { bias?: Tensor | null; mean: Tensor; var: Tensor; eps: number; outputScale: number; outputZeroPoint: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, options: { mean: Tensor; var: Tensor; eps: number; outputScale: number; outputZeroPoint: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, options: { var: Tensor; eps: number; outputScale: number; outputZeroPoint: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, var_: Tensor, options: { eps: number; outputScale: number; outputZeroPoint: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, var_: Tensor, eps: number, options: { outputScale: number; outputZeroPoint: number }): Tensor;
+  (input: Tensor, weight: Tensor | null, bias: Tensor | null, mean: Tensor, var_: Tensor, eps: number, outputScale: number, options: { outputZeroPoint: number }): Tensor;
 } = bindOp('torch.quantizedBatchNorm', ['quantized_batch_norm']);
 const quantizedGruCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, zeroPointHh: Scalar): Tensor;
+  (input: Tensor, options: { hx: Tensor; wIh: Tensor; wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, options: { wIh: Tensor; wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, options: { wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options: { bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, options: { bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, options: { packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, options: { packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, options: { colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, options: { colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, options: { scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, options: { scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, options: { zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, options: { zeroPointHh: Scalar }): Tensor;
 } = bindOp('torch.quantizedGruCell', ['quantized_gru_cell']);
 const quantizedLstmCell: {
   (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, zeroPointHh: Scalar): [Tensor, Tensor];
+  (input: Tensor, options: { hx: Tensor[]; wIh: Tensor; wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], options: { wIh: Tensor; wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, options: { wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, options: { bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, options: { bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, options: { packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, options: { packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, options: { colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, options: { colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, options: { scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, options: { scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, options: { zeroPointIh: Scalar; zeroPointHh: Scalar }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor[], wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, options: { zeroPointHh: Scalar }): [Tensor, Tensor];
 } = bindOp('torch.quantizedLstmCell', ['quantized_lstm_cell']);
 const quantizedMaxPool1d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool1d', ['quantized_max_pool1d']);
 const quantizedMaxPool2d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool2d', ['quantized_max_pool2d']);
 const quantizedMaxPool3d: {
   (input: Tensor, kernelSize: number | number[], stride?: number | number[], padding?: number | number[], dilation?: number | number[], ceilMode?: boolean): Tensor;
+  (input: Tensor, options: { kernelSize: number | number[]; stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
   (input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], options?: { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], options?: { dilation?: number | number[]; ceilMode?: boolean }): Tensor;
+  (input: Tensor, kernelSize: number | number[], stride: number | number[], padding: number | number[], dilation: number | number[], options?: { ceilMode?: boolean }): Tensor;
 } = bindOp('torch.quantizedMaxPool3d', ['quantized_max_pool3d']);
 const quantizedRnnReluCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, zeroPointHh: Scalar): Tensor;
+  (input: Tensor, options: { hx: Tensor; wIh: Tensor; wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, options: { wIh: Tensor; wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, options: { wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options: { bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, options: { bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, options: { packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, options: { packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, options: { colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, options: { colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, options: { scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, options: { scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, options: { zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, options: { zeroPointHh: Scalar }): Tensor;
 } = bindOp('torch.quantizedRnnReluCell', ['quantized_rnn_relu_cell']);
 const quantizedRnnTanhCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, zeroPointHh: Scalar): Tensor;
+  (input: Tensor, options: { hx: Tensor; wIh: Tensor; wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, options: { wIh: Tensor; wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, options: { wHh: Tensor; bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options: { bIh: Tensor; bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, options: { bHh: Tensor; packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, options: { packedIh: Tensor; packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, options: { packedHh: Tensor; colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, options: { colOffsetsIh: Tensor; colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, options: { colOffsetsHh: Tensor; scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, options: { scaleIh: Scalar; scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, options: { scaleHh: Scalar; zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, options: { zeroPointIh: Scalar; zeroPointHh: Scalar }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor, packedIh: Tensor, packedHh: Tensor, colOffsetsIh: Tensor, colOffsetsHh: Tensor, scaleIh: Scalar, scaleHh: Scalar, zeroPointIh: Scalar, options: { zeroPointHh: Scalar }): Tensor;
 } = bindOp('torch.quantizedRnnTanhCell', ['quantized_rnn_tanh_cell']);
 const rad2deg: {
   (input: Tensor): Tensor;
@@ -1625,6 +2552,8 @@ const rand: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
+  (...size: [...number[], { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.rand', ['rand', 'rand.generator']);
 const randLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1635,6 +2564,12 @@ const randint: {
   (high: number, size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (low: number, high: number, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (low: number, high: number, size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (high: number, options: { size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (high: number, options: { size: number[]; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (low: number, options: { high: number; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (low: number, high: number, options: { size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (low: number, options: { high: number; size: number[]; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (low: number, high: number, options: { size: number[]; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.randint', ['randint', 'randint.generator', 'randint.low', 'randint.low_generator']);
 const randintLike: {
   (input: Tensor, high: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1643,11 +2578,21 @@ const randintLike: {
   (input: Tensor, low: number, high: number, options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
   (input: Tensor, high: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
   (input: Tensor, high: number, options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, options: { high: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, options: { high: Tensor; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, options: { low: number; high: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, low: number, options: { high: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, options: { low: number; high: number; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, low: number, options: { high: number; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, options: { high: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
+  (input: Tensor, options: { high: number; generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.randintLike', ['randint_like.Tensor', 'randint_like.Tensor_generator', 'randint_like.low_dtype', 'randint_like.low_generator_dtype', 'randint_like', 'randint_like.generator']);
 const randn: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
+  (...size: [...number[], { generator?: null; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.randn', ['randn', 'randn.generator']);
 const randnLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;
@@ -1679,25 +2624,36 @@ const remainder: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Scalar, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
 } = bindOp('torch.remainder', ['remainder.Tensor', 'remainder.Scalar', 'remainder.Scalar_Tensor']);
 const renorm: {
   (input: Tensor, p: Scalar, dim: number, maxnorm: Scalar): Tensor;
+  (input: Tensor, options: { p: Scalar; dim: number; maxnorm: Scalar }): Tensor;
+  (input: Tensor, p: Scalar, options: { dim: number; maxnorm: Scalar }): Tensor;
+  (input: Tensor, p: Scalar, dim: number, options: { maxnorm: Scalar }): Tensor;
 } = bindOp('torch.renorm', ['renorm']);
 const repeatInterleave: {
   (repeats: Tensor, options?: { outputSize?: number | null }): Tensor;
   (input: Tensor, repeats: Tensor, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
   (input: Tensor, repeats: number, dim?: number | null, options?: { outputSize?: number | null }): Tensor;
+  (input: Tensor, options: { repeats: Tensor; dim?: number | null; outputSize?: number | null }): Tensor;
   (input: Tensor, repeats: Tensor, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+  (input: Tensor, options: { repeats: number; dim?: number | null; outputSize?: number | null }): Tensor;
   (input: Tensor, repeats: number, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
 } = bindOp('torch.repeatInterleave', ['repeat_interleave.Tensor', 'repeat_interleave.self_Tensor', 'repeat_interleave.self_int']);
 const reshape: {
   (input: Tensor, shape: number[]): Tensor;
+  (input: Tensor, options: { shape: number[] }): Tensor;
 } = bindOp('torch.reshape', ['reshape']);
 const resizeAs_: {
   (input: Tensor, theTemplate: Tensor, options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
+  (input: Tensor, options: { theTemplate: Tensor; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
 } = bindOp('torch.resizeAs_', ['resize_as_']);
 const resizeAsSparse_: {
   (input: Tensor, theTemplate: Tensor): Tensor;
+  (input: Tensor, options: { theTemplate: Tensor }): Tensor;
 } = bindOp('torch.resizeAsSparse_', ['resize_as_sparse_']);
 const resolveConj: {
   (input: Tensor): Tensor;
@@ -1710,34 +2666,82 @@ const resultType: {
   (tensor: Tensor, other: Scalar): DType;
   (scalar: Scalar, tensor: Tensor): DType;
   (scalar1: Scalar, scalar2: Scalar): DType;
+  (tensor: Tensor, options: { other: Tensor }): DType;
+  (tensor: Tensor, options: { other: Scalar }): DType;
+  (scalar: Scalar, options: { tensor: Tensor }): DType;
+  (scalar1: Scalar, options: { scalar2: Scalar }): DType;
 } = bindOp('torch.resultType', ['result_type.Tensor', 'result_type.Scalar', 'result_type.Scalar_Tensor', 'result_type.Scalar_Scalar']);
 const rmsNorm: {
   (input: Tensor, normalizedShape: number[], weight?: Tensor | null, eps?: number | null): Tensor;
+  (input: Tensor, options: { normalizedShape: number[]; weight?: Tensor | null; eps?: number | null }): Tensor;
   (input: Tensor, normalizedShape: number[], options?: { weight?: Tensor | null; eps?: number | null }): Tensor;
+  (input: Tensor, normalizedShape: number[], weight: Tensor | null, options?: { eps?: number | null }): Tensor;
 } = bindOp('torch.rmsNorm', ['rms_norm']);
 const rnnRelu: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
   (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean): [Tensor, Tensor];
+  (data: Tensor, options: { batchSizes: Tensor; hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, options: { hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, options: { params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], options: { hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, options: { numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, options: { dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, options: { train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, options: { bidirectional: boolean }): [Tensor, Tensor];
+  (input: Tensor, options: { hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, options: { params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], options: { hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, options: { numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, options: { dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, options: { train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, options: { bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, options: { batchFirst: boolean }): [Tensor, Tensor];
 } = bindOp('torch.rnnRelu', ['rnn_relu.data', 'rnn_relu.input']);
 const rnnReluCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
+  (input: Tensor, options: { hx: Tensor; wIh: Tensor; wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, options: { wIh: Tensor; wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, options: { wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.rnnReluCell', ['rnn_relu_cell']);
 const rnnTanh: {
   (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean): [Tensor, Tensor];
   (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, batchFirst: boolean): [Tensor, Tensor];
+  (data: Tensor, options: { batchSizes: Tensor; hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, options: { hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, options: { params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], options: { hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, options: { numLayers: number; dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, options: { dropout: number; train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, options: { train: boolean; bidirectional: boolean }): [Tensor, Tensor];
+  (data: Tensor, batchSizes: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, options: { bidirectional: boolean }): [Tensor, Tensor];
+  (input: Tensor, options: { hx: Tensor; params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, options: { params: Tensor[]; hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], options: { hasBiases: boolean; numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, options: { numLayers: number; dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, options: { dropout: number; train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, options: { train: boolean; bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, options: { bidirectional: boolean; batchFirst: boolean }): [Tensor, Tensor];
+  (input: Tensor, hx: Tensor, params: Tensor[], hasBiases: boolean, numLayers: number, dropout: number, train: boolean, bidirectional: boolean, options: { batchFirst: boolean }): [Tensor, Tensor];
 } = bindOp('torch.rnnTanh', ['rnn_tanh.data', 'rnn_tanh.input']);
 const rnnTanhCell: {
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh?: Tensor | null, bHh?: Tensor | null): Tensor;
+  (input: Tensor, options: { hx: Tensor; wIh: Tensor; wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, options: { wIh: Tensor; wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, options: { wHh: Tensor; bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
   (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, options?: { bIh?: Tensor | null; bHh?: Tensor | null }): Tensor;
+  (input: Tensor, hx: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, options?: { bHh?: Tensor | null }): Tensor;
 } = bindOp('torch.rnnTanhCell', ['rnn_tanh_cell']);
 const roll: {
   (input: Tensor, shifts: number | number[], dims?: number | number[]): Tensor;
+  (input: Tensor, options: { shifts: number | number[]; dims?: number | number[] }): Tensor;
   (input: Tensor, shifts: number | number[], options?: { dims?: number | number[] }): Tensor;
 } = bindOp('torch.roll', ['roll']);
 const rot90: {
   (input: Tensor, k?: number, dims?: number[]): Tensor;
   (input: Tensor, options?: { k?: number; dims?: number[] }): Tensor;
+  (input: Tensor, k: number, options?: { dims?: number[] }): Tensor;
 } = bindOp('torch.rot90', ['rot90']);
 const round: {
   (input: Tensor): Tensor;
@@ -1756,10 +2760,16 @@ const rowStack: {
 const rrelu: {
   (input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
   (input: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, options?: { upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, upper: Scalar, options?: { training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, upper: Scalar, training: boolean, options?: { generator?: null }): Tensor;
 } = bindOp('torch.rrelu', ['rrelu']);
 const rrelu_: {
   (input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: null): Tensor;
   (input: Tensor, options?: { lower?: Scalar; upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, options?: { upper?: Scalar; training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, upper: Scalar, options?: { training?: boolean; generator?: null }): Tensor;
+  (input: Tensor, lower: Scalar, upper: Scalar, training: boolean, options?: { generator?: null }): Tensor;
 } = bindOp('torch.rrelu_', ['rrelu_']);
 const rsqrt: {
   (input: Tensor): Tensor;
@@ -1770,6 +2780,8 @@ const rsqrt_: {
 const rsub: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { other: Scalar; alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.rsub', ['rsub.Tensor', 'rsub.Scalar']);
 const scalarTensor: {
@@ -1780,28 +2792,57 @@ const scatter: {
   (input: Tensor, dim: number, index: Tensor, src: Tensor): Tensor;
   (input: Tensor, dim: number, index: Tensor, value: Scalar, options: { reduce: string }): Tensor;
   (input: Tensor, dim: number, index: Tensor, value: Scalar): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; src: Tensor; reduce: string }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; src: Tensor; reduce: string }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { src: Tensor; reduce: string }): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; src: Tensor }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; src: Tensor }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { src: Tensor }): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; value: Scalar; reduce: string }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; value: Scalar; reduce: string }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { value: Scalar; reduce: string }): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; value: Scalar }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; value: Scalar }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { value: Scalar }): Tensor;
 } = bindOp('torch.scatter', ['scatter.reduce', 'scatter.src', 'scatter.value_reduce', 'scatter.value']);
 const scatterAdd: {
   (input: Tensor, dim: number, index: Tensor, src: Tensor): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; src: Tensor }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; src: Tensor }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { src: Tensor }): Tensor;
 } = bindOp('torch.scatterAdd', ['scatter_add']);
 const scatterReduce: {
   (input: Tensor, dim: number, index: Tensor, src: Tensor, reduce: string, options?: { includeSelf?: boolean }): Tensor;
+  (input: Tensor, options: { dim: number; index: Tensor; src: Tensor; reduce: string; includeSelf?: boolean }): Tensor;
+  (input: Tensor, dim: number, options: { index: Tensor; src: Tensor; reduce: string; includeSelf?: boolean }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, options: { src: Tensor; reduce: string; includeSelf?: boolean }): Tensor;
+  (input: Tensor, dim: number, index: Tensor, src: Tensor, options: { reduce: string; includeSelf?: boolean }): Tensor;
 } = bindOp('torch.scatterReduce', ['scatter_reduce.two']);
 const searchsorted: {
   (sortedSequence: Tensor, input: Tensor, options?: { outInt32?: boolean; right?: boolean; side?: string | null; sorter?: Tensor | null }): Tensor;
   (sortedSequence: Tensor, input: Scalar, options?: { outInt32?: boolean; right?: boolean; side?: string | null; sorter?: Tensor | null }): Tensor;
+  (sortedSequence: Tensor, options: { self: Tensor; outInt32?: boolean; right?: boolean; side?: string | null; sorter?: Tensor | null }): Tensor;
+  (sortedSequence: Tensor, options: { self: Scalar; outInt32?: boolean; right?: boolean; side?: string | null; sorter?: Tensor | null }): Tensor;
 } = bindOp('torch.searchsorted', ['searchsorted.Tensor', 'searchsorted.Scalar']);
 const segmentReduce: {
   (data: Tensor, reduce: string, options?: { lengths?: Tensor | null; indices?: Tensor | null; offsets?: Tensor | null; axis?: number; unsafe?: boolean; initial?: Scalar | null }): Tensor;
+  (data: Tensor, options: { reduce: string; lengths?: Tensor | null; indices?: Tensor | null; offsets?: Tensor | null; axis?: number; unsafe?: boolean; initial?: Scalar | null }): Tensor;
 } = bindOp('torch.segmentReduce', ['segment_reduce']);
 const select: {
   (input: Tensor, dim: number, index: number): Tensor;
+  (input: Tensor, options: { dim: number; index: number }): Tensor;
+  (input: Tensor, dim: number, options: { index: number }): Tensor;
 } = bindOp('torch.select', ['select.int']);
 const selectCopy: {
   (input: Tensor, dim: number, index: number): Tensor;
+  (input: Tensor, options: { dim: number; index: number }): Tensor;
+  (input: Tensor, dim: number, options: { index: number }): Tensor;
 } = bindOp('torch.selectCopy', ['select_copy.int']);
 const selectScatter: {
   (input: Tensor, src: Tensor, dim: number, index: number): Tensor;
+  (input: Tensor, options: { src: Tensor; dim: number; index: number }): Tensor;
+  (input: Tensor, src: Tensor, options: { dim: number; index: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, options: { index: number }): Tensor;
 } = bindOp('torch.selectScatter', ['select_scatter']);
 const selu: {
   (input: Tensor): Tensor;
@@ -1845,72 +2886,120 @@ const sinh_: {
 const sliceCopy: {
   (input: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
   (input: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, dim: number, options?: { start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, dim: number, start: number | null, options?: { end?: number | null; step?: number }): Tensor;
+  (input: Tensor, dim: number, start: number | null, end: number | null, options?: { step?: number }): Tensor;
 } = bindOp('torch.sliceCopy', ['slice_copy.Tensor']);
 const sliceInverse: {
   (input: Tensor, src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
+  (input: Tensor, options: { src: Tensor; dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
   (input: Tensor, src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, options?: { start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, start: number | null, options?: { end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, start: number | null, end: number | null, options?: { step?: number }): Tensor;
 } = bindOp('torch.sliceInverse', ['slice_inverse']);
 const sliceScatter: {
   (input: Tensor, src: Tensor, dim?: number, start?: number | null, end?: number | null, step?: number): Tensor;
+  (input: Tensor, options: { src: Tensor; dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
   (input: Tensor, src: Tensor, options?: { dim?: number; start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, options?: { start?: number | null; end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, start: number | null, options?: { end?: number | null; step?: number }): Tensor;
+  (input: Tensor, src: Tensor, dim: number, start: number | null, end: number | null, options?: { step?: number }): Tensor;
 } = bindOp('torch.sliceScatter', ['slice_scatter']);
 const slogdet: {
   (input: Tensor): [Tensor, Tensor] & { sign: Tensor; logabsdet: Tensor };
 } = bindOp('torch.slogdet', ['slogdet']);
 const smm: {
   (input: Tensor, mat2: Tensor): Tensor;
+  (input: Tensor, options: { mat2: Tensor }): Tensor;
 } = bindOp('torch.smm', ['smm']);
 const softmax: {
   (input: Tensor, dim: number, dtype?: DType | null): Tensor;
+  (input: Tensor, options: { dim: number; dtype?: DType | null }): Tensor;
   (input: Tensor, dim: number, options?: { dtype?: DType | null }): Tensor;
 } = bindOp('torch.softmax', ['softmax.int']);
 const sort: {
   (input: Tensor, dim?: number, descending?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, options?: { stable?: boolean | null; dim?: number; descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, options?: { dim?: number; descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, dim: number, options?: { descending?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.sort', ['sort', 'sort.stable']);
 const sparseBscTensor: {
   (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, options: { rowIndices: Tensor; values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, rowIndices: Tensor, options: { values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, options: { rowIndices: Tensor; values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, rowIndices: Tensor, options: { values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, options: { size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.sparseBscTensor', ['sparse_bsc_tensor.ccol_row_value', 'sparse_bsc_tensor.ccol_row_value_size']);
 const sparseBsrTensor: {
   (crowIndices: Tensor, colIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (crowIndices: Tensor, colIndices: Tensor, values: Tensor, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, options: { colIndices: Tensor; values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, colIndices: Tensor, options: { values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, options: { colIndices: Tensor; values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, colIndices: Tensor, options: { values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, colIndices: Tensor, values: Tensor, options: { size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.sparseBsrTensor', ['sparse_bsr_tensor.crow_col_value', 'sparse_bsr_tensor.crow_col_value_size']);
 const sparseCompressedTensor: {
   (compressedIndices: Tensor, plainIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (compressedIndices: Tensor, plainIndices: Tensor, values: Tensor, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (compressedIndices: Tensor, options: { plainIndices: Tensor; values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (compressedIndices: Tensor, plainIndices: Tensor, options: { values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (compressedIndices: Tensor, options: { plainIndices: Tensor; values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (compressedIndices: Tensor, plainIndices: Tensor, options: { values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (compressedIndices: Tensor, plainIndices: Tensor, values: Tensor, options: { size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.sparseCompressedTensor', ['sparse_compressed_tensor.comp_plain_value', 'sparse_compressed_tensor.comp_plain_value_size']);
 const sparseCooTensor: {
   (indices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; isCoalesced?: boolean | null; requiresGrad?: boolean }): Tensor;
   (indices: Tensor, values: Tensor, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; isCoalesced?: boolean | null; requiresGrad?: boolean }): Tensor;
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (indices: Tensor, options: { values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; isCoalesced?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (indices: Tensor, options: { values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; isCoalesced?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (indices: Tensor, values: Tensor, options: { size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; isCoalesced?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.sparseCooTensor', ['sparse_coo_tensor.indices', 'sparse_coo_tensor.indices_size', 'sparse_coo_tensor.size']);
 const sparseCscTensor: {
   (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, options: { rowIndices: Tensor; values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, rowIndices: Tensor, options: { values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, options: { rowIndices: Tensor; values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, rowIndices: Tensor, options: { values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (ccolIndices: Tensor, rowIndices: Tensor, values: Tensor, options: { size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.sparseCscTensor', ['sparse_csc_tensor.ccol_row_value', 'sparse_csc_tensor.ccol_row_value_size']);
 const sparseCsrTensor: {
   (crowIndices: Tensor, colIndices: Tensor, values: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (crowIndices: Tensor, colIndices: Tensor, values: Tensor, size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, options: { colIndices: Tensor; values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, colIndices: Tensor, options: { values: Tensor; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, options: { colIndices: Tensor; values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, colIndices: Tensor, options: { values: Tensor; size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (crowIndices: Tensor, colIndices: Tensor, values: Tensor, options: { size: number[]; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.sparseCsrTensor', ['sparse_csr_tensor.crow_col_value', 'sparse_csr_tensor.crow_col_value_size']);
 const split: {
   (input: Tensor, splitSize: number, dim?: number): Tensor[];
   (input: Tensor, splitSize: number[], dim?: number): Tensor[];
+  (input: Tensor, options: { splitSize: number; dim?: number }): Tensor[];
   (input: Tensor, splitSize: number, options?: { dim?: number }): Tensor[];
+  (input: Tensor, options: { splitSize: number[]; dim?: number }): Tensor[];
   (input: Tensor, splitSize: number[], options?: { dim?: number }): Tensor[];
 } = bindOp('torch.split', ['split.Tensor', 'split.sizes']);
 const splitCopy: {
   (input: Tensor, splitSize: number, dim?: number): Tensor[];
+  (input: Tensor, options: { splitSize: number; dim?: number }): Tensor[];
   (input: Tensor, splitSize: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.splitCopy', ['split_copy.Tensor']);
 const splitWithSizes: {
   (input: Tensor, splitSizes: number[], dim?: number): Tensor[];
+  (input: Tensor, options: { splitSizes: number[]; dim?: number }): Tensor[];
   (input: Tensor, splitSizes: number[], options?: { dim?: number }): Tensor[];
 } = bindOp('torch.splitWithSizes', ['split_with_sizes']);
 const splitWithSizesCopy: {
   (input: Tensor, splitSizes: number[], dim?: number): Tensor[];
+  (input: Tensor, options: { splitSizes: number[]; dim?: number }): Tensor[];
   (input: Tensor, splitSizes: number[], options?: { dim?: number }): Tensor[];
 } = bindOp('torch.splitWithSizesCopy', ['split_with_sizes_copy']);
 const sqrt: {
@@ -1929,14 +3018,20 @@ const squeeze: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number): Tensor;
   (input: Tensor, dim: number[]): Tensor;
+  (input: Tensor, options: { dim: number }): Tensor;
+  (input: Tensor, options: { dim: number[] }): Tensor;
 } = bindOp('torch.squeeze', ['squeeze', 'squeeze.dim', 'squeeze.dims']);
 const squeezeCopy: {
   (input: Tensor): Tensor;
   (input: Tensor, dim: number): Tensor;
   (input: Tensor, dim: number[]): Tensor;
+  (input: Tensor, options: { dim: number }): Tensor;
+  (input: Tensor, options: { dim: number[] }): Tensor;
 } = bindOp('torch.squeezeCopy', ['squeeze_copy', 'squeeze_copy.dim', 'squeeze_copy.dims']);
 const sspaddmm: {
   (input: Tensor, mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { mat1: Tensor; mat2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+  (input: Tensor, mat1: Tensor, options: { mat2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
 } = bindOp('torch.sspaddmm', ['sspaddmm']);
 const stack: {
   (tensors: Tensor[], dim?: number): Tensor;
@@ -1949,6 +3044,8 @@ const std: {
   (input: Tensor, options?: { unbiased?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.std', ['std', 'std.correction', 'std.dim']);
 const stdMean: {
   (input: Tensor, unbiased?: boolean): [Tensor, Tensor];
@@ -1957,37 +3054,65 @@ const stdMean: {
   (input: Tensor, options?: { unbiased?: boolean }): [Tensor, Tensor];
   (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
   (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.stdMean', ['std_mean', 'std_mean.correction', 'std_mean.dim']);
 const stft: {
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
   (input: Tensor, nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, padMode?: string, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
+  (input: Tensor, options: { nFft: number; hopLength?: number | null; winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
   (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, options?: { onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, onesided: boolean | null, options?: { returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, normalized: boolean, onesided: boolean | null, returnComplex: boolean | null, options?: { alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, options: { nFft: number; hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
   (input: Tensor, nFft: number, options?: { hopLength?: number | null; winLength?: number | null; window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, options?: { winLength?: number | null; window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, options?: { window?: Tensor | null; center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, options?: { center?: boolean; padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, options?: { padMode?: string; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, options?: { normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, options?: { onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, onesided: boolean | null, options?: { returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
+  (input: Tensor, nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, onesided: boolean | null, returnComplex: boolean | null, options?: { alignToWindow?: boolean | null }): Tensor;
 } = bindOp('torch.stft', ['stft', 'stft.center']);
 const sub: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { other: Scalar; alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.sub', ['sub.Tensor', 'sub.Scalar']);
 const subtract: {
   (input: Tensor, other: Tensor, options?: { alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, alpha?: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor; alpha?: Scalar }): Tensor;
+  (input: Tensor, options: { other: Scalar; alpha?: Scalar }): Tensor;
   (input: Tensor, other: Scalar, options?: { alpha?: Scalar }): Tensor;
 } = bindOp('torch.subtract', ['subtract.Tensor', 'subtract.Scalar']);
 const sum: {
   (input: Tensor, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
 } = bindOp('torch.sum', ['sum', 'sum.dim_IntList']);
 const svd: {
   (input: Tensor, some?: boolean, computeUv?: boolean): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
   (input: Tensor, options?: { some?: boolean; computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
+  (input: Tensor, some: boolean, options?: { computeUv?: boolean }): [Tensor, Tensor, Tensor] & { U: Tensor; S: Tensor; V: Tensor };
 } = bindOp('torch.svd', ['svd']);
 const swapaxes: {
   (input: Tensor, axis0: number, axis1: number): Tensor;
+  (input: Tensor, options: { axis0: number; axis1: number }): Tensor;
+  (input: Tensor, axis0: number, options: { axis1: number }): Tensor;
 } = bindOp('torch.swapaxes', ['swapaxes']);
 const swapdims: {
   (input: Tensor, dim0: number, dim1: number): Tensor;
+  (input: Tensor, options: { dim0: number; dim1: number }): Tensor;
+  (input: Tensor, dim0: number, options: { dim1: number }): Tensor;
 } = bindOp('torch.swapdims', ['swapdims']);
 const t: {
   (input: Tensor): Tensor;
@@ -1997,9 +3122,11 @@ const tCopy: {
 } = bindOp('torch.tCopy', ['t_copy']);
 const take: {
   (input: Tensor, index: Tensor): Tensor;
+  (input: Tensor, options: { index: Tensor }): Tensor;
 } = bindOp('torch.take', ['take']);
 const takeAlongDim: {
   (input: Tensor, indices: Tensor, dim?: number | null): Tensor;
+  (input: Tensor, options: { indices: Tensor; dim?: number | null }): Tensor;
   (input: Tensor, indices: Tensor, options?: { dim?: number | null }): Tensor;
 } = bindOp('torch.takeAlongDim', ['take_along_dim']);
 const tan: {
@@ -2018,46 +3145,69 @@ const tensorSplit: {
   (input: Tensor, indices: number[], dim?: number): Tensor[];
   (input: Tensor, tensorIndicesOrSections: Tensor, dim?: number): Tensor[];
   (input: Tensor, sections: number, dim?: number): Tensor[];
+  (input: Tensor, options: { indices: number[]; dim?: number }): Tensor[];
   (input: Tensor, indices: number[], options?: { dim?: number }): Tensor[];
+  (input: Tensor, options: { tensorIndicesOrSections: Tensor; dim?: number }): Tensor[];
   (input: Tensor, tensorIndicesOrSections: Tensor, options?: { dim?: number }): Tensor[];
+  (input: Tensor, options: { sections: number; dim?: number }): Tensor[];
   (input: Tensor, sections: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.tensorSplit', ['tensor_split.indices', 'tensor_split.tensor_indices_or_sections', 'tensor_split.sections']);
 const tensordot: {
   (input: Tensor, other: Tensor, dimsSelf: number[], dimsOther: number[]): Tensor;
+  (input: Tensor, options: { other: Tensor; dimsSelf: number[]; dimsOther: number[] }): Tensor;
+  (input: Tensor, other: Tensor, options: { dimsSelf: number[]; dimsOther: number[] }): Tensor;
+  (input: Tensor, other: Tensor, dimsSelf: number[], options: { dimsOther: number[] }): Tensor;
 } = bindOp('torch.tensordot', ['tensordot']);
 const threshold: {
   (input: Tensor, threshold: Scalar, value: Scalar): Tensor;
+  (input: Tensor, options: { threshold: Scalar; value: Scalar }): Tensor;
+  (input: Tensor, threshold: Scalar, options: { value: Scalar }): Tensor;
 } = bindOp('torch.threshold', ['threshold']);
 const threshold_: {
   (input: Tensor, threshold: Scalar, value: Scalar): Tensor;
+  (input: Tensor, options: { threshold: Scalar; value: Scalar }): Tensor;
+  (input: Tensor, threshold: Scalar, options: { value: Scalar }): Tensor;
 } = bindOp('torch.threshold_', ['threshold_']);
 const tile: {
   (input: Tensor, dims: number[]): Tensor;
+  (input: Tensor, options: { dims: number[] }): Tensor;
 } = bindOp('torch.tile', ['tile']);
 const topk: {
   (input: Tensor, k: number, dim?: number, largest?: boolean, sorted?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, options: { k: number; dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
   (input: Tensor, k: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, k: number, dim: number, options?: { largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+  (input: Tensor, k: number, dim: number, largest: boolean, options?: { sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
 } = bindOp('torch.topk', ['topk']);
 const trace: {
   (input: Tensor): Tensor;
 } = bindOp('torch.trace', ['trace']);
 const transpose: {
   (input: Tensor, dim0: number, dim1: number): Tensor;
+  (input: Tensor, options: { dim0: number; dim1: number }): Tensor;
+  (input: Tensor, dim0: number, options: { dim1: number }): Tensor;
 } = bindOp('torch.transpose', ['transpose.int']);
 const transposeCopy: {
   (input: Tensor, dim0: number, dim1: number): Tensor;
+  (input: Tensor, options: { dim0: number; dim1: number }): Tensor;
+  (input: Tensor, dim0: number, options: { dim1: number }): Tensor;
 } = bindOp('torch.transposeCopy', ['transpose_copy.int']);
 const trapezoid: {
   (y: Tensor, x: Tensor, options?: { dim?: number }): Tensor;
   (y: Tensor, options?: { dx?: Scalar; dim?: number }): Tensor;
+  (y: Tensor, options: { x: Tensor; dim?: number }): Tensor;
 } = bindOp('torch.trapezoid', ['trapezoid.x', 'trapezoid.dx']);
 const trapz: {
   (y: Tensor, options?: { dx?: number; dim?: number }): Tensor;
   (y: Tensor, x: Tensor, options?: { dim?: number }): Tensor;
+  (y: Tensor, options: { x: Tensor; dim?: number }): Tensor;
 } = bindOp('torch.trapz', ['trapz.dx', 'trapz.x']);
 const triangularSolve: {
   (input: Tensor, A: Tensor, upper?: boolean, transpose?: boolean, unitriangular?: boolean): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
+  (input: Tensor, options: { A: Tensor; upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
   (input: Tensor, A: Tensor, options?: { upper?: boolean; transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
+  (input: Tensor, A: Tensor, upper: boolean, options?: { transpose?: boolean; unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
+  (input: Tensor, A: Tensor, upper: boolean, transpose: boolean, options?: { unitriangular?: boolean }): [Tensor, Tensor] & { solution: Tensor; clonedCoefficient: Tensor };
 } = bindOp('torch.triangularSolve', ['triangular_solve']);
 const tril: {
   (input: Tensor, diagonal?: number): Tensor;
@@ -2065,6 +3215,7 @@ const tril: {
 } = bindOp('torch.tril', ['tril']);
 const trilIndices: {
   (row: number, col: number, offset?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (row: number, options: { col: number; offset?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (row: number, col: number, options?: { offset?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.trilIndices', ['tril_indices']);
 const triu: {
@@ -2073,11 +3224,14 @@ const triu: {
 } = bindOp('torch.triu', ['triu']);
 const triuIndices: {
   (row: number, col: number, offset?: number, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
+  (row: number, options: { col: number; offset?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (row: number, col: number, options?: { offset?: number; dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
 } = bindOp('torch.triuIndices', ['triu_indices']);
 const trueDivide: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.trueDivide', ['true_divide.Tensor', 'true_divide.Scalar']);
 const trunc: {
   (input: Tensor): Tensor;
@@ -2095,27 +3249,37 @@ const unbindCopy: {
 } = bindOp('torch.unbindCopy', ['unbind_copy.int']);
 const unflatten: {
   (input: Tensor, dim: number, sizes: number[]): Tensor;
+  (input: Tensor, options: { dim: number; sizes: number[] }): Tensor;
+  (input: Tensor, dim: number, options: { sizes: number[] }): Tensor;
 } = bindOp('torch.unflatten', ['unflatten.int']);
 const unfoldCopy: {
   (input: Tensor, dimension: number, size: number, step: number): Tensor;
+  (input: Tensor, options: { dimension: number; size: number; step: number }): Tensor;
+  (input: Tensor, dimension: number, options: { size: number; step: number }): Tensor;
+  (input: Tensor, dimension: number, size: number, options: { step: number }): Tensor;
 } = bindOp('torch.unfoldCopy', ['unfold_copy']);
 const unsafeChunk: {
   (input: Tensor, chunks: number, dim?: number): Tensor[];
+  (input: Tensor, options: { chunks: number; dim?: number }): Tensor[];
   (input: Tensor, chunks: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.unsafeChunk', ['unsafe_chunk']);
 const unsafeSplit: {
   (input: Tensor, splitSize: number, dim?: number): Tensor[];
+  (input: Tensor, options: { splitSize: number; dim?: number }): Tensor[];
   (input: Tensor, splitSize: number, options?: { dim?: number }): Tensor[];
 } = bindOp('torch.unsafeSplit', ['unsafe_split.Tensor']);
 const unsafeSplitWithSizes: {
   (input: Tensor, splitSizes: number[], dim?: number): Tensor[];
+  (input: Tensor, options: { splitSizes: number[]; dim?: number }): Tensor[];
   (input: Tensor, splitSizes: number[], options?: { dim?: number }): Tensor[];
 } = bindOp('torch.unsafeSplitWithSizes', ['unsafe_split_with_sizes']);
 const unsqueeze: {
   (input: Tensor, dim: number): Tensor;
+  (input: Tensor, options: { dim: number }): Tensor;
 } = bindOp('torch.unsqueeze', ['unsqueeze']);
 const unsqueezeCopy: {
   (input: Tensor, dim: number): Tensor;
+  (input: Tensor, options: { dim: number }): Tensor;
 } = bindOp('torch.unsqueezeCopy', ['unsqueeze_copy']);
 const valuesCopy: {
   (input: Tensor): Tensor;
@@ -2123,6 +3287,7 @@ const valuesCopy: {
 const vander: {
   (x: Tensor, N?: number | null, increasing?: boolean): Tensor;
   (x: Tensor, options?: { N?: number | null; increasing?: boolean }): Tensor;
+  (x: Tensor, N: number | null, options?: { increasing?: boolean }): Tensor;
 } = bindOp('torch.vander', ['vander']);
 const var_: {
   (input: Tensor, unbiased?: boolean): Tensor;
@@ -2131,6 +3296,8 @@ const var_: {
   (input: Tensor, options?: { unbiased?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
   (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+  (input: Tensor, dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
 } = bindOp('torch.var', ['var', 'var.correction', 'var.dim']);
 const varMean: {
   (input: Tensor, unbiased?: boolean): [Tensor, Tensor];
@@ -2139,9 +3306,12 @@ const varMean: {
   (input: Tensor, options?: { unbiased?: boolean }): [Tensor, Tensor];
   (input: Tensor, options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): [Tensor, Tensor];
   (input: Tensor, options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): [Tensor, Tensor];
+  (input: Tensor, dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): [Tensor, Tensor];
 } = bindOp('torch.varMean', ['var_mean', 'var_mean.correction', 'var_mean.dim']);
 const vdot: {
   (input: Tensor, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
 } = bindOp('torch.vdot', ['vdot']);
 const viewAsComplex: {
   (input: Tensor): Tensor;
@@ -2158,10 +3328,14 @@ const viewAsRealCopy: {
 const viewCopy: {
   (input: Tensor, size: number[]): Tensor;
   (input: Tensor, dtype: DType): Tensor;
+  (input: Tensor, options: { size: number[] }): Tensor;
+  (input: Tensor, options: { dtype: DType }): Tensor;
 } = bindOp('torch.viewCopy', ['view_copy', 'view_copy.dtype']);
 const vsplit: {
   (input: Tensor, sections: number): Tensor[];
   (input: Tensor, indices: number[]): Tensor[];
+  (input: Tensor, options: { sections: number }): Tensor[];
+  (input: Tensor, options: { indices: number[] }): Tensor[];
 } = bindOp('torch.vsplit', ['vsplit.int', 'vsplit.array']);
 const vstack: {
   (tensors: Tensor[]): Tensor;
@@ -2172,15 +3346,28 @@ const where: {
   (condition: Tensor, input: Tensor, other: Scalar): Tensor;
   (condition: Tensor, input: Scalar, other: Tensor): Tensor;
   (condition: Tensor, input: Scalar, other: Scalar): Tensor;
+  (condition: Tensor, options: { self: Tensor; other: Tensor }): Tensor;
+  (condition: Tensor, input: Tensor, options: { other: Tensor }): Tensor;
+  (condition: Tensor, options: { self: Tensor; other: Scalar }): Tensor;
+  (condition: Tensor, input: Tensor, options: { other: Scalar }): Tensor;
+  (condition: Tensor, options: { self: Scalar; other: Tensor }): Tensor;
+  (condition: Tensor, input: Scalar, options: { other: Tensor }): Tensor;
+  (condition: Tensor, options: { self: Scalar; other: Scalar }): Tensor;
+  (condition: Tensor, input: Scalar, options: { other: Scalar }): Tensor;
 } = bindOp('torch.where', ['where', 'where.self', 'where.ScalarOther', 'where.ScalarSelf', 'where.Scalar']);
 const xlogy: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
   (input: Scalar, other: Tensor): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
+  (input: Scalar, options: { other: Tensor }): Tensor;
 } = bindOp('torch.xlogy', ['xlogy.Tensor', 'xlogy.Scalar_Other', 'xlogy.Scalar_Self']);
 const xlogy_: {
   (input: Tensor, other: Tensor): Tensor;
   (input: Tensor, other: Scalar): Tensor;
+  (input: Tensor, options: { other: Tensor }): Tensor;
+  (input: Tensor, options: { other: Scalar }): Tensor;
 } = bindOp('torch.xlogy_', ['xlogy_.Tensor', 'xlogy_.Scalar_Other']);
 const zero_: {
   (input: Tensor): Tensor;
@@ -2188,6 +3375,7 @@ const zero_: {
 const zeros: {
   (size: number[], options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }): Tensor;
   (...size: number[]): Tensor;
+  (...size: [...number[], { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; requiresGrad?: boolean }]): Tensor;
 } = bindOp('torch.zeros', ['zeros']);
 const zerosLike: {
   (input: Tensor, options?: { dtype?: DType | null; layout?: 'strided' | 'sparse_coo' | null; device?: Device | string | null; pinMemory?: boolean | null; memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null; requiresGrad?: boolean }): Tensor;

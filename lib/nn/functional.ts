@@ -5,6 +5,7 @@ import type { DType } from '../dtype';
 import { Tensor } from '../tensor';
 import { TorchError } from '../errors';
 import { bindOp } from '../ops';
+import { isOptions, namedArgs, normalizeOptions } from '../kwargs';
 
 type Pair = number | [number, number];
 const f = native.functional;
@@ -19,8 +20,10 @@ const ops = {
   binaryCrossEntropy: bindOp<Op>('F.binaryCrossEntropy', ['binary_cross_entropy']),
 };
 
-/** F.relu(input, inplace=false). */
-export function relu(input: Tensor, inplace = false): Tensor {
+/** F.relu(input, inplace=false); relu(input, { inplace: true }). */
+export function relu(input: Tensor, inplace?: boolean | { inplace?: boolean }): Tensor;
+export function relu(input: Tensor, ...args: unknown[]): Tensor {
+  const [inplace = false] = namedArgs('relu', ['inplace'], args) as [boolean?];
   return f.relu(input, inplace);
 }
 
@@ -42,11 +45,14 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
   return f.adaptiveAvgPool2d(input, outputSize);
 }
 
-/** F.linear(input, weight, bias=None): input @ weightᵀ + bias. */
-export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+/** F.linear(input, weight, bias=None): input @ weightᵀ + bias; linear(input, weight, { bias }). */
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null | { bias?: Tensor | null }): Tensor;
+export function linear(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
+  const [bias = null] = namedArgs('linear', ['bias'], args) as [Tensor | null | undefined];
   return f.linear(input, weight, bias);
 }
 
+const CONV2D_OPTIONS = ['bias', 'stride', 'padding', 'dilation', 'groups'];
 export interface Conv2dFuncOptions {
   stride?: Pair;
   padding?: Pair | 'same' | 'valid';
@@ -54,8 +60,15 @@ export interface Conv2dFuncOptions {
   groups?: number;
 }
 /** F.conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1). */
-export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dFuncOptions = {}): Tensor {
-  return f.conv2d(input, weight, bias, options);
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options?: Conv2dFuncOptions): Tensor;
+/** F.conv2d(x, w, bias=b, padding=1) as conv2d(x, w, { bias: b, padding: 1 }). */
+export function conv2d(input: Tensor, weight: Tensor, options: Conv2dFuncOptions & { bias?: Tensor | null }): Tensor;
+export function conv2d(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
+  const byName = isOptions(args[0]);
+  const given = (byName ? args[0] : args[1]) as Conv2dFuncOptions | undefined;
+  const { bias, ...options } = normalizeOptions('conv2d', given, CONV2D_OPTIONS) as Conv2dFuncOptions & { bias?: Tensor | null };
+  if (!byName && bias !== undefined) throw new TorchError("conv2d: got multiple values for 'bias'");
+  return f.conv2d(input, weight, byName ? bias ?? null : (args[0] as Tensor | null | undefined) ?? null, options);
 }
 
 export interface BatchNormFuncOptions {
@@ -89,13 +102,19 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   return f.crossEntropy(input, target, options);
 }
 
-/** F.log_softmax(input, dim). */
-export function logSoftmax(input: Tensor, dim: number): Tensor {
+/** F.log_softmax(input, dim), or logSoftmax(input, { dim }) as Python's keyword. */
+export function logSoftmax(input: Tensor, dim: number | { dim: number }): Tensor;
+export function logSoftmax(input: Tensor, ...args: unknown[]): Tensor {
+  const [dim] = namedArgs('logSoftmax', ['dim'], args) as [number];
   return f.logSoftmax(input, dim);
 }
 
-/** F.softmax(input, dim, dtype=None): dtype casts the input first (e.g. 'float32' for half inputs). */
-export function softmax(input: Tensor, dim: number, dtype?: DType): Tensor {
+/** F.softmax(input, dim, dtype=None): dtype casts the input first (e.g. 'float32' for half inputs); softmax(x, { dim: 1 }). */
+export function softmax(input: Tensor, dim: number, dtype?: DType): Tensor;
+export function softmax(input: Tensor, dim: number, options: { dtype?: DType }): Tensor;
+export function softmax(input: Tensor, options: { dim: number; dtype?: DType }): Tensor;
+export function softmax(input: Tensor, ...args: unknown[]): Tensor {
+  const [dim, dtype] = namedArgs('softmax', ['dim', 'dtype'], args) as [number, DType | undefined];
   return f.softmax(input, dim, dtype);
 }
 
@@ -121,13 +140,25 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   return f.maxPool2d(input, kernelSize, options);
 }
 
+export interface DropoutOptions {
+  p?: number;
+  training?: boolean;
+  inplace?: boolean;
+}
+const DROPOUT_ARGS = ['p', 'training', 'inplace'];
 /** F.dropout(input, p=0.5, training=True, inplace=False): zeroes elements with probability p, scales the rest by 1/(1-p). */
-export function dropout(input: Tensor, p = 0.5, training = true, inplace = false): Tensor {
+export function dropout(input: Tensor, p?: number, training?: boolean, inplace?: boolean): Tensor;
+export function dropout(input: Tensor, options: DropoutOptions): Tensor;
+export function dropout(input: Tensor, ...args: unknown[]): Tensor {
+  const [p = 0.5, training = true, inplace = false] = namedArgs('dropout', DROPOUT_ARGS, args) as [number?, boolean?, boolean?];
   return f.dropout(input, p, training, inplace, false);
 }
 
 /** F.dropout2d(input, p=0.5, training=True, inplace=False): zeroes whole channels of [N, C, H, W] (or [C, H, W]). */
-export function dropout2d(input: Tensor, p = 0.5, training = true, inplace = false): Tensor {
+export function dropout2d(input: Tensor, p?: number, training?: boolean, inplace?: boolean): Tensor;
+export function dropout2d(input: Tensor, options: DropoutOptions): Tensor;
+export function dropout2d(input: Tensor, ...args: unknown[]): Tensor {
+  const [p = 0.5, training = true, inplace = false] = namedArgs('dropout2d', DROPOUT_ARGS, args) as [number?, boolean?, boolean?];
   return f.dropout(input, p, training, inplace, true);
 }
 
@@ -171,17 +202,23 @@ export function binaryCrossEntropyWithLogits(
 }
 
 /** F.one_hot(tensor, num_classes=-1): int64 indices to int64 one-hot rows (-1: max + 1 classes). */
-export function oneHot(tensor: Tensor, numClasses = -1): Tensor {
+export function oneHot(tensor: Tensor, numClasses?: number | { numClasses?: number }): Tensor;
+export function oneHot(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [numClasses = -1] = namedArgs('oneHot', ['numClasses'], args) as [number?];
   return f.oneHot(tensor, numClasses);
 }
 
 /** F.embedding(input, weight, padding_idx=None): rows of weight; the padding row gets no gradient. */
-export function embedding(input: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
+export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null | { paddingIdx?: number | null }): Tensor;
+export function embedding(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
+  const [paddingIdx = null] = namedArgs('embedding', ['paddingIdx'], args) as [number | null | undefined];
   return f.embedding(input, weight, paddingIdx);
 }
 
-/** F.gelu(input, approximate='none'). */
-export function gelu(input: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+/** F.gelu(input, approximate='none'), or gelu(input, { approximate: 'tanh' }). */
+export function gelu(input: Tensor, approximate?: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' }): Tensor;
+export function gelu(input: Tensor, ...args: unknown[]): Tensor {
+  const [approximate = 'none'] = namedArgs('gelu', ['approximate'], args) as ['none' | 'tanh' | undefined];
   return f.gelu(input, approximate);
 }
 
@@ -216,12 +253,14 @@ export interface InterpolateOptions {
   alignCorners?: boolean | null;
   recomputeScaleFactor?: boolean | null;
 }
+const INTERPOLATE_OPTIONS = ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'];
 const LINEAR_MODES: Record<string, number> = { linear: 1, bilinear: 2, bicubic: 2, trilinear: 3 };
 const upsample = (name: string, overload: string) => bindOp<(...a: unknown[]) => Tensor>('F.interpolate', [`${name}.${overload}`]);
 
 /** F.interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None). */
 export function interpolate(input: Tensor, options: InterpolateOptions = {}): Tensor {
-  const { size = null, scaleFactor = null, mode = 'nearest', alignCorners = null, recomputeScaleFactor = null } = options;
+  const { size = null, scaleFactor = null, mode = 'nearest', alignCorners = null, recomputeScaleFactor = null } =
+    normalizeOptions('interpolate', options, INTERPOLATE_OPTIONS);
   const dim = input.ndim - 2;
   if (dim < 1 || dim > 3) throw new TorchError(`interpolate: expected a 3-D, 4-D or 5-D input, got ${input.ndim}-D`);
   if ((size === null) === (scaleFactor === null)) throw new TorchError('interpolate: give exactly one of size and scaleFactor');
@@ -249,7 +288,10 @@ export function interpolate(input: Tensor, options: InterpolateOptions = {}): Te
 }
 
 /** F.elu(input, alpha=1.0, inplace=False). */
-export function elu(input: Tensor, alpha = 1.0, inplace = false): Tensor {
+export function elu(input: Tensor, alpha?: number, inplace?: boolean): Tensor;
+export function elu(input: Tensor, options: { alpha?: number; inplace?: boolean }): Tensor;
+export function elu(input: Tensor, ...args: unknown[]): Tensor {
+  const [alpha = 1.0, inplace = false] = namedArgs('elu', ['alpha', 'inplace'], args) as [number?, boolean?];
   return inplace ? ops.elu_(input, alpha) : ops.elu(input, alpha);
 }
 

@@ -16,3 +16,19 @@ export const weight: torch.Tensor = ckpt.net['conv1.weight'];
 export const unchecked = torch.load('ckpt.pth').acc;
 
 export const options: torch.TrainOptions = { epochs: 3, lr: 0.05, batchSize: 64, limitTrain: 5000, signal: new AbortController().signal };
+
+// instanceof torch.Tensor type-checks and narrows (TS2359 before).
+const v: unknown = torch.zeros(2, 3);
+export const narrowed: number[] | null = v instanceof torch.Tensor ? v.shape : null;
+// @ts-expect-error the class is not constructible: tensors come from the factories
+export const made = new torch.Tensor();
+// PyTorch's calling forms are typed: varargs sizes with options, keyword options, named tuples, indexing.
+export const z: torch.Tensor = torch.zeros(2, 3, { dtype: 'float64' });
+export const kept: torch.Tensor = x.sum({ dim: 1, keepdim: true });
+export const kept2: torch.Tensor = x.sum(1, { keepdim: true });
+const [maxValues, maxIndices] = x.max(1);
+export const maxes: torch.Tensor[] = [maxValues, maxIndices, x.max(1).values];
+export const row: torch.Tensor = x.i(0, ':', null, '...', torch.Slice(0, 1));
+export const nested: torch.NestedArray = x.tolist();
+// @ts-expect-error an options object of a factory takes TensorOptions' keys only
+export const badOption = torch.zeros(2, { dtyp: 'float64' });

@@ -1,0 +1,200 @@
+// PyTorch's repr of a tensor (torch/_tensor_str.py with its default print options): `tensor([[ 0.1234,
+// -1.2000], …])`, 4 decimals, scientific notation when the magnitudes call for it, integers of a float
+// tensor with a trailing '.', tensors over 1000 elements summarised to their first and last 3 items per
+// dimension with '...', and the dtype, device, grad_fn and requires_grad suffixes when not the default.
+import type { Tensor } from './tensor';
+import { native } from './native';
+
+const PRECISION = 4;
+const THRESHOLD = 1000;
+const EDGE_ITEMS = 3;
+const LINE_WIDTH = 80;
+const DEFAULT_DTYPES = new Set(['float32', 'int64', 'bool']);
+
+/** The double's odd mantissa and binary exponent (x = m · 2^e), for deciding exact decimal ties. */
+function oddMantissa(x: number): { m: bigint; e: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(x));
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  let m = bits & ((1n << 52n) - 1n);
+  let e = biased === 0 ? -1074 : biased - 1075;
+  if (biased !== 0) m |= 1n << 52n;
+  while (m !== 0n && (m & 1n) === 0n) [m, e] = [m >> 1n, e + 1];
+  return { m, e };
+}
+
+/** Whether x lies exactly halfway between two decimals with `q` digits after the point. */
+function isTie(x: number, q: number): boolean {
+  if (x === 0 || !Number.isFinite(x)) return false;
+  const { m, e } = oddMantissa(x);
+  if (e + 1 + q !== 0) return false;
+  return q >= 0 || m % 5n ** BigInt(-q) === 0n;
+}
+
+/** Rounds a tie to even, as Python's format does (JavaScript rounds ties away from zero). */
+function halfEven(rounded: string, exact: string): string {
+  const [mantissa, exponent] = exact.split('e');
+  const truncated = mantissa.slice(0, -1);
+  const body = truncated.endsWith('.') ? truncated.slice(0, -1) : truncated;
+  if (Number(body[body.length - 1]) % 2 !== 0) return rounded;
+  return exponent === undefined ? body : `${body}e${exponent}`;
+}
+
+/** Python's f'{x:.{p}f}'. */
+export function formatFixed(x: number, p: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  if (Math.abs(x) >= 1e21) return BigInt(Math.round(x)).toString() + (p > 0 ? '.' + '0'.repeat(p) : '');
+  const rounded = x.toFixed(p);
+  const out = isTie(x, p) ? halfEven(rounded, x.toFixed(p + 1)) : rounded;
+  return Object.is(x, -0) ? '-' + out : out;
+}
+
+/** Python's f'{x:.{p}e}': at least two exponent digits. */
+export function formatExp(x: number, p: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  const exp10 = x === 0 ? 0 : Math.floor(Math.log10(Math.abs(x)));
+  let s = x.toExponential(p);
+  const exponent = Number(s.split('e')[1]);
+  if (isTie(x, p - exponent) || (exponent !== exp10 && isTie(x, p - exp10))) s = halfEven(s, x.toExponential(p + 1));
+  const [mantissa, e] = s.split('e');
+  const n = Number(e);
+  return `${Object.is(x, -0) ? '-' : ''}${mantissa}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+}
+
+type Value = number | bigint | boolean;
+
+/** torch._tensor_str._Formatter: one width and one notation for all the values shown. */
+class Formatter {
+  private intMode = true;
+  private sciMode = false;
+  private maxWidth = 1;
+
+  constructor(private readonly floating: boolean, values: Value[]) {
+    if (!floating) {
+      for (const v of values) this.maxWidth = Math.max(this.maxWidth, plain(v).length);
+      return;
+    }
+    const finite = (values as number[]).filter((v) => Number.isFinite(v) && v !== 0);
+    if (finite.length === 0) return;
+    const abs = finite.map(Math.abs);
+    const min = Math.min(...abs), max = Math.max(...abs);
+    this.intMode = finite.every((v) => v === Math.ceil(v));
+    const wide = max / min > 1000 || max > 1e8;
+    this.sciMode = this.intMode ? wide : wide || min < 1e-4;
+    for (const v of finite) {
+      const width = this.sciMode ? formatExp(v, PRECISION).length
+        : this.intMode ? formatFixed(v, 0).length + 1 : formatFixed(v, PRECISION).length;
+      this.maxWidth = Math.max(this.maxWidth, width);
+    }
+  }
+
+  width(): number {
+    return this.maxWidth;
+  }
+
+  format(v: Value): string {
+    let s: string;
+    if (!this.floating) s = plain(v);
+    else if (this.sciMode) s = formatExp(v as number, PRECISION);
+    else if (this.intMode) s = formatFixed(v as number, 0) + (Number.isFinite(v as number) ? '.' : '');
+    else s = formatFixed(v as number, PRECISION);
+    return s.padStart(this.maxWidth);
+  }
+}
+
+function plain(v: Value): string {
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return v.toString();
+}
+
+/** What is shown: the first and last EDGE_ITEMS of each dimension longer than twice that, when summarising. */
+interface Shown {
+  values: Value[];
+  shape: number[];
+  cut: boolean[];   // per dimension: '...' after the first EDGE_ITEMS
+}
+
+function shownData(t: Tensor, summarize: boolean): Shown {
+  let data = t.device === 'cpu' ? t : t.cpu();
+  const cut = t.shape.map((n) => summarize && n > 2 * EDGE_ITEMS);
+  cut.forEach((c, d) => {
+    if (!c) return;
+    const n = data.shape[d];
+    data = native.cat([data.narrow(d, 0, EDGE_ITEMS), data.narrow(d, n - EDGE_ITEMS, EDGE_ITEMS)], d);
+  });
+  const typed = data.toTypedArray();
+  const values: Value[] = t.dtype === 'bool' ? Array.from(typed as Uint8Array, (b) => b !== 0)
+    : typed instanceof BigInt64Array ? Array.from(typed) : Array.from(typed as Float32Array);
+  return { values, shape: data.shape, cut };
+}
+
+function vectorStr(values: string[], cut: boolean, indent: number, width: number): string {
+  const perLine = Math.max(1, Math.floor((LINE_WIDTH - indent) / (width + 2)));
+  const items = cut ? [...values.slice(0, EDGE_ITEMS), ' ...', ...values.slice(EDGE_ITEMS)] : values;
+  const lines: string[] = [];
+  for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
+  return '[' + lines.join(',\n' + ' '.repeat(indent + 1)) + ']';
+}
+
+function nestedStr(shown: Shown, f: Formatter, dim: number, offset: number, indent: number): string {
+  const { shape, cut } = shown;
+  const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  if (dim === shape.length - 1) {
+    const row = shown.values.slice(offset, offset + shape[dim]).map((v) => f.format(v));
+    return vectorStr(row, cut[dim], indent, f.width());
+  }
+  const slices: string[] = [];
+  for (let i = 0; i < shape[dim]; i++) {
+    if (cut[dim] && i === EDGE_ITEMS) slices.push('...');
+    slices.push(nestedStr(shown, f, dim + 1, offset + i * stride, indent + 1));
+  }
+  const rest = shape.length - dim;
+  return '[' + slices.join(',' + '\n'.repeat(rest - 1) + ' '.repeat(indent + 1)) + ']';
+}
+
+function tensorStr(t: Tensor, indent: number): string {
+  if (t.numel() === 0) return '[]';
+  const shown = shownData(t, t.numel() > THRESHOLD);
+  const floating = ['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype);
+  const f = new Formatter(floating, shown.values);
+  if (t.ndim === 0) return f.format(shown.values[0]);
+  return nestedStr(shown, f, 0, 0, indent);
+}
+
+/** torch._tensor_str._add_suffixes: on the same line while it fits in 80 columns. */
+function addSuffixes(body: string, suffixes: string[], indent: number): string {
+  const parts = [body];
+  let lastLineLength = body.length - body.lastIndexOf('\n') + 1;
+  for (const suffix of suffixes) {
+    if (lastLineLength + suffix.length + 2 > LINE_WIDTH) {
+      parts.push(',\n' + ' '.repeat(indent) + suffix);
+      lastLineLength = indent + suffix.length;
+    } else {
+      parts.push(', ' + suffix);
+      lastLineLength += suffix.length + 2;
+    }
+  }
+  return parts.join('') + ')';
+}
+
+/** Python's repr(tensor), as torch 1.13 and 2.x print it with the default print options. */
+export function tensorRepr(t: Tensor): string {
+  if (t.isDisposed) return 'tensor(<disposed>)';
+  const prefix = 'tensor(';
+  const suffixes: string[] = [];
+  if (t.device !== 'cpu') suffixes.push(`device='${t.device}'`);
+  let body: string;
+  if (t.numel() === 0) {
+    if (t.ndim !== 1) suffixes.push(`size=(${t.shape.join(', ')})`);
+    if (t.dtype !== 'float32') suffixes.push(`dtype=torch.${t.dtype}`);
+    body = '[]';
+  } else {
+    if (!DEFAULT_DTYPES.has(t.dtype)) suffixes.push(`dtype=torch.${t.dtype}`);
+    body = tensorStr(t, prefix.length);
+  }
+  const gradFn = t.gradFnName();
+  if (gradFn !== null) suffixes.push(`grad_fn=<${gradFn}>`);
+  else if (t.requiresGrad) suffixes.push('requires_grad=True');
+  return addSuffixes(prefix + body, suffixes, prefix.length);
+}
