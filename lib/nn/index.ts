@@ -70,3 +70,5 @@ export {
 export type { CrossEntropyLossOptions } from './loss';
 export * as functional from './functional';
 export * as parallel from './parallel';
+export * as init from './init';
+export * as utils from './utils';

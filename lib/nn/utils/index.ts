@@ -1,0 +1,5 @@
+// torch.nn.utils: gradient clipping, parameters ⇄ one vector, weight norm.
+export { clipGradNorm_, clipGradValue_ } from './clip_grad';
+export type { ClipGradNormOptions } from './clip_grad';
+export { parametersToVector, vectorToParameters } from './convert_parameters';
+export { weightNorm, removeWeightNorm } from './weight_norm';
