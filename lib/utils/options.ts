@@ -40,8 +40,9 @@ export function closestName(key: string, known: readonly string[]): string | nul
  * Checks an options object at a public entry and returns it with snake_case aliases renamed to their
  * camelCase names. `where` names the entry in messages ('SGD', 'nn.LSTM', 'DataLoader'); undefined
  * means {} (all defaults); a non-object, an unknown key, or a key given in both spellings throws.
+ * keepUnknown (param groups only, whose extra keys PyTorch keeps for the user) keeps other keys as given.
  */
-export function readOptions<T extends object>(where: string, options: T | undefined | null, known: readonly string[]): T {
+export function readOptions<T extends object>(where: string, options: T | undefined | null, known: readonly string[], keepUnknown = false): T {
   const o = checkOptions(options as T | undefined, where) as Record<string, unknown>;
   const knownSet = new Set(known);
   let out: Record<string, unknown> | null = null;
@@ -57,6 +58,7 @@ export function readOptions<T extends object>(where: string, options: T | undefi
       delete out[key];
       continue;
     }
+    if (keepUnknown) continue;
     const near = closestName(key, known);
     throw new TorchError(
       near === null ? `${where}: unknown option '${key}'; it takes no options` : `${where}: unknown option '${key}'; did you mean '${near}'?`,
