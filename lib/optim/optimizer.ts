@@ -83,6 +83,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
 
   /** zero_grad: gradients set to null (PyTorch 2.x default) or zeroed in place. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
+    options = readOptions('Optimizer.zeroGrad', options, ['setToNone']);
     const setToNone = options.setToNone ?? true;
     for (const g of this.paramGroups) native.optim.zeroGrad(g.params, setToNone);
   }

@@ -8,6 +8,7 @@ import { PickleWriter } from './pickle';
 import { STORAGE_OF, contiguousStrides, tensorBytes } from './storage';
 import { checkOptions, checkString } from '../utils/validate';
 import { ZipWriter } from './zip';
+import { readOptions, SAVE } from '../utils/option_keys';
 
 export interface SaveOptions {
   /** Writes zip64 records even for small files (for tests of the zip64 path). */
@@ -147,6 +148,7 @@ function removeStaleTemps(dir: string): void {
  * after a successful save. CUDA tensors are copied to the CPU and saved with location 'cpu'.
  */
 export function save(obj: unknown, file: string, options: SaveOptions = {}): void {
+  options = readOptions('save', options, SAVE);
   checkString(file, 'save', 'f');
   checkOptions(options, 'save');
   const prefix = archivePrefix(file);
@@ -172,6 +174,7 @@ export function save(obj: unknown, file: string, options: SaveOptions = {}): voi
  * the promise resolves.
  */
 export async function saveAsync(obj: unknown, file: string, options: SaveOptions = {}): Promise<void> {
+  options = readOptions('saveAsync', options, SAVE);
   const prefix = archivePrefix(file);
   try {
     await atomicWriteAsync(file, async (fh) => {

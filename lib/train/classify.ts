@@ -13,6 +13,7 @@ import { load } from '../serialization';
 import { isTensor, noGrad, stack, type Tensor } from '../tensor';
 import { decodeImage, normalize, resize } from '../vision';
 import { CIFAR10_MEAN, CIFAR10_STD } from '../data/transforms';
+import { readOptions, CLASSIFIER, PREPROCESS } from '../utils/option_keys';
 
 /** CIFAR-10's classes in label order (batches.meta.txt). */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -70,6 +71,7 @@ function packageClassifier(model: AOTICompiledModel): Classifier & { dispose(): 
  * last.pth, a bare state dict), in eval mode. A package runs on the device it was compiled for.
  */
 export function loadClassifier(file: string, options: ClassifierOptions = {}): Classifier {
+  options = readOptions('loadClassifier', options, CLASSIFIER);
   const device = options.device ?? 'cpu';
   if (isScriptFile(file)) return jitLoad(file, { device }).eval() as ScriptModule as Classifier;
   if (isPackageFile(file)) return packageClassifier(exportLoad(file, { device }));
@@ -101,6 +103,7 @@ export interface PreprocessOptions {
 
 /** uint8 images [3, H, W] → the normalized float batch [N, 3, size, size] the model takes. */
 export function preprocess(images: Tensor[], options: PreprocessOptions = {}): Tensor {
+  options = readOptions('preprocess', options, PREPROCESS);
   const size = options.size ?? 32;
   return tidy(() => {
     const fitted = images.map((img, i) => {
@@ -130,11 +133,12 @@ export function topK(logits: Tensor, k = 5, classes: readonly string[] = CIFAR10
 
 /** The model on a batch of uint8 images, off the JS thread: top-k classes per image. */
 export async function classify(model: Classifier, images: Tensor[], options: PreprocessOptions & { topk?: number; classes?: readonly string[] } = {}): Promise<ClassScore[][]> {
-  const batch = preprocess(images, options);
+  const { topk, classes, ...pre } = readOptions('classify', options, [...PREPROCESS, 'topk', 'classes']);
+  const batch = preprocess(images, pre);
   try {
     const logits = await noGrad(() => model.forwardAsync(batch));
     try {
-      return topK(logits, options.topk ?? 5, options.classes);
+      return topK(logits, topk ?? 5, classes);
     } finally {
       logits.dispose();
     }
@@ -151,7 +155,8 @@ export interface FilePrediction {
 /** predict on image files (PNG or JPEG): loads the checkpoint, decodes, classifies in one batch. */
 export async function predictFiles(checkpoint: string, files: string[], options: ClassifierOptions & { topk?: number; size?: number } = {}): Promise<FilePrediction[]> {
   if (files.length === 0) throw new TorchError('predict: no image files given');
-  const model = loadClassifier(checkpoint, options);
+  options = readOptions('predictFiles', options, [...CLASSIFIER, 'topk', 'size']);
+  const model = loadClassifier(checkpoint, { device: options.device });
   const images = files.map((f) => decodeImage(f, { channels: 3 }));
   try {
     const tops = await classify(model, images, { ...options, device: options.device });

@@ -8,6 +8,7 @@ import type { Module } from '../nn';
 import { crossEntropy, logSoftmax } from '../nn/functional';
 import { Tensor, cat, noGrad, zeros } from '../tensor';
 import { PhaseStats, ProgressMode, ProgressOptions, createProgress } from './progress';
+import { readOptions, EVALUATE } from '../utils/option_keys';
 
 export interface Evaluation {
   /** Percent correct, as the seed prints it (NaN when the outputs are not class scores). */
@@ -74,6 +75,7 @@ export async function evaluate(
   source: TensorDatasetLike | BatchSource,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
+  options = readOptions('evaluate', options, EVALUATE);
   const ownLoader = isLoader(source)
     ? null
     : new DataLoader(source, { batchSize: options.batchSize ?? 100, transform: cifar10TestTransform(), device: options.device });

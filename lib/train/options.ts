@@ -7,6 +7,7 @@ import * as optim from '../optim';
 import { libtorchVersion } from '../utils/version';
 import { Amp, checkAmp, checkPositiveInt } from './forward';
 import type { ProgressMode } from './progress';
+import { readOptions, TRAIN } from '../utils/option_keys';
 
 export interface TrainOptions {
   /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent. Default: $CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package. */
@@ -107,6 +108,7 @@ export type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOption
 export const DEPTHS = { 20: models.resnet20, 32: models.resnet32, 44: models.resnet44, 56: models.resnet56, 110: models.resnet110 };
 
 export function resolveOptions(options: TrainOptions = {}): Resolved {
+  options = readOptions('resolveOptions', options, TRAIN);
   const device = options.device ?? (cuda.isAvailable() ? 'cuda' : 'cpu');
   const onCuda = device.startsWith('cuda');
   const o: Resolved = {

@@ -20,6 +20,7 @@ import { SGD } from '../optim/sgd';
 import { Tensor, noGrad } from '../tensor';
 import type { LossFn } from './evaluate';
 import { Amp, checkAmp, defaultLoss, forwardWith, modelDevice, withAmp } from './forward';
+import { readOptions, TRAIN_STEP } from '../utils/option_keys';
 
 export interface TrainStepOptions {
   /** loss(output, target), a scalar; default cross-entropy. */
@@ -69,6 +70,7 @@ export class TrainStep {
     private readonly optimizer: Optimizer,
     private readonly options: TrainStepOptions = {},
   ) {
+    this.options = options = readOptions('TrainStep', options, TRAIN_STEP);
     this.device = modelDevice(model);
     this.forward = forwardWith(model, options);
     const onCuda = this.device.startsWith('cuda');
