@@ -5,9 +5,14 @@
 import { TorchError } from '../errors';
 import { checkOptions } from './validate';
 
-/** PyTorch's snake_case name → our camelCase one: weight_decay → weightDecay (a name without '_' stays). */
+/**
+ * PyTorch's snake_case name → our camelCase one: weight_decay → weightDecay, T_max → tMax (a leading
+ * capital, as in PyTorch's T_max and T_0, is lowered); a name without '_' stays as it is.
+ */
 export function camelCase(key: string): string {
-  return key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  if (!key.includes('_')) return key;
+  const c = key.replace(/_+([a-zA-Z0-9])/g, (_, ch: string) => ch.toUpperCase());
+  return c[0].toLowerCase() + c.slice(1);
 }
 
 /** Levenshtein distance, case-insensitive (the suggestion for 'Nesterov' is 'nesterov'). */

@@ -148,3 +148,58 @@ describe('nn.utils.weightNorm equals PyTorch (hook-style weight_norm)', () => {
     expect(() => U.removeWeightNorm(lin)).toThrow(/weight_norm of 'weight' not found/);
   });
 });
+
+describe('nn.utils.spectralNorm equals PyTorch (hook-style spectral_norm)', () => {
+  it('Linear and ConvTranspose2d (dim 1): u and v drawn as PyTorch, power iteration in training, σ-normalised forward and gradients', () => {
+    torch.manualSeed(40);
+    const lin = new nn.Linear(5, 4);
+    const deconv = new nn.ConvTranspose2d(3, 2, 3);
+    const state = (m: nn.Module) => Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, arr(v as Tensor)]));
+    const init = { lin: state(lin), deconv: state(deconv) };
+    const x = torch.randn([2, 5]);
+    const xd = torch.randn([1, 3, 4, 4]);
+    torch.manualSeed(41);
+    U.spectralNorm(lin);
+    U.spectralNorm(deconv, 'weight', { nPowerIterations: 2 });
+    const keys = { lin: Object.keys(lin.stateDict()), deconv: Object.keys(deconv.stateDict()) };
+    const run = (m: nn.Module & { forward(x: Tensor): Tensor }, input: Tensor) => {
+      m.forward(input); // a first power iteration
+      const y = m.forward(input);
+      y.mul(torch.linspace(0.5, 1.5, y.numel()).view(y.shape)).sum().backward();
+      m.eval();
+      const yEval = m.forward(input);
+      return { y: arr(y), yEval: arr(yEval), state: state(m), grad: arr(m.namedParameters().find(([k]) => k === 'weight_orig')![1].grad!) };
+    };
+    const ours = { lin: run(lin, x), deconv: run(deconv, xd) };
+    const ref = runPython(
+      `
+import torch, torch.nn as nn
+from torch.nn.utils import spectral_norm
+lin = nn.Linear(5, 4); lin.load_state_dict({k: torch.tensor(v) for k, v in inp['init']['lin'].items()})
+deconv = nn.ConvTranspose2d(3, 2, 3); deconv.load_state_dict({k: torch.tensor(v) for k, v in inp['init']['deconv'].items()})
+torch.manual_seed(41)
+spectral_norm(lin)
+spectral_norm(deconv, n_power_iterations=2)
+out = {}
+for name, m, x in (('lin', lin, torch.tensor(inp['x'])), ('deconv', deconv, torch.tensor(inp['xd']))):
+    m(x)
+    y = m(x)
+    (y * torch.linspace(0.5, 1.5, y.numel()).view(y.shape)).sum().backward()
+    m.eval()
+    out[name] = {'keys': list(m.state_dict().keys()), 'y': y.tolist(), 'yEval': m(x).tolist(),
+                 'state': {k: v.tolist() for k, v in m.state_dict().items()}, 'grad': m.weight_orig.grad.tolist()}
+print(json.dumps(out))`,
+      { init, x: arr(x), xd: arr(xd) },
+    );
+    for (const name of ['lin', 'deconv'] as const) {
+      expect(keys[name]).toEqual(ref[name].keys);
+      for (const k of ref[name].keys) expect(maxDiff(ours[name].state[k], ref[name].state[k])).toBeLessThan(1e-5);
+      expect(maxDiff(ours[name].y, ref[name].y)).toBeLessThan(1e-5);
+      expect(maxDiff(ours[name].yEval, ref[name].yEval)).toBeLessThan(1e-5);
+      expect(maxDiff(ours[name].grad, ref[name].grad)).toBeLessThan(1e-5);
+    }
+    U.removeSpectralNorm(lin);
+    expect(Object.keys(lin.stateDict())).toEqual(['bias', 'weight']); // as PyTorch: re-registered last
+    expect(() => U.removeSpectralNorm(lin)).toThrow(/spectral_norm of 'weight' not found/);
+  });
+});

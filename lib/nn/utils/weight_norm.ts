@@ -25,7 +25,7 @@ const INSTALLED = new WeakMap<Module, Installed[]>();
 
 // A native layer (Linear, Conv2d) computes with its own tensors: under weight norm its forward becomes
 // the functional form on the recomputed weight. Other layers read the attribute in forward.
-function functionalForward(module: Module, name: string): ((x: Tensor) => Tensor) | null {
+export function functionalForward(module: Module, name: string): ((x: Tensor) => Tensor) | null {
   const m = module as any;
   if (name !== 'weight') return null;
   if (module instanceof Linear) return (x) => F.linear(x, m.weight, m.bias);
