@@ -23,8 +23,11 @@ import type { FitOptions } from '../train/fit';
 import type { TrainOptions } from '../train/options';
 import type { EvaluateOptions } from '../train/evaluate';
 import type { TrainStepOptions } from '../train/step';
+import type { TensorOptions } from '../dtype';
 import { optionKeys } from './options';
 
+/** The tensor factories' options (lib/tensor.ts does not check them yet). */
+export const TENSOR = optionKeys<TensorOptions>({ dtype: true, device: true, requiresGrad: true });
 export const GRAD_SCALER = optionKeys<GradScalerOptions>({ initScale: true, growthFactor: true, backoffFactor: true, growthInterval: true, enabled: true });
 export const DATA_LOADER = optionKeys<DataLoaderOptions>({ batchSize: true, shuffle: true, dropLast: true, transform: true, device: true, seed: true, sampler: true });
 export const DISTRIBUTED_SAMPLER = optionKeys<DistributedSamplerOptions>({ numReplicas: true, rank: true, shuffle: true, seed: true, dropLast: true });

@@ -46,6 +46,8 @@ const ROWS: [string, () => unknown, string, string][] = [
   ['F.maxPool2d', () => F.maxPool2d(torch.zeros([1, 1, 2, 2]), 2, bad({ strides: 1 })), 'strides', 'stride'],
   ['F.nllLoss', () => F.nllLoss(torch.zeros([1, 2]), torch.zeros([1], { dtype: 'int64' }), bad({ ignore: 1 })), 'ignore', 'ignoreIndex'],
   ['nn.init.kaimingUniform_', () => nn.init.kaimingUniform_(torch.zeros([2, 2]), bad({ nonlinear: 'relu' })), 'nonlinear', 'nonlinearity'],
+  ['nn.utils.spectralNorm', () => nn.utils.spectralNorm(tiny(), 'weight', bad({ n_power_iteration: 2 })), 'n_power_iteration', 'nPowerIterations'],
+  ['autocast', () => torch.autocast('cpu', () => 0, bad({ dtpye: 'bfloat16' })), 'dtpye', 'dtype'],
   ['nn.utils.clipGradNorm_', () => nn.utils.clipGradNorm_(params(), 1, 2, bad({ for_each: true })), 'for_each', 'foreach'],
   ['Module.stateDict', () => tiny().stateDict(bad({ keep_var: true })), 'keep_var', 'keepVars'],
   ['Module.loadStateDict', () => tiny().loadStateDict({}, bad({ strickt: false })), 'strickt', 'strict'],
