@@ -29,6 +29,7 @@ describe('docs/api-more.md', () => {
     const r = spawnSync(path.join(root, 'node_modules/.bin/tsx'), [file], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("[ 'bias', 'weight_g', 'weight_v' ]");
+    expect(r.stdout).toContain("[ 'bias', 'weight_orig', 'weight_u', 'weight_v' ]");
     expect(r.stdout).toContain("SGD: unknown option 'nestrov'; did you mean 'nesterov'?");
   }, 120_000);
 });
