@@ -15,9 +15,6 @@ abstract class Loss extends Module {
     super();
     this.reduction = reduction ?? 'mean';
   }
-  extraRepr(): string {
-    return '';
-  }
 }
 
 /** _WeightedLoss: a loss with optional per-class weights, held as the buffer 'weight'. */
