@@ -4,7 +4,8 @@
 // Python's keyword arguments go in one options object; the leading positional ones stay positional.
 import { TorchError } from '../errors';
 import { Tensor, noGrad, randperm, tensor } from '../tensor';
-import { eye } from '../generated/torch';
+import { emptyLike, eye, where } from '../generated/torch';
+import { libtorchAtLeast } from '../utils/version';
 import { qr } from '../generated/linalg';
 import { readOptions } from '../utils/options';
 
@@ -58,18 +59,57 @@ export function normal_(tensor: Tensor, mean = 0, std = 1): Tensor {
   return noGrad(() => tensor.normal_(mean, std));
 }
 
+const normCdf = (x: number) => (1 + erf(x / Math.SQRT2)) / 2;
+
 /**
  * nn.init.trunc_normal_(tensor, mean=0, std=1, a=-2, b=2): N(mean, std²) truncated to [a, b], drawn as
- * PyTorch does (uniform over the CDF's range, then the inverse CDF through erfinv).
+ * the PyTorch of this libtorch does: from 2.12 by rejection (PyTorch's #174997), before by the inverse
+ * CDF (uniform over the CDF's range, then erfinv), so a seed gives that version's values.
  */
 export function truncNormal_(tensor: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
   if (mean < a - 2 * std || mean > b + 2 * std) {
     process.emitWarning('nn.init.truncNormal_: mean is more than 2 std from [a, b]; the distribution of values may be incorrect', 'TorchWarning');
   }
-  const cdf = (x: number) => (1 + erf(x / Math.SQRT2)) / 2;
-  const l = cdf((a - mean) / std);
-  const u = cdf((b - mean) / std);
+  if (libtorchAtLeast(2, 12)) return noGrad(() => truncNormalByRejection(tensor, mean, std, a, b));
+  const l = normCdf((a - mean) / std);
+  const u = normCdf((b - mean) / std);
   return noGrad(() => tensor.uniform_(2 * l - 1, 2 * u - 1).erfinv_().mul_(std * Math.SQRT2).add_(mean).clamp_(a, b));
+}
+
+// PyTorch 2.12's _no_grad_trunc_normal_, call for call: redraw N(mean, std²) outside [a, b] when most
+// of the mass is inside, else uniform proposals on [a, b] accepted by the density.
+function truncNormalByRejection(t: Tensor, mean: number, std: number, a: number, b: number): Tensor {
+  const p = normCdf((b - mean) / std) - normCdf((a - mean) / std);
+  if (p > 0.3) {
+    const lo = tensor([a], { dtype: t.dtype }).item() as number;
+    const hi = tensor([b], { dtype: t.dtype }).item() as number;
+    let result = t.normal_(mean, std);
+    for (;;) {
+      const mask = result.lt(lo).logicalOr(result.gt(hi));
+      if (!mask.any().item()) break;
+      result = where(mask, emptyLike(result).normal_(mean, std), result);
+    }
+    if (result !== t) t.copy_(result);
+    return t;
+  }
+  const mode = Math.max(a, Math.min(mean, b));
+  const logPeak = -0.5 * ((mode - mean) / std) ** 2;
+  const logPdfMinusPeak = (x: Tensor) => x.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(logPeak);
+  const candidates = emptyLike(t);
+  const acceptBuf = emptyLike(t);
+  t.uniform_(a, b);
+  logPdfMinusPeak(candidates.copy_(t));
+  let pending: Tensor = acceptBuf.uniform_().log_().gt(candidates);
+  if (!pending.any().item()) return t;
+  let result = t;
+  for (;;) {
+    candidates.uniform_(a, b);
+    result = where(pending, candidates, result);
+    logPdfMinusPeak(candidates);
+    pending = where(pending, acceptBuf.uniform_().log_().gt(candidates), pending);
+    if (!pending.any().item()) break;
+  }
+  return t.copy_(result);
 }
 
 // Python's math.erf is C's erf; libtorch's float64 erf is the same function.

@@ -23,6 +23,7 @@ const CASES: Case[] = [
   { name: 'uniform_(w, -0.5, 2)', shape: [3, 4], ours: (t) => init.uniform_(t, -0.5, 2), py: 'init.uniform_(w, -0.5, 2)', exact: true },
   { name: 'normal_(w, 1, 0.3)', shape: [3, 4], ours: (t) => init.normal_(t, 1, 0.3), py: 'init.normal_(w, 1, 0.3)', exact: true },
   { name: 'trunc_normal_(w, 0.5, 2, -1, 3)', shape: [40], ours: (t) => init.truncNormal_(t, 0.5, 2, -1, 3), py: 'init.trunc_normal_(w, 0.5, 2, -1, 3)', exact: true },
+  { name: 'trunc_normal_(w, 0, 5, -0.5, 0.5) (little mass inside: proposals on [a, b] from 2.12)', shape: [50], ours: (t) => init.truncNormal_(t, 0, 5, -0.5, 0.5), py: 'init.trunc_normal_(w, 0, 5, -0.5, 0.5)', exact: true },
   { name: 'trunc_normal_(w) (defaults)', shape: [6, 5], ours: (t) => init.truncNormal_(t), py: 'init.trunc_normal_(w)', exact: true },
   { name: 'constant_(w, 0.25)', shape: [2, 3], ours: (t) => init.constant_(t, 0.25), py: 'init.constant_(w, 0.25)', exact: true },
   { name: 'ones_(w)', shape: [2, 3], ours: (t) => init.ones_(t), py: 'init.ones_(w)', exact: true },
