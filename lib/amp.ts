@@ -2,6 +2,7 @@
 // (autocast on CPU runs bfloat16 as PyTorch's torch.autocast('cpu') does).
 import { TorchError } from './errors';
 import { native } from './native';
+import { readOptions } from './utils/option_keys';
 
 export type AutocastDevice = 'cpu' | 'cuda';
 
@@ -14,6 +15,7 @@ export function autocast<T>(
   fn: () => T,
   options: { dtype?: 'bfloat16' | 'float16'; enabled?: boolean } = {},
 ): T {
+  options = readOptions('autocast', options, ['dtype', 'enabled']);
   const dtype = options.dtype ?? (deviceType === 'cpu' ? 'bfloat16' : 'float16');
   const previous = native.amp.enter(deviceType, options.enabled ?? true, dtype);
   try {

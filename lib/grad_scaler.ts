@@ -7,6 +7,7 @@ import { keep, tidy } from './memory';
 import { native } from './native';
 import type { Optimizer } from './optim/optimizer';
 import { Tensor, full, isTensor, noGrad, ones } from './tensor';
+import { readOptions, GRAD_SCALER } from './utils/option_keys';
 
 export interface GradScalerOptions {
   /** Default 2**16. */
@@ -56,6 +57,7 @@ export class GradScaler {
 
   /** new GradScaler(device='cuda', {initScale=65536, growthFactor=2, backoffFactor=0.5, growthInterval=2000, enabled=true}). */
   constructor(device = 'cuda', options: GradScalerOptions = {}) {
+    options = readOptions('GradScaler', options, GRAD_SCALER);
     this.device = device;
     this.initScale = options.initScale ?? 2 ** 16;
     this.growthFactor = options.growthFactor ?? 2;

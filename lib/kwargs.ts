@@ -1,6 +1,9 @@
-// Python's keyword arguments as one options object: what counts as one, the snake_case spelling PyTorch
-// uses mapped to the camelCase this library documents, and an unknown key refused with the closest known
-// one (the generic operator call in native/ops.cc does the same for every generated op).
+// Python's keyword arguments as one options object, and the one rule for every options object of the
+// library: a key is one of the known camelCase names or PyTorch's snake_case spelling of one
+// (batch_first → batchFirst); anything else is a TorchError naming the key and the closest known one:
+//   SGD: unknown option 'nestrov'; did you mean 'nesterov'?
+// A leaf module (errors only), so tensor.ts and utils/options.ts both build on it without a cycle; the
+// generic operator call in native/ops.cc applies the same rule to every generated op.
 import { TorchError } from './errors';
 
 /** A plain options object: not an array, a Tensor, a typed array or null. */
@@ -10,56 +13,75 @@ export function isOptions(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** 'scale_factor' → 'scaleFactor' (a camelCase key is unchanged). */
-export function camelKey(key: string): string {
-  return key.replace(/(?!^)_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/**
+ * PyTorch's snake_case name → our camelCase one: weight_decay → weightDecay, T_max → tMax (a leading
+ * capital, as in PyTorch's T_max and T_0, is lowered); a name without '_' stays as it is.
+ */
+export function camelCase(key: string): string {
+  if (!key.includes('_')) return key;
+  const c = key.replace(/_+([a-zA-Z0-9])/g, (_, ch: string) => ch.toUpperCase());
+  return c[0].toLowerCase() + c.slice(1);
 }
 
-function editDistance(a: string, b: string): number {
-  const x = a.toLowerCase(), y = b.toLowerCase();
-  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= y.length; j++) {
-      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+/** Levenshtein distance, case-insensitive (the suggestion for 'Nesterov' is 'nesterov'). */
+export function editDistance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
-    row = next;
+    prev = row;
   }
-  return row[y.length];
+  return prev[b.length];
 }
 
-/** The known key closest to `key` (case-insensitive edit distance), or undefined when there is none. */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
+/** The known name closest to `key` (compared in both spellings), or null when there are none. */
+export function closestName(key: string, known: readonly string[]): string | null {
+  let best: string | null = null;
   let bestD = Infinity;
   for (const k of known) {
-    const d = editDistance(key, k);
+    const d = Math.min(editDistance(key, k), editDistance(camelCase(key), k));
     if (d < bestD) [best, bestD] = [k, d];
   }
   return best;
 }
 
 /**
- * The options with PyTorch's snake_case keys renamed to camelCase; a key that is neither a known name nor
- * one's snake_case form is a TorchError naming it and the closest known key.
+ * The keys of an options object checked against `known`, snake_case aliases renamed to their camelCase
+ * names (a copy only when one is renamed). keepUnknown (param groups only, whose extra keys PyTorch keeps
+ * for the user) keeps other keys as given.
  */
+export function checkKeys<T extends object>(where: string, o: T, known: readonly string[], keepUnknown = false): T {
+  let out: Record<string, unknown> | null = null;
+  for (const key of Object.keys(o)) {
+    if (known.includes(key)) continue;
+    const alias = camelCase(key);
+    if (alias !== key && known.includes(alias)) {
+      if (Object.prototype.hasOwnProperty.call(o, alias)) {
+        throw new TorchError(`${where}: option '${alias}' given twice, as '${alias}' and as '${key}'`);
+      }
+      out ??= { ...(o as Record<string, unknown>) };
+      out[alias] = out[key];
+      delete out[key];
+      continue;
+    }
+    if (keepUnknown) continue;
+    const near = closestName(key, known);
+    throw new TorchError(
+      near === null ? `${where}: unknown option '${key}'; it takes no options` : `${where}: unknown option '${key}'; did you mean '${near}'?`,
+    );
+  }
+  return (out ?? o) as T;
+}
+
+/** checkKeys for an optional options object: undefined and null mean {}, anything but a plain object is refused. */
 export function normalizeOptions<T extends object>(where: string, options: T | undefined, known: readonly string[]): T {
   if (options === undefined || options === null) return {} as T;
   if (!isOptions(options)) throw new TorchError(`${where}: options must be an object`);
-  let out: Record<string, unknown> | undefined;
-  for (const key of Object.keys(options)) {
-    const camel = camelKey(key);
-    if (!known.includes(camel)) {
-      const near = closestKey(camel, known);
-      throw new TorchError(`${where}: unknown option '${key}'${near ? `; did you mean '${near}'?` : '; it takes no options'}`);
-    }
-    if (camel === key) continue;
-    if (camel in options) throw new TorchError(`${where}: option '${camel}' given twice (also as '${key}')`);
-    out ??= { ...(options as Record<string, unknown>) };
-    out[camel] = out[key];
-    delete out[key];
-  }
-  return (out ?? options) as T;
+  return checkKeys(where, options, known);
 }
 
 /**

@@ -9,6 +9,7 @@ import { keep, tidy } from '../memory';
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { download as downloadArchive, DownloadOptions } from './download';
+import { readOptions, CIFAR10 as CIFAR10_KEYS } from '../utils/option_keys';
 
 export const CIFAR10_FOLDER = 'cifar-10-batches-bin';
 export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
@@ -202,6 +203,7 @@ export class CIFAR10 {
   readonly targets: Tensor;
 
   constructor(options: CIFAR10Options) {
+    options = readOptions('CIFAR10', options, CIFAR10_KEYS);
     if (!options || typeof options.root !== 'string') throw new TorchError('CIFAR10: options.root (a folder) is required');
     const perFile = options.recordsPerFile ?? CIFAR10_RECORDS_PER_FILE;
     if (!Number.isInteger(perFile) || perFile < 1) throw new TorchError(`CIFAR10: recordsPerFile must be a positive integer, got ${String(perFile)}`);
@@ -221,6 +223,7 @@ export class CIFAR10 {
 
   /** Downloads (if asked and needed), then loads. */
   static async create(options: CIFAR10Options): Promise<CIFAR10> {
+    options = readOptions('CIFAR10.create', options, CIFAR10_KEYS);
     const folder = resolveCifar10Folder(options.root);
     if (options.download && !cifar10FilesPresent(folder)) {
       const dl: DownloadOptions = { url: options.url ?? (process.env.CIFAR10_URL || CIFAR10_URL), md5: options.md5 ?? CIFAR10_MD5, progress: options.progress };

@@ -12,6 +12,7 @@ import { native } from '../native';
 import { Tensor, arange, randperm, tensor } from '../tensor';
 import { Transform, cifar10TestTransform } from './transforms';
 import { checkOptions, checkString, checkTensor, describeValue, reprValue } from '../utils/validate';
+import { readOptions, DATA_LOADER } from '../utils/option_keys';
 
 /** A data set held as tensors: sample i is (data[i], targets[i]). */
 export interface TensorDatasetLike {
@@ -119,6 +120,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   private readonly owned: Tensor[] = [];
 
   constructor(dataset: TensorDatasetLike, options: DataLoaderOptions = {}) {
+    options = readOptions('DataLoader', options, DATA_LOADER);
     if (!dataset || typeof dataset !== 'object') throw new TorchError(`DataLoader(): argument 'dataset' must be a data set with data and targets tensors, not ${describeValue(dataset)}`);
     checkTensor(dataset.data, 'DataLoader', 'dataset.data');
     checkTensor(dataset.targets, 'DataLoader', 'dataset.targets');

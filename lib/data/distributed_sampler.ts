@@ -4,6 +4,7 @@
 import { TorchError } from '../errors';
 import * as dist from '../distributed';
 import { Generator, Sampler, TensorDatasetLike } from './dataloader';
+import { readOptions, DISTRIBUTED_SAMPLER } from '../utils/option_keys';
 
 export interface DistributedSamplerOptions {
   /** Number of ranks (default: the process group's world size). */
@@ -29,6 +30,7 @@ export class DistributedSampler implements Sampler {
 
   /** `dataset`: a tensor data set or its number of samples. */
   constructor(dataset: TensorDatasetLike | number, options: DistributedSamplerOptions = {}) {
+    options = readOptions('DistributedSampler', options, DISTRIBUTED_SAMPLER);
     this.datasetSize = typeof dataset === 'number' ? dataset : dataset.data.shape[0];
     if (!Number.isInteger(this.datasetSize) || this.datasetSize < 0) throw new TorchError(`DistributedSampler: bad data set size ${this.datasetSize}`);
     this.numReplicas = options.numReplicas ?? dist.getWorldSize();

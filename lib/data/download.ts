@@ -13,6 +13,7 @@ import { Transform } from 'stream';
 import * as zlib from 'zlib';
 import { TorchError } from '../errors';
 import { entryDestination, readTar } from './tar';
+import { readOptions, DOWNLOAD } from '../utils/option_keys';
 
 export interface DownloadOptions {
   url: string;
@@ -124,6 +125,7 @@ function removeQuietly(p: string): void {
  * Nothing is left at `file` or beside it when the transfer fails or the checksum differs.
  */
 export async function downloadFile(url: string, file: string, options: DownloadOptions): Promise<void> {
+  options = readOptions('downloadFile', options, DOWNLOAD);
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = tempName(dir, path.basename(file));
@@ -214,6 +216,7 @@ export function extractTarGz(archive: string, target: string): void {
  * cifar-10-binary.tar.gz, as torchvision keeps its archive, and reused if its MD5 matches) and extracting it.
  */
 export async function download(folder: string, options: DownloadOptions): Promise<void> {
+  options = readOptions('download', options, DOWNLOAD);
   const parent = path.dirname(folder);
   const archiveName = path.basename(new URL(options.url).pathname) || 'cifar-10-binary.tar.gz';
   const archive = path.join(parent, archiveName);

@@ -8,6 +8,7 @@
 import { TorchError } from '../errors';
 import { tidy } from '../memory';
 import { Tensor, arange, rand, randint } from '../tensor';
+import { readOptions } from '../utils/option_keys';
 
 export type Transform = (x: Tensor) => Tensor;
 
@@ -94,6 +95,7 @@ function drawOffsets(x: Tensor, padding: number, size: number): [Tensor, Tensor]
 
 /** torchvision.transforms.RandomCrop(size, padding) for a batch: an independent offset per image. */
 export function randomCrop(size: number, options: { padding?: number } = {}): Transform {
+  options = readOptions('transforms.randomCrop', options, ['padding']);
   const padding = options.padding ?? 0;
   return (x: Tensor) => {
     checkBatch(x, 'randomCrop');
@@ -111,6 +113,7 @@ export function randomCrop(size: number, options: { padding?: number } = {}): Tr
  * gives exactly what the two separate transforms give.
  */
 export function randomCropFlip(size: number, options: { padding?: number; p?: number } = {}): Transform {
+  options = readOptions('transforms.randomCropFlip', options, ['padding', 'p']);
   const padding = options.padding ?? 0;
   const p = options.p ?? 0.5;
   return (x: Tensor) => {

@@ -6,6 +6,7 @@
 import { native } from '../native';
 import { TorchError } from '../errors';
 import type { Tensor } from '../tensor';
+import { readOptions, INIT_PROCESS_GROUP, COLLECTIVE } from '../utils/option_keys';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'product' | 'max' | 'min';
@@ -74,6 +75,7 @@ function master(initMethod: string): { addr: string; port: number } {
 
 /** torch.distributed.init_process_group: resolves once every rank has joined (or rejects within the timeout). */
 export async function initProcessGroup(options: InitOptions = {}): Promise<void> {
+  options = readOptions('initProcessGroup', options, INIT_PROCESS_GROUP);
   const backend = options.backend ?? 'gloo';
   if (backend !== 'gloo' && backend !== 'nccl') throw new TorchError(`initProcessGroup: unknown backend '${String(backend)}' (expected 'gloo' or 'nccl')`);
   requireBuilt('initProcessGroup');
@@ -153,6 +155,7 @@ function list(x: Tensor | Tensor[]): Tensor[] {
 export function allReduce(tensor: Tensor | Tensor[], options: CollectiveOptions & { op?: ReduceOp } & { asyncOp: true }): Work;
 export function allReduce(tensor: Tensor | Tensor[], options?: CollectiveOptions & { op?: ReduceOp }): Promise<void>;
 export function allReduce(tensor: Tensor | Tensor[], options: CollectiveOptions & { op?: ReduceOp } = {}): Promise<void> | Work {
+  options = readOptions('allReduce', options, [...COLLECTIVE, 'op']);
   requireBuilt('allReduce');
   return finish(native.distributed.allReduce(list(tensor), options.op ?? 'sum'), options.asyncOp);
 }
@@ -161,6 +164,7 @@ export function allReduce(tensor: Tensor | Tensor[], options: CollectiveOptions 
 export function broadcast(tensor: Tensor | Tensor[], options: CollectiveOptions & { src?: number } & { asyncOp: true }): Work;
 export function broadcast(tensor: Tensor | Tensor[], options?: CollectiveOptions & { src?: number }): Promise<void>;
 export function broadcast(tensor: Tensor | Tensor[], options: CollectiveOptions & { src?: number } = {}): Promise<void> | Work {
+  options = readOptions('broadcast', options, [...COLLECTIVE, 'src']);
   requireBuilt('broadcast');
   return finish(native.distributed.broadcast(list(tensor), options.src ?? 0), options.asyncOp);
 }
@@ -169,6 +173,7 @@ export function broadcast(tensor: Tensor | Tensor[], options: CollectiveOptions 
 export function allGather(tensorList: Tensor[], tensor: Tensor, options: CollectiveOptions & { asyncOp: true }): Work;
 export function allGather(tensorList: Tensor[], tensor: Tensor, options?: CollectiveOptions): Promise<void>;
 export function allGather(tensorList: Tensor[], tensor: Tensor, options: CollectiveOptions = {}): Promise<void> | Work {
+  options = readOptions('allGather', options, COLLECTIVE);
   requireBuilt('allGather');
   return finish(native.distributed.allGather(tensorList, tensor), options.asyncOp);
 }
@@ -177,6 +182,7 @@ export function allGather(tensorList: Tensor[], tensor: Tensor, options: Collect
 export function barrier(options: CollectiveOptions & { asyncOp: true }): Work;
 export function barrier(options?: CollectiveOptions): Promise<void>;
 export function barrier(options: CollectiveOptions = {}): Promise<void> | Work {
+  options = readOptions('barrier', options, COLLECTIVE);
   requireBuilt('barrier');
   return finish(native.distributed.barrier(), options.asyncOp);
 }

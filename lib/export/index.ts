@@ -14,6 +14,7 @@ import { TorchError } from '../errors';
 import { native, type NativeAotiPackage } from '../native';
 import type { Tensor } from '../tensor';
 import { describeSpec, flatten, parseTreeSpec, unflatten, type TreeSpec } from './pytree';
+import { readOptions, EXPORT_LOAD } from '../utils/option_keys';
 
 export { parseTreeSpec, flatten, unflatten } from './pytree';
 export type { TreeSpec } from './pytree';
@@ -180,6 +181,7 @@ function packageDevice(file: string, meta: Record<string, string>, asked: string
  * torch._inductor.aoti_load_package(path), C++'s AOTIModelPackageLoader(path). Needs libtorch 2.6+.
  */
 export function load(file: string, options: LoadOptions = {}): AOTICompiledModel {
+  options = readOptions('export.load', options, EXPORT_LOAD);
   if (!native.export.available) native.export.load(file, null, 1);  // throws: which libtorch is needed
   checkFile(file);
   const meta = readMetadata(file);

@@ -11,6 +11,7 @@ import { native } from '../native';
 import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import type { Tensor } from '../tensor';
+import { readOptions, JIT_LOAD } from '../utils/option_keys';
 
 export { forwardAsync, tracedForward } from './traced';
 export type { TraceableModule } from './traced';
@@ -143,12 +144,14 @@ function checkFile(file: string): void {
 
 /** torch.jit.load(path, map_location): a module saved by torch.jit.save (traced or scripted). */
 export function load(file: string, options: LoadOptions = {}): ScriptModule {
+  options = readOptions('jit.load', options, JIT_LOAD);
   checkFile(file);
   return new ScriptModule(native.jit.load(file, options.device ?? null));
 }
 
 /** load() on the libuv pool: reading and compiling a large model does not block the event loop. */
 export async function loadAsync(file: string, options: LoadOptions = {}): Promise<ScriptModule> {
+  options = readOptions('jit.loadAsync', options, JIT_LOAD);
   checkFile(file);
   return new ScriptModule(await native.jit.loadAsync(file, options.device ?? null));
 }

@@ -7,6 +7,7 @@ import { Module } from '../nn/module';
 import { BatchNorm2d, Conv2d, Linear, Sequential } from '../nn/layers';
 import * as F from '../nn/functional';
 import { checkInt, checkOneOf, checkOptions } from '../utils/validate';
+import { readOptions, RESNET } from '../utils/option_keys';
 
 /**
  * How a block's shortcut changes shape: 'B' (the seed's) is a 1×1 conv + BN projection;
@@ -85,6 +86,7 @@ export class ResNet extends Module {
 
   constructor(block: BlockClass, numBlocks: [number, number, number], options: ResNetOptions = {}) {
     super();
+    options = readOptions('ResNet', options, RESNET);
     checkOptions(options, 'ResNet');
     // 'C' or a lower-case 'b' would otherwise quietly build option A.
     const shortcut = options.shortcut === undefined ? 'B' : checkOneOf(options.shortcut, SHORTCUTS, 'ResNet', 'shortcut');

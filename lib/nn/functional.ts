@@ -6,6 +6,8 @@ import { Tensor } from '../tensor';
 import { TorchError } from '../errors';
 import { bindOp } from '../ops';
 import { isOptions, namedArgs, normalizeOptions } from '../kwargs';
+import { readOptions } from '../utils/options';
+import { reductionCode, type Reduction } from './functional_loss';
 
 type Pair = number | [number, number];
 const f = native.functional;
@@ -37,7 +39,7 @@ export interface AvgPool2dOptions {
 }
 /** F.avg_pool2d(input, kernel_size, stride=kernel_size, padding=0, ceil_mode=False, count_include_pad=True). */
 export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOptions = {}): Tensor {
-  return f.avgPool2d(input, kernelSize, options);
+  return f.avgPool2d(input, kernelSize, readOptions('F.avgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']));
 }
 
 /** F.adaptive_avg_pool2d(input, output_size). */
@@ -88,7 +90,7 @@ export function batchNorm(
   runningVar: Tensor | null,
   options: BatchNormFuncOptions = {},
 ): Tensor {
-  return f.batchNorm(input, runningMean, runningVar, options);
+  return f.batchNorm(input, runningMean, runningVar, readOptions('F.batchNorm', options, ['weight', 'bias', 'training', 'momentum', 'eps']));
 }
 
 export interface CrossEntropyOptions {
@@ -97,9 +99,12 @@ export interface CrossEntropyOptions {
   reduction?: 'mean' | 'sum' | 'none';
   labelSmoothing?: number;
 }
-/** F.cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0). */
+/**
+ * F.cross_entropy(input, target, weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0):
+ * target holds int64 class indices (the input's shape without C) or class probabilities (the input's shape).
+ */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
-  return f.crossEntropy(input, target, options);
+  return f.crossEntropy(input, target, readOptions('F.crossEntropy', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']));
 }
 
 /** F.log_softmax(input, dim), or logSoftmax(input, { dim }) as Python's keyword. */
@@ -137,7 +142,7 @@ export interface MaxPool2dOptions {
 }
 /** F.max_pool2d(input, kernel_size, stride=kernel_size, padding=0, dilation=1, ceil_mode=False). */
 export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions = {}): Tensor {
-  return f.maxPool2d(input, kernelSize, options);
+  return f.maxPool2d(input, kernelSize, readOptions('F.maxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']));
 }
 
 export interface DropoutOptions {
@@ -168,10 +173,10 @@ export function layerNorm(
   normalizedShape: number[],
   options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
 ): Tensor {
+  options = readOptions('F.layerNorm', options, ['weight', 'bias', 'eps']);
   return f.layerNorm(input, normalizedShape, options.weight ?? null, options.bias ?? null, options.eps ?? 1e-5);
 }
 
-export type Reduction = 'mean' | 'sum' | 'none';
 
 /** F.nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'): input holds log-probabilities. */
 export function nllLoss(
@@ -179,17 +184,17 @@ export function nllLoss(
   target: Tensor,
   options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {},
 ): Tensor {
-  return f.nllLoss(input, target, options);
+  return f.nllLoss(input, target, readOptions('F.nllLoss', options, ['weight', 'ignoreIndex', 'reduction']));
 }
 
 /** F.mse_loss(input, target, reduction='mean'). The shapes must be equal. */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  return f.mseLoss(input, target, options);
+  return f.mseLoss(input, target, readOptions('F.mseLoss', options, ['reduction']));
 }
 
 /** F.l1_loss(input, target, reduction='mean'). The shapes must be equal. */
 export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  return f.l1Loss(input, target, options);
+  return f.l1Loss(input, target, readOptions('F.l1Loss', options, ['reduction']));
 }
 
 /** F.binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None). */
@@ -198,7 +203,7 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
-  return f.binaryCrossEntropyWithLogits(input, target, options);
+  return f.binaryCrossEntropyWithLogits(input, target, readOptions('F.binaryCrossEntropyWithLogits', options, ['weight', 'posWeight', 'reduction']));
 }
 
 /** F.one_hot(tensor, num_classes=-1): int64 indices to int64 one-hot rows (-1: max + 1 classes). */
@@ -236,13 +241,6 @@ export function tanh(input: Tensor): Tensor {
 }
 
 // ---- Python-level functionals on the generic operator call (lib/ops.ts) ----
-
-const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;
-function reductionCode(reduction: Reduction | undefined, where: string): number {
-  const r = reduction ?? 'mean';
-  if (!(r in REDUCTION)) throw new TorchError(`${where}: reduction must be 'mean', 'sum' or 'none', got '${r}'`);
-  return REDUCTION[r];
-}
 
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
 export interface InterpolateOptions {
@@ -297,16 +295,19 @@ export function elu(input: Tensor, ...args: unknown[]): Tensor {
 
 /** F.smooth_l1_loss(input, target, reduction='mean', beta=1.0). */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor {
+  options = readOptions('F.smoothL1Loss', options, ['reduction', 'beta']);
   return ops.smoothL1Loss(input, target, reductionCode(options.reduction, 'smoothL1Loss'), options.beta ?? 1.0);
 }
 
 /** F.huber_loss(input, target, reduction='mean', delta=1.0). */
 export function huberLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor {
+  options = readOptions('F.huberLoss', options, ['reduction', 'delta']);
   return ops.huberLoss(input, target, reductionCode(options.reduction, 'huberLoss'), options.delta ?? 1.0);
 }
 
 /** F.kl_div(input, target, reduction='mean', log_target=False); 'batchmean' divides the sum by the batch size. */
 export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+  options = readOptions('F.klDiv', options, ['reduction', 'logTarget']);
   const reduction = options.reduction ?? 'mean';
   const code = reductionCode(reduction === 'batchmean' ? 'sum' : reduction, 'klDiv');
   const out: Tensor = ops.klDiv(input, target, code, { logTarget: options.logTarget ?? false });
@@ -315,12 +316,15 @@ export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Redu
 
 /** F.binary_cross_entropy(input, target, weight=None, reduction='mean'): input holds probabilities. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  options = readOptions('F.binaryCrossEntropy', options, ['weight', 'reduction']);
   if (target.shape.join() !== input.shape.join()) {
     throw new TorchError(`binaryCrossEntropy: target size [${target.shape.join(', ')}] differs from input size [${input.shape.join(', ')}]`);
   }
   const weight = options.weight ? options.weight.expand(target.shape) : null;
   return ops.binaryCrossEntropy(input, target, weight, reductionCode(options.reduction, 'binaryCrossEntropy'));
 }
+
+export * from './functional_loss';
 
 // torch.nn.functional's aten operators and the torch.* functions it re-exports, generated from PyTorch's
 // declarations (lib/generated/nn_functional.ts); the functions above, written by hand, take precedence.

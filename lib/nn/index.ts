@@ -36,10 +36,6 @@ export {
   Mish,
   PixelShuffle,
   Upsample,
-  SmoothL1Loss,
-  HuberLoss,
-  KLDivLoss,
-  BCELoss,
   InstanceNorm2d,
   LSTM,
   GRU,
@@ -48,5 +44,31 @@ export {
 } from './layers_ops';
 export type { ConvNdOptions, ConvTransposeNdOptions, RNNOptions, MultiheadAttentionOptions, AttentionCallOptions, TransformerEncoderLayerOptions } from './layers_ops';
 export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions, FactoryOptions } from './layers';
+export {
+  L1Loss,
+  MSELoss,
+  CrossEntropyLoss,
+  CTCLoss,
+  NLLLoss,
+  PoissonNLLLoss,
+  GaussianNLLLoss,
+  KLDivLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  MarginRankingLoss,
+  HingeEmbeddingLoss,
+  MultiLabelMarginLoss,
+  HuberLoss,
+  SmoothL1Loss,
+  SoftMarginLoss,
+  MultiLabelSoftMarginLoss,
+  CosineEmbeddingLoss,
+  MultiMarginLoss,
+  TripletMarginLoss,
+  TripletMarginWithDistanceLoss,
+} from './loss';
+export type { CrossEntropyLossOptions } from './loss';
 export * as functional from './functional';
 export * as parallel from './parallel';
+export * as init from './init';
+export * as utils from './utils';

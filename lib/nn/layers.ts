@@ -7,8 +7,10 @@ import { Tensor, ones, randn, zeros } from '../tensor';
 import type { DType } from '../dtype';
 import * as F from './functional';
 import { Module } from './module';
+import { readOptions } from '../utils/options';
 
 type Pair = number | [number, number];
+const FACTORY = ['device', 'dtype'] as const;
 
 /** PyTorch's factory kwargs: where the new parameters live. */
 export interface FactoryOptions {
@@ -74,6 +76,7 @@ export class Conv2d extends NativeLayer {
   readonly paddingMode: string;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dOptions = {}) {
+    options = readOptions('nn.Conv2d', options, [...FACTORY, 'stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode']);
     super('Conv2d', { ...options, inChannels, outChannels, kernelSize });
     if (!this._parameters.has('bias')) this.registerParameter('bias', null);
     this.inChannels = inChannels;
@@ -107,6 +110,8 @@ export interface BatchNorm2dOptions extends FactoryOptions {
   trackRunningStats?: boolean;
 }
 
+const BATCH_NORM_KEYS = [...FACTORY, 'eps', 'momentum', 'affine', 'trackRunningStats'];
+
 /** nn.BatchNorm2d(numFeatures, {eps=1e-5, momentum=0.1, affine=true, trackRunningStats=true}). */
 export class BatchNorm2d extends NativeLayer {
   declare weight: Tensor | null;
@@ -121,6 +126,7 @@ export class BatchNorm2d extends NativeLayer {
   readonly trackRunningStats: boolean;
 
   constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+    options = readOptions('nn.BatchNorm2d', options, BATCH_NORM_KEYS);
     super('BatchNorm2d', { ...options, numFeatures });
     // PyTorch registers None for what is absent, so the attributes exist either way.
     for (const name of ['weight', 'bias']) if (!this._parameters.has(name)) this.registerParameter(name, null);
@@ -163,6 +169,7 @@ export class Linear extends NativeLayer {
   readonly outFeatures: number;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    options = readOptions('nn.Linear', options, [...FACTORY, 'bias']);
     super('Linear', { ...options, inFeatures, outFeatures });
     if (!this._parameters.has('bias')) this.registerParameter('bias', null);
     this.inFeatures = inFeatures;
@@ -209,8 +216,10 @@ export class AdaptiveAvgPool2d extends Module {
 
 /** nn.AvgPool2d(kernelSize, {stride=kernelSize, padding=0, …}). */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: F.AvgPool2dOptions = {}) {
+  readonly options: F.AvgPool2dOptions;
+  constructor(readonly kernelSize: Pair, options: F.AvgPool2dOptions = {}) {
     super();
+    this.options = readOptions('nn.AvgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   }
   forward(input: Tensor): Tensor {
     return F.avgPool2d(input, this.kernelSize, this.options);
@@ -259,8 +268,10 @@ export class Sequential extends Module {
 
 /** nn.MaxPool2d(kernelSize, {stride=kernelSize, padding=0, dilation=1, ceilMode=false}). */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: F.MaxPool2dOptions = {}) {
+  readonly options: F.MaxPool2dOptions;
+  constructor(readonly kernelSize: Pair, options: F.MaxPool2dOptions = {}) {
     super();
+    this.options = readOptions('nn.MaxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']);
   }
   forward(input: Tensor): Tensor {
     return F.maxPool2d(input, this.kernelSize, this.options);
@@ -321,6 +332,7 @@ export class BatchNorm1d extends Module {
 
   constructor(readonly numFeatures: number, options: BatchNorm2dOptions = {}) {
     super();
+    options = readOptions('nn.BatchNorm1d', options, BATCH_NORM_KEYS);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.affine = options.affine ?? true;
@@ -366,6 +378,7 @@ export class LayerNorm extends Module {
   readonly elementwiseAffine: boolean;
   constructor(normalizedShape: number | number[], options: FactoryOptions & { eps?: number; elementwiseAffine?: boolean; bias?: boolean } = {}) {
     super();
+    options = readOptions('nn.LayerNorm', options, [...FACTORY, 'eps', 'elementwiseAffine', 'bias']);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = options.eps ?? 1e-5;
     this.elementwiseAffine = options.elementwiseAffine ?? true;
@@ -387,6 +400,7 @@ export class Embedding extends Module {
   readonly paddingIdx: number | null;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: FactoryOptions & { paddingIdx?: number } = {}) {
     super();
+    options = readOptions('nn.Embedding', options, [...FACTORY, 'paddingIdx']);
     let pad = options.paddingIdx ?? null;
     if (pad !== null) {
       if (pad >= numEmbeddings || pad < -numEmbeddings) throw new TorchError('Embedding: padding_idx must be within num_embeddings');

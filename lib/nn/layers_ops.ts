@@ -3,13 +3,16 @@
 import { TorchError } from '../errors';
 import { Tensor, ones, zeros, empty } from '../tensor';
 import * as F from './functional';
-import type { InterpolateMode, Reduction } from './functional';
+import type { InterpolateMode } from './functional';
 import type { FactoryOptions } from './layers';
 import { Dropout, LayerNorm, Linear } from './layers';
 import * as torch from '../tensor';
 import { baddbmm } from '../generated/torch';
 import { Module } from './module';
 import { bindOp } from '../ops';
+import { readOptions } from '../utils/options';
+
+const FACTORY = ['device', 'dtype'] as const;
 
 type Tuple = number | number[];
 const tuple = (v: Tuple, n: number, what: string): number[] => {
@@ -46,6 +49,8 @@ abstract class ConvNd extends Module {
     readonly name: string,
   ) {
     super();
+    const known = [...FACTORY, 'stride', 'padding', 'dilation', 'groups', 'bias', ...(transposed ? ['outputPadding'] : [])];
+    options = readOptions(`nn.${name}`, options, known);
     this.groups = options.groups ?? 1;
     if (inChannels % this.groups !== 0) throw new TorchError(`${name}: in_channels must be divisible by groups`);
     if (outChannels % this.groups !== 0) throw new TorchError(`${name}: out_channels must be divisible by groups`);
@@ -99,6 +104,7 @@ export interface ConvTransposeNdOptions extends FactoryOptions {
 export class ConvTranspose2d extends ConvNd {
   readonly outputPadding: number[];
   constructor(inChannels: number, outChannels: number, kernelSize: Tuple, options: ConvTransposeNdOptions = {}) {
+    options = readOptions('nn.ConvTranspose2d', options, [...FACTORY, 'stride', 'padding', 'outputPadding', 'dilation', 'groups', 'bias']);
     super(inChannels, outChannels, kernelSize, 2, true, options, 'ConvTranspose2d');
     this.outputPadding = tuple(options.outputPadding ?? 0, 2, 'ConvTranspose2d: outputPadding');
   }
@@ -119,6 +125,7 @@ export class GroupNorm extends Module {
   readonly affine: boolean;
   constructor(readonly numGroups: number, readonly numChannels: number, options: FactoryOptions & { eps?: number; affine?: boolean } = {}) {
     super();
+    options = readOptions('nn.GroupNorm', options, [...FACTORY, 'eps', 'affine']);
     if (numChannels % numGroups !== 0) throw new TorchError('GroupNorm: num_channels must be divisible by num_groups');
     this.eps = options.eps ?? 1e-5;
     this.affine = options.affine ?? true;
@@ -180,51 +187,13 @@ export class PixelShuffle extends Module {
 
 /** nn.Upsample({size, scaleFactor, mode='nearest', alignCorners}). */
 export class Upsample extends Module {
-  constructor(readonly options: { size?: number | number[]; scaleFactor?: number | number[]; mode?: InterpolateMode; alignCorners?: boolean } = {}) {
+  readonly options: { size?: number | number[]; scaleFactor?: number | number[]; mode?: InterpolateMode; alignCorners?: boolean; recomputeScaleFactor?: boolean };
+  constructor(options: { size?: number | number[]; scaleFactor?: number | number[]; mode?: InterpolateMode; alignCorners?: boolean; recomputeScaleFactor?: boolean } = {}) {
     super();
+    this.options = readOptions('nn.Upsample', options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor']);
   }
   forward(input: Tensor): Tensor {
     return F.interpolate(input, this.options);
-  }
-}
-
-/** nn.SmoothL1Loss({reduction='mean', beta=1.0}). */
-export class SmoothL1Loss extends Module {
-  constructor(readonly options: { reduction?: Reduction; beta?: number } = {}) {
-    super();
-  }
-  forward(input: Tensor, target: Tensor): Tensor {
-    return F.smoothL1Loss(input, target, this.options);
-  }
-}
-
-/** nn.HuberLoss({reduction='mean', delta=1.0}). */
-export class HuberLoss extends Module {
-  constructor(readonly options: { reduction?: Reduction; delta?: number } = {}) {
-    super();
-  }
-  forward(input: Tensor, target: Tensor): Tensor {
-    return F.huberLoss(input, target, this.options);
-  }
-}
-
-/** nn.KLDivLoss({reduction='mean', logTarget=false}). */
-export class KLDivLoss extends Module {
-  constructor(readonly options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}) {
-    super();
-  }
-  forward(input: Tensor, target: Tensor): Tensor {
-    return F.klDiv(input, target, this.options);
-  }
-}
-
-/** nn.BCELoss({weight=None, reduction='mean'}). */
-export class BCELoss extends Module {
-  constructor(readonly options: { weight?: Tensor | null; reduction?: Reduction } = {}) {
-    super();
-  }
-  forward(input: Tensor, target: Tensor): Tensor {
-    return F.binaryCrossEntropy(input, target, this.options);
   }
 }
 
@@ -248,6 +217,7 @@ export class InstanceNorm2d extends Module {
     options: FactoryOptions & { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {},
   ) {
     super();
+    options = readOptions('nn.InstanceNorm2d', options, [...FACTORY, 'eps', 'momentum', 'affine', 'trackRunningStats']);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
     this.affine = options.affine ?? false;
@@ -291,6 +261,7 @@ abstract class RNNBase extends Module {
   protected readonly flatNames: string[] = [];
   constructor(readonly inputSize: number, readonly hiddenSize: number, gates: number, options: RNNOptions) {
     super();
+    options = readOptions(`nn.${gates === 4 ? 'LSTM' : 'GRU'}`, options, [...FACTORY, 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional']);
     this.numLayers = options.numLayers ?? 1;
     this.bias = options.bias ?? true;
     this.batchFirst = options.batchFirst ?? false;
@@ -406,6 +377,7 @@ export class MultiheadAttention extends Module {
   readonly batchFirst: boolean;
   constructor(readonly embedDim: number, readonly numHeads: number, options: MultiheadAttentionOptions = {}) {
     super();
+    options = readOptions('nn.MultiheadAttention', options, [...FACTORY, 'dropout', 'bias', 'batchFirst']);
     this.headDim = Math.floor(embedDim / numHeads);
     if (this.headDim * numHeads !== embedDim) throw new TorchError('MultiheadAttention: embed_dim must be divisible by num_heads');
     this.dropout = options.dropout ?? 0;
@@ -421,6 +393,7 @@ export class MultiheadAttention extends Module {
   }
 
   forward(query: Tensor, key: Tensor, value: Tensor, options: AttentionCallOptions = {}): [Tensor, Tensor | null] {
+    options = readOptions('MultiheadAttention.forward', options, ['keyPaddingMask', 'needWeights', 'attnMask', 'averageAttnWeights']);
     const { needWeights = true, averageAttnWeights = true } = options;
     const unbatched = query.ndim === 2;
     const batch = (t: Tensor) => (unbatched ? t.unsqueeze(1) : this.batchFirst ? t.transpose(0, 1) : t);
@@ -484,6 +457,9 @@ export class TransformerEncoderLayer extends Module {
   readonly activation: 'relu' | 'gelu';
   constructor(dModel: number, nhead: number, options: TransformerEncoderLayerOptions = {}) {
     super();
+    options = readOptions('nn.TransformerEncoderLayer', options, [
+      ...FACTORY, 'dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias',
+    ]);
     const f = { device: options.device, dtype: options.dtype };
     const p = options.dropout ?? 0.1;
     const bias = options.bias ?? true;
@@ -500,6 +476,7 @@ export class TransformerEncoderLayer extends Module {
     this.activation = options.activation ?? 'relu';
   }
   forward(src: Tensor, options: { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null } = {}): Tensor {
+    options = readOptions('TransformerEncoderLayer.forward', options, ['srcMask', 'srcKeyPaddingMask']);
     const sa = (x: Tensor) =>
       this.dropout1.forward(this.self_attn.forward(x, x, x, { attnMask: options.srcMask, keyPaddingMask: options.srcKeyPaddingMask, needWeights: false })[0]);
     const act = (x: Tensor) => (this.activation === 'relu' ? F.relu(x) : F.gelu(x));

@@ -12,6 +12,7 @@ import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import { checkOneOf, checkOptions, describeValue } from '../utils/validate';
 import { forwardAsync } from '../jit/traced';
+import { readOptions } from '../utils/options';
 
 /** name → tensor in PyTorch's order (insertion order of a plain object; keys are never integer-like). */
 export type StateDict = Record<string, Tensor>;
@@ -277,6 +278,7 @@ export abstract class Module {
 
   /** zero_grad: gradients set to null (PyTorch 2.x default) or zeroed in place. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
+    options = readOptions('Module.zeroGrad', options, ['setToNone']);
     native.optim.zeroGrad(this.parameters(), options.setToNone ?? true);
   }
 
@@ -285,6 +287,7 @@ export abstract class Module {
    * Values are detached handles sharing storage with the module's tensors (keepVars: the tensors themselves).
    */
   stateDict(options: { prefix?: string; keepVars?: boolean } = {}): StateDict {
+    options = readOptions('Module.stateDict', options, ['prefix', 'keepVars']);
     const out: StateDict = {};
     // Like PyTorch, no de-duplication: a module shared under two names is saved under both.
     const visit = (mod: Module, base: string): void => {
@@ -305,6 +308,7 @@ export abstract class Module {
    * is any error. A 'module.' prefix on every key (torch.nn.DataParallel checkpoints) is removed.
    */
   loadStateDict(stateDict: StateDict | Map<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
+    options = readOptions('Module.loadStateDict', options, ['strict']);
     // PyTorch: "Expected state_dict to be dict-like, got <class 'NoneType'>."
     if (stateDict === null || typeof stateDict !== 'object' || Array.isArray(stateDict) || isTensor(stateDict)) {
       throw new TorchError(`Expected state_dict to be dict-like, got ${describeValue(stateDict)}.`);

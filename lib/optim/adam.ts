@@ -8,6 +8,9 @@ import { TorchError } from '../errors';
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
+import { readOptions } from '../utils/options';
+
+const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'];
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
 export interface AdamOptions {
@@ -79,7 +82,7 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: ParamsArg, options: AdamOptions = {}) {
-    super(params, options, 0);
+    super(params, readOptions('Adam', options, ADAM_KEYS), 0);
   }
   protected extraGroupKeys(): Record<string, unknown> {
     const common = { foreach: null, capturable: false, differentiable: false };
@@ -91,7 +94,7 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: ParamsArg, options: AdamOptions = {}) {
-    super(params, options, 1e-2);
+    super(params, readOptions('AdamW', options, ADAM_KEYS), 1e-2);
   }
   protected extraGroupKeys(): Record<string, unknown> {
     if (!libtorchAtLeast(2, 0)) return { foreach: null, capturable: false };

@@ -7,6 +7,7 @@ import { native } from '../native';
 import { emptyLike } from '../generated/torch';
 import { Tensor, isTensor, noGrad } from '../tensor';
 import { checkNumber, describeValue } from '../utils/validate';
+import { readOptions } from '../utils/options';
 
 /** A param group: its tensors and its hyper-parameters (settable: `opt.paramGroups[0].lr = 0.01`). */
 export interface ParamGroup {
@@ -58,6 +59,9 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     if (given === null || typeof given !== 'object' || !(isTensor(given) || Symbol.iterator in given)) {
       throw new TorchError(`param group 'params' must be a Tensor or an iterable of Tensors, not ${describeValue(given)}`);
     }
+    // A group's options are the optimizer's, in camelCase or PyTorch's snake_case ({params, weight_decay: 0});
+    // other keys stay as given, as PyTorch keeps a group's extra entries (a name …) for the user.
+    group = readOptions(`${this.constructor.name} param group`, group, ['params', 'initialLr', ...Object.keys(this.defaults)], true);
     const params = isTensor(group.params) ? [group.params] : [...group.params];
     for (const p of params) {
       if (!isTensor(p)) throw new TorchError(`optimizer can only optimize Tensors, but one of the params is ${describeValue(p)}`);
@@ -80,6 +84,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
 
   /** zero_grad: gradients set to null (PyTorch 2.x default) or zeroed in place. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
+    options = readOptions('Optimizer.zeroGrad', options, ['setToNone']);
     const setToNone = options.setToNone ?? true;
     for (const g of this.paramGroups) native.optim.zeroGrad(g.params, setToNone);
   }

@@ -2,6 +2,7 @@
 //   g = ±grad + weight_decay * p;  v = α v + (1 - α) g²;  centered: a = α a + (1 - α) g, v' = v - a²
 //   d = sqrt(v or v') + eps;  momentum: b = μ b + g / d, p -= lr b;  else p -= lr g / d
 // PyTorch 1.x keeps `step` as an int in the state, 2.x as a CPU tensor: the state dict follows the libtorch.
+import { readOptions } from '../utils/options';
 import { TorchError } from '../errors';
 import { native } from '../native';
 import { keep } from '../memory';
@@ -33,6 +34,7 @@ const STATE_KEYS = ['step', 'squareAvg', 'momentumBuffer', 'gradAvg'] as const;
 /** torch.optim.RMSprop(params, {lr=1e-2, alpha=0.99, eps=1e-8, weightDecay=0, momentum=0, centered=false, maximize=false}). */
 export class RMSprop extends Optimizer<RMSpropParamGroup> {
   constructor(params: ParamsArg, options: RMSpropOptions = {}) {
+    options = readOptions('RMSprop', options, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize']);
     super(params, {
       lr: options.lr ?? 1e-2,
       momentum: options.momentum ?? 0,

@@ -9,7 +9,8 @@ import { TorchError } from '../errors';
 import { keep } from '../memory';
 import { native } from '../native';
 import { Tensor, full, noGrad } from '../tensor';
-import { checkBool, checkNumber, checkOptions } from '../utils/validate';
+import { checkBool, checkNumber } from '../utils/validate';
+import { readOptions } from '../utils/options';
 import { libtorchAtLeast, libtorchVersion } from '../utils/version';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
@@ -55,7 +56,7 @@ export class SGD extends Optimizer<SGDParamGroup> {
 
   /** new SGD(params, {lr=1e-3, momentum=0, dampening=0, weightDecay=0, nesterov=false, maximize=false, fused=false}). */
   constructor(params: ParamsArg, options: SGDOptions = {}) {
-    checkOptions(options, 'SGD');
+    options = readOptions('SGD', options, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize', 'fused']);
     const { fused = false, ...rest } = options;
     checkBool(fused, 'SGD', 'fused');
     options = rest;

@@ -9,6 +9,7 @@ import { PyDict, PyGlobal, PyOrderedDict, unpickle } from './pickle';
 import { DTYPE_OF_STORAGE, ELEMENT_SIZE } from './storage';
 import { checkBool, checkOptions, checkString, describeValue } from '../utils/validate';
 import { ZipReader } from './zip';
+import { readOptions, TORCH_LOAD } from '../utils/option_keys';
 
 /**
  * torch.load's map_location, in the forms PyTorch accepts:
@@ -103,6 +104,7 @@ function ints(v: unknown, what: string, where: string): number[] {
  * naming the file. `T` is the shape the caller expects (not checked): `load<{ net: StateDict; acc: number }>(file)`.
  */
 export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
+  options = readOptions('load', options, TORCH_LOAD);
   checkString(file, 'load', 'f');
   checkOptions(options, 'load');
   if (options.device !== undefined) checkMapLocation(options.device);
@@ -130,6 +132,7 @@ export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
  * (CRC-32) and building the tensors still run on the JS thread.
  */
 export async function loadAsync<T = unknown>(file: string, options: LoadOptions = {}): Promise<T> {
+  options = readOptions('loadAsync', options, TORCH_LOAD);
   checkString(file, 'load', 'f');
   // With mmap nothing is read ahead: pages come in as tensors are used.
   if (!options?.mmap) try {

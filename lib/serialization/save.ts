@@ -9,6 +9,7 @@ import type { DType } from '../dtype';
 import { ELEMENT_SIZE, STORAGE_OF, type StorageView, locationOf, storageOf } from './storage';
 import { checkOptions, checkString } from '../utils/validate';
 import { ZipWriter } from './zip';
+import { readOptions, SAVE } from '../utils/option_keys';
 
 export interface SaveOptions {
   /** Writes zip64 records even for small files (for tests of the zip64 path). */
@@ -178,6 +179,7 @@ function removeStaleTemps(dir: string): void {
  * file), so torch.load puts it back on that device with the same strides.
  */
 export function save(obj: unknown, file: string, options: SaveOptions = {}): void {
+  options = readOptions('save', options, SAVE);
   checkString(file, 'save', 'f');
   checkOptions(options, 'save');
   const prefix = archivePrefix(file);
@@ -207,6 +209,7 @@ export function save(obj: unknown, file: string, options: SaveOptions = {}): voi
  * the promise resolves.
  */
 export async function saveAsync(obj: unknown, file: string, options: SaveOptions = {}): Promise<void> {
+  options = readOptions('saveAsync', options, SAVE);
   const prefix = archivePrefix(file);
   try {
     await atomicWriteAsync(file, async (fh) => {

@@ -14,6 +14,7 @@ import { isTensor, noGrad, stack, type Tensor } from '../tensor';
 import { decodeImage, normalize, resize } from '../vision';
 import { CIFAR10_MEAN, CIFAR10_STD } from '../data/transforms';
 import { Placement, placed, placementOf } from './forward';
+import { readOptions, CLASSIFIER, PREPROCESS } from '../utils/option_keys';
 
 /** CIFAR-10's classes in label order (batches.meta.txt). */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -74,6 +75,7 @@ function packageClassifier(model: AOTICompiledModel): Classifier & { dispose(): 
  * last.pth, a bare state dict), in eval mode. A package runs on the device it was compiled for.
  */
 export function loadClassifier(file: string, options: ClassifierOptions = {}): Classifier {
+  options = readOptions('loadClassifier', options, CLASSIFIER);
   const device = options.device ?? 'cpu';
   if (isScriptFile(file)) return jitLoad(file, { device }).eval() as ScriptModule as Classifier;
   if (isPackageFile(file)) return packageClassifier(exportLoad(file, { device }));
@@ -105,6 +107,7 @@ export interface PreprocessOptions {
 
 /** uint8 images [3, H, W] → the normalized float batch [N, 3, size, size] the model takes. */
 export function preprocess(images: Tensor[], options: PreprocessOptions = {}): Tensor {
+  options = readOptions('preprocess', options, PREPROCESS);
   const size = options.size ?? 32;
   return tidy(() => {
     const fitted = images.map((img, i) => {
@@ -144,11 +147,12 @@ function classifierPlacement(model: Classifier): Placement | null {
  * preprocessed on `options.device` (default: where they are) and the batch then goes to the model's device.
  */
 export async function classify(model: Classifier, images: Tensor[], options: PreprocessOptions & { topk?: number; classes?: readonly string[] } = {}): Promise<ClassScore[][]> {
-  const batch = tidy(() => placed(preprocess(images, options), classifierPlacement(model)));
+  const { topk, classes, ...pre } = readOptions('classify', options, [...PREPROCESS, 'topk', 'classes']);
+  const batch = tidy(() => placed(preprocess(images, pre), classifierPlacement(model)));
   try {
     const logits = await noGrad(() => model.forwardAsync(batch));
     try {
-      return topK(logits, options.topk ?? 5, options.classes);
+      return topK(logits, topk ?? 5, classes);
     } finally {
       logits.dispose();
     }
@@ -165,7 +169,8 @@ export interface FilePrediction {
 /** predict on image files (PNG or JPEG): loads the checkpoint, decodes, classifies in one batch. */
 export async function predictFiles(checkpoint: string, files: string[], options: ClassifierOptions & { topk?: number; size?: number } = {}): Promise<FilePrediction[]> {
   if (files.length === 0) throw new TorchError('predict: no image files given');
-  const model = loadClassifier(checkpoint, options);
+  options = readOptions('predictFiles', options, [...CLASSIFIER, 'topk', 'size']);
+  const model = loadClassifier(checkpoint, { device: options.device });
   const images = files.map((f) => decodeImage(f, { channels: 3 }));
   try {
     const tops = await classify(model, images, { ...options, device: options.device });

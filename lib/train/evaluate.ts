@@ -9,6 +9,7 @@ import { crossEntropy, logSoftmax } from '../nn/functional';
 import { Tensor, cat, noGrad, ones, zeros } from '../tensor';
 import { placeBatch, placementOf } from './forward';
 import { PhaseStats, ProgressMode, ProgressOptions, createProgress } from './progress';
+import { readOptions, EVALUATE } from '../utils/option_keys';
 
 export interface Evaluation {
   /** Percent correct, as the seed prints it (NaN when the outputs are not class scores). */
@@ -75,6 +76,7 @@ export async function evaluate(
   source: TensorDatasetLike | BatchSource,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
+  options = readOptions('evaluate', options, EVALUATE);
   // Batches follow the model (its first parameter's device and floating dtype), as `x.to(device)` in a
   // PyTorch loop; a data set is made resident on the model's device once, not copied batch by batch.
   const where = placementOf(model);

@@ -18,6 +18,7 @@ import { PhaseStats, ProgressMode, createProgress } from './progress';
 import { Callback, FitContext, FitRecord, MONITORS, Monitor, SchedulerLike } from './records';
 import { resumeRun } from './resume';
 import { TrainStep } from './step';
+import { readOptions, FIT } from '../utils/option_keys';
 
 export type { Callback, FitContext, FitRecord, Monitor, SchedulerLike } from './records';
 
@@ -120,6 +121,7 @@ export function logFileOf(dir: string | null, logFile: string | null | undefined
 
 /** Trains `model` for `epochs` epochs; see FitOptions. The model, loaders and optimizer stay the caller's. */
 export async function fit(model: Module & { forward(x: Tensor): Tensor }, options: FitOptions): Promise<FitResult> {
+  options = readOptions('fit', options, FIT);
   check(options);
   throwIfAborted(options.signal);
   return new FitRun(model, options).run();

@@ -8,6 +8,7 @@ import * as optim from '../optim';
 import { libtorchVersion } from '../utils/version';
 import { Amp, checkAmp, checkPositiveInt } from './forward';
 import type { ProgressMode } from './progress';
+import { readOptions, TRAIN } from '../utils/option_keys';
 
 export interface TrainOptions {
   /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent. Default: $CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package. */
@@ -118,6 +119,7 @@ function pickDevice(given: string | undefined, distributed: boolean | undefined)
 }
 
 export function resolveOptions(options: TrainOptions = {}): Resolved {
+  options = readOptions('resolveOptions', options, TRAIN);
   const device = pickDevice(options.device, options.distributed);
   const onCuda = device.startsWith('cuda');
   const o: Resolved = {

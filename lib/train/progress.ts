@@ -1,3 +1,4 @@
+import { readOptions, PROGRESS } from '../utils/option_keys';
 // The progress display of the seed's recipe, "Loss | Acc (correct/total)" per phase, for a person and a log:
 //   bar:   one line redrawn in place (a TTY): bar, steps, rate, elapsed<ETA, loss and accuracy from the first step;
 //   lines: a line every `everySeconds` (default 30) and one at the phase's end (CI logs, pipes, files);
@@ -59,6 +60,7 @@ export function formatRate(steps: number, seconds: number): string {
 const wallClock = () => performance.now() / 1000;
 
 export function createProgress(phase: string, steps: number, options: ProgressOptions = {}): Progress {
+  options = readOptions('createProgress', options, PROGRESS);
   const stream = options.stream ?? process.stdout;
   const mode = options.mode ?? 'auto';
   if (mode === 'none') return { update() {}, finish() {} };

@@ -19,6 +19,7 @@ import { epochCharts, evaluationCharts, renderCharts } from './report_charts';
 import { renderHtml } from './report_html';
 import { RunInfo, readRunInfo, versionsAndMachine } from './run_info';
 import type { EpochRecord, ReportData } from './records';
+import { readOptions, REPORT } from '../utils/option_keys';
 export type { Misclassified, ReportData } from './records';
 
 export const REPORT_FILE = 'report.html';
@@ -146,6 +147,7 @@ async function evaluateBest(dir: string, run: RunInfo | null, options: ReportOpt
 
 /** Writes <dir>/report.html and <dir>/<chart>.svg for a run folder (finished or not) and returns their paths and data. */
 export async function report(dir: string, options: ReportOptions = {}): Promise<ReportResult> {
+  options = readOptions('report', options, REPORT);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new TorchError(`report: '${dir}' is not a folder`);
   const run = readRunInfo(dir);
   const { history, skipped } = readLog(options.logFile ?? path.join(dir, 'log.jsonl'));

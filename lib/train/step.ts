@@ -24,6 +24,7 @@ import { SGD } from '../optim/sgd';
 import { Tensor, noGrad } from '../tensor';
 import type { LossFn } from './evaluate';
 import { Amp, Placement, checkAmp, defaultLoss, forwardWith, modelDevice, placeBatch, placedDtype, placementOf, withAmp } from './forward';
+import { readOptions, TRAIN_STEP } from '../utils/option_keys';
 
 export interface TrainStepOptions {
   /** loss(output, target), a scalar; default cross-entropy. */
@@ -80,6 +81,7 @@ export class TrainStep {
     private readonly optimizer: Optimizer,
     private readonly options: TrainStepOptions = {},
   ) {
+    this.options = options = readOptions('TrainStep', options, TRAIN_STEP);
     this.device = modelDevice(model);
     this.where = placementOf(model);
     this.forward = forwardWith(model, options);

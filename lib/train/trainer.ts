@@ -22,6 +22,7 @@ import { readStoredRun } from './resume';
 import { resumeOptions, runConfig } from './run_config';
 import { writeRunInfo } from './run_info';
 import { TensorBoardHook } from './tensorboard_hook';
+import { readOptions, TRAIN } from '../utils/option_keys';
 
 export { formatLr } from './fit';
 export { resolveOptions } from './options';
@@ -43,6 +44,7 @@ export interface TrainResult {
  * override. The steps of the seed's main.py: data, model, criterion, optimizer, schedule, then fit().
  */
 export async function trainResNet20(options: TrainOptions = {}): Promise<TrainResult> {
+  options = readOptions('trainResNet20', options, TRAIN);
   // Resuming: last.pth's stored configuration completes the options (a contradicting one is refused).
   const stored = options.resume ? readStoredRun(options.checkpointDir ?? 'checkpoint') : undefined;
   const { options: given, extended } = stored?.config ? resumeOptions(stored.config, options) : { options, extended: false };

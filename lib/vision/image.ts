@@ -7,6 +7,7 @@ import { TorchError } from '../errors';
 import { tensor as fromTyped, type Tensor } from '../tensor';
 import { tidy } from '../memory';
 import { atomicWrite } from '../utils/atomic';
+import { readOptions, DECODE } from '../utils/option_keys';
 
 export interface DecodeOptions {
   /**
@@ -102,6 +103,7 @@ function checkSize(w: number, h: number, options: DecodeOptions): void {
  * Errors name the file (or 'buffer') and say what is wrong: not an image, truncated, corrupt.
  */
 export function decodeImage(input: string | Uint8Array, options: DecodeOptions = {}): Tensor {
+  options = readOptions('decodeImage', options, DECODE);
   const name = typeof input === 'string' ? `'${input}'` : 'buffer';
   if (![undefined, 0, 1, 3, 4].includes(options.channels)) throw new TorchError(`decodeImage: channels must be 0, 1, 3 or 4, got ${options.channels}`);
   let bytes: Uint8Array;

@@ -4,6 +4,7 @@ import { TorchError } from '../errors';
 import { tidy } from '../memory';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
+import { readOptions, RESIZE } from '../utils/option_keys';
 
 export interface ResizeOptions {
   /** 'bilinear' (default), 'bicubic' or 'nearest'. */
@@ -17,6 +18,7 @@ export interface ResizeOptions {
  * the aspect ratio, as torchvision. uint8 images are interpolated in float32 and rounded back.
  */
 export function resize(image: Tensor, size: number | [number, number], options: ResizeOptions = {}): Tensor {
+  options = readOptions('vision.resize', options, RESIZE);
   let hw: [number, number];
   if (typeof size === 'number') {
     const [h, w] = image.shape.slice(-2);

@@ -140,14 +140,14 @@ describe('fit on a regression model', () => {
 });
 
 describe('fit: resume, callbacks, schedules, options', () => {
-  const run = async (dir: string, extra: Partial<torch.train.FitOptions> & { seed: number }) => {
+  const run = async (dir: string, { seed, ...extra }: Partial<torch.train.FitOptions> & { seed: number }) => {
     const train = makeData(10, 40);
-    torch.manualSeed(extra.seed);
+    torch.manualSeed(seed);
     const model = new Net();
     const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
     const r = await torch.fit(model, {
       ...quiet,
-      trainLoader: loader(train.x, train.y, { shuffle: true, seed: extra.seed }),
+      trainLoader: loader(train.x, train.y, { shuffle: true, seed }),
       testLoader: loader(train.x, train.y),
       optimizer: opt,
       scheduler: new optim.CosineAnnealingLR(opt, { tMax: 4 }),

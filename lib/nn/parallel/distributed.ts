@@ -13,6 +13,7 @@ import * as dist from '../../distributed';
 import { native } from '../../native';
 import { type Tensor, isGradEnabled, isTensor } from '../../tensor';
 import { Module } from '../module';
+import { readOptions, DDP } from '../../utils/option_keys';
 
 export interface DistributedDataParallelOptions {
   /** Broadcast rank 0's buffers at the start of each forward (default true, as PyTorch). */
@@ -82,6 +83,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
 
   constructor(module: M, options: DistributedDataParallelOptions = {}) {
     super();
+    options = readOptions('DistributedDataParallel', options, DDP);
     if (!(module instanceof Module)) throw new TorchError('DistributedDataParallel: expected an nn.Module');
     dist.requireBuilt('DistributedDataParallel');
     if (!dist.isInitialized()) {

@@ -5,6 +5,7 @@
 import { TorchError } from '../../errors';
 import { checkFields, checkInt, checkOptions, describeValue } from '../../utils/validate';
 import { libtorchAtLeast } from '../../utils/version';
+import { readOptions } from '../../utils/options';
 import { Optimizer, camel, snake } from '../optimizer';
 
 export type SchedulerStateDict = Record<string, unknown>;
@@ -17,9 +18,12 @@ export type SchedulerKind = 'epoch' | 'batch' | 'metric';
 
 type Check = (v: unknown, fn: string, name: string) => unknown;
 
-/** Every scheduler's argument check: an options object, the named fields' types, and lastEpoch (>= -1). */
-export function schedulerOptions<T extends object>(options: T | undefined, fn: string, checks: Record<string, Check> = {}): T {
-  const o = checkOptions(options, fn);
+/**
+ * Every scheduler's argument check: an options object with only the known keys (camelCase or PyTorch's
+ * snake_case; lastEpoch implied), the named fields' types, and lastEpoch (>= -1). Returns it normalised.
+ */
+export function schedulerOptions<T extends object>(options: T | undefined, fn: string, known: readonly string[], checks: Record<string, Check> = {}): T {
+  const o = readOptions(fn, checkOptions(options, fn), [...known, 'lastEpoch']);
   checkFields(o, fn, { lastEpoch: (v, f, n) => checkInt(v, f, n, -1), ...checks });
   return o;
 }

@@ -11,7 +11,8 @@ export class CosineAnnealingLR extends LRScheduler {
   etaMin: number;
 
   constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number } = {} as never) {
-    super(optimizer, schedulerOptions(options, 'CosineAnnealingLR', { etaMin: checkNumber }).lastEpoch ?? -1);
+    options = schedulerOptions(options, 'CosineAnnealingLR', ['tMax', 'etaMin'], { etaMin: checkNumber });
+    super(optimizer, options.lastEpoch ?? -1);
     checkNumber(options.tMax, 'CosineAnnealingLR', 'tMax');
     if (!(options.tMax > 0)) throw new TorchError(`CosineAnnealingLR: T_max must be a positive number, got ${options.tMax}`);
     this.tMax = options.tMax;
@@ -52,7 +53,8 @@ export class MultiStepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number } = {} as never) {
-    super(optimizer, schedulerOptions(options, 'MultiStepLR', { gamma: checkNumber }).lastEpoch ?? -1);
+    options = schedulerOptions(options, 'MultiStepLR', ['milestones', 'gamma'], { gamma: checkNumber });
+    super(optimizer, options.lastEpoch ?? -1);
     if (!Array.isArray(options.milestones)) throw new TorchError(`MultiStepLR(): argument 'milestones' must be an array of integers, not ${describeValue(options.milestones)}`);
     options.milestones.forEach((m, i) => checkInt(m, 'MultiStepLR', `milestones[${i}]`));
     this.milestones = new Map();
@@ -89,7 +91,8 @@ export class LinearLR extends LRScheduler {
     optimizer: Optimizer,
     options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {},
   ) {
-    super(optimizer, schedulerOptions(options, 'LinearLR', { startFactor: checkNumber, endFactor: checkNumber, totalIters: checkInt }).lastEpoch ?? -1);
+    options = schedulerOptions(options, 'LinearLR', ['startFactor', 'endFactor', 'totalIters'], { startFactor: checkNumber, endFactor: checkNumber, totalIters: checkInt });
+    super(optimizer, options.lastEpoch ?? -1);
     const start = options.startFactor ?? 1 / 3;
     const end = options.endFactor ?? 1.0;
     if (start > 1.0 || start <= 0) {
@@ -125,7 +128,8 @@ export class StepLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number; lastEpoch?: number }) {
-    super(optimizer, schedulerOptions(options, 'StepLR', { gamma: checkNumber }).lastEpoch ?? -1);
+    options = schedulerOptions(options, 'StepLR', ['stepSize', 'gamma'], { gamma: checkNumber });
+    super(optimizer, options.lastEpoch ?? -1);
     if (!Number.isInteger(options.stepSize) || options.stepSize <= 0) {
       throw new TorchError(`StepLR: step_size must be a positive integer, got ${options.stepSize}`);
     }
@@ -151,7 +155,8 @@ export class ExponentialLR extends LRScheduler {
   gamma: number;
 
   constructor(optimizer: Optimizer, options: { gamma: number; lastEpoch?: number }) {
-    super(optimizer, schedulerOptions(options, 'ExponentialLR').lastEpoch ?? -1);
+    options = schedulerOptions(options, 'ExponentialLR', ['gamma']);
+    super(optimizer, options.lastEpoch ?? -1);
     if (typeof options.gamma !== 'number') throw new TorchError('ExponentialLR: gamma is required');
     this.gamma = options.gamma;
     this.initialStep();

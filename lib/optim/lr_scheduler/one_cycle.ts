@@ -42,7 +42,10 @@ export class OneCycleLR extends LRScheduler {
   schedulePhases: Phase[];
 
   constructor(optimizer: Optimizer, o: OneCycleLROptions) {
-    schedulerOptions(o, 'OneCycleLR', { pctStart: checkNumber, divFactor: checkNumber, finalDivFactor: checkNumber });
+    o = schedulerOptions(o, 'OneCycleLR', [
+      'maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
+      'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase',
+    ], { pctStart: checkNumber, divFactor: checkNumber, finalDivFactor: checkNumber });
     const perGroup = (v: number | number[], name: string): number[] => {
       if (!Array.isArray(v)) return optimizer.paramGroups.map(() => v);
       if (v.length !== optimizer.paramGroups.length) {

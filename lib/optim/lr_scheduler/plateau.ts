@@ -39,7 +39,7 @@ export class ReduceLROnPlateau extends LRScheduler {
   constructor(optimizer: Optimizer, options?: ReduceLROnPlateauOptions) {
     // train.fit calls step(metric) with the epoch's loss.
     super(optimizer, 0, 'metric');
-    const o = schedulerOptions(options, 'ReduceLROnPlateau', { factor: checkNumber, patience: checkInt, cooldown: checkInt, eps: checkNumber, threshold: checkNumber });
+    const o = schedulerOptions(options, 'ReduceLROnPlateau', ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'], { factor: checkNumber, patience: checkInt, cooldown: checkInt, eps: checkNumber, threshold: checkNumber });
     this.factor = o.factor ?? 0.1;
     if (this.factor >= 1.0) throw new TorchError('Factor should be < 1.0.');
     const minLr = o.minLr ?? 0;

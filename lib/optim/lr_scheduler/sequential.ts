@@ -13,6 +13,7 @@ export class SequentialLR extends LRScheduler {
   milestones: number[];
 
   constructor(optimizer: Optimizer, options: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
+    options = schedulerOptions(options, 'SequentialLR', ['schedulers', 'milestones']);
     const { schedulers, milestones } = options;
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) {
@@ -26,7 +27,7 @@ export class SequentialLR extends LRScheduler {
         `Sequential Schedulers expects number of schedulers provided to be one more than the number of milestone points, but got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${milestones.length}`,
       );
     }
-    super(optimizer, schedulerOptions(options, 'SequentialLR').lastEpoch ?? -1);
+    super(optimizer, options.lastEpoch ?? -1);
     this.schedulers = schedulers;
     this.milestones = [...milestones];
     this.lastEpoch += 1;

@@ -7,6 +7,7 @@ import { tidy } from '../../memory';
 import { Tensor, isTensor } from '../../tensor';
 import { EventFileWriter, encodeEvent } from './record';
 import * as summary from './summary';
+import { readOptions, SUMMARY_WRITER, ADD_SCALAR } from '../option_keys';
 
 export interface SummaryWriterOptions {
   /** Appended to the default log folder's name (ignored when logDir is given). */
@@ -96,6 +97,7 @@ export class SummaryWriter {
   private allWriters = new Map<string, EventFileWriter>();
 
   constructor(logDir?: string, options: SummaryWriterOptions = {}) {
+    options = readOptions('SummaryWriter', options, SUMMARY_WRITER);
     this.logDir = logDir ?? path.join('runs', `${defaultRunName()}_${os.hostname()}${options.comment ?? ''}`);
     this.options = { maxQueue: options.maxQueue ?? 10, flushSecs: options.flushSecs ?? 120, filenameSuffix: options.filenameSuffix ?? '' };
     this.getFileWriter();
@@ -127,6 +129,7 @@ export class SummaryWriter {
   }
 
   addScalar(tag: string, scalarValue: number | Tensor, globalStep?: number, walltime?: number, options: ScalarOptions = {}): void {
+    options = readOptions('SummaryWriter.addScalar', options, ADD_SCALAR);
     const v = toNumber(scalarValue, `addScalar('${tag}')`);
     this.add(this.getFileWriter(), summary.scalar(tag, v, options.newStyle, options.doublePrecision), globalStep, walltime);
   }
