@@ -56,7 +56,7 @@ const cases: [string, () => unknown, string][] = [
   // serialization
   ['load of a number', () => torch.load(5 as never), "load(): argument 'f' must be a string, not number 5"],
   ['save to a number', () => torch.save({}, 5 as never), "save(): argument 'f' must be a string, not number 5"],
-  ['load with device 0', () => torch.load('x.pth', { device: 0 as never }), "load(): argument 'device' must be a string, not number 0"],
+  ['load with device 0', () => torch.load('x.pth', { device: 0 as never }), "load(): argument 'device' (map_location) must be a device string, an object of saved location -> device strings, or a function (storage, location) => storage, not number 0"],
 ];
 
 describe('bad arguments are TorchErrors naming the argument', () => {
