@@ -59,7 +59,11 @@ class Unpickler {
   readonly marks: number[] = [];
   readonly memo = new Map<number, unknown>();
   private readonly view: DataView;
-  // One PyGlobal per name (they are immutable): a pickle without memo names the same three globals per tensor.
+  /** The same bytes, for latin-1 slices: one native call, where String.fromCharCode.apply copied them to arguments. */
+  private readonly buf: Buffer;
+  // One PyGlobal per name (they are immutable): a pickle without memo names the same three globals per
+  // tensor. Keyed by 'module\nname', GLOBAL's own argument, so that naming a known one again is one slice
+  // and one lookup.
   private readonly globals = new Map<string, PyGlobal>();
 
   constructor(
@@ -69,6 +73,7 @@ class Unpickler {
     readonly hooks: UnpickleHooks,
   ) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
 
   run(): unknown {
@@ -116,31 +121,41 @@ class Unpickler {
   bytes(n: number): Uint8Array {
     return this.data.subarray(this.need(n), this.pos);
   }
+  /** A str: UTF-8. Short ASCII strings (keys, 'storage', 'cpu': most of a checkpoint's) skip the decoder,
+   *  which costs more than the string for a few bytes. */
   text(n: number): string {
     const at = this.need(n);
-    const fast = this.ascii(at, this.pos);
-    if (fast !== undefined) return fast;
+    if (n <= 64 && this.isAscii(at, this.pos)) return this.buf.toString('latin1', at, this.pos);
     try {
       return UTF8.decode(this.data.subarray(at, this.pos));
     } catch {
       return this.fail(`invalid UTF-8 in a string at offset ${at}`);
     }
   }
+  /** A Python 2 str: latin-1. */
+  latin1(n: number): string {
+    const at = this.need(n);
+    return this.buf.toString('latin1', at, this.pos);
+  }
   /** A protocol-0 argument: the bytes up to the next newline, as latin-1. */
   line(): string {
-    const end = this.data.indexOf(0x0a, this.pos);
-    if (end < 0) this.fail('truncated pickle (unterminated text argument)');
-    const s = this.ascii(this.pos, end) ?? Buffer.from(this.data.subarray(this.pos, end)).toString('latin1');
+    return this.lines(1);
+  }
+  /** `count` newline-terminated arguments, as one latin-1 string without the last newline. */
+  lines(count: number): string {
+    let end = this.pos - 1;
+    for (let i = 0; i < count; i++) {
+      end = this.data.indexOf(0x0a, end + 1);
+      if (end < 0) this.fail('truncated pickle (unterminated text argument)');
+    }
+    const s = this.buf.toString('latin1', this.pos, end);
     this.pos = end + 1;
     return s;
   }
-  // Short ASCII strings (keys, 'storage', 'cpu': most of a checkpoint's) skip the decoder, which costs
-  // more than the string for a few bytes.
-  private ascii(from: number, to: number): string | undefined {
-    if (to - from > 64) return undefined;
+  private isAscii(from: number, to: number): boolean {
     const data = this.data;
-    for (let i = from; i < to; i++) if (data[i] >= 0x80) return undefined;
-    return String.fromCharCode.apply(null, data.subarray(from, to) as unknown as number[]);
+    for (let i = from; i < to; i++) if (data[i] >= 0x80) return false;
+    return true;
   }
 
   // ---- the stack ----
@@ -167,14 +182,24 @@ class Unpickler {
 
   /** The allowed global module.name; any other is refused by name. */
   global(module: string, name: string): PyGlobal {
+    // Every key stored has exactly one newline (no allowed name has one), so a hit is this very split.
+    return this.globals.get(`${module}\n${name}`) ?? this.newGlobal(module, name);
+  }
+  /** GLOBAL's argument 'module\nname\n', looked up whole before it is split. */
+  globalLines(): PyGlobal {
+    const key = this.lines(2);
+    const known = this.globals.get(key);
+    if (known) return known;
+    const nl = key.indexOf('\n');
+    return this.newGlobal(key.slice(0, nl), key.slice(nl + 1));
+  }
+  private newGlobal(module: string, name: string): PyGlobal {
     const q = `${module}.${name}`;
-    const known = this.globals.get(q);
-    if (known && known.module === module) return known;
     if (!this.allowed.has(q)) {
       this.fail(`refusing to load the global '${q}': only tensors, numbers, strings, lists, tuples and dicts are allowed (the checkpoint may be malicious, or holds a custom class)`);
     }
     const g = new PyGlobal(module, name);
-    this.globals.set(q, g);
+    this.globals.set(`${module}\n${name}`, g);
     return g;
   }
   setItems(target: unknown, items: unknown[]): void {
@@ -250,8 +275,8 @@ const STRINGS: Record<number, OpHandler> = {
   0x43: (u) => void u.stack.push(Uint8Array.from(u.bytes(u.u8()))), // SHORT_BINBYTES
   0x42: (u) => void u.stack.push(Uint8Array.from(u.bytes(u.u32()))), // BINBYTES
   0x8e: (u) => void u.stack.push(Uint8Array.from(u.bytes(u.u64()))), // BINBYTES8
-  0x55: (u) => void u.stack.push(Buffer.from(u.bytes(u.u8())).toString('latin1')), // SHORT_BINSTRING
-  0x54: (u) => void u.stack.push(Buffer.from(u.bytes(u.u32())).toString('latin1')), // BINSTRING
+  0x55: (u) => void u.stack.push(u.latin1(u.u8())), // SHORT_BINSTRING
+  0x54: (u) => void u.stack.push(u.latin1(u.u32())), // BINSTRING
 };
 
 /** Lists, tuples (JS arrays both) and dicts. */
@@ -322,11 +347,7 @@ const MEMO: Record<number, OpHandler> = {
 
 /** Globals (allowed ones only), calls of them, BUILD and torch.save's persistent ids: all through the hooks. */
 const OBJECTS: Record<number, OpHandler> = {
-  0x63: (u) => {
-    // GLOBAL "module\nname\n"
-    const module = u.line();
-    u.stack.push(u.global(module, u.line()));
-  },
+  0x63: (u) => void u.stack.push(u.globalLines()), // GLOBAL "module\nname\n"
   0x93: (u) => {
     // STACK_GLOBAL
     const name = u.pop();
