@@ -39,304 +39,351 @@ export interface UnpickleHooks {
  * ('module.name' strings); calls and persistent ids go to `hooks`.
  */
 export function unpickle(data: Uint8Array, where: string, allowed: ReadonlySet<string>, hooks: UnpickleHooks): unknown {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const stack: unknown[] = [];
-  const marks: number[] = [];
-  const memo = new Map<number, unknown>();
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  let pos = 0;
+  return new Unpickler(data, where, allowed, hooks).run();
+}
 
-  const fail = (what: string): never => {
-    throw new TorchError(`load: ${where}: ${what}`);
-  };
-  const need = (n: number): number => {
-    if (pos + n > data.length) fail(`truncated pickle (needs ${n} more bytes at offset ${pos})`);
-    const at = pos;
-    pos += n;
+/** One opcode's work on the unpickler, which has already read the opcode byte `op`. */
+type OpHandler = (u: Unpickler, op: number) => void;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The state of one unpickling: the bytes and the reader's position in them, the stack with its marks,
+ * the memo. Every value it holds was pushed by an opcode of the file, so the stack and the memo (a Map,
+ * not an array: a LONG_BINPUT index up to 2^32 costs one entry) grow with the file, never past it.
+ */
+class Unpickler {
+  pos = 0;
+  stopped = false;
+  readonly stack: unknown[] = [];
+  readonly marks: number[] = [];
+  readonly memo = new Map<number, unknown>();
+  private readonly view: DataView;
+  /** The same bytes, for latin-1 slices: one native call, where String.fromCharCode.apply copied them to arguments. */
+  private readonly buf: Buffer;
+  // One PyGlobal per name (they are immutable): a pickle without memo names the same three globals per
+  // tensor. Keyed by 'module\nname', GLOBAL's own argument, so that naming a known one again is one slice
+  // and one lookup.
+  private readonly globals = new Map<string, PyGlobal>();
+
+  constructor(
+    readonly data: Uint8Array,
+    private readonly where: string,
+    private readonly allowed: ReadonlySet<string>,
+    readonly hooks: UnpickleHooks,
+  ) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  run(): unknown {
+    while (!this.stopped) {
+      const op = this.u8();
+      (HANDLERS[op] ?? unsupported)(this, op);
+    }
+    return this.stack[0];
+  }
+
+  fail(what: string): never {
+    throw new TorchError(`load: ${this.where}: ${what}`);
+  }
+
+  // ---- reading the opcodes' arguments ----
+
+  /** Moves past the next n bytes and returns where they start. */
+  need(n: number): number {
+    if (this.pos + n > this.data.length) this.fail(`truncated pickle (needs ${n} more bytes at offset ${this.pos})`);
+    const at = this.pos;
+    this.pos += n;
     return at;
-  };
-  const u8 = () => data[need(1)];
-  const u16 = () => view.getUint16(need(2), true);
-  const u32 = () => view.getUint32(need(4), true);
-  const u64 = (): number => {
-    const v = view.getBigUint64(need(8), true);
-    if (v > BigInt(data.length)) fail(`length ${v} runs past the end of the pickle`);
+  }
+  u8(): number {
+    return this.data[this.need(1)];
+  }
+  u16(): number {
+    return this.view.getUint16(this.need(2), true);
+  }
+  u32(): number {
+    return this.view.getUint32(this.need(4), true);
+  }
+  i32(): number {
+    return this.view.getInt32(this.need(4), true);
+  }
+  /** An 8-byte length, which cannot be more than the whole pickle. */
+  u64(): number {
+    const v = this.view.getBigUint64(this.need(8), true);
+    if (v > BigInt(this.data.length)) this.fail(`length ${v} runs past the end of the pickle`);
     return Number(v);
-  };
-  const bytes = (n: number) => data.subarray(need(n), pos);
-  // Short ASCII strings (keys, 'storage', 'cpu': most of a checkpoint's) skip the decoder, which costs
-  // more than the string for a few bytes.
-  const ascii = (from: number, to: number): string | undefined => {
-    if (to - from > 64) return undefined;
-    for (let i = from; i < to; i++) if (data[i] >= 0x80) return undefined;
-    return String.fromCharCode.apply(null, data.subarray(from, to) as unknown as number[]);
-  };
-  const text = (n: number): string => {
-    const at = need(n);
-    const fast = ascii(at, pos);
-    if (fast !== undefined) return fast;
-    pos = at;
+  }
+  f64be(): number {
+    return this.view.getFloat64(this.need(8), false);
+  }
+  bytes(n: number): Uint8Array {
+    return this.data.subarray(this.need(n), this.pos);
+  }
+  /** A str: UTF-8. Short ASCII strings (keys, 'storage', 'cpu': most of a checkpoint's) skip the decoder,
+   *  which costs more than the string for a few bytes. */
+  text(n: number): string {
+    const at = this.need(n);
+    if (n <= 64 && this.isAscii(at, this.pos)) return this.buf.toString('latin1', at, this.pos);
     try {
-      return utf8.decode(bytes(n));
+      return UTF8.decode(this.data.subarray(at, this.pos));
     } catch {
-      return fail(`invalid UTF-8 in a string at offset ${pos - n}`);
-    }
-  };
-  const line = (): string => {
-    const end = data.indexOf(0x0a, pos);
-    if (end < 0) fail('truncated pickle (unterminated text argument)');
-    const s = ascii(pos, end) ?? Buffer.from(data.subarray(pos, end)).toString('latin1');
-    pos = end + 1;
-    return s;
-  };
-  const pop = (): unknown => {
-    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) fail(`stack underflow at offset ${pos - 1}`);
-    return stack.pop();
-  };
-  const top = (): unknown => {
-    if (stack.length === 0) fail(`stack underflow at offset ${pos - 1}`);
-    return stack[stack.length - 1];
-  };
-  const popMark = (): unknown[] => {
-    const m = marks.pop();
-    if (m === undefined) fail(`no MARK for the opcode at offset ${pos - 1}`);
-    return stack.splice(m as number);
-  };
-  // One PyGlobal per name (they are immutable): a pickle without memo names the same three globals per tensor.
-  const globals = new Map<string, PyGlobal>();
-  const global = (module: string, name: string): PyGlobal => {
-    const q = `${module}.${name}`;
-    const known = globals.get(q);
-    if (known && known.module === module) return known;
-    if (!allowed.has(q)) {
-      fail(`refusing to load the global '${q}': only tensors, numbers, strings, lists, tuples and dicts are allowed (the checkpoint may be malicious, or holds a custom class)`);
-    }
-    const g = new PyGlobal(module, name);
-    globals.set(q, g);
-    return g;
-  };
-  const setItems = (target: unknown, items: unknown[]): void => {
-    if (!(target instanceof Map)) fail(`SETITEM(S) on a ${describe(target)}, not a dict`);
-    if (items.length % 2) fail('SETITEMS with an odd number of items');
-    for (let i = 0; i < items.length; i += 2) (target as Map<unknown, unknown>).set(key(items[i]), items[i + 1]);
-  };
-  // Python compares dict keys by value; JS Maps by identity, so numbers stay numbers and a bigint
-  // that fits becomes a number (the same key Python would see).
-  const key = (k: unknown): unknown => (typeof k === 'bigint' && isSafe(k) ? Number(k) : k);
-  const call = (fn: unknown, args: unknown): unknown => {
-    if (!(fn instanceof PyGlobal)) fail(`call of a ${describe(fn)}, not an allowed global`);
-    if (!Array.isArray(args)) fail(`arguments of ${(fn as PyGlobal).qualified} are not a tuple`);
-    return hooks.call(fn as PyGlobal, args as unknown[]);
-  };
-
-  for (;;) {
-    const op = u8();
-    switch (op) {
-      case 0x80: // PROTO
-        if (u8() > 5) fail(`pickle protocol ${data[pos - 1]} is newer than 5`);
-        break;
-      case 0x95: // FRAME: only a length hint
-        need(8);
-        break;
-      case 0x2e: // STOP
-        if (stack.length !== 1 || marks.length) fail(`the pickle ends with ${stack.length} values on the stack`);
-        return stack[0];
-      case 0x28: // MARK
-        marks.push(stack.length);
-        break;
-      case 0x30: // POP
-        pop();
-        break;
-      case 0x31: // POP_MARK
-        popMark();
-        break;
-      case 0x32: // DUP
-        stack.push(top());
-        break;
-      case 0x7d: // EMPTY_DICT
-        stack.push(new PyDict());
-        break;
-      case 0x5d: // EMPTY_LIST
-        stack.push([]);
-        break;
-      case 0x29: // EMPTY_TUPLE
-        stack.push([]);
-        break;
-      case 0x4e: // NONE
-        stack.push(null);
-        break;
-      case 0x88: // NEWTRUE
-        stack.push(true);
-        break;
-      case 0x89: // NEWFALSE
-        stack.push(false);
-        break;
-      case 0x4b: // BININT1
-        stack.push(u8());
-        break;
-      case 0x4d: // BININT2
-        stack.push(u16());
-        break;
-      case 0x4a: // BININT
-        stack.push(view.getInt32(need(4), true));
-        break;
-      case 0x8a: // LONG1
-        stack.push(decodeLong(bytes(u8())));
-        break;
-      case 0x8b: // LONG4
-        stack.push(decodeLong(bytes(u32())));
-        break;
-      case 0x49: {
-        // INT (protocol 0, and how protocol 1 writes booleans)
-        const s = line();
-        if (s === '01' || s === '00') stack.push(s === '01');
-        else if (/^-?\d+$/.test(s)) stack.push(normalize(BigInt(s)));
-        else fail(`bad INT argument '${s}'`);
-        break;
-      }
-      case 0x47: // BINFLOAT (big-endian)
-        stack.push(view.getFloat64(need(8), false));
-        break;
-      case 0x58: // BINUNICODE
-        stack.push(text(u32()));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        stack.push(text(u8()));
-        break;
-      case 0x8d: // BINUNICODE8
-        stack.push(text(u64()));
-        break;
-      case 0x43: // SHORT_BINBYTES
-        stack.push(Uint8Array.from(bytes(u8())));
-        break;
-      case 0x42: // BINBYTES
-        stack.push(Uint8Array.from(bytes(u32())));
-        break;
-      case 0x8e: // BINBYTES8
-        stack.push(Uint8Array.from(bytes(u64())));
-        break;
-      case 0x55: // SHORT_BINSTRING (Python 2 str): latin-1 text
-        stack.push(Buffer.from(bytes(u8())).toString('latin1'));
-        break;
-      case 0x54: // BINSTRING
-        stack.push(Buffer.from(bytes(u32())).toString('latin1'));
-        break;
-      case 0x74: // TUPLE
-      case 0x6c: // LIST
-        stack.push(popMark());
-        break;
-      case 0x85: // TUPLE1
-        stack.push([pop()]);
-        break;
-      case 0x86: {
-        // TUPLE2
-        const b = pop();
-        stack.push([pop(), b]);
-        break;
-      }
-      case 0x87: {
-        // TUPLE3
-        const c = pop();
-        const b = pop();
-        stack.push([pop(), b, c]);
-        break;
-      }
-      case 0x64: {
-        // DICT
-        const d = new PyDict();
-        setItems(d, popMark());
-        stack.push(d);
-        break;
-      }
-      case 0x61: {
-        // APPEND
-        const v = pop();
-        const list = top();
-        if (!Array.isArray(list)) fail(`APPEND to a ${describe(list)}, not a list`);
-        (list as unknown[]).push(v);
-        break;
-      }
-      case 0x65: {
-        // APPENDS
-        const items = popMark();
-        const list = top();
-        if (!Array.isArray(list)) fail(`APPENDS to a ${describe(list)}, not a list`);
-        for (const v of items) (list as unknown[]).push(v);
-        break;
-      }
-      case 0x73: {
-        // SETITEM
-        const v = pop();
-        const k = pop();
-        setItems(top(), [k, v]);
-        break;
-      }
-      case 0x75: {
-        // SETITEMS
-        const items = popMark();
-        setItems(top(), items);
-        break;
-      }
-      case 0x71: // BINPUT
-        memo.set(u8(), top());
-        break;
-      case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
-        break;
-      case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
-        break;
-      case 0x68: // BINGET
-      case 0x6a: {
-        // LONG_BINGET
-        const i = op === 0x68 ? u8() : u32();
-        if (!memo.has(i)) fail(`memo entry ${i} is not defined (offset ${pos})`);
-        stack.push(memo.get(i));
-        break;
-      }
-      case 0x63: {
-        // GLOBAL "module\nname\n"
-        const module = line();
-        stack.push(global(module, line()));
-        break;
-      }
-      case 0x93: {
-        // STACK_GLOBAL
-        const name = pop();
-        const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        stack.push(global(module as string, name as string));
-        break;
-      }
-      case 0x52: {
-        // REDUCE: callable(*args)
-        const args = pop();
-        const fn = pop();
-        stack.push(call(fn, args));
-        break;
-      }
-      case 0x81: {
-        // NEWOBJ: cls.__new__(cls, *args); only OrderedDict is ever constructed this way here
-        const args = pop();
-        const cls = pop();
-        stack.push(call(cls, args));
-        break;
-      }
-      case 0x62: {
-        // BUILD: obj.__setstate__(state)
-        const state = pop();
-        const obj = top();
-        if (!hooks.build?.(obj, state)) fail(`BUILD (setting the state) of a ${describe(obj)} is not allowed`);
-        break;
-      }
-      case 0x51: // BINPERSID
-        stack.push(hooks.persistentLoad(pop()));
-        break;
-      default:
-        fail(`unsupported pickle opcode 0x${op.toString(16)} ('${String.fromCharCode(op)}') at offset ${pos - 1}; only what torch.save writes for tensors and plain containers is allowed`);
+      return this.fail(`invalid UTF-8 in a string at offset ${at}`);
     }
   }
+  /** A Python 2 str: latin-1. */
+  latin1(n: number): string {
+    const at = this.need(n);
+    return this.buf.toString('latin1', at, this.pos);
+  }
+  /** A protocol-0 argument: the bytes up to the next newline, as latin-1. */
+  line(): string {
+    return this.lines(1);
+  }
+  /** `count` newline-terminated arguments, as one latin-1 string without the last newline. */
+  lines(count: number): string {
+    let end = this.pos - 1;
+    for (let i = 0; i < count; i++) {
+      end = this.data.indexOf(0x0a, end + 1);
+      if (end < 0) this.fail('truncated pickle (unterminated text argument)');
+    }
+    const s = this.buf.toString('latin1', this.pos, end);
+    this.pos = end + 1;
+    return s;
+  }
+  private isAscii(from: number, to: number): boolean {
+    const data = this.data;
+    for (let i = from; i < to; i++) if (data[i] >= 0x80) return false;
+    return true;
+  }
+
+  // ---- the stack ----
+
+  /** Pops one value; the values above the last MARK are all it may take. */
+  pop(): unknown {
+    const stack = this.stack;
+    const marks = this.marks;
+    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) this.fail(`stack underflow at offset ${this.pos - 1}`);
+    return stack.pop();
+  }
+  top(): unknown {
+    if (this.stack.length === 0) this.fail(`stack underflow at offset ${this.pos - 1}`);
+    return this.stack[this.stack.length - 1];
+  }
+  /** The values pushed since the last MARK, taken off the stack with it. */
+  popMark(): unknown[] {
+    const m = this.marks.pop();
+    if (m === undefined) this.fail(`no MARK for the opcode at offset ${this.pos - 1}`);
+    return this.stack.splice(m);
+  }
+
+  // ---- what the values mean ----
+
+  /** The allowed global module.name; any other is refused by name. */
+  global(module: string, name: string): PyGlobal {
+    // Every key stored has exactly one newline (no allowed name has one), so a hit is this very split.
+    return this.globals.get(`${module}\n${name}`) ?? this.newGlobal(module, name);
+  }
+  /** GLOBAL's argument 'module\nname\n', looked up whole before it is split. */
+  globalLines(): PyGlobal {
+    const key = this.lines(2);
+    const known = this.globals.get(key);
+    if (known) return known;
+    const nl = key.indexOf('\n');
+    return this.newGlobal(key.slice(0, nl), key.slice(nl + 1));
+  }
+  private newGlobal(module: string, name: string): PyGlobal {
+    const q = `${module}.${name}`;
+    if (!this.allowed.has(q)) {
+      this.fail(`refusing to load the global '${q}': only tensors, numbers, strings, lists, tuples and dicts are allowed (the checkpoint may be malicious, or holds a custom class)`);
+    }
+    const g = new PyGlobal(module, name);
+    this.globals.set(`${module}\n${name}`, g);
+    return g;
+  }
+  setItems(target: unknown, items: unknown[]): void {
+    if (!(target instanceof Map)) this.fail(`SETITEM(S) on a ${describe(target)}, not a dict`);
+    if (items.length % 2) this.fail('SETITEMS with an odd number of items');
+    for (let i = 0; i < items.length; i += 2) target.set(dictKey(items[i]), items[i + 1]);
+  }
+  /** fn(*args) for REDUCE and NEWOBJ: only an allowed global, and the hooks decide what it makes. */
+  call(fn: unknown, args: unknown): unknown {
+    if (!(fn instanceof PyGlobal)) this.fail(`call of a ${describe(fn)}, not an allowed global`);
+    if (!Array.isArray(args)) this.fail(`arguments of ${fn.qualified} are not a tuple`);
+    return this.hooks.call(fn, args);
+  }
 }
+
+function unsupported(u: Unpickler, op: number): never {
+  return u.fail(
+    `unsupported pickle opcode 0x${op.toString(16)} ('${String.fromCharCode(op)}') at offset ${u.pos - 1}; only what torch.save writes for tensors and plain containers is allowed`,
+  );
+}
+
+// Python compares dict keys by value; JS Maps by identity, so numbers stay numbers and a bigint
+// that fits becomes a number (the same key Python would see).
+function dictKey(k: unknown): unknown {
+  return typeof k === 'bigint' && isSafe(k) ? Number(k) : k;
+}
+
+// ---- the opcode handlers, one table indexed by the opcode byte ----
+
+/** Protocol, frames, STOP and the marks. */
+const FRAMING: Record<number, OpHandler> = {
+  0x80: (u) => {
+    // PROTO
+    if (u.u8() > 5) u.fail(`pickle protocol ${u.data[u.pos - 1]} is newer than 5`);
+  },
+  0x95: (u) => void u.need(8), // FRAME: only a length hint
+  0x2e: (u) => {
+    // STOP
+    if (u.stack.length !== 1 || u.marks.length) u.fail(`the pickle ends with ${u.stack.length} values on the stack`);
+    u.stopped = true;
+  },
+  0x28: (u) => void u.marks.push(u.stack.length), // MARK
+  0x30: (u) => void u.pop(), // POP
+  0x31: (u) => void u.popMark(), // POP_MARK
+  0x32: (u) => void u.stack.push(u.top()), // DUP
+};
+
+/** None, booleans and numbers. */
+const SCALARS: Record<number, OpHandler> = {
+  0x4e: (u) => void u.stack.push(null), // NONE
+  0x88: (u) => void u.stack.push(true), // NEWTRUE
+  0x89: (u) => void u.stack.push(false), // NEWFALSE
+  0x4b: (u) => void u.stack.push(u.u8()), // BININT1
+  0x4d: (u) => void u.stack.push(u.u16()), // BININT2
+  0x4a: (u) => void u.stack.push(u.i32()), // BININT
+  0x8a: (u) => void u.stack.push(decodeLong(u.bytes(u.u8()))), // LONG1
+  0x8b: (u) => void u.stack.push(decodeLong(u.bytes(u.u32()))), // LONG4
+  0x47: (u) => void u.stack.push(u.f64be()), // BINFLOAT (big-endian)
+  0x49: (u) => {
+    // INT (protocol 0, and how protocol 1 writes booleans)
+    const s = u.line();
+    if (s === '01' || s === '00') u.stack.push(s === '01');
+    else if (/^-?\d+$/.test(s)) u.stack.push(normalize(BigInt(s)));
+    else u.fail(`bad INT argument '${s}'`);
+  },
+};
+
+/** str (UTF-8), bytes, and Python 2 str (latin-1). */
+const STRINGS: Record<number, OpHandler> = {
+  0x58: (u) => void u.stack.push(u.text(u.u32())), // BINUNICODE
+  0x8c: (u) => void u.stack.push(u.text(u.u8())), // SHORT_BINUNICODE
+  0x8d: (u) => void u.stack.push(u.text(u.u64())), // BINUNICODE8
+  0x43: (u) => void u.stack.push(Uint8Array.from(u.bytes(u.u8()))), // SHORT_BINBYTES
+  0x42: (u) => void u.stack.push(Uint8Array.from(u.bytes(u.u32()))), // BINBYTES
+  0x8e: (u) => void u.stack.push(Uint8Array.from(u.bytes(u.u64()))), // BINBYTES8
+  0x55: (u) => void u.stack.push(u.latin1(u.u8())), // SHORT_BINSTRING
+  0x54: (u) => void u.stack.push(u.latin1(u.u32())), // BINSTRING
+};
+
+/** Lists, tuples (JS arrays both) and dicts. */
+const CONTAINERS: Record<number, OpHandler> = {
+  0x7d: (u) => void u.stack.push(new PyDict()), // EMPTY_DICT
+  0x5d: (u) => void u.stack.push([]), // EMPTY_LIST
+  0x29: (u) => void u.stack.push([]), // EMPTY_TUPLE
+  0x74: (u) => void u.stack.push(u.popMark()), // TUPLE
+  0x6c: (u) => void u.stack.push(u.popMark()), // LIST
+  0x85: (u) => void u.stack.push([u.pop()]), // TUPLE1
+  0x86: (u) => {
+    // TUPLE2
+    const b = u.pop();
+    u.stack.push([u.pop(), b]);
+  },
+  0x87: (u) => {
+    // TUPLE3
+    const c = u.pop();
+    const b = u.pop();
+    u.stack.push([u.pop(), b, c]);
+  },
+  0x64: (u) => {
+    // DICT
+    const d = new PyDict();
+    u.setItems(d, u.popMark());
+    u.stack.push(d);
+  },
+  0x61: (u) => {
+    // APPEND
+    const v = u.pop();
+    const list = u.top();
+    if (!Array.isArray(list)) return u.fail(`APPEND to a ${describe(list)}, not a list`);
+    list.push(v);
+  },
+  0x65: (u) => {
+    // APPENDS
+    const items = u.popMark();
+    const list = u.top();
+    if (!Array.isArray(list)) return u.fail(`APPENDS to a ${describe(list)}, not a list`);
+    for (const v of items) list.push(v);
+  },
+  0x73: (u) => {
+    // SETITEM
+    const v = u.pop();
+    const k = u.pop();
+    u.setItems(u.top(), [k, v]);
+  },
+  0x75: (u) => {
+    // SETITEMS
+    const items = u.popMark();
+    u.setItems(u.top(), items);
+  },
+};
+
+function memoGet(u: Unpickler, i: number): void {
+  if (!u.memo.has(i)) u.fail(`memo entry ${i} is not defined (offset ${u.pos})`);
+  u.stack.push(u.memo.get(i));
+}
+
+/** The memo: values stored by index and pushed again (shared objects, repeated globals). */
+const MEMO: Record<number, OpHandler> = {
+  0x71: (u) => void u.memo.set(u.u8(), u.top()), // BINPUT
+  0x72: (u) => void u.memo.set(u.u32(), u.top()), // LONG_BINPUT
+  0x94: (u) => void u.memo.set(u.memo.size, u.top()), // MEMOIZE
+  0x68: (u) => memoGet(u, u.u8()), // BINGET
+  0x6a: (u) => memoGet(u, u.u32()), // LONG_BINGET
+};
+
+/** Globals (allowed ones only), calls of them, BUILD and torch.save's persistent ids: all through the hooks. */
+const OBJECTS: Record<number, OpHandler> = {
+  0x63: (u) => void u.stack.push(u.globalLines()), // GLOBAL "module\nname\n"
+  0x93: (u) => {
+    // STACK_GLOBAL
+    const name = u.pop();
+    const module = u.pop();
+    if (typeof module !== 'string' || typeof name !== 'string') return u.fail('STACK_GLOBAL needs two strings');
+    u.stack.push(u.global(module, name));
+  },
+  0x52: (u) => {
+    // REDUCE: callable(*args)
+    const args = u.pop();
+    const fn = u.pop();
+    u.stack.push(u.call(fn, args));
+  },
+  0x81: (u) => {
+    // NEWOBJ: cls.__new__(cls, *args); only OrderedDict is ever constructed this way here
+    const args = u.pop();
+    const cls = u.pop();
+    u.stack.push(u.call(cls, args));
+  },
+  0x62: (u) => {
+    // BUILD: obj.__setstate__(state)
+    const state = u.pop();
+    const obj = u.top();
+    if (!u.hooks.build?.(obj, state)) u.fail(`BUILD (setting the state) of a ${describe(obj)} is not allowed`);
+  },
+  0x51: (u) => void u.stack.push(u.hooks.persistentLoad(u.pop())), // BINPERSID
+};
+
+/** Every supported opcode's handler at its byte; the other 200-odd bytes are refused. */
+const HANDLERS: readonly (OpHandler | undefined)[] = (() => {
+  const table = new Array<OpHandler | undefined>(256).fill(undefined);
+  for (const group of [FRAMING, SCALARS, STRINGS, CONTAINERS, MEMO, OBJECTS]) {
+    for (const [op, handler] of Object.entries(group)) table[Number(op)] = handler;
+  }
+  return table;
+})();
 
 function describe(x: unknown): string {
   if (x === null) return 'None';
