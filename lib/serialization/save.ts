@@ -103,8 +103,10 @@ class Pickler {
 
   /**
    * torch._utils._rebuild_tensor_v2(('storage', torch.XStorage, key, location, numel), offset, size, stride,
-   * False, OrderedDict()): the tensor's real storage, storage offset and strides, as PyTorch writes them, so a
-   * view, a transposed or a channels_last tensor loads with its layout, and views of one storage share it.
+   * requires_grad, OrderedDict()): the tensor's real storage, storage offset and strides, as PyTorch writes them,
+   * so a view, a transposed or a channels_last tensor loads with its layout, and views of one storage share it.
+   * requires_grad is the tensor's own flag (PyTorch's too, leaf or not): torch.load makes it a leaf requiring
+   * grad. state_dict() values are detached, so checkpoints of modules still say False.
    */
   private tensor(t: Tensor, at: string): void {
     if (t.isDisposed) this.fail(at, 'the tensor is disposed');
@@ -114,7 +116,7 @@ class Pickler {
     const w = this.w;
     w.global('torch._utils', '_rebuild_tensor_v2').mark();
     w.mark().str('storage').global('torch', STORAGE_OF[t.dtype]).str(storage.key).str(locationOf(t)).int(numel).tuple(5).binpersid();
-    w.int(view.offset).intTuple(t.shape).intTuple(view.stride).bool(false);
+    w.int(view.offset).intTuple(t.shape).intTuple(view.stride).bool(t.requiresGrad);
     w.global('collections', 'OrderedDict').tuple(0).reduce();
     w.tuple(6).reduce();
   }

@@ -207,4 +207,18 @@ print(json.dumps([[k, report(v)] for k, v in d.items()]))`,
     expect(d.p.requiresGrad).toBe(true);
     expect(d.t.requiresGrad).toBe(false);
   });
+
+  it('restores requires_grad of saved plain tensors as leaves, and False for state_dict() values', () => {
+    const file = path.join(dir, 'grad.pth');
+    runPython(
+      `import torch\na = torch.ones(2, requires_grad=True)\ntorch.save({'leaf': a, 'nonLeaf': a * 2, 'state': torch.nn.Linear(2, 2).state_dict()}, inp['path'])\nprint(1)`,
+      { path: file },
+    );
+    const d = torch.load(file) as { leaf: torch.Tensor; nonLeaf: torch.Tensor; state: Record<string, torch.Tensor> };
+    expect([d.leaf.requiresGrad, d.nonLeaf.requiresGrad]).toEqual([true, true]);
+    expect([d.leaf.gradFnName(), d.nonLeaf.gradFnName()]).toEqual([null, null]); // leaves
+    d.nonLeaf.sum().backward();
+    expect(d.nonLeaf.grad?.toArray()).toEqual([1, 1]);
+    expect(Object.values(d.state).map((t) => t.requiresGrad)).toEqual([false, false]);
+  });
 });

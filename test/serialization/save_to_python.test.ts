@@ -144,4 +144,24 @@ print(json.dumps([[str(i) for i in d['ints']], [str(i) for i in d['bigs']], [typ
     const back = torch.load(file) as { t: torch.Tensor };
     expect(back.t.toArray()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
+
+  it("writes each tensor's requires_grad, which Python's torch.load restores (a leaf, also for a non-leaf)", () => {
+    const file = path.join(dir, 'grad.pth');
+    const leaf = torch.ones([2], { requiresGrad: true });
+    const nonLeaf = leaf.mul(2);
+    const model = new torch.nn.Linear(2, 2);
+    torch.save({ leaf, nonLeaf, plain: torch.ones([2]), state: model.stateDict() }, file);
+    const py = runPython(
+      `import torch\nd = torch.load(inp['path'])\nout = {k: [d[k].requires_grad, d[k].is_leaf] for k in ('leaf', 'nonLeaf', 'plain')}\nout['state'] = [v.requires_grad for v in d['state'].values()]\nprint(json.dumps(out))`,
+      { path: file },
+    );
+    // Python saves the same way: torch.save({'leaf': a, 'nonLeaf': a * 2}) reloads both as leaves requiring grad;
+    // Module.state_dict() is detached, so a module's checkpoint still says False.
+    expect(py).toEqual({ leaf: [true, true], nonLeaf: [true, true], plain: [false, true], state: [false, false] });
+    const back = torch.load(file) as Record<string, torch.Tensor>;
+    expect([back.leaf.requiresGrad, back.nonLeaf.requiresGrad, back.plain.requiresGrad]).toEqual([true, true, false]);
+    expect(back.nonLeaf.gradFnName()).toBeNull();
+    leaf.dispose();
+    nonLeaf.dispose();
+  });
 });
