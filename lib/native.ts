@@ -14,7 +14,7 @@ type Options = { dtype?: string; device?: string; requiresGrad?: boolean } | und
 type Typed = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
 type Fn = (...args: any[]) => any;
 
-/** A native nn layer (native/module.cc), held by lib/nn/layers.ts. */
+/** A native nn layer (native/module.cc), held by lib/nn/modules/native_layer.ts. */
 export interface NativeLayer {
   forward(x: Tensor): Tensor;
   namedParameters(): [string, Tensor][];

@@ -4,7 +4,7 @@
 // Depth 6n+2: resnet20/32/44/56/110 have n = 3/5/7/9/18. State-dict keys are the seed model's.
 import { Tensor } from '../tensor';
 import { Module } from '../nn/module';
-import { BatchNorm2d, Conv2d, Linear, Sequential } from '../nn/layers';
+import { BatchNorm2d, Conv2d, Linear, Sequential } from '../nn/modules';
 import * as F from '../nn/functional';
 import { checkInt, checkOneOf, checkOptions } from '../utils/validate';
 import { readOptions, RESNET } from '../utils/option_keys';

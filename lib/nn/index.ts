@@ -1,4 +1,4 @@
-// torch.nn: Module, the layers, and nn.functional.
+// torch.nn: Module, the layers (modules/, one file per kind), the losses, and nn.functional.
 export { Module, Parameter, isParameter } from './module';
 export type { StateDict, LoadStateDictResult, ToTarget } from './module';
 export {
@@ -25,8 +25,6 @@ export {
   LogSoftmax,
   ModuleList,
   ModuleDict,
-} from './layers';
-export {
   Conv1d,
   ConvTranspose2d,
   GroupNorm,
@@ -41,9 +39,19 @@ export {
   GRU,
   MultiheadAttention,
   TransformerEncoderLayer,
-} from './layers_ops';
-export type { ConvNdOptions, ConvTransposeNdOptions, RNNOptions, MultiheadAttentionOptions, AttentionCallOptions, TransformerEncoderLayerOptions } from './layers_ops';
-export type { Conv2dOptions, BatchNorm2dOptions, LinearOptions, FactoryOptions } from './layers';
+} from './modules';
+export type {
+  ConvNdOptions,
+  ConvTransposeNdOptions,
+  RNNOptions,
+  MultiheadAttentionOptions,
+  AttentionCallOptions,
+  TransformerEncoderLayerOptions,
+  Conv2dOptions,
+  BatchNorm2dOptions,
+  LinearOptions,
+  FactoryOptions,
+} from './modules';
 export {
   L1Loss,
   MSELoss,

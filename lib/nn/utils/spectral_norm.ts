@@ -6,7 +6,7 @@ import { TorchError } from '../../errors';
 import { native } from '../../native';
 import { Tensor, noGrad } from '../../tensor';
 import { readOptions } from '../../utils/options';
-import { ConvTranspose2d } from '../layers_ops';
+import { ConvTranspose2d } from '../modules';
 import { Module } from '../module';
 import { functionalForward } from './weight_norm';
 

@@ -7,7 +7,7 @@ import { native } from '../../native';
 import { bindOp } from '../../ops';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
-import { Conv2d, Linear } from '../layers';
+import { Conv2d, Linear } from '../modules';
 import { Module, Parameter } from '../module';
 
 type Op = (...args: any[]) => Tensor;

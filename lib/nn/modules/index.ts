@@ -1,0 +1,24 @@
+// The layers of torch.nn, one file per kind as torch/nn/modules (the losses are in ../loss.ts).
+export { Identity, Linear } from './linear';
+export type { LinearOptions } from './linear';
+export { Conv1d, Conv2d, ConvTranspose2d } from './conv';
+export type { ConvNdOptions, Conv2dOptions, ConvTransposeNdOptions } from './conv';
+export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './pooling';
+export { BatchNorm1d, BatchNorm2d } from './batchnorm';
+export type { BatchNorm2dOptions } from './batchnorm';
+export { InstanceNorm2d } from './instancenorm';
+export { GroupNorm, LayerNorm } from './normalization';
+export { ELU, GELU, Hardswish, LeakyReLU, LogSoftmax, Mish, ReLU, SiLU, Sigmoid, Softmax, Tanh } from './activation';
+export { MultiheadAttention } from './attention';
+export type { AttentionCallOptions, MultiheadAttentionOptions } from './attention';
+export { Dropout, Dropout2d } from './dropout';
+export { Embedding } from './embedding';
+export { Flatten } from './flatten';
+export { ModuleDict, ModuleList, Sequential } from './container';
+export { PixelShuffle } from './pixelshuffle';
+export { Upsample } from './upsampling';
+export { GRU, LSTM } from './rnn';
+export type { RNNOptions } from './rnn';
+export { TransformerEncoderLayer } from './transformer';
+export type { TransformerEncoderLayerOptions } from './transformer';
+export type { FactoryOptions } from './utils';
