@@ -1,4 +1,4 @@
-// The layers written on the generated operators (lib/nn/layers_ops.ts) against the same PyTorch layers:
+// The layers written on the generated operators (in lib/nn/modules/) against the same PyTorch layers:
 // the same seed gives the same initial parameters (PyTorch's initialisation, PyTorch's state-dict keys),
 // and forward values and parameter gradients agree on the same input.
 import { beforeAll, describe, expect, it } from 'vitest';
