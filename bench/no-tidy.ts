@@ -24,7 +24,7 @@ async function main() {
   };
   const model = new SmallCNN();
   const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const loader = new data.DataLoader(dataset, { batchSize: 128, shuffle: true, seed: 0 });
+  const loader = new data.DataLoader(dataset, { batchSize: 128, shuffle: true, seed: 0, transform: data.cifar10TestTransform() });
   const curve: { step: number; rssMB: number; liveTensors: number; cpuAllocatedMB: number }[] = [];
   let i = 0;
   const t0 = Date.now();

@@ -22,7 +22,7 @@ function setup() {
   };
   const model = new SmallCNN();
   const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const loader = new data.DataLoader(dataset, { batchSize: 128, shuffle: true, seed: 0 });
+  const loader = new data.DataLoader(dataset, { batchSize: 128, shuffle: true, seed: 0, transform: data.cifar10TestTransform() });
   // One training step as a PyTorch user writes it: every intermediate, the loss and its graph are dropped.
   const step = (x: torch.Tensor, y: torch.Tensor) => {
     opt.zeroGrad();

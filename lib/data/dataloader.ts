@@ -10,7 +10,7 @@ import { TorchError } from '../errors';
 import { keep, tidy } from '../memory';
 import { native } from '../native';
 import { Tensor, arange, randperm, tensor } from '../tensor';
-import { Transform, cifar10TestTransform } from './transforms';
+import type { Transform } from './transforms';
 import { checkOptions, checkString, checkTensor, describeValue, reprValue } from '../utils/validate';
 import { readOptions, DATA_LOADER } from '../utils/option_keys';
 
@@ -43,8 +43,9 @@ export interface DataLoaderOptions {
   /** Drop the last, smaller batch (default false). */
   dropLast?: boolean;
   /**
-   * Applied to each gathered batch on the device. Default: toFloat + normalize with the CIFAR-10
-   * statistics (data.cifar10TestTransform()); pass data.cifar10TrainTransform() to augment.
+   * Applied to each gathered batch on the device. Default: none, the samples as they are (PyTorch's
+   * DataLoader never transforms); for CIFAR-10's uint8 images pass data.cifar10TestTransform() (toFloat +
+   * normalize with its statistics) or data.cifar10TrainTransform() (with the recipe's augmentation).
    */
   transform?: Transform;
   /** Where batches are made; default the data set's device. The set is copied there once if needed. */
@@ -69,7 +70,7 @@ export interface Sampler {
 }
 
 export interface Batch {
-  /** The transformed inputs (float32, normalised by the default transform). The consumer owns it. */
+  /** The inputs, after the loader's transform if it has one. The consumer owns it. */
   x: Tensor;
   /** The int64 labels. The consumer owns it. */
   y: Tensor;
@@ -145,7 +146,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (options.pinMemory !== undefined && typeof options.pinMemory !== 'boolean') {
       throw new TorchError(`DataLoader(): argument 'pinMemory' must be a boolean, not ${describeValue(options.pinMemory)}`);
     }
-    this.transform = options.transform ?? cifar10TestTransform();
+    this.transform = options.transform ?? ((x: Tensor) => x);
     this.generator = options.seed === undefined ? null : new Generator(options.seed);
     this.sampler = options.sampler ?? null;
     if (this.sampler && this.shuffle) throw new TorchError('sampler option is mutually exclusive with shuffle');

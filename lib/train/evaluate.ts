@@ -68,8 +68,9 @@ export function isClassification(output: Tensor, target: Tensor): boolean {
 }
 
 /**
- * The model in eval mode, without gradients, over every batch. A data set is batched with the CIFAR-10
- * test transform (the seed's); a loader is used as it is and stays the caller's.
+ * The model in eval mode, without gradients, over every batch. A data set of uint8 images (CIFAR-10 as
+ * stored) is batched with the CIFAR-10 test transform (the seed's), any other data set as it is; a loader
+ * is used as it is and stays the caller's.
  */
 export async function evaluate(
   model: Module & { forward(x: Tensor): Tensor },
@@ -82,7 +83,11 @@ export async function evaluate(
   const where = placementOf(model);
   const ownLoader = isLoader(source)
     ? null
-    : new DataLoader(source, { batchSize: options.batchSize ?? 100, transform: cifar10TestTransform(), device: options.device ?? where?.device });
+    : new DataLoader(source, {
+        batchSize: options.batchSize ?? 100,
+        transform: source.data.dtype === 'uint8' ? cifar10TestTransform() : undefined,
+        device: options.device ?? where?.device,
+      });
   const loader: BatchSource = ownLoader ?? (source as BatchSource);
   const lossFn = options.lossFn ?? ((o: Tensor, t: Tensor) => crossEntropy(o, t));
   const forward = options.forward ?? ((x: Tensor) => model.forward(x));

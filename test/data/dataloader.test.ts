@@ -98,11 +98,25 @@ describe('DataLoader', () => {
     expect(a).not.toEqual(c);
   });
 
-  it('the default transform gives normalised float32 images of the gathered samples', async () => {
+  it('without a transform, batches hold the samples as they are, of any shape and dtype (PyTorch transforms nothing)', async () => {
+    const features = tensor([[0, 0.5, -1, 2, 3], [4, 5, 6, 7, 8], [-9, 0, 0.25, 1, 1]]);
+    const ds = new data.TensorDataset(features, tensor([0, 1, 0], { dtype: 'int64' }));
+    const rows: number[][] = [];
+    for await (const { x, y } of new data.DataLoader(ds, { batchSize: 2 })) {
+      expect(x.dtype).toBe('float32');
+      expect(x.shape[1]).toBe(5);
+      rows.push(...(x.toArray() as number[][]));
+      dispose([x, y]);
+    }
+    expect(rows).toEqual(features.toArray());
+    features.dispose();
+  });
+
+  it('cifar10TestTransform gives normalised float32 images of the gathered samples', async () => {
     const n = 6;
     const bytes = new Uint8Array(n * 3 * 4 * 4).map((_, i) => (i * 37) % 256);
     const ds = new data.TensorDataset(tensor(bytes, { shape: [n, 3, 4, 4] }), tensor([0, 1, 2, 3, 4, 5], { dtype: 'int64' }));
-    const loader = new data.DataLoader(ds, { batchSize: 4, shuffle: true, seed: 9 });
+    const loader = new data.DataLoader(ds, { batchSize: 4, shuffle: true, seed: 9, transform: data.cifar10TestTransform() });
     const mean = [0.4914, 0.4822, 0.4465];
     const std = [0.2023, 0.1994, 0.201];
     for await (const { x, y } of loader) {
@@ -243,7 +257,7 @@ describe.skipIf(!haveReal)('DataLoader on the real CIFAR-10', () => {
     const train = new data.CIFAR10({ root: realRoot, train: true });
     const test = new data.CIFAR10({ root: realRoot, train: false });
     const trainLoader = new data.DataLoader(train, { batchSize: 128, shuffle: true, transform: data.cifar10TrainTransform(), seed: 0 });
-    const testLoader = new data.DataLoader(test, { batchSize: 100 });
+    const testLoader = new data.DataLoader(test, { batchSize: 100, transform: data.cifar10TestTransform() });
     expect(trainLoader.length).toBe(391);
     expect(testLoader.length).toBe(100);
     const baseline = memory().liveTensors;

@@ -68,6 +68,16 @@ print(json.dumps({'loss': sum(losses) / len(losses), 'conf': conf}))`,
     expect(Math.abs(r.loss - py.loss)).toBeLessThan(1e-12);
   });
 
+  it('evaluate() of a data set of float features batches them as they are (no image transform), as over a loader', async () => {
+    torch.manualSeed(0);
+    const model = new Net().to('float64');
+    const { x, y } = makeData(1, 24);
+    const viaLoader = await torch.evaluate(model, loader(x, y));
+    const viaSet = await torch.evaluate(model, new torch.data.TensorDataset(x, y), { batchSize: 8 });
+    expect(viaSet.confusion).toEqual(viaLoader.confusion);
+    expect(viaSet.loss).toBe(viaLoader.loss);
+  });
+
   it('fit() trains on the converted batches as the hand-written float64 loop does (weights to 1e-12)', async () => {
     torch.manualSeed(0);
     const model = new Net().to('float64');
