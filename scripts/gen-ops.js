@@ -345,8 +345,8 @@ function methodsFile(entries, sha) {
     s.args[0] && s.args[0].name === 'self' && skip.has(camel(s.name)) ? s.name : null);
   const lines = [HEADER(sha, 'the Tensor methods'),
     "import type { DType, Device } from '../dtype';",
-    "import type { Tensor, Scalar, MemoryFormat } from '../tensor';", '',
-    "declare module '../tensor' {", '  interface Tensor {'];
+    "import type { Tensor, Scalar, MemoryFormat } from '../tensor_types';", '',
+    "declare module '../tensor_types' {", '  interface Tensor {'];
   for (const g of groups) for (const sig of signatures(g, true)) lines.push(`    ${camel(g.name)}${sig};`);
   for (const g of handWritten) {
     for (const sig of signatures(g, true)) if (/options\??: \{|\.\.\.number\[\], \{/.test(sig)) lines.push(`    ${camel(g.name)}${sig};`);
