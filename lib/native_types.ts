@@ -50,7 +50,7 @@ export interface NativeAotiPackage {
 
 /**
  * What the addon exports (native/*.cc, registered from addon.cc). The Tensor class's methods are typed by
- * lib/tensor.ts's Tensor interface; test/native.test.ts checks that interface against the native op table.
+ * lib/tensor_types.ts's Tensor interface; test/native.test.ts checks that interface against the native op table.
  * Each namespace also admits exports not typed here yet (the index signatures), so a native function added
  * on another branch still compiles; type it here when it is used.
  */

@@ -279,7 +279,7 @@ const skipped = (s) => SKIP_PYTHON_BINDINGS.test(s.name) || SKIP_PYTHON_BINDINGS
 // Python attributes that the yaml declares as operators: Tensor getters (x.T, x.mT …).
 const PROPERTIES = { numpy_T: 'T', matrix_H: 'H', mT: 'mT', mH: 'mH' };
 function handWrittenTensorNames() {
-  const src = fs.readFileSync(path.join(ROOT, 'lib', 'tensor.ts'), 'utf8');
+  const src = fs.readFileSync(path.join(ROOT, 'lib', 'tensor_types.ts'), 'utf8');
   const body = src.slice(src.indexOf('export interface Tensor {'), src.indexOf('\n}\n', src.indexOf('export interface Tensor {')));
   return new Set([...body.matchAll(/^ {2}(?:readonly )?([A-Za-z_][A-Za-z0-9_]*)[(?:<]/gm)].map((m) => m[1]));
 }
