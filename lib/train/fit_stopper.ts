@@ -2,7 +2,7 @@
 export class Stopper {
   requested = false;
   private readonly abort = new AbortController();
-  readonly signal = this.abort.signal;
+  readonly signal: AbortSignal = this.abort.signal;
   readonly stop = () => {
     this.requested = true;
     this.abort.abort();
