@@ -2,7 +2,7 @@
 // (autocast on CPU runs bfloat16 as PyTorch's torch.autocast('cpu') does).
 import { TorchError } from './errors';
 import { native } from './native';
-import { readOptions } from './utils/option_keys';
+import { readOptions } from './utils/options';
 
 export type AutocastDevice = 'cpu' | 'cuda';
 

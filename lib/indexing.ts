@@ -7,7 +7,7 @@
 import { TorchError } from './errors';
 import { native } from './native';
 import { bindOp } from './ops';
-import type { NestedArray, Scalar, Tensor } from './tensor';
+import type { NestedArray, Scalar, Tensor } from './tensor_types';
 
 const SLICE = Symbol('Slice');
 
@@ -187,7 +187,7 @@ export function setIndex(self: Tensor, indices: TensorIndex[], value: Tensor | S
   return self;
 }
 
-declare module './tensor' {
+declare module './tensor_types' {
   interface Tensor {
     /**
      * Python's x[i, j, …] (tch-rs's .i()): x.i(0) is x[0], x.i(':', '1:3') or x.i(':, 1:3') is x[:, 1:3],

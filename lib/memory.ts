@@ -4,6 +4,7 @@
 import { TorchError } from './errors';
 import { native } from './native';
 import { Tensor, isTensor } from './tensor';
+import type { MemoryInfo } from './native_types';
 
 function collect(value: unknown, out: Tensor[], seen: Set<unknown>, depth = 0): void {
   if (value === null || typeof value !== 'object' || seen.has(value) || depth > 8) return;
@@ -51,24 +52,7 @@ export function dispose(value: unknown): void {
   for (const t of list) t.dispose();
 }
 
-export interface DeviceUsage {
-  tensors: number;
-  bytes: number;
-}
-export interface MemoryInfo {
-  /** JS Tensor handles alive (not disposed, not yet finalized). */
-  liveTensors: number;
-  /** Per device: live handles, and bytes of the distinct storages they hold. */
-  devices: Record<string, DeviceUsage>;
-  scopeDepth: number;
-  /** Bytes libtorch's CPU allocator holds for tensors, whether JS handles reach them or not (autograd graphs
-   * included); the garbage collector is told this figure, so it collects as native memory grows. */
-  cpuAllocatedBytes: number;
-  /** V8's external-memory total for this thread after the last report: the native bytes the collector weighs. */
-  v8ExternalBytes: number;
-  /** CUDA caching-allocator figures per device, or null without CUDA. */
-  cuda: Record<string, { allocatedBytes: number; reservedBytes: number; peakAllocatedBytes: number }> | null;
-}
+export type { DeviceUsage, MemoryInfo } from './native_types';
 
 export function memory(): MemoryInfo {
   return native.memory();

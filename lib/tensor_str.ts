@@ -2,7 +2,7 @@
 // -1.2000], …])`, 4 decimals, scientific notation when the magnitudes call for it, integers of a float
 // tensor with a trailing '.', tensors over 1000 elements summarised to their first and last 3 items per
 // dimension with '...', and the dtype, device, grad_fn and requires_grad suffixes when not the default.
-import type { Tensor } from './tensor';
+import type { Tensor } from './tensor_types';
 import { native } from './native';
 
 const PRECISION = 4;

@@ -279,7 +279,7 @@ const skipped = (s) => SKIP_PYTHON_BINDINGS.test(s.name) || SKIP_PYTHON_BINDINGS
 // Python attributes that the yaml declares as operators: Tensor getters (x.T, x.mT …).
 const PROPERTIES = { numpy_T: 'T', matrix_H: 'H', mT: 'mT', mH: 'mH' };
 function handWrittenTensorNames() {
-  const src = fs.readFileSync(path.join(ROOT, 'lib', 'tensor.ts'), 'utf8');
+  const src = fs.readFileSync(path.join(ROOT, 'lib', 'tensor_types.ts'), 'utf8');
   const body = src.slice(src.indexOf('export interface Tensor {'), src.indexOf('\n}\n', src.indexOf('export interface Tensor {')));
   return new Set([...body.matchAll(/^ {2}(?:readonly )?([A-Za-z_][A-Za-z0-9_]*)[(?:<]/gm)].map((m) => m[1]));
 }
@@ -345,8 +345,8 @@ function methodsFile(entries, sha) {
     s.args[0] && s.args[0].name === 'self' && skip.has(camel(s.name)) ? s.name : null);
   const lines = [HEADER(sha, 'the Tensor methods'),
     "import type { DType, Device } from '../dtype';",
-    "import type { Tensor, Scalar, MemoryFormat } from '../tensor';", '',
-    "declare module '../tensor' {", '  interface Tensor {'];
+    "import type { Tensor, Scalar, MemoryFormat } from '../tensor_types';", '',
+    "declare module '../tensor_types' {", '  interface Tensor {'];
   for (const g of groups) for (const sig of signatures(g, true)) lines.push(`    ${camel(g.name)}${sig};`);
   for (const g of handWritten) {
     for (const sig of signatures(g, true)) if (/options\??: \{|\.\.\.number\[\], \{/.test(sig)) lines.push(`    ${camel(g.name)}${sig};`);

@@ -1,4 +1,4 @@
-// The typed boundary: lib/tensor.ts's Tensor interface and the native Tensor class (the op table in
+// The typed boundary: the Tensor interface (lib/tensor_types.ts) and the native Tensor class (the op table in
 // native/tensor_ops.cc plus the accessors of native/tensor.cc) must name the same members, so an op added
 // on one side only fails here instead of at a user's call.
 import * as path from 'path';
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
 
-// The member names of `interface Tensor` in lib/tensor.ts, read with the TypeScript compiler.
+// The member names of `interface Tensor` in lib/tensor_types.ts, read with the TypeScript compiler.
 function interfaceMembers(file: string, name: string): Set<string> {
   const program = ts.createProgram([file], { noResolve: true });
   const source = program.getSourceFile(file)!;
@@ -30,7 +30,7 @@ describe('the TypeScript Tensor interface and the native Tensor class agree', ()
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const addon = require('node-gyp-build')(root);
   const nativeNames = ownNames(addon.Tensor.prototype);
-  const declared = interfaceMembers(path.join(root, 'lib', 'tensor.ts'), 'Tensor');
+  const declared = interfaceMembers(path.join(root, 'lib', 'tensor_types.ts'), 'Tensor');
 
   it('reads both sides', () => {
     expect(nativeNames.has('add')).toBe(true);

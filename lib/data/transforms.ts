@@ -8,7 +8,7 @@
 import { TorchError } from '../errors';
 import { tidy } from '../memory';
 import { Tensor, arange, rand, randint } from '../tensor';
-import { readOptions } from '../utils/option_keys';
+import { readOptions } from '../utils/options';
 
 export type Transform = (x: Tensor) => Tensor;
 

@@ -3,9 +3,9 @@
 /* eslint-disable */
 
 import type { DType, Device } from '../dtype';
-import type { Tensor, Scalar, MemoryFormat } from '../tensor';
+import type { Tensor, Scalar, MemoryFormat } from '../tensor_types';
 
-declare module '../tensor' {
+declare module '../tensor_types' {
   interface Tensor {
     abs_(): Tensor;
     absolute(): Tensor;

@@ -7,7 +7,7 @@ import { keep, tidy } from '../memory';
 import type { Module } from '../nn';
 import { crossEntropy, logSoftmax } from '../nn/functional';
 import { Tensor, cat, noGrad, ones, zeros } from '../tensor';
-import { placeBatch, placementOf } from './forward';
+import { LossFn, placeBatch, placementOf } from './forward';
 import { PhaseStats, ProgressMode, ProgressOptions, createProgress } from './progress';
 import { readOptions, EVALUATE } from '../utils/option_keys';
 
@@ -34,7 +34,7 @@ export interface Evaluation {
   confidences?: number[];
 }
 
-export type LossFn = (output: Tensor, target: Tensor) => Tensor;
+export type { LossFn };
 /** A per-batch metric: the mean over the batch's samples, as a scalar tensor (read only at the end). */
 export type MetricFn = (output: Tensor, target: Tensor) => Tensor;
 

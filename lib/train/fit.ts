@@ -2,208 +2,39 @@
 // run needs: progress, a test pass per epoch (evaluate()), the best and the last checkpoint with exact
 // resume, a JSONL log and a clean stop on SIGINT. Loss and accuracy accumulate on the device and are
 // read when the display refreshes or the phase ends: no host-device sync per step.
-import * as path from 'path';
-import type { Generator } from '../data';
 import { TorchError } from '../errors';
-import type { GradScaler } from '../grad_scaler';
-import { dispose, keep, tidy } from '../memory';
+import { dispose, tidy } from '../memory';
 import type { Module } from '../nn';
-import type { Optimizer } from '../optim';
-import { Tensor, getRngState, noGrad, zeros } from '../tensor';
+import type { Tensor } from '../tensor';
 import { throwIfAborted } from '../utils/abort';
-import { TrainState, appendLog, saveBest, saveLast } from './checkpoint';
-import { BatchSource, LossFn, MetricFn, evaluate, isClassification } from './evaluate';
-import { Amp, Placement, checkAmp, checkPositiveInt, defaultLoss, forwardWith, modelDevice, placeBatch, placementOf, withAmp } from './forward';
-import { PhaseStats, ProgressMode, createProgress } from './progress';
-import { Callback, FitContext, FitRecord, MONITORS, Monitor, SchedulerLike } from './records';
+import { appendLog, saveBest, saveLast } from './checkpoint';
+import { LossFn, evaluate } from './evaluate';
+import { Placement, defaultLoss, forwardWith, modelDevice, placeBatch, placementOf, withAmp } from './forward';
+import { ProgressMode, createProgress } from './progress';
+import { FitContext, FitRecord, MONITORS, Monitor } from './records';
 import { resumeRun } from './resume';
 import { TrainStep } from './step';
 import { readOptions, FIT } from '../utils/option_keys';
+import { lastState } from './fit_checkpoint';
+import { describeEpoch } from './fit_format';
+import { Meter, TrainPhase } from './fit_meter';
+import { FitOptions, FitResult, checkFitOptions, logFileOf } from './fit_options';
+import { Stopper } from './fit_stopper';
 
 export type { Callback, FitContext, FitRecord, Monitor, SchedulerLike } from './records';
-
-export interface FitOptions {
-  trainLoader: BatchSource & { readonly generator?: Generator | null };
-  testLoader?: BatchSource;
-  optimizer: Optimizer;
-  scheduler?: SchedulerLike;
-  /** When scheduler.step() runs: after every epoch or after every optimizer step. Default: the scheduler's kind (OneCycleLR: every step). */
-  schedulerStep?: 'epoch' | 'batch';
-  epochs: number;
-  /** loss(output, target), a scalar; default cross-entropy. */
-  lossFn?: LossFn;
-  /** Extra per-batch means, logged as train_<name> and test_<name>. */
-  metrics?: Record<string, MetricFn>;
-  callbacks?: Callback[];
-  /** Where ckpt.pth (best), last.pth (full state) and log.jsonl go; null: no files. Default 'checkpoint'. */
-  checkpointDir?: string | null;
-  /** Continue from last.pth (or the seed's ckpt.pth, weights only) in checkpointDir. */
-  resume?: boolean;
-  /** Which value picks the best epoch for ckpt.pth: default testAcc, else testLoss, trainAcc, trainLoss (what exists). */
-  monitor?: Monitor;
-  /** JSONL file each epoch's record is appended to; default <checkpointDir>/log.jsonl, null for none. */
-  logFile?: string | null;
-  /** 'bar' (redrawn in place), 'lines' (a line every progressEvery seconds and at each phase's end) or 'none'. Default 'auto': a bar on a TTY, lines otherwise. */
-  progress?: ProgressMode;
-  /** Seconds between progress lines when the output is not a TTY. Default 30. */
-  progressEvery?: number;
-  /** Terminal width for the bar. Default: the stream's columns, else 100. */
-  progressColumns?: number;
-  /** Extra entries stored in last.pth (trainResNet20 keeps its run configuration there). */
-  extraState?: Record<string, unknown>;
-  /** On resume from last.pth: 'load' the scheduler's state (default), or 'replay' a fresh schedule to the epoch (a run extended past its planned length). */
-  resumeSchedule?: 'load' | 'replay';
-  /** Lines such as "Epoch: 3" and per-epoch results; default console.log. */
-  print?: (line: string) => void;
-  /** Stop after this many epochs of this call (for resumable runs split across calls). */
-  maxEpochsThisRun?: number;
-  /** Handle SIGINT: stop after the current step, make sure last.pth exists, return. Default true. */
-  handleSigint?: boolean;
-  /** Feed inputs in channels_last memory format (the model is the caller's to convert). */
-  channelsLast?: boolean;
-  /** Autocast for forward and loss (backward runs outside it, as in PyTorch): 'bf16', or 'fp16' with a `scaler`. */
-  amp?: Amp;
-  /** torch.amp.GradScaler for amp 'fp16': scales the loss, skips steps with inf/nan gradients. */
-  scaler?: GradScaler;
-  /** Capture the training step in a CUDA graph (lib/train/step.ts; needs SGD({fused: true})). Default off. */
-  cudaGraphs?: boolean;
-  /**
-   * Cancels the run, as Node's own APIs take a `signal`: training stops after the current step (last.pth
-   * keeps the last finished epoch, as with Ctrl-C) and the promise rejects with an `AbortError`.
-   */
-  signal?: AbortSignal;
-  /**
-   * Awaited between backward() and the optimizer step: a DistributedDataParallel's syncGradients, which
-   * waits (off the JS thread) for the gradient all-reduces its backward launched. Without it the optimizer
-   * step would wait for them natively, on the JS thread.
-   */
-  gradientSync?: () => Promise<void>;
-  /** false: read checkpointDir to resume but write nothing there (ranks other than 0). Default true. */
-  saveFiles?: boolean;
-}
-
-export interface FitResult {
-  history: FitRecord[];
-  /** The monitored value of the best epoch (NaN before any epoch). */
-  best: number;
-  monitor: Monitor;
-  /** True when SIGINT, a callback's stop() or maxEpochsThisRun ended the run before the last epoch. */
-  stopped: boolean;
-}
+export type { FitOptions, FitResult } from './fit_options';
+export { logFileOf } from './fit_options';
+export { formatLr } from './fit_format';
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 const higherIsBetter = (m: Monitor) => m.endsWith('Acc');
-const isLoader = (l: unknown) => typeof (l as BatchSource | undefined)?.[Symbol.asyncIterator] === 'function';
-
-function check(o: FitOptions): void {
-  if (!o || !isLoader(o.trainLoader)) throw new TorchError('fit: trainLoader must be a DataLoader (an async iterable of {x, y})');
-  if (o.testLoader !== undefined && !isLoader(o.testLoader)) throw new TorchError('fit: testLoader must be a DataLoader (an async iterable of {x, y})');
-  if (!o.optimizer || typeof o.optimizer.step !== 'function') throw new TorchError('fit: optimizer is required (e.g. new optim.SGD(model.parameters(), {...}))');
-  if (o.epochs === undefined) throw new TorchError(`fit: epochs must be a positive integer, got ${o.epochs}`);
-  checkPositiveInt('fit', 'epochs', o.epochs);
-  checkPositiveInt('fit', 'maxEpochsThisRun', o.maxEpochsThisRun);
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TorchError('fit: signal must be an AbortSignal');
-  if (o.resume && !o.checkpointDir && o.checkpointDir !== undefined) throw new TorchError('fit: resume needs a checkpointDir');
-  if (o.schedulerStep !== undefined && o.schedulerStep !== 'epoch' && o.schedulerStep !== 'batch') {
-    throw new TorchError(`fit: schedulerStep must be 'epoch' or 'batch', got ${o.schedulerStep}`);
-  }
-  if (o.monitor !== undefined && !MONITORS.includes(o.monitor)) {
-    throw new TorchError(`fit: monitor must be testAcc, testLoss, trainAcc or trainLoss, got ${o.monitor}`);
-  }
-  checkAmp('fit', o.amp, o.scaler);
-}
-
-/** The JSONL log's path: `logFile` when given (null: none), else <dir>/log.jsonl (none without a dir). */
-export function logFileOf(dir: string | null, logFile: string | null | undefined): string | null {
-  if (logFile !== undefined) return logFile;
-  return dir ? path.join(dir, 'log.jsonl') : null;
-}
 
 /** Trains `model` for `epochs` epochs; see FitOptions. The model, loaders and optimizer stay the caller's. */
 export async function fit(model: Module & { forward(x: Tensor): Tensor }, options: FitOptions): Promise<FitResult> {
   options = readOptions('fit', options, FIT);
-  check(options);
+  checkFitOptions(options);
   throwIfAborted(options.signal);
   return new FitRun(model, options).run();
-}
-
-/** Ctrl-C, the caller's AbortSignal and callbacks' stop(): each ends the run after the current step. */
-class Stopper {
-  requested = false;
-  private readonly abort = new AbortController();
-  readonly signal = this.abort.signal;
-  readonly stop = () => {
-    this.requested = true;
-    this.abort.abort();
-  };
-  private readonly onSigint = () => {
-    if (this.requested) process.exit(130);
-    this.stop();
-    this.print('\n==> SIGINT: stopping after this step; last.pth holds the last finished epoch (Ctrl-C again to quit at once)');
-  };
-
-  constructor(
-    private readonly print: (line: string) => void,
-    private readonly handleSigint: boolean,
-    private readonly callerSignal?: AbortSignal,
-  ) {
-    if (handleSigint) process.on('SIGINT', this.onSigint);
-    callerSignal?.addEventListener('abort', this.stop, { once: true });
-  }
-
-  dispose(): void {
-    if (this.handleSigint) process.off('SIGINT', this.onSigint);
-    this.callerSignal?.removeEventListener('abort', this.stop);
-  }
-}
-
-/** Loss, correct predictions and metric sums of a phase, on the device; read only when asked. */
-class Meter {
-  private readonly lossSum: Tensor;
-  private readonly correct: Tensor;
-  private readonly metricSums: Tensor[];
-  total = 0;
-  batches = 0;
-  classification = false;
-
-  constructor(
-    device: string,
-    private readonly metrics: Record<string, MetricFn>,
-  ) {
-    const zero = (dtype: 'float64' | 'int64') => keep(zeros([], { dtype, device }));
-    this.lossSum = zero('float64');
-    this.correct = zero('int64');
-    this.metricSums = Object.keys(metrics).map(() => zero('float64'));
-  }
-
-  add(out: Tensor, y: Tensor, loss: Tensor): void {
-    this.total += y.shape[0];
-    this.batches++;
-    noGrad(() => {
-      this.lossSum.add_(loss.detach());
-      if (this.batches === 1) this.classification = isClassification(out, y);
-      if (this.classification) this.correct.add_(out.argmax(1).eq(y).sum());
-      Object.values(this.metrics).forEach((fn, i) => this.metricSums[i].add_(fn(out.detach(), y).to('float64').mul(y.shape[0])));
-    });
-  }
-
-  read = (): PhaseStats => ({ loss: this.lossSum.item() as number, correct: this.correct.item() as number, total: this.total });
-
-  metricMeans(prefix: string): Record<string, number> {
-    const names = Object.keys(this.metrics);
-    return Object.fromEntries(names.map((name, i) => [`${prefix}${name}`, (this.metricSums[i].item() as number) / Math.max(this.total, 1)]));
-  }
-
-  dispose(): void {
-    dispose([this.lossSum, this.correct, ...this.metricSums]);
-  }
-}
-
-interface TrainPhase extends PhaseStats {
-  batches: number;
-  complete: boolean;
-  classification: boolean;
-  metrics: Record<string, number>;
 }
 
 /** One fit() call: the settings it derives once, the state it carries from epoch to epoch. */
@@ -393,50 +224,14 @@ class FitRun {
     for (const cb of this.o.callbacks ?? []) await cb.onEpochEnd?.(record, this.ctx);
   }
 
-  /** last.pth's contents: everything an exact resume needs. */
-  private lastState(epochDone: number, record: FitRecord | undefined): TrainState {
-    const o = this.o;
-    const rng: Record<string, Tensor> = { cpu: getRngState() };
-    if (this.device.startsWith('cuda')) rng.cuda = getRngState(this.device);
-    const loaderState = o.trainLoader.generator?.getState();
-    if (loaderState) rng.loader = loaderState;
-    const state: TrainState = {
-      net: this.model.stateDict(),
-      acc: record?.testAcc ?? record?.trainAcc ?? 0,
-      epoch: epochDone,
-      best_acc: Number.isNaN(this.best) ? null : this.best,
-      optimizer: o.optimizer.stateDict(),
-      scheduler: o.scheduler ? o.scheduler.stateDict() : null,
-      rng_state: rng,
-      history: this.history,
-    };
-    if (this.monitor && this.monitor !== 'testAcc') state.monitor = this.monitor;
-    if (o.scaler) state.scaler = { ...o.scaler.stateDict() }; // as PyTorch's recipes save scaler.state_dict()
-    if (o.extraState) Object.assign(state, o.extraState);
-    return state;
-  }
-
   private writeLast(epochDone: number, record?: FitRecord): void {
     if (!this.dir || !this.writes) return;
-    const state = this.lastState(epochDone, record);
+    const { model, o: options, device, best, monitor, history } = this;
+    const state = lastState({ model, options, device, best, monitor, history }, epochDone, record);
     try {
       saveLast(this.dir, state);
     } finally {
       dispose(state); // the handles made for the file; the model's and optimizer's tensors live on
     }
   }
-}
-
-/** 0.1 → "0.1", 0.0750000001 → "0.075", 0 → "0", 1.2e-7 → "1.2e-7". */
-export const formatLr = (lr: number) => String(Number(lr.toPrecision(4)));
-
-function describeEpoch(r: FitRecord, monitor: Monitor, best: number): string {
-  const fmt = (m: Monitor, v: number) => (m.endsWith('Acc') ? `${v.toFixed(2)}%` : v.toFixed(4));
-  const head =
-    r.testAcc !== undefined
-      ? `Test accuracy: ${r.testAcc.toFixed(2)}%`
-      : r.testLoss !== undefined
-        ? `Test loss: ${r.testLoss.toFixed(4)}`
-        : `Train loss: ${r.trainLoss.toFixed(4)}`;
-  return `${head} (best ${fmt(monitor, best)}), lr ${formatLr(r.lr)}, ${r.seconds.toFixed(1)} s`;
 }

@@ -7,7 +7,6 @@ import type { Module } from '../nn';
 import { crossEntropy } from '../nn/functional';
 import { isFloatingDtype, type DType } from '../dtype';
 import type { Tensor } from '../tensor';
-import type { LossFn } from './evaluate';
 
 export type Amp = 'bf16' | 'fp16' | false;
 
@@ -52,6 +51,9 @@ export function placedDtype(t: Tensor, where: Placement | null): DType {
 export function placeBatch(x: Tensor, y: Tensor, where: Placement | null): { x: Tensor; y: Tensor } {
   return { x: placed(x, where), y: placed(y, where, false) };
 }
+
+/** loss(output, target): a scalar tensor. */
+export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
 /** nn.CrossEntropyLoss(): the loss when none is given. */
 export const defaultLoss: LossFn = (out: Tensor, y: Tensor) => crossEntropy(out, y);

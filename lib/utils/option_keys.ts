@@ -19,7 +19,7 @@ import type { LoadOptions as ExportLoadOptions } from '../export';
 import type { ClassifierOptions, PreprocessOptions } from '../train/classify';
 import type { ProgressOptions } from '../train/progress';
 import type { ReportOptions } from '../train/report';
-import type { FitOptions } from '../train/fit';
+import type { FitOptions } from '../train/fit_options';
 import type { TrainOptions } from '../train/options';
 import type { EvaluateOptions } from '../train/evaluate';
 import type { TrainStepOptions } from '../train/step';
