@@ -31,6 +31,8 @@ export interface LoadOptions {
    * checkpoint without CUDA throws, as PyTorch does.
    */
   device?: MapLocation;
+  /** Python's spelling of `device` (map_location= also works): give one or the other. */
+  mapLocation?: MapLocation;
   /**
    * PyTorch's mmap=True: map the file and make every CPU storage a view of its bytes in place — nothing is
    * read until used, and a file of N bytes costs N bytes of address space however its records overlap.
@@ -104,7 +106,7 @@ function ints(v: unknown, what: string, where: string): number[] {
  * naming the file. `T` is the shape the caller expects (not checked): `load<{ net: StateDict; acc: number }>(file)`.
  */
 export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
-  options = readOptions('load', options, TORCH_LOAD);
+  options = loadOptions('load', options);
   checkString(file, 'load', 'f');
   checkOptions(options, 'load');
   if (options.device !== undefined) checkMapLocation(options.device);
@@ -126,13 +128,22 @@ export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
   }
 }
 
+/** The options checked, with map_location / mapLocation as `device`. */
+function loadOptions(where: string, options: LoadOptions): LoadOptions {
+  const o = readOptions(where, options, TORCH_LOAD);
+  if (o.mapLocation === undefined) return o;
+  if (o.device !== undefined) throw new TorchError(`${where}: give map_location (mapLocation) or device, not both`);
+  const { mapLocation, ...rest } = o;
+  return { ...rest, device: mapLocation };
+}
+
 /**
  * load() with the disk wait off the event loop: the file is read through once on the libuv pool (in
  * 1 MiB chunks, nothing kept), so the load that follows finds it in the page cache. Checking records
  * (CRC-32) and building the tensors still run on the JS thread.
  */
 export async function loadAsync<T = unknown>(file: string, options: LoadOptions = {}): Promise<T> {
-  options = readOptions('loadAsync', options, TORCH_LOAD);
+  options = loadOptions('loadAsync', options);
   checkString(file, 'load', 'f');
   // With mmap nothing is read ahead: pages come in as tensors are used.
   if (!options?.mmap) try {

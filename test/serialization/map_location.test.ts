@@ -59,6 +59,15 @@ describe.skipIf(!hasPythonTorch())("map_location on a file saved at 'cuda:0'", (
     expect(back.n.toArray()).toEqual([7, 8]);
   });
 
+  it("Python's spelling: { map_location: 'cpu' } and { mapLocation: 'cpu' } are device; both with device is refused", () => {
+    for (const options of [{ map_location: 'cpu' }, { mapLocation: 'cpu' }]) {
+      const back = torch.load<{ w: torch.Tensor; n: torch.Tensor }>(cudaFile, options as torch.LoadOptions);
+      expect([back.w.device, back.n.device]).toEqual(['cpu', 'cpu']);
+      expect(back.w.flatten().toArray()).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    }
+    expect(() => torch.load(cudaFile, { mapLocation: 'cpu', device: 'cpu' })).toThrow('load: give map_location (mapLocation) or device, not both');
+  });
+
   it("an object: { 'cuda:0': 'cpu' } maps the saved location", () => {
     const back = torch.load<{ w: torch.Tensor }>(cudaFile, { device: { 'cuda:0': 'cpu' } });
     expect(back.w.device).toBe('cpu');
