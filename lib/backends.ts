@@ -2,6 +2,7 @@
 // to libtorch's process-wide flag (at::globalContext(), native/backends.cc). The flags exist in every build,
 // CPU-only ones included, as in PyTorch; they change what CUDA, cuBLAS and cuDNN kernels may do.
 import { TorchError } from './errors';
+import { camelCase, closestName, normalizeOptions } from './kwargs';
 import { native } from './native';
 
 export type Float32MatmulPrecision = 'highest' | 'high' | 'medium';
@@ -20,6 +21,30 @@ function flag(name: string, access: (value?: boolean) => boolean): PropertyDescr
 }
 
 const b = () => native.backends;
+
+/**
+ * A switch namespace as PyTorch's modules are: Python's spelling (allow_tf32) reads and writes the camelCase
+ * flag, and assigning a name it does not have is a TorchError with the closest one, never a new property
+ * that silently changes nothing (torch.backends.cudnn.benchmrk = true).
+ */
+function switches<T extends object>(where: string, target: T): T {
+  const known = () => Object.keys(Object.getOwnPropertyDescriptors(target));
+  const resolve = (key: string | symbol): string | symbol => (typeof key === 'string' && !(key in target) ? camelCase(key) : key);
+  return new Proxy(target, {
+    get: (t, key) => Reflect.get(t, resolve(key)),
+    set: (t, key, value) => {
+      const name = resolve(key);
+      if (typeof name === 'string' && !(name in t)) {
+        const near = closestName(name, known());
+        throw new TorchError(`${where} has no switch '${String(key)}'${near ? `; did you mean '${near}'?` : ''}`);
+      }
+      return Reflect.set(t, name, value);
+    },
+    defineProperty: (_t, key) => {
+      throw new TorchError(`${where}: cannot define '${String(key)}'`);
+    },
+  });
+}
 
 export interface Backends {
   cuda: {
@@ -48,16 +73,16 @@ export interface Backends {
 export const backends: Backends = {
   cuda: {
     isBuilt: () => native.cuda.compiled as boolean,
-    matmul: Object.defineProperties({} as Backends['cuda']['matmul'], {
+    matmul: switches('torch.backends.cuda.matmul', Object.defineProperties({} as Backends['cuda']['matmul'], {
       allowTf32: flag('torch.backends.cuda.matmul.allowTf32', (v) => b().matmulAllowTf32(v)),
-    }),
+    })),
   },
-  cudnn: Object.defineProperties({ isAvailable: () => native.cuda.cudnnIsAvailable() } as Backends['cudnn'], {
+  cudnn: switches('torch.backends.cudnn', Object.defineProperties({ isAvailable: () => native.cuda.cudnnIsAvailable() } as Backends['cudnn'], {
     enabled: flag('torch.backends.cudnn.enabled', (v) => b().cudnnEnabled(v)),
     benchmark: flag('torch.backends.cudnn.benchmark', (v) => b().cudnnBenchmark(v)),
     deterministic: flag('torch.backends.cudnn.deterministic', (v) => b().cudnnDeterministic(v)),
     allowTf32: flag('torch.backends.cudnn.allowTf32', (v) => b().cudnnAllowTf32(v)),
-  }),
+  })),
 };
 
 /**
@@ -66,7 +91,7 @@ export const backends: Backends = {
  */
 export function useDeterministicAlgorithms(mode: boolean, options: { warnOnly?: boolean } = {}): void {
   if (typeof mode !== 'boolean') throw new TorchError(`useDeterministicAlgorithms: mode must be a boolean, got ${typeof mode}`);
-  const warnOnly = options.warnOnly ?? false;
+  const warnOnly = normalizeOptions('useDeterministicAlgorithms', options, ['warnOnly']).warnOnly ?? false;
   if (typeof warnOnly !== 'boolean') throw new TorchError(`useDeterministicAlgorithms: warnOnly must be a boolean, got ${typeof warnOnly}`);
   native.backends.useDeterministicAlgorithms(mode, warnOnly);
 }

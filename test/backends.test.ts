@@ -157,6 +157,20 @@ print(json.dumps(states))`,
     expect(flags()).toEqual(defaults);
   });
 
+  it("Python's spellings (allow_tf32) set the flags; a misspelt switch is a TorchError naming the closest, not a new property", () => {
+    const cudnn = backends.cudnn as unknown as Record<string, unknown>;
+    const matmul = backends.cuda.matmul as unknown as Record<string, unknown>;
+    cudnn.allow_tf32 = false;
+    matmul.allow_tf32 = true;
+    expect([backends.cudnn.allowTf32, cudnn.allow_tf32, backends.cuda.matmul.allowTf32]).toEqual([false, false, true]);
+    cudnn.allow_tf32 = true;
+    matmul.allow_tf32 = false;
+    expect(() => (cudnn.benchmrk = true)).toThrow(new torch.TorchError("torch.backends.cudnn has no switch 'benchmrk'; did you mean 'benchmark'?"));
+    expect('benchmrk' in backends.cudnn).toBe(false);
+    expect(() => torch.useDeterministicAlgorithms(false, { warn_only: true, warnonly: true } as never)).toThrow(/unknown option 'warnonly'; did you mean 'warnOnly'/);
+    expect(flags()).toEqual(defaults);
+  });
+
   it('torch.backends.cudnn.isAvailable() is torch.cuda.cudnnIsAvailable(), false without CUDA', () => {
     expect(backends.cudnn.isAvailable()).toBe(torch.cuda.cudnnIsAvailable());
     if (!torch.cuda.isAvailable()) expect(backends.cudnn.isAvailable()).toBe(false);
