@@ -15,6 +15,7 @@
 #include <cmath>
 #include <memory>
 #include <sstream>
+#include <type_traits>
 
 #include "common.h"
 #include "entry.h"
@@ -34,6 +35,12 @@ enum class Kind {
   ScalarType, Layout, Device, MemoryFormat, Generator, Unsupported
 };
 
+struct Arg;
+
+// Converts one given, non-null JS value for argument `a`; false when its JS type does not fit the kind.
+// Chosen by Kind when the overload is built (MakeOverload), so a call makes no switch on the kind.
+using Converter = bool (*)(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out);
+
 struct Arg {
   std::string name;   // the JS name (camelCase), as messages and options objects spell it
   std::string py_name;  // PyTorch's name (keepdim, scale_factor): an options object may use it too
@@ -43,6 +50,7 @@ struct Arg {
   int64_t size;       // int[2]: a single integer is accepted and repeated
   bool kwarg_only;
   c10::optional<IValue> def;
+  Converter convert;  // kConverters[kind]
 };
 
 struct Overload {
@@ -118,6 +126,174 @@ Kind KindOf(const c10::TypePtr& type, bool* optional) {
   }
 }
 
+// ---- one converter per argument Kind ----
+// Each converts a given, non-null value (Bind handles undefined and null once, for every kind) and says
+// false when the JS type does not fit, so the overload resolution can try the next overload.
+
+bool IsInteger(const Napi::Value& v) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  return std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9223372036854775808.0;
+}
+
+bool ConvertTensor(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
+  Tensor* t = Tensor::FromValue(v);
+  if (t == nullptr) return false;
+  *out = t->value(a.name.c_str());
+  return true;
+}
+
+bool ConvertScalar(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out) {
+  if (!v.IsNumber() && !v.IsBoolean()) return false;
+  *out = ToScalar(env, v, a.name.c_str());
+  return true;
+}
+
+bool ConvertInt(Napi::Env, const Arg&, const Napi::Value& v, IValue* out) {
+  if (!IsInteger(v)) return false;
+  *out = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
+  return true;
+}
+
+bool ConvertFloat(Napi::Env, const Arg&, const Napi::Value& v, IValue* out) {
+  if (!v.IsNumber()) return false;
+  *out = v.As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+bool ConvertBool(Napi::Env, const Arg&, const Napi::Value& v, IValue* out) {
+  if (!v.IsBoolean()) return false;
+  *out = v.As<Napi::Boolean>().Value();
+  return true;
+}
+
+bool ConvertStr(Napi::Env, const Arg&, const Napi::Value& v, IValue* out) {
+  if (!v.IsString()) return false;
+  *out = v.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+// The element types of int[], float[] and bool[]: which JS values fit, and their C++ value.
+struct IntElem {
+  using Type = int64_t;
+  static constexpr bool kRepeats = true;  // PyTorch's int[2]: one integer stands for all of them
+  static bool Fits(const Napi::Value& v) { return IsInteger(v); }
+  static int64_t Get(const Napi::Value& v) { return static_cast<int64_t>(v.As<Napi::Number>().DoubleValue()); }
+};
+struct FloatElem {
+  using Type = double;
+  static constexpr bool kRepeats = true;
+  static bool Fits(const Napi::Value& v) { return v.IsNumber(); }
+  static double Get(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
+};
+struct BoolElem {
+  using Type = bool;
+  static constexpr bool kRepeats = false;  // bool[3] takes an array only
+  static bool Fits(const Napi::Value& v) { return v.IsBoolean(); }
+  static bool Get(const Napi::Value& v) { return v.As<Napi::Boolean>().Value(); }
+};
+
+template <typename Elem>
+bool ConvertList(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
+  c10::List<typename Elem::Type> list;
+  if (Elem::kRepeats && a.size > 0 && Elem::Fits(v)) {
+    for (int64_t i = 0; i < a.size; ++i) list.push_back(Elem::Get(v));
+  } else {
+    if (!v.IsArray()) return false;
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value e = arr.Get(i);
+      if (!Elem::Fits(e)) return false;
+      list.push_back(Elem::Get(e));
+    }
+  }
+  *out = std::move(list);
+  return true;
+}
+
+// Tensor[] and Tensor?[] (whose elements may be null or undefined: None).
+template <bool kOptionalElems>
+bool ConvertTensorList(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
+  using Elem = std::conditional_t<kOptionalElems, c10::optional<at::Tensor>, at::Tensor>;
+  if (!v.IsArray()) return false;
+  Napi::Array arr = v.As<Napi::Array>();
+  c10::List<Elem> list;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value e = arr.Get(i);
+    if constexpr (kOptionalElems) {
+      if (!Given(e)) {
+        list.push_back(c10::nullopt);
+        continue;
+      }
+    }
+    Tensor* t = Tensor::FromValue(e);
+    if (t == nullptr) return false;
+    list.push_back(t->value(a.name.c_str()));
+  }
+  *out = std::move(list);
+  return true;
+}
+
+// The named enums, given by their names as strings: each parser says false for a name it does not know
+// (ParseDevice throws its own message for a malformed device instead).
+bool ParseScalarType(Napi::Env env, const std::string& s, IValue* out) {
+  if (!IsDtypeName(s)) return false;
+  *out = ParseDtype(env, s);
+  return true;
+}
+
+bool ParseLayout(Napi::Env, const std::string& s, IValue* out) {
+  if (s == "strided") *out = c10::kStrided;
+  else if (s == "sparse_coo") *out = c10::kSparse;
+  else return false;
+  return true;
+}
+
+bool ParseDeviceName(Napi::Env env, const std::string& s, IValue* out) {
+  *out = ParseDevice(env, s);
+  return true;
+}
+
+bool ParseMemoryFormat(Napi::Env, const std::string& s, IValue* out) {
+  if (s == "contiguous") *out = c10::MemoryFormat::Contiguous;
+  else if (s == "channels_last") *out = c10::MemoryFormat::ChannelsLast;
+  else if (s == "channels_last_3d") *out = c10::MemoryFormat::ChannelsLast3d;
+  else if (s == "preserve") *out = c10::MemoryFormat::Preserve;
+  else return false;
+  return true;
+}
+
+template <bool (*Parse)(Napi::Env, const std::string&, IValue*)>
+bool ConvertNamed(Napi::Env env, const Arg&, const Napi::Value& v, IValue* out) {
+  return v.IsString() && Parse(env, v.As<Napi::String>().Utf8Value(), out);
+}
+
+// Generator and the types JS cannot give: only null (None) fits, which Bind accepts before converting.
+bool ConvertNothing(Napi::Env, const Arg&, const Napi::Value&, IValue*) { return false; }
+
+// Indexed by Kind, in the enum's order.
+constexpr Converter kConverters[] = {
+    ConvertTensor,                      // Tensor
+    ConvertTensorList<false>,           // TensorList
+    ConvertTensorList<true>,            // OptTensorList
+    ConvertScalar,                      // Scalar
+    ConvertInt,                         // Int
+    ConvertList<IntElem>,               // IntList
+    ConvertFloat,                       // Float
+    ConvertList<FloatElem>,             // FloatList
+    ConvertBool,                        // Bool
+    ConvertList<BoolElem>,              // BoolList
+    ConvertStr,                         // Str
+    ConvertNamed<ParseScalarType>,      // ScalarType
+    ConvertNamed<ParseLayout>,          // Layout
+    ConvertNamed<ParseDeviceName>,      // Device
+    ConvertNamed<ParseMemoryFormat>,    // MemoryFormat
+    ConvertNothing,                     // Generator
+    ConvertNothing,                     // Unsupported
+};
+static_assert(sizeof(kConverters) / sizeof(kConverters[0]) == static_cast<size_t>(Kind::Unsupported) + 1,
+              "one converter per Kind");
+
 Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
   const c10::FunctionSchema& schema = handle.schema();
   Overload ov{handle, {}, 0, false, false, {}, {}, {}, ""};
@@ -128,7 +304,8 @@ Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
     bool optional = false;
     Kind kind = KindOf(a.real_type(), &optional);
     Arg arg{Camel(a.name()), a.name(), a.real_type()->str(), kind, optional,
-            a.N() ? static_cast<int64_t>(*a.N()) : 0, a.kwarg_only(), a.default_value()};
+            a.N() ? static_cast<int64_t>(*a.N()) : 0, a.kwarg_only(), a.default_value(),
+            kConverters[static_cast<size_t>(kind)]};
     // PyTorch's factories (dtype and device arguments) also take requires_grad.
     if (a.name() == "dtype") has_dtype = true;
     if (a.name() == "device") has_device = true;
@@ -178,166 +355,8 @@ struct Misfit {
   bool ok() const { return arg == -2; }
 };
 
-bool IsInteger(const Napi::Value& v) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  return std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9223372036854775808.0;
-}
-
 bool IsOptionsObject(const Napi::Value& v) {
   return v.IsObject() && !v.IsArray() && !v.IsFunction() && !v.IsTypedArray() && Tensor::FromValue(v) == nullptr;
-}
-
-c10::Layout ParseLayout(const std::string& s, bool* ok) {
-  *ok = true;
-  if (s == "strided") return c10::kStrided;
-  if (s == "sparse_coo") return c10::kSparse;
-  *ok = false;
-  return c10::kStrided;
-}
-
-bool ParseMemoryFormat(const std::string& s, c10::MemoryFormat* out) {
-  if (s == "contiguous") *out = c10::MemoryFormat::Contiguous;
-  else if (s == "channels_last") *out = c10::MemoryFormat::ChannelsLast;
-  else if (s == "channels_last_3d") *out = c10::MemoryFormat::ChannelsLast3d;
-  else if (s == "preserve") *out = c10::MemoryFormat::Preserve;
-  else return false;
-  return true;
-}
-
-// Converts one given (not undefined) value; false when its JS type does not fit the declared kind.
-bool Convert(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out) {
-  if (v.IsNull()) {
-    if (!a.optional) return false;
-    *out = IValue();
-    return true;
-  }
-  switch (a.kind) {
-    case Kind::Tensor: {
-      Tensor* t = Tensor::FromValue(v);
-      if (t == nullptr) return false;
-      *out = t->value(a.name.c_str());
-      return true;
-    }
-    case Kind::Scalar:
-      if (!v.IsNumber() && !v.IsBoolean()) return false;
-      *out = ToScalar(env, v, a.name.c_str());
-      return true;
-    case Kind::Int:
-      if (!IsInteger(v)) return false;
-      *out = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
-      return true;
-    case Kind::Float:
-      if (!v.IsNumber()) return false;
-      *out = v.As<Napi::Number>().DoubleValue();
-      return true;
-    case Kind::Bool:
-      if (!v.IsBoolean()) return false;
-      *out = v.As<Napi::Boolean>().Value();
-      return true;
-    case Kind::Str:
-      if (!v.IsString()) return false;
-      *out = v.As<Napi::String>().Utf8Value();
-      return true;
-    case Kind::IntList: {
-      c10::List<int64_t> list;
-      if (a.size > 0 && IsInteger(v)) {
-        for (int64_t i = 0; i < a.size; ++i) list.push_back(static_cast<int64_t>(v.As<Napi::Number>().DoubleValue()));
-      } else {
-        if (!v.IsArray()) return false;
-        Napi::Array arr = v.As<Napi::Array>();
-        for (uint32_t i = 0; i < arr.Length(); ++i) {
-          Napi::Value e = arr.Get(i);
-          if (!IsInteger(e)) return false;
-          list.push_back(static_cast<int64_t>(e.As<Napi::Number>().DoubleValue()));
-        }
-      }
-      *out = std::move(list);
-      return true;
-    }
-    case Kind::FloatList: {
-      c10::List<double> list;
-      if (a.size > 0 && v.IsNumber()) {
-        for (int64_t i = 0; i < a.size; ++i) list.push_back(v.As<Napi::Number>().DoubleValue());
-      } else {
-        if (!v.IsArray()) return false;
-        Napi::Array arr = v.As<Napi::Array>();
-        for (uint32_t i = 0; i < arr.Length(); ++i) {
-          Napi::Value e = arr.Get(i);
-          if (!e.IsNumber()) return false;
-          list.push_back(e.As<Napi::Number>().DoubleValue());
-        }
-      }
-      *out = std::move(list);
-      return true;
-    }
-    case Kind::BoolList: {
-      if (!v.IsArray()) return false;
-      c10::List<bool> list;
-      Napi::Array arr = v.As<Napi::Array>();
-      for (uint32_t i = 0; i < arr.Length(); ++i) {
-        Napi::Value e = arr.Get(i);
-        if (!e.IsBoolean()) return false;
-        list.push_back(e.As<Napi::Boolean>().Value());
-      }
-      *out = std::move(list);
-      return true;
-    }
-    case Kind::TensorList:
-    case Kind::OptTensorList: {
-      if (!v.IsArray()) return false;
-      Napi::Array arr = v.As<Napi::Array>();
-      if (a.kind == Kind::TensorList) {
-        c10::List<at::Tensor> list;
-        for (uint32_t i = 0; i < arr.Length(); ++i) {
-          Tensor* t = Tensor::FromValue(arr.Get(i));
-          if (t == nullptr) return false;
-          list.push_back(t->value(a.name.c_str()));
-        }
-        *out = std::move(list);
-      } else {
-        c10::List<c10::optional<at::Tensor>> list;
-        for (uint32_t i = 0; i < arr.Length(); ++i) {
-          Napi::Value e = arr.Get(i);
-          if (!Given(e)) {
-            list.push_back(c10::nullopt);
-            continue;
-          }
-          Tensor* t = Tensor::FromValue(e);
-          if (t == nullptr) return false;
-          list.push_back(t->value(a.name.c_str()));
-        }
-        *out = std::move(list);
-      }
-      return true;
-    }
-    case Kind::ScalarType:
-      if (!v.IsString() || !IsDtypeName(v.As<Napi::String>().Utf8Value())) return false;
-      *out = ParseDtype(env, v.As<Napi::String>().Utf8Value());
-      return true;
-    case Kind::Layout: {
-      bool ok = false;
-      if (!v.IsString()) return false;
-      c10::Layout layout = ParseLayout(v.As<Napi::String>().Utf8Value(), &ok);
-      if (!ok) return false;
-      *out = layout;
-      return true;
-    }
-    case Kind::Device:
-      if (!v.IsString()) return false;
-      *out = ParseDevice(env, v.As<Napi::String>().Utf8Value());
-      return true;
-    case Kind::MemoryFormat: {
-      c10::MemoryFormat f;
-      if (!v.IsString() || !ParseMemoryFormat(v.As<Napi::String>().Utf8Value(), &f)) return false;
-      *out = f;
-      return true;
-    }
-    case Kind::Generator:
-    case Kind::Unsupported:
-      return false;
-  }
-  return false;
 }
 
 std::string Expected(const Arg& a) {
@@ -470,7 +489,7 @@ Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Sta
         m.what = "missing required argument '" + a.name + "' (" + a.type + ")";
         return m;
       }
-    } else if (!Convert(env, a, v, &iv)) {
+    } else if (v.IsNull() ? !a.optional : !a.convert(env, a, v, &iv)) {  // null: None, iv as it is
       m.arg = static_cast<int>(i);
       m.what = "argument '" + a.name + "' must be " + Expected(a) + ", not " + JsTypeName(v);
       return m;
