@@ -8,6 +8,25 @@ import { emptyLike, eye, where } from '../generated/torch';
 import { libtorchAtLeast } from '../utils/version';
 import { qr } from '../generated/linalg';
 import { readOptions } from '../utils/options';
+import { namedArgs } from '../kwargs';
+import { describeValue } from '../utils/validate';
+
+/**
+ * The numeric arguments after the tensor, as Python takes them: by position, by name in a trailing options
+ * object (xavier_normal_(w, gain=2) as xavierNormal_(w, { gain: 2 })), or both; `defaults` lists them in
+ * order (undefined: required). Anything but a number is a TorchError naming the argument.
+ */
+function numbers(where: string, defaults: Record<string, number | undefined>, args: readonly unknown[]): number[] {
+  const names = Object.keys(defaults);
+  const given = namedArgs(where, names, args);
+  if (given.length > names.length) throw new TorchError(`${where}: takes at most ${names.length} arguments after the tensor, got ${given.length}`);
+  return names.map((name, i) => {
+    const v = given[i] ?? defaults[name];
+    if (v === undefined) throw new TorchError(`${where}: missing the argument '${name}'`);
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new TorchError(`${where}: argument '${name}' must be a number, not ${describeValue(v)}`);
+    return v;
+  });
+}
 
 export type Nonlinearity =
   | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
@@ -50,12 +69,18 @@ function correctFan(tensor: Tensor, mode: FanMode): number {
 }
 
 /** nn.init.uniform_(tensor, a=0, b=1). */
-export function uniform_(tensor: Tensor, a = 0, b = 1): Tensor {
+export function uniform_(tensor: Tensor, a?: number, b?: number): Tensor;
+export function uniform_(tensor: Tensor, options: { a?: number; b?: number }): Tensor;
+export function uniform_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [a, b] = numbers('nn.init.uniform_', { a: 0, b: 1 }, args);
   return noGrad(() => tensor.uniform_(a, b));
 }
 
 /** nn.init.normal_(tensor, mean=0, std=1). */
-export function normal_(tensor: Tensor, mean = 0, std = 1): Tensor {
+export function normal_(tensor: Tensor, mean?: number, std?: number): Tensor;
+export function normal_(tensor: Tensor, options: { mean?: number; std?: number }): Tensor;
+export function normal_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [mean, std] = numbers('nn.init.normal_', { mean: 0, std: 1 }, args);
   return noGrad(() => tensor.normal_(mean, std));
 }
 
@@ -66,7 +91,10 @@ const normCdf = (x: number) => (1 + erf(x / Math.SQRT2)) / 2;
  * the PyTorch of this libtorch does: from 2.12 by rejection (PyTorch's #174997), before by the inverse
  * CDF (uniform over the CDF's range, then erfinv), so a seed gives that version's values.
  */
-export function truncNormal_(tensor: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
+export function truncNormal_(tensor: Tensor, mean?: number, std?: number, a?: number, b?: number): Tensor;
+export function truncNormal_(tensor: Tensor, options: { mean?: number; std?: number; a?: number; b?: number }): Tensor;
+export function truncNormal_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [mean, std, a, b] = numbers('nn.init.truncNormal_', { mean: 0, std: 1, a: -2, b: 2 }, args);
   if (mean < a - 2 * std || mean > b + 2 * std) {
     process.emitWarning('nn.init.truncNormal_: mean is more than 2 std from [a, b]; the distribution of values may be incorrect', 'TorchWarning');
   }
@@ -118,7 +146,10 @@ function erf(x: number): number {
 }
 
 /** nn.init.constant_(tensor, val). */
-export function constant_(tensor: Tensor, val: number): Tensor {
+export function constant_(tensor: Tensor, val: number): Tensor;
+export function constant_(tensor: Tensor, options: { val: number }): Tensor;
+export function constant_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [val] = numbers('nn.init.constant_', { val: undefined }, args);
   return noGrad(() => tensor.fill_(val));
 }
 
@@ -142,7 +173,9 @@ export function eye_(tensor: Tensor): Tensor {
  * nn.init.dirac_(tensor, groups=1): a 3-, 4- or 5-D convolution weight that passes its input through
  * (the channels of each group), one at the kernel's centre.
  */
-export function dirac_(tensor: Tensor, groups = 1): Tensor {
+export function dirac_(tensor: Tensor, groups?: number | { groups?: number }): Tensor;
+export function dirac_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [groups] = numbers('nn.init.dirac_', { groups: 1 }, args);
   const dims = tensor.ndim;
   if (dims < 3 || dims > 5) throw new TorchError('nn.init.dirac_: Only tensors with 3, 4, or 5 dimensions are supported');
   const [out, inp, ...kernel] = tensor.shape;
@@ -163,7 +196,9 @@ export function dirac_(tensor: Tensor, groups = 1): Tensor {
 }
 
 /** nn.init.xavier_uniform_(tensor, gain=1): U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)). */
-export function xavierUniform_(tensor: Tensor, gain = 1): Tensor {
+export function xavierUniform_(tensor: Tensor, gain?: number | { gain?: number }): Tensor;
+export function xavierUniform_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [gain] = numbers('nn.init.xavierUniform_', { gain: 1 }, args);
   const [fanIn, fanOut] = calculateFanInAndFanOut(tensor);
   const std = gain * Math.sqrt(2 / (fanIn + fanOut));
   const a = Math.sqrt(3) * std; // PyTorch's order of operations, so the bound is its double
@@ -171,7 +206,9 @@ export function xavierUniform_(tensor: Tensor, gain = 1): Tensor {
 }
 
 /** nn.init.xavier_normal_(tensor, gain=1): N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out)). */
-export function xavierNormal_(tensor: Tensor, gain = 1): Tensor {
+export function xavierNormal_(tensor: Tensor, gain?: number | { gain?: number }): Tensor;
+export function xavierNormal_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [gain] = numbers('nn.init.xavierNormal_', { gain: 1 }, args);
   const [fanIn, fanOut] = calculateFanInAndFanOut(tensor);
   return normal_(tensor, 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
 }
@@ -218,7 +255,9 @@ export function kaimingNormal_(tensor: Tensor, options?: KaimingOptions | number
  * nn.init.orthogonal_(tensor, gain=1): a (semi-)orthogonal matrix from the QR decomposition of a standard
  * normal one (signs fixed by R's diagonal), viewed as the tensor's shape and scaled by gain.
  */
-export function orthogonal_(tensor: Tensor, gain = 1): Tensor {
+export function orthogonal_(tensor: Tensor, gain?: number | { gain?: number }): Tensor;
+export function orthogonal_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [gain] = numbers('nn.init.orthogonal_', { gain: 1 }, args);
   if (tensor.ndim < 2) throw new TorchError('nn.init.orthogonal_: Only tensors with 2 or more dimensions are supported');
   if (tensor.numel() === 0) return tensor;
   const rows = tensor.shape[0];
@@ -238,7 +277,10 @@ export function orthogonal_(tensor: Tensor, gain = 1): Tensor {
  * nn.init.sparse_(tensor, sparsity, std=0.01): a 2-D tensor drawn from N(0, std²) with ceil(sparsity * rows)
  * zeros in each column, at rows chosen by randperm, as PyTorch's.
  */
-export function sparse_(tensor: Tensor, sparsity: number, std = 0.01): Tensor {
+export function sparse_(tensor: Tensor, sparsity: number, std?: number | { std?: number }): Tensor;
+export function sparse_(tensor: Tensor, options: { sparsity: number; std?: number }): Tensor;
+export function sparse_(tensor: Tensor, ...args: unknown[]): Tensor {
+  const [sparsity, std] = numbers('nn.init.sparse_', { sparsity: undefined, std: 0.01 }, args);
   if (tensor.ndim !== 2) throw new TorchError('nn.init.sparse_: Only tensors with 2 dimensions are supported');
   const [rows, cols] = tensor.shape;
   const numZeros = Math.ceil(sparsity * rows);

@@ -52,6 +52,13 @@ const CASES: Case[] = [
   { name: 'sparse_(w, 0.3, std 0.5)', shape: [7, 4], ours: (t) => init.sparse_(t, 0.3, 0.5), py: 'init.sparse_(w, 0.3, std=0.5)', exact: true },
   { name: 'orthogonal_(w) (tall)', shape: [6, 4], ours: (t) => init.orthogonal_(t), py: 'init.orthogonal_(w)', exact: false },
   { name: 'orthogonal_(w, gain 2) (wide conv weight)', shape: [3, 2, 2, 2], ours: (t) => init.orthogonal_(t, 2), py: 'init.orthogonal_(w, gain=2)', exact: false },
+  // Python's keyword arguments as one options object.
+  { name: 'uniform_(w, a=-1, b=0.5) as { a, b }', shape: [3, 4], ours: (t) => init.uniform_(t, { a: -1, b: 0.5 }), py: 'init.uniform_(w, a=-1, b=0.5)', exact: true },
+  { name: 'normal_(w, mean=1, std=0.5) as { mean, std }', shape: [3, 4], ours: (t) => init.normal_(t, { mean: 1, std: 0.5 }), py: 'init.normal_(w, mean=1, std=0.5)', exact: true },
+  { name: 'xavier_normal_(w, gain=2) as { gain }', shape: [6, 4], ours: (t) => init.xavierNormal_(t, { gain: 2 }), py: 'init.xavier_normal_(w, gain=2)', exact: true },
+  { name: 'xavier_uniform_(w, gain=2) as { gain }', shape: [6, 4], ours: (t) => init.xavierUniform_(t, { gain: 2 }), py: 'init.xavier_uniform_(w, gain=2)', exact: true },
+  { name: 'constant_(w, val=3) as { val }', shape: [2, 3], ours: (t) => init.constant_(t, { val: 3 }), py: 'init.constant_(w, val=3)', exact: true },
+  { name: 'sparse_(w, sparsity=0.5, std=0.1) as { sparsity, std }', shape: [6, 3], ours: (t) => init.sparse_(t, { sparsity: 0.5, std: 0.1 }), py: 'init.sparse_(w, sparsity=0.5, std=0.1)', exact: true },
 ];
 
 let ours: Nested[] = [];
@@ -111,5 +118,9 @@ describe('nn.init equals torch.nn.init after the same seed', () => {
     expect(() => init.calculateGain('softmax' as never)).toThrow(/unsupported nonlinearity 'softmax'/);
     expect(() => init.dirac_(torch.empty([3, 3]))).toThrow(/3, 4, or 5 dimensions/);
     expect(() => init.eye_(torch.empty([2, 2, 2]))).toThrow(/2 dimensions/);
+    expect(() => init.xavierNormal_(torch.empty([2, 2]), { gian: 2 } as never)).toThrow("nn.init.xavierNormal_: unknown option 'gian'; did you mean 'gain'?");
+    expect(() => init.normal_(torch.empty([2, 2]), 'a' as never)).toThrow("nn.init.normal_: argument 'mean' must be a number, not the string 'a'");
+    expect(() => init.constant_(torch.empty([2, 2]), {} as never)).toThrow("nn.init.constant_: missing the argument 'val'");
+    expect(() => init.uniform_(torch.empty([2]), 0, { a: 1 } as never)).toThrow("nn.init.uniform_: got multiple values for 'a'");
   });
 });
