@@ -137,6 +137,21 @@ describe('SummaryWriter', () => {
     fs.rmSync(def.getLogdir(), { recursive: true });
   });
 
+  it("takes Python's keywords first: SummaryWriter({ log_dir }) / ({ logDir, filenameSuffix }) as SummaryWriter(dir, { … })", () => {
+    for (const options of [{ log_dir: path.join(tmp, 'kw1') }, { logDir: path.join(tmp, 'kw2'), filenameSuffix: '.y' }]) {
+      const w = new SummaryWriter(options as never);
+      w.addScalar('s', 1, 0);
+      w.close();
+      const dir = Object.values(options)[0] as string;
+      expect(w.getLogdir()).toBe(dir);
+      expect(fs.readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.')).length).toBe(1);
+    }
+    expect(fs.readdirSync(path.join(tmp, 'kw2'))[0]).toMatch(/\.y$/);
+    expect(() => new SummaryWriter('a', { logDir: 'b' } as never)).toThrow("SummaryWriter: got multiple values for 'logDir'");
+    expect(() => new SummaryWriter({ log_dri: 'x' } as never)).toThrow("SummaryWriter: unknown option 'log_dri'; did you mean 'logDir'?");
+    expect(() => new SummaryWriter(5 as never)).toThrow('SummaryWriter: logDir must be a string, not number 5');
+  });
+
   it('rejects bad input with a message that names the call', () => {
     const w = new SummaryWriter(path.join(tmp, 'bad'));
     expect(() => w.addScalar('x', torch.zeros([2]))).toThrow(/addScalar\('x'\).*one element/);

@@ -8,8 +8,12 @@ import { Tensor, isTensor } from '../../tensor';
 import { EventFileWriter, encodeEvent } from './record';
 import * as summary from './summary';
 import { readOptions, SUMMARY_WRITER, ADD_SCALAR } from '../option_keys';
+import { isOptions } from '../../kwargs';
+import { describeValue } from '../validate';
 
 export interface SummaryWriterOptions {
+  /** The folder, when the options come first (Python's SummaryWriter(log_dir=...)). */
+  logDir?: string;
   /** Appended to the default log folder's name (ignored when logDir is given). */
   comment?: string;
   /** Events queued before a write to disk (PyTorch's max_queue). */
@@ -91,13 +95,19 @@ export function imageToHWC(img: Tensor, dataformats: ImageFormat): { pixels: Uin
 
 export class SummaryWriter {
   readonly logDir: string;
-  private readonly options: Required<Omit<SummaryWriterOptions, 'comment'>>;
+  private readonly options: Required<Omit<SummaryWriterOptions, 'comment' | 'logDir'>>;
   private fileWriter: EventFileWriter | null = null;
   /** Writers by folder: the main one and one per addScalars series. */
   private allWriters = new Map<string, EventFileWriter>();
 
-  constructor(logDir?: string, options: SummaryWriterOptions = {}) {
+  constructor(logDir?: string | SummaryWriterOptions, options: SummaryWriterOptions = {}) {
+    if (isOptions(logDir)) [logDir, options] = [undefined, { ...logDir }];
     options = readOptions('SummaryWriter', options, SUMMARY_WRITER);
+    if (options.logDir !== undefined && logDir !== undefined) throw new TorchError("SummaryWriter: got multiple values for 'logDir'");
+    logDir ??= options.logDir;
+    if (logDir !== undefined && typeof logDir !== 'string') {
+      throw new TorchError(`SummaryWriter: logDir must be a string, not ${describeValue(logDir)}`);
+    }
     this.logDir = logDir ?? path.join('runs', `${defaultRunName()}_${os.hostname()}${options.comment ?? ''}`);
     this.options = { maxQueue: options.maxQueue ?? 10, flushSecs: options.flushSecs ?? 120, filenameSuffix: options.filenameSuffix ?? '' };
     this.getFileWriter();
