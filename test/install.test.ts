@@ -154,7 +154,7 @@ describe.skipIf(!ready)('npm install of the packed tarball', () => {
     // JOBS: node-gyp compiles the ~20 sources in parallel, as a user's machine with more cores would.
     const r = npmInstall(dir, ['--build-from-source'], { ...process.env, JOBS: 'max' });
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/building from source against libtorch/);
+    expect(r.stdout + r.stderr).toMatch(/building the native addon from source against libtorch/);
     const built = path.join(dir, 'node_modules/libtorch-node/build/Release/torch_node.node');
     expect(existsSync(built)).toBe(true);
     const out = execFileSync(process.execPath, ['-e', `${userScript}; console.log('from', require.resolve('libtorch-node'))`], {

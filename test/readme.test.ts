@@ -60,7 +60,7 @@ describe.skipIf(!built)('README', () => {
     expect(blocks.length).toBe(1);
     const check = `
 const after = nn.functional.crossEntropy(net.forward(x), y).item();
-if (!(after < 0.5)) throw new Error('README claim failed: 20 steps fit 8 points, loss ' + after);
+if (!(after < 0.5)) throw new Error('README claim failed: 50 steps fit 8 points, loss ' + after);
 if (Object.keys(torch.load('net.pth').net).length !== 4) throw new Error('README claim failed: net.pth');
 console.log('README taste: ok');
 `;
