@@ -7,6 +7,23 @@ import { readOptions } from '../../utils/options';
 import { NativeLayer } from './native_layer';
 import { FACTORY, pyFloat, type FactoryOptions } from './utils';
 
+/**
+ * PyTorch's _NormBase state: weight and bias when affine, running_mean, running_var and num_batches_tracked
+ * when tracking running statistics (absent ones registered as null, so state-dict keys match PyTorch's).
+ */
+export function registerNormState(
+  m: Module & { affine: boolean; trackRunningStats: boolean },
+  numFeatures: number,
+  options: FactoryOptions,
+): void {
+  const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+  m.registerParameter('weight', m.affine ? ones([numFeatures], f) : null);
+  m.registerParameter('bias', m.affine ? zeros([numFeatures], f) : null);
+  m.registerBuffer('running_mean', m.trackRunningStats ? zeros([numFeatures], f) : null);
+  m.registerBuffer('running_var', m.trackRunningStats ? ones([numFeatures], f) : null);
+  m.registerBuffer('num_batches_tracked', m.trackRunningStats ? zeros([], { device: options.device, dtype: 'int64' }) : null);
+}
+
 export interface BatchNorm2dOptions extends FactoryOptions {
   eps?: number;
   /** null: cumulative moving average, as PyTorch's momentum=None. */
@@ -81,12 +98,7 @@ export class BatchNorm1d extends Module {
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.affine = options.affine ?? true;
     this.trackRunningStats = options.trackRunningStats ?? true;
-    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
-    this.registerParameter('weight', this.affine ? ones([numFeatures], f) : null);
-    this.registerParameter('bias', this.affine ? zeros([numFeatures], f) : null);
-    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], f) : null);
-    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], f) : null);
-    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? zeros([], { device: options.device, dtype: 'int64' }) : null);
+    registerNormState(this, numFeatures, options);
   }
 
   forward(input: Tensor): Tensor {

@@ -1,6 +1,7 @@
 // nn.InstanceNorm2d on aten::instance_norm (torch/nn/modules/instancenorm.py).
 import { TorchError } from '../../errors';
-import { Tensor, ones, zeros } from '../../tensor';
+import type { Tensor } from '../../tensor';
+import { registerNormState } from './batchnorm';
 import { Module } from '../module';
 import { bindOp } from '../../ops';
 import { readOptions } from '../../utils/options';
@@ -39,12 +40,7 @@ export class InstanceNorm2d extends Module {
     this.momentum = options.momentum ?? 0.1;
     this.affine = options.affine ?? false;
     this.trackRunningStats = options.trackRunningStats ?? false;
-    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
-    this.registerParameter('weight', this.affine ? ones([numFeatures], f) : null);
-    this.registerParameter('bias', this.affine ? zeros([numFeatures], f) : null);
-    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], f) : null);
-    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], f) : null);
-    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? zeros([], { device: options.device, dtype: 'int64' }) : null);
+    registerNormState(this, numFeatures, options);
   }
   forward(input: Tensor): Tensor {
     if (input.ndim !== 3 && input.ndim !== 4) throw new TorchError(`InstanceNorm2d: expected 3D or 4D input (got ${input.ndim}D input)`);
