@@ -2,16 +2,12 @@
 import { TorchError } from '../../errors';
 import { Module } from '../module';
 
-/** nn.Sequential(...modules): children named '0', '1', …; forward chains them. */
-export class Sequential extends Module {
-  constructor(...modules: Module[]) {
-    super();
-    modules.forEach((m, i) => this.registerModule(String(i), m));
-  }
+/** What Sequential and ModuleList share: children named '0', '1', …, read by position as a Python list. */
+export abstract class IndexedModules extends Module {
   get length(): number {
     return this._modules.size;
   }
-  /** seq[i] in Python (negative indices count from the end). */
+  /** seq[i] / list[i] in Python (negative indices count from the end). */
   at(index: number): Module {
     const mods = this.children();
     const m = mods[index < 0 ? index + mods.length : index];
@@ -24,6 +20,14 @@ export class Sequential extends Module {
   }
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();
+  }
+}
+
+/** nn.Sequential(...modules): children named '0', '1', …; forward chains them. */
+export class Sequential extends IndexedModules {
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => this.registerModule(String(i), m));
   }
   forward(input: any): any {
     let x = input;
@@ -33,31 +37,14 @@ export class Sequential extends Module {
 }
 
 /** nn.ModuleList(modules): children named '0', '1', … (state-dict keys `0.weight`); no forward of its own. */
-export class ModuleList extends Module {
+export class ModuleList extends IndexedModules {
   constructor(modules: Iterable<Module> = []) {
     super();
     for (const m of modules) this.append(m);
   }
-  get length(): number {
-    return this._modules.size;
-  }
-  /** list[i] (negative indices count from the end). */
-  at(index: number): Module {
-    const mods = this.children();
-    const m = mods[index < 0 ? index + mods.length : index];
-    if (!m) throw new TorchError(`index ${index} is out of range`);
-    return m;
-  }
-  append(module: Module): this {
-    this.registerModule(String(this._modules.size), module);
-    return this;
-  }
   extend(modules: Iterable<Module>): this {
     for (const m of modules) this.append(m);
     return this;
-  }
-  [Symbol.iterator](): Iterator<Module> {
-    return this.children()[Symbol.iterator]();
   }
   forward(): never {
     throw new TorchError('ModuleList has no forward: iterate over it in your module’s forward');
