@@ -1,8 +1,8 @@
 // A DistributedDataParallel training step, ours versus PyTorch's: ResNet-20, 2 ranks over loopback (gloo),
 // batch 64 per rank, 1 CPU thread per rank (OMP_NUM_THREADS=1, as torchrun sets). For ours, the native
-// trace of each step also gives where the communication went: how long the optimizer step waited for the
-// gradient all-reduces after backward (the time the step spends waiting on communication), and how much of
-// the all-reduces' time passed while backward was still running.
+// trace of each step also gives where the communication went: how long the end of backward (the reducer's
+// engine callback, after the last gradient) waited for the gradient all-reduces (the time the step spends
+// waiting on communication), and how much of the all-reduces' time passed while backward was still computing.
 // Run: npx tsx bench/ddp-step.ts [--steps 20] [--batch 64]
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -103,7 +103,7 @@ async function coordinator(): Promise<void> {
   );
   console.log(
     `ours: ${ours.buckets} buckets; all-reduces in flight ${ours.commMs!.toFixed(1)} ms, of which ${ours.overlapMs!.toFixed(1)} ms ` +
-      `during backward; the optimizer step waited ${ours.waitMs!.toFixed(1)} ms for them`,
+      `during backward; the end of backward waited ${ours.waitMs!.toFixed(1)} ms for them`,
   );
 }
 

@@ -54,10 +54,6 @@
 
 namespace tn {
 
-#ifndef TORCH_NODE_WITH_DIST
-void WaitForGradients() {}
-#endif
-
 namespace {
 
 #ifdef TORCH_NODE_WITH_DIST

@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "common.h"
-#include "distributed.h"
 #include "entry.h"
 #include "memory.h"
 #include "nn.h"
@@ -259,7 +258,6 @@ class NnModule : public Napi::ObjectWrap<NnModule> {
   // identity, so the JS handles already given out follow the move.
   Napi::Value To(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    WaitForGradients();  // the gradients move too: DDP's all-reduces into them land first
     c10::optional<c10::Device> device;
     c10::optional<at::ScalarType> dtype;
     if (info[0].IsString()) device = ParseDevice(env, info[0].As<Napi::String>());

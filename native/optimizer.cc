@@ -2,7 +2,6 @@
 // the multi-tensor (_foreach_*) kernels PyTorch's foreach=True path uses. Nothing here reads a value
 // back to the host, so on CUDA a step stays asynchronous.
 #include "common.h"
-#include "distributed.h"
 #include "entry.h"
 #include "nn.h"
 #include "tensor.h"
@@ -18,7 +17,6 @@ using Info = const Napi::CallbackInfo&;
 // (buf = clone(d_p), as PyTorch) that no tidy() frees. Parameters without a gradient are skipped.
 Napi::Value SgdStep(Info info) {
   Napi::Env env = info.Env();
-  WaitForGradients();  // DDP's gradient all-reduces still in flight land first
   if (!info[0].IsArray() || !info[1].IsArray() || !info[2].IsObject())
     ThrowArg(env, "SGD.step", "expected (params, momentumBuffers, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
@@ -76,7 +74,6 @@ Napi::Value SgdStep(Info info) {
 // zeroGrad(params, setToNone): PyTorch's Optimizer.zero_grad / Module.zero_grad.
 Napi::Value ZeroGrad(Info info) {
   Napi::Env env = info.Env();
-  WaitForGradients();  // DDP's gradient all-reduces still in flight land first
   if (!info[0].IsArray()) ThrowArg(env, "zeroGrad", "expected an array of Tensors");
   Napi::Array arr = info[0].As<Napi::Array>();
   bool set_to_none = ToBool(info[1], true);
@@ -160,7 +157,6 @@ Napi::Array ArrayArg(Info info, size_t i, uint32_t n, const char* where) {
 // The bias corrections are host doubles from the CPU step counters, as PyTorch's _get_value(step).
 Napi::Value AdamStep(Info info) {
   Napi::Env env = info.Env();
-  WaitForGradients();  // DDP's gradient all-reduces still in flight land first
   if (!info[0].IsArray() || !info[5].IsObject()) ThrowArg(env, "Adam.step", "expected (params, steps, expAvgs, expAvgSqs, maxExpAvgSqs, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
   uint32_t n = params_js.Length();
@@ -211,7 +207,6 @@ Napi::Value AdamStep(Info info) {
 // `step` as a CPU tensor (counted here); 1.x keeps an int, which the caller counts.
 Napi::Value RmspropStep(Info info) {
   Napi::Env env = info.Env();
-  WaitForGradients();  // DDP's gradient all-reduces still in flight land first
   if (!info[0].IsArray() || !info[5].IsObject()) ThrowArg(env, "RMSprop.step", "expected (params, steps, squareAvgs, momentumBuffers, gradAvgs, options)");
   Napi::Array params_js = info[0].As<Napi::Array>();
   uint32_t n = params_js.Length();
@@ -273,7 +268,6 @@ Napi::Value RmspropStep(Info info) {
 // Momentum buffers are made on the first step (all slots empty), as PyTorch's is_first_step.
 Napi::Value FusedSgdStep(Info info) {
   Napi::Env env = info.Env();
-  WaitForGradients();  // DDP's gradient all-reduces still in flight land first
   if (!info[0].IsArray() || !info[1].IsArray() || !info[3].IsObject())
     ThrowArg(env, "SGD.step (fused)", "expected (params, momentumBuffers, lr, options)");
 #ifdef TORCH_NODE_HAS_FUSED_SGD

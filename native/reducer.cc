@@ -7,19 +7,21 @@
 // view of it. During backward, on autograd's thread, a hook copies its gradient divided by the world size
 // into its view; when a bucket's last gradient is in, the bucket's all-reduce (SUM) is launched on the process
 // group asynchronously, buckets strictly in order (c10d matches collectives by issue order across ranks),
-// so communication overlaps the rest of backward. loss.backward() returns without waiting: the reduction is
-// finalized (works waited, averages copied into .grad) by WaitForGradients(), which every native reader of
-// gradients calls (x.grad, the optimizers' steps, zeroGrad), by syncGradients(), or by the next forward.
+// so communication overlaps the rest of backward. When the last bucket has launched, the hook queues a
+// callback on the autograd engine (PyTorch's mark_variable_ready: queue_callback(finalize_backward)); the
+// engine runs it when this backward's graph is done, before loss.backward() returns: it waits for the works in
+// order and copies the averages into .grad. A failed all-reduce throws there, so backward() throws it. Nothing
+// outside the reducer (Tensor, Module, the optimizers) knows DDP exists.
 //
 // findUnusedParameters: at forward, the autograd graph is walked from the outputs; parameters it does not
 // reach are marked ready (their view zeroed) when backward starts, and a map of locally used parameters is
 // all-reduced with the last bucket, so a parameter no rank used keeps its .grad untouched (None), as in
-// PyTorch. Without it, a parameter that gets no gradient stops the reduction: the next reader of a gradient
-// or forward raises PyTorch's "Expected to have finished reduction in the prior iteration" error.
+// PyTorch. Without it, a parameter that gets no gradient leaves its bucket unlaunched, so no finalize is
+// queued (another backward of the same iteration may still bring the gradient, as in PyTorch): the next
+// forward, or syncGradients(), raises PyTorch's "Expected to have finished reduction in the prior iteration".
 #include <ATen/ScalarOps.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -102,18 +104,6 @@ struct TraceEvent {
   double us;
 };
 
-class Reducer;
-// Reducers whose launched reductions nobody has finalized yet (WaitForGradients' work list).
-std::mutex g_pending_mutex;
-std::vector<std::pair<Reducer*, std::weak_ptr<Reducer>>> g_pending;
-std::atomic<int> g_pending_count{0};
-
-void Unregister(Reducer* r) {
-  std::lock_guard<std::mutex> lock(g_pending_mutex);
-  g_pending.erase(std::remove_if(g_pending.begin(), g_pending.end(), [r](const auto& e) { return e.first == r; }), g_pending.end());
-  g_pending_count = static_cast<int>(g_pending.size());
-}
-
 struct ReducerOptions {
   bool find_unused = false;
   bool grad_as_view = false;
@@ -143,8 +133,6 @@ class Reducer : public std::enable_shared_from_this<Reducer> {
     used_.assign(params_.size(), 0);
   }
 
-  ~Reducer() { Unregister(this); }
-
   // Hooks hold a weak pointer: the reducer may go (garbage-collected DDP) while the parameters live on.
   void Install();
   void MoveGradsIntoViews();
@@ -168,6 +156,7 @@ class Reducer : public std::enable_shared_from_this<Reducer> {
   void CopyToBucket(size_t index);
   void Launch(size_t b);
   void AllLaunched();
+  void FinalizeBackward();
   void FinalizeLocked();
   void CopyBack(const std::vector<int32_t>& global_used);
   [[noreturn]] void ThrowUnfinished();
@@ -404,9 +393,19 @@ void Reducer::AllLaunched() {
     used_work_ = group_->allreduce(tensors, c10d::AllreduceOptions());
   }
   finalize_pending_ = true;
-  std::lock_guard<std::mutex> lock(g_pending_mutex);
-  g_pending.emplace_back(this, weak_from_this());
-  g_pending_count = static_cast<int>(g_pending.size());
+  // On autograd's thread, inside this backward: the engine runs the callback once the graph is done (the
+  // trace's backward_end, queued at the first hook, runs before it) and rethrows its error from backward().
+  std::weak_ptr<Reducer> weak = weak_from_this();
+  torch::autograd::Engine::get_default_engine().queue_callback([weak]() {
+    if (auto r = weak.lock()) r->FinalizeBackward();
+  });
+}
+
+// PyTorch's finalize_backward, from the engine's callback. The pending flag guards against a finalize that
+// already ran (a forward or syncGradients after a backward that failed before its callbacks).
+void Reducer::FinalizeBackward() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (finalize_pending_) FinalizeLocked();
 }
 
 void Reducer::WaitLaunched(std::string* error) {
@@ -428,6 +427,9 @@ void Reducer::WaitLaunched(std::string* error) {
   used_work_.reset();
 }
 
+// syncGradients(): after a backward whose engine callback ran there is nothing left to do; it finalizes a
+// reduction whose backward failed before its callbacks, and raises the error for a parameter that got no
+// gradient (PyTorch's check at the next forward, asked for explicitly).
 void Reducer::Finalize() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (finalize_pending_) {
@@ -440,7 +442,6 @@ void Reducer::Finalize() {
 void Reducer::FinalizeLocked() {
   finalize_pending_ = false;
   expect_hooks_ = false;
-  Unregister(this);
   Record("finalize_start");
   std::string error;
   WaitLaunched(&error);
@@ -551,8 +552,9 @@ Napi::Value Prepare(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// Waits on the libuv pool, so that an awaited syncGradients() leaves the event loop free. The reducer's
-// messages already name DistributedDataParallel (they also reach gradient readers, whose tables add nothing).
+// Runs on the libuv pool, so that whatever syncGradients() may still wait for (the works a failed or
+// incomplete backward launched) leaves the event loop free. The reducer's messages already name
+// DistributedDataParallel (they also leave backward() and forward, whose tables add nothing of theirs).
 std::string WithoutPrefix(const std::string& message) {
   const std::string prefix = "DistributedDataParallel: ";
   std::string clean = CleanMessage(message);
@@ -623,18 +625,6 @@ const Entry kReducer[] = {
 };
 
 }  // namespace
-
-void WaitForGradients() {
-  if (g_pending_count.load() == 0) return;
-  std::vector<std::shared_ptr<Reducer>> reducers;
-  {
-    std::lock_guard<std::mutex> lock(g_pending_mutex);
-    for (auto& entry : g_pending) {
-      if (auto r = entry.second.lock()) reducers.push_back(std::move(r));
-    }
-  }
-  for (auto& r : reducers) r->Finalize();
-}
 
 void InitReducer(Napi::Env env, Napi::Object dist) { Export(env, dist, kReducer); }
 

@@ -5,7 +5,6 @@
 #include "addon_data.h"
 #include "allocator.h"
 #include "common.h"
-#include "distributed.h"
 #include "entry.h"
 #include "memory.h"
 #include "tensor_ops.h"
@@ -168,7 +167,6 @@ void Tensor::SetRequiresGrad(const Napi::CallbackInfo& info, const Napi::Value& 
 // into it in place keeps it; zeroGrad's set-to-None or a new tensor gives a new handle), as in PyTorch.
 Napi::Value Tensor::Grad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Guard(env, kAsThrown, [] { WaitForGradients(); });  // DDP's gradient all-reduces still in flight land first
   const at::Tensor& g = value("grad").grad();
   if (!g.defined()) return env.Null();
   // A linked handle is alive: a collected or disposed one was unlinked when it was released.

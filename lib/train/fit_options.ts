@@ -61,8 +61,8 @@ export interface FitOptions {
   signal?: AbortSignal;
   /**
    * Awaited between backward() and the optimizer step: a DistributedDataParallel's syncGradients, which
-   * waits (off the JS thread) for the gradient all-reduces its backward launched. Without it the optimizer
-   * step would wait for them natively, on the JS thread.
+   * checks that its backward finished the gradient reduction (PyTorch's error for a parameter that got no
+   * gradient, raised here rather than at the next forward).
    */
   gradientSync?: () => Promise<void>;
   /** false: read checkpointDir to resume but write nothing there (ranks other than 0). Default true. */

@@ -223,8 +223,34 @@ describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
       const after = trace.filter((e) => e.event === 'grad_ready' && e.us > starts[0].us);
       expect(after.length).toBeGreaterThan(0);
       expect(after.every((e) => e.bucket! > 0)).toBe(true);
-      // The optimizer's step is where the waiting happens, after backward.
+      // The wait happens at the end of backward, in the engine callback the last bucket queued.
       expect(at('finalize_start')).toBeGreaterThan(at('backward_end'));
+    }
+  });
+
+  it('finalizes inside backward(): a view of .grad made before it holds the averages, after noSync accumulation and across two backward passes of one forward', async () => {
+    const results = await spawnRanks(fixture('ddp_finalize.ts'), 2);
+    for (const r of results) expect(r.code, r.out).toBe(0);
+    const [a, b] = results.map((r) => r.json);
+    expect(a.local).toEqual([1, 2, -1]); // noSync: x_0
+    expect(b.local).toEqual([2, 4, -1]); // x_1
+    for (const r of [a, b]) {
+      expect(r.averaged).toEqual([3, 6, -2]); // (2·x_0 + 2·x_1) / 2, in place in the tensor the view shares
+      // Finalized before backward() returned, in the engine's callback (the allreduce_end record comes from
+      // the work's own thread, at any point after its start).
+      expect(r.events.filter((e: string) => e !== 'allreduce_end')).toEqual(['forward', 'backward', 'grad_ready', 'allreduce_start', 'backward_end', 'finalize_start', 'finalize_end']);
+      expect(r.aAveraged).toEqual([1.5, 3, -1]); // (x_0 + x_1) / 2, once the second backward brought b's gradient
+      expect(r.bAveraged).toEqual([[1.5, 3, -1]]);
+    }
+    expect(a.aLocal).toEqual([1, 2, -1]); // after the first backward a's bucket still waits for b's gradient
+    expect(b.aLocal).toEqual([2, 4, -1]);
+    // A parameter without a gradient: the gradients stay this rank's own and the next forward throws.
+    expect(a.usedGrad).toEqual([[1, 2, -1]]);
+    expect(b.usedGrad).toEqual([[2, 4, -1]]);
+    for (const r of [a, b]) {
+      expect(r.nextForward).toMatch(
+        new RegExp(`^TorchError: DistributedDataParallel: Expected to have finished reduction in the prior iteration .*Parameters which did not receive grad for rank ${r.rank}: unused\\.weight$`),
+      );
     }
   });
 });

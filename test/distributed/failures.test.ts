@@ -29,13 +29,14 @@ describe.skipIf(!!glooMissing)('process group failures', () => {
     expect(survivor.json.error).toMatch(/^allReduce: /);
   });
 
-  it('ends every surviving rank of a DDP training with a TorchError when a rank is killed mid-backward', async () => {
+  it("ends every surviving rank's DDP backward() with a TorchError when a rank is killed mid-backward", async () => {
     const results = await spawnRanks(fixture('failures.ts'), 3, ['ddp-dying']);
     expect(results[1].signal).toBe('SIGKILL');
     for (const survivor of [results[0], results[2]]) {
       expect(survivor.code, survivor.out).toBe(1);
       expect(survivor.json.errorClass).toBe('TorchError');
-      expect(survivor.json.error).toMatch(/^DistributedDataParallel: the gradient all-reduce failed: /);
+      // Raised in the reducer's engine callback, at the end of backward, and rethrown by backward() itself.
+      expect(survivor.json.error).toMatch(/^backward: DistributedDataParallel: the gradient all-reduce failed: /);
     }
   });
 

@@ -4,9 +4,9 @@
 //   - every parameter's gradient accumulator has a native hook; parameters are grouped into buckets (PyTorch's
 //     assignment: 1 MiB first, then bucketCapMb, in reverse order of registration) and each bucket's all-reduce
 //     starts, on the autograd thread, as soon as its last gradient is ready: communication overlaps backward;
-//   - loss.backward() returns without waiting: whatever next reads a gradient (x.grad, optimizer.step(),
-//     zeroGrad, syncGradients(), the next forward) waits natively for the outstanding all-reduces and finds
-//     the averages in .grad;
+//   - when the last bucket has started, the reducer queues a callback on the autograd engine (PyTorch's
+//     finalize_backward), so loss.backward() returns with the averages in .grad, or throws a failed
+//     all-reduce's error; nothing else (Tensor, Module, the optimizers) knows about DDP;
 //   - rank 0's buffers (batch-norm statistics) are broadcast at the start of each forward (broadcastBuffers).
 import { TorchError } from '../../errors';
 import * as dist from '../../distributed';
@@ -137,11 +137,11 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   }
 
   /**
-   * Resolves when the all-reduces the last backward launched have finished and every gradient holds the
-   * average across ranks (the wait happens off the JS thread). Reading a gradient or stepping an optimizer
-   * waits the same way without it; this is for code that wants to await the communication explicitly.
-   * Rejects with PyTorch's "Expected to have finished reduction" error when a parameter got no gradient and
-   * findUnusedParameters is off. Inside noSync() it does nothing.
+   * Resolves once the last backward's reduction is finished: backward() itself finalizes it (the engine
+   * callback), so this only waits where a backward failed before its end (off the JS thread), and checks the
+   * iteration: rejects with PyTorch's "Expected to have finished reduction" error when a parameter got no
+   * gradient and findUnusedParameters is off (which PyTorch raises at the next forward). Inside noSync() it
+   * does nothing.
    */
   async syncGradients(): Promise<void> {
     if (this.noSyncDepth > 0) return;
