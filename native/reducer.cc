@@ -554,7 +554,8 @@ Napi::Value Prepare(const Napi::CallbackInfo& info) {
 
 // Runs on the libuv pool, so that whatever syncGradients() may still wait for (the works a failed or
 // incomplete backward launched) leaves the event loop free. The reducer's messages already name
-// DistributedDataParallel (they also leave backward() and forward, whose tables add nothing of theirs).
+// DistributedDataParallel (they also leave forward, whose table adds nothing, and backward(), whose adds
+// 'backward: ').
 std::string WithoutPrefix(const std::string& message) {
   const std::string prefix = "DistributedDataParallel: ";
   std::string clean = CleanMessage(message);
