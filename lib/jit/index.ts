@@ -7,7 +7,7 @@
 // `load()` of a .pth checkpoint is different: a restricted unpickler, data only.)
 import * as fs from 'fs';
 import { TorchError } from '../errors';
-import { native } from '../native';
+import { native, type NativeScriptModule } from '../native';
 import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import type { Tensor } from '../tensor';
@@ -35,9 +35,9 @@ export class ScriptModule {
   /** Each TorchScript method by name: `model.methods.encode(x, 3)`. */
   readonly methods: Readonly<Record<string, ScriptMethod>>;
 
-  constructor(private readonly handle: any) {
+  constructor(private readonly handle: NativeScriptModule) {
     const methods: Record<string, ScriptMethod> = {};
-    for (const name of handle.methodNames() as string[]) methods[name] = (...inputs) => this.runMethod(name, ...inputs);
+    for (const name of handle.methodNames()) methods[name] = (...inputs) => this.runMethod(name, ...inputs);
     this.methods = methods;
   }
 
@@ -95,7 +95,7 @@ export class ScriptModule {
   }
   /** Parameters and buffers under Python's state_dict keys and order; the tensors are the module's own. */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries(this.handle.stateDict() as [string, Tensor][]);
+    return Object.fromEntries(this.handle.stateDict());
   }
   parameterCount(): number {
     let n = 0;
