@@ -1,10 +1,11 @@
 // The typed boundary: the Tensor interface (lib/tensor_types.ts) and the native Tensor class (the op table in
-// native/tensor_ops.cc plus the accessors of native/tensor.cc) must name the same members, so an op added
-// on one side only fails here instead of at a user's call.
+// native/tensor_ops.cc plus the accessors of native/tensor.cc) must name the same members, and so must
+// NativeAddon (lib/native_types.ts) and the rest of the addon (its exports, namespaces and classes, and the
+// Entry tables of native/*.cc), so an export added on one side only fails here instead of at a user's call.
 import * as path from 'path';
 import * as ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { declaredAddon, declaredInterface, entryTables, prototypeNames, runtimeAddon } from './native_addon_shape';
+import { declaredAddon, declaredInterface, entryTables, nativeClasses, prototypeNames, runtimeAddon } from './native_addon_shape';
 
 const root = path.join(__dirname, '..');
 
@@ -125,6 +126,13 @@ describe('every name in the Entry tables of native/*.cc is declared in NativeAdd
       t.names.filter((n) => !declared.get(t.namespace)?.members.has(n)).map((n) => `${t.file} ${t.table}: ${t.namespace || '(top)'}.${n}`),
     );
     expect(undeclared).toEqual([]);
+  });
+
+  it('each class a native Init defines (ScriptModule, AotiPackage, …) is declared as a native class', () => {
+    const classes = nativeClasses(path.join(root, 'native'));
+    expect(classes.map((c) => c.name)).toContain('AotiPackage');
+    const declaredClasses = new Set([...declared.values()].flatMap((d) => [...d.classes.keys()]));
+    expect(classes.filter((c) => !declaredClasses.has(c.name)).map((c) => `${c.file}: ${c.name}`)).toEqual([]);
   });
 });
 

@@ -121,6 +121,15 @@ function namespaceOf(sources: Sources, file: string, variable: string, at: numbe
   return undefined;
 }
 
+/** The classes native/*.cc defines on a namespace object (`target.Set("Name", …)` in a class's Init), by file. */
+export function nativeClasses(nativeDir: string): { file: string; name: string }[] {
+  return fs
+    .readdirSync(nativeDir)
+    .filter((f) => f.endsWith('.cc'))
+    .sort()
+    .flatMap((file) => [...fs.readFileSync(path.join(nativeDir, file), 'utf8').matchAll(/target\.Set\("(\w+)",/g)].map((m) => ({ file, name: m[1] })));
+}
+
 /** Every `Entry name[] = {…}` table of native/*.cc (each #if branch separately), with the names it exports. */
 export function entryTables(nativeDir: string): EntryTable[] {
   const sources: Sources = new Map();
