@@ -7,7 +7,7 @@
 // seen. What the JS code computed from values (a shape, item()) is fixed at trace time, so the graph
 // is cached per input shape, dtype and device, training mode and parameter signature.
 import { tidy } from '../memory';
-import { native, type NativeTracedFunction } from '../native';
+import { native, type JitValue, type NativeTracedFunction } from '../native';
 import { isTensor, noGrad, type Tensor } from '../tensor';
 
 /** What forwardAsync needs from a module (our nn.Module has it). */
@@ -55,7 +55,7 @@ export function tracedForward(module: TraceableModule, inputs: Tensor[]): { fn: 
 }
 
 /** module.forward(...inputs) on the libuv pool: resolves with the output tensor(s). */
-export function forwardAsync(module: TraceableModule, ...inputs: Tensor[]): Promise<any> {
+export function forwardAsync(module: TraceableModule, ...inputs: Tensor[]): Promise<JitValue> {
   try {
     const { fn, args } = tracedForward(module, inputs);
     return fn.runAsync(args);
