@@ -5,7 +5,7 @@
 import * as path from 'path';
 import * as ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { declaredAddon, declaredInterface, entryTables, nativeClasses, prototypeNames, runtimeAddon } from './native_addon_shape';
+import { declaredAddon, declaredInterface, entryTables, nativeClasses, prototypeNames, runtimeAddon } from './helpers/native_addon_shape';
 
 const root = path.join(__dirname, '..');
 
