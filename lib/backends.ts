@@ -72,7 +72,7 @@ export interface Backends {
 /** torch.backends: cuda.isBuilt(), cuda.matmul.allowTf32 and cudnn's flags, as properties as in PyTorch. */
 export const backends: Backends = {
   cuda: {
-    isBuilt: () => native.cuda.compiled as boolean,
+    isBuilt: () => native.cuda.compiled,
     matmul: switches('torch.backends.cuda.matmul', Object.defineProperties({} as Backends['cuda']['matmul'], {
       allowTf32: flag('torch.backends.cuda.matmul.allowTf32', (v) => b().matmulAllowTf32(v)),
     })),

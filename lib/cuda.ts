@@ -47,5 +47,5 @@ export const cuda = {
     native.cuda.manualSeedAll(seed);
   },
   /** Whether the addon was compiled against a CUDA libtorch. */
-  compiled: native.cuda.compiled as boolean,
+  compiled: native.cuda.compiled,
 };

@@ -182,7 +182,8 @@ export class GradScaler {
       const flags = [...this.perOptimizer.values()].map((s) => s.foundInf).filter((t): t is Tensor => t !== null);
       if (flags.length === 0) throw new TorchError('No inf checks were recorded prior to update.');
       const combined = flags.length === 1 ? flags[0] : noGrad(() => flags.slice(1).reduce((a, b) => a.add(b), flags[0]));
-      native.gradScaler.updateScale(scale, this.trackerT, combined, this.growthFactor, this.backoffFactor, this.growthInterval);
+      const tracker = this.trackerT as Tensor; // made and dropped with scaleT, checked above
+      native.gradScaler.updateScale(scale, tracker, combined, this.growthFactor, this.backoffFactor, this.growthInterval);
       if (combined !== flags[0]) combined.dispose();
     } finally {
       this.resetSteps();

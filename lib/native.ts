@@ -5,10 +5,25 @@ import * as path from 'path';
 import { TorchError } from './errors';
 import type { NativeAddon } from './native_types';
 
-export type { NativeAddon, NativeLayer, NativeAotiPackage } from './native_types';
+export type * from './native_types';
+
+// node-gyp-build: loads the addon from a package root, or says which file it would load.
+interface AddonLoader {
+  (root: string): NativeAddon;
+  resolve(root: string): string;
+}
+// scripts/prebuilds.js: the prebuilt binary for the libtorch found on this machine.
+interface PrebuildPick {
+  binary: string;
+  record: { flavour: string };
+}
+interface Prebuilds {
+  choose(root: string): PrebuildPick;
+  preloadLibtorch(pick: PrebuildPick): void;
+}
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const load: (dir: string) => any = require('node-gyp-build');
+const load = require('node-gyp-build') as AddonLoader;
 
 /** The file the addon was loaded from: build/Release/torch_node.node, or a prebuilt binary. */
 export let addonFile = '';
@@ -22,18 +37,18 @@ function loadAddon(): NativeAddon {
   let what = 'the source build in build/';
   try {
     if (built) {
-      addonFile = (load as unknown as { resolve(dir: string): string }).resolve(root);
+      addonFile = load.resolve(root);
       return load(root);
     }
     what = 'a prebuilt binary';
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const prebuilds = require(path.join(root, 'scripts', 'prebuilds.js'));
+    const prebuilds = require(path.join(root, 'scripts', 'prebuilds.js')) as Prebuilds;
     const pick = prebuilds.choose(root);
     what = `the prebuilt binary ${pick.record.flavour}`;
     prebuilds.preloadLibtorch(pick);
     addonFile = pick.binary;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(pick.binary);
+    return require(pick.binary) as NativeAddon;
   } catch (e) {
     throw new TorchError(
       `libtorch-node: the native addon could not be loaded from ${what}: ${(e as Error).message.split('\n')[0]}\n` +

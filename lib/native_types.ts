@@ -25,7 +25,34 @@ export interface MemoryInfo {
 
 type Options = { dtype?: string; device?: string; requiresGrad?: boolean } | undefined;
 type Typed = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
-type Fn = (...args: any[]) => any;
+/** A kernel size, stride, padding or output size: one number for both dimensions, or [h, w]. */
+type Pair = number | number[];
+type Reduction = 'mean' | 'sum' | 'none';
+/** Momentum buffers and other per-parameter optimizer state: null where a parameter has none yet (filled in place). */
+type Slots = (Tensor | null)[];
+
+// Opaque handles: native objects (Napi::External) that JS only hands back to the functions that made them.
+/** A private CPU generator (data.cc generator.create). */
+export interface GeneratorHandle {
+  readonly __brand: 'Generator';
+}
+/** A CUDA graph and its capture stream (cuda_graph.cc cudaGraph.create). */
+export interface CudaGraphHandle {
+  readonly __brand: 'CudaGraph';
+}
+/** DDP's reducer: buckets, autograd hooks and pending all-reduces (reducer.cc distributed.reducerNew). */
+export interface ReducerHandle {
+  readonly __brand: 'Reducer';
+}
+/** A checkpoint file mapped into memory for torch.load({ mmap: true }) (serialization.cc mapFile). */
+export interface MappedFileHandle {
+  readonly __brand: 'MappedFile';
+}
+
+/** A class the addon defines: JS gets its instances from native functions, never with `new`. */
+export interface NativeClass<T> {
+  readonly prototype: T;
+}
 
 /** A native nn layer (native/module.cc), held by lib/nn/modules/native_layer.ts. */
 export interface NativeLayer {
@@ -35,6 +62,36 @@ export interface NativeLayer {
   train(mode: boolean): void;
   to(device: string | null, dtype: DType | null): void;
   readonly name: string;
+}
+
+/** A value TorchScript arguments and results take in JS (ivalue.cc FromJs/ToJs): tensors, numbers, booleans,
+ * strings, None, lists and tuples (arrays), and dicts with string keys (plain objects). */
+export type JitValue = Tensor | number | boolean | string | null | JitValue[] | { [key: string]: JitValue };
+
+/** A TorchScript module (script_module.cc), held by lib/jit's ScriptModule. */
+export interface NativeScriptModule {
+  readonly training: boolean;
+  readonly isDisposed: boolean;
+  /** The module's TorchScript class, e.g. '__torch__.Net'. */
+  readonly typeName: string;
+  runMethod(name: string, inputs: unknown[]): JitValue;
+  runMethodAsync(name: string, inputs: unknown[]): Promise<JitValue>;
+  methodNames(): string[];
+  methodSchema(name: string): string;
+  namedParameters(recurse: boolean): [string, Tensor][];
+  namedBuffers(recurse: boolean): [string, Tensor][];
+  stateDict(): [string, Tensor][];
+  train(mode: boolean): void;
+  to(device: string | null, dtype: string | null): void;
+  dispose(): void;
+}
+
+/** A graph recorded by jit.trace (traced_function.cc): runs on the JS thread or the libuv pool. */
+export interface NativeTracedFunction {
+  run(inputs: Tensor[]): JitValue;
+  runAsync(inputs: Tensor[]): Promise<JitValue>;
+  /** The recorded graph as TorchScript IR. */
+  graph(): string;
 }
 
 /** A loaded .pt2 package (aoti.cc): runs on flat lists of tensors. */
@@ -48,17 +105,243 @@ export interface NativeAotiPackage {
   readonly isDisposed: boolean;
 }
 
+/** generator (data.cc): private random generators for a DataLoader's shuffle. */
+export interface NativeGenerator {
+  create(seed: number): GeneratorHandle;
+  randperm(handle: GeneratorHandle, n: number): Tensor;
+  getState(handle: GeneratorHandle): Tensor;
+  setState(handle: GeneratorHandle, state: Tensor): void;
+}
+
+/** cuda (cuda.cc): in a build without CUDA every query says "none". */
+export interface NativeCuda {
+  isAvailable(): boolean;
+  deviceCount(): number;
+  setDevice(index: number): void;
+  currentDevice(): number;
+  cudnnIsAvailable(): boolean;
+  /** All devices when no index is given. */
+  synchronize(device?: number): void;
+  emptyCache(): void;
+  manualSeedAll(seed: number): void;
+  /** Whether the addon was compiled against a CUDA libtorch. */
+  compiled: boolean;
+}
+
+/** What amp.enter returns for amp.exit: the autocast state before it. */
+export interface AutocastState {
+  enabled: boolean;
+  dtype: string;
+}
+/** amp (autocast.cc): torch.autocast's switches per device type ('cpu' or 'cuda'). */
+export interface NativeAmp {
+  enter(deviceType: string, enabled: boolean, dtype: string): AutocastState;
+  exit(deviceType: string, previous: AutocastState): void;
+  isEnabled(deviceType: string): boolean;
+}
+
+/** at::globalContext()'s flags (backends.cc): each sets its flag when given a boolean (a name for the precision) and returns its value. */
+export interface NativeBackends {
+  matmulAllowTf32(value?: boolean): boolean;
+  cudnnAllowTf32(value?: boolean): boolean;
+  cudnnBenchmark(value?: boolean): boolean;
+  cudnnDeterministic(value?: boolean): boolean;
+  cudnnEnabled(value?: boolean): boolean;
+  useDeterministicAlgorithms(mode: boolean, warnOnly: boolean): void;
+  deterministicAlgorithms(): boolean;
+  deterministicAlgorithmsWarnOnly(): boolean;
+  float32MatmulPrecision(value?: string): 'highest' | 'high' | 'medium';
+}
+
+/** cudaGraph (cuda_graph.cc): the training step's CUDA graph; without CUDA every function throws. */
+export interface NativeCudaGraph {
+  create(deviceIndex?: number): CudaGraphHandle;
+  beginSide(graph: CudaGraphHandle): void;
+  endSide(graph: CudaGraphHandle): void;
+  captureBegin(graph: CudaGraphHandle): void;
+  captureEnd(graph: CudaGraphHandle): void;
+  replay(graph: CudaGraphHandle): void;
+  reset(graph: CudaGraphHandle): void;
+  /** Whether the addon was compiled against a CUDA libtorch. */
+  compiled: boolean;
+}
+
+/** gradScaler (grad_scaler.cc): torch.amp.GradScaler's two kernels, on one-element device tensors. */
+export interface NativeGradScaler {
+  unscaleGrads(grads: Tensor[], foundInf: Tensor, invScale: Tensor): void;
+  updateScale(scale: Tensor, growthTracker: Tensor, foundInf: Tensor, growthFactor: number, backoffFactor: number, growthInterval: number): void;
+}
+
+/** The default process group, or null before initProcessGroup (distributed.cc info). */
+export interface ProcessGroupInfo {
+  rank: number;
+  worldSize: number;
+  backend: 'gloo' | 'nccl';
+  /** Milliseconds. */
+  timeout: number;
+}
+export interface ReducerOptions {
+  /** Bucket size limits in bytes for the first iteration, and after the buckets are rebuilt in gradient order. */
+  initialLimits: number[];
+  rebuildLimits: number[];
+  findUnusedParameters: boolean;
+  gradientAsBucketView: boolean;
+  trace: boolean;
+}
+/** One event of the reducer's trace of the last iteration (reducer.cc Record). */
+export interface ReducerTraceEvent {
+  event: 'forward' | 'backward' | 'grad_ready' | 'allreduce_start' | 'allreduce_end' | 'backward_end' | 'finalize_start' | 'finalize_end';
+  bucket?: number;
+  /** Microseconds. */
+  us: number;
+}
 /**
- * What the addon exports (native/*.cc, registered from addon.cc). The Tensor class's methods are typed by
- * lib/tensor_types.ts's Tensor interface; test/native.test.ts checks that interface against the native op table.
- * Each namespace also admits exports not typed here yet (the index signatures), so a native function added
- * on another branch still compiles; type it here when it is used.
+ * distributed (distributed.cc, reducer.cc). The process-group functions exist in every build (without a
+ * backend they throw and say how to get one); the reducer's exist only in a build with a backend.
+ */
+export interface NativeDistributed {
+  isAvailable(): boolean;
+  isGlooAvailable(): boolean;
+  isNcclAvailable(): boolean;
+  init(addr: string, port: number, rank: number, worldSize: number, timeoutMs: number, isServer: boolean, prefix: string, backend: string): Promise<void>;
+  destroy(): Promise<void>;
+  info(): ProcessGroupInfo | null;
+  allReduce(tensors: Tensor[], op: string): Promise<void>;
+  broadcast(tensors: Tensor[], src: number): Promise<void>;
+  allGather(outputs: Tensor[], input: Tensor): Promise<void>;
+  barrier(): Promise<void>;
+  // reducer.cc: builds with a process-group backend only
+  reducerNew?(params: Tensor[], names: string[], options: ReducerOptions): ReducerHandle;
+  reducerPrepare?(reducer: ReducerHandle, outputs: Tensor[]): void;
+  reducerFinalize?(reducer: ReducerHandle): Promise<void>;
+  /** Each bucket's parameters, as indices into the parameters reducerNew was given. */
+  reducerBuckets?(reducer: ReducerHandle): number[][];
+  reducerTrace?(reducer: ReducerHandle): ReducerTraceEvent[];
+  syncBuffers?(buffers: Tensor[]): void;
+}
+
+/** reducer.cc's functions: a build with a process-group backend has all of them, one without has none. */
+export type NativeReducer = Required<
+  Pick<NativeDistributed, 'reducerNew' | 'reducerPrepare' | 'reducerFinalize' | 'reducerBuckets' | 'reducerTrace' | 'syncBuffers'>
+>;
+
+/** nn (module.cc). */
+export interface NativeNn {
+  NativeModule: new (kind: string, options: Record<string, unknown>) => NativeLayer;
+  /** PyTorch's `t.data = value`: t keeps its identity (and JS handles). */
+  setData(t: Tensor, value: Tensor): void;
+}
+
+/** functional (functional.cc): torch.nn.functional's hand-written ops, PyTorch's keywords in one options object. */
+export interface NativeFunctional {
+  relu(input: Tensor, inplace: boolean): Tensor;
+  avgPool2d(input: Tensor, kernelSize: Pair, options: { stride?: Pair; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number }): Tensor;
+  adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor;
+  linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
+  conv2d(input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: { stride?: Pair; padding?: Pair | 'same' | 'valid'; dilation?: Pair; groups?: number }): Tensor;
+  batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number }): Tensor;
+  crossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number }): Tensor;
+  logSoftmax(input: Tensor, dim: number): Tensor;
+  /** dtype casts the input first, as PyTorch's dtype argument. */
+  softmax(input: Tensor, dim: number, dtype?: string): Tensor;
+  maxPool2d(input: Tensor, kernelSize: Pair, options: { stride?: Pair; padding?: Pair; dilation?: Pair; ceilMode?: boolean }): Tensor;
+  /** feature: whole channels (dropout2d). */
+  dropout(input: Tensor, p: number, training: boolean, inplace: boolean, feature: boolean): Tensor;
+  layerNorm(input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, eps: number): Tensor;
+  nllLoss(input: Tensor, target: Tensor, options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }): Tensor;
+  mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction }): Tensor;
+  l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction }): Tensor;
+  binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
+  oneHot(tensor: Tensor, numClasses?: number): Tensor;
+  embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor;
+  gelu(input: Tensor, approximate?: 'none' | 'tanh'): Tensor;
+  silu(input: Tensor): Tensor;
+}
+
+interface SgdStepOptions {
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+}
+/** optim (optimizer.cc): one call per parameter group; empty state slots are filled in place on a first step. */
+export interface NativeOptim {
+  sgdStep(params: Tensor[], momentumBuffers: Slots, group: SgdStepOptions & { lr: number }): void;
+  zeroGrad(params: Tensor[], setToNone: boolean): void;
+  /** (params, steps, expAvgs, expAvgSqs, maxExpAvgSqs, options). */
+  adamStep(
+    params: Tensor[],
+    ...slotsAndOptions: [...Slots[], { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean; decoupled: boolean }]
+  ): void;
+  /** (params, steps, squareAvgs, momentumBuffers, gradAvgs, options); tensorStep: 2.x's CPU tensor steps. */
+  rmspropStep(
+    params: Tensor[],
+    ...slotsAndOptions: [...Slots[], { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean; maximize: boolean; tensorStep: boolean }]
+  ): void;
+  /** lr: a float32 tensor on the parameters' device (read by a captured CUDA graph). */
+  fusedSgdStep(params: Tensor[], momentumBuffers: Slots, lr: Tensor, group: SgdStepOptions, gradScale?: Tensor | null, foundInf?: Tensor | null): void;
+  /** libtorch 2.4+ has at::_fused_sgd_ with a tensor learning rate. */
+  hasFusedSgd: boolean;
+}
+
+/** A function ops.bind made: converts its arguments by the operator's schema (a method takes the tensor as `this`). */
+export type NativeOp = (this: unknown, ...args: unknown[]) => unknown;
+/** ops (ops.cc): the generic operator call (lib/ops.ts). */
+export interface NativeOps {
+  bind(display: string, overloads: string[], method: boolean): NativeOp;
+  has(name: string): boolean;
+  schema(name: string): string | null;
+}
+
+/** jit (jit.cc, script_module.cc, traced_function.cc): TorchScript. */
+export interface NativeJit {
+  ScriptModule: NativeClass<NativeScriptModule>;
+  TracedFunction: NativeClass<NativeTracedFunction>;
+  load(path: string, device: string | null): NativeScriptModule;
+  loadAsync(path: string, device: string | null): Promise<NativeScriptModule>;
+  /** Calls fn once under libtorch's tracer; every tensor the graph reads must be one of the inputs. */
+  trace(fn: () => Tensor | Tensor[], inputs: Tensor[]): NativeTracedFunction & { readonly inputCount: number };
+}
+
+/** export (aoti.cc): AOTInductor packages; on a libtorch without them (1.13) `available` is false and both functions throw. */
+export interface NativeExport {
+  available: boolean;
+  /** deviceIndex null (or -1): the current device. */
+  load(path: string, deviceIndex: number | null, runners: number): NativeAotiPackage;
+  readMetadata(path: string): Record<string, string>;
+  /** libtorch 2.x (AOTInductor) builds only. */
+  AotiPackage?: NativeClass<NativeAotiPackage>;
+}
+
+/** vision (vision.cc). */
+export interface NativeVision {
+  /** An image [C, H, W] or batch [N, C, H, W] resized as torchvision's resize on tensors. */
+  resize(image: Tensor, size: number[], mode: 'nearest' | 'bilinear' | 'bicubic', antialias: boolean): Tensor;
+}
+
+/** storageOf's record: what torch.save writes for a tensor (serialization.cc). */
+export interface NativeStorageView {
+  /** A uint8 view of the tensor's whole storage, on its device. */
+  bytes: Tensor;
+  /** The storage's identity: tensors sharing a storage have the same id. */
+  id: string;
+  /** In elements. */
+  offset: number;
+  stride: number[];
+}
+
+/**
+ * What the addon exports (native/*.cc, registered from addon.cc), exactly: test/native.test.ts checks these
+ * members and each namespace's against the loaded addon and against the Entry tables of native/*.cc. Optional
+ * members exist only on some builds. The Tensor class's methods are typed by lib/tensor_types.ts's Tensor
+ * interface (checked against the native op table by the same test).
  */
 export interface NativeAddon {
-  Tensor: { prototype: Tensor };
+  Tensor: NativeClass<Tensor>;
   setErrorClass(cls: new (message: string) => Error): void;
-  libtorchVersion(): string;
   // factories.cc
+  libtorchVersion(): string;
   fromTypedArray(data: Typed, shape: number[], options: Options): Tensor;
   zeros(shape: number[], options?: Options): Tensor;
   ones(shape: number[], options?: Options): Tensor;
@@ -83,84 +366,29 @@ export interface NativeAddon {
   keep<T extends Tensor>(t: T): T;
   memory(): MemoryInfo;
   // data.cc
+  /** CIFAR's records (1 label byte + payload) → [labels int64 [count], payload uint8 [count, recordBytes - 1]]. */
   splitRecords(bytes: Uint8Array, count: number, recordBytes: number): [Tensor, Tensor];
-  generator: {
-    create(seed: number): unknown;
-    randperm(handle: unknown, n: number): Tensor;
-    getState(handle: unknown): Tensor;
-    setState(handle: unknown, state: Tensor): void;
-    [name: string]: Fn;
-  };
-  // cuda.cc, autocast.cc, backends.cc
-  cuda: {
-    isAvailable(): boolean;
-    deviceCount(): number;
-    setDevice(index: number): void;
-    currentDevice(): number;
-    cudnnIsAvailable(): boolean;
-    synchronize(device?: string | number): void;
-    emptyCache(): void;
-    manualSeedAll(seed: number): void;
-    compiled: boolean;
-    [name: string]: Fn | boolean;
-  };
-  amp: {
-    enter(deviceType: string, enabled: boolean, dtype?: string): unknown;
-    exit(deviceType: string, previous: unknown): void;
-    isEnabled(deviceType: string): boolean;
-    [name: string]: Fn;
-  };
-  /** at::globalContext()'s flags: each sets its flag when given a boolean (a name for the precision) and returns its value. */
-  backends: {
-    matmulAllowTf32(value?: boolean): boolean;
-    cudnnAllowTf32(value?: boolean): boolean;
-    cudnnBenchmark(value?: boolean): boolean;
-    cudnnDeterministic(value?: boolean): boolean;
-    cudnnEnabled(value?: boolean): boolean;
-    useDeterministicAlgorithms(mode: boolean, warnOnly: boolean): void;
-    deterministicAlgorithms(): boolean;
-    deterministicAlgorithmsWarnOnly(): boolean;
-    float32MatmulPrecision(value?: string): 'highest' | 'high' | 'medium';
-  };
-  // module.cc, functional.cc, optimizer.cc
-  nn: {
-    NativeModule: new (kind: string, options: Record<string, unknown>) => NativeLayer;
-    setData(t: Tensor, value: Tensor): void;
-    [name: string]: Fn | (new (...args: any[]) => any);
-  };
-  functional: {
-    relu(input: Tensor, inplace: boolean): Tensor;
-    avgPool2d(input: Tensor, kernelSize: number | number[], options: object): Tensor;
-    adaptiveAvgPool2d(input: Tensor, outputSize: number | number[]): Tensor;
-    linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
-    conv2d(input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: object): Tensor;
-    batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: object): Tensor;
-    crossEntropy(input: Tensor, target: Tensor, options: object): Tensor;
-    logSoftmax(input: Tensor, dim: number): Tensor;
-    [name: string]: Fn;
-  };
-  optim: {
-    sgdStep(params: Tensor[], buffers: (Tensor | null)[], group: object): void;
-    zeroGrad(params: Tensor[], setToNone: boolean): void;
-    adamStep(params: Tensor[], ...slotsAndGroup: unknown[]): void;
-    rmspropStep(params: Tensor[], ...slotsAndGroup: unknown[]): void;
-    fusedSgdStep(params: Tensor[], buffers: (Tensor | null)[], lr: Tensor, group: object, gradScale?: Tensor | null, foundInf?: Tensor | null): void;
-    /** libtorch 2.4+ has at::_fused_sgd_ with a tensor learning rate. */
-    hasFusedSgd: boolean;
-    [name: string]: Fn | boolean;
-  };
-  // ops.cc: the generic operator call (lib/ops.ts)
-  ops: {
-    bind(display: string, overloads: string[], method: boolean): Fn;
-    has(name: string): boolean;
-    schema(name: string): string | null;
-  };
-  // aoti.cc: AOTInductor packages (libtorch 2.x; `available` is false on a libtorch without them)
-  export: {
-    available: boolean;
-    load(path: string, deviceIndex: number | null, runners: number): NativeAotiPackage;
-    readMetadata(path: string): Record<string, string>;
-  };
-  /** Exports added on other branches and not typed yet. */
-  [name: string]: any;
+  generator: NativeGenerator;
+  // serialization.cc: torch.save/load's storages
+  /** The file's bytes at position into a new uint8 tensor, with their CRC-32. */
+  readStorage(fd: number, position: number, nbytes: number): { storage: Tensor; crc: number };
+  mapFile(fd: number, size: number): MappedFileHandle;
+  /** A uint8 tensor over the mapped file's bytes at position (no copy). */
+  mappedStorage(mapping: MappedFileHandle, position: number, nbytes: number): Tensor;
+  /** torch._utils._rebuild_tensor_v2 on a uint8 storage: the bytes seen as dtype, then as_strided. */
+  rebuildTensor(bytes: Tensor, dtype: DType, size: number[], stride: number[], offset: number): Tensor;
+  storageOf(t: Tensor): NativeStorageView;
+  cuda: NativeCuda;
+  amp: NativeAmp;
+  backends: NativeBackends;
+  cudaGraph: NativeCudaGraph;
+  gradScaler: NativeGradScaler;
+  distributed: NativeDistributed;
+  nn: NativeNn;
+  functional: NativeFunctional;
+  optim: NativeOptim;
+  ops: NativeOps;
+  jit: NativeJit;
+  export: NativeExport;
+  vision: NativeVision;
 }

@@ -176,7 +176,7 @@ export function cifar10Tensors(buffer: Buffer, count: number, device?: string): 
     const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
     // Native: reads the Buffer in place and copies the pixels once (a tensor() of the records, then
     // narrow().contiguous(), would copy the 180 MB twice: ≈100 ms more here).
-    const [labels, pixels] = native.splitRecords(bytes, count, RECORD_BYTES) as [Tensor, Tensor];
+    const [labels, pixels] = native.splitRecords(bytes, count, RECORD_BYTES);
     let data = pixels.view([count, 3, 32, 32]);
     let targets = labels;
     if (device && device !== 'cpu') {

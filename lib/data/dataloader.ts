@@ -8,7 +8,7 @@
 import { cuda } from '../cuda';
 import { TorchError } from '../errors';
 import { keep, tidy } from '../memory';
-import { native } from '../native';
+import { native, type GeneratorHandle } from '../native';
 import { Tensor, arange, randperm, tensor } from '../tensor';
 import type { Transform } from './transforms';
 import { checkOptions, checkString, checkTensor, describeValue, reprValue } from '../utils/validate';
@@ -78,7 +78,7 @@ export interface Batch {
 
 /** A CPU torch.Generator with its own seed; used for the DataLoader's shuffle. */
 export class Generator {
-  private readonly handle: unknown;
+  private readonly handle: GeneratorHandle;
   constructor(readonly seed: number) {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new TorchError(`Generator: seed must be a non-negative integer, got ${seed}`);
     this.handle = native.generator.create(seed);

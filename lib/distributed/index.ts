@@ -33,16 +33,16 @@ export function isAvailable(): boolean {
 }
 /** torch.distributed.is_gloo_available. */
 export function isGlooAvailable(): boolean {
-  return native.distributed.isGlooAvailable?.() ?? false;
+  return native.distributed.isGlooAvailable();
 }
 /** torch.distributed.is_nccl_available: this build has c10d's ProcessGroupNCCL (a GPU is still needed to use it). */
 export function isNcclAvailable(): boolean {
-  return native.distributed.isNcclAvailable?.() ?? false;
+  return native.distributed.isNcclAvailable();
 }
 
 /** The TorchError every entry gives in a build without a backend. */
 export function requireBuilt(where: string): void {
-  if (!native.distributed.isAvailable() || typeof native.distributed.info !== 'function') throw new TorchError(`${where}: ${NOT_BUILT}`);
+  if (!native.distributed.isAvailable()) throw new TorchError(`${where}: ${NOT_BUILT}`);
 }
 
 function envInt(name: string, given: number | undefined): number {

@@ -7,7 +7,7 @@
 // `load()` of a .pth checkpoint is different: a restricted unpickler, data only.)
 import * as fs from 'fs';
 import { TorchError } from '../errors';
-import { native } from '../native';
+import { native, type NativeScriptModule } from '../native';
 import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import type { Tensor } from '../tensor';
@@ -23,8 +23,12 @@ export interface LoadOptions {
 
 export type ToTarget = string | { device?: string; dtype?: DType };
 
-/** A function taking and returning what the TorchScript method declares (tensors, numbers, lists …). */
-export type ScriptMethod = (...inputs: any[]) => any;
+/**
+ * A function taking and returning what the TorchScript method declares (tensors, numbers, lists …). The inputs
+ * are checked against the method's schema natively; the result is what the schema says (JitValue at the native
+ * boundary), typed `any` for the caller as nn.Module's forward is, so that `model.forward(x).argmax(1)` reads as in Python.
+ */
+export type ScriptMethod = (...inputs: unknown[]) => any;
 
 /**
  * torch.jit.ScriptModule: forward and the module's other exported methods, its parameters and
@@ -35,9 +39,9 @@ export class ScriptModule {
   /** Each TorchScript method by name: `model.methods.encode(x, 3)`. */
   readonly methods: Readonly<Record<string, ScriptMethod>>;
 
-  constructor(private readonly handle: any) {
+  constructor(private readonly handle: NativeScriptModule) {
     const methods: Record<string, ScriptMethod> = {};
-    for (const name of handle.methodNames() as string[]) methods[name] = (...inputs) => this.runMethod(name, ...inputs);
+    for (const name of handle.methodNames()) methods[name] = (...inputs) => this.runMethod(name, ...inputs);
     this.methods = methods;
   }
 
@@ -49,21 +53,21 @@ export class ScriptModule {
     return this.handle.training;
   }
 
-  forward(...inputs: any[]): any {
+  forward(...inputs: unknown[]): any {
     return this.handle.runMethod('forward', inputs);
   }
   /** Python's `model(x)`. */
-  call(...inputs: any[]): any {
+  call(...inputs: unknown[]): any {
     return this.forward(...inputs);
   }
   /** forward on the libuv pool; the promise resolves with the output (a TorchError rejects it). */
-  forwardAsync(...inputs: any[]): Promise<any> {
+  forwardAsync(...inputs: unknown[]): Promise<any> {
     return this.runMethodAsync('forward', ...inputs);
   }
-  runMethod(name: string, ...inputs: any[]): any {
+  runMethod(name: string, ...inputs: unknown[]): any {
     return this.handle.runMethod(name, inputs);
   }
-  runMethodAsync(name: string, ...inputs: any[]): Promise<any> {
+  runMethodAsync(name: string, ...inputs: unknown[]): Promise<any> {
     try {
       return this.handle.runMethodAsync(name, inputs);
     } catch (e) {
@@ -95,7 +99,7 @@ export class ScriptModule {
   }
   /** Parameters and buffers under Python's state_dict keys and order; the tensors are the module's own. */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries(this.handle.stateDict() as [string, Tensor][]);
+    return Object.fromEntries(this.handle.stateDict());
   }
   parameterCount(): number {
     let n = 0;

@@ -7,7 +7,7 @@
 // seen. What the JS code computed from values (a shape, item()) is fixed at trace time, so the graph
 // is cached per input shape, dtype and device, training mode and parameter signature.
 import { tidy } from '../memory';
-import { native } from '../native';
+import { native, type JitValue, type NativeTracedFunction } from '../native';
 import { isTensor, noGrad, type Tensor } from '../tensor';
 
 /** What forwardAsync needs from a module (our nn.Module has it). */
@@ -18,13 +18,7 @@ export interface TraceableModule {
   buffers(): Tensor[];
 }
 
-interface NativeTraced {
-  runAsync(inputs: Tensor[]): Promise<any>;
-  run(inputs: Tensor[]): any;
-  graph(): string;
-}
-
-const cache = new WeakMap<object, Map<string, NativeTraced>>();
+const cache = new WeakMap<object, Map<string, NativeTracedFunction>>();
 // Enough for every batch size a server sees; the oldest signature goes first.
 const MAX_SIGNATURES = 64;
 
@@ -44,7 +38,7 @@ function checkInputs(inputs: unknown[]): Tensor[] {
 }
 
 /** The recorded graph of module.forward for these inputs (traced now if not cached). */
-export function tracedForward(module: TraceableModule, inputs: Tensor[]): { fn: NativeTraced; args: Tensor[] } {
+export function tracedForward(module: TraceableModule, inputs: Tensor[]): { fn: NativeTracedFunction; args: Tensor[] } {
   checkInputs(inputs);
   const state = [...new Set([...module.parameters(), ...module.buffers()])];
   const key = signature(module, inputs, state);
@@ -53,7 +47,7 @@ export function tracedForward(module: TraceableModule, inputs: Tensor[]): { fn: 
   let fn = byKey.get(key);
   if (!fn) {
     // One synchronous forward under the tracer; its outputs and temporaries are freed by tidy.
-    fn = tidy(() => noGrad(() => native.jit.trace(() => module.forward(...inputs), [...inputs, ...state]) as NativeTraced));
+    fn = tidy(() => noGrad(() => native.jit.trace(() => module.forward(...inputs), [...inputs, ...state])));
     if (byKey.size >= MAX_SIGNATURES) byKey.delete(byKey.keys().next().value as string);
     byKey.set(key, fn);
   }
@@ -61,7 +55,7 @@ export function tracedForward(module: TraceableModule, inputs: Tensor[]): { fn: 
 }
 
 /** module.forward(...inputs) on the libuv pool: resolves with the output tensor(s). */
-export function forwardAsync(module: TraceableModule, ...inputs: Tensor[]): Promise<any> {
+export function forwardAsync(module: TraceableModule, ...inputs: Tensor[]): Promise<JitValue> {
   try {
     const { fn, args } = tracedForward(module, inputs);
     return fn.runAsync(args);

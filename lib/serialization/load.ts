@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import { cuda } from '../cuda';
 import type { DType } from '../dtype';
 import { TorchError } from '../errors';
-import { native } from '../native';
+import { native, type MappedFileHandle } from '../native';
 import { isTensor, zeros, type Tensor } from '../tensor';
 import { PyDict, PyGlobal, PyOrderedDict, unpickle } from './pickle';
 import { DTYPE_OF_STORAGE, ELEMENT_SIZE } from './storage';
@@ -164,7 +164,7 @@ function loadFrom(zip: ZipReader, file: string, options: LoadOptions, internal: 
   const storages = new Map<string, { bytes: Tensor; nbytes: number }>();
 
   const place = placement(options.device, file);
-  let mapping: unknown; // options.mmap: the file's mapping, made at the first storage
+  let mapping: MappedFileHandle | undefined; // options.mmap: the file's mapping, made at the first storage
   /** The record's bytes on the CPU: mapped in place (mmap) or read with its CRC-32 checked. */
   const hostBytes = (name: string, mapped: boolean): { bytes: Tensor; nbytes: number } => {
     const e = zip.entry(name);

@@ -17,7 +17,7 @@
 import { TorchError } from '../errors';
 import type { GradScaler } from '../grad_scaler';
 import { dispose, keep, tidy } from '../memory';
-import { native } from '../native';
+import { native, type CudaGraphHandle } from '../native';
 import type { Module } from '../nn';
 import type { Optimizer } from '../optim';
 import { SGD } from '../optim/sgd';
@@ -51,7 +51,7 @@ export interface StepResult {
 }
 
 interface Captured {
-  graph: unknown;
+  graph: CudaGraphHandle;
   x: Tensor;
   y: Tensor;
   out: StepResult;
@@ -69,7 +69,7 @@ export class TrainStep {
   private readonly warmupSteps: number;
   private warmed = 0;
   private captured: Captured | null = null;
-  private graph: unknown = null; // the native graph the warm-up and the next capture use
+  private graph: CudaGraphHandle | null = null; // the native graph the warm-up and the next capture use
   private largest = 0; // the largest batch seen: the shape a capture is made for
   private last: StepResult | null = null;
   private readonly forward: (x: Tensor) => Tensor;

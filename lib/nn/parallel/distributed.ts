@@ -10,7 +10,7 @@
 //   - rank 0's buffers (batch-norm statistics) are broadcast at the start of each forward (broadcastBuffers).
 import { TorchError } from '../../errors';
 import * as dist from '../../distributed';
-import { native } from '../../native';
+import { native, type NativeDistributed, type NativeReducer, type ReducerHandle, type ReducerTraceEvent } from '../../native';
 import { type Tensor, isGradEnabled, isTensor } from '../../tensor';
 import { Module } from '../module';
 import { readOptions, DDP } from '../../utils/option_keys';
@@ -33,13 +33,18 @@ export interface DistributedDataParallelOptions {
 
 /** One event of ddp.trace(): `us` is a steady-clock time in microseconds; `bucket` for the all-reduces and for
  * grad_ready (a parameter's gradient copied into its bucket). */
-export interface DdpTraceEvent {
-  event: 'forward' | 'backward' | 'grad_ready' | 'allreduce_start' | 'allreduce_end' | 'backward_end' | 'finalize_start' | 'finalize_end';
-  bucket?: number;
-  us: number;
+export type DdpTraceEvent = ReducerTraceEvent;
+
+// reducer.cc's functions: every build with a backend (dist.requireBuilt) has them all, one without has none.
+function hasReducer(d: NativeDistributed): d is NativeDistributed & NativeReducer {
+  return typeof d.reducerNew === 'function';
+}
+function reducerNatives(): NativeReducer {
+  const d = native.distributed;
+  if (!hasReducer(d)) throw new TorchError('DistributedDataParallel: this build has no native reducer');
+  return d;
 }
 
-type Reducer = unknown;
 const MiB = 1024 * 1024;
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
@@ -78,7 +83,8 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   readonly ready: Promise<void>;
   private isReady = false;
   private noSyncDepth = 0;
-  private readonly reducer: Reducer;
+  private readonly natives: NativeReducer;
+  private readonly reducer: ReducerHandle;
   private readonly paramNames: string[];
 
   constructor(module: M, options: DistributedDataParallelOptions = {}) {
@@ -86,6 +92,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     options = readOptions('DistributedDataParallel', options, DDP);
     if (!(module instanceof Module)) throw new TorchError('DistributedDataParallel: expected an nn.Module');
     dist.requireBuilt('DistributedDataParallel');
+    this.natives = reducerNatives();
     if (!dist.isInitialized()) {
       throw new TorchError('DistributedDataParallel: Default process group has not been initialized, please make sure to call initProcessGroup.');
     }
@@ -100,7 +107,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       throw new TorchError("DistributedDataParallel is not needed when a module doesn't have any parameter that requires a gradient.");
     }
     this.paramNames = params.map(([n]) => n);
-    this.reducer = native.distributed.reducerNew(
+    this.reducer = this.natives.reducerNew(
       params.map(([, p]) => p),
       this.paramNames,
       {
@@ -120,12 +127,12 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     if (!this.isReady) throw new TorchError('DistributedDataParallel: await ddp.ready (the broadcast of rank 0\'s weights) before the first forward');
     if (this.broadcastBuffers && dist.getWorldSize() > 1) {
       const buffers = this.module.buffers();
-      if (buffers.length) native.distributed.syncBuffers(buffers);
+      if (buffers.length) this.natives.syncBuffers(buffers);
     }
     const out = (this.module.forward as (...a: unknown[]) => unknown)(...args);
     // PyTorch's prepare_for_backward: the next backward's hooks reduce (not inside noSync, not without grad).
     if (isGradEnabled() && this.noSyncDepth === 0) {
-      native.distributed.reducerPrepare(this.reducer, this.findUnusedParameters ? outputTensors(out) : []);
+      this.natives.reducerPrepare(this.reducer, this.findUnusedParameters ? outputTensors(out) : []);
     }
     return out;
   }
@@ -145,7 +152,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
    */
   async syncGradients(): Promise<void> {
     if (this.noSyncDepth > 0) return;
-    await native.distributed.reducerFinalize(this.reducer);
+    await this.natives.reducerFinalize(this.reducer);
   }
 
   /**
@@ -170,12 +177,12 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
 
   /** libtorch-node: the parameters' names in each gradient bucket, in the order the buckets are all-reduced. */
   buckets(): string[][] {
-    const buckets = native.distributed.reducerBuckets(this.reducer) as number[][];
+    const buckets = this.natives.reducerBuckets(this.reducer);
     return buckets.map((b) => b.map((i) => this.paramNames[i]));
   }
 
   /** libtorch-node: the last iteration's native timestamps (needs the `trace` option). */
   trace(): DdpTraceEvent[] {
-    return native.distributed.reducerTrace(this.reducer) as DdpTraceEvent[];
+    return this.natives.reducerTrace(this.reducer);
   }
 }

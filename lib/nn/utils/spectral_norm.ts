@@ -8,7 +8,7 @@ import { Tensor, noGrad } from '../../tensor';
 import { readOptions } from '../../utils/options';
 import { ConvTranspose2d } from '../modules';
 import { Module } from '../module';
-import { functionalForward } from './weight_norm';
+import { attributes, functionalForward, isNativeLayer } from './weight_norm';
 
 export interface SpectralNormOptions {
   nPowerIterations?: number;
@@ -37,10 +37,10 @@ function asMatrix(weight: Tensor, dim: number): Tensor {
 }
 
 function computeWeight(module: Module, h: Installed, powerIteration: boolean): Tensor {
-  const self = module as any;
-  const weight: Tensor = self[`${h.name}_orig`];
-  let u: Tensor = self[`${h.name}_u`];
-  let v: Tensor = self[`${h.name}_v`];
+  const self = attributes(module);
+  const weight = self[`${h.name}_orig`] as Tensor;
+  let u = self[`${h.name}_u`] as Tensor;
+  let v = self[`${h.name}_v`] as Tensor;
   const mat = asMatrix(weight, h.dim);
   if (powerIteration) {
     noGrad(() => {
@@ -65,7 +65,7 @@ export function spectralNorm<M extends Module>(module: M, name = 'weight', optio
   const weight = module._parameters.get(name);
   if (!weight) throw new TorchError(`${where}: ${module.constructor.name} has no parameter '${name}'`);
   const viaFunctional = functionalForward(module, name);
-  if (!viaFunctional && (module as any).impl !== undefined) {
+  if (!viaFunctional && isNativeLayer(module)) {
     throw new TorchError(`${where}: ${module.constructor.name} is a native layer; spectral norm supports nn.Linear, nn.Conv2d and the TypeScript layers`);
   }
   const h: Installed = {
@@ -76,7 +76,7 @@ export function spectralNorm<M extends Module>(module: M, name = 'weight', optio
     normalize(weight.newEmpty([rows]).normal_(0, 1), h.eps),
     normalize(weight.newEmpty([cols]).normal_(0, 1), h.eps),
   ]);
-  const self = module as any;
+  const self = attributes(module);
   module._parameters.delete(name);
   delete self[name];
   module.registerParameter(`${name}_orig`, weight);
@@ -97,7 +97,7 @@ export function removeSpectralNorm<M extends Module>(module: M, name = 'weight')
   const h = INSTALLED.get(module);
   if (!h || h.name !== name) throw new TorchError(`nn.utils.removeSpectralNorm: spectral_norm of '${name}' not found in ${module.constructor.name}`);
   const weight = noGrad(() => computeWeight(module, h, false)).detach();
-  const self = module as any;
+  const self = attributes(module);
   module._parameters.delete(`${name}_orig`);
   module._buffers.delete(`${name}_u`);
   module._buffers.delete(`${name}_v`);

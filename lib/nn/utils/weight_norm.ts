@@ -10,7 +10,7 @@ import * as F from '../functional';
 import { Conv2d, Linear } from '../modules';
 import { Module, Parameter } from '../module';
 
-type Op = (...args: any[]) => Tensor;
+type Op = (...args: unknown[]) => Tensor;
 const normExceptDim = bindOp<Op>('nn.utils.weightNorm', ['norm_except_dim']);
 const atenWeightNorm = bindOp<Op>('nn.utils.weightNorm', ['_weight_norm']);
 
@@ -23,15 +23,25 @@ interface Installed {
 }
 const INSTALLED = new WeakMap<Module, Installed[]>();
 
+/** A module's attributes by name, as the hooks set, read and delete them (Python's setattr/getattr/delattr). */
+export function attributes(module: Module): Record<string, unknown> {
+  return module as unknown as Record<string, unknown>;
+}
+
+/** Whether a libtorch module computes the layer (nn/modules/native_layer.ts keeps it in `impl`). */
+export function isNativeLayer(module: Module): boolean {
+  return attributes(module).impl !== undefined;
+}
+
 // A native layer (Linear, Conv2d) computes with its own tensors: under weight norm its forward becomes
 // the functional form on the recomputed weight. Other layers read the attribute in forward.
 export function functionalForward(module: Module, name: string): ((x: Tensor) => Tensor) | null {
-  const m = module as any;
   if (name !== 'weight') return null;
-  if (module instanceof Linear) return (x) => F.linear(x, m.weight, m.bias);
+  const m = attributes(module);
+  if (module instanceof Linear) return (x) => F.linear(x, m.weight as Tensor, m.bias as Tensor | null);
   if (module instanceof Conv2d) {
     if (module.paddingMode !== 'zeros') throw new TorchError(`nn.utils.weightNorm: Conv2d with paddingMode '${module.paddingMode}' is not supported`);
-    return (x) => F.conv2d(x, m.weight, m.bias, { stride: module.stride, padding: module.padding, dilation: module.dilation, groups: module.groups });
+    return (x) => F.conv2d(x, m.weight as Tensor, m.bias as Tensor | null, { stride: module.stride, padding: module.padding, dilation: module.dilation, groups: module.groups });
   }
   return null;
 }
@@ -45,7 +55,7 @@ export function weightNorm<M extends Module>(module: M, name = 'weight', dim: nu
   if (!weight) throw new TorchError(`${where}: ${module.constructor.name} has no parameter '${name}'`);
   const d = dim ?? -1;
   const viaFunctional = functionalForward(module, name);
-  if (!viaFunctional && (module as any).impl !== undefined) {
+  if (!viaFunctional && isNativeLayer(module)) {
     throw new TorchError(`${where}: ${module.constructor.name} is a native layer; weight norm supports nn.Linear, nn.Conv2d and the TypeScript layers`);
   }
   const g = Parameter(normExceptDim(weight, 2, d).detach());
@@ -53,7 +63,7 @@ export function weightNorm<M extends Module>(module: M, name = 'weight', dim: nu
   module._parameters.delete(name);
   module.registerParameter(`${name}_g`, g);
   module.registerParameter(`${name}_v`, v);
-  const self = module as any;
+  const self = attributes(module);
   const compute = () => {
     self[name] = atenWeightNorm(self[`${name}_v`], self[`${name}_g`], d);
   };
@@ -73,7 +83,7 @@ export function removeWeightNorm<M extends Module>(module: M, name = 'weight'): 
   const installed = INSTALLED.get(module) ?? [];
   const h = installed.find((x) => x.name === name);
   if (!h) throw new TorchError(`nn.utils.removeWeightNorm: weight_norm of '${name}' not found in ${module.constructor.name}`);
-  const self = module as any;
+  const self = attributes(module);
   const weight = atenWeightNorm(self[`${name}_v`], self[`${name}_g`], h.dim).detach();
   module._parameters.delete(`${name}_g`);
   module._parameters.delete(`${name}_v`);
