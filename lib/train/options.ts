@@ -8,7 +8,7 @@ import * as optim from '../optim';
 import { libtorchVersion } from '../utils/version';
 import { Amp, checkAmp, checkPositiveInt } from './forward';
 import type { ProgressMode } from './progress';
-import { readOptions, TRAIN } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export interface TrainOptions {
   /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent. Default: $CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package. */
@@ -106,6 +106,16 @@ export interface TrainOptions {
    */
   distributed?: boolean;
 }
+
+// The keys of TrainOptions, a list the compiler keeps complete, for readOptions at the entry.
+export const TRAIN = optionKeys<TrainOptions>({
+  dataRoot: true, download: true, device: true, epochs: true, batchSize: true, testBatchSize: true, lr: true, momentum: true,
+  weightDecay: true, nesterov: true, schedule: true, warmupEpochs: true, depth: true, shortcut: true, labelSmoothing: true,
+  augment: true, seed: true, checkpointDir: true, resume: true, limitTrain: true, limitTest: true, logFile: true, progress: true,
+  progressEvery: true, progressColumns: true, print: true, maxEpochsThisRun: true, signal: true, handleSigint: true,
+  channelsLast: true, amp: true, cudnnBenchmark: true, cudaGraphs: true, fusedSgd: true, numThreads: true, report: true,
+  tensorboard: true, tensorboardEvery: true, distributed: true,
+});
 
 type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'signal' | 'tensorboardEvery' | 'progressColumns';
 export type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>;

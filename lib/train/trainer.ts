@@ -15,14 +15,14 @@ import * as optim from '../optim';
 import { Tensor, manualSeed, setNumThreads } from '../tensor';
 import { throwIfAborted } from '../utils/abort';
 import { Callback, FitResult, fit, logFileOf } from './fit';
-import { DEPTHS, Resolved, TrainOptions, resolveOptions } from './options';
+import { DEPTHS, Resolved, TRAIN, TrainOptions, resolveOptions } from './options';
 import type { EpochRecord } from './records';
 import { report } from './report';
 import { readStoredRun } from './resume';
 import { resumeOptions, runConfig } from './run_config';
 import { writeRunInfo } from './run_info';
 import { TensorBoardHook } from './tensorboard_hook';
-import { readOptions, TRAIN } from '../utils/option_keys';
+import { readOptions } from '../utils/options';
 
 export { formatLr } from './fit';
 export { resolveOptions } from './options';
