@@ -7,7 +7,7 @@ import { keep, tidy } from './memory';
 import { native } from './native';
 import type { Optimizer } from './optim/optimizer';
 import { Tensor, full, isTensor, noGrad, ones } from './tensor';
-import { readOptions, GRAD_SCALER } from './utils/option_keys';
+import { optionKeys, readOptions } from './utils/options';
 
 export interface GradScalerOptions {
   /** Default 2**16. */
@@ -21,6 +21,9 @@ export interface GradScalerOptions {
   /** Default true; a disabled scaler passes everything through. */
   enabled?: boolean;
 }
+
+// The keys of GradScalerOptions, a list the compiler keeps complete, for readOptions at the entry.
+const GRAD_SCALER = optionKeys<GradScalerOptions>({ initScale: true, growthFactor: true, backoffFactor: true, growthInterval: true, enabled: true });
 
 /** GradScaler.stateDict(): PyTorch's keys and Python types (numbers), so torch.load reads it. */
 export interface GradScalerStateDict {

@@ -1,6 +1,7 @@
 // Command-line flags: util.parseArgs plus checks that turn every bad flag, value or path into one line
 // that names the flag (a UsageError, exit code 2), never a stack trace.
 import { parseArgs } from 'util';
+import { NumberRule, POSITIVE, satisfies } from '../utils/number_rule';
 
 /** A mistake in the command line: printed as one line, exit code 2 (the Unix convention for usage errors). */
 export class UsageError extends Error {
@@ -71,13 +72,22 @@ export function intFlag(values: FlagValues, name: string, min: number, max = Num
   return n;
 }
 
-/** A positive finite number; undefined when absent. */
-export function positiveFlag(values: FlagValues, name: string): number | undefined {
+/**
+ * A number flag in the range of its option's rule (the one the API entry it is handed to checks by, see
+ * utils/number_rule.ts); undefined when absent. The string must be a finite number (an integer's digits
+ * for an integer rule).
+ */
+export function ruleFlag(values: FlagValues, name: string, rule: NumberRule): number | undefined {
   const v = text(values, name);
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name}: expected a positive number, got '${v}'`);
+  const n = rule.integer && !/^[+-]?\d+$/.test(v) ? NaN : Number(v);
+  if (!Number.isFinite(n) || (rule.integer && !Number.isSafeInteger(n)) || !satisfies(n, rule)) throw new UsageError(`--${name}: expected ${rule.expected}, got '${v}'`);
   return n;
+}
+
+/** A positive finite number; undefined when absent. */
+export function positiveFlag(values: FlagValues, name: string): number | undefined {
+  return ruleFlag(values, name, POSITIVE);
 }
 
 /** One of a fixed set of words; undefined when absent. */

@@ -105,62 +105,64 @@ function program(c: LaunchConfig): string[] {
 
 const GRACE_MS = 5000;
 
-export async function launchCommand(argv: string[]): Promise<number> {
-  const c = parseLaunchArgs(argv);
-  if (c === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
-  const [cmd, ...args] = program(c);
-  const port = c.masterPort ?? (await freePort());
+/** torchrun's environment for one rank of this machine. */
+function rankEnv(c: LaunchConfig, local: number, port: number): NodeJS.ProcessEnv {
+  const rank = c.nodeRank * c.nproc + local;
   const worldSize = c.nproc * c.nnodes;
-  const children: ChildProcess[] = [];
-  let failure: number | null = null;
-  let killTimer: NodeJS.Timeout | null = null;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    RANK: String(rank),
+    LOCAL_RANK: String(local),
+    WORLD_SIZE: String(worldSize),
+    LOCAL_WORLD_SIZE: String(c.nproc),
+    GROUP_RANK: String(c.nodeRank),
+    ROLE_RANK: String(rank),
+    ROLE_WORLD_SIZE: String(worldSize),
+    MASTER_ADDR: c.masterAddr,
+    MASTER_PORT: String(port),
+  };
+  // torchrun's default for more than one rank per machine: the ranks share the cores.
+  if (env.OMP_NUM_THREADS === undefined && c.nproc > 1) env.OMP_NUM_THREADS = '1';
+  return env;
+}
 
-  const endAll = (signal: NodeJS.Signals) => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    if (!killTimer) {
-      killTimer = setTimeout(() => {
-        for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+/** This machine's ranks: the first failure (or forwarded signal) ends the others and is the exit code. */
+class Ranks {
+  private readonly children: ChildProcess[] = [];
+  private killTimer: NodeJS.Timeout | null = null;
+  failure: number | null = null;
+
+  /** SIGTERM (or the forwarded signal) to every running rank, SIGKILL after the grace period. */
+  endAll(signal: NodeJS.Signals): void {
+    const running = () => this.children.filter((child) => child.exitCode === null && child.signalCode === null);
+    for (const child of running()) child.kill(signal);
+    if (!this.killTimer) {
+      this.killTimer = setTimeout(() => {
+        for (const child of running()) child.kill('SIGKILL');
       }, GRACE_MS);
-      killTimer.unref();
+      this.killTimer.unref();
     }
-  };
-  const forward = (signal: NodeJS.Signals) => () => {
-    failure ??= 128 + os.constants.signals[signal];
-    endAll(signal);
-  };
-  const onInt = forward('SIGINT');
-  const onTerm = forward('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  }
 
-  const exits = Array.from({ length: c.nproc }, (_, local) => {
-    const rank = c.nodeRank * c.nproc + local;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      RANK: String(rank),
-      LOCAL_RANK: String(local),
-      WORLD_SIZE: String(worldSize),
-      LOCAL_WORLD_SIZE: String(c.nproc),
-      GROUP_RANK: String(c.nodeRank),
-      ROLE_RANK: String(rank),
-      ROLE_WORLD_SIZE: String(worldSize),
-      MASTER_ADDR: c.masterAddr,
-      MASTER_PORT: String(port),
+  /** A handler for a signal sent to the launcher: it becomes the exit status and goes on to the ranks. */
+  forward(signal: NodeJS.Signals): () => void {
+    return () => {
+      this.failure ??= 128 + os.constants.signals[signal];
+      this.endAll(signal);
     };
-    // torchrun's default for more than one rank per machine: the ranks share the cores.
-    if (env.OMP_NUM_THREADS === undefined && c.nproc > 1) env.OMP_NUM_THREADS = '1';
+  }
+
+  /** Starts one rank; resolves when it has ended. */
+  start(rank: number, cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
     const child = spawn(cmd, args, { stdio: 'inherit', env });
-    children.push(child);
+    this.children.push(child);
     return new Promise<void>((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null) => {
         const status = code ?? (signal ? 128 + os.constants.signals[signal] : 1);
-        if (status !== 0 && failure === null) {
-          failure = status;
+        if (status !== 0 && this.failure === null) {
+          this.failure = status;
           console.error(`libtorch-node launch: rank ${rank} ${signal ? `ended by ${signal}` : `exited with code ${code}`}; ending the other ranks`);
-          endAll('SIGTERM');
+          this.endAll('SIGTERM');
         }
         resolve();
       };
@@ -170,10 +172,30 @@ export async function launchCommand(argv: string[]): Promise<number> {
         done(127, null);
       });
     });
-  });
+  }
+
+  stopTimer(): void {
+    if (this.killTimer) clearTimeout(this.killTimer);
+  }
+}
+
+export async function launchCommand(argv: string[]): Promise<number> {
+  const c = parseLaunchArgs(argv);
+  if (c === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const [cmd, ...args] = program(c);
+  const port = c.masterPort ?? (await freePort());
+  const ranks = new Ranks();
+  const onInt = ranks.forward('SIGINT');
+  const onTerm = ranks.forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const exits = Array.from({ length: c.nproc }, (_, local) => ranks.start(c.nodeRank * c.nproc + local, cmd, args, rankEnv(c, local, port)));
   await Promise.all(exits);
   process.off('SIGINT', onInt);
   process.off('SIGTERM', onTerm);
-  if (killTimer) clearTimeout(killTimer);
-  return failure ?? 0;
+  ranks.stopTimer();
+  return ranks.failure ?? 0;
 }

@@ -9,7 +9,8 @@ import { BEST_FILE, LAST_FILE } from '../train/checkpoint';
 import { readStoredRun } from '../train/resume';
 import { resumeOptions } from '../train/run_config';
 import type { TrainOptions } from '../train';
-import { FlagSpec, UsageError, choiceFlag, deviceFlag, helpText, intFlag, parseFlags, positiveFlag, stringFlag } from './flags';
+import { TRAIN_NUMBERS } from '../train/options';
+import { FlagSpec, UsageError, choiceFlag, deviceFlag, helpText, intFlag, parseFlags, ruleFlag, stringFlag } from './flags';
 import { runInWorker } from './run';
 
 export const TRAIN_FLAGS: Record<string, FlagSpec> = {
@@ -42,10 +43,10 @@ export const TRAIN_USAGE = 'Usage: libtorch-node train [flags]\nTrains ResNet-20
 export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; help: boolean } {
   const v = parseFlags(argv, TRAIN_FLAGS);
   const options: TrainOptions = {
-    lr: positiveFlag(v, 'lr'),
+    lr: ruleFlag(v, 'lr', TRAIN_NUMBERS.lr),
     resume: v.resume === true ? true : undefined,
-    epochs: intFlag(v, 'epochs', 1),
-    batchSize: intFlag(v, 'batch-size', 1),
+    epochs: ruleFlag(v, 'epochs', TRAIN_NUMBERS.epochs),
+    batchSize: ruleFlag(v, 'batch-size', TRAIN_NUMBERS.batchSize),
     dataRoot: stringFlag(v, 'data'),
     download: v.download === true ? true : undefined,
     device: deviceFlag(v, 'device'),
@@ -54,13 +55,13 @@ export function trainOptionsFromFlags(argv: string[]): { options: TrainOptions; 
     depth: choiceFlag(v, 'depth', ['20', '32', '44', '56', '110'] as const) !== undefined ? (Number(v.depth) as 20) : undefined,
     shortcut: choiceFlag(v, 'shortcut', ['A', 'B'] as const),
     schedule: choiceFlag(v, 'schedule', ['cosine', 'multistep', 'constant'] as const),
-    limitTrain: intFlag(v, 'limit-train', 1),
-    limitTest: intFlag(v, 'limit-test', 1),
-    maxEpochsThisRun: intFlag(v, 'max-epochs-this-run', 1),
+    limitTrain: ruleFlag(v, 'limit-train', TRAIN_NUMBERS.limitTrain),
+    limitTest: ruleFlag(v, 'limit-test', TRAIN_NUMBERS.limitTest),
+    maxEpochsThisRun: ruleFlag(v, 'max-epochs-this-run', TRAIN_NUMBERS.maxEpochsThisRun),
     numThreads: intFlag(v, 'threads', 1, 1024),
-    progressEvery: positiveFlag(v, 'log-every'),
+    progressEvery: ruleFlag(v, 'log-every', TRAIN_NUMBERS.progressEvery),
     tensorboard: stringFlag(v, 'tensorboard'),
-    tensorboardEvery: intFlag(v, 'tensorboard-every', 1),
+    tensorboardEvery: ruleFlag(v, 'tensorboard-every', TRAIN_NUMBERS.tensorboardEvery),
     // Under torchrun / libtorch-node launch (WORLD_SIZE > 1) every rank trains its shard, as a PyTorch DDP script.
     distributed: v.distributed === true || Number(process.env.WORLD_SIZE ?? 1) > 1 ? true : undefined,
   };

@@ -9,7 +9,7 @@ import { keep, tidy } from '../memory';
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { download as downloadArchive, DownloadOptions } from './download';
-import { readOptions, CIFAR10 as CIFAR10_KEYS } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export const CIFAR10_FOLDER = 'cifar-10-batches-bin';
 export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
@@ -45,6 +45,9 @@ export interface CIFAR10Options {
    */
   recordsPerFile?: number;
 }
+
+// The keys of CIFAR10Options, a list the compiler keeps complete, for readOptions at the entry.
+const CIFAR10_KEYS = optionKeys<CIFAR10Options>({ root: true, train: true, download: true, device: true, url: true, md5: true, progress: true, recordsPerFile: true });
 
 /** Every file of the official binary version holds exactly this many records. */
 export const CIFAR10_RECORDS_PER_FILE = 10_000;

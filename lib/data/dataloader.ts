@@ -12,7 +12,7 @@ import { native, type GeneratorHandle } from '../native';
 import { Tensor, arange, randperm, tensor } from '../tensor';
 import type { Transform } from './transforms';
 import { checkOptions, checkString, checkTensor, describeValue, reprValue } from '../utils/validate';
-import { readOptions, DATA_LOADER } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 /** A data set held as tensors: sample i is (data[i], targets[i]). */
 export interface TensorDatasetLike {
@@ -62,6 +62,9 @@ export interface DataLoaderOptions {
   /** The indices of each epoch, e.g. a DistributedSampler (mutually exclusive with shuffle, as torch). */
   sampler?: Sampler;
 }
+
+// The keys of DataLoaderOptions, a list the compiler keeps complete, for readOptions at the entry.
+const DATA_LOADER = optionKeys<DataLoaderOptions>({ batchSize: true, shuffle: true, dropLast: true, transform: true, device: true, pinMemory: true, seed: true, sampler: true });
 
 /** torch.utils.data.Sampler: the sample indices of one epoch. */
 export interface Sampler {

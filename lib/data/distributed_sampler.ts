@@ -4,7 +4,7 @@
 import { TorchError } from '../errors';
 import * as dist from '../distributed';
 import { Generator, Sampler, TensorDatasetLike } from './dataloader';
-import { readOptions, DISTRIBUTED_SAMPLER } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export interface DistributedSamplerOptions {
   /** Number of ranks (default: the process group's world size). */
@@ -15,6 +15,9 @@ export interface DistributedSamplerOptions {
   seed?: number;
   dropLast?: boolean;
 }
+
+// The keys of DistributedSamplerOptions, a list the compiler keeps complete, for readOptions at the entry.
+const DISTRIBUTED_SAMPLER = optionKeys<DistributedSamplerOptions>({ numReplicas: true, rank: true, shuffle: true, seed: true, dropLast: true });
 
 export class DistributedSampler implements Sampler {
   readonly datasetSize: number;

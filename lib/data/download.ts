@@ -13,7 +13,7 @@ import { Transform } from 'stream';
 import * as zlib from 'zlib';
 import { TorchError } from '../errors';
 import { entryDestination, readTar } from './tar';
-import { readOptions, DOWNLOAD } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export interface DownloadOptions {
   url: string;
@@ -24,6 +24,9 @@ export interface DownloadOptions {
   /** Redirects to follow (default 5). */
   maxRedirects?: number;
 }
+
+// The keys of DownloadOptions, a list the compiler keeps complete, for readOptions at the entry.
+const DOWNLOAD = optionKeys<DownloadOptions>({ url: true, md5: true, progress: true, maxRedirects: true });
 
 const MAX_REDIRECTS = 5;
 

@@ -6,7 +6,7 @@
 import { native } from '../native';
 import { TorchError } from '../errors';
 import type { Tensor } from '../tensor';
-import { readOptions, INIT_PROCESS_GROUP, COLLECTIVE } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'product' | 'max' | 'min';
@@ -22,6 +22,9 @@ export interface InitOptions {
   /** Milliseconds for the rendezvous and each collective (PyTorch's default: 30 minutes). */
   timeout?: number;
 }
+
+// The keys of InitOptions, a list the compiler keeps complete, for readOptions at the entry.
+const INIT_PROCESS_GROUP = optionKeys<InitOptions>({ backend: true, initMethod: true, rank: true, worldSize: true, timeout: true });
 
 const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -141,6 +144,9 @@ export interface CollectiveOptions {
   /** Return a Work handle instead of a promise (PyTorch's async_op=True). */
   asyncOp?: boolean;
 }
+
+// The keys of CollectiveOptions, a list the compiler keeps complete, for readOptions at the entry.
+const COLLECTIVE = optionKeys<CollectiveOptions>({ asyncOp: true });
 
 function finish(promise: Promise<void>, asyncOp: boolean | undefined): Promise<void> | Work {
   return asyncOp ? new Work(promise) : promise;

@@ -14,7 +14,7 @@ import { TorchError } from '../errors';
 import { native, type NativeAotiPackage } from '../native';
 import type { Tensor } from '../tensor';
 import { describeSpec, flatten, parseTreeSpec, unflatten, type TreeSpec } from './pytree';
-import { readOptions, EXPORT_LOAD } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export { parseTreeSpec, flatten, unflatten } from './pytree';
 export type { TreeSpec } from './pytree';
@@ -29,6 +29,9 @@ export interface LoadOptions {
   /** Models the package keeps for concurrent calls (AOTIModelPackageLoader's num_runners; default 1: calls queue). */
   runners?: number;
 }
+
+// The keys of LoadOptions, a list the compiler keeps complete, for readOptions at the entry.
+const EXPORT_LOAD = optionKeys<LoadOptions>({ device: true, runners: true });
 
 /** A dimension exported as dynamic: any size in [min, max] (max null: unbounded). */
 export interface DynamicDim {

@@ -11,7 +11,7 @@ import { native, type NativeScriptModule } from '../native';
 import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import type { Tensor } from '../tensor';
-import { readOptions, JIT_LOAD } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export { forwardAsync, tracedForward } from './traced';
 export type { TraceableModule } from './traced';
@@ -20,6 +20,9 @@ export interface LoadOptions {
   /** Where the tensors go ('cpu', 'cuda', 'cuda:1'), as torch.jit.load's map_location. */
   device?: string;
 }
+
+// The keys of LoadOptions, a list the compiler keeps complete, for readOptions at the entry.
+const JIT_LOAD = optionKeys<LoadOptions>({ device: true });
 
 export type ToTarget = string | { device?: string; dtype?: DType };
 

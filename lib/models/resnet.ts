@@ -7,7 +7,7 @@ import { Module } from '../nn/module';
 import { BatchNorm2d, Conv2d, Linear, Sequential } from '../nn/modules';
 import * as F from '../nn/functional';
 import { checkInt, checkOneOf, checkOptions } from '../utils/validate';
-import { readOptions, RESNET } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 /**
  * How a block's shortcut changes shape: 'B' (the seed's) is a 1×1 conv + BN projection;
@@ -74,6 +74,9 @@ export interface ResNetOptions {
   numClasses?: number;
   shortcut?: ShortcutType;
 }
+
+// The keys of ResNetOptions, a list the compiler keeps complete, for readOptions at the entry.
+const RESNET = optionKeys<ResNetOptions>({ numClasses: true, shortcut: true });
 
 export class ResNet extends Module {
   private inPlanes = 16;

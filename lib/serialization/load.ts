@@ -9,7 +9,7 @@ import { PyDict, PyGlobal, PyOrderedDict, unpickle } from './pickle';
 import { DTYPE_OF_STORAGE, ELEMENT_SIZE } from './storage';
 import { checkBool, checkOptions, checkString, describeValue } from '../utils/validate';
 import { ZipReader } from './zip';
-import { readOptions, TORCH_LOAD } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 /**
  * torch.load's map_location, in the forms PyTorch accepts:
@@ -42,6 +42,9 @@ export interface LoadOptions {
    */
   mmap?: boolean;
 }
+
+// The keys of LoadOptions, a list the compiler keeps complete, for readOptions at the entry.
+const TORCH_LOAD = optionKeys<LoadOptions>({ device: true, mapLocation: true, mmap: true });
 
 /** The globals a checkpoint may name: containers, tensor rebuilders, storage types (cf. torch's weights_only). */
 const ALLOWED = new Set<string>([

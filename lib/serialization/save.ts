@@ -9,12 +9,15 @@ import type { DType } from '../dtype';
 import { ELEMENT_SIZE, STORAGE_OF, type StorageView, locationOf, storageOf } from './storage';
 import { checkOptions, checkString } from '../utils/validate';
 import { ZipWriter } from './zip';
-import { readOptions, SAVE } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export interface SaveOptions {
   /** Writes zip64 records even for small files (for tests of the zip64 path). */
   forceZip64?: boolean;
 }
+
+// The keys of SaveOptions, a list the compiler keeps complete, for readOptions at the entry.
+const SAVE = optionKeys<SaveOptions>({ forceZip64: true });
 
 /** A storage to write: the bytes of one tensor storage, however many saved tensors view it. */
 interface SavedStorage {

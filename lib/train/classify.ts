@@ -14,7 +14,7 @@ import { isTensor, noGrad, stack, type Tensor } from '../tensor';
 import { decodeImage, normalize, resize } from '../vision';
 import { CIFAR10_MEAN, CIFAR10_STD } from '../data/transforms';
 import { Placement, placed, placementOf } from './forward';
-import { readOptions, CLASSIFIER, PREPROCESS } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 /** CIFAR-10's classes in label order (batches.meta.txt). */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -31,6 +31,9 @@ export interface Classifier {
 export interface ClassifierOptions {
   device?: string;
 }
+
+// The keys of ClassifierOptions, a list the compiler keeps complete, for readOptions at the entry.
+const CLASSIFIER = optionKeys<ClassifierOptions>({ device: true });
 
 function stateDictOf(value: unknown, file: string): Map<string, Tensor> {
   const obj = value instanceof Map ? Object.fromEntries(value) : (value as Record<string, unknown>);
@@ -104,6 +107,9 @@ export interface PreprocessOptions {
   std?: readonly number[];
   device?: string;
 }
+
+// The keys of PreprocessOptions, a list the compiler keeps complete, for readOptions at the entry.
+const PREPROCESS = optionKeys<PreprocessOptions>({ size: true, mean: true, std: true, device: true });
 
 /** uint8 images [3, H, W] → the normalized float batch [N, 3, size, size] the model takes. */
 export function preprocess(images: Tensor[], options: PreprocessOptions = {}): Tensor {

@@ -14,11 +14,11 @@ import { ProgressMode, createProgress } from './progress';
 import { FitContext, FitRecord, MONITORS, Monitor } from './records';
 import { resumeRun } from './resume';
 import { TrainStep } from './step';
-import { readOptions, FIT } from '../utils/option_keys';
+import { readOptions } from '../utils/options';
 import { lastState } from './fit_checkpoint';
 import { describeEpoch } from './fit_format';
 import { Meter, TrainPhase } from './fit_meter';
-import { FitOptions, FitResult, checkFitOptions, logFileOf } from './fit_options';
+import { FIT, FitOptions, FitResult, checkFitOptions, logFileOf } from './fit_options';
 import { Stopper } from './fit_stopper';
 
 export type { Callback, FitContext, FitRecord, Monitor, SchedulerLike } from './records';

@@ -8,6 +8,7 @@ import type { BatchSource, LossFn, MetricFn } from './evaluate';
 import { Amp, checkAmp, checkPositiveInt } from './forward';
 import type { ProgressMode } from './progress';
 import { Callback, FitRecord, MONITORS, Monitor, SchedulerLike } from './records';
+import { optionKeys } from '../utils/options';
 
 export interface FitOptions {
   trainLoader: BatchSource & { readonly generator?: Generator | null };
@@ -68,6 +69,14 @@ export interface FitOptions {
   /** false: read checkpointDir to resume but write nothing there (ranks other than 0). Default true. */
   saveFiles?: boolean;
 }
+
+// The keys of FitOptions, a list the compiler keeps complete, for readOptions at the entry.
+export const FIT = optionKeys<FitOptions>({
+  trainLoader: true, testLoader: true, optimizer: true, scheduler: true, schedulerStep: true, epochs: true, lossFn: true,
+  metrics: true, callbacks: true, checkpointDir: true, resume: true, monitor: true, logFile: true, progress: true,
+  progressEvery: true, progressColumns: true, extraState: true, resumeSchedule: true, print: true, maxEpochsThisRun: true,
+  handleSigint: true, channelsLast: true, amp: true, scaler: true, cudaGraphs: true, signal: true, gradientSync: true, saveFiles: true,
+});
 
 export interface FitResult {
   history: FitRecord[];

@@ -7,6 +7,7 @@ import type { Module } from '../nn';
 import { crossEntropy } from '../nn/functional';
 import { isFloatingDtype, type DType } from '../dtype';
 import type { Tensor } from '../tensor';
+import { POSITIVE_INT, checkRule } from '../utils/number_rule';
 
 export type Amp = 'bf16' | 'fp16' | false;
 
@@ -69,7 +70,7 @@ export function checkAmp(where: string, amp: unknown, ...scaler: [GradScaler | u
 
 /** Throws unless `v` is absent or a positive integer. */
 export function checkPositiveInt(where: string, name: string, v: unknown): void {
-  if (v !== undefined && (!Number.isInteger(v) || (v as number) <= 0)) throw new TorchError(`${where}: ${name} must be a positive integer, got ${v}`);
+  checkRule(where, name, v, POSITIVE_INT);
 }
 
 /** Runs `fn` under autocast when `amp` asks for it (forward and loss; backward runs outside, as in PyTorch). */

@@ -6,9 +6,10 @@ import { TorchError } from '../errors';
 import * as models from '../models';
 import * as optim from '../optim';
 import { libtorchVersion } from '../utils/version';
-import { Amp, checkAmp, checkPositiveInt } from './forward';
+import { NumberRule, POSITIVE, POSITIVE_INT, POSITIVE_SECONDS, checkRule } from '../utils/number_rule';
+import { Amp, checkAmp } from './forward';
 import type { ProgressMode } from './progress';
-import { readOptions, TRAIN } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export interface TrainOptions {
   /** CIFAR-10 folder (`cifar-10-batches-bin`) or its parent. Default: $CIFAR10_ROOT, else ../shared/cifar10 or data/ beside the package. */
@@ -107,6 +108,34 @@ export interface TrainOptions {
   distributed?: boolean;
 }
 
+// The keys of TrainOptions, a list the compiler keeps complete, for readOptions at the entry.
+export const TRAIN = optionKeys<TrainOptions>({
+  dataRoot: true, download: true, device: true, epochs: true, batchSize: true, testBatchSize: true, lr: true, momentum: true,
+  weightDecay: true, nesterov: true, schedule: true, warmupEpochs: true, depth: true, shortcut: true, labelSmoothing: true,
+  augment: true, seed: true, checkpointDir: true, resume: true, limitTrain: true, limitTest: true, logFile: true, progress: true,
+  progressEvery: true, progressColumns: true, print: true, maxEpochsThisRun: true, signal: true, handleSigint: true,
+  channelsLast: true, amp: true, cudnnBenchmark: true, cudaGraphs: true, fusedSgd: true, numThreads: true, report: true,
+  tensorboard: true, tensorboardEvery: true, distributed: true,
+});
+
+/**
+ * The range of each numeric setting, written once: resolveOptions checks the options by it, and the
+ * train command parses its flags by it (a bad flag stays a usage error that names the flag, before the
+ * worker starts). momentum and weightDecay are the optimizer's: SGD checks them, as PyTorch's does.
+ */
+export const TRAIN_NUMBERS = {
+  epochs: POSITIVE_INT,
+  batchSize: POSITIVE_INT,
+  testBatchSize: POSITIVE_INT,
+  limitTrain: POSITIVE_INT,
+  limitTest: POSITIVE_INT,
+  maxEpochsThisRun: POSITIVE_INT,
+  numThreads: POSITIVE_INT,
+  tensorboardEvery: POSITIVE_INT,
+  progressEvery: POSITIVE_SECONDS,
+  lr: POSITIVE,
+} satisfies { [K in keyof TrainOptions]?: NumberRule };
+
 type Optional = 'dataRoot' | 'seed' | 'limitTrain' | 'limitTest' | 'logFile' | 'maxEpochsThisRun' | 'numThreads' | 'signal' | 'tensorboardEvery' | 'progressColumns';
 export type Resolved = Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>;
 
@@ -164,11 +193,7 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
 
 function checkResolved(o: Resolved): void {
   const onCuda = o.device.startsWith('cuda');
-  for (const k of ['epochs', 'batchSize', 'testBatchSize', 'limitTrain', 'limitTest', 'maxEpochsThisRun', 'numThreads', 'tensorboardEvery'] as const) {
-    checkPositiveInt('trainResNet20', k, o[k]);
-  }
-  if (!(o.progressEvery > 0)) throw new TorchError(`trainResNet20: progressEvery must be a positive number of seconds, got ${o.progressEvery}`);
-  if (!(o.lr > 0)) throw new TorchError(`trainResNet20: lr must be positive, got ${o.lr}`);
+  for (const [k, rule] of Object.entries(TRAIN_NUMBERS)) checkRule('trainResNet20', k, o[k as keyof typeof TRAIN_NUMBERS], rule);
   if (!(o.depth in DEPTHS)) throw new TorchError(`trainResNet20: depth must be 20, 32, 44, 56 or 110, got ${o.depth}`);
   if (o.shortcut !== 'A' && o.shortcut !== 'B') throw new TorchError(`trainResNet20: shortcut must be 'A' or 'B', got ${o.shortcut}`);
   if (!['cosine', 'multistep', 'constant'].includes(o.schedule)) {

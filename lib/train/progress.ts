@@ -1,4 +1,4 @@
-import { readOptions, PROGRESS } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 // The progress display of the seed's recipe, "Loss | Acc (correct/total)" per phase, for a person and a log:
 //   bar:   one line redrawn in place (a TTY): bar, steps, rate, elapsed<ETA, loss and accuracy from the first step;
 //   lines: a line every `everySeconds` (default 30) and one at the phase's end (CI logs, pipes, files);
@@ -33,6 +33,9 @@ export interface ProgressOptions {
   /** The clock, in seconds (tests). */
   now?: () => number;
 }
+
+// The keys of ProgressOptions, a list the compiler keeps complete, for readOptions at the entry.
+const PROGRESS = optionKeys<ProgressOptions>({ mode: true, stream: true, everySeconds: true, redrawSeconds: true, columns: true, now: true });
 
 /** "Loss: 1.234 | Acc: 56.250% (72/128)", the loss averaged over the steps that ran. */
 export function describeStats(s: PhaseStats, steps: number): string {

@@ -19,7 +19,7 @@ import { epochCharts, evaluationCharts, renderCharts } from './report_charts';
 import { renderHtml } from './report_html';
 import { RunInfo, readRunInfo, versionsAndMachine } from './run_info';
 import type { EpochRecord, ReportData } from './records';
-import { readOptions, REPORT } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 export type { Misclassified, ReportData } from './records';
 
 export const REPORT_FILE = 'report.html';
@@ -38,6 +38,9 @@ export interface ReportOptions {
   /** How many of the most confidently misclassified test images to show; default 32. */
   misclassified?: number;
 }
+
+// The keys of ReportOptions, a list the compiler keeps complete, for readOptions at the entry.
+const REPORT = optionKeys<ReportOptions>({ logFile: true, dataRoot: true, limitTest: true, device: true, evaluate: true, misclassified: true });
 
 export interface ReportResult {
   html: string;

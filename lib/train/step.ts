@@ -24,7 +24,7 @@ import { SGD } from '../optim/sgd';
 import { Tensor, noGrad } from '../tensor';
 import type { LossFn } from './evaluate';
 import { Amp, Placement, checkAmp, defaultLoss, forwardWith, modelDevice, placeBatch, placedDtype, placementOf, withAmp } from './forward';
-import { readOptions, TRAIN_STEP } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export interface TrainStepOptions {
   /** loss(output, target), a scalar; default cross-entropy. */
@@ -43,6 +43,9 @@ export interface TrainStepOptions {
   /** Eager steps on the side stream before capture (PyTorch's docs: at least 3). Default 3. */
   warmupSteps?: number;
 }
+
+// The keys of TrainStepOptions, a list the compiler keeps complete, for readOptions at the entry.
+const TRAIN_STEP = optionKeys<TrainStepOptions>({ lossFn: true, amp: true, scaler: true, channelsLast: true, cudaGraphs: true, warmupSteps: true });
 
 /** A step's results: valid until the next step() (a graph's static outputs are overwritten by the next replay). */
 export interface StepResult {

@@ -15,14 +15,14 @@ import * as optim from '../optim';
 import { Tensor, manualSeed, setNumThreads } from '../tensor';
 import { throwIfAborted } from '../utils/abort';
 import { Callback, FitResult, fit, logFileOf } from './fit';
-import { DEPTHS, Resolved, TrainOptions, resolveOptions } from './options';
+import { DEPTHS, Resolved, TRAIN, TrainOptions, resolveOptions } from './options';
 import type { EpochRecord } from './records';
 import { report } from './report';
 import { readStoredRun } from './resume';
 import { resumeOptions, runConfig } from './run_config';
 import { writeRunInfo } from './run_info';
 import { TensorBoardHook } from './tensorboard_hook';
-import { readOptions, TRAIN } from '../utils/option_keys';
+import { readOptions } from '../utils/options';
 
 export { formatLr } from './fit';
 export { resolveOptions } from './options';
@@ -39,6 +39,12 @@ export interface TrainResult {
   model: models.ResNet;
 }
 
+/** What a run owns and frees at its end, set as each part is made (so a failure frees what was made). */
+interface Owned {
+  optimizer?: optim.SGD;
+  scaler?: GradScaler;
+}
+
 /**
  * Trains ResNet-20 (or 32/44/56/110) on CIFAR-10 with the seed's recipe; see TrainOptions for every
  * override. The steps of the seed's main.py: data, model, criterion, optimizer, schedule, then fit().
@@ -49,34 +55,18 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
   const stored = options.resume ? readStoredRun(options.checkpointDir ?? 'checkpoint') : undefined;
   const { options: given, extended } = stored?.config ? resumeOptions(stored.config, options) : { options, extended: false };
   const o = resolveOptions(given);
-  throwIfAborted(o.signal);
-  if (o.distributed && o.device.startsWith('cuda')) cuda.setDevice(o.device); // torch.cuda.set_device(local_rank): 'cuda' and NCCL use this rank's GPU
-  if (o.distributed && !dist.isInitialized()) await dist.initProcessGroup({ backend: o.device.startsWith('cuda') ? 'nccl' : 'gloo' }); // as PyTorch users do
-  const lead = !o.distributed || dist.getRank() === 0; // the rank that prints and writes files
+  const lead = await setUpProcess(o);
   const print = lead ? o.print : () => {};
-  if (o.seed !== undefined) manualSeed(o.seed);
-  if (o.numThreads !== undefined) setNumThreads(o.numThreads);
 
   print('==> Preparing data..');
   const d = await cifar10Loaders(o);
   if (lead) writeRunInfo(o.checkpointDir, o); // once the data is there: a failed download leaves no run folder
   const tb = o.tensorboard && lead ? new TensorBoardHook(o.tensorboard, o.checkpointDir, o.tensorboardEvery) : null;
-  let optimizer: optim.SGD | undefined;
-  let scaler: GradScaler | undefined;
+  const owned: Owned = {};
   const benchmarkBefore = backends.cudnn.benchmark; // a process-wide switch: put back when the run ends
   try {
     print('==> Building model..');
-    const net = DEPTHS[o.depth]({ numClasses: 10, shortcut: o.shortcut }).to(o.device);
-    if (o.channelsLast) net.to({ memoryFormat: 'channels_last' });
-    if (o.cudnnBenchmark) backends.cudnn.benchmark = true; // restored in finally, also when training throws
-    const parameterCount = net.parameterCount();
-    print(`Total number of parameters: ${parameterCount}`);
-
-    const criterion = (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: o.labelSmoothing });
-    optimizer = new optim.SGD(net.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov, fused: o.fusedSgd });
-    // float16 needs loss scaling (bfloat16 has float32's range and does not).
-    scaler = o.amp === 'fp16' ? new GradScaler(o.device) : undefined;
-    const scheduler = makeScheduler(o, optimizer);
+    const { net, parameterCount, scheduler } = buildTraining(o, owned, print);
     if (extended) print(`    (extending the run from ${stored?.config?.epochs} to ${o.epochs} epochs: the ${o.schedule} schedule is recomputed for ${o.epochs})`);
 
     // Rank 0's initial weights reach every rank before the first step.
@@ -87,10 +77,10 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       ...fitSettings(o, lead),
       trainLoader: d.train,
       testLoader: d.test,
-      optimizer,
+      optimizer: owned.optimizer!,
       scheduler,
-      lossFn: criterion,
-      scaler,
+      lossFn: (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: o.labelSmoothing }),
+      scaler: owned.scaler,
       callbacks,
       gradientSync: ddp ? () => ddp.syncGradients() : undefined,
       resumeSchedule: extended ? 'replay' : 'load',
@@ -105,11 +95,38 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     return { parameterCount, bestAccuracy: bestOf(r), finalAccuracy, history, stopped: r.stopped, model: net };
   } finally {
     backends.cudnn.benchmark = benchmarkBefore;
-    optimizer?.dispose(); // momentum buffers: the optimizer is not returned
-    scaler?.dispose();
+    owned.optimizer?.dispose(); // momentum buffers: the optimizer is not returned
+    owned.scaler?.dispose();
     tb?.close();
     d.dispose();
   }
+}
+
+/**
+ * The process-wide settings of a run: this rank's GPU and process group (distributed), the seed and the
+ * thread count. Returns whether this is the rank that prints and writes files.
+ */
+async function setUpProcess(o: Resolved): Promise<boolean> {
+  throwIfAborted(o.signal);
+  if (o.distributed && o.device.startsWith('cuda')) cuda.setDevice(o.device); // torch.cuda.set_device(local_rank): 'cuda' and NCCL use this rank's GPU
+  if (o.distributed && !dist.isInitialized()) await dist.initProcessGroup({ backend: o.device.startsWith('cuda') ? 'nccl' : 'gloo' }); // as PyTorch users do
+  const lead = !o.distributed || dist.getRank() === 0;
+  if (o.seed !== undefined) manualSeed(o.seed);
+  if (o.numThreads !== undefined) setNumThreads(o.numThreads);
+  return lead;
+}
+
+/** The seed's model, optimizer and schedule (and the fp16 loss scaler), on the run's device. */
+function buildTraining(o: Resolved, owned: Owned, print: (line: string) => void) {
+  const net = DEPTHS[o.depth]({ numClasses: 10, shortcut: o.shortcut }).to(o.device);
+  if (o.channelsLast) net.to({ memoryFormat: 'channels_last' });
+  if (o.cudnnBenchmark) backends.cudnn.benchmark = true; // restored by the caller, also when training throws
+  const parameterCount = net.parameterCount();
+  print(`Total number of parameters: ${parameterCount}`);
+  owned.optimizer = new optim.SGD(net.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov, fused: o.fusedSgd });
+  // float16 needs loss scaling (bfloat16 has float32's range and does not).
+  owned.scaler = o.amp === 'fp16' ? new GradScaler(o.device) : undefined;
+  return { net, parameterCount, scheduler: makeScheduler(o, owned.optimizer) };
 }
 
 const bestOf = (r: FitResult) => (Number.isNaN(r.best) ? 0 : r.best);

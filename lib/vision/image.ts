@@ -7,7 +7,7 @@ import { TorchError } from '../errors';
 import { tensor as fromTyped, type Tensor } from '../tensor';
 import { tidy } from '../memory';
 import { atomicWrite } from '../utils/atomic';
-import { readOptions, DECODE } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export interface DecodeOptions {
   /**
@@ -18,6 +18,9 @@ export interface DecodeOptions {
   /** The largest image decoded, in megapixels (default 100, jpeg-js's guard against decompression bombs). */
   maxMegapixels?: number;
 }
+
+// The keys of DecodeOptions, a list the compiler keeps complete, for readOptions at the entry.
+const DECODE = optionKeys<DecodeOptions>({ channels: true, maxMegapixels: true });
 
 type Format = 'png' | 'jpeg';
 

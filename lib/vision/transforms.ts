@@ -4,7 +4,7 @@ import { TorchError } from '../errors';
 import { tidy } from '../memory';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
-import { readOptions, RESIZE } from '../utils/option_keys';
+import { optionKeys, readOptions } from '../utils/options';
 
 export interface ResizeOptions {
   /** 'bilinear' (default), 'bicubic' or 'nearest'. */
@@ -12,6 +12,9 @@ export interface ResizeOptions {
   /** Antialiasing when downscaling (default true, torchvision's default since 0.17). */
   antialias?: boolean;
 }
+
+// The keys of ResizeOptions, a list the compiler keeps complete, for readOptions at the entry.
+const RESIZE = optionKeys<ResizeOptions>({ mode: true, antialias: true });
 
 /**
  * resize(image, [h, w]) or resize(image, size): a number scales the smaller edge to `size` keeping

@@ -13,7 +13,7 @@ import * as dist from '../../distributed';
 import { native, type NativeDistributed, type NativeReducer, type ReducerHandle, type ReducerTraceEvent } from '../../native';
 import { type Tensor, isGradEnabled, isTensor } from '../../tensor';
 import { Module } from '../module';
-import { readOptions, DDP } from '../../utils/option_keys';
+import { optionKeys, readOptions } from '../../utils/options';
 
 export interface DistributedDataParallelOptions {
   /** Broadcast rank 0's buffers at the start of each forward (default true, as PyTorch). */
@@ -30,6 +30,9 @@ export interface DistributedDataParallelOptions {
   /** libtorch-node: record native timestamps of each iteration's forward, backward and all-reduces (ddp.trace()). */
   trace?: boolean;
 }
+
+// The keys of DistributedDataParallelOptions, a list the compiler keeps complete, for readOptions at the entry.
+const DDP = optionKeys<DistributedDataParallelOptions>({ broadcastBuffers: true, bucketCapMb: true, findUnusedParameters: true, gradientAsBucketView: true, trace: true });
 
 /** One event of ddp.trace(): `us` is a steady-clock time in microseconds; `bucket` for the all-reduces and for
  * grad_ready (a parameter's gradient copied into its bucket). */

@@ -7,7 +7,7 @@ import { tidy } from '../../memory';
 import { Tensor, isTensor } from '../../tensor';
 import { EventFileWriter, encodeEvent } from './record';
 import * as summary from './summary';
-import { readOptions, SUMMARY_WRITER, ADD_SCALAR } from '../option_keys';
+import { optionKeys, readOptions } from '../options';
 import { isOptions } from '../../kwargs';
 import { describeValue } from '../validate';
 
@@ -23,12 +23,18 @@ export interface SummaryWriterOptions {
   filenameSuffix?: string;
 }
 
+// The keys of SummaryWriterOptions, a list the compiler keeps complete, for readOptions at the entry.
+const SUMMARY_WRITER = optionKeys<SummaryWriterOptions>({ logDir: true, comment: true, maxQueue: true, flushSecs: true, filenameSuffix: true });
+
 export interface ScalarOptions {
   /** A tensor summary tagged for the scalars plugin instead of simple_value (PyTorch's new_style). */
   newStyle?: boolean;
   /** With newStyle, a float64 tensor. */
   doublePrecision?: boolean;
 }
+
+// The keys of ScalarOptions, a list the compiler keeps complete, for readOptions at the entry.
+const ADD_SCALAR = optionKeys<ScalarOptions>({ newStyle: true, doublePrecision: true });
 
 export type ImageFormat = 'CHW' | 'HWC' | 'HW' | 'NCHW' | 'NHWC';
 
