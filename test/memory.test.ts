@@ -179,21 +179,24 @@ describe('handles: tidy-owned results, finalizers, slot reuse', () => {
   });
 
   it('PyTorch-style code without tidy() stays bounded: dropped results are collected as they die', () => {
-    // 400 steps that each make 4 MB tensors and drop them, no tidy(), no dispose(), no gc() call: V8 is
-    // told libtorch's bytes and collects on its own. Kept alive, they would hold 4.8 GB by the end; the
-    // bound is V8's external-memory trigger (64 MB above what the last collection left) with a margin
-    // for the live set (w: 4 MB) and the 1 MB steps in which the addon reports.
+    // 800 steps that each make three 1 MB tensors and drop them: no tidy(), no dispose(), no gc() call. V8
+    // is told libtorch's bytes and collects on its own. Kept alive, they would reach 3,200 handles and
+    // 2.4 GB. V8 collects once external memory grows 64 MB past what its last collection left: about 21
+    // steps of 3 MB, 84 handles; the bounds leave a margin of two such rounds and the live set (w, 1 MB).
     const MB = 1024 * 1024;
-    const w = torch.randn([1024, 1024]);
-    const base = torch.memory().cpuAllocatedBytes;
-    let peak = 0;
-    for (let i = 0; i < 400; i++) {
+    const w = torch.randn([256, 1024]);
+    const m0 = torch.memory();
+    let handles = 0;
+    let bytes = 0;
+    for (let i = 0; i < 800 && handles < 1000; i++) {
       const h = w.mul(0.5).relu();
       h.add(1).sum().item();
-      peak = Math.max(peak, torch.memory().cpuAllocatedBytes - base);
-      if (peak > 1024 * MB) break; // fail without taking the machine's memory
+      const m = torch.memory();
+      handles = Math.max(handles, m.liveTensors - m0.liveTensors);
+      bytes = Math.max(bytes, m.cpuAllocatedBytes - m0.cpuAllocatedBytes);
     }
-    expect(peak).toBeLessThan(256 * MB);
+    expect(handles).toBeLessThan(3 * 84);
+    expect(bytes).toBeLessThan(3 * 64 * MB);
   });
 });
 
