@@ -2,6 +2,7 @@
 #include "memory.h"
 
 #include <map>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "allocator.h"
@@ -58,18 +59,19 @@ Napi::Value EndScope(const Napi::CallbackInfo& info) {
   if (depth != static_cast<int>(scopes.size()) - 1 || depth == 0) {
     ThrowArg(env, "tidy", "scopes ended out of order (was tidy() given an async function?)");
   }
-  std::unordered_set<Tensor*> keep;
+  // The kept handles with their JS objects: one that reaches the root needs its finalizer attached.
+  std::unordered_map<Tensor*, Napi::Value> keep;
   if (info[1].IsArray()) {
     Napi::Array arr = info[1].As<Napi::Array>();
     for (uint32_t i = 0; i < arr.Length(); ++i) {
       Napi::Value v = arr.Get(i);
-      if (Tensor* t = Tensor::FromValue(v)) keep.insert(t);
+      if (Tensor* t = Tensor::FromValue(v)) keep.emplace(t, v);
     }
   }
   while (Tensor* t = scopes[depth].head) {
-    if (keep.count(t)) {
-      Unlink(t);
-      Link(t, depth - 1);
+    auto kept = keep.find(t);
+    if (kept != keep.end()) {
+      t->MoveTo(env, kept->second, depth - 1);
     } else {
       t->Release();
     }
@@ -83,7 +85,7 @@ Napi::Value Keep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Tensor* t = Tensor::FromValue(info[0]);
   if (t == nullptr) ThrowArg(env, "keep", "expected a Tensor");
-  if (t->scope > 0) RegistryMove(t, 0);
+  if (t->scope > 0) t->MoveTo(env, info[0], 0);
   return info[0];
 }
 
@@ -132,7 +134,11 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 bool InTidyScope() { return scopes.size() > 1; }
 
-void RegistryAdd(Tensor* t) { Link(t, static_cast<int>(scopes.size()) - 1); }
+int CurrentScope() { return static_cast<int>(scopes.size()) - 1; }
+
+size_t ScopeSize(int scope) { return scopes[scope].count; }
+
+void RegistryAdd(Tensor* t, int scope) { Link(t, scope); }
 
 void RegistryRemove(Tensor* t) {
   if (t->scope >= 0) Unlink(t);

@@ -7,7 +7,9 @@ namespace tn {
 
 class Tensor;
 
-void RegistryAdd(Tensor* t);     // into the innermost scope
+void RegistryAdd(Tensor* t, int scope);  // into `scope` (CurrentScope(): the innermost)
+int CurrentScope();
+size_t ScopeSize(int scope);  // the handles alive in it
 void RegistryRemove(Tensor* t);  // on dispose or finalization
 void RegistryMove(Tensor* t, int scope);
 // True inside a tidy() on this thread: what is made there is freed when the scope ends.

@@ -14,12 +14,7 @@
 
 namespace tn {
 
-Napi::Value WrapKept(Napi::Env env, at::Tensor t) {
-  Napi::Value v = Tensor::Wrap(env, std::move(t));
-  Tensor* wrapper = Tensor::Unwrap(v.As<Napi::Object>());
-  if (wrapper->scope > 0) RegistryMove(wrapper, 0);
-  return v;
-}
+Napi::Value WrapKept(Napi::Env env, at::Tensor t) { return Tensor::WrapKept(env, std::move(t)); }
 
 namespace {
 

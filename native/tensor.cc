@@ -1,6 +1,6 @@
 #include "tensor.h"
 
-#include <unordered_set>
+#include <memory>
 
 #include "addon_data.h"
 #include "allocator.h"
@@ -11,19 +11,134 @@
 
 namespace tn {
 
-namespace {
-// The handles alive on this JS thread. A value is one of our Tensors when napi_unwrap gives a pointer in
-// this set: an object wrapped by another addon gives a pointer that is not here and is never dereferenced.
-// A set lookup costs a tenth of Node-API's type tag, which stores a new BigInt as a private property on
-// every handle (9 % of a one-element add, measured with perf).
-thread_local std::unordered_set<const Tensor*> live_handles;
+// This thread's handle slots (each worker_thread is its own JS thread, finalizers included). A slot is
+// never freed, only reused under a new generation, so a token names at most one live tensor.
+struct HandleTable {
+  // A token is a tag bit, the generation and the slot index. napi_wrap stores it as an opaque pointer
+  // and never dereferences it; an object wrapped by another addon gives a real pointer, whose top bit is
+  // never set on x86-64 or arm64 user space, so it is refused without being read.
+  static constexpr int kIndexBits = 24;
+  static constexpr uint64_t kTag = uint64_t{1} << 63;
+  static constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
+  static constexpr uint64_t kGenerationMask = (uint64_t{1} << (63 - kIndexBits)) - 1;
 
-// Wrap() hands the tensor to the constructor through this slot rather than a napi External:
-// one allocation less on the hottest path of every op. Per thread: each worker_thread is its own JS thread.
-thread_local at::Tensor* pending_tensor = nullptr;
+  napi_env env = nullptr;
+  std::vector<std::unique_ptr<Tensor>> slots;
+  std::vector<uint32_t> free;
+  Tensor* pending = nullptr;  // the slot Wrap hands to the constructor
+  Tensor disposed;            // what a stale token reads as: a handle holding nothing
+  std::vector<napi_ref> dead_refs;  // weak references of freed slots, deleted outside the collector
+
+  static void* Token(const Tensor* t) {
+    return reinterpret_cast<void*>(kTag | ((t->generation_ & kGenerationMask) << kIndexBits) | t->index_);
+  }
+
+  // The live slot a token names; &disposed when the slot was freed since; nullptr when it is no token.
+  Tensor* Resolve(void* token) {
+    uint64_t bits = reinterpret_cast<uint64_t>(token);
+    if ((bits & kTag) == 0) return nullptr;
+    uint64_t index = bits & kIndexMask;
+    if (index >= slots.size()) return nullptr;
+    Tensor* t = slots[index].get();
+    return ((t->generation_ & kGenerationMask) == ((bits & ~kTag) >> kIndexBits)) ? t : &disposed;
+  }
+
+  Tensor* Acquire(napi_env e) {
+    if (!free.empty()) {
+      Tensor* t = slots[free.back()].get();
+      free.pop_back();
+      return t;
+    }
+    if (slots.size() > kIndexMask) ThrowArg(Napi::Env(e), "Tensor", "more than 16,777,215 tensors alive on one thread");
+    slots.push_back(std::make_unique<Tensor>());
+    slots.back()->index_ = static_cast<uint32_t>(slots.size() - 1);
+    return slots.back().get();
+  }
+
+  // After Release: the slot's JS object (if any) now reads as disposed.
+  void Recycle(Tensor* t) {
+    if (t == &disposed) return;
+    ++t->generation_;
+    t->finalizer_ = false;
+    if (t->weak_self_ != nullptr) dead_refs.push_back(t->weak_self_);
+    t->weak_self_ = nullptr;
+    free.push_back(t->index_);
+  }
+
+  // napi_delete_reference is not allowed inside the collector, where finalizers free slots.
+  void DeleteDeadRefs(napi_env e) {
+    for (napi_ref r : dead_refs) napi_delete_reference(e, r);
+    dead_refs.clear();
+  }
+};
+
+namespace {
+thread_local HandleTable handles;
+
+// A tidy() scope holding this many handles gives the next ones a finalizer as well: a long loop inside
+// one tidy() that drops its handles stays bounded, while the common small scope pays for no finalizers.
+constexpr size_t kScopeHandlesWithoutFinalizer = 1000;
+
+struct MethodData {
+  Tensor::InstanceMethodCallback method;
+  void* data;
+};
 }  // namespace
 
+napi_value CallbackBoundary(napi_env env, Napi::Value (*body)(void*), void* state) {
+  try {
+    try {
+      return body(state);
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (...) {
+      RethrowAsTorchError(Napi::Env(env), kAsThrown);
+    }
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  }
+  return nullptr;
+}
+
+Tensor::PropertyDescriptor Tensor::InstanceMethod(const char* name, InstanceMethodCallback method,
+                                                  napi_property_attributes attributes, void* data) {
+  napi_property_descriptor d{};
+  d.utf8name = name;
+  d.method = &MethodCallback;
+  d.attributes = attributes;
+  // One per method and class definition (per JS thread), alive as long as the class.
+  d.data = new MethodData{method, data};
+  return d;
+}
+
+napi_value Tensor::MethodCallback(napi_env env, napi_callback_info cbinfo) {
+  Napi::CallbackInfo info(env, cbinfo);
+  return CallbackBoundary(env, [](void* p) {
+    Napi::CallbackInfo& i = *static_cast<Napi::CallbackInfo*>(p);
+    const MethodData* d = static_cast<const MethodData*>(i.Data());
+    i.SetData(d->data);
+    return (This(i, "Tensor method")->*(d->method))(i);
+  }, &info);
+}
+
+template <Tensor::InstanceMethodCallback Fn>
+Napi::Value Tensor::ProtoMethod(const Napi::CallbackInfo& info) {
+  const char* name = static_cast<const char*>(info.Data());
+  try {
+    return (This(info, name)->*Fn)(info);
+  } catch (...) {
+    RethrowAsTorchError(info.Env(), kAsThrown);
+  }
+}
+
+Tensor* Tensor::This(const Napi::CallbackInfo& info, const char* where) {
+  Tensor* self = FromValue(info.This());
+  if (self == nullptr) throw TorchError(info.Env(), std::string(where) + ": called on a value that is not a Tensor");
+  return self;
+}
+
 Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
+  handles.env = env;
   std::vector<PropertyDescriptor> props = {
       InstanceAccessor<&Tensor::IsDisposed>("isDisposed"),
       InstanceAccessor<&Tensor::Shape>("shape"),
@@ -39,42 +154,69 @@ Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
     props.push_back(InstanceMethod(op.name, &Tensor::Call, static_cast<napi_property_attributes>(napi_writable | napi_configurable),
                                    const_cast<void*>(static_cast<const void*>(&op))));
   }
-  Napi::Function ctor = DefineClass(env, "Tensor", props);
+  napi_value cls;
+  NAPI_THROW_IF_FAILED(env, napi_define_class(env, "Tensor", NAPI_AUTO_LENGTH, &Construct, nullptr, props.size(),
+                                              props.data(), &cls), Napi::Function());
+  Napi::Function ctor(env, cls);
   DefineMethods(env, ctor, {
-      Method<Tensor, &Tensor::Dispose>("dispose"),
-      Method<Tensor, &Tensor::Numel>("numel"),
-      Method<Tensor, &Tensor::IsContiguous>("isContiguous"),
-      Method<Tensor, &Tensor::ToTypedArray>("toTypedArray"),
-      Method<Tensor, &Tensor::Item>("item")
+      {"dispose", &ProtoMethod<&Tensor::Dispose>},
+      {"numel", &ProtoMethod<&Tensor::Numel>},
+      {"isContiguous", &ProtoMethod<&Tensor::IsContiguous>},
+      {"toTypedArray", &ProtoMethod<&Tensor::ToTypedArray>},
+      {"item", &ProtoMethod<&Tensor::Item>},
   });
   env.GetInstanceData<AddonData>()->tensor_class = Napi::Persistent(ctor);
   exports.Set("Tensor", ctor);
   return ctor;
 }
 
-Tensor::Tensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor>(info) {
-  Napi::Env env = info.Env();
-  if (pending_tensor == nullptr) {
-    throw TorchError(env, "Tensor: not constructible directly; use tensor(), zeros(), ones() and the other factories");
+// The class's constructor: only Wrap makes Tensors (it hands the slot over in handles.pending).
+napi_value Tensor::Construct(napi_env env, napi_callback_info cbinfo) {
+  napi_value self = nullptr;
+  napi_get_cb_info(env, cbinfo, nullptr, nullptr, &self, nullptr);
+  Tensor* slot = handles.pending;
+  handles.pending = nullptr;
+  if (slot == nullptr) {
+    TorchError(Napi::Env(env), "Tensor: not constructible directly; use tensor(), zeros(), ones() and the other factories")
+        .ThrowAsJavaScriptException();
+    return nullptr;
   }
-  tensor = std::move(*pending_tensor);
-  pending_tensor = nullptr;
-  live_handles.insert(this);
-  RegistryAdd(this);
+  // Only a handle that can outlive every tidy() needs the collector to free it.
+  bool finalize = slot->scope == 0 || ScopeSize(slot->scope) > kScopeHandlesWithoutFinalizer;
+  if (napi_wrap(env, self, HandleTable::Token(slot), finalize ? &Finalize : nullptr, nullptr, nullptr) != napi_ok) {
+    return nullptr;
+  }
+  slot->finalizer_ = finalize;
+  return self;
 }
 
 // The addon is built as Node-API's experimental version, whose finalizers run inside the garbage
 // collection that found the handle dead, not on a later turn of the event loop: a synchronous training
 // loop frees what it dropped as it goes. Code here must not call into JS (pure C++ only).
-Tensor::~Tensor() {
-  Release();
-  live_handles.erase(this);
+void Tensor::Finalize(napi_env, void* token, void*) {
+  Tensor* t = handles.Resolve(token);
+  if (t != nullptr) t->Release();  // a stale token (disposed, slot reused) resolves to `disposed`: a no-op
+}
+
+void Tensor::AttachFinalizer(Napi::Env env, const Napi::Value& self) {
+  if (finalizer_ || this == &handles.disposed) return;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_add_finalizer(env, self, HandleTable::Token(this), &Finalize, nullptr, nullptr));
+  finalizer_ = true;
+}
+
+void Tensor::MoveTo(Napi::Env env, const Napi::Value& self, int to) {
+  if (scope < 0) return;  // disposed
+  RegistryMove(this, to);
+  if (to == 0) AttachFinalizer(env, self);
 }
 
 void Tensor::Release() {
-  if (scope >= 0) RegistryRemove(this);
+  if (this == &handles.disposed) return;
+  bool live = scope >= 0;
+  if (live) RegistryRemove(this);
   UnlinkGrad();
   tensor = at::Tensor();
+  if (live) handles.Recycle(this);
 }
 
 void Tensor::UnlinkGrad() {
@@ -83,23 +225,33 @@ void Tensor::UnlinkGrad() {
   grad_handle_ = grad_of_ = nullptr;
 }
 
-Napi::Value Tensor::Wrap(Napi::Env env, at::Tensor t) {
-  AddonData* data = env.GetInstanceData<AddonData>();
+Napi::Value Tensor::Make(Napi::Env env, at::Tensor t, int to) {
   ReportNativeMemory(env);
-  pending_tensor = &t;
+  HandleTable& h = handles;
+  if (!h.dead_refs.empty()) h.DeleteDeadRefs(env);
+  Tensor* slot = h.Acquire(env);
+  slot->tensor = std::move(t);
+  RegistryAdd(slot, to);
+  h.pending = slot;
   napi_value result;
-  napi_status status = napi_new_instance(env, data->tensor_class.Value(), 0, nullptr, &result);
-  pending_tensor = nullptr;
-  NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+  napi_status status = napi_new_instance(env, env.GetInstanceData<AddonData>()->tensor_class.Value(), 0, nullptr, &result);
+  h.pending = nullptr;
+  if (status != napi_ok) {
+    slot->Release();
+    NAPI_THROW_IF_FAILED(env, status, Napi::Value());
+  }
   return Napi::Value(env, result);
 }
 
+Napi::Value Tensor::Wrap(Napi::Env env, at::Tensor t) { return Make(env, std::move(t), CurrentScope()); }
+
+Napi::Value Tensor::WrapKept(Napi::Env env, at::Tensor t) { return Make(env, std::move(t), 0); }
+
 Tensor* Tensor::FromValue(const Napi::Value& v) {
   if (!v.IsObject()) return nullptr;
-  void* wrapped = nullptr;
-  if (napi_unwrap(v.Env(), v, &wrapped) != napi_ok) return nullptr;
-  Tensor* t = static_cast<Tensor*>(wrapped);
-  return live_handles.count(t) != 0 ? t : nullptr;
+  void* token = nullptr;
+  if (napi_unwrap(v.Env(), v, &token) != napi_ok) return nullptr;
+  return handles.Resolve(token);
 }
 
 bool Tensor::IsTensor(const Napi::Value& v) { return FromValue(v) != nullptr; }
@@ -111,7 +263,7 @@ const at::Tensor& Tensor::Get(Napi::Env env, const Napi::Value& v, const char* w
 }
 
 const at::Tensor& Tensor::value(const char* where) {
-  if (!tensor.defined()) ThrowArg(Env(), where, "the Tensor has been disposed");
+  if (!tensor.defined()) ThrowArg(Napi::Env(handles.env), where, "the Tensor has been disposed");
   return tensor;
 }
 
@@ -171,13 +323,16 @@ Napi::Value Tensor::Grad(const Napi::CallbackInfo& info) {
   if (!g.defined()) return env.Null();
   // A linked handle is alive: a collected or disposed one was unlinked when it was released.
   if (grad_handle_ != nullptr && grad_handle_->tensor.unsafeGetTensorImpl() == g.unsafeGetTensorImpl()) {
-    Napi::Object linked = grad_handle_->Value();
-    if (!linked.IsEmpty()) return linked;
+    napi_value linked = nullptr;
+    if (napi_get_reference_value(env, grad_handle_->weak_self_, &linked) == napi_ok && linked != nullptr) {
+      return Napi::Value(env, linked);
+    }
   }
   if (grad_handle_ != nullptr) grad_handle_->grad_of_ = nullptr;  // a new gradient tensor: a new handle
   Napi::Value handle = Wrap(env, g);
-  grad_handle_ = Unwrap(handle.As<Napi::Object>());
+  grad_handle_ = FromValue(handle);
   grad_handle_->grad_of_ = this;
+  NAPI_THROW_IF_FAILED(env, napi_create_reference(env, handle, 0, &grad_handle_->weak_self_), Napi::Value());
   return handle;
 }
 

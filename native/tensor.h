@@ -1,34 +1,82 @@
-// The JS Tensor: a node-addon-api ObjectWrap holding one at::Tensor.
-// Every wrapper is linked into exactly one scope list of the registry (memory.h), so tidy()
-// can free what a scope made and memory() can count what is alive.
+// The JS Tensor: a JS object of the native Tensor class and a slot of this thread's handle table holding
+// one at::Tensor. Every live slot is linked into exactly one scope list of the registry (memory.h), so
+// tidy() can free what a scope made and memory() can count what is alive.
+//
+// Why not Napi::ObjectWrap: its constructor gives every handle a finalizer and a strong-to-weak
+// reference, so each result of an op cost two references, a finalizer call inside the garbage collection
+// and a hash-set entry. Here the JS object carries a token (slot index and generation, wrapped with
+// napi_wrap), and only handles that can outlive every tidy() (made or kept outside one) get a finalizer.
+// A slot freed early (dispose, the end of its scope) gets a new generation: its old JS object then reads
+// as a disposed Tensor, whatever the slot holds next.
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace tn {
 
-class Tensor : public Napi::ObjectWrap<Tensor> {
+class Tensor {
  public:
   static Napi::Function Init(Napi::Env env, Napi::Object exports);
   // Wraps a libtorch tensor into a new JS Tensor registered in the current scope.
   static Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
+  // Wraps into the root scope, out of every tidy() (module parameters, optimizer state).
+  static Napi::Value WrapKept(Napi::Env env, at::Tensor tensor);
   static bool IsTensor(const Napi::Value& v);
-  // The handle behind a JS value, or nullptr when it is not a Tensor of this addon (on this thread).
+  // The handle behind a JS value, or nullptr when it is not a Tensor of this addon (on this thread). A
+  // disposed Tensor whose slot was reused gives a handle that holds nothing (it reads as disposed).
   static Tensor* FromValue(const Napi::Value& v);
+  static Tensor* Unwrap(const Napi::Object& o) { return FromValue(o); }
   // The libtorch tensor behind a JS value; throws a TorchError naming `where` if it is not a live Tensor.
   static const at::Tensor& Get(Napi::Env env, const Napi::Value& v, const char* where);
 
-  explicit Tensor(const Napi::CallbackInfo& info);
-  ~Tensor() override;
-
-  void Release();  // frees the libtorch reference now (dispose / end of scope)
+  void Release();  // frees the libtorch reference now (dispose / end of scope / finalizer)
   const at::Tensor& value(const char* where);
+  // Moves the handle (whose JS object is `self`) to `scope`; at the root it gets the finalizer that frees
+  // it when JS drops it.
+  void MoveTo(Napi::Env env, const Napi::Value& self, int scope);
 
   // Registry links (see memory.cc).
   Tensor* prev = nullptr;
   Tensor* next = nullptr;
   int scope = -1;
   at::Tensor tensor;
+
+  // node-addon-api's class helpers, as ObjectWrap spells them (Init's property list).
+  using PropertyDescriptor = napi_property_descriptor;
+  using InstanceMethodCallback = Napi::Value (Tensor::*)(const Napi::CallbackInfo&);
+  using InstanceGetterCallback = Napi::Value (Tensor::*)(const Napi::CallbackInfo&);
+  using InstanceSetterCallback = void (Tensor::*)(const Napi::CallbackInfo&, const Napi::Value&);
+  static PropertyDescriptor InstanceMethod(const char* name, InstanceMethodCallback method,
+                                           napi_property_attributes attributes = napi_default, void* data = nullptr);
+  template <InstanceGetterCallback Getter, InstanceSetterCallback Setter = nullptr>
+  static PropertyDescriptor InstanceAccessor(const char* name);
+
+  Tensor() = default;
+  Tensor(const Tensor&) = delete;
+  Tensor& operator=(const Tensor&) = delete;
+
+ private:
+  friend struct HandleTable;
+  uint64_t generation_ = 0;  // bumped whenever the slot is freed
+  uint32_t index_ = 0;       // the slot's place in the table
+  bool finalizer_ = false;   // the JS object has the finalizer that frees the slot
+  napi_ref weak_self_ = nullptr;  // a weak reference to the JS object, made only for .grad handles
+
+  static napi_value Construct(napi_env env, napi_callback_info info);
+  static void Finalize(napi_env env, void* data, void* hint);
+  static Napi::Value Make(Napi::Env env, at::Tensor tensor, int scope);
+  void AttachFinalizer(Napi::Env env, const Napi::Value& self);
+  template <InstanceGetterCallback Getter>
+  static napi_value GetterCallback(napi_env env, napi_callback_info info);
+  template <InstanceSetterCallback Setter>
+  static napi_value SetterCallback(napi_env env, napi_callback_info info);
+  static napi_value MethodCallback(napi_env env, napi_callback_info info);
+  template <InstanceMethodCallback Fn>
+  static Napi::Value ProtoMethod(const Napi::CallbackInfo& info);
+  // `this` of a method call, or a TorchError naming `where`.
+  static Tensor* This(const Napi::CallbackInfo& info, const char* where);
 
  private:
   // The handle last given out for .grad (so reads return the same handle while the gradient is the same
@@ -52,5 +100,38 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   Napi::Value Item(const Napi::CallbackInfo& info);
   Napi::Value Call(const Napi::CallbackInfo& info);
 };
+
+// Runs body() as a Node-API callback: a C++ exception becomes the pending JS exception (a TorchError for
+// libtorch's), as node-addon-api's own callback wrappers do.
+napi_value CallbackBoundary(napi_env env, Napi::Value (*body)(void*), void* state);
+
+template <Tensor::InstanceGetterCallback Getter, Tensor::InstanceSetterCallback Setter>
+Tensor::PropertyDescriptor Tensor::InstanceAccessor(const char* name) {
+  napi_property_descriptor d{};
+  d.utf8name = name;
+  d.getter = &GetterCallback<Getter>;
+  if constexpr (Setter != nullptr) d.setter = &SetterCallback<Setter>;
+  d.attributes = napi_default;
+  return d;
+}
+
+template <Tensor::InstanceGetterCallback Getter>
+napi_value Tensor::GetterCallback(napi_env env, napi_callback_info cbinfo) {
+  Napi::CallbackInfo info(env, cbinfo);
+  return CallbackBoundary(env, [](void* p) {
+    const Napi::CallbackInfo& i = *static_cast<const Napi::CallbackInfo*>(p);
+    return (This(i, "Tensor getter")->*Getter)(i);
+  }, &info);
+}
+
+template <Tensor::InstanceSetterCallback Setter>
+napi_value Tensor::SetterCallback(napi_env env, napi_callback_info cbinfo) {
+  Napi::CallbackInfo info(env, cbinfo);
+  return CallbackBoundary(env, [](void* p) {
+    const Napi::CallbackInfo& i = *static_cast<const Napi::CallbackInfo*>(p);
+    (This(i, "Tensor setter")->*Setter)(i, i[0]);
+    return Napi::Value();
+  }, &info);
+}
 
 }  // namespace tn

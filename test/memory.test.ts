@@ -105,6 +105,101 @@ describe('tidy, keep, dispose and memory()', () => {
   });
 });
 
+describe('handles: tidy-owned results, finalizers, slot reuse', () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // Lets a collection run the finalizers of the handles it found dead (they run inside it), then a turn.
+  const collect = async () => {
+    for (let i = 0; i < 2; i++) {
+      gc!();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+
+  it('a disposed tensor stays disposed while new tensors take its place', () => {
+    const a = torch.ones([2]);
+    a.dispose();
+    // Made after the dispose: they reuse what `a` held, and must not make `a` read as one of them.
+    const made = Array.from({ length: 50 }, (_, i) => torch.full([2], i));
+    expect(a.isDisposed).toBe(true);
+    expect(() => a.add(1)).toThrow(/has been disposed/);
+    expect(() => made[0].add(a)).toThrow(/add: the Tensor has been disposed/);
+    expect(made.map((t) => t.toArray()[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    a.dispose(); // a second dispose is a no-op, not a free of whatever reused the place
+    expect(made.every((t) => !t.isDisposed)).toBe(true);
+    torch.dispose(made);
+  });
+
+  it('results of a finished tidy() stay disposed after later scopes reuse their places', () => {
+    let inner: torch.Tensor | undefined;
+    torch.tidy(() => {
+      inner = torch.ones([3]).mul(2);
+    });
+    const later = torch.tidy(() => Array.from({ length: 20 }, () => torch.zeros([1]).add(7)));
+    expect(inner!.isDisposed).toBe(true);
+    expect(() => inner!.shape).toThrow(/shape: the Tensor has been disposed/);
+    expect(later.map((t) => t.item())).toEqual(Array(20).fill(7));
+    expect(torch.isTensor(inner)).toBe(true);
+    torch.dispose(later);
+  });
+
+  it.skipIf(!gc)('a tensor that leaves its tidy() (returned or kept) is freed by the collector once dropped (needs --expose-gc)', async () => {
+    await collect();
+    const base = torch.memory().liveTensors;
+    (() => {
+      const returned = torch.tidy(() => torch.ones([4]).add(1));
+      torch.tidy(() => {
+        torch.keep(torch.zeros([4]));
+      });
+      expect(returned.toArray()).toEqual([2, 2, 2, 2]);
+      expect(torch.memory().liveTensors).toBe(base + 2);
+    })();
+    await collect();
+    expect(torch.memory().liveTensors).toBe(base);
+  });
+
+  it.skipIf(!gc)('a long loop inside one tidy() that drops its handles stays bounded (needs --expose-gc)', async () => {
+    await collect();
+    const base = torch.memory().liveTensors;
+    const x = torch.ones([8]);
+    let peak = 0;
+    torch.tidy(() => {
+      for (let i = 0; i < 20_000; i++) {
+        x.add(i);
+        if (i % 2000 === 1999) {
+          gc!();
+          peak = Math.max(peak, torch.memory().liveTensors - base);
+        }
+      }
+    });
+    // The first 1,000 handles of a scope wait for its end (no finalizer: the common small scope pays for
+    // none); the next ones are collected as they die. 20,000 would stay alive if none were.
+    expect(peak).toBeLessThan(2_000);
+    x.dispose();
+    expect(torch.memory().liveTensors).toBe(base);
+  });
+
+  it('PyTorch-style code without tidy() stays bounded: dropped results are collected as they die', () => {
+    // 800 steps that each make three 1 MB tensors and drop them: no tidy(), no dispose(), no gc() call. V8
+    // is told libtorch's bytes and collects on its own. Kept alive, they would reach 3,200 handles and
+    // 2.4 GB. V8 collects once external memory grows 64 MB past what its last collection left: about 21
+    // steps of 3 MB, 84 handles; the bounds leave a margin of two such rounds and the live set (w, 1 MB).
+    const MB = 1024 * 1024;
+    const w = torch.randn([256, 1024]);
+    const m0 = torch.memory();
+    let handles = 0;
+    let bytes = 0;
+    for (let i = 0; i < 800 && handles < 1000; i++) {
+      const h = w.mul(0.5).relu();
+      h.add(1).sum().item();
+      const m = torch.memory();
+      handles = Math.max(handles, m.liveTensors - m0.liveTensors);
+      bytes = Math.max(bytes, m.cpuAllocatedBytes - m0.cpuAllocatedBytes);
+    }
+    expect(handles).toBeLessThan(3 * 84);
+    expect(bytes).toBeLessThan(3 * 64 * MB);
+  });
+});
+
 describe('worker threads', () => {
   it('each thread keeps its own tensor registry and scopes', async () => {
     const { Worker } = await import('worker_threads');
