@@ -1,6 +1,8 @@
 // Memory management. The garbage collector frees dropped tensors (V8 is told libtorch's CPU and CUDA bytes, and
 // finalizers run inside the collection), so PyTorch-style code stays bounded; tidy(fn) and dispose() free at
 // once and deterministically: tidy frees every tensor made inside fn except those it returns or keep()s.
+// A tensor made inside tidy() costs no finalizer (the scope frees it); one that leaves every scope (returned
+// to the top level, keep()) gets its finalizer then.
 import { TorchError } from './errors';
 import { native } from './native';
 import { Tensor, isTensor } from './tensor';

@@ -111,7 +111,7 @@ int64_t CpuAllocatedBytes() { return cpu_bytes.load(std::memory_order_relaxed); 
 
 // CUDA memory is reported beside the CPU's: device memory held by unreachable handles then makes V8
 // collect too (the caching allocator's allocated bytes, not its reserve, which it keeps by design).
-void ReportNativeMemory(napi_env env) {
+void ReportNativeMemory(napi_env env, bool in_tidy) {
   Reporter& r = reporter;
   if (--r.until_cuda_sample <= 0) {
     r.until_cuda_sample = kCudaSampleEvery;
@@ -119,7 +119,7 @@ void ReportNativeMemory(napi_env env) {
   }
   int64_t now = cpu_bytes.load(std::memory_order_relaxed) + r.cuda_bytes;
   int64_t change = now - r.reported;
-  const int64_t step = InTidyScope() ? kTidyReportStep : kReportStep;
+  const int64_t step = in_tidy ? kTidyReportStep : kReportStep;
   if (change < step && change > -step) return;
   if (napi_adjust_external_memory(env, change, &r.v8_external) == napi_ok) r.reported = now;
 }

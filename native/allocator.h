@@ -14,8 +14,9 @@ void InstallCountingAllocator();
 // Bytes currently held by CPU tensors allocated through the wrapper (all threads).
 int64_t CpuAllocatedBytes();
 // On a JS thread: tells V8 how the total changed since this thread last reported, when the change is
-// large enough to matter. Cheap enough for every op (one atomic load and a compare).
-void ReportNativeMemory(napi_env env);
+// large enough to matter. Cheap enough for every op (one atomic load and a compare). `in_tidy`: the
+// caller is inside a tidy() scope (which frees what it made when it ends).
+void ReportNativeMemory(napi_env env, bool in_tidy);
 // V8's external-memory total for this thread's isolate after the last report (what V8 weighs when it
 // decides to collect; process.memoryUsage().external counts ArrayBuffers only).
 int64_t V8ExternalBytes();

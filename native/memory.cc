@@ -134,11 +134,12 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 bool InTidyScope() { return scopes.size() > 1; }
 
-int CurrentScope() { return static_cast<int>(scopes.size()) - 1; }
-
-size_t ScopeSize(int scope) { return scopes[scope].count; }
-
-void RegistryAdd(Tensor* t, int scope) { Link(t, scope); }
+std::pair<int, size_t> RegistryAdd(Tensor* t, int scope) {
+  std::vector<Scope>& all = scopes;
+  if (scope < 0) scope = static_cast<int>(all.size()) - 1;
+  Link(t, scope);
+  return {scope, all[scope].count};
+}
 
 void RegistryRemove(Tensor* t) {
   if (t->scope >= 0) Unlink(t);

@@ -3,13 +3,15 @@
 #pragma once
 #include <napi.h>
 
+#include <utility>
+
 namespace tn {
 
 class Tensor;
 
-void RegistryAdd(Tensor* t, int scope);  // into `scope` (CurrentScope(): the innermost)
-int CurrentScope();
-size_t ScopeSize(int scope);  // the handles alive in it
+// Into `scope`, or the innermost when it is negative; returns the scope's index and how many handles it
+// holds now (one lookup of the per-thread registry on the hottest path).
+std::pair<int, size_t> RegistryAdd(Tensor* t, int scope);
 void RegistryRemove(Tensor* t);  // on dispose or finalization
 void RegistryMove(Tensor* t, int scope);
 // True inside a tidy() on this thread: what is made there is freed when the scope ends.

@@ -181,12 +181,9 @@ napi_value Tensor::Construct(napi_env env, napi_callback_info cbinfo) {
         .ThrowAsJavaScriptException();
     return nullptr;
   }
-  // Only a handle that can outlive every tidy() needs the collector to free it.
-  bool finalize = slot->scope == 0 || ScopeSize(slot->scope) > kScopeHandlesWithoutFinalizer;
-  if (napi_wrap(env, self, HandleTable::Token(slot), finalize ? &Finalize : nullptr, nullptr, nullptr) != napi_ok) {
+  if (napi_wrap(env, self, HandleTable::Token(slot), slot->finalizer_ ? &Finalize : nullptr, nullptr, nullptr) != napi_ok) {
     return nullptr;
   }
-  slot->finalizer_ = finalize;
   return self;
 }
 
@@ -226,12 +223,14 @@ void Tensor::UnlinkGrad() {
 }
 
 Napi::Value Tensor::Make(Napi::Env env, at::Tensor t, int to) {
-  ReportNativeMemory(env);
   HandleTable& h = handles;
   if (!h.dead_refs.empty()) h.DeleteDeadRefs(env);
   Tensor* slot = h.Acquire(env);
   slot->tensor = std::move(t);
-  RegistryAdd(slot, to);
+  auto [scope, size] = RegistryAdd(slot, to);
+  ReportNativeMemory(env, scope > 0);
+  // Only a handle that can outlive every tidy() needs the collector to free it.
+  slot->finalizer_ = scope == 0 || size > kScopeHandlesWithoutFinalizer;
   h.pending = slot;
   napi_value result;
   napi_status status = napi_new_instance(env, env.GetInstanceData<AddonData>()->tensor_class.Value(), 0, nullptr, &result);
@@ -243,7 +242,7 @@ Napi::Value Tensor::Make(Napi::Env env, at::Tensor t, int to) {
   return Napi::Value(env, result);
 }
 
-Napi::Value Tensor::Wrap(Napi::Env env, at::Tensor t) { return Make(env, std::move(t), CurrentScope()); }
+Napi::Value Tensor::Wrap(Napi::Env env, at::Tensor t) { return Make(env, std::move(t), -1); }
 
 Napi::Value Tensor::WrapKept(Napi::Env env, at::Tensor t) { return Make(env, std::move(t), 0); }
 
