@@ -122,7 +122,7 @@ export interface NativeAddon {
     deterministicAlgorithmsWarnOnly(): boolean;
     float32MatmulPrecision(value?: string): 'highest' | 'high' | 'medium';
   };
-  // module.cc, functional.cc, optimizer.cc
+  // module.cc, functional.cc
   nn: {
     NativeModule: new (kind: string, options: Record<string, unknown>) => NativeLayer;
     setData(t: Tensor, value: Tensor): void;
@@ -138,16 +138,6 @@ export interface NativeAddon {
     crossEntropy(input: Tensor, target: Tensor, options: object): Tensor;
     logSoftmax(input: Tensor, dim: number): Tensor;
     [name: string]: Fn;
-  };
-  optim: {
-    sgdStep(params: Tensor[], buffers: (Tensor | null)[], group: object): void;
-    zeroGrad(params: Tensor[], setToNone: boolean): void;
-    adamStep(params: Tensor[], ...slotsAndGroup: unknown[]): void;
-    rmspropStep(params: Tensor[], ...slotsAndGroup: unknown[]): void;
-    fusedSgdStep(params: Tensor[], buffers: (Tensor | null)[], lr: Tensor, group: object, gradScale?: Tensor | null, foundInf?: Tensor | null): void;
-    /** libtorch 2.4+ has at::_fused_sgd_ with a tensor learning rate. */
-    hasFusedSgd: boolean;
-    [name: string]: Fn | boolean;
   };
   // ops.cc: the generic operator call (lib/ops.ts)
   ops: {

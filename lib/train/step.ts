@@ -6,12 +6,13 @@
 //   - gradients set to undefined before capture, so backward allocates them in the graph's private pool;
 //   - static input buffers that each step copies its batch into, then one replay() launches everything;
 //   - a batch of another shape (an epoch's last, smaller batch) runs eagerly on the same tensors;
-//   - the learning rate lives in a device tensor (SGD's lrTensor) that the scheduler's number is written
-//     into with fill_ before a replay, outside the graph: no host value is baked into the capture;
+//   - the learning rate lives in a device tensor that the scheduler's number is written into with fill_
+//     before a replay, outside the graph (optimizer.writeLrTensors()): no host value is baked into the capture;
 //   - a train()/eval() switch of any module since the capture makes the next step capture again.
 // On the CPU (or with cudaGraphs off) the same object runs every step eagerly, with the same update;
-// so does a CUDA model whose optimizer is not the fused tensor-lr SGD, unless cudaGraphs was asked for
-// explicitly (then the constructor says why it cannot): `eagerReason` says why a step is not graphed.
+// so does a CUDA model whose optimizer is not `capturable` (today: only SGD({fused: true}) is), unless
+// cudaGraphs was asked for explicitly (then the constructor says why it cannot): `eagerReason` says why a
+// step is not graphed. The step knows no concrete optimizer: it asks the Optimizer interface.
 // Every batch is moved to the model first (its device and floating dtype, non_blocking), as a PyTorch
 // loop's `x.to(device)`: a host batch feeds a CUDA model, and the graph's static buffers live on the device.
 import { TorchError } from '../errors';
@@ -20,7 +21,6 @@ import { dispose, keep, tidy } from '../memory';
 import { native } from '../native';
 import type { Module } from '../nn';
 import type { Optimizer } from '../optim';
-import { SGD } from '../optim/sgd';
 import { Tensor, noGrad } from '../tensor';
 import type { LossFn } from './evaluate';
 import { Amp, Placement, checkAmp, defaultLoss, forwardWith, modelDevice, placeBatch, placedDtype, placementOf, withAmp } from './forward';
@@ -139,8 +139,7 @@ export class TrainStep {
 
   // The scheduler's numbers go into the lr tensors now, outside any capture.
   private syncLr(): void {
-    const sgd = this.optimizer as SGD;
-    for (const g of sgd.paramGroups) sgd.lrTensor(g);
+    this.optimizer.writeLrTensors();
   }
 
   private releaseLast(): void {
@@ -263,10 +262,7 @@ export class TrainStep {
 /** What keeps a step on `device` with `optimizer` from being captured (a phrase), or null. */
 function graphBlocker(device: string, optimizer: Optimizer): string | null {
   if (!device.startsWith('cuda')) return `a model on CUDA, this one is on ${device}`;
-  if (!(optimizer instanceof SGD) || !optimizer.fused) {
-    return `SGD({fused: true}), got ${optimizer.constructor.name}${optimizer instanceof SGD ? ' without fused' : ''} (a graph replays the learning rate from a device tensor; this update reads host values)`;
-  }
-  return null;
+  return optimizer.captureBlocker();
 }
 
 function sameShape(a: Tensor, b: Tensor): boolean {
