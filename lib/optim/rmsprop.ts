@@ -9,7 +9,7 @@ import { keep } from '../memory';
 import { zerosLike } from '../generated/torch';
 import { Tensor, isTensor, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
-import { foreachAdd, foreachAdd_, foreachAddcdiv_, foreachAddcmul, foreachAddcmul_, foreachMul_, foreachNeg, foreachSqrt, foreachSqrt_, lerpInto } from './foreach';
+import { foreachAdd_, foreachAddcdiv_, foreachAddcmulOut, foreachAddcmul_, foreachMul_, foreachSqrtOut, foreachSqrt_, lerpInto } from './foreach';
 import { Optimizer, OptimizerStateDict, ParamGroup, ParamsArg } from './optimizer';
 
 // PyTorch 2.x: `step` a float32 CPU tensor and the centered average decayed with _foreach_lerp_.
@@ -86,17 +86,16 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
     const squareAvgs = this.stateTensors(params, 'squareAvg', zerosLike);
     const bufs = g.momentum > 0 ? this.stateTensors(params, 'momentumBuffer', zerosLike) : [];
     const gradAvgs = g.centered ? this.stateTensors(params, 'gradAvg', zerosLike) : [];
-    let grads = g.maximize ? foreachNeg(given) : given;
-    if (g.weightDecay !== 0) grads = foreachAdd(grads, params, { alpha: g.weightDecay });
+    const grads = this.decayedGrads(params, given, g.maximize, g.weightDecay);
     foreachMul_(squareAvgs, g.alpha);
     foreachAddcmul_(squareAvgs, grads, grads, 1 - g.alpha);
-    let avg: Tensor[];
+    const avg = this.scratch(params, 1);
     if (g.centered) {
       lerpInto(gradAvgs, grads, g.alpha, TORCH2);
-      avg = foreachAddcmul(squareAvgs, gradAvgs, gradAvgs, -1);
+      foreachAddcmulOut(squareAvgs, gradAvgs, gradAvgs, -1, { out: avg });
       foreachSqrt_(avg);
     } else {
-      avg = foreachSqrt(squareAvgs);
+      foreachSqrtOut(squareAvgs, { out: avg });
     }
     foreachAdd_(avg, g.eps);
     if (g.momentum > 0) {
