@@ -7,10 +7,6 @@ import type { Tensor } from '../tensor';
 type List = Tensor[];
 type Alpha = { alpha: number };
 
-/** torch._foreach_neg(self): -x for each x, new tensors. */
-export const foreachNeg: (self: List) => List = bindOp('torch._foreach_neg', ['_foreach_neg']);
-/** torch._foreach_add(self, other, alpha=): x + alpha * y, new tensors. */
-export const foreachAdd: (self: List, other: List, options: Alpha) => List = bindOp('torch._foreach_add', ['_foreach_add.List']);
 /** torch._foreach_add_(self, scalar) / (self, other, alpha=): in place. */
 export const foreachAdd_: {
   (self: List, scalar: number): void;
@@ -20,10 +16,6 @@ export const foreachAdd_: {
 export const foreachMul_: (self: List, scalar: number) => void = bindOp('torch._foreach_mul_', ['_foreach_mul_.Scalar']);
 /** torch._foreach_div_(self, scalar): in place. */
 export const foreachDiv_: (self: List, scalar: number) => void = bindOp('torch._foreach_div_', ['_foreach_div_.Scalar']);
-/** torch._foreach_addcmul(self, tensor1, tensor2, value): x + value * t1 * t2, new tensors. */
-export const foreachAddcmul: (self: List, t1: List, t2: List, value: number) => List = bindOp('torch._foreach_addcmul', [
-  '_foreach_addcmul.Scalar',
-]);
 /** torch._foreach_addcmul_(self, tensor1, tensor2, value): in place. */
 export const foreachAddcmul_: (self: List, t1: List, t2: List, value: number) => void = bindOp('torch._foreach_addcmul_', [
   '_foreach_addcmul_.Scalar',
@@ -46,8 +38,6 @@ export const foreachAddcmulOut: (self: List, t1: List, t2: List, value: number, 
 ]);
 /** torch._foreach_sqrt(self, out=). */
 export const foreachSqrtOut: (self: List, options: Out) => void = bindOp('torch._foreach_sqrt', ['_foreach_sqrt.out']);
-/** torch._foreach_sqrt(self): new tensors. */
-export const foreachSqrt: (self: List) => List = bindOp('torch._foreach_sqrt', ['_foreach_sqrt']);
 /** torch._foreach_sqrt_(self): in place. */
 export const foreachSqrt_: (self: List) => void = bindOp('torch._foreach_sqrt_', ['_foreach_sqrt_']);
 /** torch._foreach_maximum_(self, other): in place. */
