@@ -175,42 +175,52 @@ export class TrainStep {
   step(x: Tensor, y: Tensor): StepResult {
     this.releaseLast();
     if (!this.cudaGraphs) return (this.last = this.eager(x, y));
-    const c = native.cudaGraph;
     if (this.captured && this.captured.modes !== this.modes()) this.reset();
-    if (this.captured) {
-      const s = this.captured;
-      if (!sameShape(s.x, x) || !sameShape(s.y, y) || s.x.dtype !== placedDtype(x, this.where) || s.y.dtype !== y.dtype) {
-        return (this.last = this.eager(x, y)); // another shape: eager, on the same parameters and state
-      }
-      // A host batch goes over with a non-blocking copy, then device to device into the static buffers.
-      tidy(() =>
-        noGrad(() => {
-          const b = placeBatch(x, y, this.where);
-          s.x.copy_(b.x);
-          s.y.copy_(b.y);
-        }),
-      );
-      this.syncLr();
-      c.replay(s.graph);
-      return (this.last = s.out);
-    }
+    if (this.captured) return (this.last = this.replay(this.captured, x, y));
     // A batch smaller than one seen before (an epoch's last) neither warms up nor gets captured: the graph
     // is for the full batches.
     this.largest = Math.max(this.largest, x.shape[0] ?? 0);
     if ((x.shape[0] ?? 0) < this.largest) return (this.last = this.eager(x, y));
     this.syncLr();
-    const graph = (this.graph ??= c.create(deviceIndex(this.device)));
-    if (this.warmed < this.warmupSteps) {
-      this.warmed++;
-      c.beginSide(graph);
-      try {
-        return (this.last = this.eager(x, y));
-      } finally {
-        c.endSide(graph);
-      }
+    const graph = (this.graph ??= native.cudaGraph.create(deviceIndex(this.device)));
+    if (this.warmed < this.warmupSteps) return (this.last = this.warmUp(graph, x, y));
+    return (this.last = this.capture(graph, x, y));
+  }
+
+  // A batch of the captured shape is copied into the static buffers and the graph replayed; another shape
+  // runs eagerly, on the same parameters and state.
+  private replay(s: Captured, x: Tensor, y: Tensor): StepResult {
+    if (!sameShape(s.x, x) || !sameShape(s.y, y) || s.x.dtype !== placedDtype(x, this.where) || s.y.dtype !== y.dtype) {
+      return this.eager(x, y);
     }
-    // Capture: static copies of the batch, gradients undefined, everything between begin and end recorded.
-    // Static copies of the batch on the model's device: every replay copies its batch into them.
+    // A host batch goes over with a non-blocking copy, then device to device into the static buffers.
+    tidy(() =>
+      noGrad(() => {
+        const b = placeBatch(x, y, this.where);
+        s.x.copy_(b.x);
+        s.y.copy_(b.y);
+      }),
+    );
+    this.syncLr();
+    native.cudaGraph.replay(s.graph);
+    return s.out;
+  }
+
+  // An eager step on the capture's side stream (PyTorch's warm-up before a whole-network capture).
+  private warmUp(graph: unknown, x: Tensor, y: Tensor): StepResult {
+    this.warmed++;
+    native.cudaGraph.beginSide(graph);
+    try {
+      return this.eager(x, y);
+    } finally {
+      native.cudaGraph.endSide(graph);
+    }
+  }
+
+  // Capture: static copies of the batch on the model's device (every replay copies its batch into them),
+  // gradients undefined, everything between begin and end recorded; then this batch's step is replayed.
+  private capture(graph: unknown, x: Tensor, y: Tensor): StepResult {
+    const c = native.cudaGraph;
     const { x: sx, y: sy } = tidy(() =>
       noGrad(() => {
         const b = placeBatch(x, y, this.where);
@@ -237,7 +247,7 @@ export class TrainStep {
     this.captures++;
     // The capture recorded the kernels without running them: run this batch's step now.
     c.replay(graph);
-    return (this.last = out);
+    return out;
   }
 
   /** Drops the captured graph (the next step warms up and captures again). */
