@@ -10,7 +10,7 @@ import { pow, zerosLike } from '../generated/torch';
 import { Tensor, stack, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
 import { readOptions } from '../utils/options';
-import { foreachAdd_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMaximum_, foreachMul_, foreachSqrtOut, lerpInto } from './foreach';
+import { foreachAdd, foreachAdd_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMaximum_, foreachMul_, foreachNeg, foreachSqrt, lerpInto } from './foreach';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
 const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'];
@@ -71,8 +71,11 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
     const expAvgSqs = this.stateTensors(params, 'expAvgSq', zerosLike);
     const [beta1, beta2] = g.betas;
     foreachAdd_(steps, 1);
-    if (this.decoupled && g.weightDecay !== 0) foreachMul_(params, 1 - g.lr * g.weightDecay);
-    const grads = this.decayedGrads(params, given, g.maximize, this.decoupled ? 0 : g.weightDecay);
+    let grads = g.maximize ? foreachNeg(given) : given;
+    if (g.weightDecay !== 0) {
+      if (this.decoupled) foreachMul_(params, 1 - g.lr * g.weightDecay);
+      else grads = foreachAdd(grads, params, { alpha: g.weightDecay });
+    }
     lerpInto(expAvgs, grads, beta1, LERP);
     foreachMul_(expAvgSqs, beta2);
     foreachAddcmul_(expAvgSqs, grads, grads, 1 - beta2);
@@ -82,8 +85,7 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
       foreachMaximum_(second, expAvgSqs);
     }
     // p += -lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps): the corrections are scalars per step count.
-    const denom = this.scratch(params, 1);
-    foreachSqrtOut(second, { out: denom });
+    const denom = foreachSqrt(second);
     for (const run of runsByStep(steps)) {
       const [bc1, bc2] = biasCorrections(beta1, beta2, run.t);
       const pick = <T>(list: T[]): T[] => (run.all ? list : run.indices.map((i) => list[i]));

@@ -24,20 +24,16 @@ export const foreachAddcmul_: (self: List, t1: List, t2: List, value: number) =>
 export const foreachAddcdiv_: (self: List, t1: List, t2: List, value?: number) => void = bindOp('torch._foreach_addcdiv_', [
   '_foreach_addcdiv_.Scalar',
 ]);
-// The out= forms: a step writes its intermediate lists into buffers it reuses (Optimizer.scratch) rather
-// than into new tensors, each of which would get a JS handle. libtorch computes them as the functional op
-// and a copy, so the numbers are the functional op's.
-type Out = { out: List };
-/** torch._foreach_neg(self, out=). */
-export const foreachNegOut: (self: List, options: Out) => void = bindOp('torch._foreach_neg', ['_foreach_neg.out']);
-/** torch._foreach_add(self, other, alpha=, out=). */
-export const foreachAddOut: (self: List, other: List, options: Alpha & Out) => void = bindOp('torch._foreach_add', ['_foreach_add.List_out']);
-/** torch._foreach_addcmul(self, tensor1, tensor2, value, out=). */
-export const foreachAddcmulOut: (self: List, t1: List, t2: List, value: number, options: Out) => void = bindOp('torch._foreach_addcmul', [
-  '_foreach_addcmul.Scalar_out',
+/** torch._foreach_neg(self): -x for each x, new tensors. */
+export const foreachNeg: (self: List) => List = bindOp('torch._foreach_neg', ['_foreach_neg']);
+/** torch._foreach_add(self, other, alpha=): x + alpha * y, new tensors. */
+export const foreachAdd: (self: List, other: List, options: Alpha) => List = bindOp('torch._foreach_add', ['_foreach_add.List']);
+/** torch._foreach_addcmul(self, tensor1, tensor2, value): x + value * t1 * t2, new tensors. */
+export const foreachAddcmul: (self: List, t1: List, t2: List, value: number) => List = bindOp('torch._foreach_addcmul', [
+  '_foreach_addcmul.Scalar',
 ]);
-/** torch._foreach_sqrt(self, out=). */
-export const foreachSqrtOut: (self: List, options: Out) => void = bindOp('torch._foreach_sqrt', ['_foreach_sqrt.out']);
+/** torch._foreach_sqrt(self): new tensors. */
+export const foreachSqrt: (self: List) => List = bindOp('torch._foreach_sqrt', ['_foreach_sqrt']);
 /** torch._foreach_sqrt_(self): in place. */
 export const foreachSqrt_: (self: List) => void = bindOp('torch._foreach_sqrt_', ['_foreach_sqrt_']);
 /** torch._foreach_maximum_(self, other): in place. */

@@ -6,7 +6,7 @@
 import { TorchError } from '../errors';
 import { keep, tidy } from '../memory';
 import { emptyLike } from '../generated/torch';
-import { foreachAdd_, foreachAddOut, foreachNegOut, foreachZero_ } from './foreach';
+import { foreachZero_ } from './foreach';
 import { Tensor, isTensor, noGrad } from '../tensor';
 import { checkNumber, describeValue } from '../utils/validate';
 import { readOptions } from '../utils/options';
@@ -41,8 +41,6 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   /** Per-parameter state (momentum buffers …), keyed by the parameter's handle as PyTorch keys by tensor. */
   readonly state = new Map<Tensor, Record<string, unknown>>();
   protected readonly defaults: Omit<G, 'params'>;
-  // Per parameter, the buffers a step writes its intermediate lists into (see scratch()): not state.
-  private readonly scratchBuffers = new Map<Tensor, Tensor[]>();
 
   constructor(params: ParamsArg, defaults: Omit<G, 'params'>) {
     this.defaults = defaults;
@@ -161,47 +159,10 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     });
   }
 
-  /**
-   * Buffer `slot` of each parameter, shaped like it, made once and reused by every step (remade when the
-   * parameters moved or changed dtype): where a step writes its intermediate lists with the out= ops.
-   * PyTorch allocates these lists afresh each step; here each new tensor would also cost a JS handle,
-   * more than the op itself for a small network. The optimizer's state dict does not hold them.
-   */
-  protected scratch(params: Tensor[], slot: number): Tensor[] {
-    const first = this.scratchBuffers.get(params[0])?.[slot];
-    if (first !== undefined && (first.device !== params[0].device || first.dtype !== params[0].dtype)) this.dropScratch();
-    return params.map((p) => {
-      let list = this.scratchBuffers.get(p);
-      if (!list) this.scratchBuffers.set(p, (list = []));
-      return (list[slot] ??= keep(emptyLike(p)));
-    });
-  }
-
-  private dropScratch(): void {
-    for (const list of this.scratchBuffers.values()) for (const t of list) t?.dispose();
-    this.scratchBuffers.clear();
-  }
-
-  /**
-   * ±grad (+ weightDecay * p): the first lines of PyTorch's updates (maximize, L2 weight decay), written into
-   * scratch slot 0 when they change anything; the gradients themselves are left as they are.
-   */
-  protected decayedGrads(params: Tensor[], grads: Tensor[], maximize: boolean, weightDecay: number): Tensor[] {
-    if (!maximize && weightDecay === 0) return grads;
-    const out = this.scratch(params, 0);
-    if (maximize) foreachNegOut(grads, { out });
-    if (weightDecay !== 0) {
-      if (maximize) foreachAdd_(out, params, { alpha: weightDecay });
-      else foreachAddOut(grads, params, { alpha: weightDecay, out });
-    }
-    return out;
-  }
-
   /** Frees the optimizer's state (momentum buffers) now rather than at garbage collection. */
   dispose(): void {
     for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
     this.state.clear();
-    this.dropScratch();
   }
 
   /** state_dict: parameters numbered across groups in order; tensors are detached handles on the state. */

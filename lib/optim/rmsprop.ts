@@ -9,7 +9,7 @@ import { keep } from '../memory';
 import { zerosLike } from '../generated/torch';
 import { Tensor, isTensor, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
-import { foreachAdd_, foreachAddcdiv_, foreachAddcmulOut, foreachAddcmul_, foreachMul_, foreachSqrtOut, foreachSqrt_, lerpInto } from './foreach';
+import { foreachAdd, foreachAdd_, foreachAddcdiv_, foreachAddcmul, foreachAddcmul_, foreachMul_, foreachNeg, foreachSqrt, foreachSqrt_, lerpInto } from './foreach';
 import { Optimizer, OptimizerStateDict, ParamGroup, ParamsArg } from './optimizer';
 
 // PyTorch 2.x: `step` a float32 CPU tensor and the centered average decayed with _foreach_lerp_.
@@ -86,16 +86,17 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
     const squareAvgs = this.stateTensors(params, 'squareAvg', zerosLike);
     const bufs = g.momentum > 0 ? this.stateTensors(params, 'momentumBuffer', zerosLike) : [];
     const gradAvgs = g.centered ? this.stateTensors(params, 'gradAvg', zerosLike) : [];
-    const grads = this.decayedGrads(params, given, g.maximize, g.weightDecay);
+    let grads = g.maximize ? foreachNeg(given) : given;
+    if (g.weightDecay !== 0) grads = foreachAdd(grads, params, { alpha: g.weightDecay });
     foreachMul_(squareAvgs, g.alpha);
     foreachAddcmul_(squareAvgs, grads, grads, 1 - g.alpha);
-    const avg = this.scratch(params, 1);
+    let avg: Tensor[];
     if (g.centered) {
       lerpInto(gradAvgs, grads, g.alpha, TORCH2);
-      foreachAddcmulOut(squareAvgs, gradAvgs, gradAvgs, -1, { out: avg });
+      avg = foreachAddcmul(squareAvgs, gradAvgs, gradAvgs, -1);
       foreachSqrt_(avg);
     } else {
-      foreachSqrtOut(squareAvgs, { out: avg });
+      avg = foreachSqrt(squareAvgs);
     }
     foreachAdd_(avg, g.eps);
     if (g.momentum > 0) {

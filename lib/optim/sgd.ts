@@ -13,7 +13,7 @@ import { Tensor, full, noGrad } from '../tensor';
 import { checkBool, checkNumber } from '../utils/validate';
 import { readOptions } from '../utils/options';
 import { libtorchAtLeast, libtorchVersion } from '../utils/version';
-import { foreachAddOut, foreachAdd_, foreachMul_, fusedSgd_, hasFusedSgd } from './foreach';
+import { foreachAdd, foreachAdd_, foreachMul_, foreachNeg, fusedSgd_, hasFusedSgd } from './foreach';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
 export interface SGDOptions {
@@ -141,23 +141,13 @@ export class SGD extends Optimizer<SGDParamGroup> {
   private multiTensorStep(g: SGDParamGroup): void {
     const { params, grads } = this.withGrads(g);
     if (params.length === 0) return;
-    let dp = this.decayedGrads(params, grads, g.maximize, g.weightDecay);
+    let dp = g.maximize ? foreachNeg(grads) : grads;
+    if (g.weightDecay !== 0) dp = foreachAdd(dp, params, { alpha: g.weightDecay });
     if (g.momentum !== 0) {
       const bufs = this.momentumBuffers(params, dp, g);
-      dp = g.nesterov ? this.nesterov(params, grads, dp, bufs, g.momentum) : bufs;
+      dp = g.nesterov ? foreachAdd(dp, bufs, { alpha: g.momentum }) : bufs;
     }
     foreachAdd_(params, dp, { alpha: -g.lr });
-  }
-
-  // d_p + momentum * buf: over d_p when it is the step's scratch list, else into it (the .grad stay as they are).
-  private nesterov(params: Tensor[], grads: Tensor[], dp: Tensor[], bufs: Tensor[], momentum: number): Tensor[] {
-    if (dp !== grads) {
-      foreachAdd_(dp, bufs, { alpha: momentum });
-      return dp;
-    }
-    const out = this.scratch(params, 0);
-    foreachAddOut(dp, bufs, { alpha: momentum, out });
-    return out;
   }
 
   // buf = momentum * buf + (1 - dampening) * d_p for the buffers that exist; a parameter's first step makes
