@@ -256,6 +256,7 @@ export function stateTensorFor(p: Tensor, key: string, v: Tensor): Tensor {
 function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((n, i) => n === b[i]);
 }
+
 /**
  * PyTorch's zero_grad over a list of parameters (Optimizer.zero_grad, Module.zero_grad): setToNone drops
  * each gradient (p.grad = None); otherwise each is detached from any graph that made it and all are zeroed
