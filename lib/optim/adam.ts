@@ -14,8 +14,10 @@ import { foreachAdd, foreachAdd_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_,
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
 const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'];
-// PyTorch 2.x decays the first moment with _foreach_lerp_, 1.x with a multiply and an add.
+// PyTorch 2.x decays the first moment with _foreach_lerp_, 1.x with a multiply and an add; 2.x takes
+// sqrt(1 - β2^t) as `bc ** 0.5`, 1.x with math.sqrt.
 const LERP = libtorchAtLeast(2, 0);
+const POW_SQRT = libtorchAtLeast(2, 0);
 
 export interface AdamOptions {
   lr?: number;
@@ -87,9 +89,9 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
     // p += -lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps): the corrections are scalars per step count.
     const denom = foreachSqrt(second);
     for (const run of runsByStep(steps)) {
-      const [bc1, bc2] = biasCorrections(beta1, beta2, run.t);
+      const [bc1, bc2Sqrt] = biasCorrections(beta1, beta2, run.t);
       const pick = <T>(list: T[]): T[] => (run.all ? list : run.indices.map((i) => list[i]));
-      foreachDiv_(pick(denom), Math.sqrt(bc2));
+      foreachDiv_(pick(denom), bc2Sqrt);
       foreachAdd_(pick(denom), g.eps);
       foreachAddcdiv_(pick(params), pick(expAvgs), pick(denom), (g.lr / bc1) * -1);
     }
@@ -113,14 +115,20 @@ function runsByStep(steps: Tensor[]): Array<{ t: number; indices: number[]; all:
 }
 
 /**
- * [1 - β1^t, 1 - β2^t] with the C library's pow, as Python's `beta ** t` computes them (V8's Math.pow
- * rounds some of these powers differently): torch.pow over float64 tensors of two elements, which libtorch
- * computes with std::pow (too few elements for its vectorised path).
+ * 1 - β1^t and sqrt(1 - β2^t) as this libtorch's torch/optim computes them in Python: `beta ** t` is the C
+ * library's pow (V8's Math.pow rounds some of these powers differently), and the square root is
+ * math.sqrt in 1.x, `bc ** 0.5` (pow again, which rounds a few values differently) in 2.x. The powers come
+ * from torch.pow over float64 tensors of at most two elements, which libtorch computes with std::pow (too
+ * few elements for its vectorised path).
  */
 function biasCorrections(beta1: number, beta2: number, t: number): [number, number] {
-  const powers = pow(tensor([beta1, beta2], { dtype: 'float64' }), tensor([t, t], { dtype: 'float64' }));
-  const [p1, p2] = powers.toTypedArray() as Float64Array;
-  return [1 - p1, 1 - p2];
+  const [p1, p2] = powers([beta1, beta2], [t, t]);
+  const bc2 = 1 - p2;
+  return [1 - p1, POW_SQRT ? powers([bc2], [0.5])[0] : Math.sqrt(bc2)];
+}
+
+function powers(bases: number[], exponents: number[]): Float64Array {
+  return pow(tensor(bases, { dtype: 'float64' }), tensor(exponents, { dtype: 'float64' })).toTypedArray() as Float64Array;
 }
 
 /** torch.optim.Adam(params, {lr=1e-3, betas=[0.9, 0.999], eps=1e-8, weightDecay=0, amsgrad=false, maximize=false}). */
