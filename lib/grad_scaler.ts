@@ -39,12 +39,6 @@ interface PerOptimizer {
   stage: Stage;
   foundInf: Tensor | null;
 }
-/** What GradScaler uses of an optimizer with fused scaling (SGD({fused: true})): PyTorch's grad_scale/found_inf attributes. */
-interface ScalingOptimizer {
-  stepSupportsAmpScaling?: boolean;
-  gradScale?: Tensor | null;
-  foundInf?: Tensor | null;
-}
 
 export class GradScaler {
   readonly device: string;
@@ -146,9 +140,8 @@ export class GradScaler {
     const scale = this.checkScale('step');
     const s = this.stateOf(opt);
     if (s.stage === 'stepped') throw new TorchError('step() has already been called since the last update().');
-    const fusedOpt = opt as unknown as ScalingOptimizer;
     let result: number | Tensor | undefined;
-    if (fusedOpt.stepSupportsAmpScaling) {
+    if (opt.stepSupportsAmpScaling) {
       if (s.stage === 'ready') {
         const one = keep(full([1], 1, { dtype: 'float32', device: scale.device }));
         try {
@@ -157,13 +150,14 @@ export class GradScaler {
           one.dispose();
         }
       }
-      fusedOpt.gradScale = s.stage === 'unscaled' ? null : scale;
-      fusedOpt.foundInf = s.foundInf;
+      // PyTorch's optimizer.grad_scale / found_inf: the fused kernel unscales and skips on the device.
+      opt.gradScale = s.stage === 'unscaled' ? null : scale;
+      opt.foundInf = s.foundInf;
       try {
         result = opt.step();
       } finally {
-        fusedOpt.gradScale = null;
-        fusedOpt.foundInf = null;
+        opt.gradScale = null;
+        opt.foundInf = null;
       }
     } else {
       if (s.stage === 'ready') this.unscale_(opt);

@@ -28,8 +28,6 @@ type Typed = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array |
 /** A kernel size, stride, padding or output size: one number for both dimensions, or [h, w]. */
 type Pair = number | number[];
 type Reduction = 'mean' | 'sum' | 'none';
-/** Momentum buffers and other per-parameter optimizer state: null where a parameter has none yet (filled in place). */
-type Slots = (Tensor | null)[];
 
 // Opaque handles: native objects (Napi::External) that JS only hands back to the functions that made them.
 /** A private CPU generator (data.cc generator.create). */
@@ -258,33 +256,6 @@ export interface NativeFunctional {
   silu(input: Tensor): Tensor;
 }
 
-interface SgdStepOptions {
-  momentum: number;
-  dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
-  maximize: boolean;
-}
-/** optim (optimizer.cc): one call per parameter group; empty state slots are filled in place on a first step. */
-export interface NativeOptim {
-  sgdStep(params: Tensor[], momentumBuffers: Slots, group: SgdStepOptions & { lr: number }): void;
-  zeroGrad(params: Tensor[], setToNone: boolean): void;
-  /** (params, steps, expAvgs, expAvgSqs, maxExpAvgSqs, options). */
-  adamStep(
-    params: Tensor[],
-    ...slotsAndOptions: [...Slots[], { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean; decoupled: boolean }]
-  ): void;
-  /** (params, steps, squareAvgs, momentumBuffers, gradAvgs, options); tensorStep: 2.x's CPU tensor steps. */
-  rmspropStep(
-    params: Tensor[],
-    ...slotsAndOptions: [...Slots[], { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean; maximize: boolean; tensorStep: boolean }]
-  ): void;
-  /** lr: a float32 tensor on the parameters' device (read by a captured CUDA graph). */
-  fusedSgdStep(params: Tensor[], momentumBuffers: Slots, lr: Tensor, group: SgdStepOptions, gradScale?: Tensor | null, foundInf?: Tensor | null): void;
-  /** libtorch 2.4+ has at::_fused_sgd_ with a tensor learning rate. */
-  hasFusedSgd: boolean;
-}
-
 /** A function ops.bind made: converts its arguments by the operator's schema (a method takes the tensor as `this`). */
 export type NativeOp = (this: unknown, ...args: unknown[]) => unknown;
 /** ops (ops.cc): the generic operator call (lib/ops.ts). */
@@ -386,7 +357,6 @@ export interface NativeAddon {
   distributed: NativeDistributed;
   nn: NativeNn;
   functional: NativeFunctional;
-  optim: NativeOptim;
   ops: NativeOps;
   jit: NativeJit;
   export: NativeExport;

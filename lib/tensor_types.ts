@@ -16,8 +16,11 @@ export interface Tensor {
   readonly device: string;
   readonly ndim: number;
   requiresGrad: boolean;
-  /** The accumulated gradient, or null; a new JS handle on the same tensor each read. */
-  readonly grad: Tensor | null;
+  /**
+   * The accumulated gradient, or null; a new JS handle on the same tensor each read. Assignable as in
+   * PyTorch: null drops it, a Tensor of this tensor's dtype, device and size replaces it.
+   */
+  grad: Tensor | null;
   readonly isDisposed: boolean;
   numel(): number;
   isContiguous(memoryFormat?: MemoryFormat): boolean;

@@ -296,7 +296,6 @@ void InitNn(Napi::Env env, Napi::Object exports) {
   Export(env, nn, kNn);
   exports.Set("nn", nn);
   InitFunctional(env, exports);
-  InitOptimizer(env, exports);
 }
 
 }  // namespace tn

@@ -146,7 +146,7 @@ Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
       InstanceAccessor<&Tensor::Device>("device"),
       InstanceAccessor<&Tensor::Ndim>("ndim"),
       InstanceAccessor<&Tensor::GetRequiresGrad, &Tensor::SetRequiresGrad>("requiresGrad"),
-      InstanceAccessor<&Tensor::Grad>("grad"),
+      InstanceAccessor<&Tensor::Grad, &Tensor::SetGrad>("grad"),
   };
   // The many tensor ops share one member entry; each finds its implementation in info.Data(). Writable,
   // so lib/tensor.ts can send the calls with an options object to the generic operator call.
@@ -333,6 +333,27 @@ Napi::Value Tensor::Grad(const Napi::CallbackInfo& info) {
   grad_handle_->grad_of_ = this;
   NAPI_THROW_IF_FAILED(env, napi_create_reference(env, handle, 0, &grad_handle_->weak_self_), Napi::Value());
   return handle;
+}
+
+// x.grad = null | Tensor, PyTorch's setter (THPVariable_set_grad): null drops the gradient (what
+// Optimizer.zeroGrad and Module.zeroGrad do per parameter); a Tensor must match x's dtype, device and size.
+void Tensor::SetGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
+  Napi::Env env = info.Env();
+  Guard(env, kAsThrown, [&] {
+    WaitForGradients();  // DDP's gradient all-reduces still in flight land first
+    at::Tensor& grad = value("grad").mutable_grad();
+    if (v.IsNull() || v.IsUndefined()) {
+      grad.reset();
+      return;
+    }
+    const at::Tensor& self = tensor;
+    const at::Tensor& g = Tensor::Get(env, v, "grad");
+    if (g.unsafeGetTensorImpl() == self.unsafeGetTensorImpl()) ThrowArg(env, "grad", "can't assign Variable as its own grad");
+    if (g.scalar_type() != self.scalar_type()) ThrowArg(env, "grad", "assigned grad has data of a different type");
+    if (g.device() != self.device()) ThrowArg(env, "grad", "assigned grad has data located on a different device");
+    if (!g.sizes().equals(self.sizes())) ThrowArg(env, "grad", "assigned grad has data of a different size");
+    grad = g;
+  });
 }
 
 Napi::Value Tensor::IsContiguous(const Napi::CallbackInfo& info) {

@@ -95,6 +95,7 @@ class Tensor {
   Napi::Value GetRequiresGrad(const Napi::CallbackInfo& info);
   void SetRequiresGrad(const Napi::CallbackInfo& info, const Napi::Value& v);
   Napi::Value Grad(const Napi::CallbackInfo& info);
+  void SetGrad(const Napi::CallbackInfo& info, const Napi::Value& v);
   Napi::Value IsContiguous(const Napi::CallbackInfo& info);
   Napi::Value ToTypedArray(const Napi::CallbackInfo& info);
   Napi::Value Item(const Napi::CallbackInfo& info);

@@ -13,6 +13,7 @@ import { DTYPES } from '../dtype';
 import { checkOneOf, checkOptions, describeValue } from '../utils/validate';
 import { forwardAsync } from '../jit/traced';
 import { readOptions } from '../utils/options';
+import { zeroGrads } from '../optim/optimizer';
 
 /** name → tensor in PyTorch's order (insertion order of a plain object; keys are never integer-like). */
 export type StateDict = Record<string, Tensor>;
@@ -279,7 +280,7 @@ export abstract class Module {
   /** zero_grad: gradients set to null (PyTorch 2.x default) or zeroed in place. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     options = readOptions('Module.zeroGrad', options, ['setToNone']);
-    native.optim.zeroGrad(this.parameters(), options.setToNone ?? true);
+    zeroGrads(this.parameters(), options.setToNone ?? true);
   }
 
   /**

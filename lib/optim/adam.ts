@@ -1,17 +1,23 @@
-// torch.optim.Adam and AdamW with PyTorch's update rule, one native call per param group per step
-// (native/optimizer.cc, _foreach_ kernels, no host-device sync):
+// torch.optim.Adam and AdamW, all of them (torch/optim/adam.py, adamw.py): the param group, and the update
+// over the multi-tensor ops as _multi_tensor_adam runs it (one _foreach_ call per op per param group):
 //   g = ±grad (Adam: + weight_decay * p; AdamW: p *= 1 - lr * weight_decay)
 //   m = β1 m + (1 - β1) g;  v = β2 v + (1 - β2) g²;  v̂ = max(v̂, v) with amsgrad
 //   p -= lr / (1 - β1^t) * m / (sqrt(v or v̂) / sqrt(1 - β2^t) + eps)
-// State and param-group keys are PyTorch's (step is a CPU float tensor, as PyTorch keeps it).
+// State and param-group keys are PyTorch's; `step` is a float32 CPU tensor, as PyTorch keeps it (not
+// capturable), so reading it for the bias corrections reads host memory: no device sync.
 import { TorchError } from '../errors';
-import { native } from '../native';
-import { Tensor } from '../tensor';
+import { pow, zerosLike } from '../generated/torch';
+import { Tensor, stack, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
 import { readOptions } from '../utils/options';
+import { foreachAdd, foreachAdd_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMaximum_, foreachMul_, foreachNeg, foreachSqrt, lerpInto } from './foreach';
+import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
 const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'];
-import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
+// PyTorch 2.x decays the first moment with _foreach_lerp_, 1.x with a multiply and an add; 2.x takes
+// sqrt(1 - β2^t) as `bc ** 0.5`, 1.x with math.sqrt.
+const LERP = libtorchAtLeast(2, 0);
+const POW_SQRT = libtorchAtLeast(2, 0);
 
 export interface AdamOptions {
   lr?: number;
@@ -29,9 +35,6 @@ export interface AdamParamGroup extends ParamGroup {
   amsgrad: boolean;
   maximize: boolean;
 }
-
-
-const STATE_KEYS = ['step', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
 
 abstract class AdamBase extends Optimizer<AdamParamGroup> {
   protected abstract readonly decoupled: boolean;
@@ -58,24 +61,74 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
 
   /** One step over every parameter that has a gradient; closure (optional) recomputes the loss. */
   step(closure?: () => number | Tensor): number | Tensor | undefined {
-    const loss = closure?.();
-    for (const g of this.paramGroups) {
-      // One slot list per state tensor; empty slots are filled by the native step on a first step.
-      const slots = STATE_KEYS.map((k) => g.params.map((p) => (this.state.get(p)?.[k] as Tensor | undefined) ?? null));
-      const [b1, b2] = g.betas;
-      native.optim.adamStep(g.params, ...slots, {
-        lr: g.lr, beta1: b1, beta2: b2, eps: g.eps, weightDecay: g.weightDecay,
-        amsgrad: g.amsgrad, maximize: g.maximize, decoupled: this.decoupled,
-      });
-      g.params.forEach((p, i) => {
-        if (slots[0][i] === null) return; // no gradient yet: no state, as PyTorch
-        const s: Record<string, unknown> = {};
-        STATE_KEYS.forEach((k, j) => slots[j][i] !== null && (s[k] = slots[j][i]));
-        this.state.set(p, s);
-      });
-    }
-    return loss;
+    return this.stepGroups(closure, (g) => this.multiTensorStep(g));
   }
+
+  // torch/optim/adam.py _multi_tensor_adam, not capturable (decoupled: AdamW's weight decay).
+  private multiTensorStep(g: AdamParamGroup): void {
+    const { params, grads: given } = this.withGrads(g);
+    if (params.length === 0) return;
+    const steps = this.stateTensors(params, 'step', () => zeros([], { dtype: 'float32' }));
+    const expAvgs = this.stateTensors(params, 'expAvg', zerosLike);
+    const expAvgSqs = this.stateTensors(params, 'expAvgSq', zerosLike);
+    const [beta1, beta2] = g.betas;
+    foreachAdd_(steps, 1);
+    let grads = g.maximize ? foreachNeg(given) : given;
+    if (g.weightDecay !== 0) {
+      if (this.decoupled) foreachMul_(params, 1 - g.lr * g.weightDecay);
+      else grads = foreachAdd(grads, params, { alpha: g.weightDecay });
+    }
+    lerpInto(expAvgs, grads, beta1, LERP);
+    foreachMul_(expAvgSqs, beta2);
+    foreachAddcmul_(expAvgSqs, grads, grads, 1 - beta2);
+    let second = expAvgSqs;
+    if (g.amsgrad) {
+      second = this.stateTensors(params, 'maxExpAvgSq', zerosLike);
+      foreachMaximum_(second, expAvgSqs);
+    }
+    // p += -lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps): the corrections are scalars per step count.
+    const denom = foreachSqrt(second);
+    for (const run of runsByStep(steps)) {
+      const [bc1, bc2Sqrt] = biasCorrections(beta1, beta2, run.t);
+      const pick = <T>(list: T[]): T[] => (run.all ? list : run.indices.map((i) => list[i]));
+      foreachDiv_(pick(denom), bc2Sqrt);
+      foreachAdd_(pick(denom), g.eps);
+      foreachAddcdiv_(pick(params), pick(expAvgs), pick(denom), (g.lr / bc1) * -1);
+    }
+  }
+}
+
+/**
+ * The parameters grouped by their step count t (one group when all were stepped together, as usual), read
+ * in one call from the CPU step tensors: PyTorch passes a list of per-parameter scalars (ScalarList) to
+ * _foreach_div_ and _foreach_addcdiv_; the same op over each group of equal scalars gives the same numbers.
+ */
+function runsByStep(steps: Tensor[]): Array<{ t: number; indices: number[]; all: boolean }> {
+  const values = stack(steps).toTypedArray() as Float32Array;
+  const byT = new Map<number, number[]>();
+  values.forEach((t, i) => {
+    const list = byT.get(t);
+    if (list) list.push(i);
+    else byT.set(t, [i]);
+  });
+  return [...byT].map(([t, indices]) => ({ t, indices, all: byT.size === 1 }));
+}
+
+/**
+ * 1 - β1^t and sqrt(1 - β2^t) as this libtorch's torch/optim computes them in Python: `beta ** t` is the C
+ * library's pow (V8's Math.pow rounds some of these powers differently), and the square root is
+ * math.sqrt in 1.x, `bc ** 0.5` (pow again, which rounds a few values differently) in 2.x. The powers come
+ * from torch.pow over float64 tensors of at most two elements, which libtorch computes with std::pow (too
+ * few elements for its vectorised path).
+ */
+function biasCorrections(beta1: number, beta2: number, t: number): [number, number] {
+  const [p1, p2] = powers([beta1, beta2], [t, t]);
+  const bc2 = 1 - p2;
+  return [1 - p1, POW_SQRT ? powers([bc2], [0.5])[0] : Math.sqrt(bc2)];
+}
+
+function powers(bases: number[], exponents: number[]): Float64Array {
+  return pow(tensor(bases, { dtype: 'float64' }), tensor(exponents, { dtype: 'float64' })).toTypedArray() as Float64Array;
 }
 
 /** torch.optim.Adam(params, {lr=1e-3, betas=[0.9, 0.999], eps=1e-8, weightDecay=0, amsgrad=false, maximize=false}). */

@@ -1,10 +1,12 @@
 // torch.optim.Optimizer: parameter groups, per-parameter state, and the state dict in PyTorch's layout
 // ({state: {index: {...}}, param_groups: [{..., params: [indices]}]}, snake_case keys), so that a
-// checkpoint has the shape PyTorch reads.
+// checkpoint has the shape PyTorch reads. The base also gives what a training loop needs of any optimizer
+// (PyTorch's attributes): whether step() can be captured in a CUDA graph, the device-tensor learning rates
+// such a step reads, and GradScaler's fused unscale-and-skip hand-off (gradScale / foundInf).
 import { TorchError } from '../errors';
-import { keep } from '../memory';
-import { native } from '../native';
+import { keep, tidy } from '../memory';
 import { emptyLike } from '../generated/torch';
+import { foreachZero_ } from './foreach';
 import { Tensor, isTensor, noGrad } from '../tensor';
 import { checkNumber, describeValue } from '../utils/validate';
 import { readOptions } from '../utils/options';
@@ -82,11 +84,79 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
 
   abstract step(closure?: () => number | Tensor): number | Tensor | undefined;
 
-  /** zero_grad: gradients set to null (PyTorch 2.x default) or zeroed in place. */
+  /**
+   * zero_grad, as PyTorch's: each gradient set to null (the default), or detached from its graph and zeroed
+   * in place with one _foreach_zero_ per group.
+   */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
     options = readOptions('Optimizer.zeroGrad', options, ['setToNone']);
-    const setToNone = options.setToNone ?? true;
-    for (const g of this.paramGroups) native.optim.zeroGrad(g.params, setToNone);
+    zeroGrads(this.paramGroups.flatMap((g) => g.params), options.setToNone ?? true);
+  }
+
+  /**
+   * PyTorch's _step_supports_amp_scaling: step() divides the gradients by `gradScale` and skips itself when
+   * `foundInf` is non-zero (a fused kernel), so GradScaler reads nothing back to the host to decide.
+   */
+  get stepSupportsAmpScaling(): boolean {
+    return false;
+  }
+  /** Set by GradScaler.step around step() when stepSupportsAmpScaling (PyTorch's optimizer.grad_scale / found_inf). */
+  gradScale: Tensor | null = null;
+  foundInf: Tensor | null = null;
+
+  /**
+   * Whether step() reads no host value that changes between steps (its learning rate comes from a device
+   * tensor, see writeLrTensors): a captured CUDA graph replays it correctly. False unless an optimizer says so.
+   */
+  get capturable(): boolean {
+    return false;
+  }
+  /** Why step() cannot be captured (a phrase for messages), or null when it can. */
+  captureBlocker(): string | null {
+    if (this.capturable) return null;
+    return `SGD({fused: true}), got ${this.constructor.name} (a graph replays the learning rate from a device tensor; this update reads host values)`;
+  }
+  /**
+   * Writes each group's `lr` number into the device tensor step() reads it from (a device op, no sync), when
+   * it changed: a training loop calls it before replaying a captured step. Nothing to do for other optimizers.
+   */
+  writeLrTensors(): void {}
+
+  /**
+   * Runs update(group) for each group under no_grad and inside a tidy(), so the step's intermediate lists
+   * are freed at once (state it makes is kept: see stateTensors); then returns the closure's loss.
+   */
+  protected stepGroups(closure: (() => number | Tensor) | undefined, update: (group: G) => void): number | Tensor | undefined {
+    const loss = closure?.();
+    for (const g of this.paramGroups) tidy(() => noGrad(() => update(g)));
+    return loss;
+  }
+
+  /** The group's parameters that have a gradient, with those gradients: what a step updates (PyTorch's _init_group). */
+  protected withGrads(group: G): { params: Tensor[]; grads: Tensor[] } {
+    const params: Tensor[] = [];
+    const grads: Tensor[] = [];
+    for (const p of group.params) {
+      const g = p.grad;
+      if (g === null) continue;
+      params.push(p);
+      grads.push(g);
+    }
+    return { params, grads };
+  }
+
+  /**
+   * The state tensor `key` of each parameter, made by make(p) when the parameter has none yet (PyTorch's
+   * lazy state initialisation on a first step) and kept out of every tidy(): the optimizer owns it.
+   */
+  protected stateTensors(params: Tensor[], key: string, make: (p: Tensor) => Tensor): Tensor[] {
+    return params.map((p) => {
+      let s = this.state.get(p);
+      if (!s) this.state.set(p, (s = {}));
+      let t = s[key] as Tensor | undefined;
+      if (t === undefined) s[key] = t = keep(make(p));
+      return t;
+    });
   }
 
   /** Frees the optimizer's state (momentum buffers) now rather than at garbage collection. */
@@ -185,4 +255,27 @@ export function stateTensorFor(p: Tensor, key: string, v: Tensor): Tensor {
 
 function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+/**
+ * PyTorch's zero_grad over a list of parameters (Optimizer.zero_grad, Module.zero_grad): setToNone drops
+ * each gradient (p.grad = None); otherwise each is detached from any graph that made it and all are zeroed
+ * with one _foreach_zero_.
+ */
+export function zeroGrads(params: Tensor[], setToNone: boolean): void {
+  if (setToNone) {
+    for (const p of params) p.grad = null;
+    return;
+  }
+  tidy(() => {
+    const grads: Tensor[] = [];
+    for (const p of params) {
+      const g = p.grad;
+      if (g === null) continue;
+      if (g.gradFnName() !== null) g.detach_();
+      else g.requiresGrad = false;
+      grads.push(g);
+    }
+    if (grads.length > 0) noGrad(() => foreachZero_(grads));
+  });
 }

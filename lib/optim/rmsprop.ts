@@ -1,14 +1,19 @@
-// torch.optim.RMSprop with PyTorch's update rule, one native call per param group per step:
+// torch.optim.RMSprop, all of it (torch/optim/rmsprop.py): the param group, and the update over the
+// multi-tensor ops as _multi_tensor_rmsprop runs it (one _foreach_ call per op per param group):
 //   g = ±grad + weight_decay * p;  v = α v + (1 - α) g²;  centered: a = α a + (1 - α) g, v' = v - a²
 //   d = sqrt(v or v') + eps;  momentum: b = μ b + g / d, p -= lr b;  else p -= lr g / d
 // PyTorch 1.x keeps `step` as an int in the state, 2.x as a CPU tensor: the state dict follows the libtorch.
 import { readOptions } from '../utils/options';
 import { TorchError } from '../errors';
-import { native } from '../native';
 import { keep } from '../memory';
-import { Tensor, isTensor, tensor } from '../tensor';
+import { zerosLike } from '../generated/torch';
+import { Tensor, isTensor, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
+import { foreachAdd, foreachAdd_, foreachAddcdiv_, foreachAddcmul, foreachAddcmul_, foreachMul_, foreachNeg, foreachSqrt, foreachSqrt_, lerpInto } from './foreach';
 import { Optimizer, OptimizerStateDict, ParamGroup, ParamsArg } from './optimizer';
+
+// PyTorch 2.x: `step` a float32 CPU tensor and the centered average decayed with _foreach_lerp_.
+const TORCH2 = libtorchAtLeast(2, 0);
 
 export interface RMSpropOptions {
   lr?: number;
@@ -28,8 +33,6 @@ export interface RMSpropParamGroup extends ParamGroup {
   centered: boolean;
   maximize: boolean;
 }
-
-const STATE_KEYS = ['step', 'squareAvg', 'momentumBuffer', 'gradAvg'] as const;
 
 /** torch.optim.RMSprop(params, {lr=1e-2, alpha=0.99, eps=1e-8, weightDecay=0, momentum=0, centered=false, maximize=false}). */
 export class RMSprop extends Optimizer<RMSpropParamGroup> {
@@ -55,7 +58,7 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
   }
 
   protected extraGroupKeys(): Record<string, unknown> {
-    return libtorchAtLeast(2, 0) ? { capturable: false, foreach: null, differentiable: false } : { foreach: null, differentiable: false };
+    return TORCH2 ? { capturable: false, foreach: null, differentiable: false } : { foreach: null, differentiable: false };
   }
 
   /** Reads both layouts: an int step (PyTorch 1.x) or a tensor step (2.x), kept in this libtorch's form. */
@@ -64,31 +67,57 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
     for (const s of this.state.values()) {
       if (s.step === undefined) continue;
       const n = isTensor(s.step) ? (s.step.item() as number) : Number(s.step);
-      if (isTensor(s.step) && !libtorchAtLeast(2, 0)) s.step.dispose();
-      if (libtorchAtLeast(2, 0) && !isTensor(s.step)) s.step = keep(tensor(n)); // float32 on the CPU, as PyTorch
-      else if (!libtorchAtLeast(2, 0)) s.step = n;
+      if (isTensor(s.step) && !TORCH2) s.step.dispose();
+      if (TORCH2 && !isTensor(s.step)) s.step = keep(tensor(n)); // float32 on the CPU, as PyTorch
+      else if (!TORCH2) s.step = n;
     }
   }
 
+  /** One step over every parameter that has a gradient; closure (optional) recomputes the loss. */
   step(closure?: () => number | Tensor): number | Tensor | undefined {
-    const loss = closure?.();
-    for (const g of this.paramGroups) {
-      const slots = STATE_KEYS.map((k) => g.params.map((p) => (this.state.get(p)?.[k] as Tensor | undefined) ?? null));
-      native.optim.rmspropStep(g.params, ...slots, {
-        lr: g.lr, alpha: g.alpha, eps: g.eps, weightDecay: g.weightDecay,
-        momentum: g.momentum, centered: g.centered, maximize: g.maximize, tensorStep: libtorchAtLeast(2, 0),
-      });
-      g.params.forEach((p, i) => {
-        if (slots[1][i] === null) return; // no gradient yet: no state
-        const s: Record<string, unknown> = this.state.get(p) ?? {};
-        // 1.x: an int step counted here (tensor steps are counted by the native step).
-        s.step = libtorchAtLeast(2, 0) ? slots[0][i] : ((s.step as number | undefined) ?? 0) + 1;
-        s.squareAvg = slots[1][i];
-        if (slots[2][i] !== null) s.momentumBuffer = slots[2][i];
-        if (slots[3][i] !== null) s.gradAvg = slots[3][i];
-        this.state.set(p, s);
-      });
+    return this.stepGroups(closure, (g) => this.multiTensorStep(g));
+  }
+
+  // torch/optim/rmsprop.py _multi_tensor_rmsprop, not capturable.
+  private multiTensorStep(g: RMSpropParamGroup): void {
+    const { params, grads: given } = this.withGrads(g);
+    if (params.length === 0) return;
+    this.countStep(params);
+    const squareAvgs = this.stateTensors(params, 'squareAvg', zerosLike);
+    const bufs = g.momentum > 0 ? this.stateTensors(params, 'momentumBuffer', zerosLike) : [];
+    const gradAvgs = g.centered ? this.stateTensors(params, 'gradAvg', zerosLike) : [];
+    let grads = g.maximize ? foreachNeg(given) : given;
+    if (g.weightDecay !== 0) grads = foreachAdd(grads, params, { alpha: g.weightDecay });
+    foreachMul_(squareAvgs, g.alpha);
+    foreachAddcmul_(squareAvgs, grads, grads, 1 - g.alpha);
+    let avg: Tensor[];
+    if (g.centered) {
+      lerpInto(gradAvgs, grads, g.alpha, TORCH2);
+      avg = foreachAddcmul(squareAvgs, gradAvgs, gradAvgs, -1);
+      foreachSqrt_(avg);
+    } else {
+      avg = foreachSqrt(squareAvgs);
     }
-    return loss;
+    foreachAdd_(avg, g.eps);
+    if (g.momentum > 0) {
+      foreachMul_(bufs, g.momentum);
+      foreachAddcdiv_(bufs, grads, avg);
+      foreachAdd_(params, bufs, { alpha: -g.lr });
+    } else {
+      foreachAddcdiv_(params, grads, avg, -g.lr);
+    }
+  }
+
+  // `step`: 2.x a float32 CPU tensor per parameter, counted with one _foreach_add_; 1.x an int.
+  private countStep(params: Tensor[]): void {
+    if (TORCH2) {
+      foreachAdd_(this.stateTensors(params, 'step', () => zeros([], { dtype: 'float32' })), 1);
+      return;
+    }
+    for (const p of params) {
+      const s = this.state.get(p) ?? {};
+      s.step = ((s.step as number | undefined) ?? 0) + 1;
+      this.state.set(p, s);
+    }
   }
 }

@@ -1,17 +1,19 @@
-// torch.optim.SGD with PyTorch's update rule, one native call per param group per step
-// (native/optimizer.cc, multi-tensor kernels; no host-device sync):
-//   d_p = grad (+ weight_decay * p); buf = d_p on the first step, then momentum * buf + (1 - dampening) * d_p;
-//   d_p = nesterov ? d_p + momentum * buf : buf; p -= lr * d_p.
+// torch.optim.SGD, all of it (torch/optim/sgd.py): the param group, and the update over the multi-tensor
+// ops, one _foreach_ call per op per param group, no value read back to the host (CUDA stays async):
+//   d_p = ±grad (+ weight_decay * p); buf = clone(d_p) on the first step, then momentum * buf + (1 - dampening) * d_p;
+//   d_p = nesterov ? d_p + momentum * buf : buf; p -= lr * d_p            (_multi_tensor_sgd)
 // fused: true runs PyTorch's fused kernel (_fused_sgd_, libtorch >= 2.4) with the learning rate held in a
 // float32 tensor on the parameters' device, written with fill_ when the group's lr changes: no host value
-// is baked into a step, so a captured CUDA graph follows the scheduler. Older libtorch: the update above.
+// is baked into a step, so a captured CUDA graph follows the scheduler (`capturable`), and GradScaler's
+// unscale and inf-skip run inside the kernel. Older libtorch: the update above.
 import { TorchError } from '../errors';
 import { keep } from '../memory';
-import { native } from '../native';
+import { emptyLike } from '../generated/torch';
 import { Tensor, full, noGrad } from '../tensor';
 import { checkBool, checkNumber } from '../utils/validate';
 import { readOptions } from '../utils/options';
 import { libtorchAtLeast, libtorchVersion } from '../utils/version';
+import { foreachAdd, foreachAdd_, foreachMul_, foreachNeg, fusedSgd_, hasFusedSgd } from './foreach';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
 
 export interface SGDOptions {
@@ -29,7 +31,7 @@ export interface SGDOptions {
 }
 
 /** Whether this libtorch has the fused tensor-lr SGD kernel (2.4 and newer). */
-export const fusedSgdAvailable: boolean = native.optim.hasFusedSgd;
+export const fusedSgdAvailable: boolean = hasFusedSgd;
 
 let warnedNoFused = false;
 
@@ -44,12 +46,20 @@ export interface SGDParamGroup extends ParamGroup {
 export class SGD extends Optimizer<SGDParamGroup> {
   /** True when step() runs the fused tensor-lr kernel (asked for with fused: true, and available). */
   readonly fused: boolean;
-  /** GradScaler hands the fused kernel its scale and found-inf flag through these, as PyTorch's optimizer.grad_scale. */
-  gradScale: Tensor | null = null;
-  foundInf: Tensor | null = null;
-  /** The fused kernel unscales and skips by itself: GradScaler needs no host read to decide the step. */
+  /** The fused kernel unscales by gradScale and skips on foundInf itself: GradScaler needs no host read. */
   get stepSupportsAmpScaling(): boolean {
     return this.fused;
+  }
+  /** The fused step reads its learning rate from a device tensor and nothing else from the host. */
+  get capturable(): boolean {
+    return this.fused;
+  }
+  captureBlocker(): string | null {
+    if (this.fused) return null;
+    return 'SGD({fused: true}), got SGD without fused (a graph replays the learning rate from a device tensor; this update reads host values)';
+  }
+  writeLrTensors(): void {
+    if (this.fused) for (const g of this.paramGroups) this.lrTensor(g);
   }
   // One float32 lr tensor per group on the parameters' device, and the value last written into it.
   private lrTensors = new Map<SGDParamGroup, { t: Tensor; value: number }>();
@@ -124,18 +134,68 @@ export class SGD extends Optimizer<SGDParamGroup> {
 
   /** One SGD step over every parameter that has a gradient; closure (optional) recomputes the loss. */
   step(closure?: () => number | Tensor): number | Tensor | undefined {
-    const loss = closure?.();
-    for (const g of this.paramGroups) {
-      const bufs = g.params.map((p) => (this.state.get(p)?.momentumBuffer as Tensor | undefined) ?? null);
-      if (this.fused) native.optim.fusedSgdStep(g.params, bufs, this.lrTensor(g), g, this.gradScale, this.foundInf);
-      else native.optim.sgdStep(g.params, bufs, g);
-      if (g.momentum !== 0) {
-        g.params.forEach((p, i) => {
-          const b = bufs[i];
-          if (b !== null && this.state.get(p)?.momentumBuffer !== b) this.state.set(p, { momentumBuffer: b });
-        });
-      }
+    return this.stepGroups(closure, (g) => (this.fused ? this.fusedStep(g) : this.multiTensorStep(g)));
+  }
+
+  // torch/optim/sgd.py _multi_tensor_sgd. The gradients are left as they are (d_p is a new list when changed).
+  private multiTensorStep(g: SGDParamGroup): void {
+    const { params, grads } = this.withGrads(g);
+    if (params.length === 0) return;
+    let dp = g.maximize ? foreachNeg(grads) : grads;
+    if (g.weightDecay !== 0) dp = foreachAdd(dp, params, { alpha: g.weightDecay });
+    if (g.momentum !== 0) {
+      const bufs = this.momentumBuffers(params, dp, g);
+      dp = g.nesterov ? foreachAdd(dp, bufs, { alpha: g.momentum }) : bufs;
     }
-    return loss;
+    foreachAdd_(params, dp, { alpha: -g.lr });
+  }
+
+  // buf = momentum * buf + (1 - dampening) * d_p for the buffers that exist; a parameter's first step makes
+  // its buffer as a copy of d_p (PyTorch's clone(d_p).detach()).
+  private momentumBuffers(params: Tensor[], dp: Tensor[], g: SGDParamGroup): Tensor[] {
+    const old: Tensor[] = [];
+    const oldDp: Tensor[] = [];
+    const bufs = params.map((p, i) => {
+      const s = this.state.get(p);
+      const b = s?.momentumBuffer as Tensor | undefined;
+      if (b !== undefined) {
+        old.push(b);
+        oldDp.push(dp[i]);
+        return b;
+      }
+      const made = keep(dp[i].clone().detach());
+      if (s) s.momentumBuffer = made;
+      else this.state.set(p, { momentumBuffer: made });
+      return made;
+    });
+    if (old.length > 0) {
+      foreachMul_(old, g.momentum);
+      foreachAdd_(old, oldDp, { alpha: 1 - g.dampening });
+    }
+    return bufs;
+  }
+
+  // torch/optim/sgd.py _fused_sgd: the first step (no buffer yet) makes empty buffers the kernel fills with d_p.
+  private fusedStep(g: SGDParamGroup): void {
+    const { params, grads } = this.withGrads(g);
+    if (params.length === 0) return;
+    const lr = this.lrTensor(g);
+    if (lr.device !== params[0].device) {
+      throw new TorchError(`SGD.step (fused): lr tensor is on ${lr.device}, the parameters on ${params[0].device}`);
+    }
+    let bufs: Tensor[] = [];
+    let isFirstStep = false;
+    if (g.momentum !== 0) {
+      const have = params.filter((p) => this.state.get(p)?.momentumBuffer !== undefined).length;
+      if (have !== 0 && have !== params.length) {
+        throw new TorchError('SGD.step (fused): momentum buffers exist for some parameters only (fused SGD needs all or none)');
+      }
+      isFirstStep = have === 0;
+      bufs = this.stateTensors(params, 'momentumBuffer', (p) => emptyLike(p));
+    }
+    fusedSgd_(params, grads, bufs, {
+      weightDecay: g.weightDecay, momentum: g.momentum, lr, dampening: g.dampening, nesterov: g.nesterov,
+      maximize: g.maximize, isFirstStep, gradScale: this.gradScale, foundInf: this.foundInf,
+    });
   }
 }

@@ -6,12 +6,13 @@
 //   - gradients set to undefined before capture, so backward allocates them in the graph's private pool;
 //   - static input buffers that each step copies its batch into, then one replay() launches everything;
 //   - a batch of another shape (an epoch's last, smaller batch) runs eagerly on the same tensors;
-//   - the learning rate lives in a device tensor (SGD's lrTensor) that the scheduler's number is written
-//     into with fill_ before a replay, outside the graph: no host value is baked into the capture;
+//   - the learning rate lives in a device tensor that the scheduler's number is written into with fill_
+//     before a replay, outside the graph (optimizer.writeLrTensors()): no host value is baked into the capture;
 //   - a train()/eval() switch of any module since the capture makes the next step capture again.
 // On the CPU (or with cudaGraphs off) the same object runs every step eagerly, with the same update;
-// so does a CUDA model whose optimizer is not the fused tensor-lr SGD, unless cudaGraphs was asked for
-// explicitly (then the constructor says why it cannot): `eagerReason` says why a step is not graphed.
+// so does a CUDA model whose optimizer is not `capturable` (today: only SGD({fused: true}) is), unless
+// cudaGraphs was asked for explicitly (then the constructor says why it cannot): `eagerReason` says why a
+// step is not graphed. The step knows no concrete optimizer: it asks the Optimizer interface.
 // Every batch is moved to the model first (its device and floating dtype, non_blocking), as a PyTorch
 // loop's `x.to(device)`: a host batch feeds a CUDA model, and the graph's static buffers live on the device.
 import { TorchError } from '../errors';
@@ -20,7 +21,6 @@ import { dispose, keep, tidy } from '../memory';
 import { native, type CudaGraphHandle } from '../native';
 import type { Module } from '../nn';
 import type { Optimizer } from '../optim';
-import { SGD } from '../optim/sgd';
 import { Tensor, noGrad } from '../tensor';
 import type { LossFn } from './evaluate';
 import { Amp, Placement, checkAmp, defaultLoss, forwardWith, modelDevice, placeBatch, placedDtype, placementOf, withAmp } from './forward';
@@ -142,8 +142,7 @@ export class TrainStep {
 
   // The scheduler's numbers go into the lr tensors now, outside any capture.
   private syncLr(): void {
-    const sgd = this.optimizer as SGD;
-    for (const g of sgd.paramGroups) sgd.lrTensor(g);
+    this.optimizer.writeLrTensors();
   }
 
   private releaseLast(): void {
@@ -179,42 +178,52 @@ export class TrainStep {
   step(x: Tensor, y: Tensor): StepResult {
     this.releaseLast();
     if (!this.cudaGraphs) return (this.last = this.eager(x, y));
-    const c = native.cudaGraph;
     if (this.captured && this.captured.modes !== this.modes()) this.reset();
-    if (this.captured) {
-      const s = this.captured;
-      if (!sameShape(s.x, x) || !sameShape(s.y, y) || s.x.dtype !== placedDtype(x, this.where) || s.y.dtype !== y.dtype) {
-        return (this.last = this.eager(x, y)); // another shape: eager, on the same parameters and state
-      }
-      // A host batch goes over with a non-blocking copy, then device to device into the static buffers.
-      tidy(() =>
-        noGrad(() => {
-          const b = placeBatch(x, y, this.where);
-          s.x.copy_(b.x);
-          s.y.copy_(b.y);
-        }),
-      );
-      this.syncLr();
-      c.replay(s.graph);
-      return (this.last = s.out);
-    }
+    if (this.captured) return (this.last = this.replay(this.captured, x, y));
     // A batch smaller than one seen before (an epoch's last) neither warms up nor gets captured: the graph
     // is for the full batches.
     this.largest = Math.max(this.largest, x.shape[0] ?? 0);
     if ((x.shape[0] ?? 0) < this.largest) return (this.last = this.eager(x, y));
     this.syncLr();
-    const graph = (this.graph ??= c.create(deviceIndex(this.device)));
-    if (this.warmed < this.warmupSteps) {
-      this.warmed++;
-      c.beginSide(graph);
-      try {
-        return (this.last = this.eager(x, y));
-      } finally {
-        c.endSide(graph);
-      }
+    const graph = (this.graph ??= native.cudaGraph.create(deviceIndex(this.device)));
+    if (this.warmed < this.warmupSteps) return (this.last = this.warmUp(graph, x, y));
+    return (this.last = this.capture(graph, x, y));
+  }
+
+  // A batch of the captured shape is copied into the static buffers and the graph replayed; another shape
+  // runs eagerly, on the same parameters and state.
+  private replay(s: Captured, x: Tensor, y: Tensor): StepResult {
+    if (!sameShape(s.x, x) || !sameShape(s.y, y) || s.x.dtype !== placedDtype(x, this.where) || s.y.dtype !== y.dtype) {
+      return this.eager(x, y);
     }
-    // Capture: static copies of the batch, gradients undefined, everything between begin and end recorded.
-    // Static copies of the batch on the model's device: every replay copies its batch into them.
+    // A host batch goes over with a non-blocking copy, then device to device into the static buffers.
+    tidy(() =>
+      noGrad(() => {
+        const b = placeBatch(x, y, this.where);
+        s.x.copy_(b.x);
+        s.y.copy_(b.y);
+      }),
+    );
+    this.syncLr();
+    native.cudaGraph.replay(s.graph);
+    return s.out;
+  }
+
+  // An eager step on the capture's side stream (PyTorch's warm-up before a whole-network capture).
+  private warmUp(graph: unknown, x: Tensor, y: Tensor): StepResult {
+    this.warmed++;
+    native.cudaGraph.beginSide(graph);
+    try {
+      return this.eager(x, y);
+    } finally {
+      native.cudaGraph.endSide(graph);
+    }
+  }
+
+  // Capture: static copies of the batch on the model's device (every replay copies its batch into them),
+  // gradients undefined, everything between begin and end recorded; then this batch's step is replayed.
+  private capture(graph: unknown, x: Tensor, y: Tensor): StepResult {
+    const c = native.cudaGraph;
     const { x: sx, y: sy } = tidy(() =>
       noGrad(() => {
         const b = placeBatch(x, y, this.where);
@@ -241,7 +250,7 @@ export class TrainStep {
     this.captures++;
     // The capture recorded the kernels without running them: run this batch's step now.
     c.replay(graph);
-    return (this.last = out);
+    return out;
   }
 
   /** Drops the captured graph (the next step warms up and captures again). */
@@ -266,10 +275,7 @@ export class TrainStep {
 /** What keeps a step on `device` with `optimizer` from being captured (a phrase), or null. */
 function graphBlocker(device: string, optimizer: Optimizer): string | null {
   if (!device.startsWith('cuda')) return `a model on CUDA, this one is on ${device}`;
-  if (!(optimizer instanceof SGD) || !optimizer.fused) {
-    return `SGD({fused: true}), got ${optimizer.constructor.name}${optimizer instanceof SGD ? ' without fused' : ''} (a graph replays the learning rate from a device tensor; this update reads host values)`;
-  }
-  return null;
+  return optimizer.captureBlocker();
 }
 
 function sameShape(a: Tensor, b: Tensor): boolean {
