@@ -47,19 +47,22 @@ export function crc32(data: Uint8Array, crc = 0): number {
 
 export interface ZipEntry {
   name: string;
-  /** Offset of the payload in the file. */
-  dataOffset: number;
+  /** Offset of the record's local header in the file; its payload follows it (see dataOffset). */
+  localOffset: number;
   size: number;
   crc: number;
 }
 
 /**
- * An archive read by ranges from an open file: the directory on open, then each record on demand, so
- * memory is what the caller asks for and files over 2 GiB (beyond one Buffer) load. `read` checks the
- * CRC of what it returns; `close` releases the descriptor.
+ * An archive read by ranges from an open file: the central directory once, on open, then each record on
+ * demand, so memory is what the caller asks for and files over 2 GiB (beyond one Buffer) load. A record's
+ * local header is read with the record (torch.load reads the storages' natively: readStorages), not
+ * while the directory is parsed. `read` checks the CRC of what it returns; `close` releases the descriptor.
  */
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
+  /** Where the central directory starts: every record lies before it. */
+  dataEnd = 0;
 
   private constructor(
     readonly fd: number,
@@ -114,10 +117,19 @@ export class ZipReader {
     return buf;
   }
 
+  /** Where the record's payload starts: after its local header, whose name/extra lengths may differ from the directory's. */
+  dataOffset(e: ZipEntry): number {
+    const local = this.range(e.localOffset, LOCAL_HEADER_SIZE);
+    if (local.readUInt32LE(0) !== LOCAL_SIG) this.fail(`the local header of record '${e.name}' (offset ${e.localOffset}) is damaged`);
+    const dataOffset = e.localOffset + LOCAL_HEADER_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
+    if (dataOffset + e.size > this.dataEnd) this.fail(`record '${e.name}' (${e.size} bytes at offset ${dataOffset}) runs past the data area: the file is truncated or corrupt`);
+    return dataOffset;
+  }
+
   /** The payload of a (small) record, CRC-checked. */
   read(name: string): Buffer {
     const e = this.entry(name);
-    const data = this.range(e.dataOffset, e.size);
+    const data = this.range(this.dataOffset(e), e.size);
     this.checkCrc(name, crc32(data), e.crc);
     return data;
   }
@@ -177,6 +189,7 @@ function parseDirectory(r: ZipReader): void {
   // Each entry takes at least 46 bytes: a count beyond that is a lie, caught before any work.
   if (count * CENTRAL_HEADER_SIZE > dirSize) r.fail(`the directory claims ${count} entries but holds ${dirSize} bytes`);
   const dir = r.range(dirOffset, dirSize);
+  r.dataEnd = dirOffset;
 
   let at = 0;
   for (let i = 0; i < count; i++) {
@@ -212,12 +225,8 @@ function parseDirectory(r: ZipReader): void {
     if (flags & 1) r.fail(`record '${name}' is encrypted`);
     if (csize !== size) r.fail(`record '${name}' is stored but its sizes differ (${csize} vs ${size})`);
     if (localOffset + LOCAL_HEADER_SIZE > dirOffset) r.fail(`the local header of record '${name}' (offset ${localOffset}) lies outside the data area`);
-    const local = r.range(localOffset, LOCAL_HEADER_SIZE);
-    if (local.readUInt32LE(0) !== LOCAL_SIG) r.fail(`the local header of record '${name}' (offset ${localOffset}) is damaged`);
-    // The payload follows the local header, whose name/extra lengths may differ from the central ones.
-    const dataOffset = localOffset + LOCAL_HEADER_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
-    if (dataOffset + size > dirOffset) r.fail(`record '${name}' (${size} bytes at offset ${dataOffset}) runs past the data area: the file is truncated or corrupt`);
-    r.entries.set(name, { name, dataOffset, size, crc });
+    if (localOffset + LOCAL_HEADER_SIZE + size > dirOffset) r.fail(`record '${name}' (${size} bytes after offset ${localOffset}) runs past the data area: the file is truncated or corrupt`);
+    r.entries.set(name, { name, localOffset, size, crc });
     at = nameEnd + extraLen + commentLen;
   }
 }
