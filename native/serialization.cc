@@ -112,6 +112,16 @@ std::string Hex(uint32_t v) {
   return buf;
 }
 
+// A uint8 CPU tensor of n bytes over fresh memory from the CPU allocator (torch.memory() counts it), made as
+// at::empty makes it but without a trip through the dispatcher: torch.load makes one per storage.
+at::Tensor NewBytes(int64_t n) {
+  c10::Storage storage(c10::Storage::use_byte_size_t(), static_cast<size_t>(n), c10::GetAllocator(c10::DeviceType::CPU), /*resizable=*/true);
+  at::Tensor t = at::detail::make_tensor<c10::TensorImpl>(std::move(storage), c10::DispatchKeySet(c10::DispatchKey::CPU),
+                                                          caffe2::TypeMeta::Make<uint8_t>());
+  t.unsafeGetTensorImpl()->set_sizes_contiguous({n});
+  return t;
+}
+
 // torch.load(f, {mmap: true}): the whole file mapped once, private (copy-on-write: an in-place op on a
 // loaded tensor changes this process's pages, never the file), and every storage a tensor over its bytes
 // in place. The mapping lives while any such tensor does (each holds a reference), so N bytes of file
@@ -169,7 +179,7 @@ struct StorageReader {
     int64_t size = static_cast<int64_t>(r[1]);
     int flag = static_cast<int>(r[3]);
     if (flag == kAbsent) {
-      *out = at::empty({0}, at::TensorOptions().dtype(at::kByte));
+      *out = NewBytes(0);
       return "";
     }
     int64_t data = 0;
@@ -182,7 +192,7 @@ struct StorageReader {
       *out = at::from_blob(p, {size}, [ref](void*) mutable { ref.reset(); }, at::TensorOptions().dtype(at::kByte));
       return "";
     }
-    *out = at::empty({size}, at::TensorOptions().dtype(at::kByte));
+    *out = NewBytes(size);
     uint8_t* p = out->data_ptr<uint8_t>();
     if (!ReadAt(fd, p, static_cast<size_t>(size), data)) {
       return "the file ends inside record '" + Name(i) + "' (" + std::to_string(size) + " bytes at offset " + std::to_string(data) + ")";
@@ -250,8 +260,9 @@ Napi::Value ReleaseArchive(const Napi::CallbackInfo& info) {
 }
 
 // One tensor of rebuildTensors: _rebuild_tensor_v2's (storage, storage_offset, size, stride) and
-// requires_grad, as torch._utils does it: an empty tensor of the dtype set_ to the storage, so a loaded
-// tensor is a leaf over the storage (not a view of a byte tensor), sharing it with every other tensor of it.
+// requires_grad. As torch._utils does it (an empty tensor set_ to the storage), a loaded tensor is a leaf
+// over the storage, not a view of a byte tensor, sharing it with every other tensor of it; made directly,
+// as libtorch's own unpickler (torch/csrc/jit/serialization) does, without two trips through the dispatcher.
 at::Tensor RebuildOne(const Archive& archive, const std::vector<at::ScalarType>& dtypes, const double*& s, const double* end) {
   if (end - s < 5) throw std::runtime_error("truncated tensor spec");
   auto storage = static_cast<size_t>(s[0]);
@@ -267,8 +278,11 @@ at::Tensor RebuildOne(const Archive& archive, const std::vector<at::ScalarType>&
   std::vector<int64_t> stride(s + ndim, s + 2 * ndim);
   s += 2 * ndim;
   const at::Tensor& bytes = archive.storages[storage];
-  at::Tensor t = at::empty({0}, bytes.options().dtype(dtypes[dtype]));
-  t.set_(bytes.storage(), offset, size, stride);
+  at::Tensor t = at::detail::make_tensor<c10::TensorImpl>(c10::Storage(bytes.storage()), bytes.key_set(),
+                                                          caffe2::TypeMeta::fromScalarType(dtypes[dtype]));
+  c10::TensorImpl* impl = t.unsafeGetTensorImpl();
+  impl->set_storage_offset(offset);
+  impl->set_sizes_and_strides(size, stride);
   if (requiresGrad) t.set_requires_grad(true);
   return t;
 }
