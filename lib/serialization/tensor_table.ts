@@ -54,7 +54,7 @@ export class TensorTable {
   private readonly names: string[] = [];
   private readonly locations: string[] = [];
   private readonly targets: (string | undefined)[] = [];
-  /** [localOffset, size, crc, flag] per storage: readStorages' records. */
+  /** [localOffset, size, crc, flag, name length] per storage: readStorages' records. */
   private readonly records: number[] = [];
   /** [storage, dtype index, offset, requiresGrad, ndim, ...size, ...stride] per tensor: rebuildTensors' specs. */
   private readonly specs: number[] = [];
@@ -83,11 +83,11 @@ export class TensorTable {
     let nbytes = 0;
     if (e === undefined && int(numel, 'storage numel', this.where) === 0) {
       // PyTorch writes empty storages too, but tolerate their absence.
-      this.records.push(0, 0, 0, ABSENT);
+      this.records.push(0, 0, 0, ABSENT, 0);
     } else {
       const { localOffset, size, crc } = e ?? this.zip.entry(name);
       const mapped = this.mmap && (target === undefined || target === 'cpu');
-      this.records.push(localOffset, size, crc, mapped ? MAPPED : READ);
+      this.records.push(localOffset, size, crc, mapped ? MAPPED : READ, name.length);
       nbytes = size;
     }
     const s = { index: this.names.length, nbytes };

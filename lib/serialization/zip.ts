@@ -151,13 +151,21 @@ function u64(buf: Buffer, at: number, r: ZipReader, what: string): number {
   return Number(v);
 }
 
-/** Finds the end-of-central-directory record (scanning back over a comment of up to 64 KiB); its file offset. */
-function findEocd(r: ZipReader): number {
+/** The file's last bytes: where the end-of-central-directory record is, and most often the directory too. */
+interface Tail {
+  bytes: Buffer;
+  start: number;
+  /** The end-of-central-directory record's file offset. */
+  eocd: number;
+}
+
+/** Finds the end-of-central-directory record (scanning back over a comment of up to 64 KiB). */
+function findEocd(r: ZipReader): Tail {
   if (r.size < EOCD_SIZE) r.fail(`the file is ${r.size} bytes, too short to be a zip archive`);
-  const tailStart = Math.max(0, r.size - EOCD_SIZE - U16_MAX);
-  const tail = r.range(tailStart, r.size - tailStart);
-  for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
-    if (tail.readUInt32LE(at) === EOCD_SIG && at + EOCD_SIZE + tail.readUInt16LE(at + 20) === tail.length) return tailStart + at;
+  const start = Math.max(0, r.size - EOCD_SIZE - U16_MAX);
+  const bytes = r.range(start, r.size - start);
+  for (let at = bytes.length - EOCD_SIZE; at >= 0; at--) {
+    if (bytes.readUInt32LE(at) === EOCD_SIG && at + EOCD_SIZE + bytes.readUInt16LE(at + 20) === bytes.length) return { bytes, start, eocd: start + at };
   }
   if (r.range(0, 4).readUInt32LE(0) === LOCAL_SIG) {
     r.fail('no end-of-central-directory record (the file looks truncated)');
@@ -166,8 +174,9 @@ function findEocd(r: ZipReader): number {
 }
 
 function parseDirectory(r: ZipReader): void {
-  const eocd = findEocd(r);
-  const end = r.range(eocd, EOCD_SIZE);
+  const tail = findEocd(r);
+  const eocd = tail.eocd;
+  const end = tail.bytes.subarray(eocd - tail.start);
   let count = end.readUInt16LE(10);
   let dirSize = end.readUInt32LE(12);
   let dirOffset = end.readUInt32LE(16);
@@ -188,7 +197,8 @@ function parseDirectory(r: ZipReader): void {
   if (dirOffset + dirSize > eocd) r.fail(`the central directory (offset ${dirOffset}, ${dirSize} bytes) lies outside the file`);
   // Each entry takes at least 46 bytes: a count beyond that is a lie, caught before any work.
   if (count * CENTRAL_HEADER_SIZE > dirSize) r.fail(`the directory claims ${count} entries but holds ${dirSize} bytes`);
-  const dir = r.range(dirOffset, dirSize);
+  // One read of the file's end usually holds the directory as well (a ResNet-20's is 9 KB).
+  const dir = dirOffset >= tail.start ? tail.bytes.subarray(dirOffset - tail.start, dirOffset - tail.start + dirSize) : r.range(dirOffset, dirSize);
   r.dataEnd = dirOffset;
 
   let at = 0;

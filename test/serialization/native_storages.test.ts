@@ -36,7 +36,7 @@ function archiveFile(name: string): string {
 function recordsOf(zip: ZipReader, names: string[], flag = 0): Float64Array {
   return new Float64Array(names.flatMap((name) => {
     const e = zip.entry(name);
-    return [e.localOffset, e.size, e.crc, flag];
+    return [e.localOffset, e.size, e.crc, flag, name.length];
   }));
 }
 
@@ -92,6 +92,22 @@ describe('readStorages and rebuildTensors', () => {
     t.dispose();
   });
 
+  it("checks each record's CRC-32 as zlib computes it, at every length (the 16-byte folds and the bytes after them)", () => {
+    const file = path.join(dir, 'lengths.pth');
+    const lengths = [...Array.from({ length: 200 }, (_, i) => i), 1021, 4096, (1 << 20) + 7];
+    const fd = fs.openSync(file, 'w');
+    const zip = new ZipWriter(fd);
+    // Pseudo-random bytes (a fixed LCG): every bit pattern of the folds gets exercised.
+    let x = 12345;
+    for (const length of lengths) zip.add(`x/data/${length}`, [Uint8Array.from({ length }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24)]);
+    zip.finish();
+    fs.closeSync(fd);
+    const names = lengths.map((length) => `x/data/${length}`);
+    const archive = withArchive(file, names, (a) => a);
+    expect(typeof archive).not.toBe('string');
+    n.releaseArchive(archive);
+  });
+
   it('says which record is damaged: a CRC-32 that differs, a local header that is not one, a record past the file', () => {
     const file = archiveFile('bad.pth');
     const zip = ZipReader.open(file);
@@ -118,8 +134,8 @@ describe('readStorages and rebuildTensors', () => {
     try {
       const names = ['x/data/a'];
       const records = recordsOf(zip, names);
-      expect(() => n.readStorages(zip.fd, zip.size, zip.dataEnd, names, [0, 24, 0, 0] as unknown as Float64Array)).toThrow(torch.TorchError);
-      expect(() => n.readStorages(zip.fd, zip.size, zip.dataEnd, names, new Float64Array(3))).toThrow(/4 numbers per storage/);
+      expect(() => n.readStorages(zip.fd, zip.size, zip.dataEnd, names, [0, 24, 0, 0, 8] as unknown as Float64Array)).toThrow(torch.TorchError);
+      expect(() => n.readStorages(zip.fd, zip.size, zip.dataEnd, names, new Float64Array(4))).toThrow(/5 numbers per storage/);
       expect(() => n.readStorages(-1, zip.size, zip.dataEnd, names, records)).toThrow(torch.TorchError);
       expect(() => n.rebuildTensors({}, ['float32'], new Float64Array())).toThrow(/readStorages\(\) handle/);
       const archive = n.readStorages(zip.fd, zip.size, zip.dataEnd, names, records);
