@@ -42,11 +42,10 @@ export interface CudaGraphHandle {
 export interface ReducerHandle {
   readonly __brand: 'Reducer';
 }
-/** A checkpoint file mapped into memory for torch.load({ mmap: true }) (serialization.cc mapFile). */
-export interface MappedFileHandle {
-  readonly __brand: 'MappedFile';
+/** A checkpoint's storages, read by serialization.cc readStorages and consumed by rebuildTensors. */
+export interface ArchiveHandle {
+  readonly __brand: 'Archive';
 }
-
 /** A class the addon defines: JS gets its instances from native functions, never with `new`. */
 export interface NativeClass<T> {
   readonly prototype: T;
@@ -340,14 +339,17 @@ export interface NativeAddon {
   /** CIFAR's records (1 label byte + payload) → [labels int64 [count], payload uint8 [count, recordBytes - 1]]. */
   splitRecords(bytes: Uint8Array, count: number, recordBytes: number): [Tensor, Tensor];
   generator: NativeGenerator;
-  // serialization.cc: torch.save/load's storages
-  /** The file's bytes at position into a new uint8 tensor, with their CRC-32. */
-  readStorage(fd: number, position: number, nbytes: number): { storage: Tensor; crc: number };
-  mapFile(fd: number, size: number): MappedFileHandle;
-  /** A uint8 tensor over the mapped file's bytes at position (no copy). */
-  mappedStorage(mapping: MappedFileHandle, position: number, nbytes: number): Tensor;
-  /** torch._utils._rebuild_tensor_v2 on a uint8 storage: the bytes seen as dtype, then as_strided. */
-  rebuildTensor(bytes: Tensor, dtype: DType, size: number[], stride: number[], offset: number): Tensor;
+  // serialization.cc: torch.load's storages, all of an archive's in one call, then its tensors in one
+  /** [localOffset, size, crc, flag (0 read + CRC, 1 mapped, 2 absent), nameLength] per storage in `records`; a string says which record is damaged. */
+  readStorages(fd: number, fileSize: number, dataEnd: number, names: string[], records: Float64Array): ArchiveHandle | string;
+  /** Storage i of the archive as a uint8 tensor (for map_location). */
+  archiveStorage(archive: ArchiveHandle, index: number): Tensor;
+  /** Puts storage i back where map_location placed it. */
+  setArchiveStorage(archive: ArchiveHandle, index: number, bytes: Tensor): void;
+  /** Drops the archive's storages (a failed load). */
+  releaseArchive(archive: ArchiveHandle): void;
+  /** The archive's tensors in spec order ([storage, dtype index, offset, requiresGrad, ndim, ...size, ...stride] each); empties the archive. */
+  rebuildTensors(archive: ArchiveHandle, dtypes: DType[], specs: Float64Array): Tensor[];
   storageOf(t: Tensor): NativeStorageView;
   cuda: NativeCuda;
   amp: NativeAmp;

@@ -47,19 +47,22 @@ export function crc32(data: Uint8Array, crc = 0): number {
 
 export interface ZipEntry {
   name: string;
-  /** Offset of the payload in the file. */
-  dataOffset: number;
+  /** Offset of the record's local header in the file; its payload follows it (see dataOffset). */
+  localOffset: number;
   size: number;
   crc: number;
 }
 
 /**
- * An archive read by ranges from an open file: the directory on open, then each record on demand, so
- * memory is what the caller asks for and files over 2 GiB (beyond one Buffer) load. `read` checks the
- * CRC of what it returns; `close` releases the descriptor.
+ * An archive read by ranges from an open file: the central directory once, on open, then each record on
+ * demand, so memory is what the caller asks for and files over 2 GiB (beyond one Buffer) load. A record's
+ * local header is read with the record (torch.load reads the storages' natively: readStorages), not
+ * while the directory is parsed. `read` checks the CRC of what it returns; `close` releases the descriptor.
  */
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
+  /** Where the central directory starts: every record lies before it. */
+  dataEnd = 0;
 
   private constructor(
     readonly fd: number,
@@ -114,10 +117,19 @@ export class ZipReader {
     return buf;
   }
 
+  /** Where the record's payload starts: after its local header, whose name/extra lengths may differ from the directory's. */
+  dataOffset(e: ZipEntry): number {
+    const local = this.range(e.localOffset, LOCAL_HEADER_SIZE);
+    if (local.readUInt32LE(0) !== LOCAL_SIG) this.fail(`the local header of record '${e.name}' (offset ${e.localOffset}) is damaged`);
+    const dataOffset = e.localOffset + LOCAL_HEADER_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
+    if (dataOffset + e.size > this.dataEnd) this.fail(`record '${e.name}' (${e.size} bytes at offset ${dataOffset}) runs past the data area: the file is truncated or corrupt`);
+    return dataOffset;
+  }
+
   /** The payload of a (small) record, CRC-checked. */
   read(name: string): Buffer {
     const e = this.entry(name);
-    const data = this.range(e.dataOffset, e.size);
+    const data = this.range(this.dataOffset(e), e.size);
     this.checkCrc(name, crc32(data), e.crc);
     return data;
   }
@@ -139,13 +151,21 @@ function u64(buf: Buffer, at: number, r: ZipReader, what: string): number {
   return Number(v);
 }
 
-/** Finds the end-of-central-directory record (scanning back over a comment of up to 64 KiB); its file offset. */
-function findEocd(r: ZipReader): number {
+/** The file's last bytes: where the end-of-central-directory record is, and most often the directory too. */
+interface Tail {
+  bytes: Buffer;
+  start: number;
+  /** The end-of-central-directory record's file offset. */
+  eocd: number;
+}
+
+/** Finds the end-of-central-directory record (scanning back over a comment of up to 64 KiB). */
+function findEocd(r: ZipReader): Tail {
   if (r.size < EOCD_SIZE) r.fail(`the file is ${r.size} bytes, too short to be a zip archive`);
-  const tailStart = Math.max(0, r.size - EOCD_SIZE - U16_MAX);
-  const tail = r.range(tailStart, r.size - tailStart);
-  for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
-    if (tail.readUInt32LE(at) === EOCD_SIG && at + EOCD_SIZE + tail.readUInt16LE(at + 20) === tail.length) return tailStart + at;
+  const start = Math.max(0, r.size - EOCD_SIZE - U16_MAX);
+  const bytes = r.range(start, r.size - start);
+  for (let at = bytes.length - EOCD_SIZE; at >= 0; at--) {
+    if (bytes.readUInt32LE(at) === EOCD_SIG && at + EOCD_SIZE + bytes.readUInt16LE(at + 20) === bytes.length) return { bytes, start, eocd: start + at };
   }
   if (r.range(0, 4).readUInt32LE(0) === LOCAL_SIG) {
     r.fail('no end-of-central-directory record (the file looks truncated)');
@@ -153,22 +173,17 @@ function findEocd(r: ZipReader): number {
   r.fail('not a zip archive (no end-of-central-directory record; torch.save has written zip files since PyTorch 1.6)');
 }
 
-interface Directory {
-  count: number;
-  size: number;
-  offset: number;
-}
-
-/** Where the central directory is and how many entries it holds, from the (zip64) end record. */
-function directoryOf(r: ZipReader, eocd: number): Directory {
-  const end = r.range(eocd, EOCD_SIZE);
+function parseDirectory(r: ZipReader): void {
+  const tail = findEocd(r);
+  const eocd = tail.eocd;
+  const end = tail.bytes.subarray(eocd - tail.start);
   let count = end.readUInt16LE(10);
-  let size = end.readUInt32LE(12);
-  let offset = end.readUInt32LE(16);
+  let dirSize = end.readUInt32LE(12);
+  let dirOffset = end.readUInt32LE(16);
   if (end.readUInt16LE(4) !== 0 || end.readUInt16LE(6) !== 0) r.fail('multi-disk archives are not supported');
   // Zip64: the 32-bit fields hold 0xFFFF/0xFFFFFFFF and the real values sit in the zip64 EOCD record,
   // found through the locator just before the classic EOCD.
-  if (count === U16_MAX || size === U32_MAX || offset === U32_MAX) {
+  if (count === U16_MAX || dirSize === U32_MAX || dirOffset === U32_MAX) {
     const loc = eocd - 20;
     if (loc < 0 || r.range(loc, 4).readUInt32LE(0) !== ZIP64_LOCATOR_SIG) r.fail('zip64 end-of-central-directory locator is missing');
     const z = u64(r.range(loc + 8, 8), 0, r, 'zip64 end record offset');
@@ -176,67 +191,53 @@ function directoryOf(r: ZipReader, eocd: number): Directory {
     const rec = r.range(z, 56);
     if (rec.readUInt32LE(0) !== ZIP64_EOCD_SIG) r.fail('zip64 end-of-central-directory record is missing');
     count = u64(rec, 32, r, 'entry count');
-    size = u64(rec, 40, r, 'central directory size');
-    offset = u64(rec, 48, r, 'central directory offset');
+    dirSize = u64(rec, 40, r, 'central directory size');
+    dirOffset = u64(rec, 48, r, 'central directory offset');
   }
-  if (offset + size > eocd) r.fail(`the central directory (offset ${offset}, ${size} bytes) lies outside the file`);
+  if (dirOffset + dirSize > eocd) r.fail(`the central directory (offset ${dirOffset}, ${dirSize} bytes) lies outside the file`);
   // Each entry takes at least 46 bytes: a count beyond that is a lie, caught before any work.
-  if (count * CENTRAL_HEADER_SIZE > size) r.fail(`the directory claims ${count} entries but holds ${size} bytes`);
-  return { count, size, offset };
-}
+  if (count * CENTRAL_HEADER_SIZE > dirSize) r.fail(`the directory claims ${count} entries but holds ${dirSize} bytes`);
+  // One read of the file's end usually holds the directory as well (a ResNet-20's is 9 KB).
+  const dir = dirOffset >= tail.start ? tail.bytes.subarray(dirOffset - tail.start, dirOffset - tail.start + dirSize) : r.range(dirOffset, dirSize);
+  r.dataEnd = dirOffset;
 
-function parseDirectory(r: ZipReader): void {
-  const d = directoryOf(r, findEocd(r));
-  const dir = r.range(d.offset, d.size);
   let at = 0;
-  for (let i = 0; i < d.count; i++) {
-    if (at + CENTRAL_HEADER_SIZE > d.size || dir.readUInt32LE(at) !== CENTRAL_SIG) {
-      r.fail(`central directory entry ${i} of ${d.count} is damaged (at offset ${d.offset + at})`);
+  for (let i = 0; i < count; i++) {
+    if (at + CENTRAL_HEADER_SIZE > dirSize || dir.readUInt32LE(at) !== CENTRAL_SIG) {
+      r.fail(`central directory entry ${i} of ${count} is damaged (at offset ${dirOffset + at})`);
     }
-    at = readCentralEntry(r, dir, at, i, d);
-  }
-}
-
-/** One central directory entry at `at` into r.entries, its record's local header checked; the next entry's offset. */
-function readCentralEntry(r: ZipReader, dir: Buffer, at: number, i: number, d: Directory): number {
-  const flags = dir.readUInt16LE(at + 8);
-  const method = dir.readUInt16LE(at + 10);
-  const crc = dir.readUInt32LE(at + 16);
-  const nameLen = dir.readUInt16LE(at + 28);
-  const extraLen = dir.readUInt16LE(at + 30);
-  const commentLen = dir.readUInt16LE(at + 32);
-  const nameEnd = at + CENTRAL_HEADER_SIZE + nameLen;
-  if (nameEnd + extraLen + commentLen > d.size) r.fail(`central directory entry ${i} runs past the directory`);
-  const name = dir.toString('utf8', at + CENTRAL_HEADER_SIZE, nameEnd);
-  const sizes = { csize: dir.readUInt32LE(at + 20), size: dir.readUInt32LE(at + 24), localOffset: dir.readUInt32LE(at + 42) };
-  readZip64Extra(r, dir, nameEnd, extraLen, name, sizes);
-  const { csize, size, localOffset } = sizes;
-  if (method !== 0) r.fail(`record '${name}' is compressed (method ${method}); PyTorch checkpoints store records uncompressed`);
-  if (flags & 1) r.fail(`record '${name}' is encrypted`);
-  if (csize !== size) r.fail(`record '${name}' is stored but its sizes differ (${csize} vs ${size})`);
-  if (localOffset + LOCAL_HEADER_SIZE > d.offset) r.fail(`the local header of record '${name}' (offset ${localOffset}) lies outside the data area`);
-  const local = r.range(localOffset, LOCAL_HEADER_SIZE);
-  if (local.readUInt32LE(0) !== LOCAL_SIG) r.fail(`the local header of record '${name}' (offset ${localOffset}) is damaged`);
-  // The payload follows the local header, whose name/extra lengths may differ from the central ones.
-  const dataOffset = localOffset + LOCAL_HEADER_SIZE + local.readUInt16LE(26) + local.readUInt16LE(28);
-  if (dataOffset + size > d.offset) r.fail(`record '${name}' (${size} bytes at offset ${dataOffset}) runs past the data area: the file is truncated or corrupt`);
-  r.entries.set(name, { name, dataOffset, size, crc });
-  return nameEnd + extraLen + commentLen;
-}
-
-/** The zip64 extra field (id 1) holds, in this order, only the fields that overflowed: those replace the 32-bit ones. */
-function readZip64Extra(r: ZipReader, dir: Buffer, start: number, extraLen: number, name: string, s: { csize: number; size: number; localOffset: number }): void {
-  for (let e = start; e + 4 <= start + extraLen; ) {
-    const id = dir.readUInt16LE(e);
-    const len = dir.readUInt16LE(e + 2);
-    if (id === 0x0001) {
-      let p = e + 4;
-      const fits = (n: number) => p + n <= Math.min(e + 4 + len, start + extraLen) || r.fail(`the zip64 field of '${name}' is too short`);
-      if (s.size === U32_MAX && fits(8)) (s.size = u64(dir, p, r, `size of '${name}'`)), (p += 8);
-      if (s.csize === U32_MAX && fits(8)) (s.csize = u64(dir, p, r, `size of '${name}'`)), (p += 8);
-      if (s.localOffset === U32_MAX && fits(8)) s.localOffset = u64(dir, p, r, `offset of '${name}'`);
+    const flags = dir.readUInt16LE(at + 8);
+    const method = dir.readUInt16LE(at + 10);
+    const crc = dir.readUInt32LE(at + 16);
+    let csize = dir.readUInt32LE(at + 20);
+    let size = dir.readUInt32LE(at + 24);
+    const nameLen = dir.readUInt16LE(at + 28);
+    const extraLen = dir.readUInt16LE(at + 30);
+    const commentLen = dir.readUInt16LE(at + 32);
+    let localOffset = dir.readUInt32LE(at + 42);
+    const nameEnd = at + CENTRAL_HEADER_SIZE + nameLen;
+    if (nameEnd + extraLen + commentLen > dirSize) r.fail(`central directory entry ${i} runs past the directory`);
+    const name = dir.toString('utf8', at + CENTRAL_HEADER_SIZE, nameEnd);
+    // The zip64 extra field (id 1) holds, in this order, only the fields that overflowed.
+    for (let e = nameEnd; e + 4 <= nameEnd + extraLen; ) {
+      const id = dir.readUInt16LE(e);
+      const len = dir.readUInt16LE(e + 2);
+      if (id === 0x0001) {
+        let p = e + 4;
+        const fits = (n: number) => p + n <= Math.min(e + 4 + len, nameEnd + extraLen) || r.fail(`the zip64 field of '${name}' is too short`);
+        if (size === U32_MAX && fits(8)) (size = u64(dir, p, r, `size of '${name}'`)), (p += 8);
+        if (csize === U32_MAX && fits(8)) (csize = u64(dir, p, r, `size of '${name}'`)), (p += 8);
+        if (localOffset === U32_MAX && fits(8)) localOffset = u64(dir, p, r, `offset of '${name}'`);
+      }
+      e += 4 + len;
     }
-    e += 4 + len;
+    if (method !== 0) r.fail(`record '${name}' is compressed (method ${method}); PyTorch checkpoints store records uncompressed`);
+    if (flags & 1) r.fail(`record '${name}' is encrypted`);
+    if (csize !== size) r.fail(`record '${name}' is stored but its sizes differ (${csize} vs ${size})`);
+    if (localOffset + LOCAL_HEADER_SIZE > dirOffset) r.fail(`the local header of record '${name}' (offset ${localOffset}) lies outside the data area`);
+    if (localOffset + LOCAL_HEADER_SIZE + size > dirOffset) r.fail(`record '${name}' (${size} bytes after offset ${localOffset}) runs past the data area: the file is truncated or corrupt`);
+    r.entries.set(name, { name, localOffset, size, crc });
+    at = nameEnd + extraLen + commentLen;
   }
 }
 
