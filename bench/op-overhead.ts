@@ -92,8 +92,13 @@ torch.setNumThreads(1);
 const a = torch.ones([1]), b = torch.ones([1]);
 const x = torch.randn([1, 16, 8, 8]), w = torch.randn([16, 16, 3, 3]);
 const conv = torch.nn.functional.conv2d;
+const { bindOp } = require(${JSON.stringify(DIST)} + '/ops');
+const gAdd = bindOp('torch.add', ['add.Tensor', 'add.Scalar']);
+const gConv = bindOp('F.conv2d', ['conv2d', 'conv2d.padding']);
 const fn = {
   add: () => a.add(b).dispose(),
+  genericAdd: () => gAdd(a, b).dispose(),
+  genericConv2d: () => gConv(x, w, null, 1, 1).dispose(),
   tidyAdd: () => torch.tidy(() => { for (let i = 0; i < 100; i++) a.add(b); }),
   conv2d: () => conv(x, w, null, { stride: 1, padding: 1 }).dispose(),
 };
@@ -101,6 +106,8 @@ const fn = {
 for (let i = 0; i < 2000; i++) fn.add();
 for (let i = 0; i < 20; i++) fn.tidyAdd();
 for (let i = 0; i < 100; i++) fn.conv2d();
+for (let i = 0; i < 2000; i++) fn.genericAdd();
+for (let i = 0; i < 100; i++) fn.genericConv2d();
 for (let i = 0; i < iters; i++) fn[op]();
 `;
 
@@ -115,7 +122,7 @@ def add(): torch.add(a, b)
 def add100():
     for _ in range(100): torch.add(a, b)
 def conv(): F.conv2d(x, w, None, 1, 1)
-fn = {"add": add, "tidyAdd": add100, "conv2d": conv}
+fn = {"add": add, "tidyAdd": add100, "conv2d": conv, "genericAdd": add, "genericConv2d": conv}
 for _ in range(2000): add()
 for _ in range(20): add100()
 for _ in range(100): conv()
@@ -124,7 +131,8 @@ for _ in range(iters): fn[op]()
 
 function instructions(): void {
   const iters = arg('--iters', 20_000);
-  const sizes: Record<string, number> = { add: iters, tidyAdd: Math.max(1, iters / 100), conv2d: Math.max(1, iters / 20) };
+  const conv = Math.max(1, iters / 20);
+  const sizes: Record<string, number> = { add: iters, tidyAdd: Math.max(1, iters / 100), conv2d: conv, genericAdd: iters, genericConv2d: conv };
   const r = instructionRatios(
     (op, k) => nodeChild(NODE_CHILD, [op, String(k)]),
     (op, k) => pythonChild(PY_CHILD, [op, String(k)]),
@@ -132,7 +140,14 @@ function instructions(): void {
   );
   // tidyAdd's iteration is 100 adds in one scope (Python: 100 adds).
   const t = r.tidyAdd;
-  const per = { add1: r.add, add1InTidy: { ours: Math.round(t.ours / 100), python: Math.round(t.python / 100), ratio: t.ratio }, conv2d_1x16x8x8: r.conv2d };
+  // generic*: the same op through the generic call (bindOp, as lib/generated makes them); Python's is the same op.
+  const per = {
+    add1: r.add,
+    add1Generic: r.genericAdd,
+    add1InTidy: { ours: Math.round(t.ours / 100), python: Math.round(t.python / 100), ratio: t.ratio },
+    conv2d_1x16x8x8: r.conv2d,
+    conv2dGeneric: r.genericConv2d,
+  };
   console.log(JSON.stringify({ libtorch: torch.libtorchVersion, python: PYTHON, mode: 'instructions per op (callgrind)', iterations: sizes, ...per }, null, 2));
 }
 
