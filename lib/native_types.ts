@@ -58,19 +58,8 @@ export interface NativeAddon {
   Tensor: { prototype: Tensor };
   setErrorClass(cls: new (message: string) => Error): void;
   libtorchVersion(): string;
-  // factories.cc
+  // factories.cc (what is not an operator: the ops are lib/generated/, through ops.bind)
   fromTypedArray(data: Typed, shape: number[], options: Options): Tensor;
-  zeros(shape: number[], options?: Options): Tensor;
-  ones(shape: number[], options?: Options): Tensor;
-  empty(shape: number[], options?: Options): Tensor;
-  rand(shape: number[], options?: Options): Tensor;
-  randn(shape: number[], options?: Options): Tensor;
-  full(shape: number[], value: number | boolean, options?: Options): Tensor;
-  arange(start: number, end: number, step: number, options?: Options): Tensor;
-  randint(low: number, high: number, shape: number[], options?: Options): Tensor;
-  randperm(n: number, options?: Options): Tensor;
-  cat(tensors: Tensor[], dim: number): Tensor;
-  stack(tensors: Tensor[], dim: number): Tensor;
   manualSeed(seed: number): void;
   getRngState(device: string): Tensor;
   setRngState(state: Tensor, device: string): void;
@@ -122,22 +111,11 @@ export interface NativeAddon {
     deterministicAlgorithmsWarnOnly(): boolean;
     float32MatmulPrecision(value?: string): 'highest' | 'high' | 'medium';
   };
-  // module.cc, functional.cc, optimizer.cc
+  // module.cc, optimizer.cc
   nn: {
     NativeModule: new (kind: string, options: Record<string, unknown>) => NativeLayer;
     setData(t: Tensor, value: Tensor): void;
     [name: string]: Fn | (new (...args: any[]) => any);
-  };
-  functional: {
-    relu(input: Tensor, inplace: boolean): Tensor;
-    avgPool2d(input: Tensor, kernelSize: number | number[], options: object): Tensor;
-    adaptiveAvgPool2d(input: Tensor, outputSize: number | number[]): Tensor;
-    linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
-    conv2d(input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: object): Tensor;
-    batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: object): Tensor;
-    crossEntropy(input: Tensor, target: Tensor, options: object): Tensor;
-    logSoftmax(input: Tensor, dim: number): Tensor;
-    [name: string]: Fn;
   };
   optim: {
     sgdStep(params: Tensor[], buffers: (Tensor | null)[], group: object): void;

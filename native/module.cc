@@ -302,7 +302,6 @@ void InitNn(Napi::Env env, Napi::Object exports) {
   NnModule::Init(env, nn);
   Export(env, nn, kNn);
   exports.Set("nn", nn);
-  InitFunctional(env, exports);
   InitOptimizer(env, exports);
 }
 

@@ -1,6 +1,6 @@
-// torch.nn on the native side: layer modules (module.cc), functional ops (functional.cc) and the
-// optimizer steps (optimizer.cc). InitNn registers all three under exports.nn / exports.functional /
-// exports.optim, so addon.cc needs one line.
+// torch.nn on the native side: layer modules (module.cc) and the optimizer steps (optimizer.cc). InitNn
+// registers both under exports.nn / exports.optim, so addon.cc needs one line. (torch.nn.functional is
+// the generated ops: lib/nn/functional.ts.)
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
@@ -8,7 +8,6 @@
 namespace tn {
 
 void InitNn(Napi::Env env, Napi::Object exports);
-void InitFunctional(Napi::Env env, Napi::Object exports);
 void InitOptimizer(Napi::Env env, Napi::Object exports);
 
 // Wraps t as a JS Tensor that no enclosing tidy() frees: for state a module or optimizer owns.

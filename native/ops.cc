@@ -47,6 +47,7 @@ struct Arg {
   std::string name;   // the JS name (camelCase), as messages and options objects spell it
   std::string py_name;  // PyTorch's name (keepdim, scale_factor): an options object may use it too
   std::string type;   // the schema's type, for messages
+  std::string where;  // "torch.add(): argument 'other'", for a disposed Tensor's message
   Kind kind;
   bool optional;      // T?: null/undefined is None
   int64_t size;       // int[2]: a single integer is accepted and repeated
@@ -148,7 +149,7 @@ bool IsInteger(const Napi::Value& v) {
 bool ConvertTensor(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
   Tensor* t = Tensor::FromValue(v);
   if (t == nullptr) return false;
-  *out = t->value(a.name.c_str());
+  *out = t->value(a.where.c_str());
   return true;
 }
 
@@ -237,7 +238,7 @@ bool ConvertTensorList(Napi::Env, const Arg& a, const Napi::Value& v, IValue* ou
     }
     Tensor* t = Tensor::FromValue(e);
     if (t == nullptr) return false;
-    list.push_back(t->value(a.name.c_str()));
+    list.push_back(t->value(a.where.c_str()));
   }
   *out = std::move(list);
   return true;
@@ -365,7 +366,7 @@ int WrittenArgument(const c10::FunctionSchema& schema, const c10::Argument& ret)
   return -1;
 }
 
-Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
+Overload MakeOverload(const c10::OperatorHandle& handle, bool method, const std::string& display) {
   const c10::FunctionSchema& schema = handle.schema();
   Overload ov{handle, UnboxedKernel(schema.operator_name()), {}, 0, false, false, {}, {}, {}, {}, ""};
   std::ostringstream sig;
@@ -374,7 +375,7 @@ Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
   for (const c10::Argument& a : schema.arguments()) {
     bool optional = false;
     Kind kind = KindOf(a.real_type(), &optional);
-    Arg arg{Camel(a.name()), a.name(), a.real_type()->str(), kind, optional,
+    Arg arg{Camel(a.name()), a.name(), a.real_type()->str(), display + "(): argument '" + Camel(a.name()) + "'", kind, optional,
             a.N() ? static_cast<int64_t>(*a.N()) : 0, a.kwarg_only(), a.default_value(),
             kConverters[static_cast<size_t>(kind)]};
     // PyTorch's factories (dtype and device arguments) also take requires_grad.
@@ -408,7 +409,7 @@ void Resolve(OpGroup& g) {
     std::string overload = dot == std::string::npos ? "" : full.substr(dot + 1);
     auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
     if (!handle) continue;
-    Overload ov = MakeOverload(*handle, g.method);
+    Overload ov = MakeOverload(*handle, g.method, g.display);
     if (g.method && (ov.args.empty() || handle->schema().arguments()[0].name() != "self")) continue;
     // Python's x.tile(2, 1), torch.ones(2, 3): the one positional argument (after self) is an int list.
     const size_t first = g.method ? 1 : 0;
@@ -561,6 +562,17 @@ bool KwargsAllKnown(const Overload& ov, const Call& call, size_t used, Misfit* w
   return true;
 }
 
+// A value as a message shows it: a string or a number itself ('float128', 0.5), else its type.
+std::string Shown(const Napi::Value& v) {
+  if (v.IsString()) return "'" + v.As<Napi::String>().Utf8Value() + "'";
+  if (v.IsNumber()) {
+    std::ostringstream s;
+    s << v.As<Napi::Number>().DoubleValue();
+    return s.str();
+  }
+  return JsTypeName(v);
+}
+
 // Converts one argument's value (undefined: not given) onto the stack; false when it does not fit.
 bool BindArg(Napi::Env env, const Arg& a, int i, Napi::Value v, torch::jit::Stack& stack, Misfit* why) {
   if (v.IsUndefined()) {
@@ -574,7 +586,7 @@ bool BindArg(Napi::Env env, const Arg& a, int i, Napi::Value v, torch::jit::Stac
   }
   IValue iv;
   if (v.IsNull() ? !a.optional : !a.convert(env, a, v, &iv)) {  // null: None, iv as it is
-    return Refuse(why, i, [&] { return "argument '" + a.name + "' must be " + Expected(a) + ", not " + JsTypeName(v); });
+    return Refuse(why, i, [&] { return "argument '" + a.name + "' must be " + Expected(a) + ", not " + Shown(v); });
   }
   stack.push_back(std::move(iv));
   return true;

@@ -8,7 +8,6 @@
 #include "distributed.h"
 #include "entry.h"
 #include "memory.h"
-#include "tensor_ops.h"
 
 namespace tn {
 
@@ -34,19 +33,16 @@ Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
       InstanceAccessor<&Tensor::GetRequiresGrad, &Tensor::SetRequiresGrad>("requiresGrad"),
       InstanceAccessor<&Tensor::Grad>("grad"),
   };
-  // The many tensor ops share one member entry; each finds its implementation in info.Data(). Writable,
-  // so lib/tensor.ts can send the calls with an options object to the generic operator call.
-  for (const TensorOp& op : TensorOps()) {
-    props.push_back(InstanceMethod(op.name, &Tensor::Call, static_cast<napi_property_attributes>(napi_writable | napi_configurable),
-                                   const_cast<void*>(static_cast<const void*>(&op))));
-  }
+  // The ops are not here: every ATen op is a generated method through the generic call (native/ops.cc,
+  // lib/ops.ts installMethods). What stays is the handle's own state and what is not an operator.
   Napi::Function ctor = DefineClass(env, "Tensor", props);
   DefineMethods(env, ctor, {
       Method<Tensor, &Tensor::Dispose>("dispose"),
       Method<Tensor, &Tensor::Numel>("numel"),
       Method<Tensor, &Tensor::IsContiguous>("isContiguous"),
       Method<Tensor, &Tensor::ToTypedArray>("toTypedArray"),
-      Method<Tensor, &Tensor::Item>("item")
+      Method<Tensor, &Tensor::Item>("item"),
+      Method<Tensor, &Tensor::GradFnName>("gradFnName")
   });
   env.GetInstanceData<AddonData>()->tensor_class = Napi::Persistent(ctor);
   exports.Set("Tensor", ctor);
@@ -114,16 +110,6 @@ const at::Tensor& Tensor::Get(Napi::Env env, const Napi::Value& v, const char* w
 const at::Tensor& Tensor::value(const char* where) {
   if (!tensor.defined()) ThrowArg(Env(), where, "the Tensor has been disposed");
   return tensor;
-}
-
-// Every op of the table runs here: one try/catch for all, and libtorch's messages start with the op's name.
-Napi::Value Tensor::Call(const Napi::CallbackInfo& info) {
-  const TensorOp* op = static_cast<const TensorOp*>(info.Data());
-  try {
-    return op->fn(info, value(op->name));
-  } catch (...) {
-    RethrowAsTorchError(info.Env(), op->name);
-  }
 }
 
 Napi::Value Tensor::Dispose(const Napi::CallbackInfo& info) {
@@ -232,6 +218,20 @@ Napi::Value Tensor::Item(const Napi::CallbackInfo& info) {
   if (s.isBoolean()) return Napi::Boolean::New(env, s.toBool());
   if (s.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(s.toLong()));
   return Napi::Number::New(env, s.toDouble());
+}
+
+}  // namespace tn
+
+namespace tn {
+
+// The autograd node that made this tensor ('AddBackward0', Python's type(x.grad_fn).__name__), or null for
+// a leaf: the repr's grad_fn=<…>. Not an operator: autograd's graph, read from the handle.
+Napi::Value Tensor::GradFnName(const Napi::CallbackInfo& info) {
+  const at::Tensor& self = value("gradFnName");
+  if (!self.grad_fn()) return info.Env().Null();
+  std::string name = self.grad_fn()->name();
+  size_t colon = name.rfind("::");
+  return Napi::String::New(info.Env(), colon == std::string::npos ? name : name.substr(colon + 2));
 }
 
 }  // namespace tn

@@ -50,7 +50,7 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   Napi::Value IsContiguous(const Napi::CallbackInfo& info);
   Napi::Value ToTypedArray(const Napi::CallbackInfo& info);
   Napi::Value Item(const Napi::CallbackInfo& info);
-  Napi::Value Call(const Napi::CallbackInfo& info);
+  Napi::Value GradFnName(const Napi::CallbackInfo& info);
 };
 
 }  // namespace tn
