@@ -562,9 +562,9 @@ bool KwargsAllKnown(const Overload& ov, const Call& call, size_t used, Misfit* w
   return true;
 }
 
-// A value as a message shows it: a string or a number itself ('float128', 0.5), else its type.
+// A value as a message shows it: a string with its text (string 'float128'), a number itself (0.5), else its type.
 std::string Shown(const Napi::Value& v) {
-  if (v.IsString()) return "'" + v.As<Napi::String>().Utf8Value() + "'";
+  if (v.IsString()) return "string '" + v.As<Napi::String>().Utf8Value() + "'";
   if (v.IsNumber()) {
     std::ostringstream s;
     s << v.As<Napi::Number>().DoubleValue();

@@ -74,7 +74,7 @@ print(json.dumps([torch.rand(5).tolist(), torch.randn(5).tolist(), torch.randint
   it('rejects ragged arrays, bad shapes and unknown dtypes with TorchError', () => {
     expect(() => torch.tensor([[1, 2], [3]])).toThrow(/ragged/);
     expect(() => torch.tensor(new Float32Array(5), { shape: [2, 2] })).toThrow(/4 elements but the data has 5/);
-    expect(() => torch.zeros([2], { dtype: 'float128' as never })).toThrow(/torch\.zeros\(\): argument 'dtype' must be a dtype name such as 'float32', not 'float128'/);
+    expect(() => torch.zeros([2], { dtype: 'float128' as never })).toThrow(/torch\.zeros\(\): argument 'dtype' must be a dtype name such as 'float32', not string 'float128'/);
     expect(() => torch.zeros([2], { device: 'tpu' })).toThrow(/invalid device 'tpu'/);
     expect(() => torch.zeros([2], { device: 'tpu' })).toThrow(torch.TorchError);
   });
