@@ -1,6 +1,7 @@
 // Per-op overhead: nanoseconds per small op call from TypeScript versus the same loop in Python torch
-// on the same machine and libtorch; and the generic, schema-driven call (lib/ops.ts, every generated op)
-// against the hand-written one for the same two ops. Run: npx tsx bench/op-overhead.ts [--iters 100000] [--repeats 5] [--clock cpu|wall]
+// on the same machine and libtorch; and the op bound directly (bindOp, as lib/generated makes torch.add)
+// against the same op as users call it (x.add, F.conv2d: the generated method and the nn.functional wrapper,
+// both over the same generic call; there are no hand-written op bindings). Run: npx tsx bench/op-overhead.ts [--iters 100000] [--repeats 5] [--clock cpu|wall]
 // --clock cpu (the default) times the process's CPU time, not the wall clock: on a shared machine the wall
 // clock counts the time other processes ran; both sides run one thread, so CPU time is the op's cost.
 // --instructions counts instructions under callgrind instead (bench/instructions.ts): a child process per
@@ -42,7 +43,7 @@ function ours() {
   // Each result is disposed at once, as Python's refcount frees it at once.
   const add = () => a.add(b).dispose();
   const conv2d = () => conv(x, w, null, { stride: 1, padding: 1 }).dispose();
-  // The same two ops through the generic dispatcher call, as the generated torch.add / F.conv2d make them.
+  // The same two ops bound directly, as the generated torch.add / F.conv2d make them.
   const gAdd = bindOp<(a: torch.Tensor, b: torch.Tensor) => torch.Tensor>('torch.add', ['add.Tensor', 'add.Scalar']);
   const gConv = bindOp<(...a: unknown[]) => torch.Tensor>('F.conv2d', ['conv2d', 'conv2d.padding']);
   const genericAdd = () => gAdd(a, b).dispose();
@@ -92,8 +93,13 @@ torch.setNumThreads(1);
 const a = torch.ones([1]), b = torch.ones([1]);
 const x = torch.randn([1, 16, 8, 8]), w = torch.randn([16, 16, 3, 3]);
 const conv = torch.nn.functional.conv2d;
+const { bindOp } = require(${JSON.stringify(DIST)} + '/ops');
+const gAdd = bindOp('torch.add', ['add.Tensor', 'add.Scalar']);
+const gConv = bindOp('F.conv2d', ['conv2d', 'conv2d.padding']);
 const fn = {
   add: () => a.add(b).dispose(),
+  genericAdd: () => gAdd(a, b).dispose(),
+  genericConv2d: () => gConv(x, w, null, 1, 1).dispose(),
   tidyAdd: () => torch.tidy(() => { for (let i = 0; i < 100; i++) a.add(b); }),
   conv2d: () => conv(x, w, null, { stride: 1, padding: 1 }).dispose(),
 };
@@ -101,6 +107,8 @@ const fn = {
 for (let i = 0; i < 2000; i++) fn.add();
 for (let i = 0; i < 20; i++) fn.tidyAdd();
 for (let i = 0; i < 100; i++) fn.conv2d();
+for (let i = 0; i < 2000; i++) fn.genericAdd();
+for (let i = 0; i < 100; i++) fn.genericConv2d();
 for (let i = 0; i < iters; i++) fn[op]();
 `;
 
@@ -115,7 +123,7 @@ def add(): torch.add(a, b)
 def add100():
     for _ in range(100): torch.add(a, b)
 def conv(): F.conv2d(x, w, None, 1, 1)
-fn = {"add": add, "tidyAdd": add100, "conv2d": conv}
+fn = {"add": add, "tidyAdd": add100, "conv2d": conv, "genericAdd": add, "genericConv2d": conv}
 for _ in range(2000): add()
 for _ in range(20): add100()
 for _ in range(100): conv()
@@ -124,7 +132,8 @@ for _ in range(iters): fn[op]()
 
 function instructions(): void {
   const iters = arg('--iters', 20_000);
-  const sizes: Record<string, number> = { add: iters, tidyAdd: Math.max(1, iters / 100), conv2d: Math.max(1, iters / 20) };
+  const conv = Math.max(1, iters / 20);
+  const sizes: Record<string, number> = { add: iters, tidyAdd: Math.max(1, iters / 100), conv2d: conv, genericAdd: iters, genericConv2d: conv };
   const r = instructionRatios(
     (op, k) => nodeChild(NODE_CHILD, [op, String(k)]),
     (op, k) => pythonChild(PY_CHILD, [op, String(k)]),
@@ -132,7 +141,14 @@ function instructions(): void {
   );
   // tidyAdd's iteration is 100 adds in one scope (Python: 100 adds).
   const t = r.tidyAdd;
-  const per = { add1: r.add, add1InTidy: { ours: Math.round(t.ours / 100), python: Math.round(t.python / 100), ratio: t.ratio }, conv2d_1x16x8x8: r.conv2d };
+  // generic*: the same op bound directly (bindOp, as lib/generated makes torch.add); Python's is the same op.
+  const per = {
+    add1: r.add,
+    add1Generic: r.genericAdd,
+    add1InTidy: { ours: Math.round(t.ours / 100), python: Math.round(t.python / 100), ratio: t.ratio },
+    conv2d_1x16x8x8: r.conv2d,
+    conv2dGeneric: r.genericConv2d,
+  };
   console.log(JSON.stringify({ libtorch: torch.libtorchVersion, python: PYTHON, mode: 'instructions per op (callgrind)', iterations: sizes, ...per }, null, 2));
 }
 
@@ -160,9 +176,9 @@ const result = {
       ratio: +(ts.conv2d / py.conv2d).toFixed(3),
     },
   },
-  genericVsHandWritten: {
-    add1: { generic: Math.round(ts.genericAdd), handWritten: Math.round(ts.add), ratio: +(ts.genericAdd / ts.add).toFixed(3) },
-    conv2d_1x16x8x8: { generic: Math.round(ts.genericConv), handWritten: Math.round(ts.conv2d), ratio: +(ts.genericConv / ts.conv2d).toFixed(3) },
+  boundVsMethod: {
+    add1: { bound: Math.round(ts.genericAdd), method: Math.round(ts.add), ratio: +(ts.genericAdd / ts.add).toFixed(3) },
+    conv2d_1x16x8x8: { bound: Math.round(ts.genericConv), functional: Math.round(ts.conv2d), ratio: +(ts.genericConv / ts.conv2d).toFixed(3) },
   },
 };
 console.log(JSON.stringify(result, null, 2));

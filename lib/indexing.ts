@@ -7,6 +7,7 @@
 import { TorchError } from './errors';
 import { native } from './native';
 import { bindOp } from './ops';
+import { full } from './generated/torch';
 import type { NestedArray, Scalar, Tensor } from './tensor_types';
 
 const SLICE = Symbol('Slice');
@@ -172,7 +173,7 @@ export function getIndex(self: Tensor, indices: TensorIndex[], where = 'index'):
 
 /** The value as a tensor of self's dtype and device (Python: x[idx] = 1.5), with leading 1s dropped. */
 function valueTensor(self: Tensor, value: Tensor | Scalar): Tensor {
-  if (!isTensorValue(value)) return native.full([], value, { dtype: self.dtype, device: self.device });
+  if (!isTensorValue(value)) return full([], value, { dtype: self.dtype, device: self.device });
   let shape = value.shape;
   while (shape.length > 0 && shape[0] === 1) shape = shape.slice(1);
   return shape.length === value.ndim ? value : value.view(shape);

@@ -25,9 +25,6 @@ export interface MemoryInfo {
 
 type Options = { dtype?: string; device?: string; requiresGrad?: boolean } | undefined;
 type Typed = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
-/** A kernel size, stride, padding or output size: one number for both dimensions, or [h, w]. */
-type Pair = number | number[];
-type Reduction = 'mean' | 'sum' | 'none';
 
 // Opaque handles: native objects (Napi::External) that JS only hands back to the functions that made them.
 /** A private CPU generator (data.cc generator.create). */
@@ -229,31 +226,6 @@ export interface NativeNn {
   setData(t: Tensor, value: Tensor): void;
 }
 
-/** functional (functional.cc): torch.nn.functional's hand-written ops, PyTorch's keywords in one options object. */
-export interface NativeFunctional {
-  relu(input: Tensor, inplace: boolean): Tensor;
-  avgPool2d(input: Tensor, kernelSize: Pair, options: { stride?: Pair; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number }): Tensor;
-  adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor;
-  linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor;
-  conv2d(input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: { stride?: Pair; padding?: Pair | 'same' | 'valid'; dilation?: Pair; groups?: number }): Tensor;
-  batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number }): Tensor;
-  crossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number }): Tensor;
-  logSoftmax(input: Tensor, dim: number): Tensor;
-  /** dtype casts the input first, as PyTorch's dtype argument. */
-  softmax(input: Tensor, dim: number, dtype?: string): Tensor;
-  maxPool2d(input: Tensor, kernelSize: Pair, options: { stride?: Pair; padding?: Pair; dilation?: Pair; ceilMode?: boolean }): Tensor;
-  /** feature: whole channels (dropout2d). */
-  dropout(input: Tensor, p: number, training: boolean, inplace: boolean, feature: boolean): Tensor;
-  layerNorm(input: Tensor, normalizedShape: number[], weight: Tensor | null, bias: Tensor | null, eps: number): Tensor;
-  nllLoss(input: Tensor, target: Tensor, options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }): Tensor;
-  mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction }): Tensor;
-  l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction }): Tensor;
-  binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor;
-  oneHot(tensor: Tensor, numClasses?: number): Tensor;
-  embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor;
-  gelu(input: Tensor, approximate?: 'none' | 'tanh'): Tensor;
-  silu(input: Tensor): Tensor;
-}
 
 /** A function ops.bind made: converts its arguments by the operator's schema (a method takes the tensor as `this`). */
 export type NativeOp = (this: unknown, ...args: unknown[]) => unknown;
@@ -310,20 +282,9 @@ export interface NativeStorageView {
 export interface NativeAddon {
   Tensor: NativeClass<Tensor>;
   setErrorClass(cls: new (message: string) => Error): void;
-  // factories.cc
+  // factories.cc (what is not an operator: the ops are lib/generated/, through ops.bind)
   libtorchVersion(): string;
   fromTypedArray(data: Typed, shape: number[], options: Options): Tensor;
-  zeros(shape: number[], options?: Options): Tensor;
-  ones(shape: number[], options?: Options): Tensor;
-  empty(shape: number[], options?: Options): Tensor;
-  rand(shape: number[], options?: Options): Tensor;
-  randn(shape: number[], options?: Options): Tensor;
-  full(shape: number[], value: number | boolean, options?: Options): Tensor;
-  arange(start: number, end: number, step: number, options?: Options): Tensor;
-  randint(low: number, high: number, shape: number[], options?: Options): Tensor;
-  randperm(n: number, options?: Options): Tensor;
-  cat(tensors: Tensor[], dim: number): Tensor;
-  stack(tensors: Tensor[], dim: number): Tensor;
   manualSeed(seed: number): void;
   getRngState(device: string): Tensor;
   setRngState(state: Tensor, device: string): void;
@@ -358,7 +319,6 @@ export interface NativeAddon {
   gradScaler: NativeGradScaler;
   distributed: NativeDistributed;
   nn: NativeNn;
-  functional: NativeFunctional;
   ops: NativeOps;
   jit: NativeJit;
   export: NativeExport;

@@ -4,8 +4,10 @@
 import { DType, Device, TensorOptions, DTYPES } from './dtype';
 import { TorchError } from './errors';
 import { native } from './native';
-import { installMethods, installProperties, installKeywordRoutes } from './ops';
-import { METHODS, PROPERTIES, HAND_WRITTEN } from './generated/tensor_methods';
+import { installMethods, installProperties } from './ops';
+import { METHODS, PROPERTIES } from './generated/tensor_methods';
+import { TENSOR_ADAPTERS } from './tensor_methods';
+import * as ops from './generated/torch';
 import { isOptions, normalizeOptions } from './kwargs';
 import { tensorRepr } from './tensor_str';
 import { installIndexing } from './indexing';
@@ -91,20 +93,13 @@ Object.assign(proto, {
     return tensorRepr(this);
   },
 });
-// Every other Tensor method PyTorch declares, through the generic operator call (lib/generated/).
+// The methods whose calling form is not their schema's (x.to('cuda'), x.backward()), then every other Tensor
+// method PyTorch declares, as it is, through the generic operator call (lib/generated/).
+for (const [name, fn] of Object.entries(TENSOR_ADAPTERS)) {
+  Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
+}
 installMethods(proto, METHODS);
 installProperties(proto, PROPERTIES);
-installKeywordRoutes(proto, HAND_WRITTEN, ['max', 'min']);
-// x.to({ … }): the native call reads the keys it knows; an unknown one (or Python's non_blocking) is checked here.
-const nativeTo = proto.to as (this: Tensor, target: unknown) => Tensor;
-const TO_OPTIONS = ['device', 'dtype', 'nonBlocking', 'copy', 'memoryFormat'];
-Object.defineProperty(proto, 'to', {
-  value: function to(this: Tensor, target: unknown): Tensor {
-    return nativeTo.call(this, isOptions(target) ? normalizeOptions('Tensor.to', target, TO_OPTIONS) : target);
-  },
-  writable: true,
-  configurable: true,
-});
 installIndexing(proto);
 proto[disposeSymbol] = function (this: Tensor) {
   this.dispose();
@@ -211,31 +206,31 @@ function checkShape(shape: unknown, where: string): number[] {
 /** torch.zeros(*size, dtype=…, device=…, requires_grad=…): zeros(2, 3), zeros([2, 3]), zeros(2, 3, { dtype }). */
 export function zeros(...args: SizeArgs): Tensor {
   const { size, options } = sizeArgs('zeros', args);
-  return native.zeros(size, options);
+  return ops.zeros(size, options);
 }
 /** torch.ones(*size, …), as zeros. */
 export function ones(...args: SizeArgs): Tensor {
   const { size, options } = sizeArgs('ones', args);
-  return native.ones(size, options);
+  return ops.ones(size, options);
 }
 /** torch.empty(*size, …), as zeros: the values are whatever the memory held. */
 export function empty(...args: SizeArgs): Tensor {
   const { size, options } = sizeArgs('empty', args);
-  return native.empty(size, options);
+  return ops.empty(size, options);
 }
 /** torch.full(size, fill_value, …): full([2, 3], 7), full(4, 0.5, { dtype: 'float64' }). */
 export function full(size: number[] | number, fillValue: Scalar, options?: TensorOptions): Tensor {
-  return native.full(checkShape(size, 'full'), fillValue, normalizeOptions('full', options, FACTORY_OPTIONS));
+  return ops.full(checkShape(size, 'full'), fillValue, normalizeOptions('full', options, FACTORY_OPTIONS));
 }
 /** torch.rand(*size, …): uniform on [0, 1); rand(2, 3) or rand([2, 3]). */
 export function rand(...args: SizeArgs): Tensor {
   const { size, options } = sizeArgs('rand', args);
-  return native.rand(size, options);
+  return ops.rand(size, options);
 }
 /** torch.randn(*size, …): standard normal; randn(2, 3) or randn([2, 3]). */
 export function randn(...args: SizeArgs): Tensor {
   const { size, options } = sizeArgs('randn', args);
-  return native.randn(size, options);
+  return ops.randn(size, options);
 }
 /** torch.randint(high, size) or randint(low, high, size), then options; int64 by default. */
 export function randint(high: number, size: number[] | number, options?: TensorOptions): Tensor;
@@ -244,11 +239,12 @@ export function randint(...args: unknown[]): Tensor {
   const { rest, options } = popOptions('randint', args);
   const [low, high, size] = Array.isArray(rest[1]) || rest.length === 2 ? [0, rest[0], rest[1]] : rest;
   if (!isIntegerArg(low) || !isIntegerArg(high)) throw new TorchError('randint: low and high must be integers');
-  return native.randint(low, high, checkShape(size, 'randint'), options);
+  if (high <= low) throw new TorchError('randint: high must be greater than low');
+  return ops.randint(low, high, checkShape(size, 'randint'), options);
 }
 /** torch.randperm(n, …): a random permutation of 0 … n-1 (int64). */
 export function randperm(n: number, options?: TensorOptions): Tensor {
-  return native.randperm(n, normalizeOptions('randperm', options, FACTORY_OPTIONS));
+  return ops.randperm(n, normalizeOptions('randperm', options, FACTORY_OPTIONS));
 }
 /** torch.arange(end) or arange(start, end, step=1), then options: int64 when all are integers, float32 otherwise. */
 export function arange(end: number, options?: TensorOptions): Tensor;
@@ -261,7 +257,7 @@ export function arange(...args: unknown[]): Tensor {
     throw new TorchError('arange: expected (end), (start, end) or (start, end, step) numbers, then options');
   }
   const [start, end] = b === undefined ? [0, a] : [a, b as number];
-  return native.arange(start, end, (c as number | undefined) ?? 1, options);
+  return ops.arange(start, end, (c as number | undefined) ?? 1, options);
 }
 /** The dim of cat/stack: an integer, or { dim } as Python's keyword. */
 function dimArg(where: string, dim: number | { dim?: number } | undefined): number {
@@ -271,11 +267,11 @@ function dimArg(where: string, dim: number | { dim?: number } | undefined): numb
 }
 /** torch.cat(tensors, dim=0): cat([a, b], 1) or cat([a, b], { dim: 1 }). */
 export function cat(tensors: Tensor[], dim?: number | { dim?: number }): Tensor {
-  return native.cat(tensors, dimArg('cat', dim));
+  return ops.cat(tensors, dimArg('cat', dim));
 }
 /** torch.stack(tensors, dim=0): stack([a, b], 1) or stack([a, b], { dim: 1 }). */
 export function stack(tensors: Tensor[], dim?: number | { dim?: number }): Tensor {
-  return native.stack(tensors, dimArg('stack', dim));
+  return ops.stack(tensors, dimArg('stack', dim));
 }
 /** torch.manual_seed: seeds the CPU and every CUDA generator. */
 export function manualSeed(seed: number): void {

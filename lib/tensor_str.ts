@@ -3,7 +3,7 @@
 // tensor with a trailing '.', tensors over 1000 elements summarised to their first and last 3 items per
 // dimension with '...', and the dtype, device, grad_fn and requires_grad suffixes when not the default.
 import type { Tensor } from './tensor_types';
-import { native } from './native';
+import { cat } from './generated/torch';
 
 const PRECISION = 4;
 const THRESHOLD = 1000;
@@ -121,7 +121,7 @@ function shownData(t: Tensor, summarize: boolean): Shown {
   cut.forEach((c, d) => {
     if (!c) return;
     const n = data.shape[d];
-    data = native.cat([data.narrow(d, 0, EDGE_ITEMS), data.narrow(d, n - EDGE_ITEMS, EDGE_ITEMS)], d);
+    data = cat([data.narrow(d, 0, EDGE_ITEMS), data.narrow(d, n - EDGE_ITEMS, EDGE_ITEMS)], d);
   });
   const typed = data.toTypedArray();
   const values: Value[] = t.dtype === 'bool' ? Array.from(typed as Uint8Array, (b) => b !== 0)

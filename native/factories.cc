@@ -1,5 +1,6 @@
-// Tensor creation (torch.tensor, zeros, ones, full, empty, arange, rand*, randint), random seed,
-// grad mode and thread settings: the module-level functions of `torch`.
+// torch.tensor's copy from a TypedArray, the random seed and generator states, grad mode and thread
+// settings: the module-level functions of `torch` that are not operators (zeros, arange, cat … are the
+// generated ops, lib/generated/torch.ts).
 #include <ATen/core/Generator.h>
 
 #include "common.h"
@@ -54,72 +55,6 @@ Napi::Value FromTypedArray(const Napi::CallbackInfo& info) {
   t = t.to(opts.device(), target);
   if (opts.requires_grad()) t.set_requires_grad(true);
   return Tensor::Wrap(env, t);
-}
-
-// zeros/ones/empty/rand/randn(shape, options): the same signature, one body.
-template <at::Tensor (*Make)(at::IntArrayRef, at::TensorOptions)>
-Napi::Value ShapeFactory(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::vector<int64_t> shape = ToIntList(env, info[0], "factory");
-  at::TensorOptions opts = ToOptions(env, info[1], "factory");
-  bool grad = opts.requires_grad();
-  at::Tensor t = Make(shape, opts.requires_grad(false));
-  if (grad) t.set_requires_grad(true);
-  return Tensor::Wrap(env, t);
-}
-
-at::Tensor MakeZeros(at::IntArrayRef s, at::TensorOptions o) { return at::zeros(s, o); }
-at::Tensor MakeOnes(at::IntArrayRef s, at::TensorOptions o) { return at::ones(s, o); }
-at::Tensor MakeEmpty(at::IntArrayRef s, at::TensorOptions o) { return at::empty(s, o); }
-at::Tensor MakeRand(at::IntArrayRef s, at::TensorOptions o) { return at::rand(s, o); }
-at::Tensor MakeRandn(at::IntArrayRef s, at::TensorOptions o) { return at::randn(s, o); }
-
-Napi::Value Full(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::vector<int64_t> shape = ToIntList(env, info[0], "full");
-  at::Scalar value = ToScalar(env, info[1], "full");
-  at::TensorOptions opts = ToOptions(env, info[2], "full");
-  bool grad = opts.requires_grad();
-  // As torch.full: the dtype follows the fill value when none is given.
-  if (!opts.has_dtype()) opts = opts.dtype(value.isIntegral(false) ? at::kLong : value.isBoolean() ? at::kBool : at::kFloat);
-  at::Tensor t = at::full(shape, value, opts.requires_grad(false));
-  if (grad) t.set_requires_grad(true);
-  return Tensor::Wrap(env, t);
-}
-
-// arange(start, end, step, options), numbers as in torch.arange.
-Napi::Value Arange(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  at::Scalar start = ToScalar(env, info[0], "arange");
-  at::Scalar end = ToScalar(env, info[1], "arange");
-  at::Scalar step = Given(info, 2) ? ToScalar(env, info[2], "arange") : at::Scalar(int64_t(1));
-  if (step.toDouble() == 0) ThrowArg(env, "arange", "step must be nonzero");
-  at::TensorOptions opts = ToOptions(env, info[3], "arange");
-  if (!opts.has_dtype()) {
-    bool integral = start.isIntegral(false) && end.isIntegral(false) && step.isIntegral(false);
-    opts = opts.dtype(integral ? at::kLong : at::kFloat);
-  }
-  return Tensor::Wrap(env, at::arange(start, end, step, opts.requires_grad(false)));
-}
-
-// randint(low, high, shape, options): int64 by default, as torch.randint.
-Napi::Value Randint(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int64_t low = ToInt(env, info[0], "randint");
-  int64_t high = ToInt(env, info[1], "randint");
-  if (high <= low) ThrowArg(env, "randint", "high must be greater than low");
-  std::vector<int64_t> shape = ToIntList(env, info[2], "randint");
-  at::TensorOptions opts = ToOptions(env, info[3], "randint");
-  if (!opts.has_dtype()) opts = opts.dtype(at::kLong);
-  return Tensor::Wrap(env, at::randint(low, high, shape, opts.requires_grad(false)));
-}
-
-Napi::Value Randperm(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int64_t n = ToInt(env, info[0], "randperm");
-  at::TensorOptions opts = ToOptions(env, info[1], "randperm");
-  if (!opts.has_dtype()) opts = opts.dtype(at::kLong);
-  return Tensor::Wrap(env, at::randperm(n, opts.requires_grad(false)));
 }
 
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
@@ -184,23 +119,12 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 // Every function runs through CallEntry (entry.h): its errors are TorchErrors that name it.
 const Entry kFactories[] = {
     {"fromTypedArray", FromTypedArray, "tensor"},
-    {"zeros", ShapeFactory<MakeZeros>},
-    {"ones", ShapeFactory<MakeOnes>},
-    {"empty", ShapeFactory<MakeEmpty>},
-    {"rand", ShapeFactory<MakeRand>},
-    {"randn", ShapeFactory<MakeRandn>},
-    {"full", Full},
-    {"arange", Arange},
-    {"randint", Randint},
-    {"randperm", Randperm},
     {"manualSeed", ManualSeed},
     {"getRngState", GetRngState},
     {"setRngState", SetRngState},
     {"setGradEnabled", SetGradEnabled},
     {"isGradEnabled", IsGradEnabled},
     {"numThreads", NumThreads},
-    {"cat", Cat},
-    {"stack", Stack},
     {"libtorchVersion", Version},
 };
 

@@ -295,7 +295,6 @@ void InitNn(Napi::Env env, Napi::Object exports) {
   NnModule::Init(env, nn);
   Export(env, nn, kNn);
   exports.Set("nn", nn);
-  InitFunctional(env, exports);
 }
 
 }  // namespace tn

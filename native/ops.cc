@@ -5,6 +5,7 @@
 // argument types accept the JS values is called. Autograd, autocast and devices behave as for any call,
 // since the dispatcher handles them.
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <c10/util/SmallVector.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -13,6 +14,7 @@
 #include <climits>
 #include <cstdint>
 #include <cmath>
+#include <deque>
 #include <memory>
 #include <sstream>
 #include <type_traits>
@@ -45,6 +47,7 @@ struct Arg {
   std::string name;   // the JS name (camelCase), as messages and options objects spell it
   std::string py_name;  // PyTorch's name (keepdim, scale_factor): an options object may use it too
   std::string type;   // the schema's type, for messages
+  std::string where;  // "torch.add(): argument 'other'", for a disposed Tensor's message
   Kind kind;
   bool optional;      // T?: null/undefined is None
   int64_t size;       // int[2]: a single integer is accepted and repeated
@@ -53,14 +56,21 @@ struct Arg {
   Converter convert;  // kConverters[kind]
 };
 
+// An overload's kernel called with typed C++ arguments (at::add(...)) instead of through the dispatcher's
+// boxed entry: for the hottest overloads, chosen once when the overload is built (kUnboxed below). It reads
+// the stack the converters filled and leaves the results there, as callBoxed does.
+using Unboxed = void (*)(torch::jit::Stack& stack);
+
 struct Overload {
   c10::OperatorHandle handle;
+  Unboxed unboxed;          // nullptr: callBoxed
   std::vector<Arg> args;
   size_t positional;        // arguments that may be given by position
   bool factory;             // has dtype/layout/device: admits requiresGrad as PyTorch's factories do
   bool varargs_ints;        // view(2, 3) for view(int[] size): the only positional is an int list
   std::vector<std::string> return_names;
   std::vector<bool> return_writes;   // Tensor(a!): returns the argument it wrote
+  std::vector<int> return_arg;       // …and that argument's index (-1: look it up)
   std::vector<bool> return_dtype;    // ScalarType returns become dtype names
   std::string signature;             // for "expected one of" messages
 };
@@ -139,7 +149,7 @@ bool IsInteger(const Napi::Value& v) {
 bool ConvertTensor(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
   Tensor* t = Tensor::FromValue(v);
   if (t == nullptr) return false;
-  *out = t->value(a.name.c_str());
+  *out = t->value(a.where.c_str());
   return true;
 }
 
@@ -228,7 +238,7 @@ bool ConvertTensorList(Napi::Env, const Arg& a, const Napi::Value& v, IValue* ou
     }
     Tensor* t = Tensor::FromValue(e);
     if (t == nullptr) return false;
-    list.push_back(t->value(a.name.c_str()));
+    list.push_back(t->value(a.where.c_str()));
   }
   *out = std::move(list);
   return true;
@@ -294,16 +304,78 @@ constexpr Converter kConverters[] = {
 static_assert(sizeof(kConverters) / sizeof(kConverters[0]) == static_cast<size_t>(Kind::Unsupported) + 1,
               "one converter per Kind");
 
-Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
+// ---- unboxed kernels for the hottest overloads ----
+// Keyed by schema name: the same operator the dispatcher would call boxed, called through its typed
+// entry (at::add), which skips boxing the arguments and unboxing them again in the kernel's wrapper.
+// Autograd, autocast and devices behave the same: the typed entry goes through the same dispatcher.
+const at::Tensor& T(torch::jit::Stack& s, size_t i) { return s[i].toTensor(); }
+at::Scalar S(torch::jit::Stack& s, size_t i) { return s[i].toScalar(); }
+
+#define UNBOXED(NAME, EXPR)                      \
+  {NAME, [](torch::jit::Stack& s) {              \
+     at::Tensor r = (EXPR);                      \
+     s.clear();                                  \
+     s.emplace_back(std::move(r));               \
+   }}
+
+const std::pair<const char*, Unboxed> kUnboxed[] = {
+    UNBOXED("add.Tensor", at::add(T(s, 0), T(s, 1), S(s, 2))),
+    UNBOXED("add.Scalar", at::add(T(s, 0), S(s, 1), S(s, 2))),
+    UNBOXED("sub.Tensor", at::sub(T(s, 0), T(s, 1), S(s, 2))),
+    UNBOXED("sub.Scalar", at::sub(T(s, 0), S(s, 1), S(s, 2))),
+    UNBOXED("mul.Tensor", at::mul(T(s, 0), T(s, 1))),
+    UNBOXED("mul.Scalar", at::mul(T(s, 0), S(s, 1))),
+    UNBOXED("div.Tensor", at::div(T(s, 0), T(s, 1))),
+    UNBOXED("div.Scalar", at::div(T(s, 0), S(s, 1))),
+    UNBOXED("add_.Tensor", T(s, 0).add_(T(s, 1), S(s, 2))),
+    UNBOXED("add_.Scalar", T(s, 0).add_(S(s, 1), S(s, 2))),
+    UNBOXED("sub_.Tensor", T(s, 0).sub_(T(s, 1), S(s, 2))),
+    UNBOXED("mul_.Tensor", T(s, 0).mul_(T(s, 1))),
+    UNBOXED("mul_.Scalar", T(s, 0).mul_(S(s, 1))),
+    UNBOXED("div_.Tensor", T(s, 0).div_(T(s, 1))),
+    UNBOXED("div_.Scalar", T(s, 0).div_(S(s, 1))),
+    UNBOXED("neg", at::neg(T(s, 0))),
+    UNBOXED("exp", at::exp(T(s, 0))),
+    UNBOXED("relu", at::relu(T(s, 0))),
+    UNBOXED("relu_", T(s, 0).relu_()),
+    UNBOXED("sigmoid", at::sigmoid(T(s, 0))),
+    UNBOXED("tanh", at::tanh(T(s, 0))),
+    UNBOXED("matmul", at::matmul(T(s, 0), T(s, 1))),
+    UNBOXED("eq.Tensor", at::eq(T(s, 0), T(s, 1))),
+    UNBOXED("clone", at::clone(T(s, 0), s[1].toOptional<at::MemoryFormat>())),
+    UNBOXED("detach", at::detach(T(s, 0))),
+};
+#undef UNBOXED
+
+Unboxed UnboxedKernel(const c10::OperatorName& op) {
+  std::string full = op.overload_name.empty() ? op.name.substr(6) : op.name.substr(6) + "." + op.overload_name;
+  for (const auto& [name, fn] : kUnboxed) {
+    if (full == name) return fn;
+  }
+  return nullptr;
+}
+
+// The argument a Tensor(a!) return wrote (x.add_(y) returns x): the one written in the same alias set.
+int WrittenArgument(const c10::FunctionSchema& schema, const c10::Argument& ret) {
+  const c10::AliasInfo* r = ret.alias_info();
+  if (r == nullptr || !r->isWrite()) return -1;
+  for (size_t i = 0; i < schema.arguments().size(); ++i) {
+    const c10::AliasInfo* a = schema.arguments()[i].alias_info();
+    if (a != nullptr && a->isWrite() && a->beforeSets() == r->beforeSets()) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Overload MakeOverload(const c10::OperatorHandle& handle, bool method, const std::string& display) {
   const c10::FunctionSchema& schema = handle.schema();
-  Overload ov{handle, {}, 0, false, false, {}, {}, {}, ""};
+  Overload ov{handle, UnboxedKernel(schema.operator_name()), {}, 0, false, false, {}, {}, {}, {}, ""};
   std::ostringstream sig;
   sig << "(";
   bool star = false, has_dtype = false, has_device = false;
   for (const c10::Argument& a : schema.arguments()) {
     bool optional = false;
     Kind kind = KindOf(a.real_type(), &optional);
-    Arg arg{Camel(a.name()), a.name(), a.real_type()->str(), kind, optional,
+    Arg arg{Camel(a.name()), a.name(), a.real_type()->str(), display + "(): argument '" + Camel(a.name()) + "'", kind, optional,
             a.N() ? static_cast<int64_t>(*a.N()) : 0, a.kwarg_only(), a.default_value(),
             kConverters[static_cast<size_t>(kind)]};
     // PyTorch's factories (dtype and device arguments) also take requires_grad.
@@ -322,6 +394,7 @@ Overload MakeOverload(const c10::OperatorHandle& handle, bool method) {
   for (const c10::Argument& r : schema.returns()) {
     ov.return_names.push_back(r.name());
     ov.return_writes.push_back(r.alias_info() != nullptr && r.alias_info()->isWrite());
+    ov.return_arg.push_back(WrittenArgument(schema, r));
     ov.return_dtype.push_back(r.real_type()->kind() == c10::TypeKind::ScalarTypeType);
   }
   return ov;
@@ -336,7 +409,7 @@ void Resolve(OpGroup& g) {
     std::string overload = dot == std::string::npos ? "" : full.substr(dot + 1);
     auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
     if (!handle) continue;
-    Overload ov = MakeOverload(*handle, g.method);
+    Overload ov = MakeOverload(*handle, g.method, g.display);
     if (g.method && (ov.args.empty() || handle->schema().arguments()[0].name() != "self")) continue;
     // Python's x.tile(2, 1), torch.ones(2, 3): the one positional argument (after self) is an int list.
     const size_t first = g.method ? 1 : 0;
@@ -355,8 +428,17 @@ struct Misfit {
   bool ok() const { return arg == -2; }
 };
 
-bool IsOptionsObject(const Napi::Value& v) {
-  return v.IsObject() && !v.IsArray() && !v.IsFunction() && !v.IsTypedArray() && Tensor::FromValue(v) == nullptr;
+// Python's keyword arguments: a trailing plain object. A Tensor (a wrapped object), an array, a typed array
+// or a function is a positional value instead. The cheap tests first: most calls end with a Tensor or a number.
+bool IsOptionsObject(napi_env env, napi_value v) {
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_object) return false;
+  void* wrapped = nullptr;
+  if (napi_unwrap(env, v, &wrapped) == napi_ok && wrapped != nullptr) return false;
+  bool is = false;
+  if (napi_is_array(env, v, &is) != napi_ok || is) return false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || is) return false;
+  return true;
 }
 
 std::string Expected(const Arg& a) {
@@ -383,8 +465,8 @@ std::string Expected(const Arg& a) {
 }
 
 struct Call {
-  std::vector<napi_value> positional;  // self first for a method
-  Napi::Object kwargs;                 // empty when none
+  c10::SmallVector<napi_value, 8> positional;  // self first for a method; no allocation for up to 8
+  Napi::Object kwargs;                         // empty when none
   bool has_kwargs = false;
   bool requires_grad = false;
 };
@@ -444,94 +526,126 @@ void CheckKeys(Napi::Env env, const OpGroup& g, const Call& call) {
   }
 }
 
-// Fills `stack` from the call for one overload, or says why it does not fit.
-Misfit Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack) {
-  Misfit m;
+// A misfit's message, built only when the call fails (`why` is null while overloads are being tried).
+template <typename What>
+bool Refuse(Misfit* why, int arg, const What& what) {
+  if (why != nullptr) {
+    why->arg = arg;
+    why->what = what();
+  }
+  return false;
+}
+
+// x.tile(2, 1): the integers after self are the one int[] argument; `packed` holds the positional
+// arguments with them gathered into one array.
+void PackVarargs(Napi::Env env, const Call& call, size_t first, c10::SmallVector<napi_value, 8>* packed) {
   size_t npos = call.positional.size();
-  std::vector<napi_value> packed;
-  const std::vector<napi_value>* pos = &call.positional;
-  const size_t first = ov.positional - 1;  // where the int list is, when ov.varargs_ints
-  bool varargs = ov.varargs_ints && npos > first && Napi::Value(env, call.positional[first]).IsNumber();
-  if (npos > ov.positional || varargs) {
-    if (!varargs) {
-      m.arg = -1;
-      m.what = "takes at most " + std::to_string(ov.positional) + " positional arguments but " +
-               std::to_string(npos) + " were given";
-      return m;
+  Napi::Array arr = Napi::Array::New(env, npos - first);
+  for (size_t i = first; i < npos; ++i) arr.Set(static_cast<uint32_t>(i - first), Napi::Value(env, call.positional[i]));
+  packed->assign(call.positional.begin(), call.positional.begin() + first);
+  packed->push_back(arr);
+}
+
+// Whether every key of the options object names an argument of this overload (or requiresGrad of a factory).
+bool KwargsAllKnown(const Overload& ov, const Call& call, size_t used, Misfit* why) {
+  Napi::Array keys = call.kwargs.GetPropertyNames();
+  size_t extra = keys.Length() - used;
+  if (ov.factory && call.kwargs.Has("requiresGrad")) --extra;
+  if (ov.factory && call.kwargs.Has("requires_grad")) --extra;
+  if (extra == 0) return true;
+  for (uint32_t k = 0; k < keys.Length(); ++k) {
+    std::string key = keys.Get(k).ToString();
+    bool known = (key == "requiresGrad" || key == "requires_grad") && ov.factory;
+    for (const Arg& a : ov.args) known = known || a.name == key || a.py_name == key;
+    if (!known) return Refuse(why, -1, [&] { return "got an unexpected keyword argument '" + key + "'"; });
+  }
+  return true;
+}
+
+// A value as a message shows it: a string with its text (string 'float128'), a number itself (0.5), else its type.
+std::string Shown(const Napi::Value& v) {
+  if (v.IsString()) return "string '" + v.As<Napi::String>().Utf8Value() + "'";
+  if (v.IsNumber()) {
+    std::ostringstream s;
+    s << v.As<Napi::Number>().DoubleValue();
+    return s.str();
+  }
+  return JsTypeName(v);
+}
+
+// Converts one argument's value (undefined: not given) onto the stack; false when it does not fit.
+bool BindArg(Napi::Env env, const Arg& a, int i, Napi::Value v, torch::jit::Stack& stack, Misfit* why) {
+  if (v.IsUndefined()) {
+    if (a.def) {
+      stack.push_back(*a.def);
+      return true;
     }
-    // x.tile(2, 1): the integers after self are the one int[] argument.
-    Napi::Array arr = Napi::Array::New(env, npos - first);
-    for (size_t i = first; i < npos; ++i) arr.Set(static_cast<uint32_t>(i - first), Napi::Value(env, call.positional[i]));
-    packed.assign(call.positional.begin(), call.positional.begin() + first);
-    packed.push_back(arr);
-    pos = &packed;
+    if (!a.optional) return Refuse(why, i, [&] { return "missing required argument '" + a.name + "' (" + a.type + ")"; });
+    stack.emplace_back();
+    return true;
+  }
+  IValue iv;
+  if (v.IsNull() ? !a.optional : !a.convert(env, a, v, &iv)) {  // null: None, iv as it is
+    return Refuse(why, i, [&] { return "argument '" + a.name + "' must be " + Expected(a) + ", not " + Shown(v); });
+  }
+  stack.push_back(std::move(iv));
+  return true;
+}
+
+// Fills `stack` from the call for one overload; false when it does not fit, and then, when `why` is given,
+// says why there. Overloads are tried with `why` null: a misfit costs no message until no overload fits.
+bool Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack, Misfit* why) {
+  size_t npos = call.positional.size();
+  const size_t first = ov.positional - 1;  // where the int list is, when ov.varargs_ints
+  const bool varargs = ov.varargs_ints && npos > first && Napi::Value(env, call.positional[first]).IsNumber();
+  c10::SmallVector<napi_value, 8> packed;
+  const napi_value* pos = call.positional.data();
+  if (varargs) {
+    PackVarargs(env, call, first, &packed);
+    pos = packed.data();
     npos = first + 1;
+  } else if (npos > ov.positional) {
+    return Refuse(why, -1, [&] {
+      return "takes at most " + std::to_string(ov.positional) + " positional arguments but " + std::to_string(npos) + " were given";
+    });
   }
   size_t used_kwargs = 0;
   for (size_t i = 0; i < ov.args.size(); ++i) {
     const Arg& a = ov.args[i];
-    Napi::Value v = i < npos && !a.kwarg_only ? Napi::Value(env, (*pos)[i]) : env.Undefined();
-    const std::string* key = call.has_kwargs ? KwargKey(call.kwargs, a) : nullptr;
-    if (key != nullptr) {
-      if (!v.IsUndefined()) {
-        m.arg = static_cast<int>(i);
-        m.what = "got multiple values for argument '" + a.name + "'";
-        return m;
+    Napi::Value v = i < npos && !a.kwarg_only ? Napi::Value(env, pos[i]) : env.Undefined();
+    if (call.has_kwargs) {
+      if (const std::string* key = KwargKey(call.kwargs, a)) {
+        if (!v.IsUndefined()) return Refuse(why, static_cast<int>(i), [&] { return "got multiple values for argument '" + a.name + "'"; });
+        v = call.kwargs.Get(*key);
+        ++used_kwargs;
       }
-      v = call.kwargs.Get(*key);
-      ++used_kwargs;
     }
-    IValue iv;
-    if (v.IsUndefined()) {
-      if (a.def) iv = *a.def;
-      else if (!a.optional) {
-        m.arg = static_cast<int>(i);
-        m.what = "missing required argument '" + a.name + "' (" + a.type + ")";
-        return m;
-      }
-    } else if (v.IsNull() ? !a.optional : !a.convert(env, a, v, &iv)) {  // null: None, iv as it is
-      m.arg = static_cast<int>(i);
-      m.what = "argument '" + a.name + "' must be " + Expected(a) + ", not " + JsTypeName(v);
-      return m;
-    }
-    stack.push_back(std::move(iv));
+    if (!BindArg(env, a, static_cast<int>(i), v, stack, why)) return false;
   }
-  if (call.has_kwargs) {
-    Napi::Array keys = call.kwargs.GetPropertyNames();
-    size_t extra = keys.Length() - used_kwargs;
-    if (ov.factory && call.kwargs.Has("requiresGrad")) --extra;
-    if (ov.factory && call.kwargs.Has("requires_grad")) --extra;
-    if (extra > 0) {
-      for (uint32_t k = 0; k < keys.Length(); ++k) {
-        std::string key = keys.Get(k).ToString();
-        bool known = (key == "requiresGrad" || key == "requires_grad") && ov.factory;
-        for (const Arg& a : ov.args) known = known || a.name == key || a.py_name == key;
-        if (!known) {
-          m.arg = -1;
-          m.what = "got an unexpected keyword argument '" + key + "'";
-          return m;
-        }
-      }
+  return !call.has_kwargs || KwargsAllKnown(ov, call, used_kwargs, why);
+}
+
+Napi::Value ResultTensor(Napi::Env env, const Overload& ov, const Call& call, size_t i, at::Tensor t) {
+  if (ov.return_writes[i]) {
+    // x.add_(y) returns x itself, as in PyTorch: the JS handle of the argument written.
+    int arg = ov.return_arg[i];
+    if (arg >= 0 && static_cast<size_t>(arg) < call.positional.size()) {
+      Tensor* h = Tensor::FromValue(Napi::Value(env, call.positional[arg]));
+      if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, call.positional[arg]);
+    }
+    for (napi_value p : call.positional) {
+      Tensor* h = Tensor::FromValue(Napi::Value(env, p));
+      if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, p);
     }
   }
-  return m;
+  if (call.requires_grad) t.requires_grad_(true);
+  return Tensor::Wrap(env, std::move(t));
 }
 
 Napi::Value Result(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack) {
   auto one = [&](size_t i) -> Napi::Value {
     IValue& r = stack[i];
-    if (r.isTensor()) {
-      at::Tensor t = std::move(r).toTensor();
-      if (ov.return_writes[i]) {
-        // x.add_(y) returns x itself, as in PyTorch: the JS handle of the argument written.
-        for (napi_value p : call.positional) {
-          Tensor* h = Tensor::FromValue(Napi::Value(env, p));
-          if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, p);
-        }
-      }
-      if (call.requires_grad) t.requires_grad_(true);
-      return Tensor::Wrap(env, std::move(t));
-    }
+    if (r.isTensor()) return ResultTensor(env, ov, call, i, std::move(r).toTensor());
     if (ov.return_dtype[i] && r.isInt()) return Napi::String::New(env, DtypeName(static_cast<at::ScalarType>(r.toInt())));
     return ToJs(env, r, ov.signature);
   };
@@ -547,7 +661,13 @@ Napi::Value Result(Napi::Env env, const Overload& ov, const Call& call, torch::j
   return out;
 }
 
-[[noreturn]] void NoMatch(Napi::Env env, const OpGroup& g, const std::vector<Misfit>& misfits, const Call& call) {
+[[noreturn]] void NoMatch(Napi::Env env, const OpGroup& g, const Call& call) {
+  std::vector<Misfit> misfits(g.overloads.size());
+  torch::jit::Stack scratch;
+  for (size_t i = 0; i < g.overloads.size(); ++i) {
+    scratch.clear();
+    Bind(env, g.overloads[i], call, scratch, &misfits[i]);
+  }
   if (g.overloads.size() == 1) throw TorchError(env, g.display + "(): " + misfits[0].what);
   std::ostringstream msg;
   msg << g.display << "(): no overload accepts (";
@@ -560,6 +680,44 @@ Napi::Value Result(Napi::Env env, const Overload& ov, const Call& call, torch::j
   throw TorchError(env, msg.str());
 }
 
+// The stacks of the calls in progress on this thread, kept between calls so that a call allocates none;
+// one per nesting level (an options object's getter may call another op while this one is binding).
+class StackLease {
+ public:
+  StackLease() {
+    if (depth_ == pool_.size()) pool_.emplace_back();
+    stack_ = &pool_[depth_++];
+    stack_->clear();
+  }
+  ~StackLease() {
+    stack_->clear();
+    --depth_;
+  }
+  torch::jit::Stack& get() { return *stack_; }
+
+ private:
+  torch::jit::Stack* stack_;
+  static thread_local std::deque<torch::jit::Stack> pool_;  // a deque: growing it moves no stack in use
+  static thread_local size_t depth_;
+};
+thread_local std::deque<torch::jit::Stack> StackLease::pool_;
+thread_local size_t StackLease::depth_ = 0;
+
+// The call's arguments: a trailing options object becomes its keywords; trailing undefineds are not given.
+void GatherArgs(const Napi::CallbackInfo& info, const OpGroup& g, Call* call) {
+  Napi::Env env = info.Env();
+  size_t n = info.Length();
+  while (n > 0 && info[n - 1].IsUndefined()) --n;
+  if (n > 0 && IsOptionsObject(env, info[n - 1])) {
+    call->kwargs = info[n - 1].As<Napi::Object>();
+    call->has_kwargs = true;
+    --n;
+    CheckKeys(env, g, *call);
+  }
+  if (g.method) call->positional.push_back(info.This());
+  for (size_t i = 0; i < n; ++i) call->positional.push_back(info[i]);
+}
+
 Napi::Value CallOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   OpGroup& g = *static_cast<OpGroup*>(info.Data());
@@ -570,33 +728,19 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
                                 " is not in this libtorch (" + TORCH_VERSION + ")");
     }
     Call call;
-    size_t n = info.Length();
-    while (n > 0 && info[n - 1].IsUndefined()) --n;
-    if (n > 0 && IsOptionsObject(info[n - 1])) {
-      call.kwargs = info[n - 1].As<Napi::Object>();
-      call.has_kwargs = true;
-      --n;
-    }
-    if (call.has_kwargs) CheckKeys(env, g, call);
-    call.positional.reserve(n + 1);
-    if (g.method) call.positional.push_back(info.This());
-    for (size_t i = 0; i < n; ++i) call.positional.push_back(info[i]);
-    std::vector<Misfit> misfits;
-    torch::jit::Stack stack;
+    GatherArgs(info, g, &call);
+    StackLease lease;
+    torch::jit::Stack& stack = lease.get();
     for (const Overload& ov : g.overloads) {
       stack.clear();
-      stack.reserve(ov.args.size());
-      Misfit m = Bind(env, ov, call, stack);
-      if (!m.ok()) {
-        misfits.push_back(std::move(m));
-        continue;
-      }
+      if (!Bind(env, ov, call, stack, nullptr)) continue;
       call.requires_grad = ov.factory && call.has_kwargs &&
                            (ToBool(call.kwargs.Get("requiresGrad"), false) || ToBool(call.kwargs.Get("requires_grad"), false));
-      ov.handle.callBoxed(&stack);
+      if (ov.unboxed != nullptr) ov.unboxed(stack);
+      else ov.handle.callBoxed(&stack);
       return Result(env, ov, call, stack);
     }
-    NoMatch(env, g, misfits, call);
+    NoMatch(env, g, call);
   } catch (...) {
     RethrowAsTorchError(env, (g.display + "()").c_str());
   }

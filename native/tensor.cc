@@ -7,7 +7,6 @@
 #include "common.h"
 #include "entry.h"
 #include "memory.h"
-#include "tensor_ops.h"
 
 namespace tn {
 
@@ -148,12 +147,8 @@ Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
       InstanceAccessor<&Tensor::GetRequiresGrad, &Tensor::SetRequiresGrad>("requiresGrad"),
       InstanceAccessor<&Tensor::Grad, &Tensor::SetGrad>("grad"),
   };
-  // The many tensor ops share one member entry; each finds its implementation in info.Data(). Writable,
-  // so lib/tensor.ts can send the calls with an options object to the generic operator call.
-  for (const TensorOp& op : TensorOps()) {
-    props.push_back(InstanceMethod(op.name, &Tensor::Call, static_cast<napi_property_attributes>(napi_writable | napi_configurable),
-                                   const_cast<void*>(static_cast<const void*>(&op))));
-  }
+  // The ops are not here: every ATen op is a generated method through the generic call (native/ops.cc,
+  // lib/ops.ts installMethods). What stays is the handle's own state and what is not an operator.
   napi_value cls;
   NAPI_THROW_IF_FAILED(env, napi_define_class(env, "Tensor", NAPI_AUTO_LENGTH, &Construct, nullptr, props.size(),
                                               props.data(), &cls), Napi::Function());
@@ -164,6 +159,7 @@ Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
       {"isContiguous", &ProtoMethod<&Tensor::IsContiguous>},
       {"toTypedArray", &ProtoMethod<&Tensor::ToTypedArray>},
       {"item", &ProtoMethod<&Tensor::Item>},
+      {"gradFnName", &ProtoMethod<&Tensor::GradFnName>},
   });
   env.GetInstanceData<AddonData>()->tensor_class = Napi::Persistent(ctor);
   exports.Set("Tensor", ctor);
@@ -264,16 +260,6 @@ const at::Tensor& Tensor::Get(Napi::Env env, const Napi::Value& v, const char* w
 const at::Tensor& Tensor::value(const char* where) {
   if (!tensor.defined()) ThrowArg(Napi::Env(handles.env), where, "the Tensor has been disposed");
   return tensor;
-}
-
-// Every op of the table runs here: one try/catch for all, and libtorch's messages start with the op's name.
-Napi::Value Tensor::Call(const Napi::CallbackInfo& info) {
-  const TensorOp* op = static_cast<const TensorOp*>(info.Data());
-  try {
-    return op->fn(info, value(op->name));
-  } catch (...) {
-    RethrowAsTorchError(info.Env(), op->name);
-  }
 }
 
 Napi::Value Tensor::Dispose(const Napi::CallbackInfo& info) {
@@ -405,6 +391,20 @@ Napi::Value Tensor::Item(const Napi::CallbackInfo& info) {
   if (s.isBoolean()) return Napi::Boolean::New(env, s.toBool());
   if (s.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(s.toLong()));
   return Napi::Number::New(env, s.toDouble());
+}
+
+}  // namespace tn
+
+namespace tn {
+
+// The autograd node that made this tensor ('AddBackward0', Python's type(x.grad_fn).__name__), or null for
+// a leaf: the repr's grad_fn=<…>. Not an operator: autograd's graph, read from the handle.
+Napi::Value Tensor::GradFnName(const Napi::CallbackInfo& info) {
+  const at::Tensor& self = value("gradFnName");
+  if (!self.grad_fn()) return info.Env().Null();
+  std::string name = self.grad_fn()->name();
+  size_t colon = name.rfind("::");
+  return Napi::String::New(info.Env(), colon == std::string::npos ? name : name.substr(colon + 2));
 }
 
 }  // namespace tn

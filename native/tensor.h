@@ -99,7 +99,7 @@ class Tensor {
   Napi::Value IsContiguous(const Napi::CallbackInfo& info);
   Napi::Value ToTypedArray(const Napi::CallbackInfo& info);
   Napi::Value Item(const Napi::CallbackInfo& info);
-  Napi::Value Call(const Napi::CallbackInfo& info);
+  Napi::Value GradFnName(const Napi::CallbackInfo& info);
 };
 
 // Runs body() as a Node-API callback: a C++ exception becomes the pending JS exception (a TorchError for

@@ -208,9 +208,11 @@ describe('worker threads', () => {
     const code = `
       const native = require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)});
       const { parentPort } = require('worker_threads');
+      const ones = native.ops.bind('torch.ones', ['ones'], false);
+      const add = native.ops.bind('torch.add', ['add.Tensor', 'add.Scalar'], false);
       for (let i = 0; i < 3000; i++) {
         const depth = native.startScope();
-        native.ones([2]).add(1);
+        add(ones([2]), 1);
         native.endScope(depth, []);
       }
       native.startScope(); // left open on purpose: must not leak into other threads

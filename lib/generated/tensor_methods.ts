@@ -14,6 +14,14 @@ declare module '../tensor_types' {
     acos_(): Tensor;
     acosh(): Tensor;
     acosh_(): Tensor;
+    add(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    add(options: { other: Tensor; alpha?: Scalar }): Tensor;
+    add(options: { other: Scalar; alpha?: Scalar }): Tensor;
+    add(other: Scalar, options?: { alpha?: Scalar }): Tensor;
+    add_(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    add_(options: { other: Tensor; alpha?: Scalar }): Tensor;
+    add_(options: { other: Scalar; alpha?: Scalar }): Tensor;
+    add_(other: Scalar, options?: { alpha?: Scalar }): Tensor;
     addbmm(batch1: Tensor, batch2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     addbmm(options: { batch1: Tensor; batch2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
     addbmm(batch1: Tensor, options: { batch2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
@@ -58,6 +66,10 @@ declare module '../tensor_types' {
     all(dim: number, options?: { keepdim?: boolean }): Tensor;
     all(options?: { dim?: number[] | null; keepdim?: boolean }): Tensor;
     all(dim: number[] | null, options?: { keepdim?: boolean }): Tensor;
+    allclose(options: { other: Tensor; rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+    allclose(other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
+    allclose(other: Tensor, rtol: number, options?: { atol?: number; equalNan?: boolean }): boolean;
+    allclose(other: Tensor, rtol: number, atol: number, options?: { equalNan?: boolean }): boolean;
     amax(dim?: number | number[], keepdim?: boolean): Tensor;
     amax(options?: { dim?: number | number[]; keepdim?: boolean }): Tensor;
     amax(dim: number | number[], options?: { keepdim?: boolean }): Tensor;
@@ -89,6 +101,8 @@ declare module '../tensor_types' {
     arctan_(): Tensor;
     arctanh(): Tensor;
     arctanh_(): Tensor;
+    argmax(options?: { dim?: number | null; keepdim?: boolean }): Tensor;
+    argmax(dim: number | null, options?: { keepdim?: boolean }): Tensor;
     argmin(dim?: number | null, keepdim?: boolean): Tensor;
     argmin(options?: { dim?: number | null; keepdim?: boolean }): Tensor;
     argmin(dim: number | null, options?: { keepdim?: boolean }): Tensor;
@@ -97,6 +111,9 @@ declare module '../tensor_types' {
     argsort(options?: { dim?: number; descending?: boolean }): Tensor;
     argsort(dim: number, options?: { descending?: boolean }): Tensor;
     argwhere(): Tensor;
+    asStrided(options: { size: number[]; stride: number[]; storageOffset?: number | null }): Tensor;
+    asStrided(size: number[], options: { stride: number[]; storageOffset?: number | null }): Tensor;
+    asStrided(size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
     asStrided_(size: number[], stride: number[], storageOffset?: number | null): Tensor;
     asStrided_(options: { size: number[]; stride: number[]; storageOffset?: number | null }): Tensor;
     asStrided_(size: number[], options: { stride: number[]; storageOffset?: number | null }): Tensor;
@@ -131,6 +148,8 @@ declare module '../tensor_types' {
     bernoulli_(p?: number, options?: { generator?: null }): Tensor;
     bernoulli_(options: { p: Tensor; generator?: null }): Tensor;
     bernoulli_(options?: { p?: number; generator?: null }): Tensor;
+    bincount(options?: { weights?: Tensor | null; minlength?: number }): Tensor;
+    bincount(weights: Tensor | null, options?: { minlength?: number }): Tensor;
     bitwiseAnd(other: Tensor): Tensor;
     bitwiseAnd(other: Scalar): Tensor;
     bitwiseAnd(options: { other: Tensor }): Tensor;
@@ -193,6 +212,10 @@ declare module '../tensor_types' {
     chunk(chunks: number, dim?: number): Tensor[];
     chunk(options: { chunks: number; dim?: number }): Tensor[];
     chunk(chunks: number, options?: { dim?: number }): Tensor[];
+    clamp(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
+    clamp(min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
+    clamp(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
+    clamp(min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
     clamp_(min?: Tensor | null, max?: Tensor | null): Tensor;
     clamp_(min?: Scalar | null, max?: Scalar | null): Tensor;
     clamp_(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
@@ -227,6 +250,7 @@ declare module '../tensor_types' {
     clip_(min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
     clip_(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
     clip_(min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
+    clone(options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
     coalesce(): Tensor;
     colIndices(): Tensor;
     conj(): Tensor;
@@ -300,6 +324,18 @@ declare module '../tensor_types' {
     dist(other: Tensor, p?: Scalar): Tensor;
     dist(options: { other: Tensor; p?: Scalar }): Tensor;
     dist(other: Tensor, options?: { p?: Scalar }): Tensor;
+    div(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
+    div(other: Scalar, options?: { roundingMode?: string | null }): Tensor;
+    div(options: { other: Tensor }): Tensor;
+    div(options: { other: Tensor; roundingMode?: string | null }): Tensor;
+    div(options: { other: Scalar }): Tensor;
+    div(options: { other: Scalar; roundingMode?: string | null }): Tensor;
+    div_(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
+    div_(other: Scalar, options?: { roundingMode?: string | null }): Tensor;
+    div_(options: { other: Tensor }): Tensor;
+    div_(options: { other: Tensor; roundingMode?: string | null }): Tensor;
+    div_(options: { other: Scalar }): Tensor;
+    div_(options: { other: Scalar; roundingMode?: string | null }): Tensor;
     divide(other: Tensor): Tensor;
     divide(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
     divide(other: Scalar): Tensor;
@@ -323,10 +359,13 @@ declare module '../tensor_types' {
     dsplit(options: { sections: number }): Tensor[];
     dsplit(options: { indices: number[] }): Tensor[];
     dsplit(...indices: number[]): Tensor[];
+    eq(options: { other: Tensor }): Tensor;
+    eq(options: { other: Scalar }): Tensor;
     eq_(other: Tensor): Tensor;
     eq_(other: Scalar): Tensor;
     eq_(options: { other: Tensor }): Tensor;
     eq_(options: { other: Scalar }): Tensor;
+    equal(options: { other: Tensor }): boolean;
     erf(): Tensor;
     erf_(): Tensor;
     erfc(): Tensor;
@@ -336,17 +375,24 @@ declare module '../tensor_types' {
     exp2(): Tensor;
     exp2_(): Tensor;
     exp_(): Tensor;
+    expand(size: number[], options?: { implicit?: boolean }): Tensor;
+    expand(options: { size: number[]; implicit?: boolean }): Tensor;
+    expand(...size: [...number[], { implicit?: boolean }]): Tensor;
     expandAs(other: Tensor): Tensor;
     expandAs(options: { other: Tensor }): Tensor;
     expm1(): Tensor;
     expm1_(): Tensor;
     exponential_(lambd?: number, options?: { generator?: null }): Tensor;
     exponential_(options?: { lambd?: number; generator?: null }): Tensor;
+    fill_(options: { value: Tensor }): Tensor;
+    fill_(options: { value: Scalar }): Tensor;
     fillDiagonal_(fillValue: Scalar, wrap?: boolean): Tensor;
     fillDiagonal_(options: { fillValue: Scalar; wrap?: boolean }): Tensor;
     fillDiagonal_(fillValue: Scalar, options?: { wrap?: boolean }): Tensor;
     fix(): Tensor;
     fix_(): Tensor;
+    flatten(options?: { startDim?: number; endDim?: number }): Tensor;
+    flatten(startDim: number, options?: { endDim?: number }): Tensor;
     flip(dims: number[]): Tensor;
     flip(options: { dims: number[] }): Tensor;
     flip(...dims: number[]): Tensor;
@@ -392,6 +438,8 @@ declare module '../tensor_types' {
     gcd(options: { other: Tensor }): Tensor;
     gcd_(other: Tensor): Tensor;
     gcd_(options: { other: Tensor }): Tensor;
+    ge(options: { other: Tensor }): Tensor;
+    ge(options: { other: Scalar }): Tensor;
     ge_(other: Tensor): Tensor;
     ge_(other: Scalar): Tensor;
     ge_(options: { other: Tensor }): Tensor;
@@ -418,6 +466,8 @@ declare module '../tensor_types' {
     greaterEqual_(other: Scalar): Tensor;
     greaterEqual_(options: { other: Tensor }): Tensor;
     greaterEqual_(options: { other: Scalar }): Tensor;
+    gt(options: { other: Tensor }): Tensor;
+    gt(options: { other: Scalar }): Tensor;
     gt_(other: Tensor): Tensor;
     gt_(other: Scalar): Tensor;
     gt_(options: { other: Tensor }): Tensor;
@@ -520,6 +570,7 @@ declare module '../tensor_types' {
     isCoalesced(): boolean;
     isComplex(): boolean;
     isConj(): boolean;
+    isContiguous(options: { memoryFormat: MemoryFormat | 'preserve' | 'channels_last_3d' }): boolean;
     isDistributed(): boolean;
     isFloatingPoint(): boolean;
     isInference(): boolean;
@@ -567,6 +618,8 @@ declare module '../tensor_types' {
     ldexp(options: { other: Tensor }): Tensor;
     ldexp_(other: Tensor): Tensor;
     ldexp_(options: { other: Tensor }): Tensor;
+    le(options: { other: Tensor }): Tensor;
+    le(options: { other: Scalar }): Tensor;
     le_(other: Tensor): Tensor;
     le_(other: Scalar): Tensor;
     le_(options: { other: Tensor }): Tensor;
@@ -641,6 +694,8 @@ declare module '../tensor_types' {
     logsumexp(dim: number | number[], keepdim?: boolean): Tensor;
     logsumexp(options: { dim: number | number[]; keepdim?: boolean }): Tensor;
     logsumexp(dim: number | number[], options?: { keepdim?: boolean }): Tensor;
+    lt(options: { other: Tensor }): Tensor;
+    lt(options: { other: Scalar }): Tensor;
     lt_(other: Tensor): Tensor;
     lt_(other: Scalar): Tensor;
     lt_(options: { other: Tensor }): Tensor;
@@ -648,6 +703,10 @@ declare module '../tensor_types' {
     luSolve(LUData: Tensor, LUPivots: Tensor): Tensor;
     luSolve(options: { LUData: Tensor; LUPivots: Tensor }): Tensor;
     luSolve(LUData: Tensor, options: { LUPivots: Tensor }): Tensor;
+    maskedFill(options: { mask: Tensor; value: Tensor }): Tensor;
+    maskedFill(mask: Tensor, options: { value: Tensor }): Tensor;
+    maskedFill(options: { mask: Tensor; value: Scalar }): Tensor;
+    maskedFill(mask: Tensor, options: { value: Scalar }): Tensor;
     maskedFill_(mask: Tensor, value: Tensor): Tensor;
     maskedFill_(mask: Tensor, value: Scalar): Tensor;
     maskedFill_(options: { mask: Tensor; value: Tensor }): Tensor;
@@ -662,13 +721,26 @@ declare module '../tensor_types' {
     maskedScatter_(mask: Tensor, options: { source: Tensor }): Tensor;
     maskedSelect(mask: Tensor): Tensor;
     maskedSelect(options: { mask: Tensor }): Tensor;
+    matmul(options: { other: Tensor }): Tensor;
     matrixExp(): Tensor;
     matrixPower(n: number): Tensor;
     matrixPower(options: { n: number }): Tensor;
+    max(options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    max(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    max(options: { other: Tensor }): Tensor;
+    maximum(options: { other: Tensor }): Tensor;
+    mean(options?: { dtype?: DType | null }): Tensor;
+    mean(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+    mean(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    mean(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
     median(): Tensor;
     median(dim: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     median(options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     median(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    min(options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    min(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
+    min(options: { other: Tensor }): Tensor;
+    minimum(options: { other: Tensor }): Tensor;
     mm(mat2: Tensor): Tensor;
     mm(options: { mat2: Tensor }): Tensor;
     mode(dim?: number, keepdim?: boolean): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
@@ -687,6 +759,10 @@ declare module '../tensor_types' {
     movedim(options: { source: number[]; destination: number[] }): Tensor;
     movedim(source: number[], options: { destination: number[] }): Tensor;
     msort(): Tensor;
+    mul(options: { other: Tensor }): Tensor;
+    mul(options: { other: Scalar }): Tensor;
+    mul_(options: { other: Tensor }): Tensor;
+    mul_(options: { other: Scalar }): Tensor;
     multinomial(numSamples: number, replacement?: boolean, options?: { generator?: null }): Tensor;
     multinomial(options: { numSamples: number; replacement?: boolean; generator?: null }): Tensor;
     multinomial(numSamples: number, options?: { replacement?: boolean; generator?: null }): Tensor;
@@ -730,10 +806,18 @@ declare module '../tensor_types' {
     nansum(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
     nansum(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
     nansum(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
+    narrow(options: { dim: number; start: Tensor; length: number }): Tensor;
+    narrow(dim: number, options: { start: Tensor; length: number }): Tensor;
+    narrow(dim: number, start: Tensor, options: { length: number }): Tensor;
+    narrow(options: { dim: number; start: number; length: number }): Tensor;
+    narrow(dim: number, options: { start: number; length: number }): Tensor;
+    narrow(dim: number, start: number, options: { length: number }): Tensor;
     narrowCopy(dim: number, start: number, length: number): Tensor;
     narrowCopy(options: { dim: number; start: number; length: number }): Tensor;
     narrowCopy(dim: number, options: { start: number; length: number }): Tensor;
     narrowCopy(dim: number, start: number, options: { length: number }): Tensor;
+    ne(options: { other: Tensor }): Tensor;
+    ne(options: { other: Scalar }): Tensor;
     ne_(other: Tensor): Tensor;
     ne_(other: Scalar): Tensor;
     ne_(options: { other: Tensor }): Tensor;
@@ -796,6 +880,7 @@ declare module '../tensor_types' {
     ormqr(input2: Tensor, input3: Tensor, left: boolean, options?: { transpose?: boolean }): Tensor;
     outer(vec2: Tensor): Tensor;
     outer(options: { vec2: Tensor }): Tensor;
+    permute(options: { dims: number[] }): Tensor;
     pinMemory(device?: Device | string | null): Tensor;
     pinMemory(options?: { device?: Device | string | null }): Tensor;
     pinverse(rcond?: number): Tensor;
@@ -803,6 +888,8 @@ declare module '../tensor_types' {
     polygamma_(n: number): Tensor;
     polygamma_(options: { n: number }): Tensor;
     positive(): Tensor;
+    pow(options: { exponent: Tensor }): Tensor;
+    pow(options: { exponent: Scalar }): Tensor;
     pow_(exponent: Tensor): Tensor;
     pow_(exponent: Scalar): Tensor;
     pow_(options: { exponent: Tensor }): Tensor;
@@ -846,6 +933,8 @@ declare module '../tensor_types' {
     ravel(): Tensor;
     reciprocal(): Tensor;
     reciprocal_(): Tensor;
+    remainder(options: { other: Tensor }): Tensor;
+    remainder(options: { other: Scalar }): Tensor;
     remainder_(other: Tensor): Tensor;
     remainder_(other: Scalar): Tensor;
     remainder_(options: { other: Tensor }): Tensor;
@@ -867,6 +956,7 @@ declare module '../tensor_types' {
     repeatInterleave(repeats: Tensor, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
     repeatInterleave(options: { repeats: number; dim?: number | null; outputSize?: number | null }): Tensor;
     repeatInterleave(repeats: number, options?: { dim?: number | null; outputSize?: number | null }): Tensor;
+    reshape(options: { shape: number[] }): Tensor;
     reshapeAs(other: Tensor): Tensor;
     reshapeAs(options: { other: Tensor }): Tensor;
     resize_(size: number[], options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
@@ -943,6 +1033,8 @@ declare module '../tensor_types' {
     scatterReduce_(dim: number, options: { index: Tensor; src: Tensor; reduce: string; includeSelf?: boolean }): Tensor;
     scatterReduce_(dim: number, index: Tensor, options: { src: Tensor; reduce: string; includeSelf?: boolean }): Tensor;
     scatterReduce_(dim: number, index: Tensor, src: Tensor, options: { reduce: string; includeSelf?: boolean }): Tensor;
+    select(options: { dim: number; index: number }): Tensor;
+    select(dim: number, options: { index: number }): Tensor;
     selectScatter(src: Tensor, dim: number, index: number): Tensor;
     selectScatter(options: { src: Tensor; dim: number; index: number }): Tensor;
     selectScatter(src: Tensor, options: { dim: number; index: number }): Tensor;
@@ -1004,6 +1096,8 @@ declare module '../tensor_types' {
     sqrt_(): Tensor;
     square(): Tensor;
     square_(): Tensor;
+    squeeze(options: { dim: number }): Tensor;
+    squeeze(options: { dim: number[] }): Tensor;
     squeeze_(): Tensor;
     squeeze_(dim: number): Tensor;
     squeeze_(dim: number[]): Tensor;
@@ -1013,6 +1107,12 @@ declare module '../tensor_types' {
     sspaddmm(mat1: Tensor, mat2: Tensor, options?: { beta?: Scalar; alpha?: Scalar }): Tensor;
     sspaddmm(options: { mat1: Tensor; mat2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
     sspaddmm(mat1: Tensor, options: { mat2: Tensor; beta?: Scalar; alpha?: Scalar }): Tensor;
+    std(dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): Tensor;
+    std(options?: { unbiased?: boolean }): Tensor;
+    std(options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+    std(options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    std(dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+    std(dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
     stft(nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
     stft(nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, padMode?: string, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null, alignToWindow?: boolean | null): Tensor;
     stft(options: { nFft: number; hopLength?: number | null; winLength?: number | null; window?: Tensor | null; normalized?: boolean; onesided?: boolean | null; returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
@@ -1034,6 +1134,14 @@ declare module '../tensor_types' {
     stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, onesided: boolean | null, options?: { returnComplex?: boolean | null; alignToWindow?: boolean | null }): Tensor;
     stft(nFft: number, hopLength: number | null, winLength: number | null, window: Tensor | null, center: boolean, padMode: string, normalized: boolean, onesided: boolean | null, returnComplex: boolean | null, options?: { alignToWindow?: boolean | null }): Tensor;
     storageOffset(): number;
+    sub(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    sub(options: { other: Tensor; alpha?: Scalar }): Tensor;
+    sub(options: { other: Scalar; alpha?: Scalar }): Tensor;
+    sub(other: Scalar, options?: { alpha?: Scalar }): Tensor;
+    sub_(other: Tensor, options?: { alpha?: Scalar }): Tensor;
+    sub_(options: { other: Tensor; alpha?: Scalar }): Tensor;
+    sub_(options: { other: Scalar; alpha?: Scalar }): Tensor;
+    sub_(other: Scalar, options?: { alpha?: Scalar }): Tensor;
     subtract(other: Tensor, options?: { alpha?: Scalar }): Tensor;
     subtract(other: Scalar, alpha?: Scalar): Tensor;
     subtract(options: { other: Tensor; alpha?: Scalar }): Tensor;
@@ -1044,6 +1152,10 @@ declare module '../tensor_types' {
     subtract_(options: { other: Tensor; alpha?: Scalar }): Tensor;
     subtract_(options: { other: Scalar; alpha?: Scalar }): Tensor;
     subtract_(other: Scalar, options?: { alpha?: Scalar }): Tensor;
+    sum(options?: { dtype?: DType | null }): Tensor;
+    sum(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
+    sum(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
+    sum(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
     sumToSize(size: number[]): Tensor;
     sumToSize(options: { size: number[] }): Tensor;
     sumToSize(...size: number[]): Tensor;
@@ -1110,6 +1222,8 @@ declare module '../tensor_types' {
     topk(k: number, dim: number, options?: { largest?: boolean; sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     topk(k: number, dim: number, largest: boolean, options?: { sorted?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
     trace(): Tensor;
+    transpose(options: { dim0: number; dim1: number }): Tensor;
+    transpose(dim0: number, options: { dim1: number }): Tensor;
     transpose_(dim0: number, dim1: number): Tensor;
     transpose_(options: { dim0: number; dim1: number }): Tensor;
     transpose_(dim0: number, options: { dim1: number }): Tensor;
@@ -1159,11 +1273,20 @@ declare module '../tensor_types' {
     unsafeSplitWithSizes(splitSizes: number[], dim?: number): Tensor[];
     unsafeSplitWithSizes(options: { splitSizes: number[]; dim?: number }): Tensor[];
     unsafeSplitWithSizes(splitSizes: number[], options?: { dim?: number }): Tensor[];
+    unsqueeze(options: { dim: number }): Tensor;
     unsqueeze_(dim: number): Tensor;
     unsqueeze_(options: { dim: number }): Tensor;
     values(): Tensor;
+    var(dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): Tensor;
+    var(options?: { unbiased?: boolean }): Tensor;
+    var(options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
+    var(options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    var(dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
+    var(dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
     vdot(other: Tensor): Tensor;
     vdot(options: { other: Tensor }): Tensor;
+    view(options: { size: number[] }): Tensor;
+    view(options: { dtype: DType }): Tensor;
     viewAs(other: Tensor): Tensor;
     viewAs(options: { other: Tensor }): Tensor;
     vsplit(sections: number): Tensor[];
@@ -1179,129 +1302,6 @@ declare module '../tensor_types' {
     xlogy_(other: Scalar): Tensor;
     xlogy_(options: { other: Tensor }): Tensor;
     xlogy_(options: { other: Scalar }): Tensor;
-    add(other: Tensor, options?: { alpha?: Scalar }): Tensor;
-    add(options: { other: Tensor; alpha?: Scalar }): Tensor;
-    add(options: { other: Scalar; alpha?: Scalar }): Tensor;
-    add(other: Scalar, options?: { alpha?: Scalar }): Tensor;
-    add_(other: Tensor, options?: { alpha?: Scalar }): Tensor;
-    add_(options: { other: Tensor; alpha?: Scalar }): Tensor;
-    add_(options: { other: Scalar; alpha?: Scalar }): Tensor;
-    add_(other: Scalar, options?: { alpha?: Scalar }): Tensor;
-    allclose(options: { other: Tensor; rtol?: number; atol?: number; equalNan?: boolean }): boolean;
-    allclose(other: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean;
-    allclose(other: Tensor, rtol: number, options?: { atol?: number; equalNan?: boolean }): boolean;
-    allclose(other: Tensor, rtol: number, atol: number, options?: { equalNan?: boolean }): boolean;
-    argmax(options?: { dim?: number | null; keepdim?: boolean }): Tensor;
-    argmax(dim: number | null, options?: { keepdim?: boolean }): Tensor;
-    asStrided(options: { size: number[]; stride: number[]; storageOffset?: number | null }): Tensor;
-    asStrided(size: number[], options: { stride: number[]; storageOffset?: number | null }): Tensor;
-    asStrided(size: number[], stride: number[], options?: { storageOffset?: number | null }): Tensor;
-    bincount(options?: { weights?: Tensor | null; minlength?: number }): Tensor;
-    bincount(weights: Tensor | null, options?: { minlength?: number }): Tensor;
-    clamp(options?: { min?: Tensor | null; max?: Tensor | null }): Tensor;
-    clamp(min: Tensor | null, options?: { max?: Tensor | null }): Tensor;
-    clamp(options?: { min?: Scalar | null; max?: Scalar | null }): Tensor;
-    clamp(min: Scalar | null, options?: { max?: Scalar | null }): Tensor;
-    clone(options?: { memoryFormat?: MemoryFormat | 'preserve' | 'channels_last_3d' | null }): Tensor;
-    div(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
-    div(other: Scalar, options?: { roundingMode?: string | null }): Tensor;
-    div(options: { other: Tensor }): Tensor;
-    div(options: { other: Tensor; roundingMode?: string | null }): Tensor;
-    div(options: { other: Scalar }): Tensor;
-    div(options: { other: Scalar; roundingMode?: string | null }): Tensor;
-    div_(other: Tensor, options?: { roundingMode?: string | null }): Tensor;
-    div_(other: Scalar, options?: { roundingMode?: string | null }): Tensor;
-    div_(options: { other: Tensor }): Tensor;
-    div_(options: { other: Tensor; roundingMode?: string | null }): Tensor;
-    div_(options: { other: Scalar }): Tensor;
-    div_(options: { other: Scalar; roundingMode?: string | null }): Tensor;
-    eq(options: { other: Tensor }): Tensor;
-    eq(options: { other: Scalar }): Tensor;
-    equal(options: { other: Tensor }): boolean;
-    expand(size: number[], options?: { implicit?: boolean }): Tensor;
-    expand(options: { size: number[]; implicit?: boolean }): Tensor;
-    expand(...size: [...number[], { implicit?: boolean }]): Tensor;
-    fill_(options: { value: Tensor }): Tensor;
-    fill_(options: { value: Scalar }): Tensor;
-    flatten(options?: { startDim?: number; endDim?: number }): Tensor;
-    flatten(startDim: number, options?: { endDim?: number }): Tensor;
-    ge(options: { other: Tensor }): Tensor;
-    ge(options: { other: Scalar }): Tensor;
-    gt(options: { other: Tensor }): Tensor;
-    gt(options: { other: Scalar }): Tensor;
-    isContiguous(options: { memoryFormat: MemoryFormat | 'preserve' | 'channels_last_3d' }): boolean;
-    le(options: { other: Tensor }): Tensor;
-    le(options: { other: Scalar }): Tensor;
-    lt(options: { other: Tensor }): Tensor;
-    lt(options: { other: Scalar }): Tensor;
-    maskedFill(options: { mask: Tensor; value: Tensor }): Tensor;
-    maskedFill(mask: Tensor, options: { value: Tensor }): Tensor;
-    maskedFill(options: { mask: Tensor; value: Scalar }): Tensor;
-    maskedFill(mask: Tensor, options: { value: Scalar }): Tensor;
-    matmul(options: { other: Tensor }): Tensor;
-    max(options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-    max(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-    max(options: { other: Tensor }): Tensor;
-    maximum(options: { other: Tensor }): Tensor;
-    mean(options?: { dtype?: DType | null }): Tensor;
-    mean(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
-    mean(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    mean(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-    min(options: { dim: number; keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-    min(dim: number, options?: { keepdim?: boolean }): [Tensor, Tensor] & { values: Tensor; indices: Tensor };
-    min(options: { other: Tensor }): Tensor;
-    minimum(options: { other: Tensor }): Tensor;
-    mul(options: { other: Tensor }): Tensor;
-    mul(options: { other: Scalar }): Tensor;
-    mul_(options: { other: Tensor }): Tensor;
-    mul_(options: { other: Scalar }): Tensor;
-    narrow(options: { dim: number; start: Tensor; length: number }): Tensor;
-    narrow(dim: number, options: { start: Tensor; length: number }): Tensor;
-    narrow(dim: number, start: Tensor, options: { length: number }): Tensor;
-    narrow(options: { dim: number; start: number; length: number }): Tensor;
-    narrow(dim: number, options: { start: number; length: number }): Tensor;
-    narrow(dim: number, start: number, options: { length: number }): Tensor;
-    ne(options: { other: Tensor }): Tensor;
-    ne(options: { other: Scalar }): Tensor;
-    permute(options: { dims: number[] }): Tensor;
-    pow(options: { exponent: Tensor }): Tensor;
-    pow(options: { exponent: Scalar }): Tensor;
-    remainder(options: { other: Tensor }): Tensor;
-    remainder(options: { other: Scalar }): Tensor;
-    reshape(options: { shape: number[] }): Tensor;
-    select(options: { dim: number; index: number }): Tensor;
-    select(dim: number, options: { index: number }): Tensor;
-    squeeze(options: { dim: number }): Tensor;
-    squeeze(options: { dim: number[] }): Tensor;
-    std(dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): Tensor;
-    std(options?: { unbiased?: boolean }): Tensor;
-    std(options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
-    std(options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
-    std(dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-    std(dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
-    sub(other: Tensor, options?: { alpha?: Scalar }): Tensor;
-    sub(options: { other: Tensor; alpha?: Scalar }): Tensor;
-    sub(options: { other: Scalar; alpha?: Scalar }): Tensor;
-    sub(other: Scalar, options?: { alpha?: Scalar }): Tensor;
-    sub_(other: Tensor, options?: { alpha?: Scalar }): Tensor;
-    sub_(options: { other: Tensor; alpha?: Scalar }): Tensor;
-    sub_(options: { other: Scalar; alpha?: Scalar }): Tensor;
-    sub_(other: Scalar, options?: { alpha?: Scalar }): Tensor;
-    sum(options?: { dtype?: DType | null }): Tensor;
-    sum(dim?: number | number[] | null, keepdim?: boolean, options?: { dtype?: DType | null }): Tensor;
-    sum(options?: { dim?: number | number[] | null; keepdim?: boolean; dtype?: DType | null }): Tensor;
-    sum(dim: number | number[] | null, options?: { keepdim?: boolean; dtype?: DType | null }): Tensor;
-    transpose(options: { dim0: number; dim1: number }): Tensor;
-    transpose(dim0: number, options: { dim1: number }): Tensor;
-    unsqueeze(options: { dim: number }): Tensor;
-    var(dim?: number | number[] | null, options?: { correction?: Scalar | null; keepdim?: boolean }): Tensor;
-    var(options?: { unbiased?: boolean }): Tensor;
-    var(options?: { dim?: number | number[] | null; correction?: Scalar | null; keepdim?: boolean }): Tensor;
-    var(options?: { dim?: number | number[] | null; unbiased?: boolean; keepdim?: boolean }): Tensor;
-    var(dim: number | number[] | null, options?: { unbiased?: boolean; keepdim?: boolean }): Tensor;
-    var(dim: number | number[] | null, unbiased: boolean, options?: { keepdim?: boolean }): Tensor;
-    view(options: { size: number[] }): Tensor;
-    view(options: { dtype: DType }): Tensor;
     readonly T: Tensor;
     readonly H: Tensor;
     readonly mT: Tensor;
@@ -1311,6 +1311,7 @@ declare module '../tensor_types' {
 
 /** [method name, overloads in PyTorch's order] */
 export const METHODS: [string, string[]][] = [
+  ['abs', ['abs']],
   ['abs_', ['abs_']],
   ['absolute', ['absolute']],
   ['absolute_', ['absolute_']],
@@ -1318,6 +1319,8 @@ export const METHODS: [string, string[]][] = [
   ['acos_', ['acos_']],
   ['acosh', ['acosh']],
   ['acosh_', ['acosh_']],
+  ['add', ['add.Tensor', 'add.Scalar']],
+  ['add_', ['add_.Tensor', 'add_.Scalar']],
   ['addbmm', ['addbmm']],
   ['addbmm_', ['addbmm_']],
   ['addcdiv', ['addcdiv']],
@@ -1332,6 +1335,7 @@ export const METHODS: [string, string[]][] = [
   ['addr_', ['addr_']],
   ['adjoint', ['adjoint']],
   ['all', ['all', 'all.dim', 'all.dims']],
+  ['allclose', ['allclose']],
   ['amax', ['amax']],
   ['amin', ['amin']],
   ['aminmax', ['aminmax']],
@@ -1351,9 +1355,11 @@ export const METHODS: [string, string[]][] = [
   ['arctan_', ['arctan_']],
   ['arctanh', ['arctanh']],
   ['arctanh_', ['arctanh_']],
+  ['argmax', ['argmax']],
   ['argmin', ['argmin']],
   ['argsort', ['argsort', 'argsort.stable']],
   ['argwhere', ['argwhere']],
+  ['asStrided', ['as_strided']],
   ['asStrided_', ['as_strided_']],
   ['asStridedScatter', ['as_strided_scatter']],
   ['asin', ['asin']],
@@ -1370,6 +1376,7 @@ export const METHODS: [string, string[]][] = [
   ['baddbmm_', ['baddbmm_']],
   ['bernoulli', ['bernoulli', 'bernoulli.p']],
   ['bernoulli_', ['bernoulli_.Tensor', 'bernoulli_.float']],
+  ['bincount', ['bincount']],
   ['bitwiseAnd', ['bitwise_and.Tensor', 'bitwise_and.Scalar']],
   ['bitwiseAnd_', ['bitwise_and_.Tensor', 'bitwise_and_.Scalar']],
   ['bitwiseLeftShift', ['bitwise_left_shift.Tensor', 'bitwise_left_shift.Tensor_Scalar']],
@@ -1392,6 +1399,7 @@ export const METHODS: [string, string[]][] = [
   ['choleskyInverse', ['cholesky_inverse']],
   ['choleskySolve', ['cholesky_solve']],
   ['chunk', ['chunk']],
+  ['clamp', ['clamp.Tensor', 'clamp']],
   ['clamp_', ['clamp_.Tensor', 'clamp_']],
   ['clampMax', ['clamp_max.Tensor', 'clamp_max']],
   ['clampMax_', ['clamp_max_.Tensor', 'clamp_max_']],
@@ -1399,6 +1407,7 @@ export const METHODS: [string, string[]][] = [
   ['clampMin_', ['clamp_min_.Tensor', 'clamp_min_']],
   ['clip', ['clip.Tensor', 'clip']],
   ['clip_', ['clip_.Tensor', 'clip_']],
+  ['clone', ['clone']],
   ['coalesce', ['coalesce']],
   ['colIndices', ['col_indices']],
   ['conj', ['conj']],
@@ -1426,6 +1435,7 @@ export const METHODS: [string, string[]][] = [
   ['denseDim', ['dense_dim']],
   ['dequantize', ['dequantize.self']],
   ['det', ['det']],
+  ['detach', ['detach']],
   ['detach_', ['detach_']],
   ['diag', ['diag']],
   ['diagEmbed', ['diag_embed']],
@@ -1435,28 +1445,37 @@ export const METHODS: [string, string[]][] = [
   ['diff', ['diff']],
   ['digamma', ['digamma']],
   ['digamma_', ['digamma_']],
+  ['dim', ['dim']],
   ['dist', ['dist']],
+  ['div', ['div.Tensor', 'div.Tensor_mode', 'div.Scalar', 'div.Scalar_mode']],
+  ['div_', ['div_.Tensor', 'div_.Tensor_mode', 'div_.Scalar', 'div_.Scalar_mode']],
   ['divide', ['divide.Tensor', 'divide.Tensor_mode', 'divide.Scalar', 'divide.Scalar_mode']],
   ['divide_', ['divide_.Tensor', 'divide_.Tensor_mode', 'divide_.Scalar', 'divide_.Scalar_mode']],
   ['dot', ['dot']],
   ['dsplit', ['dsplit.int', 'dsplit.array']],
+  ['eq', ['eq.Tensor', 'eq.Scalar']],
   ['eq_', ['eq_.Tensor', 'eq_.Scalar']],
+  ['equal', ['equal']],
   ['erf', ['erf']],
   ['erf_', ['erf_']],
   ['erfc', ['erfc']],
   ['erfc_', ['erfc_']],
   ['erfinv', ['erfinv']],
   ['erfinv_', ['erfinv_']],
+  ['exp', ['exp']],
   ['exp2', ['exp2']],
   ['exp2_', ['exp2_']],
   ['exp_', ['exp_']],
+  ['expand', ['expand']],
   ['expandAs', ['expand_as']],
   ['expm1', ['expm1']],
   ['expm1_', ['expm1_']],
   ['exponential_', ['exponential_']],
+  ['fill_', ['fill_.Tensor', 'fill_.Scalar']],
   ['fillDiagonal_', ['fill_diagonal_']],
   ['fix', ['fix']],
   ['fix_', ['fix_']],
+  ['flatten', ['flatten.using_ints']],
   ['flip', ['flip']],
   ['fliplr', ['fliplr']],
   ['flipud', ['flipud']],
@@ -1476,6 +1495,7 @@ export const METHODS: [string, string[]][] = [
   ['gather', ['gather']],
   ['gcd', ['gcd']],
   ['gcd_', ['gcd_']],
+  ['ge', ['ge.Tensor', 'ge.Scalar']],
   ['ge_', ['ge_.Tensor', 'ge_.Scalar']],
   ['geometric_', ['geometric_']],
   ['geqrf', ['geqrf']],
@@ -1485,6 +1505,7 @@ export const METHODS: [string, string[]][] = [
   ['greater_', ['greater_.Tensor', 'greater_.Scalar']],
   ['greaterEqual', ['greater_equal.Tensor', 'greater_equal.Scalar']],
   ['greaterEqual_', ['greater_equal_.Tensor', 'greater_equal_.Scalar']],
+  ['gt', ['gt.Tensor', 'gt.Scalar']],
   ['gt_', ['gt_.Tensor', 'gt_.Scalar']],
   ['hardshrink', ['hardshrink']],
   ['hashTensor', ['hash_tensor']],
@@ -1519,6 +1540,7 @@ export const METHODS: [string, string[]][] = [
   ['isCoalesced', ['is_coalesced']],
   ['isComplex', ['is_complex']],
   ['isConj', ['is_conj']],
+  ['isContiguous', ['is_contiguous', 'is_contiguous.memory_format']],
   ['isDistributed', ['is_distributed']],
   ['isFloatingPoint', ['is_floating_point']],
   ['isInference', ['is_inference']],
@@ -1542,6 +1564,7 @@ export const METHODS: [string, string[]][] = [
   ['lcm_', ['lcm_']],
   ['ldexp', ['ldexp.Tensor']],
   ['ldexp_', ['ldexp_']],
+  ['le', ['le.Tensor', 'le.Scalar']],
   ['le_', ['le_.Tensor', 'le_.Scalar']],
   ['lerp', ['lerp.Tensor', 'lerp.Scalar']],
   ['lerp_', ['lerp_.Tensor', 'lerp_.Scalar']],
@@ -1551,6 +1574,7 @@ export const METHODS: [string, string[]][] = [
   ['lessEqual_', ['less_equal_.Tensor', 'less_equal_.Scalar']],
   ['lgamma', ['lgamma']],
   ['lgamma_', ['lgamma_']],
+  ['log', ['log']],
   ['log10', ['log10']],
   ['log10_', ['log10_']],
   ['log1p', ['log1p']],
@@ -1566,6 +1590,7 @@ export const METHODS: [string, string[]][] = [
   ['logdet', ['logdet']],
   ['logicalAnd', ['logical_and']],
   ['logicalAnd_', ['logical_and_']],
+  ['logicalNot', ['logical_not']],
   ['logicalNot_', ['logical_not_']],
   ['logicalOr', ['logical_or']],
   ['logicalOr_', ['logical_or_']],
@@ -1574,20 +1599,30 @@ export const METHODS: [string, string[]][] = [
   ['logit', ['logit']],
   ['logit_', ['logit_']],
   ['logsumexp', ['logsumexp']],
+  ['lt', ['lt.Tensor', 'lt.Scalar']],
   ['lt_', ['lt_.Tensor', 'lt_.Scalar']],
   ['luSolve', ['lu_solve']],
+  ['maskedFill', ['masked_fill.Tensor', 'masked_fill.Scalar']],
   ['maskedFill_', ['masked_fill_.Tensor', 'masked_fill_.Scalar']],
   ['maskedScatter', ['masked_scatter']],
   ['maskedScatter_', ['masked_scatter_']],
   ['maskedSelect', ['masked_select']],
+  ['matmul', ['matmul']],
   ['matrixExp', ['matrix_exp']],
   ['matrixPower', ['matrix_power']],
+  ['max', ['max', 'max.dim', 'max.other']],
+  ['maximum', ['maximum']],
+  ['mean', ['mean', 'mean.dim']],
   ['median', ['median', 'median.dim']],
+  ['min', ['min', 'min.dim', 'min.other']],
+  ['minimum', ['minimum']],
   ['mm', ['mm']],
   ['mode', ['mode']],
   ['moveaxis', ['moveaxis.int', 'moveaxis.intlist']],
   ['movedim', ['movedim.int', 'movedim.intlist']],
   ['msort', ['msort']],
+  ['mul', ['mul.Tensor', 'mul.Scalar']],
+  ['mul_', ['mul_.Tensor', 'mul_.Scalar']],
   ['multinomial', ['multinomial']],
   ['multiply', ['multiply.Tensor', 'multiply.Scalar']],
   ['multiply_', ['multiply_.Tensor', 'multiply_.Scalar']],
@@ -1600,8 +1635,12 @@ export const METHODS: [string, string[]][] = [
   ['nanmedian', ['nanmedian', 'nanmedian.dim']],
   ['nanquantile', ['nanquantile', 'nanquantile.scalar']],
   ['nansum', ['nansum']],
+  ['narrow', ['narrow.Tensor', 'narrow']],
   ['narrowCopy', ['narrow_copy']],
+  ['ne', ['ne.Tensor', 'ne.Scalar']],
   ['ne_', ['ne_.Tensor', 'ne_.Scalar']],
+  ['neg', ['neg']],
+  ['neg_', ['neg_']],
   ['negative', ['negative']],
   ['negative_', ['negative_']],
   ['newEmpty', ['new_empty']],
@@ -1617,13 +1656,16 @@ export const METHODS: [string, string[]][] = [
   ['normal_', ['normal_']],
   ['notEqual', ['not_equal.Tensor', 'not_equal.Scalar']],
   ['notEqual_', ['not_equal_.Tensor', 'not_equal_.Scalar']],
+  ['numel', ['numel']],
   ['orgqr', ['orgqr']],
   ['ormqr', ['ormqr']],
   ['outer', ['outer']],
+  ['permute', ['permute']],
   ['pinMemory', ['pin_memory']],
   ['pinverse', ['pinverse']],
   ['polygamma_', ['polygamma_']],
   ['positive', ['positive']],
+  ['pow', ['pow.Tensor_Tensor', 'pow.Tensor_Scalar']],
   ['pow_', ['pow_.Tensor', 'pow_.Scalar']],
   ['prelu', ['prelu']],
   ['prod', ['prod', 'prod.dim_int']],
@@ -1642,11 +1684,15 @@ export const METHODS: [string, string[]][] = [
   ['ravel', ['ravel']],
   ['reciprocal', ['reciprocal']],
   ['reciprocal_', ['reciprocal_']],
+  ['relu', ['relu']],
+  ['relu_', ['relu_']],
+  ['remainder', ['remainder.Tensor', 'remainder.Scalar']],
   ['remainder_', ['remainder_.Tensor', 'remainder_.Scalar']],
   ['renorm', ['renorm']],
   ['renorm_', ['renorm_']],
   ['repeat', ['repeat']],
   ['repeatInterleave', ['repeat_interleave.self_Tensor', 'repeat_interleave.self_int']],
+  ['reshape', ['reshape']],
   ['reshapeAs', ['reshape_as']],
   ['resize_', ['resize_']],
   ['resizeAs_', ['resize_as_']],
@@ -1667,9 +1713,11 @@ export const METHODS: [string, string[]][] = [
   ['scatterAdd_', ['scatter_add_']],
   ['scatterReduce', ['scatter_reduce.two']],
   ['scatterReduce_', ['scatter_reduce_.two']],
+  ['select', ['select.int']],
   ['selectScatter', ['select_scatter']],
   ['sgn', ['sgn']],
   ['sgn_', ['sgn_']],
+  ['sigmoid', ['sigmoid']],
   ['sigmoid_', ['sigmoid_']],
   ['sign', ['sign']],
   ['sign_', ['sign_']],
@@ -1692,15 +1740,21 @@ export const METHODS: [string, string[]][] = [
   ['sparseResizeAndClear_', ['sparse_resize_and_clear_']],
   ['split', ['split.Tensor', 'split.sizes']],
   ['splitWithSizes', ['split_with_sizes']],
+  ['sqrt', ['sqrt']],
   ['sqrt_', ['sqrt_']],
   ['square', ['square']],
   ['square_', ['square_']],
+  ['squeeze', ['squeeze', 'squeeze.dim', 'squeeze.dims']],
   ['squeeze_', ['squeeze_', 'squeeze_.dim', 'squeeze_.dims']],
   ['sspaddmm', ['sspaddmm']],
+  ['std', ['std', 'std.correction', 'std.dim']],
   ['stft', ['stft', 'stft.center']],
   ['storageOffset', ['storage_offset']],
+  ['sub', ['sub.Tensor', 'sub.Scalar']],
+  ['sub_', ['sub_.Tensor', 'sub_.Scalar']],
   ['subtract', ['subtract.Tensor', 'subtract.Scalar']],
   ['subtract_', ['subtract_.Tensor', 'subtract_.Scalar']],
+  ['sum', ['sum', 'sum.dim_IntList']],
   ['sumToSize', ['sum_to_size']],
   ['svd', ['svd']],
   ['swapaxes', ['swapaxes']],
@@ -1713,6 +1767,7 @@ export const METHODS: [string, string[]][] = [
   ['takeAlongDim', ['take_along_dim']],
   ['tan', ['tan']],
   ['tan_', ['tan_']],
+  ['tanh', ['tanh']],
   ['tanh_', ['tanh_']],
   ['tensorSplit', ['tensor_split.indices', 'tensor_split.tensor_indices_or_sections', 'tensor_split.sections']],
   ['tile', ['tile']],
@@ -1726,6 +1781,7 @@ export const METHODS: [string, string[]][] = [
   ['toSparseCsr', ['to_sparse_csr']],
   ['topk', ['topk']],
   ['trace', ['trace']],
+  ['transpose', ['transpose.int']],
   ['transpose_', ['transpose_']],
   ['triangularSolve', ['triangular_solve']],
   ['tril', ['tril']],
@@ -1744,76 +1800,16 @@ export const METHODS: [string, string[]][] = [
   ['unsafeChunk', ['unsafe_chunk']],
   ['unsafeSplit', ['unsafe_split.Tensor']],
   ['unsafeSplitWithSizes', ['unsafe_split_with_sizes']],
+  ['unsqueeze', ['unsqueeze']],
   ['unsqueeze_', ['unsqueeze_']],
   ['values', ['values']],
+  ['var', ['var', 'var.correction', 'var.dim']],
   ['vdot', ['vdot']],
+  ['view', ['view', 'view.dtype']],
   ['viewAs', ['view_as']],
   ['vsplit', ['vsplit.int', 'vsplit.array']],
   ['xlogy', ['xlogy.Tensor', 'xlogy.Scalar_Other']],
   ['xlogy_', ['xlogy_.Tensor', 'xlogy_.Scalar_Other']],
-];
-
-/** [hand-written method, overloads in PyTorch's order]: the generic call for options objects */
-export const HAND_WRITTEN: [string, string[]][] = [
-  ['abs', ['abs']],
-  ['add', ['add.Tensor', 'add.Scalar']],
-  ['add_', ['add_.Tensor', 'add_.Scalar']],
-  ['allclose', ['allclose']],
-  ['argmax', ['argmax']],
-  ['asStrided', ['as_strided']],
-  ['bincount', ['bincount']],
-  ['clamp', ['clamp.Tensor', 'clamp']],
-  ['clone', ['clone']],
-  ['detach', ['detach']],
-  ['dim', ['dim']],
-  ['div', ['div.Tensor', 'div.Tensor_mode', 'div.Scalar', 'div.Scalar_mode']],
-  ['div_', ['div_.Tensor', 'div_.Tensor_mode', 'div_.Scalar', 'div_.Scalar_mode']],
-  ['eq', ['eq.Tensor', 'eq.Scalar']],
-  ['equal', ['equal']],
-  ['exp', ['exp']],
-  ['expand', ['expand']],
-  ['fill_', ['fill_.Tensor', 'fill_.Scalar']],
-  ['flatten', ['flatten.using_ints']],
-  ['ge', ['ge.Tensor', 'ge.Scalar']],
-  ['gt', ['gt.Tensor', 'gt.Scalar']],
-  ['isContiguous', ['is_contiguous', 'is_contiguous.memory_format']],
-  ['le', ['le.Tensor', 'le.Scalar']],
-  ['log', ['log']],
-  ['logicalNot', ['logical_not']],
-  ['lt', ['lt.Tensor', 'lt.Scalar']],
-  ['maskedFill', ['masked_fill.Tensor', 'masked_fill.Scalar']],
-  ['matmul', ['matmul']],
-  ['max', ['max', 'max.dim', 'max.other']],
-  ['maximum', ['maximum']],
-  ['mean', ['mean', 'mean.dim']],
-  ['min', ['min', 'min.dim', 'min.other']],
-  ['minimum', ['minimum']],
-  ['mul', ['mul.Tensor', 'mul.Scalar']],
-  ['mul_', ['mul_.Tensor', 'mul_.Scalar']],
-  ['narrow', ['narrow.Tensor', 'narrow']],
-  ['ne', ['ne.Tensor', 'ne.Scalar']],
-  ['neg', ['neg']],
-  ['neg_', ['neg_']],
-  ['numel', ['numel']],
-  ['permute', ['permute']],
-  ['pow', ['pow.Tensor_Tensor', 'pow.Tensor_Scalar']],
-  ['relu', ['relu']],
-  ['relu_', ['relu_']],
-  ['remainder', ['remainder.Tensor', 'remainder.Scalar']],
-  ['reshape', ['reshape']],
-  ['select', ['select.int']],
-  ['sigmoid', ['sigmoid']],
-  ['sqrt', ['sqrt']],
-  ['squeeze', ['squeeze', 'squeeze.dim', 'squeeze.dims']],
-  ['std', ['std', 'std.correction', 'std.dim']],
-  ['sub', ['sub.Tensor', 'sub.Scalar']],
-  ['sub_', ['sub_.Tensor', 'sub_.Scalar']],
-  ['sum', ['sum', 'sum.dim_IntList']],
-  ['tanh', ['tanh']],
-  ['transpose', ['transpose.int']],
-  ['unsqueeze', ['unsqueeze']],
-  ['var', ['var', 'var.correction', 'var.dim']],
-  ['view', ['view', 'view.dtype']],
   ['zero_', ['zero_']],
 ];
 

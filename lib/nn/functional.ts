@@ -1,32 +1,51 @@
-// torch.nn.functional: each op is one native call (native/functional.cc). Required arguments are
-// positional as in Python; Python's keyword arguments go in one options object.
-import { native } from '../native';
-import type { DType } from '../dtype';
+// torch.nn.functional: each op is one generated operator call (lib/generated/, the generic call of
+// native/ops.cc). Required arguments are positional as in Python; Python's keyword arguments go in one
+// options object, checked here, where the aten operator spells them differently or checks less.
+import { isFloatingDtype, type DType } from '../dtype';
 import { Tensor } from '../tensor';
 import { TorchError } from '../errors';
 import { bindOp } from '../ops';
 import { isOptions, namedArgs, normalizeOptions } from '../kwargs';
 import { readOptions } from '../utils/options';
 import { reductionCode, type Reduction } from './functional_loss';
+import * as T from '../generated/torch';
+import * as NF from '../generated/nn_functional';
 
 type Pair = number | [number, number];
-const f = native.functional;
-// aten operators behind the Python-level functionals below (the generic call; aten's int reductions).
-type Op = (...args: any[]) => Tensor;
+// aten's losses with an integer reduction (not bound as torch.* functions: Python's nn.functional takes a string).
+type Loss = (input: Tensor, target: Tensor, reduction: number) => Tensor;
+type WeightedLoss<E extends unknown[]> = (input: Tensor, target: Tensor, weight: Tensor | null, reduction: number, ...rest: E) => Tensor;
 const ops = {
-  elu: bindOp<Op>('F.elu', ['elu']),
-  elu_: bindOp<Op>('F.elu', ['elu_']),
-  smoothL1Loss: bindOp<Op>('F.smoothL1Loss', ['smooth_l1_loss']),
-  huberLoss: bindOp<Op>('F.huberLoss', ['huber_loss']),
-  klDiv: bindOp<Op>('F.klDiv', ['kl_div']),
-  binaryCrossEntropy: bindOp<Op>('F.binaryCrossEntropy', ['binary_cross_entropy']),
+  elu: bindOp<(input: Tensor, alpha: number) => Tensor>('F.elu', ['elu']),
+  elu_: bindOp<(input: Tensor, alpha: number) => Tensor>('F.elu', ['elu_']),
+  smoothL1Loss: bindOp<(input: Tensor, target: Tensor, reduction: number, beta: number) => Tensor>('F.smoothL1Loss', ['smooth_l1_loss']),
+  huberLoss: bindOp<(input: Tensor, target: Tensor, reduction: number, delta: number) => Tensor>('F.huberLoss', ['huber_loss']),
+  klDiv: bindOp<(input: Tensor, target: Tensor, reduction: number, options: { logTarget: boolean }) => Tensor>('F.klDiv', ['kl_div']),
+  binaryCrossEntropy: bindOp<WeightedLoss<[]>>('F.binaryCrossEntropy', ['binary_cross_entropy']),
+  crossEntropy: bindOp<WeightedLoss<[ignoreIndex: number, labelSmoothing: number]>>('F.crossEntropy', ['cross_entropy_loss']),
+  nllLoss: bindOp<WeightedLoss<[ignoreIndex: number]>>('F.nllLoss', ['nll_loss_nd']),
+  mseLoss: bindOp<Loss>('F.mseLoss', ['mse_loss']),
+  l1Loss: bindOp<Loss>('F.l1Loss', ['l1_loss']),
+  bceWithLogits: bindOp<(input: Tensor, target: Tensor, weight: Tensor | null, posWeight: Tensor | null, reduction: number) => Tensor>(
+    'F.binaryCrossEntropyWithLogits', ['binary_cross_entropy_with_logits']),
 };
+
+function sameShape(a: Tensor, b: Tensor): boolean {
+  const [x, y] = [a.shape, b.shape];
+  return x.length === y.length && x.every((d, i) => d === y[i]);
+}
+
+/** "expected a 3-D or 4-D input", as the pooling functions say it. */
+function check3dOr4d(input: Tensor, where: string): void {
+  const d = input.ndim;
+  if (d !== 3 && d !== 4) throw new TorchError(`${where}: expected a 3-D or 4-D input, got ${d}-D`);
+}
 
 /** F.relu(input, inplace=false); relu(input, { inplace: true }). */
 export function relu(input: Tensor, inplace?: boolean | { inplace?: boolean }): Tensor;
 export function relu(input: Tensor, ...args: unknown[]): Tensor {
   const [inplace = false] = namedArgs('relu', ['inplace'], args) as [boolean?];
-  return f.relu(input, inplace);
+  return inplace ? T.relu_(input) : T.relu(input);
 }
 
 export interface AvgPool2dOptions {
@@ -39,19 +58,22 @@ export interface AvgPool2dOptions {
 }
 /** F.avg_pool2d(input, kernel_size, stride=kernel_size, padding=0, ceil_mode=False, count_include_pad=True). */
 export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOptions = {}): Tensor {
-  return f.avgPool2d(input, kernelSize, readOptions('F.avgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']));
+  const o = readOptions('F.avgPool2d', options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+  check3dOr4d(input, 'avgPool2d');
+  return NF.avgPool2d(input, kernelSize, o.stride ?? [], o.padding ?? 0, o.ceilMode ?? false, o.countIncludePad ?? true, o.divisorOverride ?? null);
 }
 
 /** F.adaptive_avg_pool2d(input, output_size). */
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
-  return f.adaptiveAvgPool2d(input, outputSize);
+  check3dOr4d(input, 'adaptiveAvgPool2d');
+  return NF.adaptiveAvgPool2d(input, outputSize);
 }
 
 /** F.linear(input, weight, bias=None): input @ weightᵀ + bias; linear(input, weight, { bias }). */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null | { bias?: Tensor | null }): Tensor;
 export function linear(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
   const [bias = null] = namedArgs('linear', ['bias'], args) as [Tensor | null | undefined];
-  return f.linear(input, weight, bias);
+  return NF.linear(input, weight, bias);
 }
 
 const CONV2D_OPTIONS = ['bias', 'stride', 'padding', 'dilation', 'groups'];
@@ -68,9 +90,14 @@ export function conv2d(input: Tensor, weight: Tensor, options: Conv2dFuncOptions
 export function conv2d(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
   const byName = isOptions(args[0]);
   const given = (byName ? args[0] : args[1]) as Conv2dFuncOptions | undefined;
-  const { bias, ...options } = normalizeOptions('conv2d', given, CONV2D_OPTIONS) as Conv2dFuncOptions & { bias?: Tensor | null };
+  const { bias, ...o } = normalizeOptions('conv2d', given, CONV2D_OPTIONS) as Conv2dFuncOptions & { bias?: Tensor | null };
   if (!byName && bias !== undefined) throw new TorchError("conv2d: got multiple values for 'bias'");
-  return f.conv2d(input, weight, byName ? bias ?? null : (args[0] as Tensor | null | undefined) ?? null, options);
+  const padding = o.padding ?? 0;
+  if (typeof padding === 'string' && padding !== 'same' && padding !== 'valid') {
+    throw new TorchError(`conv2d: invalid padding string '${padding}', should be one of {'valid', 'same'}`);
+  }
+  const b = byName ? bias ?? null : (args[0] as Tensor | null | undefined) ?? null;
+  return NF.conv2d(input, weight, b, o.stride ?? 1, padding as number, o.dilation ?? 1, o.groups ?? 1);
 }
 
 export interface BatchNormFuncOptions {
@@ -90,7 +117,9 @@ export function batchNorm(
   runningVar: Tensor | null,
   options: BatchNormFuncOptions = {},
 ): Tensor {
-  return f.batchNorm(input, runningMean, runningVar, readOptions('F.batchNorm', options, ['weight', 'bias', 'training', 'momentum', 'eps']));
+  const o = readOptions('F.batchNorm', options, ['weight', 'bias', 'training', 'momentum', 'eps']);
+  // aten's cudnn_enabled: PyTorch's Python passes torch.backends.cudnn.enabled, true by default.
+  return T.batchNorm(input, o.weight ?? null, o.bias ?? null, runningMean, runningVar, o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5, true);
 }
 
 export interface CrossEntropyOptions {
@@ -104,14 +133,24 @@ export interface CrossEntropyOptions {
  * target holds int64 class indices (the input's shape without C) or class probabilities (the input's shape).
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
-  return f.crossEntropy(input, target, readOptions('F.crossEntropy', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']));
+  const o = readOptions('F.crossEntropy', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
+  const smoothing = o.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing <= 1)) throw new TorchError(`crossEntropy: label_smoothing must be between 0.0 and 1.0. Got: ${smoothing}`);
+  const reduction = reductionCode(o.reduction, 'crossEntropy');
+  // Class probabilities: floating point with the input's shape; anything else must be int64 class indices.
+  const probabilities = target.dtype !== 'int64' && isFloatingDtype(target.dtype) && sameShape(input, target);
+  if (!probabilities && target.dtype !== 'int64') {
+    throw new TorchError(`crossEntropy: class-index targets must be int64, got ${target.dtype} (probability targets must be floating point with the input's shape)`);
+  }
+  return ops.crossEntropy(input, target, o.weight ?? null, reduction, o.ignoreIndex ?? -100, smoothing);
 }
 
 /** F.log_softmax(input, dim), or logSoftmax(input, { dim }) as Python's keyword. */
 export function logSoftmax(input: Tensor, dim: number | { dim: number }): Tensor;
 export function logSoftmax(input: Tensor, ...args: unknown[]): Tensor {
   const [dim] = namedArgs('logSoftmax', ['dim'], args) as [number];
-  return f.logSoftmax(input, dim);
+  if (dim === undefined || dim === null) throw new TorchError('logSoftmax: dim is required');
+  return T.logSoftmax(input, dim);
 }
 
 /** F.softmax(input, dim, dtype=None): dtype casts the input first (e.g. 'float32' for half inputs); softmax(x, { dim: 1 }). */
@@ -120,7 +159,8 @@ export function softmax(input: Tensor, dim: number, options: { dtype?: DType }):
 export function softmax(input: Tensor, options: { dim: number; dtype?: DType }): Tensor;
 export function softmax(input: Tensor, ...args: unknown[]): Tensor {
   const [dim, dtype] = namedArgs('softmax', ['dim', 'dtype'], args) as [number, DType | undefined];
-  return f.softmax(input, dim, dtype);
+  if (dim === undefined || dim === null) throw new TorchError('softmax: dim is required');
+  return T.softmax(input, dim, dtype ?? null);
 }
 
 /** F.pad(input, pad, mode='constant', value=0): pad lists (left, right, top, bottom, …) from the last dim backwards. */
@@ -142,7 +182,9 @@ export interface MaxPool2dOptions {
 }
 /** F.max_pool2d(input, kernel_size, stride=kernel_size, padding=0, dilation=1, ceil_mode=False). */
 export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions = {}): Tensor {
-  return f.maxPool2d(input, kernelSize, readOptions('F.maxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']));
+  const o = readOptions('F.maxPool2d', options, ['stride', 'padding', 'dilation', 'ceilMode']);
+  check3dOr4d(input, 'maxPool2d');
+  return T.maxPool2d(input, kernelSize, o.stride ?? [], o.padding ?? 0, o.dilation ?? 1, o.ceilMode ?? false);
 }
 
 export interface DropoutOptions {
@@ -151,12 +193,19 @@ export interface DropoutOptions {
   inplace?: boolean;
 }
 const DROPOUT_ARGS = ['p', 'training', 'inplace'];
+/** dropout and dropout2d (feature: whole channels of [N, C, H, W] or [C, H, W]); in place returns the input. */
+function dropoutOp(where: string, input: Tensor, p: number, training: boolean, inplace: boolean, feature: boolean): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new TorchError(`${where}: dropout probability has to be between 0 and 1, but got ${p}`);
+  if (feature) check3dOr4d(input, where);
+  if (feature) return inplace ? T.featureDropout_(input, p, training) : T.featureDropout(input, p, training);
+  return inplace ? T.dropout_(input, p, training) : T.dropout(input, p, training);
+}
 /** F.dropout(input, p=0.5, training=True, inplace=False): zeroes elements with probability p, scales the rest by 1/(1-p). */
 export function dropout(input: Tensor, p?: number, training?: boolean, inplace?: boolean): Tensor;
 export function dropout(input: Tensor, options: DropoutOptions): Tensor;
 export function dropout(input: Tensor, ...args: unknown[]): Tensor {
   const [p = 0.5, training = true, inplace = false] = namedArgs('dropout', DROPOUT_ARGS, args) as [number?, boolean?, boolean?];
-  return f.dropout(input, p, training, inplace, false);
+  return dropoutOp('dropout', input, p, training, inplace, false);
 }
 
 /** F.dropout2d(input, p=0.5, training=True, inplace=False): zeroes whole channels of [N, C, H, W] (or [C, H, W]). */
@@ -164,7 +213,7 @@ export function dropout2d(input: Tensor, p?: number, training?: boolean, inplace
 export function dropout2d(input: Tensor, options: DropoutOptions): Tensor;
 export function dropout2d(input: Tensor, ...args: unknown[]): Tensor {
   const [p = 0.5, training = true, inplace = false] = namedArgs('dropout2d', DROPOUT_ARGS, args) as [number?, boolean?, boolean?];
-  return f.dropout(input, p, training, inplace, true);
+  return dropoutOp('dropout2d', input, p, training, inplace, true);
 }
 
 /** F.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5). */
@@ -174,9 +223,8 @@ export function layerNorm(
   options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {},
 ): Tensor {
   options = readOptions('F.layerNorm', options, ['weight', 'bias', 'eps']);
-  return f.layerNorm(input, normalizedShape, options.weight ?? null, options.bias ?? null, options.eps ?? 1e-5);
+  return T.layerNorm(input, normalizedShape, options.weight ?? null, options.bias ?? null, options.eps ?? 1e-5);
 }
-
 
 /** F.nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean'): input holds log-probabilities. */
 export function nllLoss(
@@ -184,17 +232,32 @@ export function nllLoss(
   target: Tensor,
   options: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {},
 ): Tensor {
-  return f.nllLoss(input, target, readOptions('F.nllLoss', options, ['weight', 'ignoreIndex', 'reduction']));
+  const o = readOptions('F.nllLoss', options, ['weight', 'ignoreIndex', 'reduction']);
+  if (target.dtype !== 'int64') throw new TorchError(`nllLoss: target must be int64 class indices, got ${target.dtype}`);
+  return ops.nllLoss(input, target, o.weight ?? null, reductionCode(o.reduction, 'nllLoss'), o.ignoreIndex ?? -100);
+}
+
+/** The shapes of a pointwise loss must agree (PyTorch warns and broadcasts; we refuse). */
+function checkSameShape(input: Tensor, target: Tensor, where: string, verb = 'differs from'): void {
+  if (!sameShape(input, target)) {
+    const [a, b] = [input.shape, target.shape];
+    const broadcast = verb === 'differs from' ? ' (broadcasting would silently change the loss)' : '';
+    throw new TorchError(`${where}: target size [${b.join(', ')}] ${verb} input size [${a.join(', ')}]${broadcast}`);
+  }
 }
 
 /** F.mse_loss(input, target, reduction='mean'). The shapes must be equal. */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  return f.mseLoss(input, target, readOptions('F.mseLoss', options, ['reduction']));
+  const o = readOptions('F.mseLoss', options, ['reduction']);
+  checkSameShape(input, target, 'mseLoss');
+  return ops.mseLoss(input, target, reductionCode(o.reduction, 'mseLoss'));
 }
 
 /** F.l1_loss(input, target, reduction='mean'). The shapes must be equal. */
 export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  return f.l1Loss(input, target, readOptions('F.l1Loss', options, ['reduction']));
+  const o = readOptions('F.l1Loss', options, ['reduction']);
+  checkSameShape(input, target, 'l1Loss');
+  return ops.l1Loss(input, target, reductionCode(o.reduction, 'l1Loss'));
 }
 
 /** F.binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None). */
@@ -203,33 +266,40 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   options: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
-  return f.binaryCrossEntropyWithLogits(input, target, readOptions('F.binaryCrossEntropyWithLogits', options, ['weight', 'posWeight', 'reduction']));
+  const o = readOptions('F.binaryCrossEntropyWithLogits', options, ['weight', 'posWeight', 'reduction']);
+  checkSameShape(input, target, 'binaryCrossEntropyWithLogits', 'must be the same as');
+  return ops.bceWithLogits(input, target, o.weight ?? null, o.posWeight ?? null, reductionCode(o.reduction, 'binaryCrossEntropyWithLogits'));
 }
 
 /** F.one_hot(tensor, num_classes=-1): int64 indices to int64 one-hot rows (-1: max + 1 classes). */
 export function oneHot(tensor: Tensor, numClasses?: number | { numClasses?: number }): Tensor;
 export function oneHot(tensor: Tensor, ...args: unknown[]): Tensor {
   const [numClasses = -1] = namedArgs('oneHot', ['numClasses'], args) as [number?];
-  return f.oneHot(tensor, numClasses);
+  if (tensor.dtype !== 'int64') throw new TorchError(`oneHot: tensor must be int64 class indices, got ${tensor.dtype}`);
+  return NF.oneHot(tensor, numClasses);
 }
 
 /** F.embedding(input, weight, padding_idx=None): rows of weight; the padding row gets no gradient. */
 export function embedding(input: Tensor, weight: Tensor, paddingIdx?: number | null | { paddingIdx?: number | null }): Tensor;
 export function embedding(input: Tensor, weight: Tensor, ...args: unknown[]): Tensor {
   const [paddingIdx = null] = namedArgs('embedding', ['paddingIdx'], args) as [number | null | undefined];
-  return f.embedding(input, weight, paddingIdx);
+  if (input.dtype !== 'int64' && input.dtype !== 'int32') throw new TorchError(`embedding: input must be int64 or int32 indices, got ${input.dtype}`);
+  if (weight.ndim !== 2) throw new TorchError(`embedding: weight must be 2-D, got ${weight.ndim}-D`);
+  const pad = paddingIdx === null ? -1 : paddingIdx < 0 ? paddingIdx + weight.shape[0] : paddingIdx;
+  return T.embedding(weight, input, pad);
 }
 
 /** F.gelu(input, approximate='none'), or gelu(input, { approximate: 'tanh' }). */
 export function gelu(input: Tensor, approximate?: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' }): Tensor;
 export function gelu(input: Tensor, ...args: unknown[]): Tensor {
   const [approximate = 'none'] = namedArgs('gelu', ['approximate'], args) as ['none' | 'tanh' | undefined];
-  return f.gelu(input, approximate);
+  if (approximate !== 'none' && approximate !== 'tanh') throw new TorchError(`gelu: approximate must be 'none' or 'tanh', got '${approximate}'`);
+  return NF.gelu(input, { approximate });
 }
 
 /** F.silu(input): x * sigmoid(x). */
 export function silu(input: Tensor): Tensor {
-  return f.silu(input);
+  return NF.silu(input);
 }
 
 /** F.sigmoid / F.tanh. */
@@ -277,7 +347,7 @@ export function interpolate(input: Tensor, options: InterpolateOptions = {}): Te
     scales = null;
   }
   const d = `${dim}d`;
-  if (mode === 'area') return bindOp<(...a: unknown[]) => Tensor>('F.interpolate', [`adaptive_avg_pool${d}`])(input, outputSize);
+  if (mode === 'area') return bindOp<(input: Tensor, outputSize: number[] | null) => Tensor>('F.interpolate', [`adaptive_avg_pool${d}`])(input, outputSize);
   if (mode === 'nearest') return upsample(`upsample_nearest${d}`, 'vec')(input, outputSize, scales);
   if (mode === 'nearest-exact') return upsample(`_upsample_nearest_exact${d}`, 'vec')(input, outputSize, scales);
   if (LINEAR_MODES[mode] !== dim) throw new TorchError(`interpolate: mode '${mode}' needs a ${LINEAR_MODES[mode] + 2}-D input, got ${input.ndim}-D`);
@@ -310,7 +380,7 @@ export function klDiv(input: Tensor, target: Tensor, options: { reduction?: Redu
   options = readOptions('F.klDiv', options, ['reduction', 'logTarget']);
   const reduction = options.reduction ?? 'mean';
   const code = reductionCode(reduction === 'batchmean' ? 'sum' : reduction, 'klDiv');
-  const out: Tensor = ops.klDiv(input, target, code, { logTarget: options.logTarget ?? false });
+  const out = ops.klDiv(input, target, code, { logTarget: options.logTarget ?? false });
   return reduction === 'batchmean' && input.ndim > 0 ? out.div(input.shape[0]) : out;
 }
 

@@ -1,6 +1,5 @@
-// torch.nn.functional's losses that are not native calls (native/functional.cc has cross_entropy,
-// nll_loss, mse_loss, l1_loss, binary_cross_entropy_with_logits): each is aten's operator with aten's
-// integer reduction, or, where PyTorch's own is written in Python (gaussian_nll_loss,
+// torch.nn.functional's other losses (lib/nn/functional.ts has cross_entropy, nll_loss, mse_loss, l1_loss,
+// binary_cross_entropy_with_logits): each is aten's operator with aten's integer reduction, or, where PyTorch's own is written in Python (gaussian_nll_loss,
 // multilabel_soft_margin_loss, triplet_margin_with_distance_loss), the same formula on tensor ops.
 import { TorchError } from '../errors';
 import { bindOp } from '../ops';
@@ -8,20 +7,26 @@ import { Tensor, isTensor, noGrad } from '../tensor';
 import { readOptions } from '../utils/options';
 
 export type Reduction = 'mean' | 'sum' | 'none';
-type Op = (...args: any[]) => Tensor;
-const aten = (display: string, overloads: string[]) => bindOp<Op>(display, overloads);
+type Pairwise = (a: Tensor, b: Tensor, target: Tensor, margin: number, reduction: number) => Tensor;
+type Pointwise = (input: Tensor, target: Tensor, reduction: number) => Tensor;
 const ops = {
-  ctcLoss: aten('F.ctcLoss', ['ctc_loss.IntList', 'ctc_loss.Tensor']),
-  poissonNllLoss: aten('F.poissonNllLoss', ['poisson_nll_loss']),
-  marginRankingLoss: aten('F.marginRankingLoss', ['margin_ranking_loss']),
-  hingeEmbeddingLoss: aten('F.hingeEmbeddingLoss', ['hinge_embedding_loss']),
-  multilabelMarginLoss: aten('F.multilabelMarginLoss', ['multilabel_margin_loss']),
-  softMarginLoss: aten('F.softMarginLoss', ['soft_margin_loss']),
-  cosineEmbeddingLoss: aten('F.cosineEmbeddingLoss', ['cosine_embedding_loss']),
-  multiMarginLoss: aten('F.multiMarginLoss', ['multi_margin_loss']),
-  tripletMarginLoss: aten('F.tripletMarginLoss', ['triplet_margin_loss']),
-  pairwiseDistance: aten('F.pairwiseDistance', ['pairwise_distance']),
-  logSigmoid: aten('F.logsigmoid', ['log_sigmoid']),
+  ctcLoss: bindOp<(logProbs: Tensor, targets: Tensor, inputLengths: Tensor | number[], targetLengths: Tensor | number[],
+    blank: number, reduction: number, zeroInfinity: boolean) => Tensor>('F.ctcLoss', ['ctc_loss.IntList', 'ctc_loss.Tensor']),
+  poissonNllLoss: bindOp<(input: Tensor, target: Tensor, logInput: boolean, full: boolean, eps: number, reduction: number) => Tensor>(
+    'F.poissonNllLoss', ['poisson_nll_loss']),
+  marginRankingLoss: bindOp<(a: Tensor, b: Tensor, target: Tensor, margin: number, reduction: number) => Tensor>(
+    'F.marginRankingLoss', ['margin_ranking_loss']),
+  hingeEmbeddingLoss: bindOp<(input: Tensor, target: Tensor, margin: number, reduction: number) => Tensor>(
+    'F.hingeEmbeddingLoss', ['hinge_embedding_loss']),
+  multilabelMarginLoss: bindOp<Pointwise>('F.multilabelMarginLoss', ['multilabel_margin_loss']),
+  softMarginLoss: bindOp<Pointwise>('F.softMarginLoss', ['soft_margin_loss']),
+  cosineEmbeddingLoss: bindOp<Pairwise>('F.cosineEmbeddingLoss', ['cosine_embedding_loss']),
+  multiMarginLoss: bindOp<(input: Tensor, target: Tensor, p: number, margin: number, weight: Tensor | null, reduction: number) => Tensor>(
+    'F.multiMarginLoss', ['multi_margin_loss']),
+  tripletMarginLoss: bindOp<(anchor: Tensor, positive: Tensor, negative: Tensor, margin: number, p: number, eps: number,
+    swap: boolean, reduction: number) => Tensor>('F.tripletMarginLoss', ['triplet_margin_loss']),
+  pairwiseDistance: bindOp<(a: Tensor, b: Tensor) => Tensor>('F.pairwiseDistance', ['pairwise_distance']),
+  logSigmoid: bindOp<(input: Tensor) => Tensor>('F.logsigmoid', ['log_sigmoid']),
 };
 
 const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;

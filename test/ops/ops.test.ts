@@ -151,13 +151,13 @@ describe('bad calls are TorchErrors that name the op, the argument and the expec
   it('a wrong type for a one-overload op names the argument', () => {
     const x = torch.randn([4]);
     expect(() => x.chunk('2' as never)).toThrow(torch.TorchError);
-    expect(() => x.chunk('2' as never)).toThrow(/^Tensor\.chunk\(\): argument 'chunks' must be an integer \((int|SymInt)\), not string$/);
+    expect(() => x.chunk('2' as never)).toThrow(/^Tensor\.chunk\(\): argument 'chunks' must be an integer \((int|SymInt)\), not string '2'$/);
     expect(() => torch.linspace(0, 1, 2.5 as never)).toThrow(/torch\.linspace\(\)[^]*'steps' must be an integer/);
   });
 
   it('no fitting overload lists the candidates with the reason each refused', () => {
     expect(() => torch.add(torch.ones([1]), 'a' as never)).toThrow(
-      /torch\.add\(\): no overload accepts \(Tensor, string\); expected one of:\n.*other: Tensor.*'other' must be a Tensor, not string/,
+      /torch\.add\(\): no overload accepts \(Tensor, string\); expected one of:\n.*other: Tensor.*'other' must be a Tensor, not string 'a'/,
     );
   });
 
