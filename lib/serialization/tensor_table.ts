@@ -112,7 +112,7 @@ export class TensorTable {
 
   /** Reads every storage (CRC-checked, or mapped), places it, and makes the tensors; `internal` gets the JS handles to free. */
   build(internal: Tensor[]): Tensor[] {
-    const zip = this.zip;
+    const zip: ZipReader = this.zip;
     const archive = readers.readStorages(zip.fd, zip.size, zip.dataEnd, this.names, new Float64Array(this.records));
     if (typeof archive === 'string') zip.fail(archive);
     try {

@@ -210,7 +210,7 @@ export class TrainStep {
   }
 
   // An eager step on the capture's side stream (PyTorch's warm-up before a whole-network capture).
-  private warmUp(graph: unknown, x: Tensor, y: Tensor): StepResult {
+  private warmUp(graph: CudaGraphHandle, x: Tensor, y: Tensor): StepResult {
     this.warmed++;
     native.cudaGraph.beginSide(graph);
     try {
@@ -222,7 +222,7 @@ export class TrainStep {
 
   // Capture: static copies of the batch on the model's device (every replay copies its batch into them),
   // gradients undefined, everything between begin and end recorded; then this batch's step is replayed.
-  private capture(graph: unknown, x: Tensor, y: Tensor): StepResult {
+  private capture(graph: CudaGraphHandle, x: Tensor, y: Tensor): StepResult {
     const c = native.cudaGraph;
     const { x: sx, y: sy } = tidy(() =>
       noGrad(() => {
