@@ -326,7 +326,6 @@ Napi::Value Tensor::Grad(const Napi::CallbackInfo& info) {
 void Tensor::SetGrad(const Napi::CallbackInfo& info, const Napi::Value& v) {
   Napi::Env env = info.Env();
   Guard(env, kAsThrown, [&] {
-    WaitForGradients();  // DDP's gradient all-reduces still in flight land first
     at::Tensor& grad = value("grad").mutable_grad();
     if (v.IsNull() || v.IsUndefined()) {
       grad.reset();
