@@ -364,7 +364,7 @@ function functionsFile(file, entries, sha, what, display, pick) {
   const groups = groupsOf(entries, pick);
   const lines = [HEADER(sha, what),
     "import type { DType, Device } from '../dtype';",
-    "import type { Tensor, Scalar, MemoryFormat } from '../tensor';",
+    "import type { Tensor, Scalar, MemoryFormat } from '../tensor_types';",
     "import { bindOp } from '../ops';", ''];
   const exported = [];
   for (const g of groups) {

@@ -11,31 +11,20 @@ import {
 const root = path.join(__dirname, '..');
 const MAX_LINES = 80;
 
-// Functions over the limit in files another branch of issue 34 is rewriting right now (owners: lib/serialization/
-// load.ts i34-load; lib/train/step.ts, lib/optim/* i34-optim; native/ops.cc, tensor_ops.cc, functional.cc,
-// factories.cc i34-ops; native/tensor.cc, memory.cc i34-handles; native/reducer.cc, distributed.cc i34-ddp):
-// splitting them here would only collide with that rewrite. The lead removes each entry when its branch
-// lands, and the test then holds the function to the limit like any other. Keyed file:function, valued
-// the owner branch.
-const EXEMPT: Record<string, string> = {
-  'lib/serialization/load.ts:loadFrom': 'i34-load',
-};
-
-const exempt = (f: LongFunction): boolean => f.where in EXEMPT;
 
 const report = (long: LongFunction[]): string => long.map((f) => `${f.where} ${f.lines} lines`).join('\n');
 
 describe('code structure', () => {
   it(`has no function, method, arrow or constructor over ${MAX_LINES} lines in lib/ (lib/generated excepted)`, () => {
     const long = longTsFunctions(tsFiles(path.join(root, 'lib'), ['generated']), root, MAX_LINES);
-    expect(report(long.filter((f) => !exempt(f)))).toBe('');
+    expect(report(long)).toBe('');
   });
 
   it(`has no top-level or namespace-level function over ${MAX_LINES} lines in native/*.cc`, () => {
     const dir = path.join(root, 'native');
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cc')).sort();
     const long = files.flatMap((f) => longCppFunctions(path.join(dir, f), root, MAX_LINES));
-    expect(report(long.filter((f) => !exempt(f)))).toBe('');
+    expect(report(long)).toBe('');
   });
 
   it('finds the functions of every native/*.cc (a scan lost in a file would find none and pass it unread)', () => {
@@ -48,12 +37,6 @@ describe('code structure', () => {
     const graph = importGraph(tsFiles(path.join(root, 'lib')));
     const cycles = importCycles(graph).map((c) => describeCycle(graph, c, root));
     expect(cycles.join('\n')).toBe('');
-  });
-
-  it('exempts only functions that exist and are over the limit, so a stale entry shows', () => {
-    const files = tsFiles(path.join(root, 'lib'), ['generated']);
-    const long = new Set(longTsFunctions(files, root, MAX_LINES).map((f) => f.where));
-    expect(Object.keys(EXEMPT).filter((where) => !long.has(where))).toEqual([]);
   });
 
   it('measures what it claims: a 81-line body, a cycle and a long C++ function are found', () => {

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import type { DType, Device } from '../dtype';
-import type { Tensor, Scalar, MemoryFormat } from '../tensor';
+import type { Tensor, Scalar, MemoryFormat } from '../tensor_types';
 import { bindOp } from '../ops';
 
 const abs: {
