@@ -80,7 +80,7 @@ function archivePrefix(zip: ZipReader): string {
  * dict's `_metadata` (module versions) is a non-enumerable `_metadata` property that save() writes
  * back. Tuples and lists become arrays; ints numbers (bigints beyond 2^53); tensors are Tensors.
  *
- * As in PyTorch, each storage is read once and every tensor is a view of it (as_strided): tensors that
+ * As in PyTorch, each storage is read once and every tensor lies over it (its offset, size and strides): tensors that
  * shared a storage in Python share it here (tied weights, views), and memory is the storages' bytes —
  * bounded by the file — whatever sizes and strides the pickle claims. Every failure is a TorchError
  * naming the file. `T` is the shape the caller expects (not checked): `load<{ net: StateDict; acc: number }>(file)`.

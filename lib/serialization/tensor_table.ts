@@ -152,7 +152,7 @@ export function ints(v: unknown, what: string, where: string): number[] {
 }
 
 /**
- * The checks as_strided makes, done first so that the message names the file and the storage:
+ * The checks set_ (as_strided) makes, done first so that the message names the file and the storage:
  * non-negative sizes, strides and offset, a countable numel, and every element inside the storage.
  */
 function checkGeometry(offset: number, size: number[], stride: number[], storageNumel: number, where: string): void {
