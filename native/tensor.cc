@@ -132,7 +132,7 @@ Napi::Value Tensor::ProtoMethod(const Napi::CallbackInfo& info) {
 
 Tensor* Tensor::This(const Napi::CallbackInfo& info, const char* where) {
   Tensor* self = FromValue(info.This());
-  if (self == nullptr) throw TorchError(info.Env(), std::string(where) + ": called on a value that is not a Tensor");
+  if (self == nullptr) throw TorchError(info.Env(), std::string(where) + ": called on a value that is not its object");
   return self;
 }
 
