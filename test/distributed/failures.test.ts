@@ -36,7 +36,7 @@ describe.skipIf(!!glooMissing)('process group failures', () => {
       expect(survivor.code, survivor.out).toBe(1);
       expect(survivor.json.errorClass).toBe('TorchError');
       // Raised in the reducer's engine callback, at the end of backward, and rethrown by backward() itself.
-      expect(survivor.json.error).toMatch(/^backward: DistributedDataParallel: the gradient all-reduce failed: /);
+      expect(survivor.json.error).toMatch(/^Tensor\.backward\(\): DistributedDataParallel: the gradient all-reduce failed: /);
     }
   });
 

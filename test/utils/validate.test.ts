@@ -32,8 +32,8 @@ const cases: [string, () => unknown, string][] = [
   ['MultiStepLR milestones as a number', () => new optim.MultiStepLR(sgd, { milestones: 100 as never }), "MultiStepLR(): argument 'milestones' must be an array of integers, not number 100"],
   ['MultiStepLR fractional milestone', () => new optim.MultiStepLR(sgd, { milestones: [100, 1.5] }), "MultiStepLR(): argument 'milestones[1]' must be an integer, not number 1.5"],
   // Tensor memory formats
-  ['contiguous with a misspelt format', () => x.contiguous('channels_lst' as never), "contiguous(): argument 'memoryFormat' must be 'contiguous' or 'channels_last', not the string 'channels_lst'"],
-  ['to with a misspelt format', () => x.to({ memoryFormat: 'channels_lst' as never }), "to(): argument 'memoryFormat' must be 'contiguous' or 'channels_last', not the string 'channels_lst'"],
+  ['contiguous with a misspelt format', () => x.contiguous('channels_lst' as never), "Tensor.contiguous(): argument 'memoryFormat' must be a memory format ('contiguous', 'channels_last', 'channels_last_3d' or 'preserve'), not string 'channels_lst'"],
+  ['to with a misspelt format', () => x.to({ memoryFormat: 'channels_lst' as never }), "Tensor.to(): argument 'memoryFormat' must be a memory format ('contiguous', 'channels_last', 'channels_last_3d' or 'preserve'), not string 'channels_lst'"],
   ['isContiguous with a misspelt format', () => x.isContiguous('channels_lst' as never), "isContiguous(): argument 'memoryFormat' must be 'contiguous' or 'channels_last', not the string 'channels_lst'"],
   // nn
   ['Module.to with a misspelt format', () => lin.to({ memoryFormat: 'channels_lst' as never }), "Module.to(): argument 'memoryFormat' must be 'contiguous' or 'channels_last', not the string 'channels_lst'"],
