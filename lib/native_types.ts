@@ -204,6 +204,12 @@ export interface NativeDistributed {
   broadcast(tensors: Tensor[], src: number): Promise<void>;
   allGather(outputs: Tensor[], input: Tensor): Promise<void>;
   barrier(): Promise<void>;
+  /** The default group's store (its TCPStore): the value of `key`, waiting until a rank sets it. */
+  storeGet(key: string): Promise<string>;
+  /** Sets `desired` where `key` holds `expected` ('' for a key not set); resolves with what it holds afterwards. */
+  storeCompareSet(key: string, expected: string, desired: string): Promise<string>;
+  /** Whether `key` is set in the default group's store, without waiting. */
+  storeCheck(key: string): Promise<boolean>;
   // reducer.cc: builds with a process-group backend only
   reducerNew?(params: Tensor[], names: string[], options: ReducerOptions): ReducerHandle;
   reducerPrepare?(reducer: ReducerHandle, outputs: Tensor[]): void;

@@ -471,6 +471,66 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
   return Await(env, "barrier", {work}, nullptr);
 }
 
+// The default group's store (its TCPStore, under the group's prefix): what ranks agree through outside
+// collectives, host-side only (PyTorch's _get_default_store()). Each call is a round trip to rank 0's
+// server, so it runs on the pool thread: the JS thread never waits on the network.
+c10::intrusive_ptr<c10d::Store> DefaultStore(Napi::Env env, const char* where) {
+  Current(env, where);  // the same message as every collective before initProcessGroup
+  State& s = Default();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.store;
+}
+
+std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+Napi::Value StringResult(std::shared_ptr<std::vector<uint8_t>> bytes, Napi::Env env) {
+  return Napi::String::New(env, std::string(bytes->begin(), bytes->end()));
+}
+
+std::string StringArg(Napi::Env env, const Napi::Value& v, const char* where, const char* what) {
+  if (!v.IsString()) ThrowArg(env, where, std::string(what) + " must be a string");
+  return v.As<Napi::String>();
+}
+
+// storeGet(key): the value, waiting (up to the group's timeout) until some rank has set it.
+Napi::Value StoreGet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "storeGet";
+  auto store = DefaultStore(env, where);
+  std::string key = StringArg(env, info[0], where, "key");
+  return QueueJob(env, where, [store, key]() -> tn::Finish {
+    auto bytes = std::make_shared<std::vector<uint8_t>>(store->get(key));
+    return [bytes](Napi::Env env) { return StringResult(bytes, env); };
+  });
+}
+
+// storeCompareSet(key, expected, desired): sets `desired` where the value is `expected` ('' for a key
+// not set yet) and resolves with the value the key holds afterwards: the first of competing writers wins.
+Napi::Value StoreCompareSet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "storeCompareSet";
+  auto store = DefaultStore(env, where);
+  std::string key = StringArg(env, info[0], where, "key");
+  std::string expected = StringArg(env, info[1], where, "expected");
+  std::string desired = StringArg(env, info[2], where, "desired");
+  return QueueJob(env, where, [store, key, expected, desired]() -> tn::Finish {
+    auto bytes = std::make_shared<std::vector<uint8_t>>(store->compareSet(key, Bytes(expected), Bytes(desired)));
+    return [bytes](Napi::Env env) { return StringResult(bytes, env); };
+  });
+}
+
+// storeCheck(key): whether the key is set, without waiting for it.
+Napi::Value StoreCheck(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "storeCheck";
+  auto store = DefaultStore(env, where);
+  std::string key = StringArg(env, info[0], where, "key");
+  return QueueJob(env, where, [store, key]() -> tn::Finish {
+    bool set = store->check({key});
+    return [set](Napi::Env env) { return Napi::Boolean::New(env, set); };
+  });
+}
+
 #endif  // TORCH_NODE_WITH_DIST
 
 Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
@@ -517,6 +577,9 @@ const Entry kDistributed[] = {
     {"broadcast", Broadcast, kAsThrown},
     {"allGather", AllGather, kAsThrown},
     {"barrier", Barrier, kAsThrown},
+    {"storeGet", StoreGet, kAsThrown},
+    {"storeCompareSet", StoreCompareSet, kAsThrown},
+    {"storeCheck", StoreCheck, kAsThrown},
 #else
     {"init", Unavailable, "initProcessGroup"},
     {"destroy", Unavailable, "destroyProcessGroup"},
@@ -525,6 +588,9 @@ const Entry kDistributed[] = {
     {"broadcast", Unavailable, "broadcast"},
     {"allGather", Unavailable, "allGather"},
     {"barrier", Unavailable, "barrier"},
+    {"storeGet", Unavailable, "storeGet"},
+    {"storeCompareSet", Unavailable, "storeCompareSet"},
+    {"storeCheck", Unavailable, "storeCheck"},
 #endif
 };
 

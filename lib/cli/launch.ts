@@ -103,7 +103,9 @@ function program(c: LaunchConfig): string[] {
   throw new UsageError(`'${script}' is not a .js or .ts script: pass --no-python to run it as a program`);
 }
 
-const GRACE_MS = 5000;
+// torchrun's grace (PContext.close(death_sig, timeout=30)): a rank stopping after its current step on
+// Ctrl-C finishes that step and writes its last lines, however loaded the machine.
+const GRACE_MS = 30_000;
 
 /** torchrun's environment for one rank of this machine. */
 function rankEnv(c: LaunchConfig, local: number, port: number): NodeJS.ProcessEnv {

@@ -20,6 +20,7 @@ import { describeEpoch } from './fit_format';
 import { Meter, TrainPhase } from './fit_meter';
 import { FIT, FitOptions, FitResult, checkFitOptions, logFileOf } from './fit_options';
 import { Stopper } from './fit_stopper';
+import { RankStop } from './fit_rank_stop';
 
 export type { Callback, FitContext, FitRecord, Monitor, SchedulerLike } from './records';
 export type { FitOptions, FitResult } from './fit_options';
@@ -50,6 +51,11 @@ class FitRun {
   /** Where batches go: the model's device and floating dtype. */
   private readonly where: Placement | null;
   private readonly stopper: Stopper;
+  /** Under DDP, where the ranks agree on the step to stop after. */
+  private readonly rankStop: RankStop | null;
+  /** Training steps finished in this run, and whether the last one is where the run stops. */
+  private steps = 0;
+  private stopping = false;
   private readonly ctx: FitContext;
   private trainStep: TrainStep | null = null;
   private epoch = 0;
@@ -72,6 +78,7 @@ class FitRun {
     this.where = placementOf(model);
     this.monitor = o.monitor;
     this.stopper = new Stopper(this.print, o.handleSigint ?? true, o.signal);
+    this.rankStop = RankStop.forRun(o.gradientSync !== undefined);
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.ctx = {
       model,
@@ -96,7 +103,7 @@ class FitRun {
         const record = await this.runEpoch();
         if (!record) return this.result(true);
         await this.endEpoch(record);
-        if (this.stopper.requested) return this.result(this.epoch + 1 < o.epochs);
+        if (this.stopRequested()) return this.result(this.epoch + 1 < o.epochs);
       }
       stopped = endEpoch < o.epochs;
     } finally {
@@ -104,6 +111,21 @@ class FitRun {
       this.stopper.dispose();
     }
     return this.result(stopped);
+  }
+
+  /**
+   * After each training step: whether the run stops here. Alone, at once when a stop was asked for; under
+   * DDP, at the step every rank agreed on (fit_rank_stop.ts).
+   */
+  private async stopAfterStep(): Promise<boolean> {
+    this.steps++;
+    this.stopping = this.rankStop ? await this.rankStop.afterStep(this.steps, this.stopper.requested) : this.stopper.requested;
+    return this.stopping;
+  }
+
+  /** At the end of an epoch; under DDP a stop asked for during the test pass waits for the next steps' agreement. */
+  private stopRequested(): boolean {
+    return this.rankStop ? this.stopping : this.stopper.requested;
   }
 
   private result(stopped: boolean): FitResult {
@@ -145,7 +167,7 @@ class FitRun {
     const forward = forwardWith(this.model, o);
     const lossFn = (out: Tensor, y: Tensor) => withAmp(this.device, o.amp, () => this.lossFn(out, y));
     const te = o.testLoader
-      ? await evaluate(this.model, o.testLoader, { lossFn, metrics: o.metrics, forward, progress: this.progress, signal: this.stopper.signal })
+      ? await evaluate(this.model, o.testLoader, { lossFn, metrics: o.metrics, forward, progress: this.progress, signal: this.rankStop ? undefined : this.stopper.signal })
       : undefined;
     if (te && !te.complete) return null;
     const testMetrics = Object.fromEntries(Object.entries(te?.metrics ?? {}).map(([k, v]) => [`test_${k}`, v]));
@@ -171,6 +193,7 @@ class FitRun {
     try {
       for await (const batch of trainLoader) {
         // The batch on the model's device (a no-op for a loader already there): the meter compares on it.
+        this.rankStop?.beforeStep();
         const { x, y } = placeBatch(batch.x, batch.y, this.where);
         try {
           // Distributed: the gradients are averaged across ranks between backward and the update (awaited).
@@ -186,11 +209,11 @@ class FitRun {
         if (scheduler && this.schedulerStep === 'batch') scheduler.step();
         bar.update(meter.batches, meter.read);
         await nextTick(); // the event loop stays responsive: Ctrl-C, timers, I/O
-        if (this.stopper.requested) break;
+        if (await this.stopAfterStep()) break;
       }
       const stats = meter.read();
       // SIGINT during the last step still completes the epoch.
-      const complete = trainLoader.length !== undefined ? meter.batches === trainLoader.length : !this.stopper.requested;
+      const complete = trainLoader.length !== undefined ? meter.batches === trainLoader.length : !this.stopping;
       bar.finish(meter.batches, stats);
       return { ...stats, batches: meter.batches, complete, classification: meter.classification, metrics: meter.metricMeans('train_') };
     } finally {
