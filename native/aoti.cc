@@ -61,24 +61,18 @@ Napi::Value OutputsToJs(Napi::Env env, const std::vector<at::Tensor>& outs) {
 
 class AotiPackage : public NativeObject<AotiPackage, std::shared_ptr<Loader>> {
  public:
-  static constexpr const char* kName = "AotiPackage";
-  static constexpr const char* kMakers = "export.load()";
-
   static void Init(Napi::Env env, Napi::Object target) {
-    Napi::Function fn = DefineClass(env, kName, {InstanceAccessor<&AotiPackage::IsDisposed>("isDisposed")});
-    DefineMethods(env, fn, {
-                     Method<AotiPackage, &AotiPackage::Run>("run"),
-                     Method<AotiPackage, &AotiPackage::RunAsync>("runAsync"),
-                     Method<AotiPackage, &AotiPackage::Metadata>("metadata"),
-                     Method<AotiPackage, &AotiPackage::CallSpec>("callSpec"),
-                     Method<AotiPackage, &AotiPackage::ConstantFqns>("constantFqns"),
-                     Method<AotiPackage, &AotiPackage::Dispose>("dispose"),
-                 });
-    Register(env, fn);
-    target.Set("AotiPackage", fn);
+    target.Set("AotiPackage", Define(env, "AotiPackage", {InstanceAccessor<&AotiPackage::IsDisposed>("isDisposed")}, {
+        Method<AotiPackage, &AotiPackage::Run>("run"),
+        Method<AotiPackage, &AotiPackage::RunAsync>("runAsync"),
+        Method<AotiPackage, &AotiPackage::Metadata>("metadata"),
+        Method<AotiPackage, &AotiPackage::CallSpec>("callSpec"),
+        Method<AotiPackage, &AotiPackage::ConstantFqns>("constantFqns"),
+        Method<AotiPackage, &AotiPackage::Dispose>("dispose"),
+    }));
   }
 
-  explicit AotiPackage(const Napi::CallbackInfo& info) : NativeObject(info) {}
+  explicit AotiPackage(const Napi::CallbackInfo& info) : NativeObject(info, "export.load()") {}
 
  private:
   // held_: the loader, shared with the runs in flight: dispose() drops this reference, a running job keeps its own.

@@ -5,16 +5,17 @@
 #pragma once
 #include <napi.h>
 
+#include <initializer_list>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "entry.h"
 #include "worker.h"
 
 namespace tn {
 
-// Self: the class (CRTP, with a `static constexpr const char* kMakers` naming what makes one, for the message
-// when JS calls the constructor itself); Held: what each instance keeps (moved in by Create).
+// Self: the class (CRTP); Held: what each instance keeps (moved in by Create).
 template <typename Self, typename Held>
 class NativeObject : public Napi::ObjectWrap<Self> {
  public:
@@ -32,21 +33,28 @@ class NativeObject : public Napi::ObjectWrap<Self> {
   }
 
  protected:
-  explicit NativeObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Self>(info) {
-    if (pending_ == nullptr) {
-      throw TorchError(info.Env(), std::string(Self::kName) + ": not constructible directly; use " + Self::kMakers);
-    }
+  using Accessors = std::vector<typename Napi::ObjectWrap<Self>::PropertyDescriptor>;
+
+  // `makers`: what makes one ("jit.load()"), for the message when JS calls the constructor itself.
+  NativeObject(const Napi::CallbackInfo& info, const char* makers) : Napi::ObjectWrap<Self>(info) {
+    if (pending_ == nullptr) throw TorchError(info.Env(), std::string(name_) + ": not constructible directly; use " + makers);
     held_ = std::move(*pending_);
     pending_ = nullptr;
   }
 
-  // Keeps the class `fn` (made by DefineClass) for Create on this JS thread, until the environment ends.
-  static void Register(Napi::Env env, Napi::Function fn) {
+  // The class `name` with its accessors and methods (entry.h's Method<Self, &Self::Fn>), kept for Create on
+  // this JS thread until the environment ends. `name` must have static storage.
+  static Napi::Function Define(Napi::Env env, const char* name, const Accessors& accessors,
+                               std::initializer_list<MethodEntry> methods) {
+    Napi::Function fn = Napi::ObjectWrap<Self>::DefineClass(env, name, accessors);
+    DefineMethods(env, fn, methods);
+    name_ = name;
     ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
     env.AddCleanupHook([]() {
       delete ctor_;
       ctor_ = nullptr;
     });
+    return fn;
   }
 
   Held held_;
@@ -55,6 +63,7 @@ class NativeObject : public Napi::ObjectWrap<Self> {
   // One constructor per JS thread (each worker_thread has its own environment).
   static thread_local Napi::FunctionReference* ctor_;
   static thread_local Held* pending_;
+  static inline const char* name_ = "";
 };
 
 template <typename Self, typename Held>

@@ -23,33 +23,27 @@ namespace {
 
 class ScriptModule : public NativeObject<ScriptModule, std::optional<torch::jit::Module>> {
  public:
-  static constexpr const char* kName = "ScriptModule";
-  static constexpr const char* kMakers = "jit.load()";
-
   static void Init(Napi::Env env, Napi::Object target) {
-    Napi::Function fn = DefineClass(env, kName,
-                                    {
-                                        InstanceAccessor<&ScriptModule::Training>("training"),
-                                        InstanceAccessor<&ScriptModule::IsDisposed>("isDisposed"),
-                                        InstanceAccessor<&ScriptModule::TypeName>("typeName"),
-                                    });
-    DefineMethods(env, fn, {
-                     Method<ScriptModule, &ScriptModule::RunMethod>("runMethod"),
-                     Method<ScriptModule, &ScriptModule::RunMethodAsync>("runMethodAsync"),
-                     Method<ScriptModule, &ScriptModule::MethodNames>("methodNames"),
-                     Method<ScriptModule, &ScriptModule::MethodSchema>("methodSchema"),
-                     Method<ScriptModule, &ScriptModule::NamedParameters>("namedParameters"),
-                     Method<ScriptModule, &ScriptModule::NamedBuffers>("namedBuffers"),
-                     Method<ScriptModule, &ScriptModule::StateDict>("stateDict"),
-                     Method<ScriptModule, &ScriptModule::Train>("train"),
-                     Method<ScriptModule, &ScriptModule::To>("to"),
-                     Method<ScriptModule, &ScriptModule::Dispose>("dispose")
-    });
-    Register(env, fn);
-    target.Set("ScriptModule", fn);
+    Accessors accessors = {
+        InstanceAccessor<&ScriptModule::Training>("training"),
+        InstanceAccessor<&ScriptModule::IsDisposed>("isDisposed"),
+        InstanceAccessor<&ScriptModule::TypeName>("typeName"),
+    };
+    target.Set("ScriptModule", Define(env, "ScriptModule", accessors, {
+        Method<ScriptModule, &ScriptModule::RunMethod>("runMethod"),
+        Method<ScriptModule, &ScriptModule::RunMethodAsync>("runMethodAsync"),
+        Method<ScriptModule, &ScriptModule::MethodNames>("methodNames"),
+        Method<ScriptModule, &ScriptModule::MethodSchema>("methodSchema"),
+        Method<ScriptModule, &ScriptModule::NamedParameters>("namedParameters"),
+        Method<ScriptModule, &ScriptModule::NamedBuffers>("namedBuffers"),
+        Method<ScriptModule, &ScriptModule::StateDict>("stateDict"),
+        Method<ScriptModule, &ScriptModule::Train>("train"),
+        Method<ScriptModule, &ScriptModule::To>("to"),
+        Method<ScriptModule, &ScriptModule::Dispose>("dispose"),
+    }));
   }
 
-  explicit ScriptModule(const Napi::CallbackInfo& info) : NativeObject(info) {}
+  explicit ScriptModule(const Napi::CallbackInfo& info) : NativeObject(info, "jit.load()") {}
 
  private:
   // held_: the module; dispose() empties it.

@@ -28,21 +28,15 @@ namespace {
 // constants, as in torch.jit.trace.
 class TracedFunction : public NativeObject<TracedFunction, std::shared_ptr<torch::jit::GraphFunction>> {
  public:
-  static constexpr const char* kName = "TracedFunction";
-  static constexpr const char* kMakers = "jit.trace()";
-
   static void Init(Napi::Env env, Napi::Object target) {
-    Napi::Function fn = DefineClass(env, kName, std::vector<PropertyDescriptor>{});
-    DefineMethods(env, fn, {
-                     Method<TracedFunction, &TracedFunction::Run>("run"),
-                     Method<TracedFunction, &TracedFunction::RunAsync>("runAsync"),
-                     Method<TracedFunction, &TracedFunction::GraphText>("graph")
-    });
-    Register(env, fn);
-    target.Set("TracedFunction", fn);
+    target.Set("TracedFunction", Define(env, "TracedFunction", {}, {
+        Method<TracedFunction, &TracedFunction::Run>("run"),
+        Method<TracedFunction, &TracedFunction::RunAsync>("runAsync"),
+        Method<TracedFunction, &TracedFunction::GraphText>("graph"),
+    }));
   }
 
-  explicit TracedFunction(const Napi::CallbackInfo& info) : NativeObject(info) {}
+  explicit TracedFunction(const Napi::CallbackInfo& info) : NativeObject(info, "jit.trace()") {}
 
   static Napi::Value Trace(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), "jit.trace", [&] { return Record(info); }, JitMessage);
