@@ -18,7 +18,6 @@ std::string JsTypeName(const Napi::Value& v) {
   return "object";
 }
 
-
 // ---- IValue → JS ----
 
 Napi::Value ToJs(Napi::Env env, const IValue& v, const std::string& where) {

@@ -63,7 +63,7 @@ class NativeObject : public Napi::ObjectWrap<Self> {
   // One constructor per JS thread (each worker_thread has its own environment).
   static thread_local Napi::FunctionReference* ctor_;
   static thread_local Held* pending_;
-  static inline const char* name_ = "";
+  static inline thread_local const char* name_ = "";
 };
 
 template <typename Self, typename Held>
