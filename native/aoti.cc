@@ -19,6 +19,8 @@
 #include "aoti.h"
 #include "common.h"
 #include "entry.h"
+#include "native_object.h"
+#include "schema_binder.h"
 #include "tensor.h"
 #include "worker.h"
 
@@ -44,17 +46,11 @@ Napi::Object StringMap(Napi::Env env, const std::unordered_map<std::string, std:
 using Loader = torch::inductor::AOTIModelPackageLoader;
 
 // The inputs as the package's .so reads them: dense tensors (its kernels index with the strides they
-// were compiled for), on the JS thread so that a wrong argument is a plain TorchError.
+// were compiled for), read by the schema binder on the JS thread so that a wrong argument is a plain TorchError.
 std::vector<at::Tensor> InputsFromJs(Napi::Env env, const Napi::Value& v, const std::string& where) {
-  if (!v.IsArray()) ThrowArg(env, where, "expected an array of tensors");
-  Napi::Array arr = v.As<Napi::Array>();
-  std::vector<at::Tensor> out;
-  out.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); ++i) {
-    std::string at = where + ": input " + std::to_string(i);
-    out.push_back(Tensor::Get(env, arr.Get(i), at.c_str()).contiguous());
-  }
-  return out;
+  std::vector<at::Tensor> inputs = TensorsFromJs(env, v, where, "inputs");
+  for (at::Tensor& t : inputs) t = t.contiguous();
+  return inputs;
 }
 
 Napi::Value OutputsToJs(Napi::Env env, const std::vector<at::Tensor>& outs) {
@@ -63,78 +59,44 @@ Napi::Value OutputsToJs(Napi::Env env, const std::vector<at::Tensor>& outs) {
   return arr;
 }
 
-class AotiPackage : public Napi::ObjectWrap<AotiPackage> {
+class AotiPackage : public NativeObject<AotiPackage, std::shared_ptr<Loader>> {
  public:
-  static thread_local Napi::FunctionReference* ctor;
-
   static void Init(Napi::Env env, Napi::Object target) {
-    Napi::Function fn = DefineClass(env, "AotiPackage", {InstanceAccessor<&AotiPackage::IsDisposed>("isDisposed")});
-    DefineMethods(env, fn, {
-                     Method<AotiPackage, &AotiPackage::Run>("run"),
-                     Method<AotiPackage, &AotiPackage::RunAsync>("runAsync"),
-                     Method<AotiPackage, &AotiPackage::Metadata>("metadata"),
-                     Method<AotiPackage, &AotiPackage::CallSpec>("callSpec"),
-                     Method<AotiPackage, &AotiPackage::ConstantFqns>("constantFqns"),
-                     Method<AotiPackage, &AotiPackage::Dispose>("dispose"),
-                 });
-    ctor = new Napi::FunctionReference(Napi::Persistent(fn));
-    env.AddCleanupHook([]() {
-      delete ctor;
-      ctor = nullptr;
-    });
-    target.Set("AotiPackage", fn);
+    target.Set("AotiPackage", Define(env, "AotiPackage", {InstanceAccessor<&AotiPackage::IsDisposed>("isDisposed")}, {
+        Method<AotiPackage, &AotiPackage::Run>("run"),
+        Method<AotiPackage, &AotiPackage::RunAsync>("runAsync"),
+        Method<AotiPackage, &AotiPackage::Metadata>("metadata"),
+        Method<AotiPackage, &AotiPackage::CallSpec>("callSpec"),
+        Method<AotiPackage, &AotiPackage::ConstantFqns>("constantFqns"),
+        Method<AotiPackage, &AotiPackage::Dispose>("dispose"),
+    }));
   }
 
-  static Napi::Value New(Napi::Env env, std::shared_ptr<Loader> loader) {
-    pending = &loader;
-    Napi::Object obj;
-    try {
-      obj = ctor->New({});
-    } catch (...) {
-      pending = nullptr;
-      throw;
-    }
-    return obj;
-  }
-
-  explicit AotiPackage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AotiPackage>(info) {
-    if (pending == nullptr) throw TorchError(info.Env(), "AotiPackage: not constructible directly; use export.load()");
-    loader_ = std::move(*pending);
-    pending = nullptr;
-  }
+  explicit AotiPackage(const Napi::CallbackInfo& info) : NativeObject(info, "export.load()") {}
 
  private:
-  static thread_local std::shared_ptr<Loader>* pending;
-  // Shared with the runs in flight: dispose() drops this reference, a running job keeps its own.
-  std::shared_ptr<Loader> loader_;
+  // held_: the loader, shared with the runs in flight: dispose() drops this reference, a running job keeps its own.
 
   Loader& Get(Napi::Env env, const char* where) {
-    if (!loader_) ThrowArg(env, where, "the package was disposed");
-    return *loader_;
+    if (!held_) ThrowArg(env, where, "the package was disposed");
+    return *held_;
   }
 
-  Napi::Value Run(const Napi::CallbackInfo& info) {
+  // run(inputs[]) / runAsync(inputs[]): the flat inputs (lib/export checked them against the package's specs).
+  Napi::Value Invoke(const Napi::CallbackInfo& info, const char* where, bool async) {
     Napi::Env env = info.Env();
-    return Guard(env, "forward", [&] {
-      Loader& loader = Get(env, "forward");
-      auto inputs = InputsFromJs(env, info[0], "forward");
-      at::NoGradGuard no_grad;
-      return OutputsToJs(env, loader.run(inputs));
-    }, AotiMessage);
-  }
-
-  Napi::Value RunAsync(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    Get(env, "forwardAsync");
-    std::shared_ptr<Loader> loader = loader_;  // the job keeps the package alive past a dispose()
-    auto inputs = InputsFromJs(env, info[0], "forwardAsync");
-    auto job = [loader, inputs = std::move(inputs)]() -> Finish {
-      at::NoGradGuard no_grad;
-      auto outs = loader->run(inputs);
-      return [outs = std::move(outs)](Napi::Env env) { return OutputsToJs(env, outs); };
+    Get(env, where);
+    auto prepare = [&] {
+      return [loader = held_, inputs = InputsFromJs(env, info[0], where)]() {
+        at::NoGradGuard no_grad;
+        return loader->run(inputs);
+      };
     };
-    return QueueJob(env, "forwardAsync", std::move(job), AotiMessage);
+    return RunCall(env, where, async, AotiMessage, prepare, OutputsToJs);
   }
+
+  Napi::Value Run(const Napi::CallbackInfo& info) { return Invoke(info, "forward", false); }
+  Napi::Value RunAsync(const Napi::CallbackInfo& info) { return Invoke(info, "forwardAsync", true); }
 
   Napi::Value Metadata(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -159,15 +121,12 @@ class AotiPackage : public Napi::ObjectWrap<AotiPackage> {
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    loader_.reset();
+    held_.reset();
     return info.Env().Undefined();
   }
 
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !loader_); }
+  Napi::Value IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !held_); }
 };
-
-thread_local Napi::FunctionReference* AotiPackage::ctor = nullptr;
-thread_local std::shared_ptr<Loader>* AotiPackage::pending = nullptr;
 
 std::string PathArg(const Napi::CallbackInfo& info, const char* where) {
   if (!info[0].IsString()) ThrowArg(info.Env(), where, "expected a file path");
@@ -182,7 +141,7 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
   auto index = static_cast<c10::DeviceIndex>(Given(info, 1) ? ToInt(env, info[1], "export.load") : -1);
   size_t runners = Given(info, 2) ? static_cast<size_t>(ToInt(env, info[2], "export.load")) : 1;
   return Guard(env, "export.load('" + path + "')", [&] {
-    return AotiPackage::New(env, std::make_shared<Loader>(path, "model", false, runners, index));
+    return AotiPackage::Create(env, std::make_shared<Loader>(path, "model", false, runners, index));
   }, AotiMessage);
 }
 

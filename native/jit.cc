@@ -1,6 +1,7 @@
 // torch.jit on the native side: jit.load / loadAsync, and what ScriptModule (script_module.cc) and
-// TracedFunction (traced_function.cc) share: reading a call's arguments by its schema, and TorchScript's
-// error messages cut to their original line. Calls run on the libuv pool through worker.h.
+// TracedFunction (traced_function.cc) share: TorchScript's error messages cut to their original line.
+// Their calls read their arguments with the schema binder (schema_binder.h) and run on the JS thread or
+// the libuv pool (native_object.h).
 //
 // TorchScript methods and graph functions may run concurrently (their executors lock their own
 // compilation); what is not safe is changing the module (to(), train()) while a call runs, which lib/jit
@@ -33,34 +34,6 @@ std::string JitMessage(const std::string& raw) {
   size_t nl = tail.find('\n');
   if (nl != std::string::npos) tail = tail.substr(0, nl);
   return tail;
-}
-
-Stack ArgsFromJs(Napi::Env env, const c10::FunctionSchema& schema, size_t skip, const Napi::Array& args,
-                 const std::string& where) {
-  const auto& formals = schema.arguments();
-  size_t max = formals.size() - skip, min = 0;
-  std::ostringstream decl;
-  for (size_t i = skip; i < formals.size(); ++i) {
-    if (!formals[i].default_value()) min = i - skip + 1;
-    decl << (i > skip ? ", " : "") << formals[i].name() << ": " << formals[i].type()->annotation_str();
-  }
-  size_t n = args.Length();
-  if (n < min || n > max) {
-    std::string want = min == max ? std::to_string(max) : std::to_string(min) + " to " + std::to_string(max);
-    ThrowArg(env, where, "expected " + want + (max == 1 ? " input" : " inputs") + " (" + decl.str() + "), got " +
-                             std::to_string(n));
-  }
-  Stack stack;
-  for (size_t i = 0; i < n; ++i) {
-    const auto& formal = formals[i + skip];
-    stack.push_back(FromJs(env, args.Get(i), formal.type(), where + ": input " + std::to_string(i) + " (" + formal.name() + ")"));
-  }
-  for (size_t i = n + skip; i < formals.size(); ++i) stack.push_back(*formals[i].default_value());
-  return stack;
-}
-
-Finish FinishValue(IValue v) {
-  return [v = std::move(v)](Napi::Env env) { return ToJs(env, v, "result"); };
 }
 
 namespace {

@@ -15,14 +15,6 @@ namespace tn {
 // error ("RuntimeError: ..."). One line: the original error, without its traceback. A Cleaner (entry.h).
 std::string JitMessage(const std::string& raw);
 
-// The arguments of `schema` (the first `skip` excluded: self for a method) read from JS values, with the
-// count checked against the declaration: "forward: expected 1 input (x: Tensor), got 2".
-torch::jit::Stack ArgsFromJs(Napi::Env env, const c10::FunctionSchema& schema, size_t skip, const Napi::Array& args,
-                             const std::string& where);
-
-// A pool job's result as a JS value, on the JS thread (Tensors registered in the current tidy scope).
-Finish FinishValue(c10::IValue v);
-
 // ScriptModule (script_module.cc): a TorchScript module as a JS object.
 void InitScriptModule(Napi::Env env, Napi::Object target);
 Napi::Value NewScriptModule(Napi::Env env, torch::jit::Module module);

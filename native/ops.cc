@@ -23,6 +23,7 @@
 #include "entry.h"
 #include "ivalue.h"
 #include "ops.h"
+#include "schema_binder.h"
 #include "tensor.h"
 
 namespace tn {
@@ -31,48 +32,20 @@ namespace {
 
 using c10::IValue;
 
-// The argument types of ATen schemas, decided once per overload so a call switches on a small enum.
-enum class Kind {
-  Tensor, TensorList, OptTensorList, Scalar, Int, IntList, Float, FloatList, Bool, BoolList, Str,
-  ScalarType, Layout, Device, MemoryFormat, Generator, Unsupported
-};
-
-struct Arg;
-
-// Converts one given, non-null JS value for argument `a`; false when its JS type does not fit the kind.
-// Chosen by Kind when the overload is built (MakeOverload), so a call makes no switch on the kind.
-using Converter = bool (*)(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out);
-
-struct Arg {
-  std::string name;   // the JS name (camelCase), as messages and options objects spell it
-  std::string py_name;  // PyTorch's name (keepdim, scale_factor): an options object may use it too
-  std::string type;   // the schema's type, for messages
-  std::string where;  // "torch.add(): argument 'other'", for a disposed Tensor's message
-  Kind kind;
-  bool optional;      // T?: null/undefined is None
-  int64_t size;       // int[2]: a single integer is accepted and repeated
-  bool kwarg_only;
-  c10::optional<IValue> def;
-  Converter convert;  // kConverters[kind]
-};
-
 // An overload's kernel called with typed C++ arguments (at::add(...)) instead of through the dispatcher's
 // boxed entry: for the hottest overloads, chosen once when the overload is built (kUnboxed below). It reads
 // the stack the converters filled and leaves the results there, as callBoxed does.
 using Unboxed = void (*)(torch::jit::Stack& stack);
 
-struct Overload {
+// Its arguments as the schema binder reads them (args, positional, factory, varargs_ints, signature), and
+// how it is called and what it returns.
+struct Overload : ArgSchema {
   c10::OperatorHandle handle;
   Unboxed unboxed;          // nullptr: callBoxed
-  std::vector<Arg> args;
-  size_t positional;        // arguments that may be given by position
-  bool factory;             // has dtype/layout/device: admits requiresGrad as PyTorch's factories do
-  bool varargs_ints;        // view(2, 3) for view(int[] size): the only positional is an int list
   std::vector<std::string> return_names;
   std::vector<bool> return_writes;   // Tensor(a!): returns the argument it wrote
   std::vector<int> return_arg;       // …and that argument's index (-1: look it up)
   std::vector<bool> return_dtype;    // ScalarType returns become dtype names
-  std::string signature;             // for "expected one of" messages
 };
 
 struct OpGroup {
@@ -82,227 +55,6 @@ struct OpGroup {
   bool resolved = false;
   std::vector<Overload> overloads;
 };
-
-std::string Camel(const std::string& s) {
-  std::string out;
-  bool up = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '_' && i > 0 && i + 1 < s.size()) {
-      up = true;
-      continue;
-    }
-    out.push_back(up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
-    up = false;
-  }
-  return out;
-}
-
-Kind KindOf(const c10::TypePtr& type, bool* optional) {
-  c10::TypePtr t = type;
-  *optional = false;
-  if (t->kind() == c10::TypeKind::OptionalType) {
-    *optional = true;
-    t = t->expectRef<c10::OptionalType>().getElementType();
-  }
-  switch (t->kind()) {
-    case c10::TypeKind::TensorType: return Kind::Tensor;
-    case c10::TypeKind::NumberType: return Kind::Scalar;
-    case c10::TypeKind::IntType:
-    case c10::TypeKind::SymIntType: return Kind::Int;
-    case c10::TypeKind::FloatType: return Kind::Float;
-    case c10::TypeKind::BoolType: return Kind::Bool;
-    case c10::TypeKind::StringType: return Kind::Str;
-    case c10::TypeKind::ScalarTypeType: return Kind::ScalarType;
-    case c10::TypeKind::LayoutType: return Kind::Layout;
-    case c10::TypeKind::DeviceObjType: return Kind::Device;
-    case c10::TypeKind::MemoryFormatType: return Kind::MemoryFormat;
-    case c10::TypeKind::GeneratorType: return Kind::Generator;
-    case c10::TypeKind::ListType: {
-      c10::TypePtr e = t->expectRef<c10::ListType>().getElementType();
-      bool opt_elem = false;
-      if (e->kind() == c10::TypeKind::OptionalType) {
-        opt_elem = true;
-        e = e->expectRef<c10::OptionalType>().getElementType();
-      }
-      if (e->kind() == c10::TypeKind::TensorType) return opt_elem ? Kind::OptTensorList : Kind::TensorList;
-      if (opt_elem) return Kind::Unsupported;
-      if (e->kind() == c10::TypeKind::IntType || e->kind() == c10::TypeKind::SymIntType) return Kind::IntList;
-      if (e->kind() == c10::TypeKind::FloatType) return Kind::FloatList;
-      if (e->kind() == c10::TypeKind::BoolType) return Kind::BoolList;
-      return Kind::Unsupported;
-    }
-    default: return Kind::Unsupported;
-  }
-}
-
-// ---- one converter per argument Kind ----
-// Each converts a given, non-null value (Bind handles undefined and null once, for every kind) and says
-// false when the JS type does not fit, so the overload resolution can try the next overload.
-
-bool IsInteger(const Napi::Value& v) {
-  if (!v.IsNumber()) return false;
-  double d = v.As<Napi::Number>().DoubleValue();
-  return std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9223372036854775808.0;
-}
-
-bool ConvertTensor(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
-  Tensor* t = Tensor::FromValue(v);
-  if (t == nullptr) return false;
-  *out = t->value(a.where.c_str());
-  return true;
-}
-
-bool ConvertScalar(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out) {
-  if (!v.IsNumber() && !v.IsBoolean()) return false;
-  *out = ToScalar(env, v, a.name.c_str());
-  return true;
-}
-
-bool ConvertInt(Napi::Env, const Arg&, const Napi::Value& v, IValue* out) {
-  if (!IsInteger(v)) return false;
-  *out = static_cast<int64_t>(v.As<Napi::Number>().DoubleValue());
-  return true;
-}
-
-bool ConvertFloat(Napi::Env, const Arg&, const Napi::Value& v, IValue* out) {
-  if (!v.IsNumber()) return false;
-  *out = v.As<Napi::Number>().DoubleValue();
-  return true;
-}
-
-bool ConvertBool(Napi::Env, const Arg&, const Napi::Value& v, IValue* out) {
-  if (!v.IsBoolean()) return false;
-  *out = v.As<Napi::Boolean>().Value();
-  return true;
-}
-
-bool ConvertStr(Napi::Env, const Arg&, const Napi::Value& v, IValue* out) {
-  if (!v.IsString()) return false;
-  *out = v.As<Napi::String>().Utf8Value();
-  return true;
-}
-
-// The element types of int[], float[] and bool[]: which JS values fit, and their C++ value.
-struct IntElem {
-  using Type = int64_t;
-  static constexpr bool kRepeats = true;  // PyTorch's int[2]: one integer stands for all of them
-  static bool Fits(const Napi::Value& v) { return IsInteger(v); }
-  static int64_t Get(const Napi::Value& v) { return static_cast<int64_t>(v.As<Napi::Number>().DoubleValue()); }
-};
-struct FloatElem {
-  using Type = double;
-  static constexpr bool kRepeats = true;
-  static bool Fits(const Napi::Value& v) { return v.IsNumber(); }
-  static double Get(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
-};
-struct BoolElem {
-  using Type = bool;
-  static constexpr bool kRepeats = false;  // bool[3] takes an array only
-  static bool Fits(const Napi::Value& v) { return v.IsBoolean(); }
-  static bool Get(const Napi::Value& v) { return v.As<Napi::Boolean>().Value(); }
-};
-
-template <typename Elem>
-bool ConvertList(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
-  c10::List<typename Elem::Type> list;
-  if (Elem::kRepeats && a.size > 0 && Elem::Fits(v)) {
-    for (int64_t i = 0; i < a.size; ++i) list.push_back(Elem::Get(v));
-  } else {
-    if (!v.IsArray()) return false;
-    Napi::Array arr = v.As<Napi::Array>();
-    for (uint32_t i = 0; i < arr.Length(); ++i) {
-      Napi::Value e = arr.Get(i);
-      if (!Elem::Fits(e)) return false;
-      list.push_back(Elem::Get(e));
-    }
-  }
-  *out = std::move(list);
-  return true;
-}
-
-// Tensor[] and Tensor?[] (whose elements may be null or undefined: None).
-template <bool kOptionalElems>
-bool ConvertTensorList(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
-  using Elem = std::conditional_t<kOptionalElems, c10::optional<at::Tensor>, at::Tensor>;
-  if (!v.IsArray()) return false;
-  Napi::Array arr = v.As<Napi::Array>();
-  c10::List<Elem> list;
-  for (uint32_t i = 0; i < arr.Length(); ++i) {
-    Napi::Value e = arr.Get(i);
-    if constexpr (kOptionalElems) {
-      if (!Given(e)) {
-        list.push_back(c10::nullopt);
-        continue;
-      }
-    }
-    Tensor* t = Tensor::FromValue(e);
-    if (t == nullptr) return false;
-    list.push_back(t->value(a.where.c_str()));
-  }
-  *out = std::move(list);
-  return true;
-}
-
-// The named enums, given by their names as strings: each parser says false for a name it does not know
-// (ParseDevice throws its own message for a malformed device instead).
-bool ParseScalarType(Napi::Env env, const std::string& s, IValue* out) {
-  if (!IsDtypeName(s)) return false;
-  *out = ParseDtype(env, s);
-  return true;
-}
-
-bool ParseLayout(Napi::Env, const std::string& s, IValue* out) {
-  if (s == "strided") *out = c10::kStrided;
-  else if (s == "sparse_coo") *out = c10::kSparse;
-  else return false;
-  return true;
-}
-
-bool ParseDeviceName(Napi::Env env, const std::string& s, IValue* out) {
-  *out = ParseDevice(env, s);
-  return true;
-}
-
-bool ParseMemoryFormat(Napi::Env, const std::string& s, IValue* out) {
-  if (s == "contiguous") *out = c10::MemoryFormat::Contiguous;
-  else if (s == "channels_last") *out = c10::MemoryFormat::ChannelsLast;
-  else if (s == "channels_last_3d") *out = c10::MemoryFormat::ChannelsLast3d;
-  else if (s == "preserve") *out = c10::MemoryFormat::Preserve;
-  else return false;
-  return true;
-}
-
-template <bool (*Parse)(Napi::Env, const std::string&, IValue*)>
-bool ConvertNamed(Napi::Env env, const Arg&, const Napi::Value& v, IValue* out) {
-  return v.IsString() && Parse(env, v.As<Napi::String>().Utf8Value(), out);
-}
-
-// Generator and the types JS cannot give: only null (None) fits, which Bind accepts before converting.
-bool ConvertNothing(Napi::Env, const Arg&, const Napi::Value&, IValue*) { return false; }
-
-// Indexed by Kind, in the enum's order.
-constexpr Converter kConverters[] = {
-    ConvertTensor,                      // Tensor
-    ConvertTensorList<false>,           // TensorList
-    ConvertTensorList<true>,            // OptTensorList
-    ConvertScalar,                      // Scalar
-    ConvertInt,                         // Int
-    ConvertList<IntElem>,               // IntList
-    ConvertFloat,                       // Float
-    ConvertList<FloatElem>,             // FloatList
-    ConvertBool,                        // Bool
-    ConvertList<BoolElem>,              // BoolList
-    ConvertStr,                         // Str
-    ConvertNamed<ParseScalarType>,      // ScalarType
-    ConvertNamed<ParseLayout>,          // Layout
-    ConvertNamed<ParseDeviceName>,      // Device
-    ConvertNamed<ParseMemoryFormat>,    // MemoryFormat
-    ConvertNothing,                     // Generator
-    ConvertNothing,                     // Unsupported
-};
-static_assert(sizeof(kConverters) / sizeof(kConverters[0]) == static_cast<size_t>(Kind::Unsupported) + 1,
-              "one converter per Kind");
 
 // ---- unboxed kernels for the hottest overloads ----
 // Keyed by schema name: the same operator the dispatcher would call boxed, called through its typed
@@ -368,29 +120,7 @@ int WrittenArgument(const c10::FunctionSchema& schema, const c10::Argument& ret)
 
 Overload MakeOverload(const c10::OperatorHandle& handle, bool method, const std::string& display) {
   const c10::FunctionSchema& schema = handle.schema();
-  Overload ov{handle, UnboxedKernel(schema.operator_name()), {}, 0, false, false, {}, {}, {}, {}, ""};
-  std::ostringstream sig;
-  sig << "(";
-  bool star = false, has_dtype = false, has_device = false;
-  for (const c10::Argument& a : schema.arguments()) {
-    bool optional = false;
-    Kind kind = KindOf(a.real_type(), &optional);
-    Arg arg{Camel(a.name()), a.name(), a.real_type()->str(), display + "(): argument '" + Camel(a.name()) + "'", kind, optional,
-            a.N() ? static_cast<int64_t>(*a.N()) : 0, a.kwarg_only(), a.default_value(),
-            kConverters[static_cast<size_t>(kind)]};
-    // PyTorch's factories (dtype and device arguments) also take requires_grad.
-    if (a.name() == "dtype") has_dtype = true;
-    if (a.name() == "device") has_device = true;
-    if (!arg.kwarg_only) ++ov.positional;
-    if (!method || !ov.args.empty()) {  // a method's self is `this`
-      if (arg.kwarg_only && !star) sig << (sig.tellp() > 1 ? ", " : "") << "*", star = true;
-      sig << (sig.tellp() > 1 ? ", " : "") << arg.name << ": " << arg.type << (arg.def ? "=…" : "");
-    }
-    ov.args.push_back(std::move(arg));
-  }
-  sig << ")";
-  ov.signature = sig.str();
-  ov.factory = has_dtype && has_device;
+  Overload ov{ArgSchemaOf(schema, 0, method, display, Dialect::Aten), handle, UnboxedKernel(schema.operator_name()), {}, {}, {}, {}};
   for (const c10::Argument& r : schema.returns()) {
     ov.return_names.push_back(r.name());
     ov.return_writes.push_back(r.alias_info() != nullptr && r.alias_info()->isWrite());
@@ -421,208 +151,11 @@ void Resolve(OpGroup& g) {
 
 // ---- binding JS values to one overload ----
 
-// Why a value does not fit: the argument's index and what was wrong; arg < 0 for a count problem.
-struct Misfit {
-  int arg = -2;  // -2: fits
-  std::string what;
-  bool ok() const { return arg == -2; }
-};
-
-// Python's keyword arguments: a trailing plain object. A Tensor (a wrapped object), an array, a typed array
-// or a function is a positional value instead. The cheap tests first: most calls end with a Tensor or a number.
-bool IsOptionsObject(napi_env env, napi_value v) {
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_object) return false;
-  void* wrapped = nullptr;
-  if (napi_unwrap(env, v, &wrapped) == napi_ok && wrapped != nullptr) return false;
-  bool is = false;
-  if (napi_is_array(env, v, &is) != napi_ok || is) return false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || is) return false;
-  return true;
-}
-
-std::string Expected(const Arg& a) {
-  switch (a.kind) {
-    case Kind::Tensor: return a.optional ? "a Tensor or null" : "a Tensor";
-    case Kind::Scalar: return "a number or boolean (Scalar)";
-    case Kind::Int: return "an integer (" + a.type + ")";
-    case Kind::IntList: return a.size > 0 ? "an integer or an array of integers (" + a.type + ")" : "an array of integers (" + a.type + ")";
-    case Kind::Float: return "a number (float)";
-    case Kind::FloatList: return "an array of numbers (" + a.type + ")";
-    case Kind::Bool: return "a boolean";
-    case Kind::BoolList: return "an array of booleans";
-    case Kind::Str: return "a string";
-    case Kind::TensorList: return "an array of Tensors";
-    case Kind::OptTensorList: return "an array of Tensors or nulls";
-    case Kind::ScalarType: return "a dtype name such as 'float32'";
-    case Kind::Layout: return "a layout ('strided' or 'sparse_coo')";
-    case Kind::Device: return "a device such as 'cpu' or 'cuda:0'";
-    case Kind::MemoryFormat: return "a memory format ('contiguous', 'channels_last', 'channels_last_3d' or 'preserve')";
-    case Kind::Generator: return "null (Generator objects are not supported by the generic call yet)";
-    case Kind::Unsupported: return "nothing: arguments of type " + a.type + " are not supported from JS";
-  }
-  return a.type;
-}
-
-struct Call {
-  c10::SmallVector<napi_value, 8> positional;  // self first for a method; no allocation for up to 8
-  Napi::Object kwargs;                         // empty when none
-  bool has_kwargs = false;
-  bool requires_grad = false;
-};
-
-// The key an options object gives argument `a` under: its camelCase name, else PyTorch's own; nullptr for
-// neither (both at once is refused earlier, in CheckKeys).
-const std::string* KwargKey(const Napi::Object& kwargs, const Arg& a) {
-  if (kwargs.Has(a.name)) return &a.name;
-  if (a.py_name != a.name && kwargs.Has(a.py_name)) return &a.py_name;
-  return nullptr;
-}
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// Every key of an options object must name an argument of some overload (camelCase or PyTorch's name):
-// an unknown one is an error naming the closest known key, never silently ignored.
-void CheckKeys(Napi::Env env, const OpGroup& g, const Call& call) {
-  std::vector<std::string> known;
-  bool factory = false;
-  for (const Overload& ov : g.overloads) {
-    factory = factory || ov.factory;
-    for (size_t i = g.method ? 1 : 0; i < ov.args.size(); ++i) known.push_back(ov.args[i].name);
-  }
-  if (factory) known.push_back("requiresGrad");
-  Napi::Array keys = call.kwargs.GetPropertyNames();
-  for (uint32_t k = 0; k < keys.Length(); ++k) {
-    std::string key = keys.Get(k).ToString();
-    std::string camel = Camel(key);
-    bool found = false;
-    for (const std::string& name : known) found = found || name == camel;
-    if (found && camel != key && call.kwargs.Has(camel)) {
-      throw TorchError(env, g.display + "(): option '" + camel + "' given twice (also as '" + key + "')");
-    }
-    if (found) continue;
-    std::string best;
-    size_t best_d = SIZE_MAX;
-    for (const std::string& name : known) {
-      size_t d = EditDistance(camel, name);
-      if (d < best_d) best_d = d, best = name;
-    }
-    std::string hint = best.empty() ? "; it takes no options" : "; did you mean '" + best + "'?";
-    throw TorchError(env, g.display + "(): unknown option '" + key + "'" + hint);
-  }
-}
-
-// A misfit's message, built only when the call fails (`why` is null while overloads are being tried).
-template <typename What>
-bool Refuse(Misfit* why, int arg, const What& what) {
-  if (why != nullptr) {
-    why->arg = arg;
-    why->what = what();
-  }
-  return false;
-}
-
-// x.tile(2, 1): the integers after self are the one int[] argument; `packed` holds the positional
-// arguments with them gathered into one array.
-void PackVarargs(Napi::Env env, const Call& call, size_t first, c10::SmallVector<napi_value, 8>* packed) {
-  size_t npos = call.positional.size();
-  Napi::Array arr = Napi::Array::New(env, npos - first);
-  for (size_t i = first; i < npos; ++i) arr.Set(static_cast<uint32_t>(i - first), Napi::Value(env, call.positional[i]));
-  packed->assign(call.positional.begin(), call.positional.begin() + first);
-  packed->push_back(arr);
-}
-
-// Whether every key of the options object names an argument of this overload (or requiresGrad of a factory).
-bool KwargsAllKnown(const Overload& ov, const Call& call, size_t used, Misfit* why) {
-  Napi::Array keys = call.kwargs.GetPropertyNames();
-  size_t extra = keys.Length() - used;
-  if (ov.factory && call.kwargs.Has("requiresGrad")) --extra;
-  if (ov.factory && call.kwargs.Has("requires_grad")) --extra;
-  if (extra == 0) return true;
-  for (uint32_t k = 0; k < keys.Length(); ++k) {
-    std::string key = keys.Get(k).ToString();
-    bool known = (key == "requiresGrad" || key == "requires_grad") && ov.factory;
-    for (const Arg& a : ov.args) known = known || a.name == key || a.py_name == key;
-    if (!known) return Refuse(why, -1, [&] { return "got an unexpected keyword argument '" + key + "'"; });
-  }
-  return true;
-}
-
-// A value as a message shows it: a string with its text (string 'float128'), a number itself (0.5), else its type.
-std::string Shown(const Napi::Value& v) {
-  if (v.IsString()) return "string '" + v.As<Napi::String>().Utf8Value() + "'";
-  if (v.IsNumber()) {
-    std::ostringstream s;
-    s << v.As<Napi::Number>().DoubleValue();
-    return s.str();
-  }
-  return JsTypeName(v);
-}
-
-// Converts one argument's value (undefined: not given) onto the stack; false when it does not fit.
-bool BindArg(Napi::Env env, const Arg& a, int i, Napi::Value v, torch::jit::Stack& stack, Misfit* why) {
-  if (v.IsUndefined()) {
-    if (a.def) {
-      stack.push_back(*a.def);
-      return true;
-    }
-    if (!a.optional) return Refuse(why, i, [&] { return "missing required argument '" + a.name + "' (" + a.type + ")"; });
-    stack.emplace_back();
-    return true;
-  }
-  IValue iv;
-  if (v.IsNull() ? !a.optional : !a.convert(env, a, v, &iv)) {  // null: None, iv as it is
-    return Refuse(why, i, [&] { return "argument '" + a.name + "' must be " + Expected(a) + ", not " + Shown(v); });
-  }
-  stack.push_back(std::move(iv));
-  return true;
-}
-
-// Fills `stack` from the call for one overload; false when it does not fit, and then, when `why` is given,
-// says why there. Overloads are tried with `why` null: a misfit costs no message until no overload fits.
-bool Bind(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack, Misfit* why) {
-  size_t npos = call.positional.size();
-  const size_t first = ov.positional - 1;  // where the int list is, when ov.varargs_ints
-  const bool varargs = ov.varargs_ints && npos > first && Napi::Value(env, call.positional[first]).IsNumber();
-  c10::SmallVector<napi_value, 8> packed;
-  const napi_value* pos = call.positional.data();
-  if (varargs) {
-    PackVarargs(env, call, first, &packed);
-    pos = packed.data();
-    npos = first + 1;
-  } else if (npos > ov.positional) {
-    return Refuse(why, -1, [&] {
-      return "takes at most " + std::to_string(ov.positional) + " positional arguments but " + std::to_string(npos) + " were given";
-    });
-  }
-  size_t used_kwargs = 0;
-  for (size_t i = 0; i < ov.args.size(); ++i) {
-    const Arg& a = ov.args[i];
-    Napi::Value v = i < npos && !a.kwarg_only ? Napi::Value(env, pos[i]) : env.Undefined();
-    if (call.has_kwargs) {
-      if (const std::string* key = KwargKey(call.kwargs, a)) {
-        if (!v.IsUndefined()) return Refuse(why, static_cast<int>(i), [&] { return "got multiple values for argument '" + a.name + "'"; });
-        v = call.kwargs.Get(*key);
-        ++used_kwargs;
-      }
-    }
-    if (!BindArg(env, a, static_cast<int>(i), v, stack, why)) return false;
-  }
-  return !call.has_kwargs || KwargsAllKnown(ov, call, used_kwargs, why);
+// Every key of an options object must name an argument of some overload (schema_binder.h).
+void CheckGroupKeys(Napi::Env env, const OpGroup& g, const Call& call) {
+  std::vector<const ArgSchema*> schemas;
+  for (const Overload& ov : g.overloads) schemas.push_back(&ov);
+  CheckKeys(env, g.display, schemas, g.method ? 1 : 0, call.kwargs);
 }
 
 Napi::Value ResultTensor(Napi::Env env, const Overload& ov, const Call& call, size_t i, at::Tensor t) {
@@ -712,7 +245,7 @@ void GatherArgs(const Napi::CallbackInfo& info, const OpGroup& g, Call* call) {
     call->kwargs = info[n - 1].As<Napi::Object>();
     call->has_kwargs = true;
     --n;
-    CheckKeys(env, g, *call);
+    CheckGroupKeys(env, g, *call);
   }
   if (g.method) call->positional.push_back(info.This());
   for (size_t i = 0; i < n; ++i) call->positional.push_back(info[i]);

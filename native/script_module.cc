@@ -10,6 +10,8 @@
 #include "entry.h"
 #include "ivalue.h"
 #include "jit_internal.h"
+#include "native_object.h"
+#include "schema_binder.h"
 #include "tensor.h"
 
 namespace tn {
@@ -19,104 +21,69 @@ using torch::jit::Stack;
 
 namespace {
 
-class ScriptModule : public Napi::ObjectWrap<ScriptModule> {
+class ScriptModule : public NativeObject<ScriptModule, std::optional<torch::jit::Module>> {
  public:
-  // One constructor per JS thread (each worker_thread has its own environment).
-  static thread_local Napi::FunctionReference* ctor;
-
   static void Init(Napi::Env env, Napi::Object target) {
-    Napi::Function fn = DefineClass(env, "ScriptModule",
-                                    {
-                                        InstanceAccessor<&ScriptModule::Training>("training"),
-                                        InstanceAccessor<&ScriptModule::IsDisposed>("isDisposed"),
-                                        InstanceAccessor<&ScriptModule::TypeName>("typeName"),
-                                    });
-    DefineMethods(env, fn, {
-                     Method<ScriptModule, &ScriptModule::RunMethod>("runMethod"),
-                     Method<ScriptModule, &ScriptModule::RunMethodAsync>("runMethodAsync"),
-                     Method<ScriptModule, &ScriptModule::MethodNames>("methodNames"),
-                     Method<ScriptModule, &ScriptModule::MethodSchema>("methodSchema"),
-                     Method<ScriptModule, &ScriptModule::NamedParameters>("namedParameters"),
-                     Method<ScriptModule, &ScriptModule::NamedBuffers>("namedBuffers"),
-                     Method<ScriptModule, &ScriptModule::StateDict>("stateDict"),
-                     Method<ScriptModule, &ScriptModule::Train>("train"),
-                     Method<ScriptModule, &ScriptModule::To>("to"),
-                     Method<ScriptModule, &ScriptModule::Dispose>("dispose")
-    });
-    ctor = new Napi::FunctionReference(Napi::Persistent(fn));
-    env.AddCleanupHook([]() {
-      delete ctor;
-      ctor = nullptr;
-    });
-    target.Set("ScriptModule", fn);
+    Accessors accessors = {
+        InstanceAccessor<&ScriptModule::Training>("training"),
+        InstanceAccessor<&ScriptModule::IsDisposed>("isDisposed"),
+        InstanceAccessor<&ScriptModule::TypeName>("typeName"),
+    };
+    target.Set("ScriptModule", Define(env, "ScriptModule", accessors, {
+        Method<ScriptModule, &ScriptModule::RunMethod>("runMethod"),
+        Method<ScriptModule, &ScriptModule::RunMethodAsync>("runMethodAsync"),
+        Method<ScriptModule, &ScriptModule::MethodNames>("methodNames"),
+        Method<ScriptModule, &ScriptModule::MethodSchema>("methodSchema"),
+        Method<ScriptModule, &ScriptModule::NamedParameters>("namedParameters"),
+        Method<ScriptModule, &ScriptModule::NamedBuffers>("namedBuffers"),
+        Method<ScriptModule, &ScriptModule::StateDict>("stateDict"),
+        Method<ScriptModule, &ScriptModule::Train>("train"),
+        Method<ScriptModule, &ScriptModule::To>("to"),
+        Method<ScriptModule, &ScriptModule::Dispose>("dispose"),
+    }));
   }
 
-  static Napi::Value New(Napi::Env env, torch::jit::Module module) {
-    pending = &module;
-    Napi::Object obj;
-    try {
-      obj = ctor->New({});
-    } catch (...) {
-      pending = nullptr;
-      throw;
-    }
-    return obj;
-  }
-
-  explicit ScriptModule(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ScriptModule>(info) {
-    if (pending == nullptr) throw TorchError(info.Env(), "ScriptModule: not constructible directly; use jit.load()");
-    module_ = std::move(*pending);
-    pending = nullptr;
-  }
+  explicit ScriptModule(const Napi::CallbackInfo& info) : NativeObject(info, "jit.load()") {}
 
  private:
-  static thread_local torch::jit::Module* pending;
-  std::optional<torch::jit::Module> module_;
+  // held_: the module; dispose() empties it.
 
   torch::jit::Module& Mod(Napi::Env env, const char* where) {
-    if (!module_) ThrowArg(env, where, "the module was disposed");
-    return *module_;
+    if (!held_) ThrowArg(env, where, "the module was disposed");
+    return *held_;
   }
 
   torch::jit::Method FindMethod(Napi::Env env, const std::string& name) {
     auto method = Mod(env, name.c_str()).find_method(name);
     if (!method) {
       std::string names;
-      for (const auto& m : module_->get_methods()) names += (names.empty() ? "" : ", ") + m.name();
+      for (const auto& m : held_->get_methods()) names += (names.empty() ? "" : ", ") + m.name();
       ThrowArg(env, name, "the module has no method '" + name + "' (it has: " + names + ")");
     }
     return *method;
   }
 
-  // runMethod(name, args[]) / runMethodAsync(name, args[]): the method and its arguments read from JS.
-  std::pair<torch::jit::Method, Stack> Prepare(const Napi::CallbackInfo& info, std::string* name) {
+  // runMethod(name, inputs[]) / runMethodAsync(name, inputs[]): the method's inputs bound by its schema (a
+  // trailing object: keyword arguments), run now or on the pool. Messages name it as Python's class and
+  // method: "Gate.forward(): argument 'x' must be a Tensor, not 3". The Method holds the module's object,
+  // so the module lives until an async call ends even if disposed.
+  Napi::Value Run(const Napi::CallbackInfo& info, bool async) {
     Napi::Env env = info.Env();
-    if (!info[0].IsString() || !info[1].IsArray()) ThrowArg(env, "runMethod", "expected (name, inputs[])");
-    *name = info[0].As<Napi::String>().Utf8Value();
-    torch::jit::Method method = FindMethod(env, *name);
-    Stack args = ArgsFromJs(env, method.function().getSchema(), 1, info[1].As<Napi::Array>(), *name);
-    return {std::move(method), std::move(args)};
-  }
-
-  Napi::Value RunMethod(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string name = "runMethod";
-    return Guard(env, name, [&] {
-      auto [method, args] = Prepare(info, &name);
-      return ToJs(env, method(std::move(args)), name);
-    }, JitMessage);
-  }
-
-  Napi::Value RunMethodAsync(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    std::string name = "runMethodAsync";
-    auto prepared = Guard(env, name, [&] { return Prepare(info, &name); }, JitMessage);
-    // The Method holds the module's object, so the module lives until the job ends even if disposed.
-    auto job = [method = std::move(prepared.first), args = std::move(prepared.second)]() mutable {
-      return FinishValue(method(std::move(args)));
+    if (!info[0].IsString() || !info[1].IsArray()) ThrowArg(env, async ? "runMethodAsync" : "runMethod", "expected (name, inputs[])");
+    std::string name = info[0].As<Napi::String>().Utf8Value();
+    torch::jit::Method method = FindMethod(env, name);
+    std::string display = Mod(env, name.c_str()).type()->name()->name() + "." + name;
+    auto prepare = [&] {
+      ArgSchema schema = ArgSchemaOf(method.function().getSchema(), 1, false, display, Dialect::TorchScript);
+      Stack args = BindInputs(env, schema, info[1].As<Napi::Array>(), display);
+      return [method, args]() mutable { return method(std::move(args)); };
     };
-    return QueueJob(env, name, std::move(job), JitMessage);
+    auto to_js = [display](Napi::Env env, const IValue& result) { return ToJs(env, result, display + "()"); };
+    return RunCall(env, display + "()", async, JitMessage, prepare, to_js);
   }
+
+  Napi::Value RunMethod(const Napi::CallbackInfo& info) { return Run(info, false); }
+  Napi::Value RunMethodAsync(const Napi::CallbackInfo& info) { return Run(info, true); }
 
   Napi::Value MethodNames(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -200,11 +167,11 @@ class ScriptModule : public Napi::ObjectWrap<ScriptModule> {
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    module_.reset();
+    held_.reset();
     return info.Env().Undefined();
   }
 
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !module_); }
+  Napi::Value IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !held_); }
 
   Napi::Value TypeName(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -212,13 +179,10 @@ class ScriptModule : public Napi::ObjectWrap<ScriptModule> {
   }
 };
 
-thread_local Napi::FunctionReference* ScriptModule::ctor = nullptr;
-thread_local torch::jit::Module* ScriptModule::pending = nullptr;
-
 }  // namespace
 
 void InitScriptModule(Napi::Env env, Napi::Object target) { ScriptModule::Init(env, target); }
 
-Napi::Value NewScriptModule(Napi::Env env, torch::jit::Module module) { return ScriptModule::New(env, std::move(module)); }
+Napi::Value NewScriptModule(Napi::Env env, torch::jit::Module module) { return ScriptModule::Create(env, std::move(module)); }
 
 }  // namespace tn

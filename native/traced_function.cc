@@ -10,6 +10,8 @@
 #include "entry.h"
 #include "ivalue.h"
 #include "jit_internal.h"
+#include "native_object.h"
+#include "schema_binder.h"
 #include "tensor.h"
 
 namespace tn {
@@ -24,49 +26,31 @@ namespace {
 // one of the inputs: lib/jit passes a module's parameters and buffers as inputs, so the graph keeps
 // computing with the module's live tensors. Python ints the JS code computed (shapes) become
 // constants, as in torch.jit.trace.
-class TracedFunction : public Napi::ObjectWrap<TracedFunction> {
+class TracedFunction : public NativeObject<TracedFunction, std::shared_ptr<torch::jit::GraphFunction>> {
  public:
-  // One constructor per JS thread (each worker_thread has its own environment).
-  static thread_local Napi::FunctionReference* ctor;
-
   static void Init(Napi::Env env, Napi::Object target) {
-    Napi::Function fn = DefineClass(env, "TracedFunction", std::vector<PropertyDescriptor>{});
-    DefineMethods(env, fn, {
-                     Method<TracedFunction, &TracedFunction::Run>("run"),
-                     Method<TracedFunction, &TracedFunction::RunAsync>("runAsync"),
-                     Method<TracedFunction, &TracedFunction::GraphText>("graph")
-    });
-    ctor = new Napi::FunctionReference(Napi::Persistent(fn));
-    env.AddCleanupHook([]() {
-      delete ctor;
-      ctor = nullptr;
-    });
-    target.Set("TracedFunction", fn);
+    target.Set("TracedFunction", Define(env, "TracedFunction", {}, {
+        Method<TracedFunction, &TracedFunction::Run>("run"),
+        Method<TracedFunction, &TracedFunction::RunAsync>("runAsync"),
+        Method<TracedFunction, &TracedFunction::GraphText>("graph"),
+    }));
   }
 
-  explicit TracedFunction(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TracedFunction>(info) {
-    if (pending == nullptr) throw TorchError(info.Env(), "TracedFunction: not constructible directly; use jit.trace()");
-    fn_ = std::move(*pending);
-    pending = nullptr;
-  }
+  explicit TracedFunction(const Napi::CallbackInfo& info) : NativeObject(info, "jit.trace()") {}
 
   static Napi::Value Trace(const Napi::CallbackInfo& info) {
     return Guard(info.Env(), "jit.trace", [&] { return Record(info); }, JitMessage);
   }
 
  private:
-  static thread_local std::shared_ptr<torch::jit::GraphFunction>* pending;
-  std::shared_ptr<torch::jit::GraphFunction> fn_;
+  // held_: the graph function (shared with the calls in flight).
 
   static Napi::Value Record(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsFunction() || !info[1].IsArray()) ThrowArg(env, "jit.trace", "expected (fn, inputs[])");
+    if (!info[0].IsFunction()) ThrowArg(env, "jit.trace", "expected (fn, inputs[])");
     Napi::Function js_fn = info[0].As<Napi::Function>();
-    Napi::Array js_inputs = info[1].As<Napi::Array>();
-    Stack inputs;
-    for (uint32_t i = 0; i < js_inputs.Length(); ++i) {
-      inputs.push_back(Tensor::Get(env, js_inputs.Get(i), ("jit.trace: input " + std::to_string(i)).c_str()));
-    }
+    std::vector<at::Tensor> tensors = TensorsFromJs(env, info[1], "jit.trace", "inputs");
+    Stack inputs(tensors.begin(), tensors.end());
     size_t n_inputs = inputs.size();
     auto traced = [&](Stack) -> Stack {
       Napi::Value out = js_fn.Call(env.Undefined(), {});
@@ -86,46 +70,33 @@ class TracedFunction : public Napi::ObjectWrap<TracedFunction> {
     auto lookup = [](const torch::autograd::Variable&) { return std::string(); };
     auto state = torch::jit::tracer::trace(std::move(inputs), traced, lookup, /*strict=*/true).first;
     auto fn = std::make_shared<torch::jit::GraphFunction>("traced", state->graph, nullptr);
-    pending = &fn;
-    Napi::Object obj;
-    try {
-      obj = ctor->New({});
-    } catch (...) {
-      pending = nullptr;
-      throw;
-    }
+    Napi::Object obj = Create(env, std::move(fn));
     obj.Set("inputCount", Napi::Number::New(env, static_cast<double>(n_inputs)));
     return obj;
   }
 
-  Napi::Value Run(const Napi::CallbackInfo& info) {
+  // run(inputs[]) / runAsync(inputs[]): the graph's tensors (lib/jit passes them, checked) bound by its schema.
+  Napi::Value Invoke(const Napi::CallbackInfo& info, const char* where, bool async) {
     Napi::Env env = info.Env();
-    return Guard(env, "traced forward", [&] {
-      if (!info[0].IsArray()) ThrowArg(env, "traced forward", "expected inputs[]");
-      Stack args = ArgsFromJs(env, fn_->getSchema(), 0, info[0].As<Napi::Array>(), "traced forward");
-      return ToJs(env, (*fn_)(std::move(args)), "traced forward");
-    }, JitMessage);
+    if (!info[0].IsArray()) ThrowArg(env, where, "expected inputs[]");
+    auto prepare = [&] {
+      ArgSchema schema = ArgSchemaOf(held_->getSchema(), 0, false, where, Dialect::TorchScript);
+      Stack args = BindInputs(env, schema, info[0].As<Napi::Array>(), where);
+      return [fn = held_, args]() mutable { return (*fn)(std::move(args)); };
+    };
+    auto to_js = [where](Napi::Env env, const IValue& result) { return ToJs(env, result, where); };
+    return RunCall(env, where, async, JitMessage, prepare, to_js);
   }
 
-  Napi::Value RunAsync(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsArray()) ThrowArg(env, "forwardAsync", "expected inputs[]");
-    Stack args = Guard(env, "forwardAsync", [&] {
-      return ArgsFromJs(env, fn_->getSchema(), 0, info[0].As<Napi::Array>(), "forwardAsync");
-    }, JitMessage);
-    auto job = [fn = fn_, args = std::move(args)]() mutable { return FinishValue((*fn)(std::move(args))); };
-    return QueueJob(env, "forwardAsync", std::move(job), JitMessage);
-  }
+  Napi::Value Run(const Napi::CallbackInfo& info) { return Invoke(info, "traced forward", false); }
+  Napi::Value RunAsync(const Napi::CallbackInfo& info) { return Invoke(info, "forwardAsync", true); }
 
   Napi::Value GraphText(const Napi::CallbackInfo& info) {
     std::ostringstream s;
-    s << *fn_->graph();
+    s << *held_->graph();
     return Napi::String::New(info.Env(), s.str());
   }
 };
-
-thread_local Napi::FunctionReference* TracedFunction::ctor = nullptr;
-thread_local std::shared_ptr<torch::jit::GraphFunction>* TracedFunction::pending = nullptr;
 
 }  // namespace
 

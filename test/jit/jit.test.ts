@@ -136,18 +136,18 @@ describe.skipIf(!havePython)('jit errors are one clear line', () => {
   it('a wrong input count, type, shape or dtype says what was expected', () => {
     const model = jit.load(fx.scripted);
     const g = tensor(fx.ref.g);
-    oneLine(() => model.forward(), /^forward: expected 1 to 2 inputs \(x: Tensor, negate: bool\), got 0$/);
-    oneLine(() => model.forward(g, false, 3), /^forward: expected 1 to 2 inputs .*got 3$/);
-    oneLine(() => model.forward(3), /^forward: input 0 \(x\): expected Tensor, got number$/);
-    oneLine(() => model.forward(g, 'yes'), /^forward: input 1 \(negate\): expected bool, got string$/);
-    oneLine(() => model.forward(torch.ones([5, 7])), /^forward: mat1 and mat2 shapes cannot be multiplied \(5x7 and 6x4\)$/);
-    oneLine(() => model.forward(torch.ones([5, 6], { dtype: 'int64' })), /^forward: .*dtype/);
+    oneLine(() => model.forward(), /^Gate\.forward\(\): missing required argument 'x' \(Tensor\)$/);
+    oneLine(() => model.forward(g, false, 3), /^Gate\.forward\(\): takes at most 2 positional arguments but 3 were given$/);
+    oneLine(() => model.forward(3), /^Gate\.forward\(\): argument 'x' must be a Tensor, not 3$/);
+    oneLine(() => model.forward(g, 'yes'), /^Gate\.forward\(\): argument 'negate' must be a boolean, not string 'yes'$/);
+    oneLine(() => model.forward(torch.ones([5, 7])), /^Gate\.forward\(\): mat1 and mat2 shapes cannot be multiplied \(5x7 and 6x4\)$/);
+    oneLine(() => model.forward(torch.ones([5, 6], { dtype: 'int64' })), /^Gate\.forward\(\): .*dtype/);
     oneLine(() => model.runMethod('encode', g), /^encode: the module has no method 'encode' \(it has: forward, split\)$/);
   });
 
   it('forwardAsync rejects a bad shape with a TorchError instead of crashing', async () => {
     const model = jit.load(fx.scripted);
-    await expect(model.forwardAsync(torch.ones([5, 7]))).rejects.toThrow(/^forward: mat1 and mat2 shapes cannot be multiplied/);
+    await expect(model.forwardAsync(torch.ones([5, 7]))).rejects.toThrow(/^Gate\.forward\(\): mat1 and mat2 shapes cannot be multiplied/);
     await expect(model.forwardAsync(torch.ones([5, 7]))).rejects.toBeInstanceOf(TorchError);
   });
 
