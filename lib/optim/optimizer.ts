@@ -134,7 +134,8 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   }
 
   // Each group's lists, kept between steps (step_lists.ts): checked at every step, remade when stale.
-  private readonly groupLists = new WeakMap<G, GroupLists>();
+  // They hold references to the state tensors: dropped when the state is freed or replaced.
+  private readonly groupLists = new Map<G, GroupLists>();
 
   /**
    * The group's parameters that have a gradient, and their gradients, as lists the multi-tensor ops take
@@ -192,6 +193,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   dispose(): void {
     for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
     this.state.clear();
+    this.groupLists.clear();
   }
 
   /** state_dict: parameters numbered across groups in order; tensors are detached handles on the state. */
@@ -250,6 +252,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     });
     for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
     this.state.clear();
+    this.groupLists.clear();
     for (const [key, entry] of entries(stateDict.state)) {
       const p = byIndex.get(Number(key))!;
       const s: Record<string, unknown> = {};
