@@ -268,6 +268,20 @@ export interface NativeVision {
   resize(image: Tensor, size: number[], mode: 'nearest' | 'bilinear' | 'bicubic', antialias: boolean): Tensor;
 }
 
+/** A tensor list kept natively between optimizer steps (optim_lists.cc): any op argument typed Tensor[] takes it. */
+export interface NativeTensorList {
+  readonly __brand: 'TensorList';
+}
+/** optimLists (optim_lists.cc): lib/optim's lists, taken by the generic op call without a handle lookup per element. */
+export interface NativeOptimLists {
+  /** A native list of these Tensors (a later op refuses it once one of them is disposed). */
+  list(tensors: Tensor[]): NativeTensorList;
+  /** The gradients of the list's tensors, read each time an op takes the view (none is kept). */
+  gradsOf(list: NativeTensorList): NativeTensorList;
+  /** null when every tensor of the list has a gradient, else the positions of those that have one. */
+  gradIndices(list: NativeTensorList): number[] | null;
+}
+
 /** storageOf's record: what torch.save writes for a tensor (serialization.cc). */
 export interface NativeStorageView {
   /** A uint8 view of the tensor's whole storage, on its device. */
@@ -326,6 +340,7 @@ export interface NativeAddon {
   distributed: NativeDistributed;
   nn: NativeNn;
   ops: NativeOps;
+  optimLists: NativeOptimLists;
   jit: NativeJit;
   export: NativeExport;
   vision: NativeVision;

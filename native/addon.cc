@@ -23,6 +23,7 @@
 #include "memory.h"
 #include "nn.h"
 #include "ops.h"
+#include "optim_lists.h"
 #include "serialization.h"
 #include "tensor.h"
 #include "vision.h"
@@ -69,6 +70,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitData(env, exports);
   InitNn(env, exports);
   InitOps(env, exports);
+  InitOptimLists(env, exports);
   InitSerialization(env, exports);
   InitJit(env, exports);
   InitAoti(env, exports);

@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "ivalue.h"
+#include "optim_lists.h"
 #include "tensor.h"
 
 namespace tn {
@@ -185,9 +186,13 @@ bool ConvertList(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
 
 // Tensor[] and Tensor?[] (whose elements may be null or undefined: None).
 template <bool kOptionalElems>
-bool ConvertTensorList(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
+bool ConvertTensorList(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out) {
   using Elem = std::conditional_t<kOptionalElems, c10::optional<at::Tensor>, at::Tensor>;
-  if (!v.IsArray()) return false;
+  if (!v.IsArray()) {
+    // lib/optim's lists kept between steps (optim_lists.cc): taken whole, no handle unwrapped per element.
+    if constexpr (!kOptionalElems) return ConvertKeptTensorList(env, v, a.where.c_str(), out);
+    return false;
+  }
   Napi::Array arr = v.As<Napi::Array>();
   c10::List<Elem> list;
   for (uint32_t i = 0; i < arr.Length(); ++i) {

@@ -10,8 +10,9 @@ import { pow, zerosLike } from '../generated/torch';
 import { Tensor, stack, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
 import { readOptions } from '../utils/options';
-import { foreachAdd, foreachAdd_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMaximum_, foreachMul_, foreachNeg, foreachSqrt, lerpInto } from './foreach';
+import { foreachAdd, foreachAddScalar_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMaximum_, foreachMul_, foreachNeg, foreachSqrt, lerpInto } from './foreach';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
+import type { KeptTensors, List } from './step_lists';
 
 const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'];
 // PyTorch 2.x decays the first moment with _foreach_lerp_, 1.x with a multiply and an add; 2.x takes
@@ -66,34 +67,36 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
 
   // torch/optim/adam.py _multi_tensor_adam, not capturable (decoupled: AdamW's weight decay).
   private multiTensorStep(g: AdamParamGroup): void {
-    const { params, grads: given } = this.withGrads(g);
-    if (params.length === 0) return;
-    const steps = this.stateTensors(params, 'step', () => zeros([], { dtype: 'float32' }));
-    const expAvgs = this.stateTensors(params, 'expAvg', zerosLike);
-    const expAvgSqs = this.stateTensors(params, 'expAvgSq', zerosLike);
+    const lists = this.stepLists(g);
+    if (lists === null) return;
+    const params = lists.params;
+    const steps = this.stateList(lists, 'step', () => zeros([], { dtype: 'float32' }));
+    const expAvgs = this.stateList(lists, 'expAvg', zerosLike);
+    const expAvgSqs = this.stateList(lists, 'expAvgSq', zerosLike).list;
     const [beta1, beta2] = g.betas;
-    foreachAdd_(steps, 1);
-    let grads = g.maximize ? foreachNeg(given) : given;
+    foreachAddScalar_(steps.list, 1);
+    let grads: List = g.maximize ? foreachNeg(lists.grads) : lists.grads;
     if (g.weightDecay !== 0) {
-      if (this.decoupled) foreachMul_(params, 1 - g.lr * g.weightDecay);
-      else grads = foreachAdd(grads, params, { alpha: g.weightDecay });
+      if (this.decoupled) foreachMul_(params.list, 1 - g.lr * g.weightDecay);
+      else grads = foreachAdd(grads, params.list, { alpha: g.weightDecay });
     }
-    lerpInto(expAvgs, grads, beta1, LERP);
+    lerpInto(expAvgs.list, grads, beta1, LERP);
     foreachMul_(expAvgSqs, beta2);
     foreachAddcmul_(expAvgSqs, grads, grads, 1 - beta2);
     let second = expAvgSqs;
     if (g.amsgrad) {
-      second = this.stateTensors(params, 'maxExpAvgSq', zerosLike);
+      second = this.stateList(lists, 'maxExpAvgSq', zerosLike).list;
       foreachMaximum_(second, expAvgSqs);
     }
     // p += -lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps): the corrections are scalars per step count.
     const denom = foreachSqrt(second);
-    for (const run of runsByStep(steps)) {
+    for (const run of runsByStep(steps.js)) {
       const [bc1, bc2Sqrt] = biasCorrections(beta1, beta2, run.t);
-      const pick = <T>(list: T[]): T[] => (run.all ? list : run.indices.map((i) => list[i]));
-      foreachDiv_(pick(denom), bc2Sqrt);
-      foreachAdd_(pick(denom), g.eps);
-      foreachAddcdiv_(pick(params), pick(expAvgs), pick(denom), (g.lr / bc1) * -1);
+      const pick = (kept: KeptTensors): List => (run.all ? kept.list : run.indices.map((i) => kept.js[i]));
+      const denoms = run.all ? denom : run.indices.map((i) => denom[i]);
+      foreachDiv_(denoms, bc2Sqrt);
+      foreachAddScalar_(denoms, g.eps);
+      foreachAddcdiv_(pick(params), pick(expAvgs), denoms, (g.lr / bc1) * -1);
     }
   }
 }

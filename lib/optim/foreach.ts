@@ -3,15 +3,16 @@
 // which the generator leaves out. One N-API call runs one op over a whole parameter list.
 import { bindOp, hasOp } from '../ops';
 import type { Tensor } from '../tensor';
+import type { List } from './step_lists';
 
-type List = Tensor[];
 type Alpha = { alpha: number };
 
-/** torch._foreach_add_(self, scalar) / (self, other, alpha=): in place. */
-export const foreachAdd_: {
-  (self: List, scalar: number): void;
-  (self: List, other: List, options: Alpha): void;
-} = bindOp('torch._foreach_add_', ['_foreach_add_.Scalar', '_foreach_add_.List']);
+// One overload per binding where a list comes first: the generic call converts each list element (an
+// unwrap per handle), and a group that tried _foreach_add_.Scalar before .List converted `self` twice.
+/** torch._foreach_add_(self, other, alpha=): self += alpha * other, in place. */
+export const foreachAdd_: (self: List, other: List, options: Alpha) => void = bindOp('torch._foreach_add_', ['_foreach_add_.List']);
+/** torch._foreach_add_(self, scalar): in place. */
+export const foreachAddScalar_: (self: List, scalar: number) => void = bindOp('torch._foreach_add_', ['_foreach_add_.Scalar']);
 /** torch._foreach_mul_(self, scalar): in place. */
 export const foreachMul_: (self: List, scalar: number) => void = bindOp('torch._foreach_mul_', ['_foreach_mul_.Scalar']);
 /** torch._foreach_div_(self, scalar): in place. */
@@ -25,15 +26,15 @@ export const foreachAddcdiv_: (self: List, t1: List, t2: List, value?: number) =
   '_foreach_addcdiv_.Scalar',
 ]);
 /** torch._foreach_neg(self): -x for each x, new tensors. */
-export const foreachNeg: (self: List) => List = bindOp('torch._foreach_neg', ['_foreach_neg']);
+export const foreachNeg: (self: List) => Tensor[] = bindOp('torch._foreach_neg', ['_foreach_neg']);
 /** torch._foreach_add(self, other, alpha=): x + alpha * y, new tensors. */
-export const foreachAdd: (self: List, other: List, options: Alpha) => List = bindOp('torch._foreach_add', ['_foreach_add.List']);
+export const foreachAdd: (self: List, other: List, options: Alpha) => Tensor[] = bindOp('torch._foreach_add', ['_foreach_add.List']);
 /** torch._foreach_addcmul(self, tensor1, tensor2, value): x + value * t1 * t2, new tensors. */
-export const foreachAddcmul: (self: List, t1: List, t2: List, value: number) => List = bindOp('torch._foreach_addcmul', [
+export const foreachAddcmul: (self: List, t1: List, t2: List, value: number) => Tensor[] = bindOp('torch._foreach_addcmul', [
   '_foreach_addcmul.Scalar',
 ]);
 /** torch._foreach_sqrt(self): new tensors. */
-export const foreachSqrt: (self: List) => List = bindOp('torch._foreach_sqrt', ['_foreach_sqrt']);
+export const foreachSqrt: (self: List) => Tensor[] = bindOp('torch._foreach_sqrt', ['_foreach_sqrt']);
 /** torch._foreach_sqrt_(self): in place. */
 export const foreachSqrt_: (self: List) => void = bindOp('torch._foreach_sqrt_', ['_foreach_sqrt_']);
 /** torch._foreach_maximum_(self, other): in place. */

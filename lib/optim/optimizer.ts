@@ -7,6 +7,7 @@ import { TorchError } from '../errors';
 import { keep, tidy } from '../memory';
 import { emptyLike } from '../generated/torch';
 import { foreachZero_ } from './foreach';
+import { GroupLists, KeptTensors, StepLists, keptTensors } from './step_lists';
 import { Tensor, isTensor, noGrad } from '../tensor';
 import { checkNumber, describeValue } from '../utils/validate';
 import { readOptions } from '../utils/options';
@@ -132,17 +133,46 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     return loss;
   }
 
-  /** The group's parameters that have a gradient, with those gradients: what a step updates (PyTorch's _init_group). */
-  protected withGrads(group: G): { params: Tensor[]; grads: Tensor[] } {
-    const params: Tensor[] = [];
-    const grads: Tensor[] = [];
-    for (const p of group.params) {
-      const g = p.grad;
-      if (g === null) continue;
-      params.push(p);
-      grads.push(g);
+  // Each group's lists, kept between steps (step_lists.ts): checked at every step, remade when stale.
+  // They hold references to the state tensors: dropped when the state is freed or replaced.
+  private readonly groupLists = new Map<G, GroupLists>();
+
+  /**
+   * The group's parameters that have a gradient, and their gradients, as lists the multi-tensor ops take
+   * (PyTorch's _init_group); null when none has a gradient.
+   */
+  protected stepLists(group: G): StepLists | null {
+    let lists = this.groupLists.get(group);
+    if (!lists) this.groupLists.set(group, (lists = new GroupLists()));
+    return lists.forStep(group.params);
+  }
+
+  /**
+   * The state tensor `key` of each of the step's parameters (made by make(p) where missing, as
+   * stateTensors), as a list kept with the step's lists while the state holds the same tensors.
+   */
+  protected stateList(lists: StepLists, key: string, make: (p: Tensor) => Tensor): KeptTensors {
+    return this.keptState(lists, key) ?? this.remember(lists, key, this.stateTensors(lists.params.js, key, make));
+  }
+
+  /** The kept state list `key` when every one of the step's parameters has that state, else null. */
+  protected keptState(lists: StepLists, key: string): KeptTensors | null {
+    const params = lists.params.js;
+    const kept = lists.state.get(key);
+    if (kept && params.every((p, i) => this.state.get(p)?.[key] === kept.js[i])) return kept;
+    const js: Tensor[] = [];
+    for (const p of params) {
+      const t = this.state.get(p)?.[key];
+      if (!isTensor(t)) return null;
+      js.push(t);
     }
-    return { params, grads };
+    return this.remember(lists, key, js);
+  }
+
+  private remember(lists: StepLists, key: string, js: Tensor[]): KeptTensors {
+    const kept = keptTensors(js);
+    lists.state.set(key, kept);
+    return kept;
   }
 
   /**
@@ -163,6 +193,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   dispose(): void {
     for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
     this.state.clear();
+    this.groupLists.clear();
   }
 
   /** state_dict: parameters numbered across groups in order; tensors are detached handles on the state. */
@@ -221,6 +252,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     });
     for (const s of this.state.values()) for (const v of Object.values(s)) if (isTensor(v)) v.dispose();
     this.state.clear();
+    this.groupLists.clear();
     for (const [key, entry] of entries(stateDict.state)) {
       const p = byIndex.get(Number(key))!;
       const s: Record<string, unknown> = {};

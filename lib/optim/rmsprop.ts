@@ -9,8 +9,9 @@ import { keep } from '../memory';
 import { zerosLike } from '../generated/torch';
 import { Tensor, isTensor, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
-import { foreachAdd, foreachAdd_, foreachAddcdiv_, foreachAddcmul, foreachAddcmul_, foreachMul_, foreachNeg, foreachSqrt, foreachSqrt_, lerpInto } from './foreach';
+import { foreachAdd, foreachAdd_, foreachAddScalar_, foreachAddcdiv_, foreachAddcmul, foreachAddcmul_, foreachMul_, foreachNeg, foreachSqrt, foreachSqrt_, lerpInto } from './foreach';
 import { Optimizer, OptimizerStateDict, ParamGroup, ParamsArg } from './optimizer';
+import type { List, StepLists } from './step_lists';
 
 // PyTorch 2.x: `step` a float32 CPU tensor and the centered average decayed with _foreach_lerp_.
 const TORCH2 = libtorchAtLeast(2, 0);
@@ -80,13 +81,14 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
 
   // torch/optim/rmsprop.py _multi_tensor_rmsprop, not capturable.
   private multiTensorStep(g: RMSpropParamGroup): void {
-    const { params, grads: given } = this.withGrads(g);
-    if (params.length === 0) return;
-    this.countStep(params);
-    const squareAvgs = this.stateTensors(params, 'squareAvg', zerosLike);
-    const bufs = g.momentum > 0 ? this.stateTensors(params, 'momentumBuffer', zerosLike) : [];
-    const gradAvgs = g.centered ? this.stateTensors(params, 'gradAvg', zerosLike) : [];
-    let grads = g.maximize ? foreachNeg(given) : given;
+    const lists = this.stepLists(g);
+    if (lists === null) return;
+    const params = lists.params.list;
+    this.countStep(lists);
+    const squareAvgs = this.stateList(lists, 'squareAvg', zerosLike).list;
+    const bufs = g.momentum > 0 ? this.stateList(lists, 'momentumBuffer', zerosLike).list : [];
+    const gradAvgs = g.centered ? this.stateList(lists, 'gradAvg', zerosLike).list : [];
+    let grads: List = g.maximize ? foreachNeg(lists.grads) : lists.grads;
     if (g.weightDecay !== 0) grads = foreachAdd(grads, params, { alpha: g.weightDecay });
     foreachMul_(squareAvgs, g.alpha);
     foreachAddcmul_(squareAvgs, grads, grads, 1 - g.alpha);
@@ -98,7 +100,7 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
     } else {
       avg = foreachSqrt(squareAvgs);
     }
-    foreachAdd_(avg, g.eps);
+    foreachAddScalar_(avg, g.eps);
     if (g.momentum > 0) {
       foreachMul_(bufs, g.momentum);
       foreachAddcdiv_(bufs, grads, avg);
@@ -109,12 +111,12 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
   }
 
   // `step`: 2.x a float32 CPU tensor per parameter, counted with one _foreach_add_; 1.x an int.
-  private countStep(params: Tensor[]): void {
+  private countStep(lists: StepLists): void {
     if (TORCH2) {
-      foreachAdd_(this.stateTensors(params, 'step', () => zeros([], { dtype: 'float32' })), 1);
+      foreachAddScalar_(this.stateList(lists, 'step', () => zeros([], { dtype: 'float32' })).list, 1);
       return;
     }
-    for (const p of params) {
+    for (const p of lists.params.js) {
       const s = this.state.get(p) ?? {};
       s.step = ((s.step as number | undefined) ?? 0) + 1;
       this.state.set(p, s);

@@ -15,6 +15,7 @@ import { readOptions } from '../utils/options';
 import { libtorchAtLeast, libtorchVersion } from '../utils/version';
 import { foreachAdd, foreachAdd_, foreachMul_, foreachNeg, fusedSgd_, hasFusedSgd } from './foreach';
 import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
+import type { List, StepLists } from './step_lists';
 
 export interface SGDOptions {
   lr?: number;
@@ -139,31 +140,41 @@ export class SGD extends Optimizer<SGDParamGroup> {
 
   // torch/optim/sgd.py _multi_tensor_sgd. The gradients are left as they are (d_p is a new list when changed).
   private multiTensorStep(g: SGDParamGroup): void {
-    const { params, grads } = this.withGrads(g);
-    if (params.length === 0) return;
-    let dp = g.maximize ? foreachNeg(grads) : grads;
+    const lists = this.stepLists(g);
+    if (lists === null) return;
+    const params = lists.params.list;
+    let dp: List = g.maximize ? foreachNeg(lists.grads) : lists.grads;
     if (g.weightDecay !== 0) dp = foreachAdd(dp, params, { alpha: g.weightDecay });
     if (g.momentum !== 0) {
-      const bufs = this.momentumBuffers(params, dp, g);
+      const bufs = this.momentumBuffers(lists, dp, g);
       dp = g.nesterov ? foreachAdd(dp, bufs, { alpha: g.momentum }) : bufs;
     }
     foreachAdd_(params, dp, { alpha: -g.lr });
   }
 
   // buf = momentum * buf + (1 - dampening) * d_p for the buffers that exist; a parameter's first step makes
-  // its buffer as a copy of d_p (PyTorch's clone(d_p).detach()).
-  private momentumBuffers(params: Tensor[], dp: Tensor[], g: SGDParamGroup): Tensor[] {
+  // its buffer as a copy of d_p (PyTorch's clone(d_p).detach()). The usual step (every buffer there) takes
+  // the kept list of buffers.
+  private momentumBuffers(lists: StepLists, dp: List, g: SGDParamGroup): List {
+    const kept = this.keptState(lists, 'momentumBuffer');
+    if (kept !== null) {
+      foreachMul_(kept.list, g.momentum);
+      foreachAdd_(kept.list, dp, { alpha: 1 - g.dampening });
+      return kept.list;
+    }
+    // dp is a native list only when it is the gradients themselves (no maximize, no weight decay).
+    const dpJs = Array.isArray(dp) ? dp : lists.gradHandles();
     const old: Tensor[] = [];
     const oldDp: Tensor[] = [];
-    const bufs = params.map((p, i) => {
+    const bufs = lists.params.js.map((p, i) => {
       const s = this.state.get(p);
       const b = s?.momentumBuffer as Tensor | undefined;
       if (b !== undefined) {
         old.push(b);
-        oldDp.push(dp[i]);
+        oldDp.push(dpJs[i]);
         return b;
       }
-      const made = keep(dp[i].clone().detach());
+      const made = keep(dpJs[i].clone().detach());
       if (s) s.momentumBuffer = made;
       else this.state.set(p, { momentumBuffer: made });
       return made;
@@ -177,13 +188,14 @@ export class SGD extends Optimizer<SGDParamGroup> {
 
   // torch/optim/sgd.py _fused_sgd: the first step (no buffer yet) makes empty buffers the kernel fills with d_p.
   private fusedStep(g: SGDParamGroup): void {
-    const { params, grads } = this.withGrads(g);
-    if (params.length === 0) return;
+    const lists = this.stepLists(g);
+    if (lists === null) return;
+    const params = lists.params.js;
     const lr = this.lrTensor(g);
     if (lr.device !== params[0].device) {
       throw new TorchError(`SGD.step (fused): lr tensor is on ${lr.device}, the parameters on ${params[0].device}`);
     }
-    let bufs: Tensor[] = [];
+    let bufs: List = [];
     let isFirstStep = false;
     if (g.momentum !== 0) {
       const have = params.filter((p) => this.state.get(p)?.momentumBuffer !== undefined).length;
@@ -191,9 +203,9 @@ export class SGD extends Optimizer<SGDParamGroup> {
         throw new TorchError('SGD.step (fused): momentum buffers exist for some parameters only (fused SGD needs all or none)');
       }
       isFirstStep = have === 0;
-      bufs = this.stateTensors(params, 'momentumBuffer', (p) => emptyLike(p));
+      bufs = this.stateList(lists, 'momentumBuffer', (p) => emptyLike(p)).list;
     }
-    fusedSgd_(params, grads, bufs, {
+    fusedSgd_(lists.params.list, lists.grads, bufs, {
       weightDecay: g.weightDecay, momentum: g.momentum, lr, dampening: g.dampening, nesterov: g.nesterov,
       maximize: g.maximize, isFirstStep, gradScale: this.gradScale, foundInf: this.foundInf,
     });
