@@ -466,9 +466,27 @@ std::string Expected(const Arg& a) {
 
 struct Call {
   c10::SmallVector<napi_value, 8> positional;  // self first for a method; no allocation for up to 8
+  // Each positional's JS type and, for a Tensor, its handle: read once per call (GatherArgs), since
+  // every Node-API type test and unwrap is a call into V8 (an unwrap is a property lookup, ~800
+  // instructions) and the overloads tried would otherwise repeat them.
+  c10::SmallVector<napi_valuetype, 8> types;
+  c10::SmallVector<Tensor*, 8> tensors;        // nullptr: not a Tensor
   Napi::Object kwargs;                         // empty when none
   bool has_kwargs = false;
   bool requires_grad = false;
+
+  void Add(napi_env env, napi_value v) {
+    napi_valuetype type = napi_undefined;
+    napi_typeof(env, v, &type);
+    positional.push_back(v);
+    types.push_back(type);
+    tensors.push_back(type == napi_object ? Tensor::FromObject(env, v) : nullptr);
+  }
+  void PopBack() {
+    positional.pop_back();
+    types.pop_back();
+    tensors.pop_back();
+  }
 };
 
 // The key an options object gives argument `a` under: its camelCase name, else PyTorch's own; nullptr for
@@ -562,15 +580,45 @@ bool KwargsAllKnown(const Overload& ov, const Call& call, size_t used, Misfit* w
   return true;
 }
 
-// A value as a message shows it: a string with its text (string 'float128'), a number itself (0.5), else its type.
+// A value as a message shows it: a string with its text (string 'float128'), a number itself (0.5, NaN,
+// Infinity as JS spells them), else its type.
 std::string Shown(const Napi::Value& v) {
   if (v.IsString()) return "string '" + v.As<Napi::String>().Utf8Value() + "'";
   if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
     std::ostringstream s;
-    s << v.As<Napi::Number>().DoubleValue();
+    s << d;
     return s.str();
   }
   return JsTypeName(v);
+}
+
+// Why a number is no int64, or empty when it is one: the three ways a JS number misses (huge, fractional, NaN).
+std::string NotAnInteger(const Napi::Value& v) {
+  if (!v.IsNumber() || IsInteger(v)) return "";
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (std::isnan(d)) return "not a number";
+  if (std::isfinite(d) && d != std::trunc(d)) return "not a whole number";
+  return "out of the int64 range";
+}
+
+// The value of a misfit as its message shows it; for an integer argument (or list) given a number that
+// is no integer, which number and what is wrong with it (view(1e300): out of the int64 range).
+std::string Shown(const Arg& a, const Napi::Value& v) {
+  if (a.kind != Kind::Int && a.kind != Kind::IntList) return Shown(v);
+  std::string why = NotAnInteger(v);
+  if (!why.empty()) return Shown(v) + " (" + why + ")";
+  if (a.kind == Kind::IntList && v.IsArray()) {
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value e = arr.Get(i);
+      why = NotAnInteger(e);
+      if (!why.empty()) return "an array whose element " + std::to_string(i) + " is " + Shown(e) + " (" + why + ")";
+    }
+  }
+  return Shown(v);
 }
 
 // Converts one argument's value (undefined: not given) onto the stack; false when it does not fit.
@@ -586,7 +634,7 @@ bool BindArg(Napi::Env env, const Arg& a, int i, Napi::Value v, torch::jit::Stac
   }
   IValue iv;
   if (v.IsNull() ? !a.optional : !a.convert(env, a, v, &iv)) {  // null: None, iv as it is
-    return Refuse(why, i, [&] { return "argument '" + a.name + "' must be " + Expected(a) + ", not " + Shown(v); });
+    return Refuse(why, i, [&] { return "argument '" + a.name + "' must be " + Expected(a) + ", not " + Shown(a, v); });
   }
   stack.push_back(std::move(iv));
   return true;
@@ -630,12 +678,12 @@ Napi::Value ResultTensor(Napi::Env env, const Overload& ov, const Call& call, si
     // x.add_(y) returns x itself, as in PyTorch: the JS handle of the argument written.
     int arg = ov.return_arg[i];
     if (arg >= 0 && static_cast<size_t>(arg) < call.positional.size()) {
-      Tensor* h = Tensor::FromValue(Napi::Value(env, call.positional[arg]));
+      Tensor* h = call.tensors[arg];
       if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, call.positional[arg]);
     }
-    for (napi_value p : call.positional) {
-      Tensor* h = Tensor::FromValue(Napi::Value(env, p));
-      if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, p);
+    for (size_t k = 0; k < call.positional.size(); ++k) {
+      Tensor* h = call.tensors[k];
+      if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, call.positional[k]);
     }
   }
   if (call.requires_grad) t.requires_grad_(true);
@@ -706,16 +754,50 @@ thread_local size_t StackLease::depth_ = 0;
 // The call's arguments: a trailing options object becomes its keywords; trailing undefineds are not given.
 void GatherArgs(const Napi::CallbackInfo& info, const OpGroup& g, Call* call) {
   Napi::Env env = info.Env();
-  size_t n = info.Length();
-  while (n > 0 && info[n - 1].IsUndefined()) --n;
-  if (n > 0 && IsOptionsObject(env, info[n - 1])) {
-    call->kwargs = info[n - 1].As<Napi::Object>();
+  const size_t first = g.method ? 1 : 0;
+  if (g.method) call->Add(env, info.This());
+  for (size_t i = 0; i < info.Length(); ++i) call->Add(env, info[i]);
+  while (call->positional.size() > first && call->types.back() == napi_undefined) call->PopBack();
+  // A Tensor (the common last argument) was told apart above; any other object is tested once here.
+  if (call->positional.size() > first && call->types.back() == napi_object && call->tensors.back() == nullptr &&
+      IsOptionsObject(env, call->positional.back())) {
+    call->kwargs = Napi::Object(env, call->positional.back());
     call->has_kwargs = true;
-    --n;
+    call->PopBack();
     CheckKeys(env, g, *call);
   }
-  if (g.method) call->positional.push_back(info.This());
-  for (size_t i = 0; i < n; ++i) call->positional.push_back(info[i]);
+}
+
+// Bind for the common call: positional arguments only, no integers to gather into a list (x.view(2, 3)).
+// It accepts exactly what Bind accepts, with the Tensors GatherArgs looked up, and builds no message:
+// when no overload fits, NoMatch asks Bind why.
+bool BindPositional(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack) {
+  const size_t npos = call.positional.size();
+  if (npos > ov.positional) return false;
+  for (size_t i = 0; i < ov.args.size(); ++i) {
+    const Arg& a = ov.args[i];
+    const napi_valuetype type = i < npos && !a.kwarg_only ? call.types[i] : napi_undefined;
+    if (type == napi_undefined || type == napi_null) {
+      if (type == napi_undefined && a.def) stack.push_back(*a.def);
+      else if (a.optional) stack.emplace_back();
+      else return false;
+    } else if (a.kind == Kind::Tensor) {
+      if (call.tensors[i] == nullptr) return false;
+      stack.emplace_back(call.tensors[i]->value(a.where.c_str()));
+    } else {
+      IValue iv;
+      if (!a.convert(env, a, Napi::Value(env, call.positional[i]), &iv)) return false;
+      stack.push_back(std::move(iv));
+    }
+  }
+  return true;
+}
+
+// Whether the call takes BindPositional's way for this overload.
+bool IsPositionalCall(const Overload& ov, const Call& call) {
+  if (call.has_kwargs) return false;
+  const size_t first = ov.positional - 1;  // where the int list is, when ov.varargs_ints
+  return !(ov.varargs_ints && call.positional.size() > first && call.types[first] == napi_number);
 }
 
 Napi::Value CallOp(const Napi::CallbackInfo& info) {
@@ -733,7 +815,7 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
     torch::jit::Stack& stack = lease.get();
     for (const Overload& ov : g.overloads) {
       stack.clear();
-      if (!Bind(env, ov, call, stack, nullptr)) continue;
+      if (!(IsPositionalCall(ov, call) ? BindPositional(env, ov, call, stack) : Bind(env, ov, call, stack, nullptr))) continue;
       call.requires_grad = ov.factory && call.has_kwargs &&
                            (ToBool(call.kwargs.Get("requiresGrad"), false) || ToBool(call.kwargs.Get("requires_grad"), false));
       if (ov.unboxed != nullptr) ov.unboxed(stack);
