@@ -482,6 +482,15 @@ struct Call {
     types.push_back(type);
     tensors.push_back(type == napi_object ? Tensor::FromObject(env, v) : nullptr);
   }
+  // A method's `this`, nearly always a Tensor: its unwrap (which tests for an object itself) says so
+  // without a type test first.
+  void AddSelf(napi_env env, napi_value self) {
+    Tensor* t = Tensor::FromObject(env, self);
+    if (t == nullptr) return Add(env, self);
+    positional.push_back(self);
+    types.push_back(napi_object);
+    tensors.push_back(t);
+  }
   void PopBack() {
     positional.pop_back();
     types.pop_back();
@@ -755,7 +764,7 @@ thread_local size_t StackLease::depth_ = 0;
 void GatherArgs(const Napi::CallbackInfo& info, const OpGroup& g, Call* call) {
   Napi::Env env = info.Env();
   const size_t first = g.method ? 1 : 0;
-  if (g.method) call->Add(env, info.This());
+  if (g.method) call->AddSelf(env, info.This());
   for (size_t i = 0; i < info.Length(); ++i) call->Add(env, info[i]);
   while (call->positional.size() > first && call->types.back() == napi_undefined) call->PopBack();
   // A Tensor (the common last argument) was told apart above; any other object is tested once here.
