@@ -163,12 +163,12 @@ Napi::Value ResultTensor(Napi::Env env, const Overload& ov, const Call& call, si
     // x.add_(y) returns x itself, as in PyTorch: the JS handle of the argument written.
     int arg = ov.return_arg[i];
     if (arg >= 0 && static_cast<size_t>(arg) < call.positional.size()) {
-      Tensor* h = Tensor::FromValue(Napi::Value(env, call.positional[arg]));
+      Tensor* h = call.tensors[arg];
       if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, call.positional[arg]);
     }
-    for (napi_value p : call.positional) {
-      Tensor* h = Tensor::FromValue(Napi::Value(env, p));
-      if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, p);
+    for (size_t k = 0; k < call.positional.size(); ++k) {
+      Tensor* h = call.tensors[k];
+      if (h != nullptr && h->tensor.is_same(t)) return Napi::Value(env, call.positional[k]);
     }
   }
   if (call.requires_grad) t.requires_grad_(true);
@@ -239,16 +239,50 @@ thread_local size_t StackLease::depth_ = 0;
 // The call's arguments: a trailing options object becomes its keywords; trailing undefineds are not given.
 void GatherArgs(const Napi::CallbackInfo& info, const OpGroup& g, Call* call) {
   Napi::Env env = info.Env();
-  size_t n = info.Length();
-  while (n > 0 && info[n - 1].IsUndefined()) --n;
-  if (n > 0 && IsOptionsObject(env, info[n - 1])) {
-    call->kwargs = info[n - 1].As<Napi::Object>();
+  const size_t first = g.method ? 1 : 0;
+  if (g.method) call->AddSelf(env, info.This());
+  for (size_t i = 0; i < info.Length(); ++i) call->Add(env, info[i]);
+  while (call->positional.size() > first && call->types.back() == napi_undefined) call->PopBack();
+  // A Tensor (the common last argument) was told apart above; any other object is tested once here.
+  if (call->positional.size() > first && call->types.back() == napi_object && call->tensors.back() == nullptr &&
+      IsOptionsObject(env, call->positional.back())) {
+    call->kwargs = Napi::Object(env, call->positional.back());
     call->has_kwargs = true;
-    --n;
+    call->PopBack();
     CheckGroupKeys(env, g, *call);
   }
-  if (g.method) call->positional.push_back(info.This());
-  for (size_t i = 0; i < n; ++i) call->positional.push_back(info[i]);
+}
+
+// Bind for the common call: positional arguments only, no integers to gather into a list (x.view(2, 3)).
+// It accepts exactly what Bind accepts, with the Tensors GatherArgs looked up, and builds no message:
+// when no overload fits, NoMatch asks Bind why.
+bool BindPositional(Napi::Env env, const Overload& ov, const Call& call, torch::jit::Stack& stack) {
+  const size_t npos = call.positional.size();
+  if (npos > ov.positional) return false;
+  for (size_t i = 0; i < ov.args.size(); ++i) {
+    const Arg& a = ov.args[i];
+    const napi_valuetype type = i < npos && !a.kwarg_only ? call.types[i] : napi_undefined;
+    if (type == napi_undefined || type == napi_null) {
+      if (type == napi_undefined && a.def) stack.push_back(*a.def);
+      else if (a.optional) stack.emplace_back();
+      else return false;
+    } else if (a.kind == Kind::Tensor) {
+      if (call.tensors[i] == nullptr) return false;
+      stack.emplace_back(call.tensors[i]->value(a.where.c_str()));
+    } else {
+      IValue iv;
+      if (!a.convert(env, a, Napi::Value(env, call.positional[i]), &iv)) return false;
+      stack.push_back(std::move(iv));
+    }
+  }
+  return true;
+}
+
+// Whether the call takes BindPositional's way for this overload.
+bool IsPositionalCall(const Overload& ov, const Call& call) {
+  if (call.has_kwargs) return false;
+  const size_t first = ov.positional - 1;  // where the int list is, when ov.varargs_ints
+  return !(ov.varargs_ints && call.positional.size() > first && call.types[first] == napi_number);
 }
 
 Napi::Value CallOp(const Napi::CallbackInfo& info) {
@@ -266,7 +300,7 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
     torch::jit::Stack& stack = lease.get();
     for (const Overload& ov : g.overloads) {
       stack.clear();
-      if (!Bind(env, ov, call, stack, nullptr)) continue;
+      if (!(IsPositionalCall(ov, call) ? BindPositional(env, ov, call, stack) : Bind(env, ov, call, stack, nullptr))) continue;
       call.requires_grad = ov.factory && call.has_kwargs &&
                            (ToBool(call.kwargs.Get("requiresGrad"), false) || ToBool(call.kwargs.Get("requires_grad"), false));
       if (ov.unboxed != nullptr) ov.unboxed(stack);

@@ -428,13 +428,16 @@ std::string Expected(const Arg& a) {
   }
 }
 
-// A value as a message shows it: a string with its text (string 'float128'), a number itself (0.5), an array
-// with its elements' types (array [Tensor, number]), else its type.
+// A value as a message shows it: a string with its text (string 'float128'), a number itself (0.5, NaN,
+// Infinity as JS spells them), an array with its elements' types (array [Tensor, number]), else its type.
 std::string Shown(const Napi::Value& v) {
   if (v.IsString()) return "string '" + v.As<Napi::String>().Utf8Value() + "'";
   std::ostringstream s;
   if (v.IsNumber()) {
-    s << v.As<Napi::Number>().DoubleValue();
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isnan(d)) return "NaN";
+    if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+    s << d;
     return s.str();
   }
   if (!v.IsArray() || Tensor::IsTensor(v)) return JsTypeName(v);
@@ -517,6 +520,32 @@ bool KwargsAllKnown(const ArgSchema& s, const Call& call, size_t used, Misfit* w
   return true;
 }
 
+// Why a number is no int64, or empty when it is one: the three ways a JS number misses (huge, fractional, NaN).
+std::string NotAnInteger(const Napi::Value& v) {
+  if (!v.IsNumber() || IsInteger(v)) return "";
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (std::isnan(d)) return "not a number";
+  if (std::isfinite(d) && d != std::trunc(d)) return "not a whole number";
+  return "out of the int64 range";
+}
+
+// The value of a misfit as its message shows it; for an integer argument (or list) given a number that
+// is no integer, which number and what is wrong with it (view(1e300): out of the int64 range).
+std::string Shown(const Arg& a, const Napi::Value& v) {
+  if (a.kind != Kind::Int && a.kind != Kind::IntList) return Shown(v);
+  std::string why = NotAnInteger(v);
+  if (!why.empty()) return Shown(v) + " (" + why + ")";
+  if (a.kind == Kind::IntList && v.IsArray()) {
+    Napi::Array arr = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value e = arr.Get(i);
+      why = NotAnInteger(e);
+      if (!why.empty()) return "an array whose element " + std::to_string(i) + " is " + Shown(e) + " (" + why + ")";
+    }
+  }
+  return Shown(v);
+}
+
 // Converts one argument's value (undefined: not given) onto the stack; false when it does not fit.
 bool BindArg(Napi::Env env, const Arg& a, int i, Napi::Value v, torch::jit::Stack& stack, Misfit* why) {
   if (v.IsUndefined()) {
@@ -530,7 +559,7 @@ bool BindArg(Napi::Env env, const Arg& a, int i, Napi::Value v, torch::jit::Stac
   }
   IValue iv;
   if (v.IsNull() ? !a.optional : !a.convert(env, a, v, &iv)) {  // null: None, iv as it is
-    return Refuse(why, i, [&] { return "argument '" + a.name + "' must be " + Expected(a) + ", not " + Shown(v); });
+    return Refuse(why, i, [&] { return "argument '" + a.name + "' must be " + Expected(a) + ", not " + Shown(a, v); });
   }
   stack.push_back(std::move(iv));
   return true;
@@ -643,6 +672,28 @@ std::vector<at::Tensor> TensorsFromJs(Napi::Env env, const Napi::Value& v, const
   Misfit why;
   if (!BindArg(env, a, 0, Given(v) ? v : env.Null(), stack, &why)) throw TorchError(env, display + "(): " + why.what);
   return stack[0].toTensorVector();
+}
+
+void Call::Add(napi_env env, napi_value v) {
+  napi_valuetype type = napi_undefined;
+  napi_typeof(env, v, &type);
+  positional.push_back(v);
+  types.push_back(type);
+  tensors.push_back(type == napi_object ? Tensor::FromObject(env, v) : nullptr);
+}
+
+void Call::AddSelf(napi_env env, napi_value self) {
+  Tensor* t = Tensor::FromObject(env, self);
+  if (t == nullptr) return Add(env, self);
+  positional.push_back(self);
+  types.push_back(napi_object);
+  tensors.push_back(t);
+}
+
+void Call::PopBack() {
+  positional.pop_back();
+  types.pop_back();
+  tensors.pop_back();
 }
 
 }  // namespace tn

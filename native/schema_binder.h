@@ -27,6 +27,7 @@ enum class Kind {
   ScalarType, Layout, Device, MemoryFormat, Generator, Generic, Unsupported
 };
 
+class Tensor;
 struct Arg;
 
 // Converts one given, non-null JS value for argument `a`; false when its JS type does not fit the kind.
@@ -69,9 +70,20 @@ ArgSchema ArgSchemaOf(const c10::FunctionSchema& schema, size_t skip, bool metho
 // The arguments of one call: positional values, and the trailing options object (Python's keyword arguments).
 struct Call {
   c10::SmallVector<napi_value, 8> positional;  // self first for a method; no allocation for up to 8
+  // Each positional's JS type and, for a Tensor, its handle: read once per call (Add), since every
+  // Node-API type test and unwrap is a call into V8 (an unwrap is a property lookup, ~800 instructions)
+  // and the overloads tried would otherwise repeat them. Filled by the generic op call (ops.cc) only.
+  c10::SmallVector<napi_valuetype, 8> types;
+  c10::SmallVector<Tensor*, 8> tensors;        // nullptr: not a Tensor
   Napi::Object kwargs;                         // empty when none
   bool has_kwargs = false;
   bool requires_grad = false;
+
+  void Add(napi_env env, napi_value v);
+  // A method's `this`, nearly always a Tensor: its unwrap (which tests for an object itself) says so
+  // without a type test first.
+  void AddSelf(napi_env env, napi_value self);
+  void PopBack();
 };
 
 // Why a call does not fit a schema: the argument's index and what was wrong; arg < 0 for a count problem.

@@ -244,8 +244,12 @@ Napi::Value Tensor::WrapKept(Napi::Env env, at::Tensor t) { return Make(env, std
 
 Tensor* Tensor::FromValue(const Napi::Value& v) {
   if (!v.IsObject()) return nullptr;
+  return FromObject(v.Env(), v);
+}
+
+Tensor* Tensor::FromObject(napi_env env, napi_value object) {
   void* token = nullptr;
-  if (napi_unwrap(v.Env(), v, &token) != napi_ok) return nullptr;
+  if (napi_unwrap(env, object, &token) != napi_ok) return nullptr;
   return handles.Resolve(token);
 }
 

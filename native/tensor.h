@@ -27,6 +27,8 @@ class Tensor {
   // The handle behind a JS value, or nullptr when it is not a Tensor of this addon (on this thread). A
   // disposed Tensor whose slot was reused gives a handle that holds nothing (it reads as disposed).
   static Tensor* FromValue(const Napi::Value& v);
+  // FromValue for a value already known to be an object (napi_typeof said so): one unwrap, no type test.
+  static Tensor* FromObject(napi_env env, napi_value object);
   static Tensor* Unwrap(const Napi::Object& o) { return FromValue(o); }
   // The libtorch tensor behind a JS value; throws a TorchError naming `where` if it is not a live Tensor.
   static const at::Tensor& Get(Napi::Env env, const Napi::Value& v, const char* where);

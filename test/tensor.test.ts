@@ -216,6 +216,21 @@ describe('errors are TorchErrors with clean messages, never crashes', () => {
     if (!torch.cuda.isAvailable()) expect(() => a.to('cuda')).toThrow(torch.TorchError);
   });
 
+  it('an integer argument given a huge, fractional or NaN number says which argument and what is wrong, as PyTorch refuses them', () => {
+    // PyTorch: x.view(1e300), x.view(1.5), x.view(nan) -> "view() received an invalid combination of arguments - got
+    // (float)"; x.view(2, 1e300) -> "argument 'size' must be tuple of SymInts, but found element of type float at pos 2".
+    const a = torch.ones([2]);
+    const size = (what: string) =>
+      new RegExp(`^Tensor\\.view\\(\\): no overload accepts \\(number(, number)?\\)[^]*argument 'size' must be an array of integers \\(SymInt\\[\\]\\), not an array whose element ${what}`);
+    expect(() => a.view(1e300)).toThrow(size('0 is 1e\\+300 \\(out of the int64 range\\)'));
+    expect(() => a.view(1.5)).toThrow(size('0 is 1\\.5 \\(not a whole number\\)'));
+    expect(() => a.view(NaN)).toThrow(size('0 is NaN \\(not a number\\)'));
+    expect(() => a.view(2, 1e300)).toThrow(size('1 is 1e\\+300 \\(out of the int64 range\\)'));
+    expect(() => a.view([2, -Infinity])).toThrow(/not an array whose element 1 is -Infinity \(out of the int64 range\)/);
+    expect(() => a.narrow(0, 0.5, 1)).toThrow(/argument 'start' must be an integer \(\w+\), not 0\.5 \(not a whole number\)/);
+    expect(() => torch.ones(1e300)).toThrow(/^torch\.ones\(\): argument 'size' must be an array of integers \(SymInt\[\]\), not an array whose element 0 is 1e\+300 \(out of the int64 range\)$/);
+  });
+
   it.skipIf(torch.cuda.compiled)('CUDA on a CPU-only libtorch: one line, as PyTorch, from factories, to() and modules alike', () => {
     const line = "device: Torch not compiled with CUDA enabled (device 'cuda' on a CPU-only libtorch)";
     const message = (f: () => unknown) => {
