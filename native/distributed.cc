@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common.h"
@@ -483,52 +484,45 @@ c10::intrusive_ptr<c10d::Store> DefaultStore(Napi::Env env, const char* where) {
 
 std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
 
-Napi::Value StringResult(std::shared_ptr<std::vector<uint8_t>> bytes, Napi::Env env) {
-  return Napi::String::New(env, std::string(bytes->begin(), bytes->end()));
+std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* where, const char* what) {
+  if (!info[i].IsString()) ThrowArg(info.Env(), where, std::string(what) + " must be a string");
+  return info[i].As<Napi::String>();
 }
 
-std::string StringArg(Napi::Env env, const Napi::Value& v, const char* where, const char* what) {
-  if (!v.IsString()) ThrowArg(env, where, std::string(what) + " must be a string");
-  return v.As<Napi::String>();
+// Runs `op` on the default store on the pool thread; its result (a store value, or whether a key is set)
+// is the promise's value.
+template <typename Op>
+Napi::Value OnStore(Napi::Env env, const char* where, Op op) {
+  auto store = DefaultStore(env, where);
+  return QueueJob(env, where, [store, op]() -> tn::Finish {
+    auto result = std::make_shared<decltype(op(*store))>(op(*store));
+    return [result](Napi::Env env) -> Napi::Value {
+      if constexpr (std::is_same_v<decltype(op(*store)), bool>) return Napi::Boolean::New(env, *result);
+      else return Napi::String::New(env, std::string(result->begin(), result->end()));
+    };
+  });
 }
 
 // storeGet(key): the value, waiting (up to the group's timeout) until some rank has set it.
 Napi::Value StoreGet(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const char* where = "storeGet";
-  auto store = DefaultStore(env, where);
-  std::string key = StringArg(env, info[0], where, "key");
-  return QueueJob(env, where, [store, key]() -> tn::Finish {
-    auto bytes = std::make_shared<std::vector<uint8_t>>(store->get(key));
-    return [bytes](Napi::Env env) { return StringResult(bytes, env); };
-  });
+  std::string key = StringArg(info, 0, "storeGet", "key");
+  return OnStore(info.Env(), "storeGet", [key](c10d::Store& s) { return s.get(key); });
 }
 
 // storeCompareSet(key, expected, desired): sets `desired` where the value is `expected` ('' for a key
 // not set yet) and resolves with the value the key holds afterwards: the first of competing writers wins.
 Napi::Value StoreCompareSet(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   const char* where = "storeCompareSet";
-  auto store = DefaultStore(env, where);
-  std::string key = StringArg(env, info[0], where, "key");
-  std::string expected = StringArg(env, info[1], where, "expected");
-  std::string desired = StringArg(env, info[2], where, "desired");
-  return QueueJob(env, where, [store, key, expected, desired]() -> tn::Finish {
-    auto bytes = std::make_shared<std::vector<uint8_t>>(store->compareSet(key, Bytes(expected), Bytes(desired)));
-    return [bytes](Napi::Env env) { return StringResult(bytes, env); };
-  });
+  std::string key = StringArg(info, 0, where, "key");
+  auto expected = Bytes(StringArg(info, 1, where, "expected"));
+  auto desired = Bytes(StringArg(info, 2, where, "desired"));
+  return OnStore(info.Env(), where, [key, expected, desired](c10d::Store& s) { return s.compareSet(key, expected, desired); });
 }
 
 // storeCheck(key): whether the key is set, without waiting for it.
 Napi::Value StoreCheck(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const char* where = "storeCheck";
-  auto store = DefaultStore(env, where);
-  std::string key = StringArg(env, info[0], where, "key");
-  return QueueJob(env, where, [store, key]() -> tn::Finish {
-    bool set = store->check({key});
-    return [set](Napi::Env env) { return Napi::Boolean::New(env, set); };
-  });
+  std::string key = StringArg(info, 0, "storeCheck", "key");
+  return OnStore(info.Env(), "storeCheck", [key](c10d::Store& s) { return s.check({key}); });
 }
 
 #endif  // TORCH_NODE_WITH_DIST
