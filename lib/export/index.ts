@@ -15,6 +15,7 @@ import { native, type NativeAotiPackage } from '../native';
 import type { Tensor } from '../tensor';
 import { describeSpec, flatten, parseTreeSpec, unflatten, type TreeSpec } from './pytree';
 import { optionKeys, readOptions } from '../utils/options';
+import { checkReadablePath } from '../utils/validate';
 
 export { parseTreeSpec, flatten, unflatten } from './pytree';
 export type { TreeSpec } from './pytree';
@@ -138,16 +139,6 @@ export class AOTICompiledModel {
   }
 }
 
-function checkFile(file: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new TorchError(`export.load: no such file '${file}'`);
-  }
-  if (!stat.isFile() && !stat.isDirectory()) throw new TorchError(`export.load: '${file}' is not a file`);
-}
-
 function readMetadata(file: string): Record<string, string> {
   try {
     return native.export.readMetadata(file);
@@ -186,7 +177,7 @@ function packageDevice(file: string, meta: Record<string, string>, asked: string
 export function load(file: string, options: LoadOptions = {}): AOTICompiledModel {
   options = readOptions('export.load', options, EXPORT_LOAD);
   if (!native.export.available) native.export.load(file, null, 1);  // throws: which libtorch is needed
-  checkFile(file);
+  checkReadablePath(file, 'export.load', true);
   const meta = readMetadata(file);
   const [device, index] = packageDevice(file, meta, options.device);
   const made = meta[TORCH_KEY];

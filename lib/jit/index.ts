@@ -12,6 +12,7 @@ import type { DType } from '../dtype';
 import { DTYPES } from '../dtype';
 import type { Tensor } from '../tensor';
 import { optionKeys, readOptions } from '../utils/options';
+import { checkReadablePath } from '../utils/validate';
 
 export { forwardAsync, tracedForward } from './traced';
 export type { TraceableModule } from './traced';
@@ -139,27 +140,17 @@ export class ScriptModule {
   }
 }
 
-function checkFile(file: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new TorchError(`jit.load: no such file '${file}'`);
-  }
-  if (!stat.isFile()) throw new TorchError(`jit.load: '${file}' is not a file`);
-}
-
 /** torch.jit.load(path, map_location): a module saved by torch.jit.save (traced or scripted). */
 export function load(file: string, options: LoadOptions = {}): ScriptModule {
   options = readOptions('jit.load', options, JIT_LOAD);
-  checkFile(file);
+  checkReadablePath(file, 'jit.load');
   return new ScriptModule(native.jit.load(file, options.device ?? null));
 }
 
 /** load() on the libuv pool: reading and compiling a large model does not block the event loop. */
 export async function loadAsync(file: string, options: LoadOptions = {}): Promise<ScriptModule> {
   options = readOptions('jit.loadAsync', options, JIT_LOAD);
-  checkFile(file);
+  checkReadablePath(file, 'jit.loadAsync');
   return new ScriptModule(await native.jit.loadAsync(file, options.device ?? null));
 }
 

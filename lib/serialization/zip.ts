@@ -4,7 +4,7 @@
 // PyTorchStreamWriter does it: each local header carries an extra field "FB" padded with 'Z' so that
 // the payload starts on a 64-byte boundary (that lets libtorch mmap tensor data in place).
 import * as fs from 'fs';
-import * as zlib from 'zlib';
+import { crc32 } from '../utils/crc';
 import { TorchError } from '../errors';
 
 const LOCAL_SIG = 0x04034b50;
@@ -18,30 +18,6 @@ const EOCD_SIZE = 22;
 const ALIGNMENT = 64;
 const U32_MAX = 0xffffffff;
 const U16_MAX = 0xffff;
-
-// ---- CRC-32 (zlib.crc32 exists from Node 20.15/22.2; a table-driven fallback before that) ----
-
-let table: Uint32Array | null = null;
-function crcTable(): Uint32Array {
-  if (table) return table;
-  table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-/** CRC-32 (IEEE, as in ZIP), continuing from `crc` when the data comes in pieces. */
-export function crc32(data: Uint8Array, crc = 0): number {
-  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
-  if (native) return native(data, crc) >>> 0;
-  const t = crcTable();
-  let c = (crc ^ U32_MAX) >>> 0;
-  for (let i = 0; i < data.length; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ U32_MAX) >>> 0;
-}
 
 // ---- Reading ----
 

@@ -2,6 +2,7 @@
 // TorchError that names the function and the argument when it is given, not an internal TypeError
 // (or a silent default) later. The wording follows PyTorch's argument parser:
 //   SGD(): argument 'lr' must be a number, not the string '0.1'
+import * as fs from 'fs';
 import { TorchError } from '../errors';
 import { isTensor, type Tensor } from '../tensor';
 
@@ -80,4 +81,18 @@ export function checkFields(o: object, fn: string, checks: Record<string, (v: un
     const v = (o as Record<string, unknown>)[key];
     if (v !== undefined) check(v, fn, key);
   }
+}
+
+/**
+ * A path a loader is about to read: a TorchError "<fn>: no such file '<file>'" or "is not a file" now,
+ * instead of the native reader's message later. `directories` admits a folder (an unpacked package).
+ */
+export function checkReadablePath(file: string, fn: string, directories = false): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new TorchError(`${fn}: no such file '${file}'`);
+  }
+  if (!stat.isFile() && !(directories && stat.isDirectory())) throw new TorchError(`${fn}: '${file}' is not a file`);
 }

@@ -130,7 +130,7 @@ describe.skipIf(!havePython)('jit errors are one clear line', () => {
   });
 
   it('loadAsync rejects a missing file with the same message', async () => {
-    await expect(jit.loadAsync(path.join(fx.dir, 'nope.pt'))).rejects.toThrow(/^jit\.load: no such file/);
+    await expect(jit.loadAsync(path.join(fx.dir, 'nope.pt'))).rejects.toThrow(/^jit\.loadAsync: no such file/);
   });
 
   it('a wrong input count, type, shape or dtype says what was expected', () => {

@@ -3,7 +3,8 @@
 // exactly and the tests always run.
 import * as fs from 'fs';
 import { PickleWriter } from '../../lib/serialization/pickle';
-import { ZipWriter, crc32 } from '../../lib/serialization/zip';
+import { ZipWriter } from '../../lib/serialization/zip';
+import { crc32 } from '../../lib/utils/crc';
 
 /** Pushes torch._utils._rebuild_tensor_v2(('storage', torch.<type>, key, 'cpu', numel), offset, size, stride, False, OrderedDict()). */
 export function pushTensor(w: PickleWriter, key: string, numel: number, offset: number, size: number[], stride: number[], type = 'FloatStorage'): PickleWriter {

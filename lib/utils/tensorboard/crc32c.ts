@@ -1,21 +1,8 @@
 // CRC-32C (Castagnoli), the checksum of TFRecord framing, and TensorFlow's "masked" form of it
 // (tensorflow/core/lib/hash/crc32c.h): a CRC of data that itself holds CRCs is a weak check, so the
 // stored value is rotated and offset.
-const TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32c(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+import { crc32c } from '../crc';
+export { crc32c };
 
 export function maskedCrc32c(bytes: Uint8Array): number {
   const crc = crc32c(bytes);
