@@ -40,7 +40,9 @@ function withAlpha(name: string, overloads: string[]): (this: Tensor, other: Ten
   const op = bindOp<WithAlpha>(`Tensor.${name}`, overloads, true);
   return {
     [name](this: Tensor, other: TensorLike, alpha?: number | { alpha?: number }): Tensor {
-      return typeof alpha === 'number' ? op.call(this, other, { alpha }) : op.call(this, other, alpha as { alpha: number } | undefined);
+      // No trailing `undefined`: a call with only positional Tensor/Scalar arguments takes the generic call's fast path.
+      if (alpha === undefined) return op.call(this, other);
+      return typeof alpha === 'number' ? op.call(this, other, { alpha }) : op.call(this, other, alpha as { alpha: number });
     },
   }[name];
 }

@@ -1,4 +1,5 @@
-// Per-environment references the addon keeps: the JS classes it instantiates.
+// Per-environment references the addon keeps: the JS classes it instantiates (the Tensor maker is
+// thread-local beside the handle table, tensor.cc).
 #pragma once
 #include <napi.h>
 
@@ -6,7 +7,6 @@ namespace tn {
 
 struct AddonData {
   Napi::FunctionReference error_class;   // lib's TorchError, set by setErrorClass()
-  Napi::FunctionReference tensor_class;  // the native Tensor constructor
 };
 
 }  // namespace tn

@@ -13,33 +13,34 @@ namespace tn {
 // This thread's handle slots (each worker_thread is its own JS thread, finalizers included). A slot is
 // never freed, only reused under a new generation, so a token names at most one live tensor.
 struct HandleTable {
-  // A token is a tag bit, the generation and the slot index. napi_wrap stores it as an opaque pointer
-  // and never dereferences it; an object wrapped by another addon gives a real pointer, whose top bit is
-  // never set on x86-64 or arm64 user space, so it is refused without being read.
+  // A token is the generation and the slot index in one integer below 2^53, so that a JS number holds it
+  // exactly. The JS object keeps it under a symbol that only this addon holds (see Init).
   static constexpr int kIndexBits = 24;
-  static constexpr uint64_t kTag = uint64_t{1} << 63;
   static constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
-  static constexpr uint64_t kGenerationMask = (uint64_t{1} << (63 - kIndexBits)) - 1;
+  static constexpr uint64_t kGenerationMask = (uint64_t{1} << (53 - kIndexBits)) - 1;
 
   napi_env env = nullptr;
   std::vector<std::unique_ptr<Tensor>> slots;
   std::vector<uint32_t> free;
-  Tensor* pending = nullptr;  // the slot Wrap hands to the constructor
   Tensor disposed;            // what a stale token reads as: a handle holding nothing
   std::vector<napi_ref> dead_refs;  // weak references of freed slots, deleted outside the collector
+  napi_ref maker = nullptr;   // the JS constructor that makes Tensor objects (Init)
+  napi_ref key = nullptr;     // the symbol its objects keep their token under
 
-  static void* Token(const Tensor* t) {
-    return reinterpret_cast<void*>(kTag | ((t->generation_ & kGenerationMask) << kIndexBits) | t->index_);
-  }
+  static uint64_t Token(const Tensor* t) { return ((t->generation_ & kGenerationMask) << kIndexBits) | t->index_; }
 
   // The live slot a token names; &disposed when the slot was freed since; nullptr when it is no token.
-  Tensor* Resolve(void* token) {
-    uint64_t bits = reinterpret_cast<uint64_t>(token);
-    if ((bits & kTag) == 0) return nullptr;
+  Tensor* Resolve(uint64_t bits) {
     uint64_t index = bits & kIndexMask;
-    if (index >= slots.size()) return nullptr;
+    if (bits >> 53 != 0 || index >= slots.size()) return nullptr;
     Tensor* t = slots[index].get();
-    return ((t->generation_ & kGenerationMask) == ((bits & ~kTag) >> kIndexBits)) ? t : &disposed;
+    return ((t->generation_ & kGenerationMask) == (bits >> kIndexBits)) ? t : &disposed;
+  }
+
+  Tensor* ResolveNumber(double v) {
+    if (!(v >= 0 && v < 9007199254740992.0)) return nullptr;
+    uint64_t bits = static_cast<uint64_t>(v);
+    return static_cast<double>(bits) == v ? Resolve(bits) : nullptr;
   }
 
   Tensor* Acquire(napi_env e) {
@@ -136,6 +137,27 @@ Tensor* Tensor::This(const Napi::CallbackInfo& info, const char* where) {
   return self;
 }
 
+// Why a JS maker: napi_new_instance of the native class plus napi_wrap cost about 4,500 instructions per
+// result (a constructor callback, a private-symbol property, a napi reference), close to a small op. A
+// plain JS function that stores the token under a symbol costs about a third of that, and reading the
+// token back (napi_get_property) costs no more than napi_unwrap. The maker and the symbol stay inside the
+// addon: the objects' constructor is the native class, which refuses `new`.
+static void MakeMaker(Napi::Env env, const Napi::Function& cls) {
+  static const char* kSource =
+      "(function (proto) {"
+      "  const handle = Symbol('torch.Tensor handle');"
+      "  function Tensor(token) { this[handle] = token; }"
+      "  Tensor.prototype = proto;"
+      "  return [Tensor, handle];"
+      "})";
+  napi_value script, factory;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_string_utf8(env, kSource, NAPI_AUTO_LENGTH, &script));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_run_script(env, script, &factory));
+  Napi::Array pair = Napi::Function(env, factory).Call({cls.Get("prototype")}).As<Napi::Array>();
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_reference(env, pair.Get(0u), 1, &handles.maker));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_reference(env, pair.Get(1u), 1, &handles.key));
+}
+
 Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
   handles.env = env;
   std::vector<PropertyDescriptor> props = {
@@ -161,39 +183,30 @@ Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
       {"item", &ProtoMethod<&Tensor::Item>},
       {"gradFnName", &ProtoMethod<&Tensor::GradFnName>},
   });
-  env.GetInstanceData<AddonData>()->tensor_class = Napi::Persistent(ctor);
+  MakeMaker(env, ctor);
   exports.Set("Tensor", ctor);
   return ctor;
 }
 
-// The class's constructor: only Wrap makes Tensors (it hands the slot over in handles.pending).
-napi_value Tensor::Construct(napi_env env, napi_callback_info cbinfo) {
-  napi_value self = nullptr;
-  napi_get_cb_info(env, cbinfo, nullptr, nullptr, &self, nullptr);
-  Tensor* slot = handles.pending;
-  handles.pending = nullptr;
-  if (slot == nullptr) {
-    TorchError(Napi::Env(env), "Tensor: not constructible directly; use tensor(), zeros(), ones() and the other factories")
-        .ThrowAsJavaScriptException();
-    return nullptr;
-  }
-  if (napi_wrap(env, self, HandleTable::Token(slot), slot->finalizer_ ? &Finalize : nullptr, nullptr, nullptr) != napi_ok) {
-    return nullptr;
-  }
-  return self;
+// The class's own constructor: users make tensors with the factories. Handles are made by the maker
+// (Init), whose objects share this class's prototype, so `x instanceof Tensor` holds for them.
+napi_value Tensor::Construct(napi_env env, napi_callback_info) {
+  TorchError(Napi::Env(env), "Tensor: not constructible directly; use tensor(), zeros(), ones() and the other factories")
+      .ThrowAsJavaScriptException();
+  return nullptr;
 }
 
 // The addon is built as Node-API's experimental version, whose finalizers run inside the garbage
 // collection that found the handle dead, not on a later turn of the event loop: a synchronous training
 // loop frees what it dropped as it goes. Code here must not call into JS (pure C++ only).
 void Tensor::Finalize(napi_env, void* token, void*) {
-  Tensor* t = handles.Resolve(token);
+  Tensor* t = handles.Resolve(reinterpret_cast<uint64_t>(token));
   if (t != nullptr) t->Release();  // a stale token (disposed, slot reused) resolves to `disposed`: a no-op
 }
 
 void Tensor::AttachFinalizer(Napi::Env env, const Napi::Value& self) {
   if (finalizer_ || this == &handles.disposed) return;
-  NAPI_THROW_IF_FAILED_VOID(env, napi_add_finalizer(env, self, HandleTable::Token(this), &Finalize, nullptr, nullptr));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_add_finalizer(env, self, reinterpret_cast<void*>(HandleTable::Token(this)), &Finalize, nullptr, nullptr));
   finalizer_ = true;
 }
 
@@ -225,16 +238,17 @@ Napi::Value Tensor::Make(Napi::Env env, at::Tensor t, int to) {
   slot->tensor = std::move(t);
   auto [scope, size] = RegistryAdd(slot, to);
   ReportNativeMemory(env, scope > 0);
-  // Only a handle that can outlive every tidy() needs the collector to free it.
-  slot->finalizer_ = scope == 0 || size > kScopeHandlesWithoutFinalizer;
-  h.pending = slot;
-  napi_value result;
-  napi_status status = napi_new_instance(env, env.GetInstanceData<AddonData>()->tensor_class.Value(), 0, nullptr, &result);
-  h.pending = nullptr;
+  slot->finalizer_ = false;
+  napi_value maker, token, result;
+  napi_status status = napi_get_reference_value(env, h.maker, &maker);
+  if (status == napi_ok) status = napi_create_double(env, static_cast<double>(HandleTable::Token(slot)), &token);
+  if (status == napi_ok) status = napi_new_instance(env, maker, 1, &token, &result);
   if (status != napi_ok) {
     slot->Release();
     NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
+  // Only a handle that can outlive every tidy() needs the collector to free it.
+  if (scope == 0 || size > kScopeHandlesWithoutFinalizer) slot->AttachFinalizer(env, Napi::Value(env, result));
   return Napi::Value(env, result);
 }
 
@@ -248,9 +262,18 @@ Tensor* Tensor::FromValue(const Napi::Value& v) {
 }
 
 Tensor* Tensor::FromObject(napi_env env, napi_value object) {
-  void* token = nullptr;
-  if (napi_unwrap(env, object, &token) != napi_ok) return nullptr;
-  return handles.Resolve(token);
+  HandleTable& h = handles;
+  napi_value key, token;
+  double number;
+  if (napi_get_reference_value(env, h.key, &key) != napi_ok) return nullptr;
+  if (napi_get_property(env, object, key, &token) != napi_ok) {
+    // A Proxy's trap may throw: the value is no Tensor, and the caller's message says so.
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return nullptr;
+  }
+  if (napi_get_value_double(env, token, &number) != napi_ok) return nullptr;
+  return h.ResolveNumber(number);
 }
 
 bool Tensor::IsTensor(const Napi::Value& v) { return FromValue(v) != nullptr; }

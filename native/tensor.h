@@ -1,13 +1,16 @@
-// The JS Tensor: a JS object of the native Tensor class and a slot of this thread's handle table holding
-// one at::Tensor. Every live slot is linked into exactly one scope list of the registry (memory.h), so
-// tidy() can free what a scope made and memory() can count what is alive.
+// The JS Tensor: a JS object whose prototype is the native Tensor class's, and a slot of this thread's
+// handle table holding one at::Tensor. Every live slot is linked into exactly one scope list of the
+// registry (memory.h), so tidy() can free what a scope made and memory() can count what is alive.
 //
-// Why not Napi::ObjectWrap: its constructor gives every handle a finalizer and a strong-to-weak
-// reference, so each result of an op cost two references, a finalizer call inside the garbage collection
-// and a hash-set entry. Here the JS object carries a token (slot index and generation, wrapped with
-// napi_wrap), and only handles that can outlive every tidy() (made or kept outside one) get a finalizer.
+// Why not Napi::ObjectWrap or napi_wrap: each gives every handle a napi reference (and ObjectWrap a
+// finalizer), and the class constructor is a native callback: about 4,500 instructions per op result,
+// close to the cost of a small op itself. Here a plain JS function (the maker, see tensor.cc) makes the
+// object and stores a token (slot index and generation, one integer below 2^53) under a symbol that only
+// the addon holds; only handles that can outlive every tidy() (made or kept outside one) get a finalizer.
 // A slot freed early (dispose, the end of its scope) gets a new generation: its old JS object then reads
-// as a disposed Tensor, whatever the slot holds next.
+// as a disposed Tensor, whatever the slot holds next. The token is an own enumerable symbol property:
+// invisible to JSON, Object.keys and printing, but copied by `{...t}`, whose copy then names the same
+// tensor (it is no `instanceof Tensor`; the token grants nothing the original did not).
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
