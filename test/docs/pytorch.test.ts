@@ -35,7 +35,7 @@ describe('docs/pytorch.md', () => {
     const r = spawnSync(path.join(root, 'node_modules/.bin/tsx'), [page], { cwd: root, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toBe('[ 2, 3, 1 ] float64 [ 2, 1 ] [ 2, 1 ] [ 2 ] int64 [ 2, 4 ] [ 1, 3, 16, 16 ] [ 3 ] [ 2, 2 ]');
+    expect(lines[0]).toBe('[ 2, 3, 1 ] float64 [ 2, 1 ] [ 2, 1 ] [ 2 ] int64 [ 2, 4 ] [ 1, 3, 16, 16 ] [ 3 ] [ 2, 2 ] int64 float32');
     expect(lines.slice(1).join('\n')).toBe('tensor([[ 0.5000, -1.2500],\n        [ 3.0000,  4.0000]])');
   }, 120_000);
 });
