@@ -8,18 +8,16 @@
 //   commonjs, as docs/api.md tells a CommonJS user to do.
 // The pages are found by listing docs/, so a page added later is checked too. (test/readme.test.ts and the
 // other docs tests run some blocks; running does not type-check.)
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
+import { installedProject, packedFiles, typeCheck, typesBuilt, userCompilerOptions, type UserModule } from './helpers/installed_package';
 
 const root = path.join(__dirname, '..');
-const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
 const pages = ['README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
-const built = fs.existsSync(path.join(root, 'dist/index.d.ts'));
-if (!built) console.warn('test/docs_typecheck: dist/ is missing (run `npm run build:ts`): the published types are not checked');
+if (!typesBuilt) console.warn('test/docs_typecheck: dist/ is missing (run `npm run build:ts`): the published types are not checked');
 
 interface Block {
   page: string;
@@ -64,37 +62,16 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
-function tempDir(name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `libtorch-node-${name}-`));
-  dirs.push(dir);
-  return dir;
-}
 
 /** The file name a block is checked under: the page and the line, so that tsc's messages say where. */
 const fileOf = (b: Block, ext: string) => `${b.page.replace(/[/.]/g, '_')}_line${b.line}${ext}`;
 
-/** Runs the repo's tsc on a project; its `error TS` lines. */
-function runTsc(project: string): { status: number | null; messages: string[] } {
-  const r = spawnSync(process.execPath, [tsc, '-p', project, '--pretty', 'false'], { encoding: 'utf8' });
-  return { status: r.status, messages: r.stdout.split('\n').filter((l) => /error TS\d+/.test(l)) };
-}
-
-/** What a user's tsconfig has in common here: strict, full library checks, @types/node from this repo (offline). */
-const userOptions = {
-  target: 'ES2022',
-  lib: ['ES2022', 'esnext.disposable'],
-  strict: true,
-  esModuleInterop: true,
-  noEmit: true,
-  types: ['node'],
-  typeRoots: [path.join(root, 'node_modules/@types')],
-};
-
 function typeCheckAgainstLib(): { status: number | null; messages: string[] } {
-  const work = tempDir('docs-tsc');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'libtorch-node-docs-tsc-'));
+  dirs.push(work);
   for (const b of blocks) fs.writeFileSync(path.join(work, fileOf(b, '.ts')), `${b.code}\nexport {};\n`);
   const compilerOptions = {
-    ...userOptions,
+    ...userCompilerOptions('commonjs'),
     // A user's ES module project: top-level await, as the pages use it.
     module: 'esnext',
     moduleResolution: 'bundler',
@@ -102,30 +79,11 @@ function typeCheckAgainstLib(): { status: number | null; messages: string[] } {
     baseUrl: work,
     paths: { 'libtorch-node': [path.join(root, 'lib/index.ts')] },
   };
-  fs.writeFileSync(path.join(work, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: blocks.map((b) => fileOf(b, '.ts')) }, null, 2));
-  return runTsc(work);
+  return typeCheck(work, compilerOptions, blocks.map((b) => fileOf(b, '.ts')));
 }
 
-/** The files `npm pack` would put in the package (package.json's "files", plus package.json and README). */
-function packedFiles(): string[] {
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
-  return (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-}
-
-/** A user's project with the package in node_modules: package.json and the packed .d.ts files, copied. */
-function installedProject(packed: string[]): string {
-  const project = tempDir('consumer');
-  const pkg = path.join(project, 'node_modules/libtorch-node');
-  for (const file of packed.filter((f) => f === 'package.json' || f.endsWith('.d.ts'))) {
-    fs.mkdirSync(path.dirname(path.join(pkg, file)), { recursive: true });
-    fs.copyFileSync(path.join(root, file), path.join(pkg, file));
-  }
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-  return project;
-}
-
-/** Checks every block in `project` under `module` (nodenext or commonjs) with the installed package's types. */
-function typeCheckInstalled(project: string, module: 'nodenext' | 'commonjs'): { status: number | null; messages: string[] } {
+/** Checks every block in `project` (the package installed) under `module`, in a folder of its own. */
+function typeCheckInstalled(project: string, module: UserModule): { status: number | null; messages: string[] } {
   const work = path.join(project, module);
   fs.mkdirSync(work);
   const files = blocks.map((b) => {
@@ -135,9 +93,7 @@ function typeCheckInstalled(project: string, module: 'nodenext' | 'commonjs'): {
     fs.writeFileSync(path.join(work, file), `${code}\nexport {};\n`);
     return file;
   });
-  const compilerOptions = { ...userOptions, module, moduleResolution: module === 'nodenext' ? 'nodenext' : 'node10', skipLibCheck: false };
-  fs.writeFileSync(path.join(work, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }, null, 2));
-  return runTsc(work);
+  return typeCheck(work, userCompilerOptions(module), files);
 }
 
 /** The relative modules a .d.ts file imports or re-exports (`from './x'`, `import './x'`, `import('./x')`). */
@@ -200,9 +156,10 @@ describe('docs type-check', () => {
   }, 300_000);
 });
 
-describe.skipIf(!built)('the published types (dist/ from `npm run build:ts`, as `npm pack` ships it)', () => {
-  const packed = built ? packedFiles() : [];
-  const project = built ? installedProject(packed) : '';
+describe.skipIf(!typesBuilt)('the published types (dist/ from `npm run build:ts`, as `npm pack` ships it)', () => {
+  const packed = typesBuilt ? packedFiles() : [];
+  const project = typesBuilt ? installedProject(packed) : '';
+  if (project) dirs.push(project);
 
   it('every .d.ts that augments a type (declare module / declare global) is packed and reached from dist/index.d.ts', () => {
     const augmenting = fs.readdirSync(path.join(root, 'dist'), { recursive: true, encoding: 'utf8' })
