@@ -68,3 +68,10 @@ export * as distributed from './distributed';
 export { trainResNet20, evaluate, fit, predict, TrainStep } from './train';
 export * as cli from './cli';
 export type { TrainOptions, TrainResult, EpochRecord, Evaluation } from './train';
+// The modules that add Tensor's methods by augmenting its interface (`declare module './tensor_types'`),
+// imported for their types: a declaration file keeps only the imports of what it names, and side-effect
+// imports, so without these dist/index.d.ts would not reach them and a project that installs the package
+// would see no generated method (lib/tensor.ts loads them at run time). test/docs_typecheck.test.ts checks
+// that every augmenting module is reached.
+import './generated/tensor_methods';
+import './indexing';

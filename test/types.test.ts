@@ -1,11 +1,13 @@
 // The public types: item() and load<T>() typed precisely (checked by compiling test/types/public.ts with
-// tsc, where an `@ts-expect-error` that no longer errs fails too), and TrainOptions documented field by
+// tsc, where an `@ts-expect-error` that no longer errs fails too), against lib/ and against the published
+// declarations as a project that installed the package sees them, and TrainOptions documented field by
 // field with its default.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../lib';
+import { installedProject, typeCheck, typesBuilt, userCompilerOptions } from './helpers/installed_package';
 
 const root = path.join(__dirname, '..');
 
@@ -21,6 +23,22 @@ describe('public types', () => {
       out = (e as { stdout?: string }).stdout ?? String(e);
     }
     expect(out).toBe('');
+  }, 300_000);
+
+  it.skipIf(!typesBuilt)('compile the same against the published declarations (dist/, as packed), module nodenext and commonjs', () => {
+    const project = installedProject();
+    try {
+      const source = fs.readFileSync(path.join(root, 'test/types/public.ts'), 'utf8');
+      expect(source).toContain("from '../../lib'");
+      fs.writeFileSync(path.join(project, 'public.ts'), source.replace("from '../../lib'", "from 'libtorch-node'"));
+      for (const module of ['nodenext', 'commonjs'] as const) {
+        const r = typeCheck(project, userCompilerOptions(module), ['public.ts']);
+        expect(r.messages, module).toEqual([]);
+        expect(r.status, module).toBe(0);
+      }
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   }, 300_000);
 
   it('item() gives booleans for bool tensors and numbers otherwise, as the types say', () => {

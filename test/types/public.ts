@@ -32,3 +32,8 @@ export const row: torch.Tensor = x.i(0, ':', null, '...', torch.Slice(0, 1));
 export const nested: torch.NestedArray = x.tolist();
 // @ts-expect-error an options object of a factory takes TensorOptions' keys only
 export const badOption = torch.zeros(2, { dtyp: 'float64' });
+// The generated methods (an augmentation of Tensor in lib/generated/) are in the published types too.
+const mask = x.gt(2);
+export const generated: torch.Tensor[] = [x.topk(1).values, ...x.chunk(2), ...x.split(1), x.T, x.softmax(1), x.cumsum(0), x.flip(0),
+  x.gather(1, torch.zeros(2, 1, { dtype: 'int64' })), x.sort().values, x.norm(), x.indexSelect(0, torch.tensor([0], { dtype: 'int64' })),
+  mask.all(), mask.nonzero(), x.scatter_(1, torch.zeros(2, 1, { dtype: 'int64' }), 0)];
