@@ -23,6 +23,7 @@ export {
   noGrad,
   isGradEnabled,
   setGradEnabled,
+  enableGrad,
   getNumThreads,
   setNumThreads,
   libtorchVersion,
