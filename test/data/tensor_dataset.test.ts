@@ -67,7 +67,7 @@ describe('TensorDataset and DataLoader batches', () => {
     const before = memory().liveTensors;
     for await (const [x, y, c] of loader) {
       expect(x.toArray()).toEqual(A.map((r) => r.map((v) => v * 10)));
-      expect(y.toArray().map(Number)).toEqual(B);
+      expect((y.toArray() as number[]).map(Number)).toEqual(B);
       expect(c.shape).toEqual([5, 1, 3]);
       dispose([x, y, c]);
     }
