@@ -163,6 +163,37 @@ export function softmax(input: Tensor, ...args: unknown[]): Tensor {
   return T.softmax(input, dim, dtype ?? null);
 }
 
+/** F.softmin(input, dim, dtype=None): softmax of -input; softmin(x, 1) or softmin(x, { dim: 1 }). */
+export function softmin(input: Tensor, dim: number, dtype?: DType): Tensor;
+export function softmin(input: Tensor, dim: number, options: { dtype?: DType }): Tensor;
+export function softmin(input: Tensor, options: { dim: number; dtype?: DType }): Tensor;
+export function softmin(input: Tensor, ...args: unknown[]): Tensor {
+  const [dim, dtype] = namedArgs('softmin', ['dim', 'dtype'], args) as [number, DType | undefined];
+  if (dim === undefined || dim === null) throw new TorchError('softmin: dim is required');
+  return T.softmax(input.neg(), dim, dtype ?? null);
+}
+
+/**
+ * F.normalize(input, p=2.0, dim=1, eps=1e-12): input / max(‖input‖_p along dim, eps), as PyTorch computes
+ * it (norm with keepdim, clamp_min(eps), expand_as, div); normalize(x, { dim: 0 }).
+ */
+export function normalize(input: Tensor, p?: number, dim?: number, eps?: number): Tensor;
+export function normalize(input: Tensor, options: { p?: number; dim?: number; eps?: number }): Tensor;
+export function normalize(input: Tensor, ...args: unknown[]): Tensor {
+  const [p, dim, eps] = namedArgs('normalize', ['p', 'dim', 'eps'], args) as [number?, number?, number?];
+  const denom = T.norm(input, p ?? 2, [dim ?? 1], true).clampMin(eps ?? 1e-12).expandAs(input);
+  return input.div(denom);
+}
+
+const gluOp = bindOp<(input: Tensor, dim: number) => Tensor>('F.glu', ['glu']);
+/** F.glu(input, dim=-1): the first half of `dim` times the sigmoid of the second half. */
+export function glu(input: Tensor, dim?: number | { dim?: number }): Tensor;
+export function glu(input: Tensor, ...args: unknown[]): Tensor {
+  const [dim] = namedArgs('glu', ['dim'], args) as [number?];
+  if (input.dim() === 0) throw new TorchError('glu does not support scalars because halving size must be even');
+  return gluOp(input, dim ?? -1);
+}
+
 /** F.pad(input, pad, mode='constant', value=0): pad lists (left, right, top, bottom, …) from the last dim backwards. */
 export function pad(
   input: Tensor,
