@@ -21,6 +21,13 @@ const r = (...shape: number[]) => () => [torch.randn(shape)];
 const CASES: Case[] = [
   { name: 'softmax dim 1', inputs: () => [torch.randn([3, 5])], ours: (x) => F.softmax(x, 1), py: 'F.softmax(x0, 1)' },
   { name: 'softmax dim 0, float64', inputs: () => [torch.randn([4, 2])], ours: (x) => F.softmax(x, 0, 'float64'), py: 'F.softmax(x0, 0, dtype=torch.float64)' },
+  { name: 'softmin dim 1', inputs: () => [torch.randn([3, 5])], ours: (x) => F.softmin(x, 1), py: 'F.softmin(x0, 1)' },
+  { name: 'softmin { dim: 0, dtype }', inputs: () => [torch.randn([4, 2])], ours: (x) => F.softmin(x, { dim: 0, dtype: 'float64' }), py: 'F.softmin(x0, 0, dtype=torch.float64)' },
+  { name: 'normalize defaults (p 2, dim 1)', inputs: () => [torch.randn([3, 4, 2])], ours: (x) => F.normalize(x), py: 'F.normalize(x0)' },
+  { name: 'normalize p 1, dim 0, eps', inputs: () => [torch.randn([3, 4])], ours: (x) => F.normalize(x, { p: 1, dim: 0, eps: 1e-3 }), py: 'F.normalize(x0, p=1, dim=0, eps=1e-3)' },
+  { name: 'normalize a zero row (eps holds)', inputs: () => [torch.tensor([[0, 0, 0], [1, -2, 2]])], ours: (x) => F.normalize(x, 3, -1), py: 'F.normalize(x0, 3, -1)' },
+  { name: 'glu default dim -1', inputs: () => [torch.randn([3, 6])], ours: (x) => F.glu(x), py: 'F.glu(x0)' },
+  { name: 'glu dim 1', inputs: () => [torch.randn([2, 4, 3])], ours: (x) => F.glu(x, { dim: 1 }), py: 'F.glu(x0, dim=1)' },
   { name: 'logSoftmax dim -1', inputs: () => [torch.randn([2, 3, 4])], ours: (x) => F.logSoftmax(x, -1), py: 'F.log_softmax(x0, -1)' },
   { name: 'maxPool2d 2', inputs: () => [torch.randn([2, 3, 6, 6])], ours: (x) => F.maxPool2d(x, 2), py: 'F.max_pool2d(x0, 2)' },
   {
@@ -179,5 +186,13 @@ describe('bad input gets a message that says what and where', () => {
     expect(() => F.oneHot(torch.zeros([2]))).toThrow(/oneHot: tensor must be int64 class indices/);
     expect(() => F.softmax(torch.zeros([2, 2]), 5)).toThrow(/softmax\(\): .*(out of range|range)/i);
     expect(() => F.mseLoss(torch.zeros([3]), torch.zeros([3]), { reduction: 'avg' as never })).toThrow(/reduction must be 'mean', 'sum' or 'none', got 'avg'/);
+  });
+});
+
+describe('softmin, normalize and glu errors', () => {
+  it("glu of a scalar and softmin without dim: PyTorch's one-line messages", () => {
+    expect(() => F.glu(torch.tensor(1))).toThrow(new torch.TorchError('glu does not support scalars because halving size must be even'));
+    expect(() => F.softmin(torch.ones([2]), {} as { dim: number })).toThrow(new torch.TorchError('softmin: dim is required'));
+    expect(() => F.normalize(torch.ones([2, 2]), { q: 1 } as unknown as { p: number })).toThrow(/normalize: unknown option 'q'; did you mean 'p'\?/);
   });
 });
