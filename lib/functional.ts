@@ -4,7 +4,11 @@
 import { bindOp } from './ops';
 import { TorchError } from './errors';
 import { isOptions, namedArgs } from './kwargs';
-import { isTensor, type Tensor } from './tensor';
+import { native } from './native';
+import type { Tensor, UniqueOptions, UniqueResult } from './tensor_types';
+
+// lib/tensor.ts's isTensor, without importing tensor.ts at run time (its Tensor methods import this file).
+const isTensor = (x: unknown): x is Tensor => x instanceof (native.Tensor as new () => Tensor);
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -60,21 +64,7 @@ const uniqueDimOp = bindOp<(input: Tensor, dim: number, sorted: boolean, returnI
 const uniqueConsecutiveOp = bindOp<(input: Tensor, returnInverse: boolean, returnCounts: boolean, dim: number | null) => Three>(
   'torch.uniqueConsecutive', ['unique_consecutive']);
 
-export interface UniqueOptions {
-  /** Sort the unique elements ascending (default true; the CPU kernels sort either way). */
-  sorted?: boolean;
-  returnInverse?: boolean;
-  returnCounts?: boolean;
-  /** Unique slices along this dimension; default: unique elements of the flattened input. */
-  dim?: number | null;
-}
 type UniqueConsecutiveOptions = Omit<UniqueOptions, 'sorted'>;
-// What the options ask for decides the result, as in Python: output, (output, inverse), (output, counts) or all three.
-type UniqueResult<O> = O extends { returnInverse: true; returnCounts: true }
-  ? Three
-  : O extends { returnInverse: true } | { returnCounts: true }
-    ? [Tensor, Tensor]
-    : Tensor;
 
 /** Python's return: output alone, or a tuple with the inverse and/or counts asked for; the rest is freed. */
 function uniqueResult(where: string, [output, inverse, counts]: Three, o: UniqueOptions): Tensor | Tensor[] {

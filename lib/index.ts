@@ -32,7 +32,7 @@ export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor, SizeArg
 export { Slice, Ellipsis } from './indexing';
 export type { TensorIndex } from './indexing';
 export { einsum, meshgrid, broadcastTensors, blockDiag, cartesianProd, chainMatmul, unique, uniqueConsecutive, tensordot } from './functional';
-export type { UniqueOptions } from './functional';
+export type { UniqueOptions } from './tensor_types';
 export { tidy, keep, dispose, memory } from './memory';
 // Every torch.* function PyTorch declares (the names above, written by hand, take precedence).
 export * from './generated/torch';

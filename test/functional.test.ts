@@ -72,6 +72,31 @@ print(json.dumps([torch.tensordot(a, b).tolist(), torch.tensordot(a, b.permute(1
   });
 });
 
+describe.skipIf(!python)('Tensor.stride and Tensor.unique against Python torch (skipped without python torch)', () => {
+  it("stride() and stride(dim) of views give Python's x.stride() and x.stride(d)", () => {
+    const want = runPython<unknown[]>(`
+import torch
+x = torch.zeros(2, 3, 4); p = x.permute(2, 0, 1); s = x[:, ::2, 1:]; e = torch.zeros(3, 1).expand(3, 5)
+print(json.dumps([list(x.stride()), list(p.stride()), list(s.stride()), list(e.stride()), p.stride(-1), s.stride(1)]))
+`);
+    const x = torch.zeros([2, 3, 4]);
+    const p = x.permute(2, 0, 1);
+    const s = x.i(':', '::2', '1:');
+    const e = torch.zeros([3, 1]).expand(3, 5);
+    expect([x.stride(), p.stride(), s.stride(), e.stride(), p.stride(-1), s.stride(1)]).toEqual(want);
+  });
+
+  it('x.unique(options) is torch.unique(x, options)', () => {
+    const want = runPython<unknown[]>(`
+import torch
+m = torch.tensor(inp)
+print(json.dumps([t.tolist() for t in m.unique(dim=1, return_inverse=True)]))
+`, [[1, 2, 1], [3, 4, 3]]);
+    const [values, inverse] = torch.tensor([[1, 2, 1], [3, 4, 3]], { dtype: 'int64' }).unique({ dim: 1, returnInverse: true });
+    expect([values.toArray(), inverse.toArray()]).toEqual(want);
+  });
+});
+
 describe('unique by hand', () => {
   it('the result is a tensor or a tuple as the flags ask (typed so): [2, 0, 2, 1] gives [0, 1, 2]', () => {
     const x = torch.tensor([2, 0, 2, 1], { dtype: 'int64' });

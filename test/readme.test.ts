@@ -81,6 +81,7 @@ claim('convTranspose2d shape', JSON.stringify(nn.functional.convTranspose2d(img,
 claim('interpolate doubles', JSON.stringify(nn.functional.interpolate(img, { scaleFactor: 2, mode: 'bilinear' }).shape) === '[1,2,10,10]');
 claim('x.T', JSON.stringify(x.T.shape) === '[8,4]');
 claim('unique with inverse and counts', JSON.stringify([vals, inverse, counts].map((t) => t.toArray().map(Number))) === '[[0,1,2],[2,0,2,1],[1,1,2]]');
+claim('strides', JSON.stringify([x.stride(), x.stride(0), x.T.stride()]) === '[[8,1],8,[1,8]]');
 claim('tensordot dims forms', JSON.stringify(torch.tensordot(a, b, { dims: [[1], [0]] }).shape) === '[2,4]' && JSON.stringify(nn.functional.glu(x).shape) === '[4,4]');
 console.log('docs/ops.md: ok');
 `;
