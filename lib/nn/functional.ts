@@ -426,6 +426,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { wei
 }
 
 export * from './functional_loss';
+export * from './functional_spatial';
 
 // torch.nn.functional's aten operators and the torch.* functions it re-exports, generated from PyTorch's
 // declarations (lib/generated/nn_functional.ts); the functions above, written by hand, take precedence.

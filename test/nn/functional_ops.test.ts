@@ -26,6 +26,24 @@ const CASES: Case[] = [
   { name: 'normalize defaults (p 2, dim 1)', inputs: () => [torch.randn([3, 4, 2])], ours: (x) => F.normalize(x), py: 'F.normalize(x0)' },
   { name: 'normalize p 1, dim 0, eps', inputs: () => [torch.randn([3, 4])], ours: (x) => F.normalize(x, { p: 1, dim: 0, eps: 1e-3 }), py: 'F.normalize(x0, p=1, dim=0, eps=1e-3)' },
   { name: 'normalize a zero row (eps holds)', inputs: () => [torch.tensor([[0, 0, 0], [1, -2, 2]])], ours: (x) => F.normalize(x, 3, -1), py: 'F.normalize(x0, 3, -1)' },
+  { name: 'unfold 2', inputs: () => [torch.randn([2, 3, 4, 5])], ours: (x) => F.unfold(x, 2), py: 'F.unfold(x0, 2)' },
+  { name: 'unfold [2, 3], padding 1, stride 2', inputs: () => [torch.randn([1, 2, 5, 6])], ours: (x) => F.unfold(x, [2, 3], { padding: 1, stride: 2 }), py: 'F.unfold(x0, (2, 3), padding=1, stride=2)' },
+  { name: 'fold [4, 4] from 2×2 patches', inputs: () => [torch.randn([2, 12, 9])], ours: (x) => F.fold(x, [4, 4], 2), py: 'F.fold(x0, (4, 4), 2)' },
+  { name: 'fold dilation 2, stride 2', inputs: () => [torch.randn([1, 4, 4])], ours: (x) => F.fold(x, 5, 2, { dilation: 2, stride: 2 }), py: 'F.fold(x0, 5, 2, dilation=2, stride=2)' },
+  { name: 'affineGrid 2-D', inputs: () => [torch.randn([2, 2, 3])], ours: (t) => F.affineGrid(t, [2, 3, 4, 5]), py: 'F.affine_grid(x0, (2, 3, 4, 5), align_corners=False)' },
+  { name: 'affineGrid 3-D, alignCorners', inputs: () => [torch.randn([1, 3, 4])], ours: (t) => F.affineGrid(t, [1, 1, 2, 3, 4], { alignCorners: true }), py: 'F.affine_grid(x0, (1, 1, 2, 3, 4), align_corners=True)' },
+  {
+    name: 'gridSample bilinear zeros',
+    inputs: () => [torch.randn([1, 2, 4, 5]), torch.rand([1, 3, 3, 2]).mul(2.4).sub(1.2)],
+    ours: (x, g) => F.gridSample(x, g),
+    py: 'F.grid_sample(x0, x1, align_corners=False)',
+  },
+  {
+    name: 'gridSample bicubic border alignCorners',
+    inputs: () => [torch.randn([2, 1, 4, 4]), torch.rand([2, 2, 3, 2]).mul(2.4).sub(1.2)],
+    ours: (x, g) => F.gridSample(x, g, { mode: 'bicubic', paddingMode: 'border', alignCorners: true }),
+    py: "F.grid_sample(x0, x1, mode='bicubic', padding_mode='border', align_corners=True)",
+  },
   { name: 'glu default dim -1', inputs: () => [torch.randn([3, 6])], ours: (x) => F.glu(x), py: 'F.glu(x0)' },
   { name: 'glu dim 1', inputs: () => [torch.randn([2, 4, 3])], ours: (x) => F.glu(x, { dim: 1 }), py: 'F.glu(x0, dim=1)' },
   { name: 'logSoftmax dim -1', inputs: () => [torch.randn([2, 3, 4])], ours: (x) => F.logSoftmax(x, -1), py: 'F.log_softmax(x0, -1)' },
@@ -189,7 +207,14 @@ describe('bad input gets a message that says what and where', () => {
   });
 });
 
-describe('softmin, normalize and glu errors', () => {
+describe('softmin, normalize, glu, affineGrid and gridSample errors', () => {
+  it("affineGrid's and gridSample's checks in Python's words", () => {
+    expect(() => F.affineGrid(torch.randn([1, 2, 3]), [1, 1, 2, 3, 4])).toThrow(new torch.TorchError('Expected a batch of 3D affine matrices of shape Nx3x4 for size [1, 1, 2, 3, 4]. Got torch.Size([1, 2, 3]).'));
+    expect(() => F.affineGrid(torch.zeros([1, 2, 3], { dtype: 'int64' }), [1, 1, 2, 2])).toThrow('Expected theta to have floating point type, but got int64');
+    expect(() => F.gridSample(torch.randn([1, 1, 2, 2]), torch.zeros([1, 1, 1, 2]), { mode: 'area' as 'nearest' })).toThrow(
+      "nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: 'area'");
+  });
+
   it("glu of a scalar and softmin without dim: PyTorch's one-line messages", () => {
     expect(() => F.glu(torch.tensor(1))).toThrow(new torch.TorchError('glu does not support scalars because halving size must be even'));
     expect(() => F.softmin(torch.ones([2]), {} as { dim: number })).toThrow(new torch.TorchError('softmin: dim is required'));
