@@ -122,6 +122,29 @@ export function batchNorm(
   return T.batchNorm(input, o.weight ?? null, o.bias ?? null, runningMean, runningVar, o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5, true);
 }
 
+export interface InstanceNormFuncOptions {
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  useInputStats?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+/**
+ * F.instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+ * momentum=0.1, eps=1e-5): each sample's channels normalised over their own spatial elements.
+ */
+export function instanceNorm(input: Tensor, options: InstanceNormFuncOptions = {}): Tensor {
+  const o = readOptions('F.instanceNorm', options, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
+  const useInputStats = o.useInputStats ?? true;
+  // torch.nn.functional._verify_spatial_size.
+  if (useInputStats && input.shape.slice(2).reduce((a, b) => a * b, 1) === 1) {
+    throw new TorchError(`Expected more than 1 spatial element when training, got input size torch.Size([${input.shape.join(', ')}])`);
+  }
+  return T.instanceNorm(input, o.weight ?? null, o.bias ?? null, o.runningMean ?? null, o.runningVar ?? null, useInputStats, o.momentum ?? 0.1, o.eps ?? 1e-5, true);
+}
+
 export interface CrossEntropyOptions {
   weight?: Tensor | null;
   ignoreIndex?: number;

@@ -44,6 +44,19 @@ const CASES: Case[] = [
     ours: (x, g) => F.gridSample(x, g, { mode: 'bicubic', paddingMode: 'border', alignCorners: true }),
     py: "F.grid_sample(x0, x1, mode='bicubic', padding_mode='border', align_corners=True)",
   },
+  { name: 'instanceNorm', inputs: () => [torch.randn([2, 3, 4, 5])], ours: (x) => F.instanceNorm(x), py: 'F.instance_norm(x0)' },
+  {
+    name: 'instanceNorm with weight, bias, eps',
+    inputs: () => [torch.randn([2, 3, 6]), torch.randn([3]), torch.randn([3])],
+    ours: (x, w, b) => F.instanceNorm(x, { weight: w, bias: b, eps: 1e-3 }),
+    py: 'F.instance_norm(x0, weight=x1, bias=x2, eps=1e-3)',
+  },
+  {
+    name: 'instanceNorm from running stats (useInputStats false)',
+    inputs: () => [torch.randn([2, 3, 4]), torch.randn([3]), torch.rand([3]).add(0.5)],
+    ours: (x, m, v) => F.instanceNorm(x, { runningMean: m, runningVar: v, useInputStats: false }),
+    py: 'F.instance_norm(x0, running_mean=x1, running_var=x2, use_input_stats=False)',
+  },
   { name: 'glu default dim -1', inputs: () => [torch.randn([3, 6])], ours: (x) => F.glu(x), py: 'F.glu(x0)' },
   { name: 'glu dim 1', inputs: () => [torch.randn([2, 4, 3])], ours: (x) => F.glu(x, { dim: 1 }), py: 'F.glu(x0, dim=1)' },
   { name: 'logSoftmax dim -1', inputs: () => [torch.randn([2, 3, 4])], ours: (x) => F.logSoftmax(x, -1), py: 'F.log_softmax(x0, -1)' },
@@ -208,7 +221,8 @@ describe('bad input gets a message that says what and where', () => {
 });
 
 describe('softmin, normalize, glu, affineGrid and gridSample errors', () => {
-  it("affineGrid's and gridSample's checks in Python's words", () => {
+  it("instanceNorm's, affineGrid's and gridSample's checks in Python's words", () => {
+    expect(() => F.instanceNorm(torch.randn([2, 3, 1, 1]))).toThrow(new torch.TorchError('Expected more than 1 spatial element when training, got input size torch.Size([2, 3, 1, 1])'));
     expect(() => F.affineGrid(torch.randn([1, 2, 3]), [1, 1, 2, 3, 4])).toThrow(new torch.TorchError('Expected a batch of 3D affine matrices of shape Nx3x4 for size [1, 1, 2, 3, 4]. Got torch.Size([1, 2, 3]).'));
     expect(() => F.affineGrid(torch.zeros([1, 2, 3], { dtype: 'int64' }), [1, 1, 2, 2])).toThrow('Expected theta to have floating point type, but got int64');
     expect(() => F.gridSample(torch.randn([1, 1, 2, 2]), torch.zeros([1, 1, 1, 2]), { mode: 'area' as 'nearest' })).toThrow(
