@@ -23,6 +23,7 @@ export {
   noGrad,
   isGradEnabled,
   setGradEnabled,
+  enableGrad,
   getNumThreads,
   setNumThreads,
   libtorchVersion,
@@ -30,7 +31,8 @@ export {
 export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor, SizeArgs } from './tensor';
 export { Slice, Ellipsis } from './indexing';
 export type { TensorIndex } from './indexing';
-export { einsum, meshgrid, broadcastTensors, blockDiag, cartesianProd, chainMatmul } from './functional';
+export { einsum, meshgrid, broadcastTensors, blockDiag, cartesianProd, chainMatmul, unique, uniqueConsecutive, tensordot } from './functional';
+export type { UniqueOptions } from './tensor_types';
 export { tidy, keep, dispose, memory } from './memory';
 // Every torch.* function PyTorch declares (the names above, written by hand, take precedence).
 export * from './generated/torch';

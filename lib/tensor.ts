@@ -287,21 +287,7 @@ export function setRngState(state: Tensor, device = 'cpu'): void {
   native.setRngState(state, device);
 }
 
-/** torch.no_grad(): runs fn with autograd recording off (fn must be synchronous). */
-export function noGrad<T>(fn: () => T): T {
-  const previous = native.setGradEnabled(false);
-  try {
-    return fn();
-  } finally {
-    native.setGradEnabled(previous);
-  }
-}
-export function isGradEnabled(): boolean {
-  return native.isGradEnabled();
-}
-export function setGradEnabled(enabled: boolean): boolean {
-  return native.setGradEnabled(enabled);
-}
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad_mode';
 /** torch.get_num_threads / set_num_threads (intra-op threads on CPU). */
 export function getNumThreads(): number {
   return native.numThreads();

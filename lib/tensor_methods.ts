@@ -8,6 +8,7 @@ import { TorchError } from './errors';
 import { isOptions, normalizeOptions } from './kwargs';
 import { native } from './native';
 import type { Tensor, TensorLike, MemoryFormat } from './tensor_types';
+import { unique } from './functional';
 
 interface ToOptions {
   device?: string;
@@ -31,6 +32,7 @@ const whereOp = bindOp<(condition: Tensor, self: Tensor, other: Tensor) => Tenso
 const scalarTensor = bindOp<(value: number | boolean, options: { dtype: DType; device: string }) => Tensor>('torch.scalarTensor', ['scalar_tensor']);
 const maximumOp = bindOp<(this: Tensor, other: Tensor) => Tensor>('Tensor.maximum', ['maximum'], true);
 const minimumOp = bindOp<(this: Tensor, other: Tensor) => Tensor>('Tensor.minimum', ['minimum'], true);
+const strideOp = bindOp<(self: Tensor, dim: number) => number>('Tensor.stride', ['stride.int']);
 const bincountOp = bindOp<(this: Tensor, weights?: Tensor | null, minlength?: number) => Tensor>('Tensor.bincount', ['bincount'], true);
 const PAD_MODES = ['constant', 'reflect', 'replicate', 'circular'];
 
@@ -98,5 +100,14 @@ export const TENSOR_ADAPTERS = {
   /** bincount(minlength) as well as Python's bincount(weights=None, minlength=0). */
   bincount(this: Tensor, ...args: [minlength?: number] | [weights?: Tensor | null, minlength?: number]): Tensor {
     return typeof args[0] === 'number' ? bincountOp.call(this, null, args[0]) : bincountOp.apply(this, args as [Tensor | null, number]);
+  },
+  /** stride(dim): that dimension's stride in elements (aten::stride.int); stride(): every dimension's, as Python's tuple. */
+  stride(this: Tensor, dim?: number): number | number[] {
+    if (dim === undefined) return Array.from({ length: this.ndim }, (_, d) => strideOp(this, d));
+    return strideOp(this, dim);
+  },
+  /** torch.unique as a method: x.unique(), x.unique({ returnInverse: true }) → [output, inverse]. */
+  unique(this: Tensor, ...args: unknown[]): Tensor | Tensor[] {
+    return (unique as (input: Tensor, ...rest: unknown[]) => Tensor | Tensor[])(this, ...args);
   },
 };

@@ -35,6 +35,11 @@ export interface Tensor {
   tolist(): NestedArray;
   /** The name of the autograd node that made this tensor (Python's type(x.grad_fn).__name__), or null for a leaf. */
   gradFnName(): string | null;
+  /** x.stride(dim): that dimension's stride in elements; x.stride(): every dimension's (Python's tuple). */
+  stride(dim: number): number;
+  stride(): number[];
+  /** torch.unique(x, …) as a method: x.unique(), x.unique({ returnInverse: true, dim: 0 }) → [output, inverse]. */
+  unique<O extends UniqueOptions = {}>(options?: O): UniqueResult<O>;
   /**
    * The value of a one-element tensor (a host-device sync on CUDA): a boolean for a bool tensor, a number
    * otherwise (int64 beyond 2^53 rounds). Typed `boolean` on the BoolTensors that comparisons, logicalNot()
@@ -138,3 +143,20 @@ export interface Tensor {
   toString(): string;
   [Symbol.toPrimitive]?: never;
 }
+
+/** torch.unique's options (lib/functional.ts). */
+export interface UniqueOptions {
+  /** Return the unique elements in ascending order (default true). */
+  sorted?: boolean;
+  returnInverse?: boolean;
+  returnCounts?: boolean;
+  /** Unique slices along this dimension; default: unique elements of the flattened input. */
+  dim?: number | null;
+}
+// What torch.unique's options ask for decides the result, as in Python: output, (output, inverse), (output, counts) or all three.
+export type UniqueResult<O> = O extends { returnInverse: true; returnCounts: true }
+  ? [Tensor, Tensor, Tensor]
+  : O extends { returnInverse: true } | { returnCounts: true }
+    ? [Tensor, Tensor]
+    : Tensor;
+

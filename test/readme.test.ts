@@ -80,6 +80,9 @@ claim('scatter_ wrote 2.5 in place', x.select(1, 2).select(0, 2).item() === 2.5)
 claim('convTranspose2d shape', JSON.stringify(nn.functional.convTranspose2d(img, w, bias, 2, 1).shape) === '[1,3,9,9]');
 claim('interpolate doubles', JSON.stringify(nn.functional.interpolate(img, { scaleFactor: 2, mode: 'bilinear' }).shape) === '[1,2,10,10]');
 claim('x.T', JSON.stringify(x.T.shape) === '[8,4]');
+claim('unique with inverse and counts', JSON.stringify([vals, inverse, counts].map((t) => t.toArray().map(Number))) === '[[0,1,2],[2,0,2,1],[1,1,2]]');
+claim('strides', JSON.stringify([x.stride(), x.stride(0), x.T.stride()]) === '[[8,1],8,[1,8]]');
+claim('tensordot dims forms', JSON.stringify(torch.tensordot(a, b, { dims: [[1], [0]] }).shape) === '[2,4]' && JSON.stringify(nn.functional.glu(x).shape) === '[4,4]');
 console.log('docs/ops.md: ok');
 `;
     const r = runAsUser(blocks[0] + check);

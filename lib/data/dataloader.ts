@@ -20,19 +20,47 @@ export interface TensorDatasetLike {
   readonly targets: Tensor;
 }
 
-/** torch.utils.data.TensorDataset of two tensors with the same first dimension. */
+/**
+ * torch.utils.data.TensorDataset(*tensors): one or more tensors with the same first dimension; sample i is
+ * (tensors[0][i], tensors[1][i], …). `data` and `targets` name the first two (what fit and evaluate read).
+ */
 export class TensorDataset implements TensorDatasetLike {
-  constructor(
-    readonly data: Tensor,
-    readonly targets: Tensor,
-  ) {
-    if (data.shape[0] !== targets.shape[0]) {
-      throw new TorchError(`TensorDataset: data has ${data.shape[0]} samples but targets has ${targets.shape[0]}`);
+  readonly tensors: readonly Tensor[];
+  constructor(...tensors: Tensor[]) {
+    if (tensors.length === 0) throw new TorchError('TensorDataset(): needs at least one tensor');
+    tensors.forEach((t, i) => checkTensor(t, 'TensorDataset', `tensors[${i}]`));
+    for (const [i, t] of tensors.entries()) {
+      if (t.dim() === 0) throw new TorchError(`TensorDataset(): tensors[${i}] is 0-dimensional; samples are taken along the first dimension`);
     }
+    // PyTorch's assertion text, with the sizes that differ.
+    const n = tensors[0].shape[0];
+    const other = tensors.findIndex((t) => t.shape[0] !== n);
+    if (other >= 0) throw new TorchError(`Size mismatch between tensors: tensors[0] has ${n} samples but tensors[${other}] has ${tensors[other].shape[0]}`);
+    this.tensors = tensors;
+  }
+  /** The first tensor (the inputs). */
+  get data(): Tensor {
+    return this.tensors[0];
+  }
+  /** The second tensor (the targets); a one-tensor data set has none. */
+  get targets(): Tensor {
+    if (this.tensors.length < 2) throw new TorchError('TensorDataset: this data set holds one tensor, so it has no targets (tensors[1])');
+    return this.tensors[1];
   }
   get length(): number {
-    return this.data.shape[0];
+    return this.tensors[0].shape[0];
   }
+}
+
+// The tensors of a data set: a TensorDataset's all, or a TensorDatasetLike's data and targets.
+function datasetTensors(dataset: TensorDatasetLike | TensorDataset): readonly Tensor[] {
+  if (!dataset || typeof dataset !== 'object') throw new TorchError(`DataLoader(): argument 'dataset' must be a TensorDataset or a data set with data and targets tensors, not ${describeValue(dataset)}`);
+  if (dataset instanceof TensorDataset) return dataset.tensors;
+  checkTensor(dataset.data, 'DataLoader', 'dataset.data');
+  checkTensor(dataset.targets, 'DataLoader', 'dataset.targets');
+  const n = dataset.data.shape[0];
+  if (dataset.targets.shape[0] !== n) throw new TorchError(`DataLoader: data has ${n} samples but targets has ${dataset.targets.shape[0]}`);
+  return [dataset.data, dataset.targets];
 }
 
 export interface DataLoaderOptions {
@@ -61,10 +89,55 @@ export interface DataLoaderOptions {
   seed?: number;
   /** The indices of each epoch, e.g. a DistributedSampler (mutually exclusive with shuffle, as torch). */
   sampler?: Sampler;
+  /** torch.Generator for the shuffle: a data.Generator (the `seed` option makes one). */
+  generator?: Generator;
+  /**
+   * num_workers: 0 only (the default). This DataLoader loads in the main thread: each batch is gathered
+   * from tensors already in memory with index_select, so there is no per-sample work to hand to workers.
+   */
+  numWorkers?: number;
+  // PyTorch's worker and collate options, named so that they are refused with what happens instead.
+  persistentWorkers?: boolean;
+  prefetchFactor?: number;
+  workerInitFn?: unknown;
+  multiprocessingContext?: unknown;
+  timeout?: number;
+  collateFn?: unknown;
+  batchSampler?: unknown;
+  pinMemoryDevice?: string;
 }
 
 // The keys of DataLoaderOptions, a list the compiler keeps complete, for readOptions at the entry.
-const DATA_LOADER = optionKeys<DataLoaderOptions>({ batchSize: true, shuffle: true, dropLast: true, transform: true, device: true, pinMemory: true, seed: true, sampler: true });
+const DATA_LOADER = optionKeys<DataLoaderOptions>({
+  batchSize: true, shuffle: true, dropLast: true, transform: true, device: true, pinMemory: true, seed: true, sampler: true, generator: true,
+  numWorkers: true, persistentWorkers: true, prefetchFactor: true, workerInitFn: true, multiprocessingContext: true, timeout: true,
+  collateFn: true, batchSampler: true, pinMemoryDevice: true,
+});
+
+const MAIN_THREAD = 'this DataLoader loads in the main thread (numWorkers 0), gathering each batch from the tensors with index_select';
+// PyTorch options that need worker processes or per-sample collation, and what to do instead.
+const REFUSED: Partial<Record<keyof DataLoaderOptions, string>> = {
+  persistentWorkers: `there are no workers to keep: ${MAIN_THREAD}; leave it out`,
+  prefetchFactor: `there are no workers to prefetch: ${MAIN_THREAD}; leave it out`,
+  workerInitFn: `there are no worker processes to initialise: ${MAIN_THREAD}; seed with the 'seed' or 'generator' option`,
+  multiprocessingContext: `there are no worker processes: ${MAIN_THREAD}; leave it out`,
+  collateFn: "batches are stacked by index_select, not collated per sample; use 'transform' to change the first tensor of each batch",
+  batchSampler: "use 'sampler' (the indices of an epoch) with 'batchSize' and 'dropLast'",
+  pinMemoryDevice: "'pinMemory' pins for the CUDA devices; leave pinMemoryDevice out",
+};
+
+// num_workers and the other worker options: 0 workers (and timeout 0) is what this loader does; the rest are refused.
+function checkWorkerOptions(o: DataLoaderOptions): void {
+  if (o.numWorkers !== undefined && o.numWorkers !== 0) {
+    throw new TorchError(`DataLoader: numWorkers=${reprValue(o.numWorkers)} is not supported: ${MAIN_THREAD}, which needs no worker processes; leave numWorkers at 0 (for speed, put the data set on the GPU or pass device: 'cuda')`);
+  }
+  if (o.timeout !== undefined && o.timeout !== 0) throw new TorchError(`DataLoader: timeout=${reprValue(o.timeout)} is not supported: it waits on workers, and ${MAIN_THREAD}; leave it at 0`);
+  for (const [key, why] of Object.entries(REFUSED)) {
+    if ((o as Record<string, unknown>)[key] !== undefined && !(key === 'persistentWorkers' && o.persistentWorkers === false)) {
+      throw new TorchError(`DataLoader: option '${key}' is not supported: ${why}`);
+    }
+  }
+}
 
 /** torch.utils.data.Sampler: the sample indices of one epoch. */
 export interface Sampler {
@@ -72,11 +145,35 @@ export interface Sampler {
   indices(): number[];
 }
 
+/** What the training loops read from a batch (fit, evaluate, TrainStep): the inputs and the targets. */
 export interface Batch {
   /** The inputs, after the loader's transform if it has one. The consumer owns it. */
   x: Tensor;
-  /** The int64 labels. The consumer owns it. */
+  /** The targets (int64 labels for classification). The consumer owns it. */
   y: Tensor;
+}
+
+/**
+ * A DataLoader's batch: an array with one tensor per data set tensor, as PyTorch's default collate gives
+ * (`for await (const [xb, yb] of loader)`), whose first two are also `x` and `y` (`for await (const { x, y }
+ * of loader)`). The transform applies to the first. A one-tensor data set gives 1-element batches, whose `y`
+ * throws. The consumer owns the tensors.
+ */
+export type TensorBatch = Tensor[] & Batch;
+
+function tensorBatch(tensors: Tensor[]): TensorBatch {
+  const alias = (i: number): PropertyDescriptor => ({
+    get: () => {
+      if (i >= tensors.length) throw new TorchError(`DataLoader batch: this batch holds ${tensors.length} tensor, so it has no y (batch[${i}])`);
+      return tensors[i];
+    },
+    set: (t: Tensor) => {
+      tensors[i] = t;
+    },
+  });
+  Object.defineProperty(tensors, 'x', alias(0));
+  Object.defineProperty(tensors, 'y', alias(1));
+  return tensors as TensorBatch;
 }
 
 /** A CPU torch.Generator with its own seed; used for the DataLoader's shuffle. */
@@ -108,7 +205,7 @@ function pinningWanted(asked: boolean): boolean {
   return false;
 }
 
-export class DataLoader implements AsyncIterable<Batch> {
+export class DataLoader implements AsyncIterable<TensorBatch> {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
@@ -118,21 +215,16 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly sampler: Sampler | null;
   /** Whether CPU batches come in pinned memory (pinMemory asked for and CUDA there). */
   readonly pinMemory: boolean;
-  private readonly data: Tensor;
-  private readonly targets: Tensor;
+  // The data set's tensors on the loader's device.
+  private readonly tensors: readonly Tensor[];
   // Tensors the loader made itself (a copy of the set on another device); freed by dispose().
   private readonly owned: Tensor[] = [];
 
-  constructor(dataset: TensorDatasetLike, options: DataLoaderOptions = {}) {
+  constructor(dataset: TensorDatasetLike | TensorDataset, options: DataLoaderOptions = {}) {
     options = readOptions('DataLoader', options, DATA_LOADER);
-    if (!dataset || typeof dataset !== 'object') throw new TorchError(`DataLoader(): argument 'dataset' must be a data set with data and targets tensors, not ${describeValue(dataset)}`);
-    checkTensor(dataset.data, 'DataLoader', 'dataset.data');
-    checkTensor(dataset.targets, 'DataLoader', 'dataset.targets');
+    const tensors = datasetTensors(dataset);
     checkOptions(options, 'DataLoader');
-    const n = dataset.data.shape[0];
-    if (dataset.targets.shape[0] !== n) {
-      throw new TorchError(`DataLoader: data has ${n} samples but targets has ${dataset.targets.shape[0]}`);
-    }
+    checkWorkerOptions(options);
     this.batchSize = options.batchSize ?? 1;
     // torch.utils.data.BatchSampler's wording.
     if (typeof this.batchSize !== 'number' || !Number.isInteger(this.batchSize) || this.batchSize < 1) {
@@ -150,24 +242,27 @@ export class DataLoader implements AsyncIterable<Batch> {
       throw new TorchError(`DataLoader(): argument 'pinMemory' must be a boolean, not ${describeValue(options.pinMemory)}`);
     }
     this.transform = options.transform ?? ((x: Tensor) => x);
-    this.generator = options.seed === undefined ? null : new Generator(options.seed);
+    if (options.generator !== undefined && !(options.generator instanceof Generator)) {
+      throw new TorchError(`DataLoader(): argument 'generator' must be a data.Generator, not ${describeValue(options.generator)}`);
+    }
+    if (options.generator !== undefined && options.seed !== undefined) throw new TorchError("DataLoader: give 'generator' or 'seed', not both");
+    this.generator = options.generator ?? (options.seed === undefined ? null : new Generator(options.seed));
     this.sampler = options.sampler ?? null;
     if (this.sampler && this.shuffle) throw new TorchError('sampler option is mutually exclusive with shuffle');
-    this.device = options.device ?? dataset.data.device;
+    this.device = options.device ?? tensors[0].device;
     const resident = (t: Tensor): Tensor => {
       if (t.device === this.device) return t;
       const copy = keep(t.to(this.device));
       this.owned.push(copy);
       return copy;
     };
-    this.data = resident(dataset.data);
-    this.targets = resident(dataset.targets);
+    this.tensors = tensors.map(resident);
     this.pinMemory = pinningWanted(options.pinMemory ?? false) && this.device === 'cpu';
   }
 
   /** Number of samples. */
   get size(): number {
-    return this.data.shape[0];
+    return this.tensors[0].shape[0];
   }
 
   // Samples per epoch: the sampler's share (one rank's shard) or the whole set.
@@ -194,7 +289,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   }
 
   /** One epoch as a synchronous iterator (the async form wraps this). */
-  *batches(): IterableIterator<Batch> {
+  *batches(): IterableIterator<TensorBatch> {
     const order = this.order();
     try {
       const n = this.epochSize;
@@ -202,12 +297,12 @@ export class DataLoader implements AsyncIterable<Batch> {
       for (let b = 0; b < count; b++) {
         const start = b * this.batchSize;
         const len = Math.min(this.batchSize, n - start);
-        yield tidy(() => {
+        const batch = tidy(() => {
           const idx = order.narrow(0, start, len);
-          const x = this.transform(this.data.indexSelect(0, idx));
-          const y = this.targets.indexSelect(0, idx);
-          return this.pinMemory ? { x: x.pinMemory(), y: y.pinMemory() } : { x, y };
+          const gathered = this.tensors.map((t, i) => (i === 0 ? this.transform(t.indexSelect(0, idx)) : t.indexSelect(0, idx)));
+          return this.pinMemory ? gathered.map((t) => t.pinMemory()) : gathered;
         });
+        yield tensorBatch(batch);
       }
     } finally {
       order.dispose();
@@ -218,7 +313,7 @@ export class DataLoader implements AsyncIterable<Batch> {
    * One epoch, turning the event loop once per batch (a macrotask, not only microtasks): timers, I/O and
    * the finalizers Node defers to the loop run between batches, as they would between a PyTorch loader's.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Batch, void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<TensorBatch, void, undefined> {
     for (const batch of this.batches()) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       yield batch;

@@ -33,6 +33,6 @@ export {
 } from './transforms';
 export type { Transform } from './transforms';
 export { DataLoader, TensorDataset, Generator } from './dataloader';
-export type { DataLoaderOptions, Batch, TensorDatasetLike, Sampler } from './dataloader';
+export type { DataLoaderOptions, Batch, TensorBatch, TensorDatasetLike, Sampler } from './dataloader';
 export { DistributedSampler } from './distributed_sampler';
 export type { DistributedSamplerOptions } from './distributed_sampler';

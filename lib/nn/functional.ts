@@ -122,6 +122,29 @@ export function batchNorm(
   return T.batchNorm(input, o.weight ?? null, o.bias ?? null, runningMean, runningVar, o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5, true);
 }
 
+export interface InstanceNormFuncOptions {
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  useInputStats?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+/**
+ * F.instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+ * momentum=0.1, eps=1e-5): each sample's channels normalised over their own spatial elements.
+ */
+export function instanceNorm(input: Tensor, options: InstanceNormFuncOptions = {}): Tensor {
+  const o = readOptions('F.instanceNorm', options, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
+  const useInputStats = o.useInputStats ?? true;
+  // torch.nn.functional._verify_spatial_size.
+  if (useInputStats && input.shape.slice(2).reduce((a, b) => a * b, 1) === 1) {
+    throw new TorchError(`Expected more than 1 spatial element when training, got input size torch.Size([${input.shape.join(', ')}])`);
+  }
+  return T.instanceNorm(input, o.weight ?? null, o.bias ?? null, o.runningMean ?? null, o.runningVar ?? null, useInputStats, o.momentum ?? 0.1, o.eps ?? 1e-5, true);
+}
+
 export interface CrossEntropyOptions {
   weight?: Tensor | null;
   ignoreIndex?: number;
@@ -161,6 +184,37 @@ export function softmax(input: Tensor, ...args: unknown[]): Tensor {
   const [dim, dtype] = namedArgs('softmax', ['dim', 'dtype'], args) as [number, DType | undefined];
   if (dim === undefined || dim === null) throw new TorchError('softmax: dim is required');
   return T.softmax(input, dim, dtype ?? null);
+}
+
+/** F.softmin(input, dim, dtype=None): softmax of -input; softmin(x, 1) or softmin(x, { dim: 1 }). */
+export function softmin(input: Tensor, dim: number, dtype?: DType): Tensor;
+export function softmin(input: Tensor, dim: number, options: { dtype?: DType }): Tensor;
+export function softmin(input: Tensor, options: { dim: number; dtype?: DType }): Tensor;
+export function softmin(input: Tensor, ...args: unknown[]): Tensor {
+  const [dim, dtype] = namedArgs('softmin', ['dim', 'dtype'], args) as [number, DType | undefined];
+  if (dim === undefined || dim === null) throw new TorchError('softmin: dim is required');
+  return T.softmax(input.neg(), dim, dtype ?? null);
+}
+
+/**
+ * F.normalize(input, p=2.0, dim=1, eps=1e-12): input / max(‖input‖_p along dim, eps), as PyTorch computes
+ * it (norm with keepdim, clamp_min(eps), expand_as, div); normalize(x, { dim: 0 }).
+ */
+export function normalize(input: Tensor, p?: number, dim?: number, eps?: number): Tensor;
+export function normalize(input: Tensor, options: { p?: number; dim?: number; eps?: number }): Tensor;
+export function normalize(input: Tensor, ...args: unknown[]): Tensor {
+  const [p, dim, eps] = namedArgs('normalize', ['p', 'dim', 'eps'], args) as [number?, number?, number?];
+  const denom = T.norm(input, p ?? 2, [dim ?? 1], true).clampMin(eps ?? 1e-12).expandAs(input);
+  return input.div(denom);
+}
+
+const gluOp = bindOp<(input: Tensor, dim: number) => Tensor>('F.glu', ['glu']);
+/** F.glu(input, dim=-1): the first half of `dim` times the sigmoid of the second half. */
+export function glu(input: Tensor, dim?: number | { dim?: number }): Tensor;
+export function glu(input: Tensor, ...args: unknown[]): Tensor {
+  const [dim] = namedArgs('glu', ['dim'], args) as [number?];
+  if (input.dim() === 0) throw new TorchError('glu does not support scalars because halving size must be even');
+  return gluOp(input, dim ?? -1);
 }
 
 /** F.pad(input, pad, mode='constant', value=0): pad lists (left, right, top, bottom, …) from the last dim backwards. */
@@ -395,6 +449,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { wei
 }
 
 export * from './functional_loss';
+export * from './functional_spatial';
 
 // torch.nn.functional's aten operators and the torch.* functions it re-exports, generated from PyTorch's
 // declarations (lib/generated/nn_functional.ts); the functions above, written by hand, take precedence.

@@ -326,18 +326,19 @@ export abstract class Module {
     const own = this.stateDict({ keepVars: true });
     const missingKeys = Object.keys(own).filter((k) => !given.has(k));
     const unexpectedKeys = [...given.keys()].filter((k) => !(k in own));
+    // PyTorch's order and text: missing, then unexpected (each ending '. '), then each tensor's problem.
     const errors: string[] = [];
-    if (strict && unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${quoteList(unexpectedKeys)}.`);
-    if (strict && missingKeys.length) errors.push(`Missing key(s) in state_dict: ${quoteList(missingKeys)}.`);
+    if (strict && missingKeys.length) errors.push(`Missing key(s) in state_dict: ${quoteList(missingKeys)}. `);
+    if (strict && unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${quoteList(unexpectedKeys)}. `);
     for (const [k, target] of Object.entries(own)) {
       if (!given.has(k)) continue;
       const v = given.get(k);
       if (!isTensor(v)) {
-        errors.push(`While copying the parameter named "${k}", expected a Tensor, got ${typeof v}.`);
+        errors.push(`While copying the parameter named "${k}", expected torch.Tensor or Tensor-like object from checkpoint but received <class '${pythonClass(v)}'>`);
       } else if (v.shape.join(',') !== target.shape.join(',')) {
         errors.push(
-          `size mismatch for ${k}: copying a param with shape [${v.shape.join(', ')}] from checkpoint, ` +
-            `the shape in current model is [${target.shape.join(', ')}].`,
+          `size mismatch for ${k}: copying a param with shape torch.Size([${v.shape.join(', ')}]) from checkpoint, ` +
+            `the shape in current model is torch.Size([${target.shape.join(', ')}]).`,
         );
       }
     }
@@ -390,6 +391,15 @@ function checkName(name: string, mod: Module, where: string): void {
     throw new TorchError(`${where}: name must be a non-empty string without ".", got '${String(name)}'`);
   }
   if (mod._modules.has(name)) throw new TorchError(`${where}: attribute '${name}' already exists as a submodule`);
+}
+
+// The Python class a JS value stands for, as PyTorch names a non-tensor state-dict value.
+function pythonClass(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'boolean') return 'bool';
+  return Array.isArray(v) ? 'list' : 'dict';
 }
 
 function quoteList(keys: string[]): string {

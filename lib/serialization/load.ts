@@ -41,10 +41,15 @@ export interface LoadOptions {
    * them all); a storage bound for another device is read and copied there as without mmap.
    */
   mmap?: boolean;
+  /**
+   * PyTorch's weights_only: true is what this loader always does (only the allowlisted globals: tensors,
+   * containers, numbers, strings); false is refused, since arbitrary pickles are never executed here.
+   */
+  weightsOnly?: boolean;
 }
 
 // The keys of LoadOptions, a list the compiler keeps complete, for readOptions at the entry.
-const TORCH_LOAD = optionKeys<LoadOptions>({ device: true, mapLocation: true, mmap: true });
+const TORCH_LOAD = optionKeys<LoadOptions>({ device: true, mapLocation: true, mmap: true, weightsOnly: true });
 
 /** The globals a checkpoint may name: containers, tensor rebuilders, storage types (cf. torch's weights_only). */
 const ALLOWED = new Set<string>([
@@ -109,6 +114,9 @@ export function load<T = unknown>(file: string, options: LoadOptions = {}): T {
 /** The options checked, with map_location / mapLocation as `device`. */
 function loadOptions(where: string, options: LoadOptions): LoadOptions {
   const o = readOptions(where, options, TORCH_LOAD);
+  if (o.weightsOnly !== undefined && o.weightsOnly !== true) {
+    throw new TorchError(`${where}: weightsOnly must be true (or left out): this loader never executes arbitrary pickles, it only rebuilds tensors, containers, numbers and strings, which is what weights_only=True means`);
+  }
   if (o.mapLocation === undefined) return o;
   if (o.device !== undefined) throw new TorchError(`${where}: give map_location (mapLocation) or device, not both`);
   const { mapLocation, ...rest } = o;

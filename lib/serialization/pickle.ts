@@ -46,6 +46,15 @@ export function unpickle(data: Uint8Array, where: string, allowed: ReadonlySet<s
 type OpHandler = (u: Unpickler, op: number) => void;
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// torch's storage types and rebuilders for tensors this library has none of: refused by what they hold, not
+// as unknown globals.
+const UNSUPPORTED_STORAGES = new Map<string, string>([
+  ['torch._utils._rebuild_qtensor', 'quantized'],
+  ['torch._utils._rebuild_sparse_tensor', 'sparse'],
+  ['torch.ComplexFloatStorage', 'complex'],
+  ['torch.ComplexDoubleStorage', 'complex'],
+  ...['QInt8Storage', 'QUInt8Storage', 'QInt32Storage', 'QUInt4x2Storage', 'QUInt2x4Storage'].map((s): [string, string] => [`torch.${s}`, 'quantized']),
+]);
 
 /**
  * The state of one unpickling: the bytes and the reader's position in them, the stack with its marks,
@@ -196,6 +205,8 @@ class Unpickler {
   private newGlobal(module: string, name: string): PyGlobal {
     const q = `${module}.${name}`;
     if (!this.allowed.has(q)) {
+      const unsupported = UNSUPPORTED_STORAGES.get(q);
+      if (unsupported) this.fail(`${unsupported} tensors are not supported by torch.load here (the file names ${q})`);
       this.fail(`refusing to load the global '${q}': only tensors, numbers, strings, lists, tuples and dicts are allowed (the checkpoint may be malicious, or holds a custom class)`);
     }
     const g = new PyGlobal(module, name);

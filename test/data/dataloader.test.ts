@@ -172,7 +172,7 @@ describe('DataLoader', () => {
   it('rejects bad arguments', () => {
     const ds = indexDataset(4);
     expect(() => new data.DataLoader(ds, { batchSize: 0 })).toThrow(TorchError);
-    expect(() => new data.TensorDataset(arange(0, 3, 1), arange(0, 4, 1))).toThrow(/3 samples but targets has 4/);
+    expect(() => new data.TensorDataset(arange(0, 3, 1), arange(0, 4, 1))).toThrow(/^Size mismatch between tensors: tensors\[0\] has 3 samples but tensors\[1\] has 4$/);
     expect(() => new data.Generator(-1)).toThrow(TorchError);
   });
 

@@ -21,6 +21,44 @@ const r = (...shape: number[]) => () => [torch.randn(shape)];
 const CASES: Case[] = [
   { name: 'softmax dim 1', inputs: () => [torch.randn([3, 5])], ours: (x) => F.softmax(x, 1), py: 'F.softmax(x0, 1)' },
   { name: 'softmax dim 0, float64', inputs: () => [torch.randn([4, 2])], ours: (x) => F.softmax(x, 0, 'float64'), py: 'F.softmax(x0, 0, dtype=torch.float64)' },
+  { name: 'softmin dim 1', inputs: () => [torch.randn([3, 5])], ours: (x) => F.softmin(x, 1), py: 'F.softmin(x0, 1)' },
+  { name: 'softmin { dim: 0, dtype }', inputs: () => [torch.randn([4, 2])], ours: (x) => F.softmin(x, { dim: 0, dtype: 'float64' }), py: 'F.softmin(x0, 0, dtype=torch.float64)' },
+  { name: 'normalize defaults (p 2, dim 1)', inputs: () => [torch.randn([3, 4, 2])], ours: (x) => F.normalize(x), py: 'F.normalize(x0)' },
+  { name: 'normalize p 1, dim 0, eps', inputs: () => [torch.randn([3, 4])], ours: (x) => F.normalize(x, { p: 1, dim: 0, eps: 1e-3 }), py: 'F.normalize(x0, p=1, dim=0, eps=1e-3)' },
+  { name: 'normalize a zero row (eps holds)', inputs: () => [torch.tensor([[0, 0, 0], [1, -2, 2]])], ours: (x) => F.normalize(x, 3, -1), py: 'F.normalize(x0, 3, -1)' },
+  { name: 'unfold 2', inputs: () => [torch.randn([2, 3, 4, 5])], ours: (x) => F.unfold(x, 2), py: 'F.unfold(x0, 2)' },
+  { name: 'unfold [2, 3], padding 1, stride 2', inputs: () => [torch.randn([1, 2, 5, 6])], ours: (x) => F.unfold(x, [2, 3], { padding: 1, stride: 2 }), py: 'F.unfold(x0, (2, 3), padding=1, stride=2)' },
+  { name: 'fold [4, 4] from 2×2 patches', inputs: () => [torch.randn([2, 12, 9])], ours: (x) => F.fold(x, [4, 4], 2), py: 'F.fold(x0, (4, 4), 2)' },
+  { name: 'fold dilation 2, stride 2', inputs: () => [torch.randn([1, 4, 4])], ours: (x) => F.fold(x, 5, 2, { dilation: 2, stride: 2 }), py: 'F.fold(x0, 5, 2, dilation=2, stride=2)' },
+  { name: 'affineGrid 2-D', inputs: () => [torch.randn([2, 2, 3])], ours: (t) => F.affineGrid(t, [2, 3, 4, 5]), py: 'F.affine_grid(x0, (2, 3, 4, 5), align_corners=False)' },
+  { name: 'affineGrid 3-D, alignCorners', inputs: () => [torch.randn([1, 3, 4])], ours: (t) => F.affineGrid(t, [1, 1, 2, 3, 4], { alignCorners: true }), py: 'F.affine_grid(x0, (1, 1, 2, 3, 4), align_corners=True)' },
+  {
+    name: 'gridSample bilinear zeros',
+    inputs: () => [torch.randn([1, 2, 4, 5]), torch.rand([1, 3, 3, 2]).mul(2.4).sub(1.2)],
+    ours: (x, g) => F.gridSample(x, g),
+    py: 'F.grid_sample(x0, x1, align_corners=False)',
+  },
+  {
+    name: 'gridSample bicubic border alignCorners',
+    inputs: () => [torch.randn([2, 1, 4, 4]), torch.rand([2, 2, 3, 2]).mul(2.4).sub(1.2)],
+    ours: (x, g) => F.gridSample(x, g, { mode: 'bicubic', paddingMode: 'border', alignCorners: true }),
+    py: "F.grid_sample(x0, x1, mode='bicubic', padding_mode='border', align_corners=True)",
+  },
+  { name: 'instanceNorm', inputs: () => [torch.randn([2, 3, 4, 5])], ours: (x) => F.instanceNorm(x), py: 'F.instance_norm(x0)' },
+  {
+    name: 'instanceNorm with weight, bias, eps',
+    inputs: () => [torch.randn([2, 3, 6]), torch.randn([3]), torch.randn([3])],
+    ours: (x, w, b) => F.instanceNorm(x, { weight: w, bias: b, eps: 1e-3 }),
+    py: 'F.instance_norm(x0, weight=x1, bias=x2, eps=1e-3)',
+  },
+  {
+    name: 'instanceNorm from running stats (useInputStats false)',
+    inputs: () => [torch.randn([2, 3, 4]), torch.randn([3]), torch.rand([3]).add(0.5)],
+    ours: (x, m, v) => F.instanceNorm(x, { runningMean: m, runningVar: v, useInputStats: false }),
+    py: 'F.instance_norm(x0, running_mean=x1, running_var=x2, use_input_stats=False)',
+  },
+  { name: 'glu default dim -1', inputs: () => [torch.randn([3, 6])], ours: (x) => F.glu(x), py: 'F.glu(x0)' },
+  { name: 'glu dim 1', inputs: () => [torch.randn([2, 4, 3])], ours: (x) => F.glu(x, { dim: 1 }), py: 'F.glu(x0, dim=1)' },
   { name: 'logSoftmax dim -1', inputs: () => [torch.randn([2, 3, 4])], ours: (x) => F.logSoftmax(x, -1), py: 'F.log_softmax(x0, -1)' },
   { name: 'maxPool2d 2', inputs: () => [torch.randn([2, 3, 6, 6])], ours: (x) => F.maxPool2d(x, 2), py: 'F.max_pool2d(x0, 2)' },
   {
@@ -179,5 +217,21 @@ describe('bad input gets a message that says what and where', () => {
     expect(() => F.oneHot(torch.zeros([2]))).toThrow(/oneHot: tensor must be int64 class indices/);
     expect(() => F.softmax(torch.zeros([2, 2]), 5)).toThrow(/softmax\(\): .*(out of range|range)/i);
     expect(() => F.mseLoss(torch.zeros([3]), torch.zeros([3]), { reduction: 'avg' as never })).toThrow(/reduction must be 'mean', 'sum' or 'none', got 'avg'/);
+  });
+});
+
+describe('softmin, normalize, glu, affineGrid and gridSample errors', () => {
+  it("instanceNorm's, affineGrid's and gridSample's checks in Python's words", () => {
+    expect(() => F.instanceNorm(torch.randn([2, 3, 1, 1]))).toThrow(new torch.TorchError('Expected more than 1 spatial element when training, got input size torch.Size([2, 3, 1, 1])'));
+    expect(() => F.affineGrid(torch.randn([1, 2, 3]), [1, 1, 2, 3, 4])).toThrow(new torch.TorchError('Expected a batch of 3D affine matrices of shape Nx3x4 for size [1, 1, 2, 3, 4]. Got torch.Size([1, 2, 3]).'));
+    expect(() => F.affineGrid(torch.zeros([1, 2, 3], { dtype: 'int64' }), [1, 1, 2, 2])).toThrow('Expected theta to have floating point type, but got int64');
+    expect(() => F.gridSample(torch.randn([1, 1, 2, 2]), torch.zeros([1, 1, 1, 2]), { mode: 'area' as 'nearest' })).toThrow(
+      "nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: 'area'");
+  });
+
+  it("glu of a scalar and softmin without dim: PyTorch's one-line messages", () => {
+    expect(() => F.glu(torch.tensor(1))).toThrow(new torch.TorchError('glu does not support scalars because halving size must be even'));
+    expect(() => F.softmin(torch.ones([2]), {} as { dim: number })).toThrow(new torch.TorchError('softmin: dim is required'));
+    expect(() => F.normalize(torch.ones([2, 2]), { q: 1 } as unknown as { p: number })).toThrow(/normalize: unknown option 'q'; did you mean 'p'\?/);
   });
 });

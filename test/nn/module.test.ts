@@ -167,8 +167,35 @@ describe('stateDict / loadStateDict', () => {
     expect(message).toMatch(/Error\(s\) in loading state_dict for Net/);
     expect(message).toMatch(/Missing key\(s\) in state_dict: "bn.running_var"/);
     expect(message).toMatch(/Unexpected key\(s\) in state_dict: "extra.weight"/);
-    expect(message).toMatch(/size mismatch for head.2.weight: copying a param with shape \[3, 100\] from checkpoint, the shape in current model is \[2, 100\]/);
+    expect(message).toMatch(/size mismatch for head.2.weight: copying a param with shape torch.Size\(\[3, 100\]\) from checkpoint, the shape in current model is torch.Size\(\[2, 100\]\)/);
     expect(net.conv.weight.equal(before)).toBe(true);
+  });
+
+  it("strict errors read exactly as Python torch's load_state_dict: missing, unexpected, then each tensor's problem", () => {
+    const lin = new nn.Linear(3, 2);
+    const messageOf = (sd: Record<string, unknown>) => {
+      try {
+        lin.loadStateDict(sd as nn.StateDict);
+      } catch (e) {
+        expect(e).toBeInstanceOf(torch.TorchError);
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    const want = runPython<string[]>(`
+import torch
+m = torch.nn.Linear(3, 2)
+out = []
+for sd in [{'weight': torch.zeros(2, 4), 'extra.w': torch.zeros(1), 'z': torch.zeros(1)}, {'weight': 3, 'bias': torch.zeros(2)}, {'extra.w': torch.zeros(1)}]:
+    try:
+        m.load_state_dict(sd)
+    except RuntimeError as e:
+        out.append(str(e))
+print(json.dumps(out))
+`);
+    expect(messageOf({ weight: torch.zeros([2, 4]), 'extra.w': torch.zeros([1]), z: torch.zeros([1]) })).toBe(want[0]);
+    expect(messageOf({ weight: 3, bias: torch.zeros([2]) })).toBe(want[1]);
+    expect(messageOf({ 'extra.w': torch.zeros([1]) })).toBe(want[2]);
   });
 
   it('strict: false reports missing and unexpected keys and loads the rest', () => {
