@@ -20,7 +20,7 @@ import { describeEpoch } from './fit_format';
 import { Meter, TrainPhase } from './fit_meter';
 import { FIT, FitOptions, FitResult, checkFitOptions, logFileOf } from './fit_options';
 import { Stopper } from './fit_stopper';
-import { RankStop } from './fit_rank_stop';
+import { RankStop, stepsCommunicate } from './fit_rank_stop';
 
 export type { Callback, FitContext, FitRecord, Monitor, SchedulerLike } from './records';
 export type { FitOptions, FitResult } from './fit_options';
@@ -53,6 +53,8 @@ class FitRun {
   private readonly stopper: Stopper;
   /** Under DDP, where the ranks agree on the step to stop after. */
   private readonly rankStop: RankStop | null;
+  /** Whether each step's backward (or gradientSync) communicates with the other ranks. */
+  private readonly communicates: boolean;
   /** Training steps finished in this run, and whether the last one is where the run stops. */
   private steps = 0;
   private stopping = false;
@@ -78,7 +80,8 @@ class FitRun {
     this.where = placementOf(model);
     this.monitor = o.monitor;
     this.stopper = new Stopper(this.print, o.handleSigint ?? true, o.signal);
-    this.rankStop = RankStop.forRun(o.gradientSync !== undefined);
+    this.communicates = stepsCommunicate(model, o.gradientSync);
+    this.rankStop = RankStop.forRun(this.communicates);
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.ctx = {
       model,
@@ -97,7 +100,10 @@ class FitRun {
     try {
       if (o.resume) startEpoch = this.resume();
       else this.writeLast(-1); // a fresh run records its starting point: an interruption in the first epoch resumes exactly
-      this.trainStep = new TrainStep(this.model, o.optimizer, { lossFn: this.lossFn, amp: o.amp ?? false, scaler: o.scaler, channelsLast: o.channelsLast, cudaGraphs: o.cudaGraphs ?? false });
+      // A step that communicates is never captured in a CUDA graph: DDP's reducer waits for its all-reduces on
+      // the host, at the end of backward (trainResNet20's CUDA default asks for graphs on every rank).
+      const cudaGraphs = (o.cudaGraphs ?? false) && !this.communicates;
+      this.trainStep = new TrainStep(this.model, o.optimizer, { lossFn: this.lossFn, amp: o.amp ?? false, scaler: o.scaler, channelsLast: o.channelsLast, cudaGraphs });
       const endEpoch = o.maxEpochsThisRun ? Math.min(o.epochs, startEpoch + o.maxEpochsThisRun) : o.epochs;
       for (this.epoch = startEpoch; this.epoch < endEpoch; this.epoch++) {
         const record = await this.runEpoch();
@@ -196,7 +202,9 @@ class FitRun {
         this.rankStop?.beforeStep();
         const { x, y } = placeBatch(batch.x, batch.y, this.where);
         try {
-          // Distributed: the gradients are averaged across ranks between backward and the update (awaited).
+          // A DistributedDataParallel model needs nothing here: its backward returns with the averaged gradients
+          // and its next forward checks that the reduction finished, as in PyTorch. A caller's own gradientSync
+          // is awaited between backward and the update.
           const synced = gradientSync ? await this.trainStep!.stepWithSync(x, y, gradientSync) : null;
           tidy(() => {
             const { output, loss } = synced ?? this.trainStep!.step(x, y);

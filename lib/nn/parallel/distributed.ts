@@ -8,6 +8,9 @@
 //     finalize_backward), so loss.backward() returns with the averages in .grad, or throws a failed
 //     all-reduce's error; nothing else (Tensor, Module, the optimizers) knows about DDP;
 //   - rank 0's buffers (batch-norm statistics) are broadcast at the start of each forward (broadcastBuffers).
+//   - a synced forward first checks that the prior iteration's reduction finished (PyTorch's
+//     prepare_for_forward): a reduction whose backward failed after its last bucket started is waited for
+//     there, and a parameter that got no gradient raises "Expected to have finished reduction ...".
 import { TorchError } from '../../errors';
 import * as dist from '../../distributed';
 import { native, type NativeDistributed, type NativeReducer, type ReducerHandle, type ReducerTraceEvent } from '../../native';
@@ -151,7 +154,8 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
    * callback), so this only waits where a backward failed before its end (off the JS thread), and checks the
    * iteration: rejects with PyTorch's "Expected to have finished reduction" error when a parameter got no
    * gradient and findUnusedParameters is off (which PyTorch raises at the next forward). Inside noSync() it
-   * does nothing.
+   * does nothing. A training loop needs neither this nor backward() (fit() calls neither): loss.backward()
+   * finalizes and the next forward checks, as in PyTorch; this asks for the check before the optimizer step.
    */
   async syncGradients(): Promise<void> {
     if (this.noSyncDepth > 0) return;
