@@ -7,7 +7,7 @@
 // finish step j + 1 before the writer has joined its all-reduce, which it does after writing), so every
 // rank's check issued after it finished step j + 1 sees the value, and no rank has passed step j + 2 then.
 import { getWorldSize, isAvailable, isInitialized } from '../distributed';
-import { DefaultStore, defaultStore } from '../distributed/store';
+import { Store } from '../distributed/store';
 import type { Module } from '../nn';
 import { DistributedDataParallel } from '../nn/parallel';
 
@@ -34,13 +34,13 @@ export class RankStop {
 
   private constructor(
     private readonly key: string,
-    private readonly store: DefaultStore,
+    private readonly store: Store,
   ) {}
 
   /** Every rank calls fit() with DDP in the same order, so the n-th run's key is the same on every rank. */
   static forRun(communicates: boolean): RankStop | null {
     if (!communicates) return null;
-    return new RankStop(`torch_node/fit/${++runs}/stop_after_step`, defaultStore('fit'));
+    return new RankStop(`torch_node/fit/${++runs}/stop_after_step`, Store.ofDefaultGroup('fit'));
   }
 
   /** At the start of a step: asks the store, while the step runs, whether a rank has set the stop. */
@@ -57,9 +57,9 @@ export class RankStop {
     this.pending = null;
     const setByARank = check ? await check : false;
     if (this.agreed === null && requestedHere) {
-      this.agreed = Number(await this.store.compareSet(this.key, '', String(step + 2)));
+      this.agreed = Number((await this.store.compareSet(this.key, '', String(step + 2))).toString());
     } else if (this.agreed === null && setByARank) {
-      this.agreed = Number(await this.store.get(this.key));
+      this.agreed = Number((await this.store.get(this.key)).toString());
     }
     return this.agreed !== null && step >= this.agreed;
   }
