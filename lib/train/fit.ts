@@ -69,6 +69,12 @@ class FitRun {
     private readonly model: Module & { forward(x: Tensor): Tensor },
     private readonly o: FitOptions,
   ) {
+    this.communicates = stepsCommunicate(model, o.gradientSync);
+    // A CUDA graph cannot hold a step that communicates: DDP's reducer waits for its all-reduces on the host at
+    // the end of backward, and a gradientSync is awaited between backward and the update.
+    if (o.cudaGraphs && this.communicates) {
+      throw new TorchError("fit: cudaGraphs cannot capture a step that communicates across ranks (a DistributedDataParallel's backward, or a gradientSync); pass cudaGraphs: false");
+    }
     this.print = o.print ?? ((line: string) => console.log(line));
     this.progress = { mode: o.progress ?? 'auto', everySeconds: o.progressEvery, columns: o.progressColumns };
     this.dir = o.checkpointDir === undefined ? 'checkpoint' : o.checkpointDir;
@@ -80,7 +86,6 @@ class FitRun {
     this.where = placementOf(model);
     this.monitor = o.monitor;
     this.stopper = new Stopper(this.print, o.handleSigint ?? true, o.signal);
-    this.communicates = stepsCommunicate(model, o.gradientSync);
     this.rankStop = RankStop.forRun(this.communicates);
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.ctx = {
@@ -100,10 +105,7 @@ class FitRun {
     try {
       if (o.resume) startEpoch = this.resume();
       else this.writeLast(-1); // a fresh run records its starting point: an interruption in the first epoch resumes exactly
-      // A step that communicates is never captured in a CUDA graph: DDP's reducer waits for its all-reduces on
-      // the host, at the end of backward (trainResNet20's CUDA default asks for graphs on every rank).
-      const cudaGraphs = (o.cudaGraphs ?? false) && !this.communicates;
-      this.trainStep = new TrainStep(this.model, o.optimizer, { lossFn: this.lossFn, amp: o.amp ?? false, scaler: o.scaler, channelsLast: o.channelsLast, cudaGraphs });
+      this.trainStep = new TrainStep(this.model, o.optimizer, { lossFn: this.lossFn, amp: o.amp ?? false, scaler: o.scaler, channelsLast: o.channelsLast, cudaGraphs: o.cudaGraphs ?? false });
       const endEpoch = o.maxEpochsThisRun ? Math.min(o.epochs, startEpoch + o.maxEpochsThisRun) : o.epochs;
       for (this.epoch = startEpoch; this.epoch < endEpoch; this.epoch++) {
         const record = await this.runEpoch();

@@ -63,6 +63,9 @@ describe.skipIf(glooMissing !== null)('fit() with a DistributedDataParallel mode
       const theirs = await ranks(pyScript, [], [PYTHON], { TORCH_DISTRIBUTED_DEBUG: 'INFO' });
       for (const rank of [0, 1]) {
         expect(ours[rank].trained).toBe(1); // the first step trained; the second one's forward threw
+        expect(ours[rank].graphsError).toBe(
+          "TorchError: fit: cudaGraphs cannot capture a step that communicates across ranks (a DistributedDataParallel's backward, or a gradientSync); pass cudaGraphs: false",
+        );
         // PyTorch's message on one line, with this library's spelling of the option.
         const expected = (theirs[rank].error as string)
           .replace(/\s*\n\s*/g, ' ')
