@@ -476,9 +476,9 @@ void Reducer::CopyBack(const std::vector<int32_t>& global_used) {
   }
 }
 
-// PyTorch's wording (reducer.cpp's ensure_prior_reduction_finished, without find_unused_parameters, in its
-// TORCH_DISTRIBUTED_DEBUG=DETAIL form: the names, then the indices), on one line (its line breaks become spaces)
-// and with this library's spelling of the option.
+// PyTorch's wording (reducer.cpp's ensure_prior_reduction_finished, in its TORCH_DISTRIBUTED_DEBUG=INFO form: the
+// names, then the indices), on one line (its line breaks become spaces) and with this library's spelling of the
+// option. With findUnusedParameters the unreduced parameters were reachable from an output the loss left out.
 void Reducer::ThrowUnfinished() {
   std::string error;
   WaitLaunched(&error);  // what was launched completes on every rank alike before the iteration is abandoned
@@ -489,16 +489,20 @@ void Reducer::ThrowUnfinished() {
     names += (names.empty() ? "" : ", ") + names_[i];
     indices += (indices.empty() ? "" : " ") + std::to_string(i);
   }
+  const std::string outputs = "making sure all `forward` function outputs participate in calculating loss. ";
+  const std::string why = options_.find_unused
+                              ? "Since `findUnusedParameters: true` is enabled, this likely  means that not all `forward` "
+                                "outputs participate in computing loss. You can fix this by " + outputs
+                              : "You can enable unused parameter detection by passing the option `findUnusedParameters: "
+                                "true` to `torch.nn.parallel.DistributedDataParallel`, and by " + outputs;
   const std::string rank = std::to_string(group_->getRank());
   throw std::runtime_error(
       "DistributedDataParallel: Expected to have finished reduction in the prior iteration before starting a new "
-      "one. This error indicates that your module has parameters that were not used in producing loss. You can "
-      "enable unused parameter detection by passing the option `findUnusedParameters: true` to "
-      "`torch.nn.parallel.DistributedDataParallel`, and by making sure all `forward` function outputs participate "
-      "in calculating loss. If you already have done the above, then the distributed data parallel module wasn't "
-      "able to locate the output tensors in the return value of your module's `forward` function. Please include "
-      "the loss function and the structure of the return value of `forward` of your module when reporting this "
-      "issue (e.g. list, dict, iterable). Parameters which did not receive grad for rank " + rank + ": " + names +
+      "one. This error indicates that your module has parameters that were not used in producing loss. " + why +
+      "If you already have done the above, then the distributed data parallel module wasn't able to locate the "
+      "output tensors in the return value of your module's `forward` function. Please include the loss function "
+      "and the structure of the return value of `forward` of your module when reporting this issue (e.g. list, "
+      "dict, iterable). Parameters which did not receive grad for rank " + rank + ": " + names +
       " Parameter indices which did not receive grad for rank " + rank + ": " + indices);
 }
 

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { PYTHON, hasPythonTorch } from '../helpers/python';
 import { SEED_MODEL } from '../helpers/seed_model';
-import { fixture, glooMissing, killAll, spawnRanks } from './helpers';
+import { asWordedHere, fixture, glooMissing, killAll, spawnRanks } from './helpers';
 import { Net } from './fixtures/net';
 
 const flatValues = (t: torch.Tensor): number[] => [t.toArray()].flat(5).map(Number);
@@ -185,6 +185,31 @@ describe.skipIf(!!glooMissing || !hasPythonTorch())("DistributedDataParallel aga
   }
 });
 
+// PyTorch's side of ddp_unfinished.ts (run with TORCH_DISTRIBUTED_DEBUG=INFO: the parameters named, as here).
+const PY_UNFINISHED = `
+import json, torch, torch.distributed as dist, torch.nn as nn
+class UnusedHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.used = nn.Linear(3, 1, bias=False)
+        self.unused = nn.Linear(3, 1, bias=False)
+    def forward(self, x):
+        return self.used(x)
+def next_forward_error(module, find_unused, loss):
+    ddp = nn.parallel.DistributedDataParallel(module, find_unused_parameters=find_unused)
+    x = torch.ones(2, 3)
+    loss(ddp(x)).backward()
+    try:
+        ddp(x)
+        return ''
+    except RuntimeError as e:
+        return str(e)
+dist.init_process_group('gloo')
+off = next_forward_error(UnusedHead(), False, lambda out: out.sum())
+print(json.dumps({'rank': dist.get_rank(), 'off': off}))
+dist.destroy_process_group()
+`;
+
 describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
   it("starts from rank 0's weights, accumulates locally in noSync, averages after (awaited, or read from .grad with no await), names an unused parameter, and broadcasts buffers at forward", async () => {
     const results = await spawnRanks(fixture('ddp_unit.ts'), 2);
@@ -207,6 +232,24 @@ describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
     expect(b.ownBuffers).toEqual([2, 2, 2]); // broadcastBuffers: false keeps rank 1's
     expect(a.ownBuffers).toEqual([1, 1, 1]);
   });
+
+  it.skipIf(!hasPythonTorch())(
+    "raises PyTorch's unfinished-reduction error at the next forward, in its words (a head the forward never uses, findUnusedParameters off)",
+    async () => {
+      const ours = await spawnRanks(fixture('ddp_unfinished.ts'), 2);
+      for (const r of ours) expect(r.code, r.out).toBe(0);
+      const pyScript = path.join(dir, 'unfinished.py');
+      fs.writeFileSync(pyScript, PY_UNFINISHED);
+      const theirs = await spawnRanks(pyScript, 2, [], { command: [PYTHON], env: { TORCH_DISTRIBUTED_DEBUG: 'INFO' } });
+      for (const r of theirs) expect(r.code, r.out).toBe(0);
+      for (const rank of [0, 1]) {
+        const [a, b] = [ours[rank].json, theirs[rank].json];
+        expect(b.off).toMatch(new RegExp(`for rank ${rank}: unused\\.weight\\nParameter indices which did not receive grad for rank ${rank}: 1$`));
+        expect(a.off).toBe(`DistributedDataParallel: ${asWordedHere(b.off)}`);
+      }
+    },
+    120_000,
+  );
 
   it("starts the first bucket's all-reduce while backward is still computing gradients (native trace)", async () => {
     const results = await spawnRanks(fixture('ddp_trace.ts'), 2);

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PYTHON, hasPythonTorch } from '../helpers/python';
-import { fixture, glooMissing, killAll, spawnRanks } from '../distributed/helpers';
+import { asWordedHere, fixture, glooMissing, killAll, spawnRanks } from '../distributed/helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-fit-ddp-'));
 afterAll(() => {
@@ -66,10 +66,7 @@ describe.skipIf(glooMissing !== null)('fit() with a DistributedDataParallel mode
         expect(ours[rank].graphsError).toBe(
           "TorchError: fit: cudaGraphs cannot capture a step that communicates across ranks (a DistributedDataParallel's backward, or a gradientSync); pass cudaGraphs: false",
         );
-        // PyTorch's message on one line, with this library's spelling of the option.
-        const expected = (theirs[rank].error as string)
-          .replace(/\s*\n\s*/g, ' ')
-          .replace('the keyword argument `find_unused_parameters=True`', 'the option `findUnusedParameters: true`');
+        const expected = asWordedHere(theirs[rank].error);
         expect(expected).toMatch(new RegExp(`^Expected to have finished reduction .* for rank ${rank}: unused\\.weight Parameter indices .* for rank ${rank}: 1$`));
         expect(ours[rank].error).toBe(`TorchError: DistributedDataParallel: ${expected}`);
       }
