@@ -225,6 +225,8 @@ export interface NativeDistributed {
   // reducer.cc: builds with a process-group backend only
   reducerNew?(params: Tensor[], names: string[], options: ReducerOptions): ReducerHandle;
   reducerPrepare?(reducer: ReducerHandle, outputs: Tensor[]): void;
+  /** The outputs through one identity autograd node (PyTorch's _DDPSink), as new tensors in order. */
+  reducerSink?(outputs: Tensor[]): Tensor[];
   reducerFinalize?(reducer: ReducerHandle): Promise<void>;
   /** Each bucket's parameters, as indices into the parameters reducerNew was given. */
   reducerBuckets?(reducer: ReducerHandle): number[][];
@@ -234,7 +236,7 @@ export interface NativeDistributed {
 
 /** reducer.cc's functions: a build with a process-group backend has all of them, one without has none. */
 export type NativeReducer = Required<
-  Pick<NativeDistributed, 'reducerNew' | 'reducerPrepare' | 'reducerFinalize' | 'reducerBuckets' | 'reducerTrace' | 'syncBuffers'>
+  Pick<NativeDistributed, 'reducerNew' | 'reducerPrepare' | 'reducerSink' | 'reducerFinalize' | 'reducerBuckets' | 'reducerTrace' | 'syncBuffers'>
 >;
 
 /** nn (module.cc). */

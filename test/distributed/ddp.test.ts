@@ -195,9 +195,16 @@ class UnusedHead(nn.Module):
         self.unused = nn.Linear(3, 1, bias=False)
     def forward(self, x):
         return self.used(x)
+class TwoOutputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(3, 1, bias=False)
+        self.b = nn.Linear(3, 1, bias=False)
+    def forward(self, x):
+        return [self.a(x), self.b(x)]
 def next_forward_error(module, find_unused, loss):
     ddp = nn.parallel.DistributedDataParallel(module, find_unused_parameters=find_unused)
-    x = torch.ones(2, 3)
+    x = torch.full((2, 3), dist.get_rank() + 1.0)
     loss(ddp(x)).backward()
     try:
         ddp(x)
@@ -206,7 +213,11 @@ def next_forward_error(module, find_unused, loss):
         return str(e)
 dist.init_process_group('gloo')
 off = next_forward_error(UnusedHead(), False, lambda out: out.sum())
-print(json.dumps({'rank': dist.get_rank(), 'off': off}))
+two = TwoOutputs()
+error = next_forward_error(two, True, lambda out: out[0].sum())
+grad = lambda p: None if p.grad is None else p.grad.tolist()
+on = {'error': error, 'aGrad': grad(two.a.weight), 'bGrad': grad(two.b.weight)}
+print(json.dumps({'rank': dist.get_rank(), 'off': off, 'on': on}))
 dist.destroy_process_group()
 `;
 
@@ -234,7 +245,7 @@ describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
   });
 
   it.skipIf(!hasPythonTorch())(
-    "raises PyTorch's unfinished-reduction error at the next forward, in its words (a head the forward never uses, findUnusedParameters off)",
+    "raises PyTorch's unfinished-reduction error at the next forward, in its words (a head the forward never uses); with findUnusedParameters an output the loss leaves out is no error (PyTorch's _DDPSink)",
     async () => {
       const ours = await spawnRanks(fixture('ddp_unfinished.ts'), 2);
       for (const r of ours) expect(r.code, r.out).toBe(0);
@@ -246,6 +257,9 @@ describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
         const [a, b] = [ours[rank].json, theirs[rank].json];
         expect(b.off).toMatch(new RegExp(`for rank ${rank}: unused\\.weight\\nParameter indices which did not receive grad for rank ${rank}: 1$`));
         expect(a.off).toBe(`DistributedDataParallel: ${asWordedHere(b.off)}`);
+        // findUnusedParameters and an output the loss leaves out: no error, that output's head keeps no .grad.
+        expect(b.on).toEqual({ error: '', aGrad: [[3, 3, 3]], bGrad: null }); // (2·1 + 2·2) / 2
+        expect(a.on).toEqual(b.on);
       }
     },
     120_000,

@@ -78,6 +78,18 @@ function outputTensors(value: unknown, out: Tensor[] = [], depth = 0): Tensor[] 
   return out;
 }
 
+/** `value` with each tensor that `replaced` maps swapped for its replacement, in new arrays, Maps and objects. */
+function replaceTensors(value: unknown, replaced: Map<Tensor, Tensor>, depth = 0): unknown {
+  if (isTensor(value)) return replaced.get(value) ?? value;
+  if (depth >= 8) return value;
+  if (Array.isArray(value)) return value.map((v) => replaceTensors(v, replaced, depth + 1));
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, replaceTensors(v, replaced, depth + 1)]));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceTensors(v, replaced, depth + 1)]));
+  }
+  return value;
+}
+
 export class DistributedDataParallel<M extends Module = Module> extends Module {
   /** The wrapped model (its state dict keys appear under 'module.' here, as in PyTorch). */
   module!: M;
@@ -137,10 +149,24 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     }
     const out = (this.module.forward as (...a: unknown[]) => unknown)(...args);
     // PyTorch's prepare_for_backward: the next backward's hooks reduce (not inside noSync, not without grad).
-    if (isGradEnabled() && this.noSyncDepth === 0) {
-      this.natives.reducerPrepare(this.reducer, this.findUnusedParameters ? outputTensors(out) : []);
+    if (!isGradEnabled() || this.noSyncDepth > 0) return out;
+    if (!this.findUnusedParameters) {
+      this.natives.reducerPrepare(this.reducer, []);
+      return out;
     }
-    return out;
+    const outputs = outputTensors(out);
+    this.natives.reducerPrepare(this.reducer, outputs);
+    return this.throughSink(out, outputs);
+  }
+
+  // PyTorch's _DDPSink, with findUnusedParameters: the outputs that require grad come back through one identity
+  // node (reducer.cc), so that a loss leaving some of them out still completes the reduction, those outputs'
+  // parameters keeping their .grad as it was. The result has the forward's shape, with the sink's tensors.
+  private throughSink(out: unknown, outputs: Tensor[]): unknown {
+    const graded = outputs.filter((t) => t.requiresGrad);
+    if (graded.length === 0) return out;
+    const sunk = this.natives.reducerSink(graded);
+    return replaceTensors(out, new Map(graded.map((t, i) => [t, sunk[i]])));
   }
 
   /** loss.backward() followed by syncGradients(). */
