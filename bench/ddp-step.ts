@@ -3,7 +3,11 @@
 // trace of each step also gives where the communication went: how long the end of backward (the reducer's
 // engine callback, after the last gradient) waited for the gradient all-reduces (the time the step spends
 // waiting on communication), and how much of the all-reduces' time passed while backward was still computing.
-// Run: npx tsx bench/ddp-step.ts [--steps 20] [--batch 64]
+// With --fit: the same step through train.fit() instead, as trainResNet20 runs it, alternately with no
+// gradientSync (fit trains the DDP model as any model) and with `gradientSync: () => ddp.syncGradients()`
+// (an awaited check between backward and the update, the trainer's path before); the time between
+// consecutive steps' onBatchEnd, so the loop's own costs count.
+// Run: npx tsx bench/ddp-step.ts [--steps 20] [--batch 64] [--fit]
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -21,7 +25,43 @@ const STEPS = arg('--steps', 20);
 const BATCH = arg('--batch', 64);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface RankResult { ms: number; waitMs?: number; commMs?: number; overlapMs?: number; buckets?: number }
+interface RankResult { ms: number; waitMs?: number; commMs?: number; overlapMs?: number; buckets?: number; syncedMs?: number }
+
+/** Median ms between consecutive steps of one fit() epoch of `steps` steps over fresh copies of (x, y). */
+async function fitStepMs(ddp: torch.nn.parallel.DistributedDataParallel, opt: torch.optim.SGD, x: torch.Tensor, y: torch.Tensor, steps: number, sync: boolean): Promise<number> {
+  const loader: torch.train.BatchSource = {
+    length: steps,
+    async *[Symbol.asyncIterator]() {
+      for (let i = 0; i < steps; i++) yield { x: x.clone(), y: y.clone() }; // fit disposes each batch
+    },
+  };
+  const ends: number[] = [];
+  await torch.train.fit(ddp as torch.nn.Module & { forward(x: torch.Tensor): torch.Tensor }, {
+    trainLoader: loader, optimizer: opt, epochs: 1, checkpointDir: null, progress: 'none', print: () => undefined, handleSigint: false,
+    gradientSync: sync ? () => ddp.syncGradients() : undefined,
+    callbacks: [{ onBatchEnd: () => void ends.push(performance.now()) }],
+  });
+  return median(ends.slice(4).map((t, i) => t - ends[i + 3])); // the first 3 steps warm up
+}
+
+/** --fit: rounds alternating fit() without and with a gradientSync; the medians of each. */
+async function fitRank(): Promise<void> {
+  await torch.distributed.initProcessGroup({ backend: 'gloo' });
+  torch.manualSeed(0);
+  const ddp = new torch.nn.parallel.DistributedDataParallel(torch.models.resnet20({ shortcut: 'B' }));
+  await ddp.ready;
+  const opt = new torch.optim.SGD(ddp.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+  const x = torch.randn([BATCH, 3, 32, 32]);
+  const y = torch.randint(0, 10, [BATCH], { dtype: 'int64' });
+  const plain: number[] = [];
+  const synced: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    plain.push(await fitStepMs(ddp, opt, x, y, Math.ceil(STEPS / 3) + 4, false));
+    synced.push(await fitStepMs(ddp, opt, x, y, Math.ceil(STEPS / 3) + 4, true));
+  }
+  await torch.distributed.destroyProcessGroup();
+  console.log(JSON.stringify({ ms: median(plain), syncedMs: median(synced) }));
+}
 
 async function rank(): Promise<void> {
   await torch.distributed.initProcessGroup({ backend: 'gloo' });
@@ -87,8 +127,18 @@ async function ranks(cmd: string[], world: number): Promise<RankResult> {
   return JSON.parse(outs[0].trim().split('\n').pop()!); // rank 0's medians
 }
 
+async function fitCoordinator(args: string[]): Promise<void> {
+  console.log(`machine: ${os.cpus()[0].model}, ${os.cpus().length} cores; libtorch ${torch.libtorchVersion}`);
+  const r = await ranks([process.execPath, '--import', 'tsx', __filename, '--rank', '--fit', ...args], 2);
+  console.log(
+    `ResNet-20 DDP step through fit(), 2 ranks, batch ${BATCH} per rank, 1 thread per rank, median of 3 rounds: ` +
+      `no gradientSync ${r.ms.toFixed(1)} ms, gradientSync: ddp.syncGradients ${r.syncedMs!.toFixed(1)} ms`,
+  );
+}
+
 async function coordinator(): Promise<void> {
   const args = ['--steps', String(STEPS), '--batch', String(BATCH)];
+  if (process.argv.includes('--fit')) return fitCoordinator(args);
   const model = path.join(os.tmpdir(), `tn-bench-${process.pid}`);
   fs.mkdirSync(model, { recursive: true });
   fs.writeFileSync(path.join(model, 'resnet20.py'), SEED_MODEL);
@@ -107,7 +157,7 @@ async function coordinator(): Promise<void> {
   );
 }
 
-(process.argv.includes('--rank') ? rank() : coordinator()).catch((e) => {
+(process.argv.includes('--rank') ? (process.argv.includes('--fit') ? fitRank() : rank()) : coordinator()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

@@ -39,6 +39,10 @@ export interface CudaGraphHandle {
 export interface ReducerHandle {
   readonly __brand: 'Reducer';
 }
+/** A c10d key-value store: a TCPStore, or the default group's (store.cc distributed.tcpStore, defaultStore). */
+export interface StoreHandle {
+  readonly __brand: 'Store';
+}
 /** A checkpoint's storages, read by serialization.cc readStorages and consumed by rebuildTensors. */
 export interface ArchiveHandle {
   readonly __brand: 'Archive';
@@ -204,15 +208,25 @@ export interface NativeDistributed {
   broadcast(tensors: Tensor[], src: number): Promise<void>;
   allGather(outputs: Tensor[], input: Tensor): Promise<void>;
   barrier(): Promise<void>;
-  /** The default group's store (its TCPStore): the value of `key`, waiting until a rank sets it. */
-  storeGet(key: string): Promise<string>;
-  /** Sets `desired` where `key` holds `expected` ('' for a key not set); resolves with what it holds afterwards. */
-  storeCompareSet(key: string, expected: string, desired: string): Promise<string>;
-  /** Whether `key` is set in the default group's store, without waiting. */
-  storeCheck(key: string): Promise<boolean>;
+  // store.cc: c10d's stores, every call on the libuv pool; values are bytes (lib/distributed/store.ts).
+  /** A TCPStore (worldSize -1: not given), once it is up. */
+  tcpStore(host: string, port: number, worldSize: number, isMaster: boolean, timeoutMs: number, waitForWorkers: boolean): Promise<StoreHandle>;
+  /** The default group's store. */
+  defaultStore(): StoreHandle;
+  storeSet(store: StoreHandle, key: string, value: Buffer): Promise<void>;
+  storeGet(store: StoreHandle, key: string): Promise<Buffer>;
+  storeAdd(store: StoreHandle, key: string, amount: number): Promise<number>;
+  storeCompareSet(store: StoreHandle, key: string, expected: Buffer, desired: Buffer): Promise<Buffer>;
+  storeCheck(store: StoreHandle, keys: string[]): Promise<boolean>;
+  /** timeoutMs undefined: the store's own. */
+  storeWait(store: StoreHandle, keys: string[], timeoutMs?: number): Promise<void>;
+  storeDeleteKey(store: StoreHandle, key: string): Promise<boolean>;
+  storeNumKeys(store: StoreHandle): Promise<number>;
   // reducer.cc: builds with a process-group backend only
   reducerNew?(params: Tensor[], names: string[], options: ReducerOptions): ReducerHandle;
   reducerPrepare?(reducer: ReducerHandle, outputs: Tensor[]): void;
+  /** The outputs through one identity autograd node (PyTorch's _DDPSink), as new tensors in order. */
+  reducerSink?(outputs: Tensor[]): Tensor[];
   reducerFinalize?(reducer: ReducerHandle): Promise<void>;
   /** Each bucket's parameters, as indices into the parameters reducerNew was given. */
   reducerBuckets?(reducer: ReducerHandle): number[][];
@@ -222,7 +236,7 @@ export interface NativeDistributed {
 
 /** reducer.cc's functions: a build with a process-group backend has all of them, one without has none. */
 export type NativeReducer = Required<
-  Pick<NativeDistributed, 'reducerNew' | 'reducerPrepare' | 'reducerFinalize' | 'reducerBuckets' | 'reducerTrace' | 'syncBuffers'>
+  Pick<NativeDistributed, 'reducerNew' | 'reducerPrepare' | 'reducerSink' | 'reducerFinalize' | 'reducerBuckets' | 'reducerTrace' | 'syncBuffers'>
 >;
 
 /** nn (module.cc). */

@@ -472,59 +472,6 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
   return Await(env, "barrier", {work}, nullptr);
 }
 
-// The default group's store (its TCPStore, under the group's prefix): what ranks agree through outside
-// collectives, host-side only (PyTorch's _get_default_store()). Each call is a round trip to rank 0's
-// server, so it runs on the pool thread: the JS thread never waits on the network.
-c10::intrusive_ptr<c10d::Store> DefaultStore(Napi::Env env, const char* where) {
-  Current(env, where);  // the same message as every collective before initProcessGroup
-  State& s = Default();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  return s.store;
-}
-
-std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
-
-std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* where, const char* what) {
-  if (!info[i].IsString()) ThrowArg(info.Env(), where, std::string(what) + " must be a string");
-  return info[i].As<Napi::String>();
-}
-
-// Runs `op` on the default store on the pool thread; its result (a store value, or whether a key is set)
-// is the promise's value.
-template <typename Op>
-Napi::Value OnStore(Napi::Env env, const char* where, Op op) {
-  auto store = DefaultStore(env, where);
-  return QueueJob(env, where, [store, op]() -> tn::Finish {
-    auto result = std::make_shared<decltype(op(*store))>(op(*store));
-    return [result](Napi::Env env) -> Napi::Value {
-      if constexpr (std::is_same_v<decltype(op(*store)), bool>) return Napi::Boolean::New(env, *result);
-      else return Napi::String::New(env, std::string(result->begin(), result->end()));
-    };
-  });
-}
-
-// storeGet(key): the value, waiting (up to the group's timeout) until some rank has set it.
-Napi::Value StoreGet(const Napi::CallbackInfo& info) {
-  std::string key = StringArg(info, 0, "storeGet", "key");
-  return OnStore(info.Env(), "storeGet", [key](c10d::Store& s) { return s.get(key); });
-}
-
-// storeCompareSet(key, expected, desired): sets `desired` where the value is `expected` ('' for a key
-// not set yet) and resolves with the value the key holds afterwards: the first of competing writers wins.
-Napi::Value StoreCompareSet(const Napi::CallbackInfo& info) {
-  const char* where = "storeCompareSet";
-  std::string key = StringArg(info, 0, where, "key");
-  auto expected = Bytes(StringArg(info, 1, where, "expected"));
-  auto desired = Bytes(StringArg(info, 2, where, "desired"));
-  return OnStore(info.Env(), where, [key, expected, desired](c10d::Store& s) { return s.compareSet(key, expected, desired); });
-}
-
-// storeCheck(key): whether the key is set, without waiting for it.
-Napi::Value StoreCheck(const Napi::CallbackInfo& info) {
-  std::string key = StringArg(info, 0, "storeCheck", "key");
-  return OnStore(info.Env(), "storeCheck", [key](c10d::Store& s) { return s.check({key}); });
-}
-
 #endif  // TORCH_NODE_WITH_DIST
 
 Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
@@ -571,9 +518,6 @@ const Entry kDistributed[] = {
     {"broadcast", Broadcast, kAsThrown},
     {"allGather", AllGather, kAsThrown},
     {"barrier", Barrier, kAsThrown},
-    {"storeGet", StoreGet, kAsThrown},
-    {"storeCompareSet", StoreCompareSet, kAsThrown},
-    {"storeCheck", StoreCheck, kAsThrown},
 #else
     {"init", Unavailable, "initProcessGroup"},
     {"destroy", Unavailable, "destroyProcessGroup"},
@@ -582,9 +526,6 @@ const Entry kDistributed[] = {
     {"broadcast", Unavailable, "broadcast"},
     {"allGather", Unavailable, "allGather"},
     {"barrier", Unavailable, "barrier"},
-    {"storeGet", Unavailable, "storeGet"},
-    {"storeCompareSet", Unavailable, "storeCompareSet"},
-    {"storeCheck", Unavailable, "storeCheck"},
 #endif
 };
 
@@ -593,6 +534,14 @@ const Entry kDistributed[] = {
 #ifdef TORCH_NODE_WITH_DIST
 namespace dist {
 c10::intrusive_ptr<Group> Current(Napi::Env env, const char* where) { return tn::Current(env, where); }
+// The default group's store (its TCPStore, under the group's prefix; PyTorch's _get_default_store()), for
+// store.cc: the same message as every collective before initProcessGroup.
+c10::intrusive_ptr<c10d::Store> DefaultStore(Napi::Env env, const char* where) {
+  tn::Current(env, where);
+  State& s = Default();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.store;
+}
 std::string CurrentBackend() {
   State& s = Default();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -652,6 +601,7 @@ void InitDistributed(Napi::Env env, Napi::Object exports) {
   Napi::Object dist = Napi::Object::New(env);
   Export(env, dist, kDistributed);
   InitReducer(env, dist);
+  InitStore(env, dist);
   exports.Set("distributed", dist);
 }
 

@@ -1,4 +1,4 @@
-// The process group as distributed.cc holds it, for reducer.cc: the backend base class, the default group,
+// The process group as distributed.cc holds it, for reducer.cc and store.cc: the backend base class, the default group,
 // and the flattening of tensor lists into one buffer per dtype and device (any strides).
 #pragma once
 #include <napi.h>
@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 #include <chrono>
 #include <torch/version.h>
+#include <torch/csrc/distributed/c10d/Store.hpp>
 #include <torch/csrc/distributed/c10d/Work.hpp>
 #if TORCH_VERSION_MAJOR >= 2
 #include <torch/csrc/distributed/c10d/Backend.hpp>
@@ -35,6 +36,8 @@ using WorkPtr = c10::intrusive_ptr<c10d::Work>;
 
 // The default group, or a TorchError naming `where` when there is none.
 c10::intrusive_ptr<Group> Current(Napi::Env env, const char* where);
+// The default group's store, or the same TorchError.
+c10::intrusive_ptr<c10d::Store> DefaultStore(Napi::Env env, const char* where);
 // The default group's backend name ('gloo' or 'nccl') and timeout.
 std::string CurrentBackend();
 std::chrono::milliseconds CurrentTimeout();

@@ -16,8 +16,10 @@
 // findUnusedParameters: at forward, the autograd graph is walked from the outputs; parameters it does not
 // reach are marked ready (their view zeroed) when backward starts, and a map of locally used parameters is
 // all-reduced with the last bucket, so a parameter no rank used keeps its .grad untouched (None), as in
-// PyTorch. Without it, a parameter that gets no gradient leaves its bucket unlaunched, so no finalize is
-// queued (another backward of the same iteration may still bring the gradient, as in PyTorch): the next
+// PyTorch; the outputs also go through an identity node (DdpSink, PyTorch's _DDPSink) whose backward passes
+// undefined gradients on, so the hooks of parameters behind an output the loss left out fire with none and
+// their buckets complete. Without it, a parameter that gets no gradient leaves its bucket unlaunched, so no
+// finalize is queued (another backward of the same iteration may still bring the gradient, as in PyTorch): the next
 // forward, or syncGradients(), raises PyTorch's "Expected to have finished reduction in the prior iteration".
 #include <ATen/ScalarOps.h>
 
@@ -38,6 +40,7 @@
 #include "worker.h"
 
 #ifdef TORCH_NODE_WITH_DIST
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/engine.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/function_hook.h>
@@ -332,7 +335,9 @@ void Reducer::Hook(size_t index) {
         "' received its gradient twice in one backward (a parameter used in a reentrant backward, or in more than one "
         "backward per forward, is not supported)");
   }
-  used_[index] = 1;
+  // Used only where a gradient arrived: a hook fired with none (an output the loss left out, through the sink)
+  // leaves the parameter's .grad untouched, as PyTorch's autograd_hook does.
+  if (params_[index].grad().defined()) used_[index] = 1;
   MarkReady(index);
 }
 
@@ -476,7 +481,9 @@ void Reducer::CopyBack(const std::vector<int32_t>& global_used) {
   }
 }
 
-// PyTorch's wording (reducer.cpp), with this library's option name and the parameters' names.
+// PyTorch's wording (reducer.cpp's ensure_prior_reduction_finished, in its TORCH_DISTRIBUTED_DEBUG=INFO form: the
+// names, then the indices), on one line (its line breaks become spaces) and with this library's spelling of the
+// option. With findUnusedParameters the unreduced parameters were reachable from an output the loss left out.
 void Reducer::ThrowUnfinished() {
   std::string error;
   WaitLaunched(&error);  // what was launched completes on every rank alike before the iteration is abandoned
@@ -487,15 +494,38 @@ void Reducer::ThrowUnfinished() {
     names += (names.empty() ? "" : ", ") + names_[i];
     indices += (indices.empty() ? "" : " ") + std::to_string(i);
   }
+  const std::string outputs = "making sure all `forward` function outputs participate in calculating loss. ";
+  const std::string why = options_.find_unused
+                              ? "Since `findUnusedParameters: true` is enabled, this likely  means that not all `forward` "
+                                "outputs participate in computing loss. You can fix this by " + outputs
+                              : "You can enable unused parameter detection by passing the option `findUnusedParameters: "
+                                "true` to `torch.nn.parallel.DistributedDataParallel`, and by " + outputs;
+  const std::string rank = std::to_string(group_->getRank());
   throw std::runtime_error(
       "DistributedDataParallel: Expected to have finished reduction in the prior iteration before starting a new "
-      "one. This error indicates that your module has parameters that were not used in producing loss. You can "
-      "enable unused parameter detection by passing the option `findUnusedParameters: true` to "
-      "`DistributedDataParallel`, and by making sure all `forward` function outputs participate in calculating "
-      "loss. Parameter indices which did not receive grad for rank " +
-      std::to_string(group_->getRank()) + ": " + indices + ". Parameters which did not receive grad for rank " +
-      std::to_string(group_->getRank()) + ": " + names);
+      "one. This error indicates that your module has parameters that were not used in producing loss. " + why +
+      "If you already have done the above, then the distributed data parallel module wasn't able to locate the "
+      "output tensors in the return value of your module's `forward` function. Please include the loss function "
+      "and the structure of the return value of `forward` of your module when reporting this issue (e.g. list, "
+      "dict, iterable). Parameters which did not receive grad for rank " + rank + ": " + names +
+      " Parameter indices which did not receive grad for rank " + rank + ": " + indices);
 }
+
+// PyTorch's _DDPSink (DDP.forward with find_unused_parameters): the forward's outputs go through one identity
+// node whose backward passes the gradients on as they are, undefined ones left undefined (materialize off). So
+// a backward from a loss that leaves some outputs out still reaches, with no gradient, the parameters only those
+// outputs depend on: their hooks fire, their buckets complete, and their .grad stays untouched.
+struct DdpSink : public torch::autograd::Function<DdpSink> {
+  // A TensorList, not a std::vector: custom functions take only a Tensor or a TensorList as autograd inputs.
+  static variable_list forward(torch::autograd::AutogradContext* ctx, at::TensorList inputs) {
+    ctx->set_materialize_grads(false);
+    variable_list out;
+    out.reserve(inputs.size());
+    for (const auto& t : inputs) out.push_back(t.clone());
+    return out;
+  }
+  static variable_list backward(torch::autograd::AutogradContext*, variable_list grads) { return grads; }
+};
 
 using ReducerPtr = std::shared_ptr<Reducer>;
 
@@ -550,6 +580,16 @@ Napi::Value Prepare(const Napi::CallbackInfo& info) {
   ReducerPtr& r = Get(env, info[0], "DistributedDataParallel.forward");
   r->Prepare(Tensors(env, info[1], "DistributedDataParallel.forward"));
   return env.Undefined();
+}
+
+// reducerSink(outputs): the outputs (each one requiring grad) through one DdpSink, as new tensors in order.
+Napi::Value Sink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto outputs = Tensors(env, info[0], "DistributedDataParallel.forward");
+  auto sunk = DdpSink::apply(at::TensorList(outputs));
+  Napi::Array out = Napi::Array::New(env, sunk.size());
+  for (size_t i = 0; i < sunk.size(); ++i) out.Set(static_cast<uint32_t>(i), Tensor::Wrap(env, sunk[i]));
+  return out;
 }
 
 // Runs on the libuv pool, so that whatever syncGradients() may still wait for (the works a failed or
@@ -619,6 +659,7 @@ Napi::Value SyncBuffers(const Napi::CallbackInfo& info) {
 const Entry kReducer[] = {
     {"reducerNew", New, kAsThrown},
     {"reducerPrepare", Prepare, kAsThrown},
+    {"reducerSink", Sink, kAsThrown},
     {"reducerFinalize", Finalize, kAsThrown},
     {"reducerBuckets", Buckets, kAsThrown},
     {"reducerTrace", Trace, kAsThrown},

@@ -194,3 +194,5 @@ export function barrier(options: CollectiveOptions = {}): Promise<void> | Work {
 }
 
 export { defaultDevice, localDevice } from './device';
+export { Store, TCPStore } from './store';
+export type { StoreValue, TCPStoreOptions } from './store';

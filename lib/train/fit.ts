@@ -20,7 +20,7 @@ import { describeEpoch } from './fit_format';
 import { Meter, TrainPhase } from './fit_meter';
 import { FIT, FitOptions, FitResult, checkFitOptions, logFileOf } from './fit_options';
 import { Stopper } from './fit_stopper';
-import { RankStop } from './fit_rank_stop';
+import { RankStop, stepsCommunicate } from './fit_rank_stop';
 
 export type { Callback, FitContext, FitRecord, Monitor, SchedulerLike } from './records';
 export type { FitOptions, FitResult } from './fit_options';
@@ -53,6 +53,8 @@ class FitRun {
   private readonly stopper: Stopper;
   /** Under DDP, where the ranks agree on the step to stop after. */
   private readonly rankStop: RankStop | null;
+  /** Whether each step's backward (or gradientSync) communicates with the other ranks. */
+  private readonly communicates: boolean;
   /** Training steps finished in this run, and whether the last one is where the run stops. */
   private steps = 0;
   private stopping = false;
@@ -67,6 +69,12 @@ class FitRun {
     private readonly model: Module & { forward(x: Tensor): Tensor },
     private readonly o: FitOptions,
   ) {
+    this.communicates = stepsCommunicate(model, o.gradientSync);
+    // A CUDA graph cannot hold a step that communicates: DDP's reducer waits for its all-reduces on the host at
+    // the end of backward, and a gradientSync is awaited between backward and the update.
+    if (o.cudaGraphs && this.communicates) {
+      throw new TorchError("fit: cudaGraphs cannot capture a step that communicates across ranks (a DistributedDataParallel's backward, or a gradientSync); pass cudaGraphs: false");
+    }
     this.print = o.print ?? ((line: string) => console.log(line));
     this.progress = { mode: o.progress ?? 'auto', everySeconds: o.progressEvery, columns: o.progressColumns };
     this.dir = o.checkpointDir === undefined ? 'checkpoint' : o.checkpointDir;
@@ -78,7 +86,7 @@ class FitRun {
     this.where = placementOf(model);
     this.monitor = o.monitor;
     this.stopper = new Stopper(this.print, o.handleSigint ?? true, o.signal);
-    this.rankStop = RankStop.forRun(o.gradientSync !== undefined);
+    this.rankStop = RankStop.forRun(this.communicates);
     const run = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.ctx = {
       model,
@@ -196,7 +204,9 @@ class FitRun {
         this.rankStop?.beforeStep();
         const { x, y } = placeBatch(batch.x, batch.y, this.where);
         try {
-          // Distributed: the gradients are averaged across ranks between backward and the update (awaited).
+          // A DistributedDataParallel model needs nothing here: its backward returns with the averaged gradients
+          // and its next forward checks that the reduction finished, as in PyTorch. A caller's own gradientSync
+          // is awaited between backward and the update.
           const synced = gradientSync ? await this.trainStep!.stepWithSync(x, y, gradientSync) : null;
           tidy(() => {
             const { output, loss } = synced ?? this.trainStep!.step(x, y);

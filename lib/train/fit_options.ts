@@ -53,7 +53,7 @@ export interface FitOptions {
   amp?: Amp;
   /** torch.amp.GradScaler for amp 'fp16': scales the loss, skips steps with inf/nan gradients. */
   scaler?: GradScaler;
-  /** Capture the training step in a CUDA graph (lib/train/step.ts; needs SGD({fused: true})). Default off. */
+  /** Capture the training step in a CUDA graph (lib/train/step.ts; needs SGD({fused: true}); not with DDP or a gradientSync). Default off. */
   cudaGraphs?: boolean;
   /**
    * Cancels the run, as Node's own APIs take a `signal`: training stops after the current step (last.pth
@@ -61,9 +61,12 @@ export interface FitOptions {
    */
   signal?: AbortSignal;
   /**
-   * Awaited between backward() and the optimizer step: a DistributedDataParallel's syncGradients, which
-   * checks that its backward finished the gradient reduction (PyTorch's error for a parameter that got no
-   * gradient, raised here rather than at the next forward).
+   * Optional, for custom synchronisation: awaited between backward() and the optimizer step, e.g. an
+   * all-reduce of each parameter's .grad over torch.distributed for a model that is not wrapped in
+   * DistributedDataParallel. A DistributedDataParallel model needs none: its backward returns with the
+   * averaged gradients and its next forward raises PyTorch's error where a reduction did not finish. With one,
+   * or with a DDP model, in a group of more than one rank, every rank stops after the same step (Ctrl-C,
+   * signal, a callback's stop()).
    */
   gradientSync?: () => Promise<void>;
   /** false: read checkpointDir to resume but write nothing there (ranks other than 0). Default true. */

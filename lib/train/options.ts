@@ -85,7 +85,8 @@ export interface TrainOptions {
   cudnnBenchmark?: boolean;
   /**
    * Capture the training step (forward, loss, backward, fused tensor-lr SGD) in a CUDA graph and replay it
-   * (lib/train/step.ts). Default: on for CUDA where the libtorch has fused SGD (2.4 and newer).
+   * (lib/train/step.ts). Default: on for CUDA where the libtorch has fused SGD (2.4 and newer), off when
+   * distributed (a step that all-reduces during backward cannot be captured).
    */
   cudaGraphs?: boolean;
   /** SGD({fused: true}): PyTorch's fused kernel with the lr in a device tensor. Default: on for CUDA where available (cudaGraphs needs it). */
@@ -158,7 +159,8 @@ export function resolveOptions(options: TrainOptions = {}): Resolved {
     channelsLast: onCuda,
     amp: onCuda ? 'bf16' : false,
     cudnnBenchmark: onCuda,
-    cudaGraphs: onCuda && optim.fusedSgdAvailable,
+    // Not for a distributed run: its backward all-reduces the gradients, which a CUDA graph cannot hold.
+    cudaGraphs: onCuda && optim.fusedSgdAvailable && !options.distributed,
     fusedSgd: onCuda && optim.fusedSgdAvailable,
     epochs: 200,
     batchSize: 128,
@@ -200,6 +202,9 @@ function checkResolved(o: Resolved): void {
     throw new TorchError(`trainResNet20: schedule must be cosine, multistep or constant, got ${o.schedule}`);
   }
   checkAmp('trainResNet20', o.amp);
+  if (o.cudaGraphs && o.distributed) {
+    throw new TorchError('trainResNet20: cudaGraphs cannot capture a distributed step (DistributedDataParallel all-reduces the gradients during backward); pass cudaGraphs: false');
+  }
   if (o.cudaGraphs && !onCuda) throw new TorchError(`trainResNet20: cudaGraphs needs a CUDA device, got '${o.device}'`);
   if (o.cudaGraphs && !optim.fusedSgdAvailable) {
     throw new TorchError(`trainResNet20: cudaGraphs needs the fused tensor-lr SGD of libtorch 2.4 or newer (this is ${libtorchVersion}); pass cudaGraphs: false`);

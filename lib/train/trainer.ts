@@ -69,7 +69,8 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
     const { net, parameterCount, scheduler } = buildTraining(o, owned, print);
     if (extended) print(`    (extending the run from ${stored?.config?.epochs} to ${o.epochs} epochs: the ${o.schedule} schedule is recomputed for ${o.epochs})`);
 
-    // Rank 0's initial weights reach every rank before the first step.
+    // Rank 0's initial weights reach every rank before the first step. fit() then trains it as any model: its
+    // backward averages the gradients across ranks, and fit sees the DDP model and agrees on where to stop.
     const ddp = o.distributed ? new DistributedDataParallel(net) : null;
     if (ddp) await ddp.ready;
     const callbacks: Callback[] = [...(tb ? [tb.callback(d.train.length)] : []), ...(d.sampler ? [{ onEpochBegin: (e: number) => d.sampler!.setEpoch(e) }] : [])];
@@ -82,7 +83,6 @@ export async function trainResNet20(options: TrainOptions = {}): Promise<TrainRe
       lossFn: (out: Tensor, y: Tensor) => crossEntropy(out, y, { labelSmoothing: o.labelSmoothing }),
       scaler: owned.scaler,
       callbacks,
-      gradientSync: ddp ? () => ddp.syncGradients() : undefined,
       resumeSchedule: extended ? 'replay' : 'load',
     });
     if (stored && stored.epochsDone >= o.epochs) {

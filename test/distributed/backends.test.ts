@@ -58,6 +58,7 @@ describe('a build without gloo (simulated)', () => {
       ['allGather', () => dist.allGather([t], t)],
       ['barrier', () => dist.barrier()],
       ['DistributedDataParallel', () => new torch.nn.parallel.DistributedDataParallel(new torch.nn.Linear(2, 2))],
+      ['TCPStore', () => new dist.TCPStore('127.0.0.1', 29500, { isMaster: true })],
     ];
     for (const [name, call] of calls) {
       let error: unknown;

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { PYTHON, hasPythonTorch } from '../helpers/python';
 import { SEED_MODEL } from '../helpers/seed_model';
-import { fixture, glooMissing, killAll, spawnRanks } from './helpers';
+import { asWordedHere, fixture, glooMissing, killAll, spawnRanks } from './helpers';
 import { Net } from './fixtures/net';
 
 const flatValues = (t: torch.Tensor): number[] => [t.toArray()].flat(5).map(Number);
@@ -185,6 +185,42 @@ describe.skipIf(!!glooMissing || !hasPythonTorch())("DistributedDataParallel aga
   }
 });
 
+// PyTorch's side of ddp_unfinished.ts (run with TORCH_DISTRIBUTED_DEBUG=INFO: the parameters named, as here).
+const PY_UNFINISHED = `
+import json, torch, torch.distributed as dist, torch.nn as nn
+class UnusedHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.used = nn.Linear(3, 1, bias=False)
+        self.unused = nn.Linear(3, 1, bias=False)
+    def forward(self, x):
+        return self.used(x)
+class TwoOutputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(3, 1, bias=False)
+        self.b = nn.Linear(3, 1, bias=False)
+    def forward(self, x):
+        return [self.a(x), self.b(x)]
+def next_forward_error(module, find_unused, loss):
+    ddp = nn.parallel.DistributedDataParallel(module, find_unused_parameters=find_unused)
+    x = torch.full((2, 3), dist.get_rank() + 1.0)
+    loss(ddp(x)).backward()
+    try:
+        ddp(x)
+        return ''
+    except RuntimeError as e:
+        return str(e)
+dist.init_process_group('gloo')
+off = next_forward_error(UnusedHead(), False, lambda out: out.sum())
+two = TwoOutputs()
+error = next_forward_error(two, True, lambda out: out[0].sum())
+grad = lambda p: None if p.grad is None else p.grad.tolist()
+on = {'error': error, 'aGrad': grad(two.a.weight), 'bGrad': grad(two.b.weight)}
+print(json.dumps({'rank': dist.get_rank(), 'off': off, 'on': on}))
+dist.destroy_process_group()
+`;
+
 describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
   it("starts from rank 0's weights, accumulates locally in noSync, averages after (awaited, or read from .grad with no await), names an unused parameter, and broadcasts buffers at forward", async () => {
     const results = await spawnRanks(fixture('ddp_unit.ts'), 2);
@@ -200,13 +236,34 @@ describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
     expect(a.read).toEqual([[1.5, 3, -1]]); // (x0 + x1) / 2, read from .grad right after backward
     expect(b.read).toEqual([[1.5, 3, -1]]);
     expect(a.unusedError).toMatch(
-      /^DistributedDataParallel: Expected to have finished reduction in the prior iteration before starting a new one\. This error indicates that your module has parameters that were not used in producing loss\. .*`findUnusedParameters: true`.*Parameters which did not receive grad for rank 0: unused\.weight$/,
+      /^DistributedDataParallel: Expected to have finished reduction in the prior iteration before starting a new one\. This error indicates that your module has parameters that were not used in producing loss\. .*`findUnusedParameters: true`.*Parameters which did not receive grad for rank 0: unused\.weight Parameter indices which did not receive grad for rank 0: 1$/,
     );
     expect(a.keys).toEqual(['module.weight']);
     expect(b.buffers).toEqual([1, 1, 1]); // rank 0's running mean, broadcast at the forward
     expect(b.ownBuffers).toEqual([2, 2, 2]); // broadcastBuffers: false keeps rank 1's
     expect(a.ownBuffers).toEqual([1, 1, 1]);
   });
+
+  it.skipIf(!hasPythonTorch())(
+    "raises PyTorch's unfinished-reduction error at the next forward, in its words (a head the forward never uses); with findUnusedParameters an output the loss leaves out is no error (PyTorch's _DDPSink)",
+    async () => {
+      const ours = await spawnRanks(fixture('ddp_unfinished.ts'), 2);
+      for (const r of ours) expect(r.code, r.out).toBe(0);
+      const pyScript = path.join(dir, 'unfinished.py');
+      fs.writeFileSync(pyScript, PY_UNFINISHED);
+      const theirs = await spawnRanks(pyScript, 2, [], { command: [PYTHON], env: { TORCH_DISTRIBUTED_DEBUG: 'INFO' } });
+      for (const r of theirs) expect(r.code, r.out).toBe(0);
+      for (const rank of [0, 1]) {
+        const [a, b] = [ours[rank].json, theirs[rank].json];
+        expect(b.off).toMatch(new RegExp(`for rank ${rank}: unused\\.weight\\nParameter indices which did not receive grad for rank ${rank}: 1$`));
+        expect(a.off).toBe(`DistributedDataParallel: ${asWordedHere(b.off)}`);
+        // findUnusedParameters and an output the loss leaves out: no error, that output's head keeps no .grad.
+        expect(b.on).toEqual({ error: '', aGrad: [[3, 3, 3]], bGrad: null }); // (2·1 + 2·2) / 2
+        expect(a.on).toEqual(b.on);
+      }
+    },
+    120_000,
+  );
 
   it("starts the first bucket's all-reduce while backward is still computing gradients (native trace)", async () => {
     const results = await spawnRanks(fixture('ddp_trace.ts'), 2);
@@ -249,7 +306,7 @@ describe.skipIf(!!glooMissing)('DistributedDataParallel behaviour', () => {
     expect(b.usedGrad).toEqual([[2, 4, -1]]);
     for (const r of [a, b]) {
       expect(r.nextForward).toMatch(
-        new RegExp(`^TorchError: DistributedDataParallel: Expected to have finished reduction in the prior iteration .*Parameters which did not receive grad for rank ${r.rank}: unused\\.weight$`),
+        new RegExp(`^TorchError: DistributedDataParallel: Expected to have finished reduction in the prior iteration .*Parameters which did not receive grad for rank ${r.rank}: unused\\.weight Parameter indices which did not receive grad for rank ${r.rank}: 1$`),
       );
     }
   });

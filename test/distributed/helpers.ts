@@ -96,3 +96,14 @@ export async function spawnRanks(script: string, worldSize: number, args: string
   });
   return Promise.all(runs);
 }
+
+/**
+ * A PyTorch DDP error message as this library words it: on one line (a TorchError's message is one line), and
+ * with the option spelt as here (`findUnusedParameters: true`, an option rather than a keyword argument).
+ */
+export function asWordedHere(pytorchMessage: string): string {
+  return pytorchMessage
+    .replace(/\s*\n\s*/g, ' ')
+    .replace('passing the keyword argument ', 'passing the option ')
+    .replaceAll('`find_unused_parameters=True`', '`findUnusedParameters: true`');
+}

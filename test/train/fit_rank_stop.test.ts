@@ -6,13 +6,14 @@ import { fixture, glooMissing, killAll, spawnRanks } from '../distributed/helper
 
 afterAll(killAll);
 
-async function run(askRank0: string, askRank1: string) {
-  const results = await spawnRanks(fixture('fit_stop.ts'), 2, [askRank0, askRank1]);
+/** The ranks' {rank, trained, stopped, epochs}; `mode` 'ddp': a DDP model, no gradientSync; 'manual': a plain model and a gradientSync. */
+async function run(askRank0: string, askRank1: string, mode: 'ddp' | 'manual' = 'ddp') {
+  const results = await spawnRanks(fixture('fit_stop.ts'), 2, [askRank0, askRank1, mode]);
   for (const r of results) expect(r.code, r.out).toBe(0);
-  return results.map((r) => r.json);
+  return results.map(({ json: { weights: _weights, ...rest } }) => rest);
 }
 
-describe.skipIf(glooMissing !== null)('fit() with DistributedDataParallel, stopped on one rank', () => {
+describe.skipIf(glooMissing !== null)('fit() with DistributedDataParallel (no gradientSync), stopped on one rank', () => {
   it('a stop asked on rank 1 after step 3 stops both ranks after step 5, mid-epoch (nothing hangs)', async () => {
     const [a, b] = await run('-', '3');
     expect(a).toEqual({ rank: 0, trained: 5, stopped: true, epochs: 1 });
@@ -29,5 +30,11 @@ describe.skipIf(glooMissing !== null)('fit() with DistributedDataParallel, stopp
     const [a, b] = await run('-', '-');
     expect(a).toEqual({ rank: 0, trained: 12, stopped: false, epochs: 3 });
     expect(b).toEqual({ rank: 1, trained: 12, stopped: false, epochs: 3 });
+  }, 120_000);
+
+  it("with a plain model and the caller's gradientSync: a stop asked on rank 0 after step 6 stops both ranks after step 8", async () => {
+    const [a, b] = await run('6', '-', 'manual');
+    expect(a).toEqual({ rank: 0, trained: 8, stopped: true, epochs: 2 });
+    expect(b).toEqual({ rank: 1, trained: 8, stopped: true, epochs: 2 });
   }, 120_000);
 });

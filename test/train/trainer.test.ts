@@ -19,6 +19,9 @@ describe('options', () => {
     expect(() => torch.train.resolveOptions({ lr: -1 })).toThrow(/lr must be positive/);
     expect(() => torch.train.resolveOptions({ shortcut: 'C' as never })).toThrow(/shortcut must be 'A' or 'B'/);
     expect(() => torch.train.resolveOptions({ amp: 'fp16' as never, device: 'cpu', cudaGraphs: true })).toThrow(/cudaGraphs needs a CUDA device, got 'cpu'/);
+    expect(() => torch.train.resolveOptions({ distributed: true, device: 'cpu', cudaGraphs: true })).toThrow(
+      /^trainResNet20: cudaGraphs cannot capture a distributed step \(DistributedDataParallel all-reduces the gradients during backward\); pass cudaGraphs: false$/,
+    );
     expect(() => torch.train.resolveOptions({ amp: 'fp8' as never })).toThrow(/amp must be 'bf16', 'fp16' or false/);
     if (!torch.cuda.isAvailable()) expect(() => torch.train.resolveOptions({ device: 'cuda' })).toThrow(/CUDA is not available/);
   });

@@ -8,6 +8,9 @@
 //     finalize_backward), so loss.backward() returns with the averages in .grad, or throws a failed
 //     all-reduce's error; nothing else (Tensor, Module, the optimizers) knows about DDP;
 //   - rank 0's buffers (batch-norm statistics) are broadcast at the start of each forward (broadcastBuffers).
+//   - a synced forward first checks that the prior iteration's reduction finished (PyTorch's
+//     prepare_for_forward): a reduction whose backward failed after its last bucket started is waited for
+//     there, and a parameter that got no gradient raises "Expected to have finished reduction ...".
 import { TorchError } from '../../errors';
 import * as dist from '../../distributed';
 import { native, type NativeDistributed, type NativeReducer, type ReducerHandle, type ReducerTraceEvent } from '../../native';
@@ -75,6 +78,18 @@ function outputTensors(value: unknown, out: Tensor[] = [], depth = 0): Tensor[] 
   return out;
 }
 
+/** `value` with each tensor that `replaced` maps swapped for its replacement, in new arrays, Maps and objects. */
+function replaceTensors(value: unknown, replaced: Map<Tensor, Tensor>, depth = 0): unknown {
+  if (isTensor(value)) return replaced.get(value) ?? value;
+  if (depth >= 8) return value;
+  if (Array.isArray(value)) return value.map((v) => replaceTensors(v, replaced, depth + 1));
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, replaceTensors(v, replaced, depth + 1)]));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceTensors(v, replaced, depth + 1)]));
+  }
+  return value;
+}
+
 export class DistributedDataParallel<M extends Module = Module> extends Module {
   /** The wrapped model (its state dict keys appear under 'module.' here, as in PyTorch). */
   module!: M;
@@ -134,10 +149,24 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     }
     const out = (this.module.forward as (...a: unknown[]) => unknown)(...args);
     // PyTorch's prepare_for_backward: the next backward's hooks reduce (not inside noSync, not without grad).
-    if (isGradEnabled() && this.noSyncDepth === 0) {
-      this.natives.reducerPrepare(this.reducer, this.findUnusedParameters ? outputTensors(out) : []);
+    if (!isGradEnabled() || this.noSyncDepth > 0) return out;
+    if (!this.findUnusedParameters) {
+      this.natives.reducerPrepare(this.reducer, []);
+      return out;
     }
-    return out;
+    const outputs = outputTensors(out);
+    this.natives.reducerPrepare(this.reducer, outputs);
+    return this.throughSink(out, outputs);
+  }
+
+  // PyTorch's _DDPSink, with findUnusedParameters: the outputs that require grad come back through one identity
+  // node (reducer.cc), so that a loss leaving some of them out still completes the reduction, those outputs'
+  // parameters keeping their .grad as it was. The result has the forward's shape, with the sink's tensors.
+  private throughSink(out: unknown, outputs: Tensor[]): unknown {
+    const graded = outputs.filter((t) => t.requiresGrad);
+    if (graded.length === 0) return out;
+    const sunk = this.natives.reducerSink(graded);
+    return replaceTensors(out, new Map(graded.map((t, i) => [t, sunk[i]])));
   }
 
   /** loss.backward() followed by syncGradients(). */
@@ -151,7 +180,8 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
    * callback), so this only waits where a backward failed before its end (off the JS thread), and checks the
    * iteration: rejects with PyTorch's "Expected to have finished reduction" error when a parameter got no
    * gradient and findUnusedParameters is off (which PyTorch raises at the next forward). Inside noSync() it
-   * does nothing.
+   * does nothing. A training loop needs neither this nor backward() (fit() calls neither): loss.backward()
+   * finalizes and the next forward checks, as in PyTorch; this asks for the check before the optimizer step.
    */
   async syncGradients(): Promise<void> {
     if (this.noSyncDepth > 0) return;
