@@ -245,7 +245,7 @@ void GatherArgs(const Napi::CallbackInfo& info, const OpGroup& g, Call* call) {
   while (call->positional.size() > first && call->types.back() == napi_undefined) call->PopBack();
   // A Tensor (the common last argument) was told apart above; any other object is tested once here.
   if (call->positional.size() > first && call->types.back() == napi_object && call->tensors.back() == nullptr &&
-      IsOptionsObject(env, call->positional.back())) {
+      IsOptionsObject(env, call->positional.back(), true)) {
     call->kwargs = Napi::Object(env, call->positional.back());
     call->has_kwargs = true;
     call->PopBack();

@@ -381,10 +381,12 @@ ArgSchema ArgSchemaOf(const c10::FunctionSchema& schema, size_t skip, bool metho
   return s;
 }
 
-bool IsOptionsObject(napi_env env, napi_value v) {
+bool IsOptionsObject(napi_env env, napi_value v, bool known_not_tensor) {
   // The cheap tests first: most calls end with a Tensor or a number.
   napi_valuetype type;
   if (napi_typeof(env, v, &type) != napi_ok || type != napi_object) return false;
+  if (!known_not_tensor && Tensor::FromObject(env, v) != nullptr) return false;
+  // Another native object (a ScriptModule, a kept list) is no options object either.
   void* wrapped = nullptr;
   if (napi_unwrap(env, v, &wrapped) == napi_ok && wrapped != nullptr) return false;
   bool is = false;

@@ -93,9 +93,10 @@ struct Misfit {
   bool ok() const { return arg == -2; }
 };
 
-// Python's keyword arguments: a trailing plain object. A Tensor (a wrapped object), an array, a typed array
-// or a function is a positional value instead.
-bool IsOptionsObject(napi_env env, napi_value v);
+// Python's keyword arguments: a trailing plain object. A Tensor, another native object, an array, a typed
+// array or a function is a positional value instead. `known_not_tensor`: the caller already looked the
+// value up as a Tensor (the op call's record), so the lookup is not repeated.
+bool IsOptionsObject(napi_env env, napi_value v, bool known_not_tensor = false);
 
 // Every key of an options object must name an argument of one of `schemas` (from `skip` on): an unknown
 // one is a TorchError naming the closest known key, never silently ignored.
