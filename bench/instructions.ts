@@ -35,18 +35,22 @@ function parseCollected(stderr: string): number {
 /** A plain-JavaScript child for Node (the built dist/, not TypeScript through a loader: tsx's start-up is
  *  billions of instructions, the same in both runs but slow under valgrind). --single-threaded: V8's
  *  compiler and collector threads finish at times that vary from run to run, and with them how much
- *  work each run does (without it, 10 loads of a 654-byte file counted 1.3e8 fewer than none). */
+ *  work each run does (without it, 10 loads of a 654-byte file counted 1.3e8 fewer than none).
+ *  --hash-seed: V8 draws a random hash seed at start-up and tests candidates for primality, a cost that
+ *  differs by millions of instructions from run to run (`node -e 0`: ±1.4e6; a process that loads libtorch
+ *  saw 6e6 in one run and 1.6e7 in the next); a fixed seed makes it the same in both runs. */
 export function nodeChild(source: string, args: string[], env?: NodeJS.ProcessEnv): Command {
-  return { file: process.execPath, args: ['--single-threaded', '-e', source, ...args], env };
+  return { file: process.execPath, args: ['--single-threaded', '--hash-seed=1', '-e', source, ...args], env };
 }
 
 /** Absolute path of the built library (npm run build:ts) for children's require(); TORCH_NODE_BENCH_DIST
  *  points it at a copy (dist/ beside its build/Release) to count an earlier build. */
 export const DIST = process.env.TORCH_NODE_BENCH_DIST ?? path.resolve(__dirname, '../dist');
 
-/** A Python script with its arguments, Python torch's interpreter (TORCH_NODE_PYTHON). */
+/** A Python script with its arguments, Python torch's interpreter (TORCH_NODE_PYTHON). A fixed
+ *  PYTHONHASHSEED, for the same reason as Node's --hash-seed: the same dict layouts in both runs. */
 export function pythonChild(source: string, args: string[], env?: NodeJS.ProcessEnv): Command {
-  return { file: PYTHON, args: ['-c', source, ...args], env };
+  return { file: PYTHON, args: ['-c', source, ...args], env: { PYTHONHASHSEED: '0', ...env } };
 }
 
 export interface Ratio {

@@ -8,16 +8,20 @@
 // npx tsx bench/load.ts --instructions [loads]: instructions per torch.load under callgrind, ours and
 // Python's, each file loaded `loads` times (default 10; the 654-byte stride0 file 100 times that, so that
 // its count stands above the run-to-run noise) after 2 warm-up loads, less a run with 0 loads.
-// --files stride0,resnet20 counts only those.
+// --files stride0,resnet20 counts only those. --warmup N: N warm-up loads of every file instead of 2. With
+// 2, V8 is still compiling the loader's functions (TurboFan, once per process) inside the counted window;
+// a steady-state figure, the per-load cost once that is done: --instructions --warmup 60 100.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as torch from '../lib';
 import { PickleWriter, pushTensor, writeCheckpoint } from '../test/serialization/hostile_helpers';
-import { DIST, instructionRatios, nodeChild, pythonChild, wantsInstructions } from './instructions';
+import { argValue, DIST, instructionRatios, nodeChild, pythonChild, wantsInstructions } from './instructions';
 
-const runs = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--files') ?? (wantsInstructions() ? 10 : 5));
+const runs = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--files' && all[i - 1] !== '--warmup') ?? (wantsInstructions() ? 10 : 5));
+const warmup = Number(argValue('--warmup') ?? 2);
+if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup takes a number of loads, not '${argValue('--warmup')}'`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-load-'));
 
 function stride0(): string {
@@ -82,19 +86,19 @@ print(sorted(ts)[len(ts) // 2])`;
   }
 }
 
-// argv: the file to load, the number of loads, then all the files: every child loads each of them twice
-// first, so that the 0-load run is the baseline of every file.
+// argv: the file to load, the number of loads, the number of warm-up loads, then all the files: every child
+// loads each of them `warmup` times first, so that the 0-load run is the baseline of every file.
 const NODE_CHILD = `
 const torch = require(${JSON.stringify(DIST)});
-const [file, n, ...all] = process.argv.slice(1);
-for (const f of all) for (let i = 0; i < 2; i++) torch.dispose(torch.load(f));
+const [file, n, warmup, ...all] = process.argv.slice(1);
+for (const f of all) for (let i = 0; i < Number(warmup); i++) torch.dispose(torch.load(f));
 for (let i = 0; i < Number(n); i++) torch.dispose(torch.load(file));
 `;
 const PY_CHILD = `
 import sys, torch
-file, n, files = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+file, n, warmup, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 for f in files:
-    for _ in range(2): v = torch.load(f); del v
+    for _ in range(warmup): v = torch.load(f); del v
 for _ in range(n): v = torch.load(file); del v
 `;
 
@@ -102,11 +106,11 @@ function instructions(files: Record<string, string>): void {
   const only = process.argv.includes('--files') ? process.argv[process.argv.indexOf('--files') + 1].split(',') : Object.keys(files);
   const sizes = Object.fromEntries(only.map((k) => [k, k === 'stride0' ? 100 * runs : runs]));
   const r = instructionRatios(
-    (k, n) => nodeChild(NODE_CHILD, [files[k], String(n), ...Object.values(files)]),
-    (k, n) => pythonChild(PY_CHILD, [files[k], String(n), ...Object.values(files)]),
+    (k, n) => nodeChild(NODE_CHILD, [files[k], String(n), String(warmup), ...Object.values(files)]),
+    (k, n) => pythonChild(PY_CHILD, [files[k], String(n), String(warmup), ...Object.values(files)]),
     sizes,
   );
-  console.log(JSON.stringify({ libtorch: torch.libtorchVersion, mode: 'instructions per torch.load (callgrind)', loads: sizes, ...r }, null, 2));
+  console.log(JSON.stringify({ libtorch: torch.libtorchVersion, mode: 'instructions per torch.load (callgrind)', warmup, loads: sizes, ...r }, null, 2));
 }
 
 if (wantsInstructions()) {
