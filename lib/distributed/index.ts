@@ -3,6 +3,7 @@
 // configured like torchrun does (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT).
 // Collectives return promises: they are issued at once, in call order (ranks must issue the same
 // collectives in the same order, as in PyTorch), and settle when done; tensors change in place.
+import { requireBuilt, isInitialized } from './built';
 import { native } from '../native';
 import { TorchError } from '../errors';
 import type { Tensor } from '../tensor';
@@ -28,7 +29,6 @@ const INIT_PROCESS_GROUP = optionKeys<InitOptions>({ backend: true, initMethod: 
 
 const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
-const NOT_BUILT = 'torch.distributed is not in this build: it needs gloo\'s headers at build time (apt-get install libgloo-dev, then rebuild: npm run build)';
 
 /** Whether this build has a process-group backend (gloo's headers, or NCCL's with a CUDA libtorch, at build time). */
 export function isAvailable(): boolean {
@@ -41,11 +41,6 @@ export function isGlooAvailable(): boolean {
 /** torch.distributed.is_nccl_available: this build has c10d's ProcessGroupNCCL (a GPU is still needed to use it). */
 export function isNcclAvailable(): boolean {
   return native.distributed.isNcclAvailable();
-}
-
-/** The TorchError every entry gives in a build without a backend. */
-export function requireBuilt(where: string): void {
-  if (!native.distributed.isAvailable()) throw new TorchError(`${where}: ${NOT_BUILT}`);
 }
 
 function envInt(name: string, given: number | undefined): number {
@@ -93,10 +88,6 @@ export async function initProcessGroup(options: InitOptions = {}): Promise<void>
   await native.distributed.init(addr, port, rank, worldSize, timeout, !agentStore && rank === 0, prefix, backend);
 }
 
-export function isInitialized(): boolean {
-  requireBuilt('isInitialized');
-  return native.distributed.info() !== null;
-}
 
 function info(where: string): { rank: number; worldSize: number; backend: Backend } {
   requireBuilt(where);
@@ -196,3 +187,4 @@ export function barrier(options: CollectiveOptions = {}): Promise<void> | Work {
 export { defaultDevice, localDevice } from './device';
 export { Store, TCPStore } from './store';
 export type { StoreValue, TCPStoreOptions } from './store';
+export { isInitialized, requireBuilt } from './built';

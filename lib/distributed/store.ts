@@ -9,7 +9,7 @@
 import { TorchError } from '../errors';
 import { native, type StoreHandle } from '../native';
 import { optionKeys, readOptions } from '../utils/options';
-import { isInitialized, requireBuilt } from './index';
+import { isInitialized, requireBuilt } from './built';
 
 /** A value to store: a string (sent as UTF-8) or bytes. */
 export type StoreValue = string | Uint8Array;

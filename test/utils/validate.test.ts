@@ -47,7 +47,7 @@ const cases: [string, () => unknown, string][] = [
   ["BasicBlock shortcut 'a'", () => new models.BasicBlock(16, 32, 2, 'a' as never), "BasicBlock(): argument 'shortcut' must be 'A' or 'B', not the string 'a'"],
   // data
   ['DataLoader over numbers', () => new data.DataLoader({ data: 5, targets: 6 } as never), "DataLoader(): argument 'dataset.data' must be a Tensor, not number 5"],
-  ['DataLoader over null', () => new data.DataLoader(null as never), "DataLoader(): argument 'dataset' must be a data set with data and targets tensors, not null"],
+  ['DataLoader over null', () => new data.DataLoader(null as never), "DataLoader(): argument 'dataset' must be a TensorDataset or a data set with data and targets tensors, not null"],
   ['DataLoader batchSize 0', () => new data.DataLoader(ds, { batchSize: 0 }), 'batch_size should be a positive integer value, but got batch_size=0'],
   ["DataLoader batchSize '128'", () => new data.DataLoader(ds, { batchSize: '128' as never }), "batch_size should be a positive integer value, but got batch_size='128'"],
   ["DataLoader shuffle 'yes'", () => new data.DataLoader(ds, { shuffle: 'yes' as never }), "shuffle should be a boolean value, but got shuffle='yes'"],
