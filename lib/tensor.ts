@@ -104,6 +104,15 @@ installIndexing(proto);
 proto[disposeSymbol] = function (this: Tensor) {
   this.dispose();
 };
+// Python's x.is_leaf: a tensor autograd made has a grad_fn; every other one (no grad, a user's parameter, a
+// detach()) is a leaf.
+Object.defineProperty(proto, 'isLeaf', {
+  get(this: Tensor) {
+    return this.gradFnName() === null;
+  },
+  configurable: true,
+  enumerable: false,
+});
 Object.defineProperty(proto, Symbol.for('nodejs.util.inspect.custom'), {
   value(this: Tensor) {
     return this.toString();

@@ -35,6 +35,8 @@ export interface Tensor {
   tolist(): NestedArray;
   /** The name of the autograd node that made this tensor (Python's type(x.grad_fn).__name__), or null for a leaf. */
   gradFnName(): string | null;
+  /** Python's x.is_leaf: true unless autograd made this tensor (it has a grad_fn). */
+  readonly isLeaf: boolean;
   /** x.stride(dim): that dimension's stride in elements; x.stride(): every dimension's (Python's tuple). */
   stride(dim: number): number;
   stride(): number[];

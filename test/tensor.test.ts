@@ -60,6 +60,19 @@ print(json.dumps([torch.rand(5).tolist(), torch.randn(5).tolist(), torch.randint
     expect(i).toEqual(py[2]);
   });
 
+  it('isLeaf is Python\'s is_leaf: false only for what autograd made', () => {
+    const x = torch.randn([3], { requiresGrad: true });
+    const y = x.mul(2);
+    const cases = [torch.randn([3]), x, y, y.detach(), torch.randn([3]).mul(2), y.sum()];
+    const py = runPython(`
+import torch
+x = torch.randn(3, requires_grad=True)
+y = x * 2
+print(json.dumps([t.is_leaf for t in [torch.randn(3), x, y, y.detach(), torch.randn(3) * 2, y.sum()]]))`);
+    expect(cases.map((t) => t.isLeaf)).toEqual(py);
+    expect(py).toEqual([true, true, false, true, true, false]);
+  });
+
   it('saves and restores the generator state like torch.get_rng_state', () => {
     torch.manualSeed(3);
     const state = torch.getRngState();
