@@ -249,9 +249,26 @@ export interface NativeNn {
 
 /** A function ops.bind made: converts its arguments by the operator's schema (a method takes the tensor as `this`). */
 export type NativeOp = (this: unknown, ...args: unknown[]) => unknown;
+/**
+ * The op call's shared words: [0] a mask (bit i: positional i is a Tensor whose token is in word 1 + i;
+ * bit 8: the wrapper wrote it and passes a fresh Tensor object as a last extra argument), [1..8] tokens,
+ * [9] the token + 1 of a Tensor result that went into that object (0: the op returned something else).
+ */
+export interface NativeCallProtocol {
+  /** The symbol a Tensor object keeps its token under. */
+  key: symbol;
+  /** The constructor of Tensor objects (its prototype is Tensor's): `new Handle(token)`; -1 names no tensor. */
+  Handle: new (token: number) => Tensor;
+  words: Float64Array;
+  /** Frees the tensor a token names (Tensor.dispose). */
+  dispose(token: number): void;
+}
+
 /** ops (ops.cc): the generic operator call (lib/ops.ts). */
 export interface NativeOps {
   bind(display: string, overloads: string[], method: boolean): NativeOp;
+  /** What lib/ops.ts's wrapper shares with the op call (Tensor::CallProtocol in tensor.cc). */
+  handles: NativeCallProtocol;
   has(name: string): boolean;
   schema(name: string): string | null;
 }

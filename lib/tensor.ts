@@ -4,7 +4,7 @@
 import { DType, Device, TensorOptions, DTYPES } from './dtype';
 import { TorchError } from './errors';
 import { native } from './native';
-import { installMethods, installProperties } from './ops';
+import { disposeHandle, installMethods, installProperties } from './ops';
 import { METHODS, PROPERTIES } from './generated/tensor_methods';
 import { TENSOR_ADAPTERS } from './tensor_methods';
 import * as ops from './generated/torch';
@@ -101,6 +101,12 @@ for (const [name, fn] of Object.entries(TENSOR_ADAPTERS)) {
 installMethods(proto, METHODS);
 installProperties(proto, PROPERTIES);
 installIndexing(proto);
+// dispose() reads the token in JS, as every op's wrapper does (lib/ops.ts); the native method stays for the
+// message a value that is no Tensor gets.
+const nativeDispose = proto.dispose as (this: unknown) => void;
+proto.dispose = function dispose(this: Tensor): void {
+  disposeHandle(this, nativeDispose);
+};
 proto[disposeSymbol] = function (this: Tensor) {
   this.dispose();
 };

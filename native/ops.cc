@@ -172,6 +172,8 @@ Napi::Value ResultTensor(Napi::Env env, const Overload& ov, const Call& call, si
     }
   }
   if (call.requires_grad) t.requires_grad_(true);
+  // One Tensor back to lib/ops.ts's wrapper: as its token, and the wrapper makes the object.
+  if (call.result_object != nullptr && ov.return_names.size() == 1) return Tensor::WrapInto(env, std::move(t), call.result_object);
   return Tensor::Wrap(env, std::move(t));
 }
 
@@ -237,11 +239,25 @@ thread_local std::deque<torch::jit::Stack> StackLease::pool_;
 thread_local size_t StackLease::depth_ = 0;
 
 // The call's arguments: a trailing options object becomes its keywords; trailing undefineds are not given.
-void GatherArgs(const Napi::CallbackInfo& info, const OpGroup& g, Call* call) {
+// Called through lib/ops.ts's wrapper, the first Tensor::kCallTokens positionals come told apart already:
+// the wrapper left the Tensors' tokens in the shared words, and every other value there is no Tensor.
+void GatherArgs(const Napi::CallbackInfo& info, const OpGroup& g, uint32_t mask, Call* call) {
   Napi::Env env = info.Env();
+  const bool wrapped = (mask & Tensor::kCallFromWrapper) != 0 && info.Length() > 0;
+  auto add = [&](napi_value v) {
+    const uint32_t i = static_cast<uint32_t>(call->positional.size());
+    if (!wrapped || i >= Tensor::kCallTokens) return call->Add(env, v);
+    call->AddKnown(env, v, (mask >> i & 1) ? Tensor::FromCallToken(i) : nullptr);
+  };
   const size_t first = g.method ? 1 : 0;
-  if (g.method) call->AddSelf(env, info.This());
-  for (size_t i = 0; i < info.Length(); ++i) call->Add(env, info[i]);
+  if (g.method) {
+    if (wrapped) add(info.This());
+    else call->AddSelf(env, info.This());
+  }
+  // The wrapper's last argument is the object a Tensor result goes into, not the op's.
+  const size_t given = wrapped ? info.Length() - 1 : info.Length();
+  if (wrapped) call->result_object = info[given];
+  for (size_t i = 0; i < given; ++i) add(info[i]);
   while (call->positional.size() > first && call->types.back() == napi_undefined) call->PopBack();
   // A Tensor (the common last argument) was told apart above; any other object is tested once here.
   if (call->positional.size() > first && call->types.back() == napi_object && call->tensors.back() == nullptr &&
@@ -288,6 +304,7 @@ bool IsPositionalCall(const Overload& ov, const Call& call) {
 Napi::Value CallOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   OpGroup& g = *static_cast<OpGroup*>(info.Data());
+  const uint32_t mask = Tensor::TakeCallMask();  // first: whatever throws next, no later call sees this one's
   try {
     Resolve(g);
     if (g.overloads.empty()) {
@@ -295,7 +312,7 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
                                 " is not in this libtorch (" + TORCH_VERSION + ")");
     }
     Call call;
-    GatherArgs(info, g, &call);
+    GatherArgs(info, g, mask, &call);
     StackLease lease;
     torch::jit::Stack& stack = lease.get();
     for (const Overload& ov : g.overloads) {
@@ -364,6 +381,7 @@ const Entry kOps[] = {
 void InitOps(Napi::Env env, Napi::Object exports) {
   Napi::Object ops = Napi::Object::New(env);
   Export(env, ops, kOps);
+  ops.Set("handles", Tensor::CallProtocol(env));
   exports.Set("ops", ops);
 }
 

@@ -684,6 +684,14 @@ void Call::Add(napi_env env, napi_value v) {
   tensors.push_back(type == napi_object ? Tensor::FromObject(env, v) : nullptr);
 }
 
+void Call::AddKnown(napi_env env, napi_value v, Tensor* t) {
+  napi_valuetype type = napi_object;
+  if (t == nullptr) napi_typeof(env, v, &type);
+  positional.push_back(v);
+  types.push_back(type);
+  tensors.push_back(t);
+}
+
 void Call::AddSelf(napi_env env, napi_value self) {
   Tensor* t = Tensor::FromObject(env, self);
   if (t == nullptr) return Add(env, self);

@@ -78,8 +78,11 @@ struct Call {
   Napi::Object kwargs;                         // empty when none
   bool has_kwargs = false;
   bool requires_grad = false;
+  napi_value result_object = nullptr;  // lib/ops.ts's wrapper's object for a Tensor result (tensor.h)
 
   void Add(napi_env env, napi_value v);
+  // Add for a value whose handle the caller already knows (`t`; nullptr: the value is no Tensor).
+  void AddKnown(napi_env env, napi_value v, Tensor* t);
   // A method's `this`, nearly always a Tensor: its unwrap (which tests for an object itself) says so
   // without a type test first.
   void AddSelf(napi_env env, napi_value self);

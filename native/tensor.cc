@@ -1,5 +1,6 @@
 #include "tensor.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "addon_data.h"
@@ -26,6 +27,8 @@ struct HandleTable {
   std::vector<napi_ref> dead_refs;  // weak references of freed slots, deleted outside the collector
   napi_ref maker = nullptr;   // the JS constructor that makes Tensor objects (Init)
   napi_ref key = nullptr;     // the symbol its objects keep their token under
+  napi_ref words_ref = nullptr;  // the op call's shared words (Tensor::kCallWords doubles), kept alive
+  double* words = nullptr;       // …and their memory, which V8 never moves
 
   static uint64_t Token(const Tensor* t) { return ((t->generation_ & kGenerationMask) << kIndexBits) | t->index_; }
 
@@ -231,7 +234,7 @@ void Tensor::UnlinkGrad() {
   grad_handle_ = grad_of_ = nullptr;
 }
 
-Napi::Value Tensor::Make(Napi::Env env, at::Tensor t, int to) {
+Tensor* Tensor::NewSlot(Napi::Env env, at::Tensor t, int to, bool* finalize) {
   HandleTable& h = handles;
   if (!h.dead_refs.empty()) h.DeleteDeadRefs(env);
   Tensor* slot = h.Acquire(env);
@@ -239,17 +242,80 @@ Napi::Value Tensor::Make(Napi::Env env, at::Tensor t, int to) {
   auto [scope, size] = RegistryAdd(slot, to);
   ReportNativeMemory(env, scope > 0);
   slot->finalizer_ = false;
+  // Only a handle that can outlive every tidy() needs the collector to free it.
+  *finalize = scope == 0 || size > kScopeHandlesWithoutFinalizer;
+  return slot;
+}
+
+Napi::Value Tensor::ObjectFor(Napi::Env env, Tensor* slot, bool finalize) {
   napi_value maker, token, result;
-  napi_status status = napi_get_reference_value(env, h.maker, &maker);
+  napi_status status = napi_get_reference_value(env, handles.maker, &maker);
   if (status == napi_ok) status = napi_create_double(env, static_cast<double>(HandleTable::Token(slot)), &token);
   if (status == napi_ok) status = napi_new_instance(env, maker, 1, &token, &result);
   if (status != napi_ok) {
     slot->Release();
     NAPI_THROW_IF_FAILED(env, status, Napi::Value());
   }
-  // Only a handle that can outlive every tidy() needs the collector to free it.
-  if (scope == 0 || size > kScopeHandlesWithoutFinalizer) slot->AttachFinalizer(env, Napi::Value(env, result));
+  if (finalize) slot->AttachFinalizer(env, Napi::Value(env, result));
   return Napi::Value(env, result);
+}
+
+Napi::Value Tensor::Make(Napi::Env env, at::Tensor t, int to) {
+  bool finalize = false;
+  Tensor* slot = NewSlot(env, std::move(t), to, &finalize);
+  return ObjectFor(env, slot, finalize);
+}
+
+Napi::Value Tensor::WrapInto(Napi::Env env, at::Tensor t, napi_value object) {
+  bool finalize = false;
+  Tensor* slot = NewSlot(env, std::move(t), -1, &finalize);
+  if (finalize) slot->AttachFinalizer(env, Napi::Value(env, object));
+  // Last: nothing runs between here and the wrapper reading it.
+  handles.words[kCallResultWord] = static_cast<double>(HandleTable::Token(slot)) + 1;
+  return env.Undefined();
+}
+
+uint32_t Tensor::TakeCallMask() {
+  double* w = handles.words;
+  if (w == nullptr || w[0] == 0) return 0;
+  uint32_t mask = static_cast<uint32_t>(w[0]);
+  w[0] = 0;
+  return mask;
+}
+
+Tensor* Tensor::FromCallToken(uint32_t i) { return handles.ResolveNumber(handles.words[1 + i]); }
+
+// handles.dispose(token): Tensor.dispose() from lib/tensor.ts, which read the token itself.
+Napi::Value Tensor::DisposeToken(const Napi::CallbackInfo& info) {
+  double number = -1;
+  napi_get_value_double(info.Env(), info[0], &number);
+  Tensor* t = handles.ResolveNumber(number);
+  if (t == nullptr) throw TorchError(info.Env(), "dispose: called on a value that is not its object");
+  t->Release();
+  return info.Env().Undefined();
+}
+
+Napi::Object Tensor::CallProtocol(Napi::Env env) {
+  HandleTable& h = handles;
+  Napi::Object out = Napi::Object::New(env);
+  napi_value key, maker;
+  NAPI_THROW_IF_FAILED(env, napi_get_reference_value(env, h.key, &key), out);
+  NAPI_THROW_IF_FAILED(env, napi_get_reference_value(env, h.maker, &maker), out);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, kCallWords * sizeof(double));
+  h.words = static_cast<double*>(buffer.Data());
+  std::fill(h.words, h.words + kCallWords, 0.0);
+  NAPI_THROW_IF_FAILED(env, napi_create_reference(env, buffer, 1, &h.words_ref), out);
+  out.Set("key", Napi::Value(env, key));
+  out.Set("Handle", Napi::Value(env, maker));
+  out.Set("words", Napi::Float64Array::New(env, kCallWords, buffer, 0));
+  out.Set("dispose", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    try {
+      return DisposeToken(info);
+    } catch (...) {
+      RethrowAsTorchError(info.Env(), kAsThrown);
+    }
+  }, "dispose"));
+  return out;
 }
 
 Napi::Value Tensor::Wrap(Napi::Env env, at::Tensor t) { return Make(env, std::move(t), -1); }

@@ -36,6 +36,29 @@ class Tensor {
   // The libtorch tensor behind a JS value; throws a TorchError naming `where` if it is not a live Tensor.
   static const at::Tensor& Get(Napi::Env env, const Napi::Value& v, const char* where);
 
+  // ---- the op call's shared words (lib/ops.ts) ----
+  // A JS wrapper around every generated op reads each Tensor argument's token itself (a cached property
+  // load in JS, where Node-API's napi_get_property costs ~1,000 instructions) and leaves the tokens and a
+  // mask here, in a Float64Array this thread shares with JS. It also passes, as a last extra argument, a
+  // fresh Tensor object holding no token: a Tensor result is given that object (its finalizer attached
+  // here when it needs one) and its token goes back in the words, so no call back into JS makes the object
+  // (napi_new_instance of the maker costs ~700). Words: [0] the mask (bit i: positional i is a Tensor whose
+  // token is in word 1 + i; kCallFromWrapper: the wrapper wrote it and passed the object), [1..kCallTokens]
+  // the tokens, [kCallResultWord] the result's token + 1 (0: the op returned something else).
+  static constexpr uint32_t kCallTokens = 8;
+  static constexpr uint32_t kCallFromWrapper = 1u << kCallTokens;
+  static constexpr size_t kCallResultWord = kCallTokens + 1;
+  static constexpr size_t kCallWords = kCallTokens + 2;
+  // The mask the wrapper left for this call (0 when the op was called directly), cleared as it is read.
+  static uint32_t TakeCallMask();
+  // The handle whose token the wrapper left for positional `i` (a disposed one reads as disposed).
+  static Tensor* FromCallToken(uint32_t i);
+  // Wrap for a call from the wrapper: the handle goes into `object` (the wrapper's fresh one), its token
+  // into the words; the wrapper returns the object.
+  static Napi::Value WrapInto(Napi::Env env, at::Tensor tensor, napi_value object);
+  // { key, Handle, words, dispose }: what lib/ops.ts's wrapper needs (InitOps exports it as ops.handles).
+  static Napi::Object CallProtocol(Napi::Env env);
+
   void Release();  // frees the libtorch reference now (dispose / end of scope / finalizer)
   const at::Tensor& value(const char* where);
   // Moves the handle (whose JS object is `self`) to `scope`; at the root it gets the finalizer that frees
@@ -72,6 +95,9 @@ class Tensor {
   static napi_value Construct(napi_env env, napi_callback_info info);
   static void Finalize(napi_env env, void* data, void* hint);
   static Napi::Value Make(Napi::Env env, at::Tensor tensor, int scope);
+  static Tensor* NewSlot(Napi::Env env, at::Tensor tensor, int scope, bool* finalize);
+  static Napi::Value ObjectFor(Napi::Env env, Tensor* slot, bool finalize);
+  static Napi::Value DisposeToken(const Napi::CallbackInfo& info);
   void AttachFinalizer(Napi::Env env, const Napi::Value& self);
   template <InstanceGetterCallback Getter>
   static napi_value GetterCallback(napi_env env, napi_callback_info info);

@@ -6,6 +6,7 @@ import { Tensor, nn } from '../../lib';
 import { Nested, arr, maxDiff } from '../helpers/compare';
 import { runPython } from '../helpers/python';
 import { bindOp, hasOp } from '../../lib/ops';
+import { native } from '../../lib/native';
 import * as generated from '../../lib/generated/torch';
 
 const F = nn.functional;
@@ -173,6 +174,56 @@ describe('bad calls are TorchErrors that name the op, the argument and the expec
     expect(() => missing()).toThrow(/^torch\.noSuchOp\(\): aten::no_such_op is not in this libtorch \(\d+\.\d+\.\d+[^)]*\)$/);
     expect(hasOp('add.Tensor')).toBe(true);
     expect(hasOp('no_such_op')).toBe(false);
+  });
+});
+
+describe("the op wrapper (lib/ops.ts) that reads tokens in JS", () => {
+  it("a Proxy argument whose trap calls another op still binds the call's own tensors", () => {
+    const x = torch.tensor([10, 20]);
+    const y = torch.tensor([1, 2]);
+    let trapCalls = 0;
+    const proxied = new Proxy(y, {
+      get(target, key) {
+        trapCalls++;
+        // Another op in the middle of the outer call's token writing: it leaves its own tokens in the words.
+        torch.tensor([100, 200]).mul(torch.tensor([3, 3])).dispose();
+        return Reflect.get(target, key);
+      },
+    });
+    expect(x.add(proxied).toArray()).toEqual([11, 22]);
+    expect(torch.sub(x, proxied).toArray()).toEqual([9, 18]);
+    expect(trapCalls).toBeGreaterThan(0);
+  });
+
+  it('a result comes back as a Tensor object of the one class, inside tidy() and out, and an op called directly gets one too', () => {
+    const a = torch.ones([2]);
+    const b = torch.tensor([1, 2]);
+    const outside = a.add(b);
+    torch.tidy(() => {
+      const inside = a.add(b);
+      expect(inside).toBeInstanceOf(Tensor);
+      expect(Object.getPrototypeOf(inside)).toBe(Object.getPrototypeOf(outside));
+    });
+    // The op without its wrapper (nothing left in the shared words for it) returns an object, never a token.
+    const raw = native.ops.bind('torch.add', ['add.Tensor'], false);
+    const missing = bindOp<(x: Tensor, y: Tensor) => Tensor>('torch.noSuchOp', ['no_such_op']);
+    expect(() => missing(b, b)).toThrow(/no_such_op/);
+    const direct = raw(a, b) as Tensor;
+    expect(direct).toBeInstanceOf(Tensor);
+    expect(direct.toArray()).toEqual([2, 3]);
+    expect(outside.toArray()).toEqual([2, 3]);
+  });
+
+  it('dispose() frees by token, is idempotent, and refuses a value that is no Tensor', () => {
+    const ones = torch.ones([3]);
+    const before = torch.memory().liveTensors;
+    const t = ones.mul(2);
+    expect(torch.memory().liveTensors).toBe(before + 1);
+    t.dispose();
+    t.dispose();
+    expect(t.isDisposed).toBe(true);
+    expect(torch.memory().liveTensors).toBe(before);
+    expect(() => Tensor.prototype.dispose.call({} as Tensor)).toThrow('dispose: called on a value that is not its object');
   });
 });
 
