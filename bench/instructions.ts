@@ -1,8 +1,11 @@
 // Instruction counts under valgrind's callgrind: the same total whatever else the machine runs, so a
 // ratio of ours to Python's holds on a shared machine where wall and CPU times do not.
-// A bench script's --instructions mode runs one workload in a child process twice, with `iters` and with
-// 0 iterations after the same set-up (and warm-up), and reports (I(iters) - I(0)) / iters: the start-up
-// (Node or Python, loading libtorch, building inputs) cancels out. Each side counts all its threads.
+// A bench script's --instructions mode runs one workload in a child process twice, with N and with 3N
+// iterations after the same set-up (and warm-up), and reports (I(3N) - I(N)) / 2N: the start-up (Node or
+// Python, loading libtorch, building inputs) cancels out, and so do the one-off costs of the first N
+// (V8 optimising the loop, the first major collection). Counting N against 0 iterations instead put
+// those inside the window: one mark-compact that fell in it added ~2,700 instructions to each of 40,000
+// adds, and where it fell moved from build to build. Each side counts all its threads.
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { PYTHON } from '../test/helpers/python';
@@ -59,13 +62,13 @@ export interface Ratio {
   ratio: number;
 }
 
-/** Instructions per iteration of each workload: one empty run (0 iterations; the child must do the same
- *  set-up and warm-up whichever workload it is given), then one run per workload. */
+/** Instructions per iteration of each workload in the steady state: a run of N and a run of 3N iterations
+ *  (the child must do the same set-up and warm-up for either), the difference over 2N. */
 export function perIteration(make: (workload: string, n: number) => Command, iters: Record<string, number>): Record<string, number> {
-  const names = Object.keys(iters);
-  const empty = runCallgrind(make(names[0], 0));
   const out: Record<string, number> = {};
-  for (const name of names) out[name] = (runCallgrind(make(name, iters[name])) - empty) / iters[name];
+  for (const [name, n] of Object.entries(iters)) {
+    out[name] = (runCallgrind(make(name, 3 * n)) - runCallgrind(make(name, n))) / (2 * n);
+  }
   return out;
 }
 

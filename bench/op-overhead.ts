@@ -5,7 +5,7 @@
 // --clock cpu (the default) times the process's CPU time, not the wall clock: on a shared machine the wall
 // clock counts the time other processes ran; both sides run one thread, so CPU time is the op's cost.
 // --instructions counts instructions under callgrind instead (bench/instructions.ts): a child process per
-// side and op, run with N and with 0 iterations after the same set-up and warm-up, the difference over N;
+// side and op, run with N and with 3N iterations after the same set-up and warm-up, the difference over 2N;
 // it also measures the `add` inside a `tidy` scope. Sizes: --iters (default 20,000 for add, 1/20 for conv).
 import { execFileSync } from 'child_process';
 import * as torch from '../lib';
@@ -48,16 +48,20 @@ function ours() {
   const gConv = bindOp<(...a: unknown[]) => torch.Tensor>('F.conv2d', ['conv2d', 'conv2d.padding']);
   const genericAdd = () => gAdd(a, b).dispose();
   const genericConv = () => gConv(x, w, null, 1, 1).dispose();
+  // 100 adds inside one tidy(), freed at its end (Python: the same loop, each freed by its refcount).
+  const tidyAdd = () => torch.tidy(() => { for (let i = 0; i < 100; i++) a.add(b); });
   for (const f of [add, genericAdd]) timeNs(f, ITERS / 10);
+  timeNs(tidyAdd, ITERS / 1000);
   for (const f of [conv2d, genericConv]) timeNs(f, ITERS / 100);
-  const ns: Record<string, number[]> = { add: [], conv2d: [], genericAdd: [], genericConv: [] };
+  const ns: Record<string, number[]> = { add: [], tidyAdd: [], conv2d: [], genericAdd: [], genericConv: [] };
   for (let r = 0; r < REPEATS; r++) {
     ns.add.push(timeNs(add, ITERS));
+    ns.tidyAdd.push(timeNs(tidyAdd, ITERS / 100) / 100);
     ns.genericAdd.push(timeNs(genericAdd, ITERS));
     ns.conv2d.push(timeNs(conv2d, ITERS / 10));
     ns.genericConv.push(timeNs(genericConv, ITERS / 10));
   }
-  return { add: median(ns.add), conv2d: median(ns.conv2d), genericAdd: median(ns.genericAdd), genericConv: median(ns.genericConv) };
+  return { add: median(ns.add), tidyAdd: median(ns.tidyAdd), conv2d: median(ns.conv2d), genericAdd: median(ns.genericAdd), genericConv: median(ns.genericConv) };
 }
 
 function python() {
@@ -75,10 +79,13 @@ def t(fn, n):
     return (clock() - t0) / n
 add = lambda: torch.add(a, b)
 conv = lambda: F.conv2d(x, w, None, 1, 1)
-t(add, ITERS // 10); t(conv, ITERS // 100)
+def add100():
+    for _ in range(100): torch.add(a, b)
+t(add, ITERS // 10); t(conv, ITERS // 100); t(add100, ITERS // 1000)
 adds = sorted(t(add, ITERS) for _ in range(REPEATS))
+loops = sorted(t(add100, ITERS // 100) / 100 for _ in range(REPEATS))
 convs = sorted(t(conv, ITERS // 10) for _ in range(REPEATS))
-print(json.dumps({"add": adds[REPEATS // 2], "conv2d": convs[REPEATS // 2], "torch": torch.__version__}))
+print(json.dumps({"add": adds[REPEATS // 2], "tidyAdd": loops[REPEATS // 2], "conv2d": convs[REPEATS // 2], "torch": torch.__version__}))
 `;
   return JSON.parse(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' }).trim().split('\n').pop()!);
 }
@@ -103,7 +110,7 @@ const fn = {
   tidyAdd: () => torch.tidy(() => { for (let i = 0; i < 100; i++) a.add(b); }),
   conv2d: () => conv(x, w, null, { stride: 1, padding: 1 }).dispose(),
 };
-// The same warm-up whatever the op, so that the 0-iteration run is every op's baseline.
+// The same warm-up whatever the op: the N and 3N runs then differ only in the loop.
 for (let i = 0; i < 2000; i++) fn.add();
 for (let i = 0; i < 20; i++) fn.tidyAdd();
 for (let i = 0; i < 100; i++) fn.conv2d();
@@ -170,6 +177,7 @@ const result = {
   repeats: REPEATS,
   nsPerOp: {
     add1: { typescript: Math.round(ts.add), python: Math.round(py.add), ratio: +(ts.add / py.add).toFixed(3) },
+    add1InTidy: { typescript: Math.round(ts.tidyAdd), python: Math.round(py.tidyAdd), ratio: +(ts.tidyAdd / py.tidyAdd).toFixed(3) },
     conv2d_1x16x8x8: {
       typescript: Math.round(ts.conv2d),
       python: Math.round(py.conv2d),
