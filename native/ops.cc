@@ -282,7 +282,7 @@ bool BindPositional(Napi::Env env, const Overload& ov, const Call& call, torch::
       if (type == napi_undefined && a.def) stack.push_back(*a.def);
       else if (a.optional) stack.emplace_back();
       else return false;
-    } else if (a.kind == Kind::Tensor) {
+    } else if (a.kind == Kind::Tensor && (call.tensors[i] != nullptr || !a.number_as_tensor)) {
       if (call.tensors[i] == nullptr) return false;
       stack.emplace_back(call.tensors[i]->value(a.where.c_str()));
     } else {

@@ -2,6 +2,8 @@
 // binding of a call's positional values and options object to them.
 #include "schema_binder.h"
 
+#include <ATen/ScalarOps.h>
+
 #include <algorithm>
 #include <cctype>
 #include <climits>
@@ -114,6 +116,23 @@ bool ConvertTensor(Napi::Env, const Arg& a, const Napi::Value& v, IValue* out) {
   if (t == nullptr) return false;
   *out = t->value(a.where.c_str());
   return true;
+}
+
+// A number as Python's argument parser gives it for a Tensor: a 0-dim tensor (int64, float64 or bool, as the
+// Scalar is) marked as a wrapped number, so type promotion treats it as the number it was.
+at::Tensor WrappedNumber(Napi::Env env, const Napi::Value& v, const char* where) {
+  at::AutoDispatchBelowADInplaceOrView guard;
+  at::Tensor t = c10::scalar_to_tensor(ToScalar(env, v, where));
+  t.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return t;
+}
+
+bool ConvertTensorOrNumber(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out) {
+  if (v.IsNumber() || v.IsBoolean()) {
+    *out = WrappedNumber(env, v, a.name.c_str());
+    return true;
+  }
+  return ConvertTensor(env, a, v, out);
 }
 
 bool ConvertScalar(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* out) {
@@ -355,6 +374,17 @@ Arg MakeArg(const c10::Argument& a, const std::string& display, Dialect dialect)
              kConverters[static_cast<size_t>(kind)], std::move(declared)};
 }
 
+// Python's should_allow_numbers_as_tensors (torch/csrc/utils/python_arg_parser.cpp): the operators whose
+// Tensor arguments also take a number.
+bool AllowsNumbersAsTensors(const std::string& op) {
+  static const char* const kNames[] = {
+      "add", "add_", "add_out", "div", "div_", "div_out", "divide", "divide_", "divide_out",
+      "mul", "mul_", "mul_out", "multiply", "multiply_", "multiply_out", "sub", "sub_", "sub_out",
+      "subtract", "subtract_", "subtract_out", "true_divide", "true_divide_", "true_divide_out",
+      "to", "_to_copy", "copy_", "floor_divide", "floor_divide_", "floor_divide_out", "_conj"};
+  return std::any_of(std::begin(kNames), std::end(kNames), [&](const char* n) { return op == n; });
+}
+
 }  // namespace
 
 ArgSchema ArgSchemaOf(const c10::FunctionSchema& schema, size_t skip, bool method, const std::string& display, Dialect dialect) {
@@ -363,8 +393,15 @@ ArgSchema ArgSchemaOf(const c10::FunctionSchema& schema, size_t skip, bool metho
   sig << "(";
   bool star = false, has_dtype = false, has_device = false;
   const auto& formals = schema.arguments();
+  const std::string& qualified = schema.name();
+  const bool numbers_as_tensors = dialect == Dialect::Aten && qualified.rfind("aten::", 0) == 0 &&
+                                  AllowsNumbersAsTensors(qualified.substr(6));
   for (size_t i = skip; i < formals.size(); ++i) {
     Arg arg = MakeArg(formals[i], display, dialect);
+    if (numbers_as_tensors && arg.kind == Kind::Tensor && !arg.optional) {
+      arg.number_as_tensor = true;
+      arg.convert = ConvertTensorOrNumber;
+    }
     // PyTorch's factories (dtype and device arguments) also take requires_grad.
     if (formals[i].name() == "dtype") has_dtype = true;
     if (formals[i].name() == "device") has_device = true;

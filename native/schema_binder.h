@@ -45,6 +45,9 @@ struct Arg {
   c10::optional<c10::IValue> def;
   Converter convert;    // by kind
   c10::TypePtr declared;  // the type without Optional, for Kind::Generic
+  // A number given for this Tensor becomes a wrapped-number tensor, as Python's argument parser does for
+  // add, sub, mul, div and a few more (should_allow_numbers_as_tensors): x.mul(2) calls mul.Tensor.
+  bool number_as_tensor = false;
 };
 
 // The arguments of one schema as a JS call gives them.

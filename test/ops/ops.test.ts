@@ -177,6 +177,48 @@ describe('bad calls are TorchErrors that name the op, the argument and the expec
   });
 });
 
+describe("a number for a Tensor argument of add, sub, mul, div is a wrapped number, as Python's parser makes it", () => {
+  // Each: ours, and the same call in Python; x is float32 [1.5, -2] with requires_grad, i an int32 [3, 4].
+  const calls: [string, (x: Tensor, i: Tensor) => Tensor, string][] = [
+    ['x.mul(2)', (x) => x.mul(2), 'x.mul(2)'],
+    ['x.add(1)', (x) => x.add(1), 'x.add(1)'],
+    ['x.sub(0.5)', (x) => x.sub(0.5), 'x.sub(0.5)'],
+    ['x.div(4)', (x) => x.div(4), 'x.div(4)'],
+    ['torch.mul(3, x)', (x) => (torch.mul as (a: unknown, b: unknown) => Tensor)(3, x), 'torch.mul(3, x)'],
+    ['torch.add(2, x, {alpha: 3})', (x) => (torch.add as (a: unknown, b: unknown, o: unknown) => Tensor)(2, x, { alpha: 3 }), 'torch.add(2, x, alpha=3)'],
+    ['i.mul(2) keeps int32', (_x, i) => i.mul(2), 'i.mul(2)'],
+    ['i.mul(2.5) promotes to float32', (_x, i) => i.mul(2.5), 'i.mul(2.5)'],
+    ['i.add(true)', (_x, i) => i.add(true as never), 'i.add(True)'],
+    ['x.div(2, {roundingMode: "floor"})', (x) => (x.div as (o: unknown, k: unknown) => Tensor)(2, { roundingMode: 'floor' }), "x.div(2, rounding_mode='floor')"],
+  ];
+  let py: { value: number[]; dtype: string; gradFn: string | null }[];
+  beforeAll(() => {
+    py = runPython(
+      `
+import torch
+x = torch.tensor([1.5, -2.0], requires_grad=True)
+i = torch.tensor([3, 4], dtype=torch.int32)
+out = []
+for e in inp:
+    y = eval(e)
+    out.append({'value': y.tolist(), 'dtype': str(y.dtype).replace('torch.', ''), 'gradFn': type(y.grad_fn).__name__ if y.grad_fn else None})
+print(json.dumps(out))`,
+      calls.map((c) => c[2]),
+    );
+  }, 120_000);
+
+  calls.forEach(([name, ours], k) => {
+    it(`${name}: value, dtype and grad_fn as Python's`, () => {
+      const x = torch.tensor([1.5, -2], { requiresGrad: true });
+      const i = torch.tensor([3, 4], { dtype: 'int32' });
+      const y = ours(x, i);
+      expect(y.toArray()).toEqual(py[k].value);
+      expect(y.dtype).toBe(py[k].dtype);
+      expect(y.gradFnName()).toBe(py[k].gradFn);
+    });
+  });
+});
+
 describe("the op wrapper (lib/ops.ts) that reads tokens in JS", () => {
   it("a Proxy argument whose trap calls another op still binds the call's own tensors", () => {
     const x = torch.tensor([10, 20]);
