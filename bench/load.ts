@@ -6,11 +6,10 @@
 // storages) and of the process RSS. Each file is loaded `runs` times; medians are printed as JSON.
 // Run: npx tsx bench/load.ts [runs]    (TORCH_NODE_PYTHON picks the Python; none: Python is skipped)
 // npx tsx bench/load.ts --instructions [loads]: instructions per torch.load under callgrind, ours and
-// Python's, each file loaded `loads` times (default 10; the 654-byte stride0 file 100 times that, so that
-// its count stands above the run-to-run noise) after 2 warm-up loads, less a run with 0 loads.
-// --files stride0,resnet20 counts only those. --warmup N: N warm-up loads of every file instead of 2. With
-// 2, V8 is still compiling the loader's functions (TurboFan, once per process) inside the counted window;
-// a steady-state figure, the per-load cost once that is done: --instructions --warmup 60 100.
+// Python's: after 2 warm-up loads of every file, a run loading the file 3 × `loads` times less a run
+// loading it `loads` times, over 2 × `loads` (default 10; the 654-byte stride0 file 100 times that, so
+// that its count stands above the run-to-run noise). --files stride0,resnet20 counts only those.
+// --warmup N: N warm-up loads of every file instead of 2.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -87,7 +86,7 @@ print(sorted(ts)[len(ts) // 2])`;
 }
 
 // argv: the file to load, the number of loads, the number of warm-up loads, then all the files: every child
-// loads each of them `warmup` times first, so that the 0-load run is the baseline of every file.
+// loads each of them `warmup` times first, so that every file's runs start from the same state.
 const NODE_CHILD = `
 const torch = require(${JSON.stringify(DIST)});
 const [file, n, warmup, ...all] = process.argv.slice(1);

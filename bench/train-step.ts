@@ -4,8 +4,8 @@
 // --clock cpu times the process's CPU time (all its threads): on a shared machine the wall clock also counts
 // the time other processes ran. The default is the wall clock, what a user waits.
 // --instructions [--steps 2]: instructions per step under callgrind instead (bench/instructions.ts), ours
-// and Python's: each child builds the model and takes one warm-up step, then --steps more; a 0-step run
-// is subtracted. All threads' instructions count (a spinning OpenMP worker counts too, on both sides).
+// and Python's: each child builds the model and takes one warm-up step, then --steps or 3 × --steps more;
+// the difference over 2 × --steps. All threads' instructions count (a spinning OpenMP worker counts too, on both sides).
 import { execFileSync } from 'child_process';
 import * as os from 'os';
 import * as torch from '../lib';
