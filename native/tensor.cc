@@ -220,12 +220,13 @@ void Tensor::MoveTo(Napi::Env env, const Napi::Value& self, int to) {
 }
 
 void Tensor::Release() {
-  if (this == &handles.disposed) return;
+  HandleTable& h = handles;
+  if (this == &h.disposed) return;
   bool live = scope >= 0;
   if (live) RegistryRemove(this);
   UnlinkGrad();
   tensor = at::Tensor();
-  if (live) handles.Recycle(this);
+  if (live) h.Recycle(this);
 }
 
 void Tensor::UnlinkGrad() {
@@ -283,7 +284,11 @@ uint32_t Tensor::TakeCallMask() {
   return mask;
 }
 
-Tensor* Tensor::FromCallToken(uint32_t i) { return handles.ResolveNumber(handles.words[1 + i]); }
+// One thread-local lookup per call (each `handles` is a TLS wrapper call and __tls_get_addr in a dlopen'ed addon).
+Tensor* Tensor::FromCallToken(uint32_t i) {
+  HandleTable& h = handles;
+  return h.ResolveNumber(h.words[1 + i]);
+}
 
 // handles.dispose(token): Tensor.dispose() from lib/tensor.ts, which read the token itself.
 Napi::Value Tensor::DisposeToken(const Napi::CallbackInfo& info) {
