@@ -28,7 +28,23 @@ const requiresGradOp = bindOp<(this: Tensor, requiresGrad: boolean) => Tensor>('
 const backwardOp = bindOp<(self: Tensor, inputs: Tensor[], gradient: Tensor | null, retainGraph: boolean | null, createGraph: boolean) => void>(
   'Tensor.backward', ['_backward']);
 const padOp = bindOp<(self: Tensor, pad: number[], mode: string, value: number | null) => Tensor>('Tensor.pad', ['pad']);
-const whereOp = bindOp<(condition: Tensor, self: Tensor, other: Tensor) => Tensor>('Tensor.where', ['where.self']);
+const whereOp = bindOp<(condition: Tensor, self: Tensor, other: TensorLike) => Tensor>('Tensor.where', ['where.self', 'where.ScalarOther']);
+
+/** Python's legacy tensor type names (x.type()), by dtype. */
+const TYPE_NAMES: Record<DType, string> = {
+  float32: 'FloatTensor', float64: 'DoubleTensor', float16: 'HalfTensor', bfloat16: 'BFloat16Tensor', int64: 'LongTensor',
+  int32: 'IntTensor', int16: 'ShortTensor', int8: 'CharTensor', uint8: 'ByteTensor', bool: 'BoolTensor',
+};
+
+/** x.type(target): a dtype keeps the device; a type name ('torch.cuda.FloatTensor') sets both, as Python's. */
+function typeTo(self: Tensor, target: string): Tensor {
+  if ((DTYPES as readonly string[]).includes(target)) return toDtype(self, target as DType);
+  const m = /^torch\.(cuda\.)?(\w+)$/.exec(target);
+  const dtype = m ? DTYPES.find((d) => TYPE_NAMES[d] === m[2]) : undefined;
+  if (!m || !dtype) throw new TorchError(`type: invalid type: '${target}'`);
+  const device = m[1] ? (self.device.startsWith('cuda') ? self.device : 'cuda') : 'cpu';
+  return self.to({ device, dtype });
+}
 const scalarTensor = bindOp<(value: number | boolean, options: { dtype: DType; device: string }) => Tensor>('torch.scalarTensor', ['scalar_tensor']);
 const maximumOp = bindOp<(this: Tensor, other: Tensor) => Tensor>('Tensor.maximum', ['maximum'], true);
 const minimumOp = bindOp<(this: Tensor, other: Tensor) => Tensor>('Tensor.minimum', ['minimum'], true);
@@ -88,8 +104,13 @@ export const TENSOR_ADAPTERS = {
     return padOp(this, pads, mode, mode === 'constant' ? value : null);
   },
   /** x.where(condition, y): x where condition holds, else y (torch.where(condition, x, y)). */
-  where(this: Tensor, condition: Tensor, other: Tensor): Tensor {
+  where(this: Tensor, condition: Tensor, other: TensorLike): Tensor {
     return whereOp(condition, this, other);
+  },
+  type(this: Tensor, dtype?: string): string | Tensor {
+    if (dtype === undefined) return `torch.${this.device.startsWith('cuda') ? 'cuda.' : ''}${TYPE_NAMES[this.dtype]}`;
+    if (typeof dtype !== 'string') throw new TorchError(`type: expected a dtype or a type name, not ${typeof dtype}`);
+    return typeTo(this, dtype);
   },
   maximum(this: Tensor, other: TensorLike): Tensor {
     return maximumOp.call(this, operand(this, other));

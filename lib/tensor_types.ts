@@ -136,7 +136,12 @@ export interface Tensor {
   select(dim: number, index: number): Tensor;
   maskedFill(mask: Tensor, value: Scalar): Tensor;
   /** x.where(cond, y) is torch.where(cond, x, y). */
-  where(condition: Tensor, other: Tensor): Tensor;
+  /** x where condition holds, else other: a Tensor or a number (torch.where(condition, x, other)). */
+  where(condition: Tensor, other: Tensor | Scalar): Tensor;
+  /** Python's x.type(): 'torch.FloatTensor', 'torch.cuda.LongTensor', … */
+  type(): string;
+  /** x.type(dtype) or x.type('torch.DoubleTensor' | 'torch.cuda.FloatTensor'): x converted (x itself when nothing changes). */
+  type(dtype: DType | string): Tensor;
   /** torch.nn.functional.pad: pads from the last dimension backwards, (left, right, top, bottom, …). */
   pad(pads: number[], mode?: 'constant' | 'reflect' | 'replicate' | 'circular', value?: number): Tensor;
 

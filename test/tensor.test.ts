@@ -303,3 +303,35 @@ describe('stable handles', () => {
     expect(w.grad!.toArray()).toEqual([1, 1, 1]);
   });
 });
+
+describe("x.type() and x.where(condition, number), as Python's", () => {
+  it('type() names the legacy tensor type; type(dtype or name) converts, and a bad name is refused', () => {
+    const dtypes = ['float32', 'float64', 'float16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'] as const;
+    const py = runPython<{ names: string[]; converted: { value: number[]; dtype: string }[] }>(`
+import torch
+names = [torch.zeros(2, dtype=getattr(torch, d)).type() for d in inp]
+x = torch.tensor([1.5, -2.0])
+conv = [x.type(torch.float64), x.type('torch.IntTensor'), x.type('torch.LongTensor'), x.type(torch.bool)]
+print(json.dumps({'names': names, 'converted': [{'value': c.tolist(), 'dtype': str(c.dtype).replace('torch.', '')} for c in conv]}))`, dtypes);
+    expect(dtypes.map((d) => torch.zeros([2], { dtype: d }).type())).toEqual(py.names);
+    const x = torch.tensor([1.5, -2]);
+    const ours = [x.type('float64'), x.type('torch.IntTensor'), x.type('torch.LongTensor'), x.type('bool')];
+    expect(ours.map((c) => ({ value: c.toArray(), dtype: c.dtype }))).toEqual(py.converted);
+    expect(() => x.type('torch.FooTensor')).toThrow("type: invalid type: 'torch.FooTensor'");
+  });
+
+  // PyTorch 2.x's method takes a number (1.13's method refused it, its torch.where did not): compared with
+  // torch.where(condition, x, other), which both versions take.
+  it('where(condition, number) takes the number as torch.where does, with its type promotion', () => {
+    const py = runPython<{ value: number[]; dtype: string }[]>(`
+import torch
+c = torch.tensor([True, False])
+w = lambda x, o: torch.where(c, x, o)
+rs = [w(torch.tensor([1.0, 2.0]), 0), w(torch.tensor([1, 2]), 0), w(torch.tensor([1, 2]), 0.5), w(torch.tensor([1.0, 2.0]), torch.tensor([7.0, 8.0]))]
+print(json.dumps([{'value': r.tolist(), 'dtype': str(r.dtype).replace('torch.', '')} for r in rs]))`);
+    const c = torch.tensor([true, false], { dtype: 'bool' });
+    const longs = torch.tensor([1, 2], { dtype: 'int64' });
+    const rs = [torch.tensor([1, 2]).where(c, 0), longs.where(c, 0), longs.where(c, 0.5), torch.tensor([1, 2]).where(c, torch.tensor([7, 8]))];
+    expect(rs.map((r) => ({ value: r.toArray(), dtype: r.dtype }))).toEqual(py);
+  });
+});
