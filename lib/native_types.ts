@@ -260,6 +260,9 @@ export interface NativeCallProtocol {
   /** The constructor of Tensor objects (its prototype is Tensor's): `new Handle(token)`; -1 names no tensor. */
   Handle: new (token: number) => Tensor;
   words: Float64Array;
+  /** How many positionals' tokens the words hold (8), and the word a result's token + 1 comes back in (9). */
+  tokens: number;
+  resultWord: number;
   /** Frees the tensor a token names (Tensor.dispose). */
   dispose(token: number): void;
 }

@@ -11,10 +11,10 @@ import type { NativeOp } from './native';
 // positionals they are, in words shared with the addon (Tensor::CallProtocol, native/tensor.cc). It also
 // passes a fresh Tensor object as a last extra argument: a Tensor result goes into it (with its finalizer,
 // when it needs one), and its token comes back in the words.
-const { key: HANDLE_KEY, Handle, words: WORDS } = native.ops.handles;
-const TOKENS = 8;                // words 1..8: the tokens of positionals 0..7
+// The words' layout comes from the addon (Tensor::kCallTokens, kCallResultWord in native/tensor.h).
+const { key: HANDLE_KEY, Handle, words: WORDS, tokens: TOKENS, resultWord: RESULT_WORD } = native.ops.handles;
+// Words 1..TOKENS: the tokens of positionals 0..TOKENS-1; the mask's next bit: the wrapper wrote them.
 const FROM_WRAPPER = 1 << TOKENS;
-const RESULT_WORD = TOKENS + 1;  // the result's token + 1; 0: the op returned something else
 const NO_TOKEN = -1;             // what the fresh object holds until a result goes into it: names no tensor
 
 // Bumped by every wrapper call: a Proxy argument's trap may call another op while this call's tokens are
@@ -59,7 +59,7 @@ function wrap(op: NativeOp, method: boolean): NativeOp {
     WORDS[0] = mask;
     // Called directly (mask 0), the op makes its own result object: it must not take `out` for an argument.
     const r = mask === 0 ? Reflect.apply(op, this, args) : callWith(op, this, args, out);
-    const token = WORDS[RESULT_WORD];
+    const token = WORDS[RESULT_WORD]; // the result's token + 1; 0: the op returned something else
     if (token === 0) return r;
     WORDS[RESULT_WORD] = 0;
     (out as unknown as Record<symbol, number>)[HANDLE_KEY] = token - 1;

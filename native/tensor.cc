@@ -313,6 +313,9 @@ Napi::Object Tensor::CallProtocol(Napi::Env env) {
   out.Set("key", Napi::Value(env, key));
   out.Set("Handle", Napi::Value(env, maker));
   out.Set("words", Napi::Float64Array::New(env, kCallWords, buffer, 0));
+  // The layout, so that lib/ops.ts reads it instead of repeating it.
+  out.Set("tokens", Napi::Number::New(env, kCallTokens));
+  out.Set("resultWord", Napi::Number::New(env, static_cast<double>(kCallResultWord)));
   out.Set("dispose", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     try {
       return DisposeToken(info);
