@@ -2,16 +2,17 @@
 // on the same machine and libtorch; and the op bound directly (bindOp, as lib/generated makes torch.add)
 // against the same op as users call it (x.add, F.conv2d: the generated method and the nn.functional wrapper,
 // both over the same generic call; there are no hand-written op bindings). Run: npx tsx bench/op-overhead.ts [--iters 100000] [--repeats 5] [--clock cpu|wall]
+// Ours and Python's run interleaved, round by round (bench/interleave.ts); --repeats is the number of rounds.
 // --clock cpu (the default) times the process's CPU time, not the wall clock: on a shared machine the wall
 // clock counts the time other processes ran; both sides run one thread, so CPU time is the op's cost.
 // --instructions counts instructions under callgrind instead (bench/instructions.ts): a child process per
 // side and op, run with N and with 3N iterations after the same set-up and warm-up, the difference over 2N;
 // it also measures the `add` inside a `tidy` scope. Sizes: --iters (default 20,000 for add, 1/20 for conv).
-import { execFileSync } from 'child_process';
 import * as torch from '../lib';
-import { PYTHON } from '../test/helpers/python';
 import { bindOp } from '../lib/ops';
+import { PYTHON } from '../test/helpers/python';
 import { DIST, instructionRatios, nodeChild, pythonChild, wantsInstructions } from './instructions';
+import { interleave, PythonTimer, timeNs, type Clock } from './interleave';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -19,76 +20,39 @@ const arg = (name: string, fallback: number) => {
 };
 const ITERS = arg('--iters', 100_000);
 const REPEATS = arg('--repeats', 5);
-const CLOCK = process.argv.includes('--clock') ? process.argv[process.argv.indexOf('--clock') + 1] : 'cpu';
-const nowNs = (): bigint => {
-  if (CLOCK === 'wall') return process.hrtime.bigint();
-  const u = process.cpuUsage();
-  return BigInt(u.user + u.system) * 1000n;
-};
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const CLOCK = (process.argv.includes('--clock') ? process.argv[process.argv.indexOf('--clock') + 1] : 'cpu') as Clock;
 
-function timeNs(fn: () => void, iters: number): number {
-  const t0 = nowNs();
-  for (let i = 0; i < iters; i++) fn();
-  return Number(nowNs() - t0) / iters;
-}
-
-function ours() {
+// Our side's loops. Each result is disposed at once, as Python's refcount frees it at once; `tidyAdd` is
+// 100 adds inside one tidy(), freed at its end (Python: the same loop, each freed by its refcount).
+function ourLoops() {
   torch.setNumThreads(1);
   const a = torch.ones([1]);
   const b = torch.ones([1]);
   const x = torch.randn([1, 16, 8, 8]);
   const w = torch.randn([16, 16, 3, 3]);
   const conv = torch.nn.functional.conv2d;
-  // Each result is disposed at once, as Python's refcount frees it at once.
-  const add = () => a.add(b).dispose();
-  const conv2d = () => conv(x, w, null, { stride: 1, padding: 1 }).dispose();
   // The same two ops bound directly, as the generated torch.add / F.conv2d make them.
   const gAdd = bindOp<(a: torch.Tensor, b: torch.Tensor) => torch.Tensor>('torch.add', ['add.Tensor', 'add.Scalar']);
   const gConv = bindOp<(...a: unknown[]) => torch.Tensor>('F.conv2d', ['conv2d', 'conv2d.padding']);
-  const genericAdd = () => gAdd(a, b).dispose();
-  const genericConv = () => gConv(x, w, null, 1, 1).dispose();
-  // 100 adds inside one tidy(), freed at its end (Python: the same loop, each freed by its refcount).
-  const tidyAdd = () => torch.tidy(() => { for (let i = 0; i < 100; i++) a.add(b); });
-  for (const f of [add, genericAdd]) timeNs(f, ITERS / 10);
-  timeNs(tidyAdd, ITERS / 1000);
-  for (const f of [conv2d, genericConv]) timeNs(f, ITERS / 100);
-  const ns: Record<string, number[]> = { add: [], tidyAdd: [], conv2d: [], genericAdd: [], genericConv: [] };
-  for (let r = 0; r < REPEATS; r++) {
-    ns.add.push(timeNs(add, ITERS));
-    ns.tidyAdd.push(timeNs(tidyAdd, ITERS / 100) / 100);
-    ns.genericAdd.push(timeNs(genericAdd, ITERS));
-    ns.conv2d.push(timeNs(conv2d, ITERS / 10));
-    ns.genericConv.push(timeNs(genericConv, ITERS / 10));
-  }
-  return { add: median(ns.add), tidyAdd: median(ns.tidyAdd), conv2d: median(ns.conv2d), genericAdd: median(ns.genericAdd), genericConv: median(ns.genericConv) };
+  return {
+    add: () => a.add(b).dispose(),
+    tidyAdd: () => torch.tidy(() => { for (let i = 0; i < 100; i++) a.add(b); }),
+    conv2d: () => conv(x, w, null, { stride: 1, padding: 1 }).dispose(),
+    genericAdd: () => gAdd(a, b).dispose(),
+    genericConv: () => gConv(x, w, null, 1, 1).dispose(),
+  };
 }
 
-function python() {
-  const script = `
-import json, time, torch
+const PY_SETUP = `
+import torch
 import torch.nn.functional as F
 torch.set_num_threads(1)
-ITERS, REPEATS = ${ITERS}, ${REPEATS}
 a = torch.ones(1); b = torch.ones(1)
 x = torch.randn(1, 16, 8, 8); w = torch.randn(16, 16, 3, 3)
-clock = time.process_time_ns if "${CLOCK}" == "cpu" else time.perf_counter_ns
-def t(fn, n):
-    t0 = clock()
-    for _ in range(n): fn()
-    return (clock() - t0) / n
-add = lambda: torch.add(a, b)
-conv = lambda: F.conv2d(x, w, None, 1, 1)
 def add100():
     for _ in range(100): torch.add(a, b)
-t(add, ITERS // 10); t(conv, ITERS // 100); t(add100, ITERS // 1000)
-adds = sorted(t(add, ITERS) for _ in range(REPEATS))
-loops = sorted(t(add100, ITERS // 100) / 100 for _ in range(REPEATS))
-convs = sorted(t(conv, ITERS // 10) for _ in range(REPEATS))
-print(json.dumps({"add": adds[REPEATS // 2], "tidyAdd": loops[REPEATS // 2], "conv2d": convs[REPEATS // 2], "torch": torch.__version__}))
+FNS = {"add": lambda: torch.add(a, b), "add100": add100, "conv": lambda: F.conv2d(x, w, None, 1, 1)}
 `;
-  return JSON.parse(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' }).trim().split('\n').pop()!);
-}
 
 // --- instruction counts -------------------------------------------------------------------------------
 // One op in a child process (plain Node on the built dist/, no TypeScript loader in the count): set-up, a
@@ -162,32 +126,51 @@ function instructions(): void {
 if (wantsInstructions()) {
   instructions();
 } else {
-  main();
+  void main();
 }
 
-function main(): void {
-const ts = ours();
-const py = python();
-const result = {
-  machine: `${require('os').cpus()[0].model}, ${require('os').cpus().length} cores`,
-  libtorch: torch.libtorchVersion,
-  pythonTorch: py.torch,
-  clock: CLOCK,
-  iterations: ITERS,
-  repeats: REPEATS,
-  nsPerOp: {
-    add1: { typescript: Math.round(ts.add), python: Math.round(py.add), ratio: +(ts.add / py.add).toFixed(3) },
-    add1InTidy: { typescript: Math.round(ts.tidyAdd), python: Math.round(py.tidyAdd), ratio: +(ts.tidyAdd / py.tidyAdd).toFixed(3) },
-    conv2d_1x16x8x8: {
-      typescript: Math.round(ts.conv2d),
-      python: Math.round(py.conv2d),
-      ratio: +(ts.conv2d / py.conv2d).toFixed(3),
+async function main(): Promise<void> {
+  const loops = ourLoops();
+  const py = new PythonTimer(PY_SETUP, CLOCK);
+  const pythonTorch = await py.version();
+  const mine = (fn: () => void, per = 1) => (n: number) => timeNs(fn, n, CLOCK) / per;
+  const r = await interleave(
+    py,
+    {
+      add1: { ours: mine(loops.add), python: 'add', iters: ITERS },
+      add1InTidy: { ours: mine(loops.tidyAdd), python: 'add100', iters: ITERS / 100 },
+      conv2d_1x16x8x8: { ours: mine(loops.conv2d), python: 'conv', iters: ITERS / 10 },
     },
-  },
-  boundVsMethod: {
-    add1: { bound: Math.round(ts.genericAdd), method: Math.round(ts.add), ratio: +(ts.genericAdd / ts.add).toFixed(3) },
-    conv2d_1x16x8x8: { bound: Math.round(ts.genericConv), functional: Math.round(ts.conv2d), ratio: +(ts.genericConv / ts.conv2d).toFixed(3) },
-  },
-};
-console.log(JSON.stringify(result, null, 2));
+    REPEATS,
+  );
+  py.close();
+  // The bound op against the method (or functional) form: ours only, also interleaved round by round.
+  const bound = { add: [] as number[], method: [] as number[], conv: [] as number[], functional: [] as number[] };
+  for (let i = 0; i < REPEATS; i++) {
+    bound.add.push(timeNs(loops.genericAdd, ITERS, CLOCK));
+    bound.method.push(timeNs(loops.add, ITERS, CLOCK));
+    bound.conv.push(timeNs(loops.genericConv, ITERS / 10, CLOCK));
+    bound.functional.push(timeNs(loops.conv2d, ITERS / 10, CLOCK));
+  }
+  const med = (xs: number[]) => Math.round([...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]);
+  const per = (k: keyof typeof r, div = 1) => ({
+    typescript: Math.round(r[k].ours / div),
+    python: Math.round(r[k].python / div),
+    ratio: r[k].ratio,
+  });
+  const result = {
+    machine: `${require('os').cpus()[0].model}, ${require('os').cpus().length} cores`,
+    libtorch: torch.libtorchVersion,
+    pythonTorch,
+    clock: CLOCK,
+    iterations: ITERS,
+    rounds: REPEATS,
+    note: 'interleaved: a round of ours, then the same round in Python; values are medians, ratio is the median of the rounds\' ratios',
+    nsPerOp: { add1: per('add1'), add1InTidy: per('add1InTidy', 100), conv2d_1x16x8x8: per('conv2d_1x16x8x8') },
+    boundVsMethod: {
+      add1: { bound: med(bound.add), method: med(bound.method), ratio: +(med(bound.add) / med(bound.method)).toFixed(3) },
+      conv2d_1x16x8x8: { bound: med(bound.conv), functional: med(bound.functional), ratio: +(med(bound.conv) / med(bound.functional)).toFixed(3) },
+    },
+  };
+  console.log(JSON.stringify(result, null, 2));
 }

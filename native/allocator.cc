@@ -6,6 +6,7 @@
 
 #include "cuda.h"
 #include "memory.h"
+#include "per_thread.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -80,14 +81,13 @@ constexpr int64_t kTidyReportStep = int64_t{1} << 30;
 // CUDA's figure is read every this many reports (it takes the caching allocator's lock).
 constexpr int kCudaSampleEvery = 64;
 
-// Per JS thread (each worker_thread is its own isolate); one struct, so one TLS lookup per op.
+// Per JS thread (each worker_thread is its own isolate; per_thread.h).
 struct Reporter {
   int64_t reported = 0;   // what this isolate was last told (CPU + CUDA)
   int64_t cuda_bytes = 0;  // the last CUDA sample
   int until_cuda_sample = 0;
   int64_t v8_external = 0;  // V8's external-memory total after the last report
 };
-thread_local Reporter reporter;
 
 }  // namespace
 
@@ -112,7 +112,7 @@ int64_t CpuAllocatedBytes() { return cpu_bytes.load(std::memory_order_relaxed); 
 // CUDA memory is reported beside the CPU's: device memory held by unreachable handles then makes V8
 // collect too (the caching allocator's allocated bytes, not its reserve, which it keeps by design).
 void ReportNativeMemory(napi_env env, bool in_tidy) {
-  Reporter& r = reporter;
+  Reporter& r = PerThread<Reporter>::Get();
   if (--r.until_cuda_sample <= 0) {
     r.until_cuda_sample = kCudaSampleEvery;
     r.cuda_bytes = CudaAllocatedBytes();
@@ -124,6 +124,6 @@ void ReportNativeMemory(napi_env env, bool in_tidy) {
   if (napi_adjust_external_memory(env, change, &r.v8_external) == napi_ok) r.reported = now;
 }
 
-int64_t V8ExternalBytes() { return reporter.v8_external; }
+int64_t V8ExternalBytes() { return PerThread<Reporter>::Get().v8_external; }
 
 }  // namespace tn

@@ -9,6 +9,7 @@
 #include "common.h"
 #include "entry.h"
 #include "cuda.h"
+#include "per_thread.h"
 #include "tensor.h"
 
 namespace tn {
@@ -20,12 +21,16 @@ struct Scope {
   size_t count = 0;
 };
 
-// scopes[0] is the root; tidy() pushes and pops above it. Strictly nested, so a wrapper's
-// scope index is never above the current depth. Per thread, so worker_threads (each its own JS thread,
+// all[0] is the root; tidy() pushes and pops above it. Strictly nested, so a wrapper's scope index is
+// never above the current depth. Per thread (per_thread.h), so worker_threads (each its own JS thread,
 // finalizers included) keep separate registries.
-thread_local std::vector<Scope> scopes(1);
+struct Scopes {
+  std::vector<Scope> all = std::vector<Scope>(1);
+};
 
-void Link(Tensor* t, int index) {
+std::vector<Scope>& ThreadScopes() { return PerThread<Scopes>::Get().all; }
+
+void Link(std::vector<Scope>& scopes, Tensor* t, int index) {
   Scope& s = scopes[index];
   t->scope = index;
   t->prev = nullptr;
@@ -35,7 +40,7 @@ void Link(Tensor* t, int index) {
   ++s.count;
 }
 
-void Unlink(Tensor* t) {
+void Unlink(std::vector<Scope>& scopes, Tensor* t) {
   Scope& s = scopes[t->scope];
   if (t->prev) t->prev->next = t->next;
   else s.head = t->next;
@@ -47,6 +52,7 @@ void Unlink(Tensor* t) {
 
 Napi::Value StartScope(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  std::vector<Scope>& scopes = ThreadScopes();
   scopes.emplace_back();
   return Napi::Number::New(env, static_cast<double>(scopes.size() - 1));
 }
@@ -56,6 +62,7 @@ Napi::Value StartScope(const Napi::CallbackInfo& info) {
 Napi::Value EndScope(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int depth = static_cast<int>(ToInt(env, info[0], "endScope"));
+  std::vector<Scope>& scopes = ThreadScopes();
   if (depth != static_cast<int>(scopes.size()) - 1 || depth == 0) {
     ThrowArg(env, "tidy", "scopes ended out of order (was tidy() given an async function?)");
   }
@@ -100,6 +107,7 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   std::map<std::string, Usage> usage;
   std::unordered_set<const void*> storages;
   size_t live = 0;
+  const std::vector<Scope>& scopes = ThreadScopes();
   for (const Scope& s : scopes) {
     for (Tensor* t = s.head; t; t = t->next) {
       if (!t->tensor.defined()) continue;
@@ -132,22 +140,23 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-bool InTidyScope() { return scopes.size() > 1; }
+bool InTidyScope() { return ThreadScopes().size() > 1; }
 
 std::pair<int, size_t> RegistryAdd(Tensor* t, int scope) {
-  std::vector<Scope>& all = scopes;
+  std::vector<Scope>& all = ThreadScopes();
   if (scope < 0) scope = static_cast<int>(all.size()) - 1;
-  Link(t, scope);
+  Link(all, t, scope);
   return {scope, all[scope].count};
 }
 
 void RegistryRemove(Tensor* t) {
-  if (t->scope >= 0) Unlink(t);
+  if (t->scope >= 0) Unlink(ThreadScopes(), t);
 }
 
 void RegistryMove(Tensor* t, int scope) {
-  Unlink(t);
-  Link(t, scope);
+  std::vector<Scope>& all = ThreadScopes();
+  Unlink(all, t);
+  Link(all, t, scope);
 }
 
 const Entry kMemory[] = {

@@ -23,6 +23,7 @@
 #include "entry.h"
 #include "ivalue.h"
 #include "ops.h"
+#include "per_thread.h"
 #include "schema_binder.h"
 #include "tensor.h"
 
@@ -219,24 +220,25 @@ Napi::Value Result(Napi::Env env, const Overload& ov, const Call& call, torch::j
 // one per nesting level (an options object's getter may call another op while this one is binding).
 class StackLease {
  public:
-  StackLease() {
-    if (depth_ == pool_.size()) pool_.emplace_back();
-    stack_ = &pool_[depth_++];
+  StackLease() : pool_(PerThread<Pool>::Get()) {
+    if (pool_.depth == pool_.stacks.size()) pool_.stacks.emplace_back();
+    stack_ = &pool_.stacks[pool_.depth++];
     stack_->clear();
   }
   ~StackLease() {
     stack_->clear();
-    --depth_;
+    --pool_.depth;
   }
   torch::jit::Stack& get() { return *stack_; }
 
  private:
+  struct Pool {
+    std::deque<torch::jit::Stack> stacks;  // a deque: growing it moves no stack in use
+    size_t depth = 0;
+  };
+  Pool& pool_;
   torch::jit::Stack* stack_;
-  static thread_local std::deque<torch::jit::Stack> pool_;  // a deque: growing it moves no stack in use
-  static thread_local size_t depth_;
 };
-thread_local std::deque<torch::jit::Stack> StackLease::pool_;
-thread_local size_t StackLease::depth_ = 0;
 
 // The call's arguments: a trailing options object becomes its keywords; trailing undefineds are not given.
 // Called through lib/ops.ts's wrapper, the first Tensor::kCallTokens positionals come told apart already:

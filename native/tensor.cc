@@ -8,6 +8,7 @@
 #include "common.h"
 #include "entry.h"
 #include "memory.h"
+#include "per_thread.h"
 
 namespace tn {
 
@@ -76,7 +77,8 @@ struct HandleTable {
 };
 
 namespace {
-thread_local HandleTable handles;
+// One per thread (per_thread.h); the op call's helpers each fetch it once.
+HandleTable& Handles() { return PerThread<HandleTable>::Get(); }
 
 // A tidy() scope holding this many handles gives the next ones a finalizer as well: a long loop inside
 // one tidy() that drops its handles stays bounded, while the common small scope pays for no finalizers.
@@ -157,12 +159,12 @@ static void MakeMaker(Napi::Env env, const Napi::Function& cls) {
   NAPI_THROW_IF_FAILED_VOID(env, napi_create_string_utf8(env, kSource, NAPI_AUTO_LENGTH, &script));
   NAPI_THROW_IF_FAILED_VOID(env, napi_run_script(env, script, &factory));
   Napi::Array pair = Napi::Function(env, factory).Call({cls.Get("prototype")}).As<Napi::Array>();
-  NAPI_THROW_IF_FAILED_VOID(env, napi_create_reference(env, pair.Get(0u), 1, &handles.maker));
-  NAPI_THROW_IF_FAILED_VOID(env, napi_create_reference(env, pair.Get(1u), 1, &handles.key));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_reference(env, pair.Get(0u), 1, &Handles().maker));
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_reference(env, pair.Get(1u), 1, &Handles().key));
 }
 
 Napi::Function Tensor::Init(Napi::Env env, Napi::Object exports) {
-  handles.env = env;
+  Handles().env = env;
   std::vector<PropertyDescriptor> props = {
       InstanceAccessor<&Tensor::IsDisposed>("isDisposed"),
       InstanceAccessor<&Tensor::Shape>("shape"),
@@ -203,12 +205,12 @@ napi_value Tensor::Construct(napi_env env, napi_callback_info) {
 // collection that found the handle dead, not on a later turn of the event loop: a synchronous training
 // loop frees what it dropped as it goes. Code here must not call into JS (pure C++ only).
 void Tensor::Finalize(napi_env, void* token, void*) {
-  Tensor* t = handles.Resolve(reinterpret_cast<uint64_t>(token));
+  Tensor* t = Handles().Resolve(reinterpret_cast<uint64_t>(token));
   if (t != nullptr) t->Release();  // a stale token (disposed, slot reused) resolves to `disposed`: a no-op
 }
 
 void Tensor::AttachFinalizer(Napi::Env env, const Napi::Value& self) {
-  if (finalizer_ || this == &handles.disposed) return;
+  if (finalizer_ || this == &Handles().disposed) return;
   NAPI_THROW_IF_FAILED_VOID(env, napi_add_finalizer(env, self, reinterpret_cast<void*>(HandleTable::Token(this)), &Finalize, nullptr, nullptr));
   finalizer_ = true;
 }
@@ -220,7 +222,7 @@ void Tensor::MoveTo(Napi::Env env, const Napi::Value& self, int to) {
 }
 
 void Tensor::Release() {
-  HandleTable& h = handles;
+  HandleTable& h = Handles();
   if (this == &h.disposed) return;
   bool live = scope >= 0;
   if (live) RegistryRemove(this);
@@ -235,8 +237,7 @@ void Tensor::UnlinkGrad() {
   grad_handle_ = grad_of_ = nullptr;
 }
 
-Tensor* Tensor::NewSlot(Napi::Env env, at::Tensor t, int to, bool* finalize) {
-  HandleTable& h = handles;
+Tensor* Tensor::NewSlot(HandleTable& h, Napi::Env env, at::Tensor t, int to, bool* finalize) {
   if (!h.dead_refs.empty()) h.DeleteDeadRefs(env);
   Tensor* slot = h.Acquire(env);
   slot->tensor = std::move(t);
@@ -250,7 +251,7 @@ Tensor* Tensor::NewSlot(Napi::Env env, at::Tensor t, int to, bool* finalize) {
 
 Napi::Value Tensor::ObjectFor(Napi::Env env, Tensor* slot, bool finalize) {
   napi_value maker, token, result;
-  napi_status status = napi_get_reference_value(env, handles.maker, &maker);
+  napi_status status = napi_get_reference_value(env, Handles().maker, &maker);
   if (status == napi_ok) status = napi_create_double(env, static_cast<double>(HandleTable::Token(slot)), &token);
   if (status == napi_ok) status = napi_new_instance(env, maker, 1, &token, &result);
   if (status != napi_ok) {
@@ -263,30 +264,30 @@ Napi::Value Tensor::ObjectFor(Napi::Env env, Tensor* slot, bool finalize) {
 
 Napi::Value Tensor::Make(Napi::Env env, at::Tensor t, int to) {
   bool finalize = false;
-  Tensor* slot = NewSlot(env, std::move(t), to, &finalize);
+  Tensor* slot = NewSlot(Handles(), env, std::move(t), to, &finalize);
   return ObjectFor(env, slot, finalize);
 }
 
 Napi::Value Tensor::WrapInto(Napi::Env env, at::Tensor t, napi_value object) {
+  HandleTable& h = Handles();
   bool finalize = false;
-  Tensor* slot = NewSlot(env, std::move(t), -1, &finalize);
+  Tensor* slot = NewSlot(h, env, std::move(t), -1, &finalize);
   if (finalize) slot->AttachFinalizer(env, Napi::Value(env, object));
   // Last: nothing runs between here and the wrapper reading it.
-  handles.words[kCallResultWord] = static_cast<double>(HandleTable::Token(slot)) + 1;
+  h.words[kCallResultWord] = static_cast<double>(HandleTable::Token(slot)) + 1;
   return env.Undefined();
 }
 
 uint32_t Tensor::TakeCallMask() {
-  double* w = handles.words;
+  double* w = Handles().words;
   if (w == nullptr || w[0] == 0) return 0;
   uint32_t mask = static_cast<uint32_t>(w[0]);
   w[0] = 0;
   return mask;
 }
 
-// One thread-local lookup per call (each `handles` is a TLS wrapper call and __tls_get_addr in a dlopen'ed addon).
 Tensor* Tensor::FromCallToken(uint32_t i) {
-  HandleTable& h = handles;
+  HandleTable& h = Handles();
   return h.ResolveNumber(h.words[1 + i]);
 }
 
@@ -294,14 +295,14 @@ Tensor* Tensor::FromCallToken(uint32_t i) {
 Napi::Value Tensor::DisposeToken(const Napi::CallbackInfo& info) {
   double number = -1;
   napi_get_value_double(info.Env(), info[0], &number);
-  Tensor* t = handles.ResolveNumber(number);
+  Tensor* t = Handles().ResolveNumber(number);
   if (t == nullptr) throw TorchError(info.Env(), "dispose: called on a value that is not its object");
   t->Release();
   return info.Env().Undefined();
 }
 
 Napi::Object Tensor::CallProtocol(Napi::Env env) {
-  HandleTable& h = handles;
+  HandleTable& h = Handles();
   Napi::Object out = Napi::Object::New(env);
   napi_value key, maker;
   NAPI_THROW_IF_FAILED(env, napi_get_reference_value(env, h.key, &key), out);
@@ -336,7 +337,7 @@ Tensor* Tensor::FromValue(const Napi::Value& v) {
 }
 
 Tensor* Tensor::FromObject(napi_env env, napi_value object) {
-  HandleTable& h = handles;
+  HandleTable& h = Handles();
   napi_value key, token;
   double number;
   if (napi_get_reference_value(env, h.key, &key) != napi_ok) return nullptr;
@@ -359,7 +360,7 @@ const at::Tensor& Tensor::Get(Napi::Env env, const Napi::Value& v, const char* w
 }
 
 const at::Tensor& Tensor::value(const char* where) {
-  if (!tensor.defined()) ThrowArg(Napi::Env(handles.env), where, "the Tensor has been disposed");
+  if (!tensor.defined()) ThrowArg(Napi::Env(Handles().env), where, "the Tensor has been disposed");
   return tensor;
 }
 

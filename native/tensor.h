@@ -19,6 +19,8 @@
 
 namespace tn {
 
+struct HandleTable;  // tensor.cc: this thread's handle slots
+
 class Tensor {
  public:
   static Napi::Function Init(Napi::Env env, Napi::Object exports);
@@ -95,7 +97,7 @@ class Tensor {
   static napi_value Construct(napi_env env, napi_callback_info info);
   static void Finalize(napi_env env, void* data, void* hint);
   static Napi::Value Make(Napi::Env env, at::Tensor tensor, int scope);
-  static Tensor* NewSlot(Napi::Env env, at::Tensor tensor, int scope, bool* finalize);
+  static Tensor* NewSlot(HandleTable& h, Napi::Env env, at::Tensor tensor, int scope, bool* finalize);
   static Napi::Value ObjectFor(Napi::Env env, Tensor* slot, bool finalize);
   static Napi::Value DisposeToken(const Napi::CallbackInfo& info);
   void AttachFinalizer(Napi::Env env, const Napi::Value& self);
