@@ -17,6 +17,9 @@ export interface MemoryInfo {
   /** Bytes libtorch's CPU allocator holds for tensors, whether JS handles reach them or not (autograd graphs
    * included); the garbage collector is told this figure, so it collects as native memory grows. */
   cpuAllocatedBytes: number;
+  /** Freed CPU blocks of up to 1 KiB that this thread keeps to hand out again (at most 256 KiB), not counted in
+   * cpuAllocatedBytes: a tidy() scope frees its small tensors all at once, and the next scope reuses them. */
+  cpuCachedBytes: number;
   /** V8's external-memory total for this thread after the last report: the native bytes the collector weighs. */
   v8ExternalBytes: number;
   /** CUDA caching-allocator figures per device, or null without CUDA. */

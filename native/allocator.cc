@@ -8,9 +8,11 @@
 #include "memory.h"
 #include "per_thread.h"
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <vector>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -35,9 +37,56 @@ int64_t BlockBytes(void* p) {
 #endif
 }
 
+// ---- small blocks kept per thread ----
+// A tidy() scope frees everything it made at once: 100 one-element adds free 100 data blocks together, and
+// glibc keeps only 7 freed chunks of a size in its per-thread cache, so the rest are coalesced into its
+// bins and split out again by the next scope's allocations (with posix_memalign's own splitting, ~1,500
+// instructions of malloc and free per add, and slow ones: a quarter of an add's CPU time). Freed blocks of
+// up to kSmallBlock bytes are kept here instead, per thread and up to kCacheBytes, and handed out again
+// whole. Small requests are rounded up to a multiple of kClassBytes (the allocation's alignment), so a
+// block's usable size, read back at free time, names its class exactly.
+constexpr size_t kClassBytes = 64;
+constexpr size_t kSmallBlock = 1024;
+constexpr size_t kClasses = kSmallBlock / kClassBytes + 1;  // class c: usable size in [c·64, c·64 + 64)
+constexpr int64_t kCacheBytes = 256 << 10;
+
+struct BlockCache {
+  std::array<std::vector<void*>, kClasses> free;
+  int64_t bytes = 0;
+  ~BlockCache() {
+    for (std::vector<void*>& blocks : free) {
+      for (void* p : blocks) inner_deleter(p);
+    }
+  }
+};
+
 void CountedDelete(void* p) {
-  cpu_bytes.fetch_sub(BlockBytes(p), std::memory_order_relaxed);
+  const int64_t usable = BlockBytes(p);
+  cpu_bytes.fetch_sub(usable, std::memory_order_relaxed);
+  const size_t c = static_cast<size_t>(usable) / kClassBytes;
+  if (c > 0 && c < kClasses) {
+    BlockCache* cache = PerThread<BlockCache>::GetUnlessEnded();
+    if (cache != nullptr && cache->bytes + usable <= kCacheBytes) {
+      cache->free[c].push_back(p);
+      cache->bytes += usable;
+      return;
+    }
+  }
   inner_deleter(p);
+}
+
+// A kept block for a request of n bytes (0 < n <= kSmallBlock), or nullptr.
+void* TakeCached(size_t n) {
+  BlockCache* cache = PerThread<BlockCache>::GetUnlessEnded();
+  if (cache == nullptr) return nullptr;
+  std::vector<void*>& blocks = cache->free[(n + kClassBytes - 1) / kClassBytes];
+  if (blocks.empty()) return nullptr;
+  void* p = blocks.back();
+  blocks.pop_back();
+  const int64_t usable = BlockBytes(p);
+  cache->bytes -= usable;
+  cpu_bytes.fetch_add(usable, std::memory_order_relaxed);
+  return p;
 }
 
 class CountingAllocator final : public c10::Allocator {
@@ -45,17 +94,23 @@ class CountingAllocator final : public c10::Allocator {
   explicit CountingAllocator(c10::Allocator* inner) : inner_(inner) {}
 
 #if TORCH_VERSION_MAJOR >= 2 && (TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 3)
-  c10::DataPtr allocate(size_t n) override { return Count(inner_->allocate(n)); }
+  c10::DataPtr allocate(size_t n) override { return Allocate(n); }
   void copy_data(void* dest, const void* src, std::size_t count) const override {
     inner_->copy_data(dest, src, count);
   }
 #else
-  c10::DataPtr allocate(size_t n) const override { return Count(inner_->allocate(n)); }
+  c10::DataPtr allocate(size_t n) const override { return Allocate(n); }
 #endif
   c10::DeleterFnPtr raw_deleter() const override { return inner_deleter ? &CountedDelete : nullptr; }
 
  private:
   c10::Allocator* inner_;
+
+  c10::DataPtr Allocate(size_t n) const {
+    if (n == 0 || n > kSmallBlock) return Count(inner_->allocate(n));
+    if (void* p = TakeCached(n)) return c10::DataPtr(p, p, &CountedDelete, c10::Device(c10::DeviceType::CPU));
+    return Count(inner_->allocate((n + kClassBytes - 1) / kClassBytes * kClassBytes));
+  }
 
   // Only allocations in the simple form (data == context, the inner raw deleter) are counted; any
   // other form passes through untouched, its free uncounted too.
@@ -108,6 +163,11 @@ void InstallCountingAllocator() {
 }
 
 int64_t CpuAllocatedBytes() { return cpu_bytes.load(std::memory_order_relaxed); }
+
+int64_t CpuCachedBytes() {
+  BlockCache* cache = PerThread<BlockCache>::GetUnlessEnded();
+  return cache != nullptr ? cache->bytes : 0;
+}
 
 // CUDA memory is reported beside the CPU's: device memory held by unreachable handles then makes V8
 // collect too (the caching allocator's allocated bytes, not its reserve, which it keeps by design).

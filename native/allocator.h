@@ -13,6 +13,8 @@ namespace tn {
 void InstallCountingAllocator();
 // Bytes currently held by CPU tensors allocated through the wrapper (all threads).
 int64_t CpuAllocatedBytes();
+// Bytes of freed small blocks this thread keeps to hand out again (at most 256 KiB; allocator.cc).
+int64_t CpuCachedBytes();
 // On a JS thread: tells V8 how the total changed since this thread last reported, when the change is
 // large enough to matter. Cheap enough for every op (one atomic load and a compare). `in_tidy`: the
 // caller is inside a tidy() scope (which frees what it made when it ends).

@@ -133,6 +133,8 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   out.Set("scopeDepth", Napi::Number::New(env, static_cast<double>(scopes.size() - 1)));
   // All of libtorch's CPU tensor memory, handles or not (autograd graphs, optimizer state): what V8 is told.
   out.Set("cpuAllocatedBytes", Napi::Number::New(env, static_cast<double>(CpuAllocatedBytes())));
+  // Freed small blocks this thread keeps for reuse: not in cpuAllocatedBytes (CUDA's reserved vs allocated).
+  out.Set("cpuCachedBytes", Napi::Number::New(env, static_cast<double>(CpuCachedBytes())));
   out.Set("v8ExternalBytes", Napi::Number::New(env, static_cast<double>(V8ExternalBytes())));
   out.Set("cuda", CudaMemoryStats(env));
   return out;

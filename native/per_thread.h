@@ -23,14 +23,27 @@ class PerThread {
     return *p;
   }
 
+  // This thread's T, or nullptr once the thread's thread-locals were destroyed (a tensor freed by a static
+  // destructor at exit): for callers that have a way around it.
+  static T* GetUnlessEnded() {
+    T* p = current_;
+    if (__builtin_expect(p == nullptr, 0) && !ended_) p = Create();
+    return p;
+  }
+
  private:
   // Owns the value; touched only when the value is made, so the pointer's reads stay plain.
   struct Owner {
     std::unique_ptr<T> value;
-    ~Owner() { current_ = nullptr; }
+    ~Owner() {
+      current_ = nullptr;
+      ended_ = true;
+      value.reset();
+    }
   };
 
   static T* Create() {
+    if (ended_) return current_ = new T();  // after the thread's destructors (process exit): made once more, never freed
     static thread_local Owner owner;
     owner.value = std::make_unique<T>();
     current_ = owner.value.get();
@@ -38,6 +51,7 @@ class PerThread {
   }
 
   static inline thread_local T* current_ = nullptr;
+  static inline thread_local bool ended_ = false;
 };
 
 }  // namespace tn

@@ -200,6 +200,36 @@ describe('handles: tidy-owned results, finalizers, slot reuse', () => {
   });
 });
 
+describe('small CPU blocks kept for reuse (native/allocator.cc)', () => {
+  // float32 tensors from 4 bytes to just over the 1 KiB limit, each on a fresh block or a reused one.
+  const sizes = [1, 3, 16, 17, 100, 255, 256, 257, 1000];
+  const sums = () => torch.tidy(() => sizes.map((n) => torch.arange(n, { dtype: 'float32' }).mul(2).sum().item()));
+
+  it('blocks a scope freed come back counted as freed, and hold the new tensors\' own values', () => {
+    sums(); // whatever libtorch allocates once
+    const base = torch.memory().cpuAllocatedBytes;
+    for (let round = 0; round < 3; round++) {
+      expect(sums()).toEqual(sizes.map((n) => n * (n - 1)));
+      expect(torch.memory().cpuAllocatedBytes).toBe(base);
+    }
+    expect(torch.memory().cpuCachedBytes).toBeGreaterThan(0);
+    // zeros() given a block that held sevens: all zeros.
+    torch.tidy(() => { torch.full([64], 7); });
+    const z = torch.zeros([64]);
+    expect(z.eq(0).all().item()).toBe(true);
+    z.dispose();
+  });
+
+  it('keeps at most 256 KiB a thread, and no block over 1 KiB', () => {
+    torch.tidy(() => { for (let i = 0; i < 2000; i++) torch.ones([256]); }); // 2,000 blocks of 1 KiB
+    const kept = torch.memory().cpuCachedBytes;
+    expect(kept).toBeGreaterThan(200 * 1024);
+    expect(kept).toBeLessThanOrEqual(256 * 1024);
+    torch.tidy(() => { for (let i = 0; i < 100; i++) torch.ones([1024]); }); // 4 KiB each: freed to malloc
+    expect(torch.memory().cpuCachedBytes).toBe(kept);
+  });
+});
+
 describe('worker threads', () => {
   it('each thread keeps its own tensor registry and scopes', async () => {
     const { Worker } = await import('worker_threads');
