@@ -11,6 +11,7 @@ import * as torch from '../../lib';
 import { PYTHON, hasPythonTorch } from '../helpers/python';
 import { SEED_MODEL } from '../helpers/seed_model';
 import { asWordedHere, fixture, glooMissing, killAll, spawnRanks } from './helpers';
+import { PY_MODULES } from './fixtures/modules';
 import { Net } from './fixtures/net';
 
 const flatValues = (t: torch.Tensor): number[] => [t.toArray()].flat(5).map(Number);
@@ -188,20 +189,7 @@ describe.skipIf(!!glooMissing || !hasPythonTorch())("DistributedDataParallel aga
 // PyTorch's side of ddp_unfinished.ts (run with TORCH_DISTRIBUTED_DEBUG=INFO: the parameters named, as here).
 const PY_UNFINISHED = `
 import json, torch, torch.distributed as dist, torch.nn as nn
-class UnusedHead(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.used = nn.Linear(3, 1, bias=False)
-        self.unused = nn.Linear(3, 1, bias=False)
-    def forward(self, x):
-        return self.used(x)
-class TwoOutputs(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.a = nn.Linear(3, 1, bias=False)
-        self.b = nn.Linear(3, 1, bias=False)
-    def forward(self, x):
-        return [self.a(x), self.b(x)]
+${PY_MODULES}
 def next_forward_error(module, find_unused, loss):
     ddp = nn.parallel.DistributedDataParallel(module, find_unused_parameters=find_unused)
     x = torch.full((2, 3), dist.get_rank() + 1.0)
@@ -212,7 +200,7 @@ def next_forward_error(module, find_unused, loss):
     except RuntimeError as e:
         return str(e)
 dist.init_process_group('gloo')
-off = next_forward_error(UnusedHead(), False, lambda out: out.sum())
+off = next_forward_error(TwoHeads(), False, lambda out: out.sum())
 two = TwoOutputs()
 error = next_forward_error(two, True, lambda out: out[0].sum())
 grad = lambda p: None if p.grad is None else p.grad.tolist()

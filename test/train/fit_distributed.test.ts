@@ -7,6 +7,7 @@ import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PYTHON, hasPythonTorch } from '../helpers/python';
 import { asWordedHere, fixture, glooMissing, killAll, spawnRanks } from '../distributed/helpers';
+import { PY_MODULES } from '../distributed/fixtures/modules';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tn-fit-ddp-'));
 afterAll(() => {
@@ -24,13 +25,7 @@ async function ranks(script: string, args: string[], command?: string[], env?: R
 // the parameters as well as their indices (this library always names them).
 const PY_UNUSED = `
 import json, torch, torch.distributed as dist, torch.nn as nn
-class TwoHeads(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.used = nn.Linear(3, 1, bias=False)
-        self.unused = nn.Linear(3, 1, bias=False)
-    def forward(self, x):
-        return self.used(x)
+${PY_MODULES}
 dist.init_process_group('gloo')
 ddp = nn.parallel.DistributedDataParallel(TwoHeads())
 ddp(torch.ones(2, 3)).sum().backward()
