@@ -131,14 +131,18 @@ Overload MakeOverload(const c10::OperatorHandle& handle, bool method, const std:
   return ov;
 }
 
+// The operator 'name.overload' ('add.Tensor', 'relu') names in this libtorch's dispatcher, if it has it.
+c10::optional<c10::OperatorHandle> FindOperator(const std::string& full) {
+  size_t dot = full.find('.');
+  return c10::Dispatcher::singleton().findSchema(
+      {"aten::" + full.substr(0, dot), dot == std::string::npos ? "" : full.substr(dot + 1)});
+}
+
 // The overloads this libtorch has; the ones it lacks are left out (1.13 has fewer than the 2.x yaml).
 void Resolve(OpGroup& g) {
   if (g.resolved) return;
   for (const std::string& full : g.names) {
-    size_t dot = full.find('.');
-    std::string name = "aten::" + full.substr(0, dot);
-    std::string overload = dot == std::string::npos ? "" : full.substr(dot + 1);
-    auto handle = c10::Dispatcher::singleton().findSchema({name, overload});
+    auto handle = FindOperator(full);
     if (!handle) continue;
     Overload ov = MakeOverload(*handle, g.method, g.display);
     if (g.method && (ov.args.empty() || handle->schema().arguments()[0].name() != "self")) continue;
@@ -284,9 +288,10 @@ bool BindPositional(Napi::Env env, const Overload& ov, const Call& call, torch::
       if (type == napi_undefined && a.def) stack.push_back(*a.def);
       else if (a.optional) stack.emplace_back();
       else return false;
-    } else if (a.kind == Kind::Tensor && (call.tensors[i] != nullptr || !a.number_as_tensor)) {
-      if (call.tensors[i] == nullptr) return false;
+    } else if (call.tensors[i] != nullptr && (a.kind == Kind::Tensor || a.kind == Kind::TensorOrNumber)) {
       stack.emplace_back(call.tensors[i]->value(a.where.c_str()));
+    } else if (a.kind == Kind::Tensor) {
+      return false;
     } else {
       IValue iv;
       if (!a.convert(env, a, Napi::Value(env, call.positional[i]), &iv)) return false;
@@ -353,19 +358,12 @@ Napi::Value BindOp(const Napi::CallbackInfo& info) {
 
 // ops.has('name.overload'): whether this libtorch's dispatcher knows the operator.
 Napi::Value Has(const Napi::CallbackInfo& info) {
-  std::string full = info[0].ToString().Utf8Value();
-  size_t dot = full.find('.');
-  auto handle = c10::Dispatcher::singleton().findSchema(
-      {"aten::" + full.substr(0, dot), dot == std::string::npos ? "" : full.substr(dot + 1)});
-  return Napi::Boolean::New(info.Env(), handle.has_value());
+  return Napi::Boolean::New(info.Env(), FindOperator(info[0].ToString().Utf8Value()).has_value());
 }
 
 // ops.schema('name.overload'): the schema as libtorch declares it (null when absent), for tests and docs.
 Napi::Value Schema(const Napi::CallbackInfo& info) {
-  std::string full = info[0].ToString().Utf8Value();
-  size_t dot = full.find('.');
-  auto handle = c10::Dispatcher::singleton().findSchema(
-      {"aten::" + full.substr(0, dot), dot == std::string::npos ? "" : full.substr(dot + 1)});
+  auto handle = FindOperator(info[0].ToString().Utf8Value());
   if (!handle) return info.Env().Null();
   std::ostringstream s;
   s << handle->schema();

@@ -337,6 +337,7 @@ bool ConvertGeneric(Napi::Env env, const Arg& a, const Napi::Value& v, IValue* o
 // Indexed by Kind, in the enum's order.
 constexpr Converter kConverters[] = {
     ConvertTensor,                      // Tensor
+    ConvertTensorOrNumber,              // TensorOrNumber
     ConvertTensorList<false>,           // TensorList
     ConvertTensorList<true>,            // OptTensorList
     ConvertScalar,                      // Scalar
@@ -375,13 +376,13 @@ Arg MakeArg(const c10::Argument& a, const std::string& display, Dialect dialect)
 }
 
 // Python's should_allow_numbers_as_tensors (torch/csrc/utils/python_arg_parser.cpp): the operators whose
-// Tensor arguments also take a number.
+// Tensor arguments also take a number. Python's list also names the `_out` functions (add_out); here an out=
+// form is the same operator's `out` overload (aten::add.out), which the base name already covers.
 bool AllowsNumbersAsTensors(const std::string& op) {
   static const char* const kNames[] = {
-      "add", "add_", "add_out", "div", "div_", "div_out", "divide", "divide_", "divide_out",
-      "mul", "mul_", "mul_out", "multiply", "multiply_", "multiply_out", "sub", "sub_", "sub_out",
-      "subtract", "subtract_", "subtract_out", "true_divide", "true_divide_", "true_divide_out",
-      "to", "_to_copy", "copy_", "floor_divide", "floor_divide_", "floor_divide_out", "_conj"};
+      "add", "add_", "div", "div_", "divide", "divide_", "mul", "mul_", "multiply", "multiply_", "sub", "sub_",
+      "subtract", "subtract_", "true_divide", "true_divide_", "to", "_to_copy", "copy_", "floor_divide",
+      "floor_divide_", "_conj"};
   return std::any_of(std::begin(kNames), std::end(kNames), [&](const char* n) { return op == n; });
 }
 
@@ -399,8 +400,8 @@ ArgSchema ArgSchemaOf(const c10::FunctionSchema& schema, size_t skip, bool metho
   for (size_t i = skip; i < formals.size(); ++i) {
     Arg arg = MakeArg(formals[i], display, dialect);
     if (numbers_as_tensors && arg.kind == Kind::Tensor && !arg.optional) {
-      arg.number_as_tensor = true;
-      arg.convert = ConvertTensorOrNumber;
+      arg.kind = Kind::TensorOrNumber;
+      arg.convert = kConverters[static_cast<size_t>(Kind::TensorOrNumber)];
     }
     // PyTorch's factories (dtype and device arguments) also take requires_grad.
     if (formals[i].name() == "dtype") has_dtype = true;
@@ -438,7 +439,8 @@ namespace {
 
 std::string Expected(const Arg& a) {
   switch (a.kind) {
-    case Kind::Tensor: return a.optional ? "a Tensor or null" : "a Tensor";
+    case Kind::Tensor:
+    case Kind::TensorOrNumber: return a.optional ? "a Tensor or null" : "a Tensor";  // Python's text for both
     case Kind::Scalar: return "a number or boolean (Scalar)";
     case Kind::Int: return "an integer (" + a.type + ")";
     case Kind::IntList: return a.size > 0 ? "an integer or an array of integers (" + a.type + ")" : "an array of integers (" + a.type + ")";

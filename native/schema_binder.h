@@ -22,8 +22,10 @@ namespace tn {
 // The argument types JS can give, decided once per argument so a call switches on nothing. Generic: the
 // other TorchScript types (tuples, dicts, nested lists, str[]), converted by walking the declared type;
 // the generic operator call never uses it (ATen schemas have none of them that JS can give).
+// TensorOrNumber: a Tensor argument that also takes a number, made a wrapped-number tensor as Python's argument
+// parser does for add, sub, mul, div and a few more (should_allow_numbers_as_tensors): x.mul(2) calls mul.Tensor.
 enum class Kind {
-  Tensor, TensorList, OptTensorList, Scalar, Int, IntList, Float, FloatList, Bool, BoolList, Str,
+  Tensor, TensorOrNumber, TensorList, OptTensorList, Scalar, Int, IntList, Float, FloatList, Bool, BoolList, Str,
   ScalarType, Layout, Device, MemoryFormat, Generator, Generic, Unsupported
 };
 
@@ -45,9 +47,6 @@ struct Arg {
   c10::optional<c10::IValue> def;
   Converter convert;    // by kind
   c10::TypePtr declared;  // the type without Optional, for Kind::Generic
-  // A number given for this Tensor becomes a wrapped-number tensor, as Python's argument parser does for
-  // add, sub, mul, div and a few more (should_allow_numbers_as_tensors): x.mul(2) calls mul.Tensor.
-  bool number_as_tensor = false;
 };
 
 // The arguments of one schema as a JS call gives them.
