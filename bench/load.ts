@@ -4,19 +4,23 @@
 //   resnet20  a ResNet-20 state dict (1.1 MB), the ordinary case
 // Memory is the growth of libtorch's CPU bytes while the result is alive (torch.memory(), unique
 // storages) and of the process RSS. Each file is loaded `runs` times; medians are printed as JSON.
-// Run: npx tsx bench/load.ts [runs]    (TORCH_NODE_PYTHON picks the Python; none: Python is skipped)
+// Run: npx tsx bench/load.ts [runs] [--clock cpu|wall]   (TORCH_NODE_PYTHON picks the Python; none: Python is
+// skipped). Times are interleaved with Python's, round by round, `runs` rounds (bench/interleave.ts).
 // npx tsx bench/load.ts --instructions [loads]: instructions per torch.load under callgrind, ours and
 // Python's: after 2 warm-up loads of every file, a run loading the file 3 × `loads` times less a run
 // loading it `loads` times, over 2 × `loads` (default 10; the 654-byte stride0 file 100 times that, so
 // that its count stands above the run-to-run noise). --files stride0,resnet20 counts only those.
 // --warmup N: N warm-up loads of every file instead of 2.
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as torch from '../lib';
 import { PickleWriter, pushTensor, writeCheckpoint } from '../test/serialization/hostile_helpers';
+import { hasPythonTorch } from '../test/helpers/python';
 import { argValue, DIST, instructionRatios, nodeChild, pythonChild, wantsInstructions } from './instructions';
+import { interleave, PythonTimer, timeNs, type Clock, type Interleaved, type Workload } from './interleave';
+
+const CLOCK = (argValue('--clock') ?? 'wall') as Clock;
 
 const runs = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--files' && all[i - 1] !== '--warmup') ?? (wantsInstructions() ? 10 : 5));
 const warmup = Number(argValue('--warmup') ?? 2);
@@ -54,35 +58,36 @@ function resnet(): string {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cpuBytes = (): number => torch.memory().devices.cpu?.bytes ?? 0;
 
-function ours(file: string): { ms: number; libtorchMB: number; rssMB: number } {
-  const ms: number[] = [];
+// Memory: what one load holds while its result is alive (ours only; Python has no such count).
+function memoryOf(file: string): { libtorchMB: number; rssMB: number } {
   const lib: number[] = [];
   const rss: number[] = [];
   for (let i = 0; i < runs; i++) {
     const b0 = cpuBytes();
     const r0 = process.memoryUsage().rss;
-    const t0 = performance.now();
     const v = torch.load(file);
-    ms.push(performance.now() - t0);
     lib.push((cpuBytes() - b0) / 2 ** 20);
     rss.push((process.memoryUsage().rss - r0) / 2 ** 20);
     torch.dispose(v);
   }
-  return { ms: median(ms), libtorchMB: median(lib), rssMB: median(rss) };
+  return { libtorchMB: median(lib), rssMB: median(rss) };
 }
 
-function python(file: string): { ms: number } | null {
-  const py = process.env.TORCH_NODE_PYTHON ?? '/usr/bin/python3';
-  const script = `import sys, time, torch
-ts = []
-for _ in range(${runs}):
-    t0 = time.perf_counter(); v = torch.load(sys.argv[1]); ts.append((time.perf_counter() - t0) * 1000); del v
-print(sorted(ts)[len(ts) // 2])`;
-  try {
-    return { ms: Number(execFileSync(py, ['-c', script, file], { encoding: 'utf8' }).trim()) };
-  } catch {
-    return null;
+// Time: ours and Python's interleaved, `runs` rounds of a few loads each (bench/interleave.ts); --clock cpu
+// times process CPU time, the default the wall clock.
+async function timings(files: Record<string, string>): Promise<Record<string, Interleaved> | null> {
+  if (!hasPythonTorch()) return null;
+  const fns = Object.entries(files).map(([k, f]) => `${JSON.stringify(k)}: (lambda: torch.load(${JSON.stringify(f)}))`);
+  const py = new PythonTimer(`import torch\nFNS = {${fns.join(', ')}}`, CLOCK);
+  await py.version();
+  const work: Record<string, Workload> = {};
+  for (const [k, f] of Object.entries(files)) {
+    const load = () => torch.dispose(torch.load(f));
+    work[k] = { ours: (n) => timeNs(load, n, CLOCK), python: k, iters: k === 'stride0' ? 50 : 5 };
   }
+  const r = await interleave(py, work, runs);
+  py.close();
+  return r;
 }
 
 // argv: the file to load, the number of loads, the number of warm-up loads, then all the files: every child
@@ -118,10 +123,17 @@ if (wantsInstructions()) {
   process.exit(0);
 }
 
-const out: Record<string, unknown> = { libtorch: torch.libtorchVersion, runs };
-for (const [name, make] of [['stride0', stride0], ['shared', shared], ['resnet20', resnet]] as const) {
-  const file = make();
-  out[name] = { fileBytes: fs.statSync(file).size, ours: ours(file), python: python(file) };
+async function main(): Promise<void> {
+  const files = { stride0: stride0(), shared: shared(), resnet20: resnet() };
+  const times = await timings(files);
+  const out: Record<string, unknown> = { libtorch: torch.libtorchVersion, runs, clock: CLOCK };
+  for (const [name, file] of Object.entries(files)) {
+    const t = times?.[name];
+    const time = t ? { oursMs: +(t.ours / 1e6).toFixed(3), pythonMs: +(t.python / 1e6).toFixed(3), ratio: t.ratio } : null;
+    out[name] = { fileBytes: fs.statSync(file).size, time, memory: memoryOf(file) };
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(JSON.stringify(out, null, 2));
 }
-fs.rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify(out, null, 2));
+
+void main();
