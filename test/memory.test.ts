@@ -220,13 +220,33 @@ describe('small CPU blocks kept for reuse (native/allocator.cc)', () => {
     z.dispose();
   });
 
-  it('keeps at most 256 KiB a thread, and no block over 1 KiB', () => {
-    torch.tidy(() => { for (let i = 0; i < 2000; i++) torch.ones([256]); }); // 2,000 blocks of 1 KiB
-    const kept = torch.memory().cpuCachedBytes;
-    expect(kept).toBeGreaterThan(200 * 1024);
-    expect(kept).toBeLessThanOrEqual(256 * 1024);
-    torch.tidy(() => { for (let i = 0; i < 100; i++) torch.ones([1024]); }); // 4 KiB each: freed to malloc
-    expect(torch.memory().cpuCachedBytes).toBe(kept);
+  it('keeps blocks of up to 1 KiB, at most 256 KiB a thread (measured on a fresh worker thread)', async () => {
+    const { Worker } = await import('worker_threads');
+    const root = require('path').join(__dirname, '..');
+    const code = `
+      const native = require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)});
+      const { parentPort } = require('worker_threads');
+      const ones = native.ops.bind('torch.ones', ['ones'], false);
+      const kept = () => native.memory().cpuCachedBytes;
+      const scope = (n, size) => { const d = native.startScope(); for (let i = 0; i < n; i++) ones([size]); native.endScope(d, []); };
+      const base = kept();
+      scope(10, 1024); // 4 KiB blocks: back to malloc
+      const big = kept() - base;
+      scope(10, 16);   // 64-byte blocks: kept
+      const small = kept() - base;
+      scope(2000, 256); // 2,000 blocks of 1 KiB: kept up to the limit
+      parentPort.postMessage({ big, small, full: kept() });`;
+    const worker = new Worker(code, { eval: true });
+    const r = await new Promise<{ big: number; small: number; full: number }>((resolve, reject) => {
+      worker.on('message', resolve);
+      worker.on('error', reject);
+    });
+    await worker.terminate();
+    expect(r.big).toBe(0);
+    expect(r.small).toBeGreaterThanOrEqual(10 * 64);
+    expect(r.small).toBeLessThan(10 * 128);
+    expect(r.full).toBeGreaterThan(250 * 1024);
+    expect(r.full).toBeLessThanOrEqual(256 * 1024);
   });
 });
 
