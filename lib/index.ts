@@ -34,6 +34,8 @@ export type { TensorIndex } from './indexing';
 export { einsum, meshgrid, broadcastTensors, blockDiag, cartesianProd, chainMatmul, unique, uniqueConsecutive, tensordot } from './functional';
 export type { UniqueOptions } from './tensor_types';
 export { tidy, keep, dispose, memory } from './memory';
+export { setPrintoptions, getPrintoptions } from './print_options';
+export type { SetPrintOptions, PrintOptions, PrintProfile } from './print_options';
 // Every torch.* function PyTorch declares (the names above, written by hand, take precedence).
 export * from './generated/torch';
 export * as linalg from './generated/linalg';

@@ -1,14 +1,31 @@
-// PyTorch's repr of a tensor (torch/_tensor_str.py with its default print options): `tensor([[ 0.1234,
-// -1.2000], …])`, 4 decimals, scientific notation when the magnitudes call for it, integers of a float
-// tensor with a trailing '.', tensors over 1000 elements summarised to their first and last 3 items per
-// dimension with '...', and the dtype, device, grad_fn and requires_grad suffixes when not the default.
+// PyTorch's repr of a tensor (torch/_tensor_str.py): `tensor([[ 0.1234, -1.2000], …])`, by default 4
+// decimals, scientific notation when the magnitudes call for it, integers of a float tensor with a trailing
+// '.', tensors over 1000 elements summarised to their first and last 3 items per dimension with '...',
+// lines wrapped at 80 columns, and the dtype, device, grad_fn and requires_grad suffixes when not the
+// default. The numbers are PRINT_OPTS's, as Python's are torch._tensor_str.PRINT_OPTS's: set by
+// torch.setPrintoptions (lib/print_options.ts, which checks them), read here at each repr.
 import type { Tensor } from './tensor_types';
 import { cat } from './generated/torch';
 
-const PRECISION = 4;
-const THRESHOLD = 1000;
-const EDGE_ITEMS = 3;
-const LINE_WIDTH = 80;
+/** torch._tensor_str.PRINT_OPTS: sciMode null lets each repr choose (the magnitudes decide). */
+export interface PrintOptions {
+  precision: number;
+  threshold: number;
+  edgeitems: number;
+  linewidth: number;
+  sciMode: boolean | null;
+}
+
+/** PyTorch's profiles; 'default' is PRINT_OPTS's initial state (sciMode null). */
+export const PRINT_PROFILES = {
+  default: { precision: 4, threshold: 1000, edgeitems: 3, linewidth: 80 },
+  short: { precision: 2, threshold: 1000, edgeitems: 2, linewidth: 80 },
+  full: { precision: 4, threshold: Infinity, edgeitems: 3, linewidth: 80 },
+} as const;
+
+/** The options in force, changed in place by torch.setPrintoptions only. */
+export const PRINT_OPTS: PrintOptions = { ...PRINT_PROFILES.default, sciMode: null };
+
 const DEFAULT_DTYPES = new Set(['float32', 'int64', 'bool']);
 
 /** The double's odd mantissa and binary exponent (x = m · 2^e), for deciding exact decimal ties. */
@@ -76,17 +93,25 @@ class Formatter {
       return;
     }
     const finite = (values as number[]).filter((v) => Number.isFinite(v) && v !== 0);
+    // As in PyTorch, no nonzero finite value means fixed notation whatever sciMode says.
     if (finite.length === 0) return;
-    const abs = finite.map(Math.abs);
-    const min = Math.min(...abs), max = Math.max(...abs);
+    // A loop, not Math.min(...values): profile 'full' shows more values than a call takes arguments.
+    let min = Infinity, max = 0;
+    for (const v of finite) {
+      const a = Math.abs(v);
+      if (a < min) min = a;
+      if (a > max) max = a;
+    }
     this.intMode = finite.every((v) => v === Math.ceil(v));
     const wide = max / min > 1000 || max > 1e8;
     this.sciMode = this.intMode ? wide : wide || min < 1e-4;
+    const p = PRINT_OPTS.precision;
     for (const v of finite) {
-      const width = this.sciMode ? formatExp(v, PRECISION).length
-        : this.intMode ? formatFixed(v, 0).length + 1 : formatFixed(v, PRECISION).length;
+      const width = this.sciMode ? formatExp(v, p).length : this.intMode ? formatFixed(v, 0).length + 1 : formatFixed(v, p).length;
       this.maxWidth = Math.max(this.maxWidth, width);
     }
+    // The width stays the one the magnitudes chose; a forced notation only changes how values are written.
+    if (PRINT_OPTS.sciMode !== null) this.sciMode = PRINT_OPTS.sciMode;
   }
 
   width(): number {
@@ -96,9 +121,9 @@ class Formatter {
   format(v: Value): string {
     let s: string;
     if (!this.floating) s = plain(v);
-    else if (this.sciMode) s = formatExp(v as number, PRECISION);
+    else if (this.sciMode) s = formatExp(v as number, PRINT_OPTS.precision);
     else if (this.intMode) s = formatFixed(v as number, 0) + (Number.isFinite(v as number) ? '.' : '');
-    else s = formatFixed(v as number, PRECISION);
+    else s = formatFixed(v as number, PRINT_OPTS.precision);
     return s.padStart(this.maxWidth);
   }
 }
@@ -108,20 +133,21 @@ function plain(v: Value): string {
   return v.toString();
 }
 
-/** What is shown: the first and last EDGE_ITEMS of each dimension longer than twice that, when summarising. */
+/** What is shown: the first and last edgeitems of each dimension longer than twice that, when summarising. */
 interface Shown {
   values: Value[];
   shape: number[];
-  cut: boolean[];   // per dimension: '...' after the first EDGE_ITEMS
+  cut: boolean[];   // per dimension: '...' after the first edgeitems
 }
 
 function shownData(t: Tensor, summarize: boolean): Shown {
+  const edge = PRINT_OPTS.edgeitems;
   let data = t.device === 'cpu' ? t : t.cpu();
-  const cut = t.shape.map((n) => summarize && n > 2 * EDGE_ITEMS);
+  const cut = t.shape.map((n) => summarize && n > 2 * edge);
   cut.forEach((c, d) => {
     if (!c) return;
     const n = data.shape[d];
-    data = cat([data.narrow(d, 0, EDGE_ITEMS), data.narrow(d, n - EDGE_ITEMS, EDGE_ITEMS)], d);
+    data = cat([data.narrow(d, 0, edge), data.narrow(d, n - edge, edge)], d);
   });
   const typed = data.toTypedArray();
   const values: Value[] = t.dtype === 'bool' ? Array.from(typed as Uint8Array, (b) => b !== 0)
@@ -130,8 +156,9 @@ function shownData(t: Tensor, summarize: boolean): Shown {
 }
 
 function vectorStr(values: string[], cut: boolean, indent: number, width: number): string {
-  const perLine = Math.max(1, Math.floor((LINE_WIDTH - indent) / (width + 2)));
-  const items = cut ? [...values.slice(0, EDGE_ITEMS), ' ...', ...values.slice(EDGE_ITEMS)] : values;
+  const { linewidth, edgeitems } = PRINT_OPTS;
+  const perLine = Math.max(1, Math.floor((linewidth - indent) / (width + 2)));
+  const items = cut ? [...values.slice(0, edgeitems), ' ...', ...values.slice(edgeitems)] : values;
   const lines: string[] = [];
   for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(', '));
   return '[' + lines.join(',\n' + ' '.repeat(indent + 1)) + ']';
@@ -146,7 +173,7 @@ function nestedStr(shown: Shown, f: Formatter, dim: number, offset: number, inde
   }
   const slices: string[] = [];
   for (let i = 0; i < shape[dim]; i++) {
-    if (cut[dim] && i === EDGE_ITEMS) slices.push('...');
+    if (cut[dim] && i === PRINT_OPTS.edgeitems) slices.push('...');
     slices.push(nestedStr(shown, f, dim + 1, offset + i * stride, indent + 1));
   }
   const rest = shape.length - dim;
@@ -155,19 +182,19 @@ function nestedStr(shown: Shown, f: Formatter, dim: number, offset: number, inde
 
 function tensorStr(t: Tensor, indent: number): string {
   if (t.numel() === 0) return '[]';
-  const shown = shownData(t, t.numel() > THRESHOLD);
+  const shown = shownData(t, t.numel() > PRINT_OPTS.threshold);
   const floating = ['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype);
   const f = new Formatter(floating, shown.values);
   if (t.ndim === 0) return f.format(shown.values[0]);
   return nestedStr(shown, f, 0, 0, indent);
 }
 
-/** torch._tensor_str._add_suffixes: on the same line while it fits in 80 columns. */
+/** torch._tensor_str._add_suffixes: on the same line while it fits in linewidth columns. */
 function addSuffixes(body: string, suffixes: string[], indent: number): string {
   const parts = [body];
   let lastLineLength = body.length - body.lastIndexOf('\n') + 1;
   for (const suffix of suffixes) {
-    if (lastLineLength + suffix.length + 2 > LINE_WIDTH) {
+    if (lastLineLength + suffix.length + 2 > PRINT_OPTS.linewidth) {
       parts.push(',\n' + ' '.repeat(indent) + suffix);
       lastLineLength = indent + suffix.length;
     } else {
@@ -178,7 +205,7 @@ function addSuffixes(body: string, suffixes: string[], indent: number): string {
   return parts.join('') + ')';
 }
 
-/** Python's repr(tensor), as torch 1.13 and 2.x print it with the default print options. */
+/** Python's repr(tensor), as torch 1.13 and 2.x print it with the same print options. */
 export function tensorRepr(t: Tensor): string {
   if (t.isDisposed) return 'tensor(<disposed>)';
   const prefix = 'tensor(';

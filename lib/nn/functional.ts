@@ -7,6 +7,7 @@ import { TorchError } from '../errors';
 import { bindOp } from '../ops';
 import { isOptions, namedArgs, normalizeOptions } from '../kwargs';
 import { readOptions } from '../utils/options';
+import { checkBool, checkFields, checkInt, checkNumber } from '../utils/validate';
 import { reductionCode, type Reduction } from './functional_loss';
 import * as T from '../generated/torch';
 import * as NF from '../generated/nn_functional';
@@ -194,6 +195,38 @@ export function softmin(input: Tensor, ...args: unknown[]): Tensor {
   const [dim, dtype] = namedArgs('softmin', ['dim', 'dtype'], args) as [number, DType | undefined];
   if (dim === undefined || dim === null) throw new TorchError('softmin: dim is required');
   return T.softmax(input.neg(), dim, dtype ?? null);
+}
+
+export interface GumbelSoftmaxOptions {
+  /** Temperature (default 1): lower is closer to one-hot. */
+  tau?: number;
+  /** One-hot samples in the forward pass, with y_soft's gradient (straight-through); default false. */
+  hard?: boolean;
+  /** Deprecated in PyTorch and without effect: a value other than 1e-10 warns, as there. */
+  eps?: number;
+  /** The dimension softmax runs over; default -1. */
+  dim?: number;
+}
+/**
+ * F.gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1): softmax((logits + g) / tau) along dim for
+ * Gumbel(0, 1) noise g = -log(Exponential(1)), drawn as PyTorch draws it (the same values after the same
+ * torch.manualSeed). hard: the one-hot of each argmax, y_hard - y_soft.detach() + y_soft, so the gradient
+ * is y_soft's.
+ */
+export function gumbelSoftmax(logits: Tensor, options: GumbelSoftmaxOptions = {}): Tensor {
+  const o = readOptions('F.gumbelSoftmax', options, ['tau', 'hard', 'eps', 'dim']);
+  checkFields(o, 'F.gumbelSoftmax', { tau: checkNumber, hard: checkBool, eps: checkNumber, dim: checkInt });
+  if (o.eps !== undefined && o.eps !== 1e-10) {
+    process.emitWarning('F.gumbelSoftmax: `eps` parameter is deprecated and has no effect.', 'TorchWarning');
+  }
+  const dim = o.dim ?? -1;
+  // PyTorch's torch.legacy_contiguous_format: the noise is drawn in row-major order whatever the logits' strides.
+  const gumbels = T.emptyLike(logits, { memoryFormat: 'contiguous' }).exponential_().log().neg();
+  const ySoft = T.softmax(logits.add(gumbels).div(o.tau ?? 1), dim, null);
+  if (!(o.hard ?? false)) return ySoft;
+  const index = ySoft.max(dim, { keepdim: true }).indices;
+  const yHard = T.zerosLike(logits, { memoryFormat: 'contiguous' }).scatter_(dim, index, 1.0);
+  return yHard.sub(ySoft.detach()).add(ySoft);
 }
 
 /**

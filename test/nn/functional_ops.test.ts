@@ -1,10 +1,11 @@
 // nn.functional ops and reductions against Python torch on the same inputs: forward values and the
-// gradients of sum(out * w) for a fixed random w, in one Python run for the whole file.
+// gradients of sum(out * w) for a fixed random w, in one Python run for the whole file; and gumbelSoftmax,
+// whose noise both draw from the same seed.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../../lib';
 import { Tensor, nn } from '../../lib';
 import { Nested, arr, maxDiff } from '../helpers/compare';
-import { runPython } from '../helpers/python';
+import { hasPythonTorch, runPython } from '../helpers/python';
 
 const F = nn.functional;
 
@@ -233,5 +234,101 @@ describe('softmin, normalize, glu, affineGrid and gridSample errors', () => {
     expect(() => F.glu(torch.tensor(1))).toThrow(new torch.TorchError('glu does not support scalars because halving size must be even'));
     expect(() => F.softmin(torch.ones([2]), {} as { dim: number })).toThrow(new torch.TorchError('softmin: dim is required'));
     expect(() => F.normalize(torch.ones([2, 2]), { q: 1 } as unknown as { p: number })).toThrow(/normalize: unknown option 'q'; did you mean 'p'\?/);
+  });
+});
+
+interface GumbelCase { tau: number; hard: boolean; dim: number; transpose: boolean; seed: number }
+const GUMBEL_CASES: GumbelCase[] = [0.5, 1].flatMap((tau) => [false, true].flatMap((hard) => [0, -1].map((dim) => ({ tau, hard, dim, transpose: false }))))
+  .concat([{ tau: 0.5, hard: true, dim: 0, transpose: true }, { tau: 1, hard: false, dim: -1, transpose: true }])
+  .map((c, i) => ({ ...c, seed: 100 + i }));
+const gumbelName = (c: GumbelCase) => `tau ${c.tau}, hard ${c.hard}, dim ${c.dim}${c.transpose ? ', transposed (non-contiguous) logits' : ''}`;
+
+describe.skipIf(!hasPythonTorch())("gumbelSoftmax equals F.gumbel_softmax after the same torch.manual_seed (requires python3 with torch)", () => {
+  let ours: { out: Nested; grad: Nested }[] = [];
+  let py: { out: Nested; grad: Nested }[] = [];
+  let inputs: { logits: Nested; w: Nested }[] = [];
+
+  beforeAll(() => {
+    torch.manualSeed(7);
+    inputs = GUMBEL_CASES.map(() => ({ logits: arr(torch.randn([4, 5]).mul(2)), w: arr(torch.randn([4, 5])) }));
+    ours = GUMBEL_CASES.map((c, i) => {
+      const base = torch.tensor(inputs[i].logits as number[][]).requiresGrad_(true);
+      const logits = c.transpose ? base.t() : base;
+      const w = torch.tensor(inputs[i].w as number[][]);
+      torch.manualSeed(c.seed);
+      const y = F.gumbelSoftmax(logits, { tau: c.tau, hard: c.hard, dim: c.dim });
+      y.mul(c.transpose ? w.t() : w).sum().backward();
+      return { out: arr(y), grad: arr(base.grad!) };
+    });
+    py = runPython(`
+import torch
+import torch.nn.functional as F
+out = []
+for c, x in zip(inp['cases'], inp['inputs']):
+    base = torch.tensor(x['logits']).requires_grad_(True)
+    w = torch.tensor(x['w'])
+    logits, w = (base.t(), w.t()) if c['transpose'] else (base, w)
+    torch.manual_seed(c['seed'])
+    y = F.gumbel_softmax(logits, tau=c['tau'], hard=c['hard'], dim=c['dim'])
+    (y * w).sum().backward()
+    out.append({'out': y.tolist(), 'grad': base.grad.tolist()})
+print(json.dumps(out))`, { cases: GUMBEL_CASES, inputs });
+  });
+
+  GUMBEL_CASES.forEach((c, i) => {
+    it(`${gumbelName(c)}: the same sample and the same gradient of sum(y * w)`, () => {
+      // Probabilities (or one-hots) in [0, 1]: float32 resolves 1.2e-7 there.
+      expect(maxDiff(ours[i].out, py[i].out)).toBeLessThan(1e-6);
+      expect(maxDiff(ours[i].grad, py[i].grad)).toBeLessThan(1e-6);
+    });
+  });
+});
+
+describe('gumbelSoftmax', () => {
+  it('soft samples sum to 1 along dim; hard ones are the one-hot of their argmax, with the soft gradient', () => {
+    const logits = torch.randn([3, 6]);
+    torch.manualSeed(11);
+    const soft = F.gumbelSoftmax(logits, { tau: 0.5, dim: 0 });
+    expect(maxDiff(arr(soft.sum(0)), Array(6).fill(1))).toBeLessThan(1e-6);
+    torch.manualSeed(11);
+    const x = logits.clone().requiresGrad_(true);
+    const hard = F.gumbelSoftmax(x, { tau: 0.5, hard: true, dim: 0 });
+    const oneHot = F.oneHot(soft.argmax(0), 3).t();
+    expect(maxDiff(arr(hard), arr(oneHot))).toBeLessThan(1e-6);
+    const w = torch.randn([3, 6]);
+    hard.mul(w).sum().backward();
+    const y = soft.detach().requiresGrad_(true);
+    // d(y_soft)/d(logits) = (diag(y) - y y^T) / tau along dim: the gradient of the soft sample.
+    const expected = y.mul(w.sub(y.mul(w).sum(0, { keepdim: true }))).div(0.5);
+    expect(maxDiff(arr(x.grad!), arr(expected))).toBeLessThan(1e-5);
+  });
+
+  it('draws new noise each call and the same after the same seed', () => {
+    const logits = torch.zeros([2, 4]);
+    torch.manualSeed(3);
+    const a = F.gumbelSoftmax(logits);
+    const b = F.gumbelSoftmax(logits);
+    torch.manualSeed(3);
+    expect(F.gumbelSoftmax(logits).equal(a)).toBe(true);
+    expect(a.equal(b)).toBe(false);
+  });
+
+  it("checks its options: unknown keys and bad values name the option; eps warns as PyTorch's", async () => {
+    const x = torch.zeros([2, 3]);
+    expect(() => F.gumbelSoftmax(x, { tua: 0.5 } as never)).toThrow(new torch.TorchError("F.gumbelSoftmax: unknown option 'tua'; did you mean 'tau'?"));
+    expect(() => F.gumbelSoftmax(x, { hard: 1 } as never)).toThrow(new torch.TorchError("F.gumbelSoftmax(): argument 'hard' must be a boolean, not number 1"));
+    expect(() => F.gumbelSoftmax(x, { tau: '1' } as never)).toThrow(new torch.TorchError("F.gumbelSoftmax(): argument 'tau' must be a number, not the string '1'"));
+    expect(() => F.gumbelSoftmax(x, { dim: 0.5 })).toThrow(new torch.TorchError("F.gumbelSoftmax(): argument 'dim' must be an integer, not number 0.5"));
+    const warnings: string[] = [];
+    const listen = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', listen);
+    try {
+      F.gumbelSoftmax(x, { eps: 1e-10 });
+      F.gumbelSoftmax(x, { eps: 1e-5 });
+      await new Promise((resolve) => setImmediate(resolve)); // process.emitWarning delivers on a later tick
+    } finally {
+      process.off('warning', listen);
+    }
+    expect(warnings).toEqual(['TorchWarning: F.gumbelSoftmax: `eps` parameter is deprecated and has no effect.']);
   });
 });
