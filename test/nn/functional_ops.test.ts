@@ -142,37 +142,38 @@ let prepared: Prepared[] = [];
 let py: { out: Nested; grad: Nested | null }[] = [];
 let pyExact: Nested[] = [];
 
-beforeAll(() => {
-  torch.manualSeed(42);
-  prepared = CASES.map((c) => {
-    const xs = c.inputs();
-    const x0 = xs[0].detach().requiresGrad_(true);
-    const out = c.ours(x0, ...xs.slice(1));
-    const w = torch.randn(out.shape);
-    out.mul(w).sum().backward();
-    return { inputs: xs.map(arr), dtypes: xs.map((x) => x.dtype), out: arr(out), grad: x0.grad ? arr(x0.grad) : null, w: arr(w) };
-  });
-  const res = runPython(
-    `
-import torch
-import torch.nn.functional as F
-exprs, exact = inp['exprs'], inp['exact']
-out = []
-for e, c in zip(exprs, inp['cases']):
-    xs = [torch.tensor(v, dtype=getattr(torch, d)) for v, d in zip(c['inputs'], c['dtypes'])]
-    xs[0].requires_grad_(True)
-    env = {'torch': torch, 'F': F, **{f'x{i}': x for i, x in enumerate(xs)}}
-    y = eval(e, env)
-    (y * torch.tensor(c['w'], dtype=y.dtype)).sum().backward()
-    out.append({'out': y.tolist(), 'grad': xs[0].grad.tolist() if xs[0].grad is not None else None})
-print(json.dumps({'cases': out, 'exact': [eval(e, {'torch': torch, 'F': F}).tolist() for e in exact]}))`,
-    { exprs: CASES.map((c) => c.py), cases: prepared, exact: EXACT.map((e) => e.py) },
-  );
-  py = res.cases;
-  pyExact = res.exact;
-}, 120_000);
 
-describe('functional ops and reductions equal PyTorch (forward and gradient)', () => {
+describe.skipIf(!hasPythonTorch())('functional ops and reductions equal PyTorch (forward and gradient; requires python3 with torch)', () => {
+  beforeAll(() => {
+    torch.manualSeed(42);
+    prepared = CASES.map((c) => {
+      const xs = c.inputs();
+      const x0 = xs[0].detach().requiresGrad_(true);
+      const out = c.ours(x0, ...xs.slice(1));
+      const w = torch.randn(out.shape);
+      out.mul(w).sum().backward();
+      return { inputs: xs.map(arr), dtypes: xs.map((x) => x.dtype), out: arr(out), grad: x0.grad ? arr(x0.grad) : null, w: arr(w) };
+    });
+    const res = runPython(
+      `
+  import torch
+  import torch.nn.functional as F
+  exprs, exact = inp['exprs'], inp['exact']
+  out = []
+  for e, c in zip(exprs, inp['cases']):
+      xs = [torch.tensor(v, dtype=getattr(torch, d)) for v, d in zip(c['inputs'], c['dtypes'])]
+      xs[0].requires_grad_(True)
+      env = {'torch': torch, 'F': F, **{f'x{i}': x for i, x in enumerate(xs)}}
+      y = eval(e, env)
+      (y * torch.tensor(c['w'], dtype=y.dtype)).sum().backward()
+      out.append({'out': y.tolist(), 'grad': xs[0].grad.tolist() if xs[0].grad is not None else None})
+  print(json.dumps({'cases': out, 'exact': [eval(e, {'torch': torch, 'F': F}).tolist() for e in exact]}))`,
+      { exprs: CASES.map((c) => c.py), cases: prepared, exact: EXACT.map((e) => e.py) },
+    );
+    py = res.cases;
+    pyExact = res.exact;
+  }, 120_000);
+
   CASES.forEach((c, i) => {
     it(`${c.name}`, () => {
       expect(maxDiff(prepared[i].out, py[i].out)).toBeLessThan(1e-5);
@@ -188,7 +189,7 @@ describe('functional ops and reductions equal PyTorch (forward and gradient)', (
 });
 
 describe('dropout', () => {
-  it("draws the same mask as PyTorch's CPU generator for the same seed, scales by 1/(1-p), and is the identity when not training", () => {
+  it.skipIf(!hasPythonTorch())("draws the same mask as PyTorch's CPU generator for the same seed, scales by 1/(1-p), and is the identity when not training (requires python3 with torch)", () => {
     const x = torch.ones([4, 6]);
     torch.manualSeed(5);
     const a = F.dropout(x, 0.3);
