@@ -156,18 +156,18 @@ describe.skipIf(!hasPythonTorch())('functional ops and reductions equal PyTorch 
     });
     const res = runPython(
       `
-  import torch
-  import torch.nn.functional as F
-  exprs, exact = inp['exprs'], inp['exact']
-  out = []
-  for e, c in zip(exprs, inp['cases']):
-      xs = [torch.tensor(v, dtype=getattr(torch, d)) for v, d in zip(c['inputs'], c['dtypes'])]
-      xs[0].requires_grad_(True)
-      env = {'torch': torch, 'F': F, **{f'x{i}': x for i, x in enumerate(xs)}}
-      y = eval(e, env)
-      (y * torch.tensor(c['w'], dtype=y.dtype)).sum().backward()
-      out.append({'out': y.tolist(), 'grad': xs[0].grad.tolist() if xs[0].grad is not None else None})
-  print(json.dumps({'cases': out, 'exact': [eval(e, {'torch': torch, 'F': F}).tolist() for e in exact]}))`,
+import torch
+import torch.nn.functional as F
+exprs, exact = inp['exprs'], inp['exact']
+out = []
+for e, c in zip(exprs, inp['cases']):
+    xs = [torch.tensor(v, dtype=getattr(torch, d)) for v, d in zip(c['inputs'], c['dtypes'])]
+    xs[0].requires_grad_(True)
+    env = {'torch': torch, 'F': F, **{f'x{i}': x for i, x in enumerate(xs)}}
+    y = eval(e, env)
+    (y * torch.tensor(c['w'], dtype=y.dtype)).sum().backward()
+    out.append({'out': y.tolist(), 'grad': xs[0].grad.tolist() if xs[0].grad is not None else None})
+print(json.dumps({'cases': out, 'exact': [eval(e, {'torch': torch, 'F': F}).tolist() for e in exact]}))`,
       { exprs: CASES.map((c) => c.py), cases: prepared, exact: EXACT.map((e) => e.py) },
     );
     py = res.cases;
