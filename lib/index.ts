@@ -24,6 +24,8 @@ export {
   isGradEnabled,
   setGradEnabled,
   enableGrad,
+  inferenceMode,
+  isInferenceModeEnabled,
   getNumThreads,
   setNumThreads,
   libtorchVersion,

@@ -345,9 +345,15 @@ export interface NativeAddon {
   manualSeed(seed: number): void;
   getRngState(device: string): Tensor;
   setRngState(state: Tensor, device: string): void;
+  numThreads(n?: number): number;
+  // grad_mode.cc
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;
-  numThreads(n?: number): number;
+  /** Pushes a c10::InferenceMode(mode) guard on this thread's stack; returns the stack's depth, for exitInferenceMode. */
+  enterInferenceMode(mode: boolean): number;
+  /** Pops the guard enterInferenceMode returned `depth` for; a TorchError unless it is the latest (last in, first out). */
+  exitInferenceMode(depth: number): void;
+  isInferenceModeEnabled(): boolean;
   // memory.cc
   startScope(): number;
   endScope(depth: number, keep: Tensor[]): void;

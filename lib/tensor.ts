@@ -302,7 +302,7 @@ export function setRngState(state: Tensor, device = 'cpu'): void {
   native.setRngState(state, device);
 }
 
-export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad_mode';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, isInferenceModeEnabled } from './autograd/grad_mode';
 /** torch.get_num_threads / set_num_threads (intra-op threads on CPU). */
 export function getNumThreads(): number {
   return native.numThreads();

@@ -18,6 +18,7 @@
 #include "data.h"
 #include "distributed.h"
 #include "factories.h"
+#include "grad_mode.h"
 #include "grad_scaler.h"
 #include "jit.h"
 #include "memory.h"
@@ -61,6 +62,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   Tensor::Init(env, exports);
   InitFactories(env, exports);
+  InitGradMode(env, exports);
   InitMemory(env, exports);
   InitCuda(env, exports);
   InitAutocast(env, exports);

@@ -92,16 +92,6 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
-  bool previous = at::GradMode::is_enabled();
-  at::GradMode::set_enabled(info[0].ToBoolean().Value());
-  return Napi::Boolean::New(info.Env(), previous);
-}
-
-Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
-}
-
 Napi::Value NumThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (Given(info, 0)) at::set_num_threads(static_cast<int>(ToInt(env, info[0], "setNumThreads")));
@@ -122,8 +112,6 @@ const Entry kFactories[] = {
     {"manualSeed", ManualSeed},
     {"getRngState", GetRngState},
     {"setRngState", SetRngState},
-    {"setGradEnabled", SetGradEnabled},
-    {"isGradEnabled", IsGradEnabled},
     {"numThreads", NumThreads},
     {"libtorchVersion", Version},
 };

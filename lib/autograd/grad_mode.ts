@@ -6,6 +6,12 @@
 // computes every op of its body without grad, across its awaits. The price is the thread-local rule: other
 // async work that the event loop interleaves in that window also runs in that mode. Overlapping scopes are
 // kept in the order they began: when one ends, the mode becomes that of the latest scope still open.
+//
+// torch.inference_mode is libtorch's c10::InferenceMode, an RAII guard that must end in the reverse order it
+// began (native/grad_mode.cc keeps the guards on a per-thread stack). inferenceMode therefore takes synchronous
+// fns only: an async fn's scope would stay open across the event loop, end in whatever order promises settle,
+// and make the tensors of any other async work run meanwhile inference tensors.
+import { TorchError } from '../errors';
 import { native } from '../native';
 
 // The scopes now open, in the order they began: synchronous calls still running and async ones not settled.
@@ -77,4 +83,30 @@ export function isGradEnabled(): boolean {
 /** torch.set_grad_enabled(mode) as a function: sets the mode and returns the previous one. */
 export function setGradEnabled(enabled: boolean): boolean {
   return native.setGradEnabled(enabled);
+}
+
+/**
+ * torch.inference_mode(mode): runs fn with inference mode on (mode true) or off (mode false), then restores
+ * the previous state, also when fn throws. Inside, autograd records nothing and the tensors made are inference
+ * tensors (x.isInference()); outside, using one in autograd or updating it in place is libtorch's error.
+ * As libtorch's guard, mode false also turns grad mode on for fn. fn must be synchronous: an async fn (one
+ * that returns a Promise) is a TorchError, after its synchronous part ran in the mode.
+ */
+export function inferenceMode<T>(fn: () => T, mode = true): T {
+  const depth = native.enterInferenceMode(mode);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    native.exitInferenceMode(depth);
+  }
+  if (isThenable(result)) {
+    throw new TorchError('inferenceMode: fn must be synchronous (it returned a Promise)');
+  }
+  return result;
+}
+
+/** torch.is_inference_mode_enabled(). */
+export function isInferenceModeEnabled(): boolean {
+  return native.isInferenceModeEnabled();
 }
