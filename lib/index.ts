@@ -26,6 +26,8 @@ export {
   enableGrad,
   getNumThreads,
   setNumThreads,
+  getDefaultDtype,
+  setDefaultDtype,
   libtorchVersion,
 } from './tensor';
 export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor, SizeArgs } from './tensor';

@@ -348,6 +348,8 @@ export interface NativeAddon {
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;
   numThreads(n?: number): number;
+  getDefaultDtype(): DType;
+  setDefaultDtype(dtype: string): void;
   // memory.cc
   startScope(): number;
   endScope(depth: number, keep: Tensor[]): void;
