@@ -251,3 +251,59 @@ describe('torch.getDefaultDtype / torch.setDefaultDtype', () => {
   });
 });
 
+// Beyond the factories and nn: the optimizers' step counters (torch/optim's _get_scalar_dtype; 1.13's
+// torch.tensor(0.)) and ToTensor's uint8 conversion (torchvision's to_tensor: torch.get_default_dtype()).
+const OPTIM_AND_IMAGES = `
+import torch
+name = lambda d: str(d).replace('torch.', '')
+def adam_step():
+  p = torch.nn.Parameter(torch.zeros(2))
+  opt = torch.optim.Adam([p], lr=0.1)
+  p.grad = torch.ones(2)
+  opt.step()
+  return [name(opt.state[p]['step'].dtype), p.tolist()]
+out = {'float32': adam_step()}
+torch.set_default_dtype(torch.float64)
+out['float64'] = adam_step()
+u8 = torch.tensor(inp, dtype=torch.uint8)
+img = u8.to(dtype=torch.get_default_dtype()).div(255)  # torchvision's to_tensor for a uint8 image
+out['toTensor'] = [name(img.dtype), img.tolist()]
+print(json.dumps(out))
+`;
+
+describe('the optimizers and the image transforms under a float64 default', () => {
+  afterEach(() => torch.setDefaultDtype('float32'));
+  const pixels = [0, 1, 51, 128, 254, 255];
+
+  it.skipIf(!PY)(`Adam's step tensor takes PyTorch's dtype, float32 by default and float64 under float64 (${NO_PY})`, () => {
+    const ref = runPython<Record<string, [string, number[]]>>(OPTIM_AND_IMAGES, pixels);
+    const adamStep = (): [string, number[]] => {
+      const p = torch.zeros(2, { requiresGrad: true });
+      const opt = new torch.optim.Adam([p], { lr: 0.1 });
+      p.sum().backward();
+      opt.step();
+      return [(opt.state.get(p)!.step as torch.Tensor).dtype, p.toArray() as number[]];
+    };
+    expect(adamStep()).toEqual(ref.float32);
+    torch.setDefaultDtype('float64');
+    expect(adamStep()).toEqual(ref.float64);
+    expect(ref.float64[0]).toBe('float64');
+  });
+
+  it.skipIf(!PY)(`data.toFloat and vision.normalize scale uint8 into the default dtype, as ToTensor (${NO_PY})`, () => {
+    const ref = runPython<Record<string, [string, number[]]>>(OPTIM_AND_IMAGES, pixels);
+    torch.setDefaultDtype('float64');
+    const u8 = torch.tensor(Uint8Array.from(pixels));
+    const f = torch.data.toFloat()(u8.view([1, 1, 2, 3]));
+    expect([f.dtype, f.flatten().toArray()]).toEqual(ref.toTensor);
+    const n = torch.vision.normalize(u8.view([1, 2, 3]), [0], [1]);
+    expect([n.dtype, n.flatten().toArray()]).toEqual(ref.toTensor);
+    expect(torch.data.toFloat()(torch.tensor([0.5], { dtype: 'float32' })).dtype).toBe('float64');
+  });
+
+  it('x.float() and Module.float() stay float32, as in PyTorch', () => {
+    torch.setDefaultDtype('float64');
+    expect(torch.ones(2).float().dtype).toBe('float32');
+    expect(new torch.nn.Linear(2, 2).float().weight.dtype).toBe('float32');
+  });
+});
