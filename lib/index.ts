@@ -28,6 +28,8 @@ export {
   isInferenceModeEnabled,
   getNumThreads,
   setNumThreads,
+  getDefaultDtype,
+  setDefaultDtype,
   libtorchVersion,
 } from './tensor';
 export type { Scalar, TensorLike, NestedArray, MemoryFormat, BoolTensor, SizeArgs } from './tensor';

@@ -346,6 +346,8 @@ export interface NativeAddon {
   getRngState(device: string): Tensor;
   setRngState(state: Tensor, device: string): void;
   numThreads(n?: number): number;
+  getDefaultDtype(): DType;
+  setDefaultDtype(dtype: string): void;
   // grad_mode.cc
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;

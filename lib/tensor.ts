@@ -158,8 +158,9 @@ function flatten(data: NestedArray, where: string): { flat: Scalar[]; shape: num
 }
 
 /**
- * torch.tensor: from a number, nested arrays or a TypedArray (copied). Numbers default to float32
- * (JS has no separate integer literal; pass {dtype: 'int64'}), booleans to bool, a TypedArray to its own type.
+ * torch.tensor: from a number, nested arrays or a TypedArray (copied). Numbers take the default dtype
+ * (getDefaultDtype(): float32 unless setDefaultDtype changed it), integers too, as JS has no separate integer
+ * literal (pass {dtype: 'int64'}); booleans give bool, a TypedArray its own type.
  */
 export function tensor(data: NestedArray | Typed, options: TensorOptions & { shape?: number[] } = {}): Tensor {
   const { shape, ...opts } = normalizeOptions('tensor', options, [...FACTORY_OPTIONS, 'shape']);
@@ -171,7 +172,7 @@ export function tensor(data: NestedArray | Typed, options: TensorOptions & { sha
   const isBool = flat.length > 0 && flat.every((v) => typeof v === 'boolean');
   if (!isBool && flat.some((v) => typeof v === 'boolean')) throw new TorchError('tensor: mixes booleans and numbers');
   const values = isBool ? Uint8Array.from(flat as boolean[], (b) => (b ? 1 : 0)) : Float64Array.from(flat as number[]);
-  const dtype = opts.dtype ?? (isBool ? 'bool' : 'float32');
+  const dtype = opts.dtype ?? (isBool ? 'bool' : getDefaultDtype());
   return native.fromTypedArray(values, shape ?? inferred, { ...opts, dtype });
 }
 
@@ -261,7 +262,7 @@ export function randint(...args: unknown[]): Tensor {
 export function randperm(n: number, options?: TensorOptions): Tensor {
   return ops.randperm(n, normalizeOptions('randperm', options, FACTORY_OPTIONS));
 }
-/** torch.arange(end) or arange(start, end, step=1), then options: int64 when all are integers, float32 otherwise. */
+/** torch.arange(end) or arange(start, end, step=1), then options: int64 when all are integers, the default dtype otherwise. */
 export function arange(end: number, options?: TensorOptions): Tensor;
 export function arange(start: number, end: number, options?: TensorOptions): Tensor;
 export function arange(start: number, end: number | undefined, step?: number, options?: TensorOptions): Tensor;
@@ -309,6 +310,23 @@ export function getNumThreads(): number {
 }
 export function setNumThreads(n: number): void {
   native.numThreads(n);
+}
+
+/**
+ * torch.get_default_dtype(): the floating dtype that a factory (zeros, ones, randn, full and arange with
+ * float values …), tensor() of JS numbers and the parameters of nn modules take when no dtype is given;
+ * 'float32' until setDefaultDtype changes it.
+ */
+export function getDefaultDtype(): DType {
+  return native.getDefaultDtype();
+}
+/**
+ * torch.set_default_dtype(dtype): 'float32', 'float64', 'float16' or 'bfloat16'; any other dtype is a
+ * TorchError, as PyTorch accepts only floating-point types. libtorch keeps the default in one process-wide
+ * variable, not per thread: every thread of the process (worker_threads included) sees the change.
+ */
+export function setDefaultDtype(dtype: DType): void {
+  native.setDefaultDtype(dtype);
 }
 export { libtorchVersion } from './utils/version';
 

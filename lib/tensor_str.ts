@@ -6,6 +6,7 @@
 // torch.setPrintoptions (lib/print_options.ts, which checks them), read here at each repr.
 import type { Tensor } from './tensor_types';
 import { cat } from './generated/torch';
+import { native } from './native';
 
 /** torch._tensor_str.PRINT_OPTS: sciMode null lets each repr choose (the magnitudes decide). */
 export interface PrintOptions {
@@ -26,7 +27,14 @@ export const PRINT_PROFILES = {
 /** The options in force, changed in place by torch.setPrintoptions only. */
 export const PRINT_OPTS: PrintOptions = { ...PRINT_PROFILES.default, sciMode: null };
 
-const DEFAULT_DTYPES = new Set(['float32', 'int64', 'bool']);
+/**
+ * _tensor_str's has_default_dtype: the default dtype (torch.get_default_dtype(), read at each repr), int64 and
+ * bool print without `dtype=`. (Python's list also holds the complex default; complex tensors print no values
+ * here, toTypedArray refusing them, so it has nothing to match.)
+ */
+function hasDefaultDtype(dtype: string, defaultDtype: string): boolean {
+  return dtype === defaultDtype || dtype === 'int64' || dtype === 'bool';
+}
 
 /** The double's odd mantissa and binary exponent (x = m · 2^e), for deciding exact decimal ties. */
 function oddMantissa(x: number): { m: bigint; e: number } {
@@ -211,13 +219,14 @@ export function tensorRepr(t: Tensor): string {
   const prefix = 'tensor(';
   const suffixes: string[] = [];
   if (t.device !== 'cpu') suffixes.push(`device='${t.device}'`);
+  const defaultDtype = native.getDefaultDtype();
   let body: string;
   if (t.numel() === 0) {
     if (t.ndim !== 1) suffixes.push(`size=(${t.shape.join(', ')})`);
-    if (t.dtype !== 'float32') suffixes.push(`dtype=torch.${t.dtype}`);
+    if (t.dtype !== defaultDtype) suffixes.push(`dtype=torch.${t.dtype}`);
     body = '[]';
   } else {
-    if (!DEFAULT_DTYPES.has(t.dtype)) suffixes.push(`dtype=torch.${t.dtype}`);
+    if (!hasDefaultDtype(t.dtype, defaultDtype)) suffixes.push(`dtype=torch.${t.dtype}`);
     body = tensorStr(t, prefix.length);
   }
   const gradFn = t.gradFnName();

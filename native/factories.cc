@@ -1,7 +1,8 @@
-// torch.tensor's copy from a TypedArray, the random seed and generator states, grad mode and thread
-// settings: the module-level functions of `torch` that are not operators (zeros, arange, cat … are the
-// generated ops, lib/generated/torch.ts).
+// torch.tensor's copy from a TypedArray, the random seed and generator states, thread settings
+// and the default dtype: the module-level functions of `torch` that are not operators (zeros, arange, cat …
+// are the generated ops, lib/generated/torch.ts).
 #include <ATen/core/Generator.h>
+#include <c10/core/DefaultDtype.h>
 
 #include "common.h"
 #include "entry.h"
@@ -92,6 +93,32 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// torch.get_default_dtype / torch.set_default_dtype: the dtype that factories, torch.tensor of floats and nn
+// parameters take when none is given. libtorch keeps it in one process-wide global (c10/core/DefaultDtype.h),
+// not per thread: every thread sees a change, worker_threads included. Only floating types are accepted
+// (float32, float64, float16, bfloat16), as PyTorch's Python binding checks; libtorch's setter takes any type.
+Napi::Value GetDefaultDtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), DtypeName(c10::get_default_dtype_as_scalartype()));
+}
+
+Napi::Value SetDefaultDtype(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string supported = "only floating-point types are supported as the default type";
+  const Napi::Value v = info[0];
+  if (!v.IsString() || !IsDtypeName(v.As<Napi::String>().Utf8Value())) {
+    const std::string got = v.IsString() ? "'" + v.As<Napi::String>().Utf8Value() + "'"
+                            : v.IsSymbol() ? std::string("(a symbol)")
+                                           : v.ToString().Utf8Value();
+    ThrowArg(env, "setDefaultDtype",
+             "invalid dtype " + got + ": " + supported + " (float32, float64, float16 or bfloat16)");
+  }
+  const std::string name = v.As<Napi::String>().Utf8Value();
+  at::ScalarType type = ParseDtype(env, name);
+  if (!at::isFloatingType(type)) ThrowArg(env, "setDefaultDtype", supported + ", got " + name);
+  c10::set_default_dtype(c10::scalarTypeToTypeMeta(type));
+  return env.Undefined();
+}
+
 Napi::Value NumThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (Given(info, 0)) at::set_num_threads(static_cast<int>(ToInt(env, info[0], "setNumThreads")));
@@ -113,6 +140,8 @@ const Entry kFactories[] = {
     {"getRngState", GetRngState},
     {"setRngState", SetRngState},
     {"numThreads", NumThreads},
+    {"getDefaultDtype", GetDefaultDtype},
+    {"setDefaultDtype", SetDefaultDtype},
     {"libtorchVersion", Version},
 };
 

@@ -7,7 +7,7 @@
 // disposed (it stays the caller's), and the intermediates a transform makes are freed before it returns.
 import { TorchError } from '../errors';
 import { tidy } from '../memory';
-import { Tensor, arange, rand, randint } from '../tensor';
+import { Tensor, arange, getDefaultDtype, rand, randint } from '../tensor';
 import { readOptions } from '../utils/options';
 
 export type Transform = (x: Tensor) => Tensor;
@@ -142,14 +142,19 @@ export function randomHorizontalFlip(p = 0.5): Transform {
   };
 }
 
-/** uint8 [0, 255] → float32 [0, 1], as ToTensor does; float input keeps its values (a float32 copy). Never changes x. */
+/**
+ * uint8 [0, 255] → [0, 1] in the default dtype (getDefaultDtype(): float32 unless setDefaultDtype changed it), as
+ * torchvision's ToTensor does; float input keeps its values (a copy in the default dtype). Never changes x.
+ */
 export function toFloat(): Transform {
-  return (x: Tensor) =>
-    tidy(() => (x.dtype === 'uint8' ? x.to('float32').div_(255) : x.to({ dtype: 'float32', copy: true })));
+  return (x: Tensor) => {
+    const dtype = getDefaultDtype();
+    return tidy(() => (x.dtype === 'uint8' ? x.to(dtype).div_(255) : x.to({ dtype, copy: true })));
+  };
 }
 
 /**
- * torchvision.transforms.Normalize: (x − mean[c]) / std[c] per channel, as float32 arithmetic on a copy.
+ * torchvision.transforms.Normalize: (x − mean[c]) / std[c] per channel, in x's dtype on a copy.
  * Defaults are the CIFAR-10 recipe's mean (0.4914, 0.4822, 0.4465) and std (0.2023, 0.1994, 0.2010).
  */
 export function normalize(mean: readonly number[] = CIFAR10_MEAN, std: readonly number[] = CIFAR10_STD): Transform {

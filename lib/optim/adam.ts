@@ -3,15 +3,16 @@
 //   g = ±grad (Adam: + weight_decay * p; AdamW: p *= 1 - lr * weight_decay)
 //   m = β1 m + (1 - β1) g;  v = β2 v + (1 - β2) g²;  v̂ = max(v̂, v) with amsgrad
 //   p -= lr / (1 - β1^t) * m / (sqrt(v or v̂) / sqrt(1 - β2^t) + eps)
-// State and param-group keys are PyTorch's; `step` is a float32 CPU tensor, as PyTorch keeps it (not
-// capturable), so reading it for the bias corrections reads host memory: no device sync.
+// State and param-group keys are PyTorch's; `step` is a CPU tensor (float32, or float64 under a float64
+// default dtype: stepDtype), as PyTorch keeps it (not capturable), so reading it for the bias corrections
+// reads host memory: no device sync.
 import { TorchError } from '../errors';
 import { pow, zerosLike } from '../generated/torch';
 import { Tensor, stack, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
 import { readOptions } from '../utils/options';
 import { foreachAdd, foreachAddScalar_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMaximum_, foreachMul_, foreachNeg, foreachSqrt, lerpInto } from './foreach';
-import { Optimizer, ParamGroup, ParamsArg } from './optimizer';
+import { Optimizer, ParamGroup, ParamsArg, stepDtype } from './optimizer';
 import type { KeptTensors, List } from './step_lists';
 
 const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'];
@@ -70,7 +71,7 @@ abstract class AdamBase extends Optimizer<AdamParamGroup> {
     const lists = this.stepLists(g);
     if (lists === null) return;
     const params = lists.params;
-    const steps = this.stateList(lists, 'step', () => zeros([], { dtype: 'float32' }));
+    const steps = this.stateList(lists, 'step', () => zeros([], { dtype: stepDtype() }));
     const expAvgs = this.stateList(lists, 'expAvg', zerosLike);
     const expAvgSqs = this.stateList(lists, 'expAvgSq', zerosLike).list;
     const [beta1, beta2] = g.betas;

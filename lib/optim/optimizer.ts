@@ -8,7 +8,8 @@ import { keep, tidy } from '../memory';
 import { emptyLike } from '../generated/torch';
 import { foreachZero_ } from './foreach';
 import { GroupLists, KeptTensors, StepLists, keptTensors } from './step_lists';
-import { Tensor, isTensor, noGrad } from '../tensor';
+import { Tensor, getDefaultDtype, isTensor, noGrad } from '../tensor';
+import type { DType } from '../dtype';
 import { checkNumber, describeValue } from '../utils/validate';
 import { readOptions } from '../utils/options';
 
@@ -35,6 +36,15 @@ export function snake(key: string): string {
 }
 export function camel(key: string): string {
   return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * The dtype of a `step` state tensor, as torch/optim/optimizer.py's _get_scalar_dtype: float64 under a float64
+ * default dtype (torch.setDefaultDtype), float32 otherwise. (PyTorch 1.13's torch.tensor(0.) step is the
+ * default dtype itself: the same for float32 and float64, float16 under a float16 default.)
+ */
+export function stepDtype(): DType {
+  return getDefaultDtype() === 'float64' ? 'float64' : 'float32';
 }
 
 export abstract class Optimizer<G extends ParamGroup = ParamGroup> {

@@ -10,10 +10,11 @@ import { zerosLike } from '../generated/torch';
 import { Tensor, isTensor, tensor, zeros } from '../tensor';
 import { libtorchAtLeast } from '../utils/version';
 import { foreachAdd, foreachAdd_, foreachAddScalar_, foreachAddcdiv_, foreachAddcmul, foreachAddcmul_, foreachMul_, foreachNeg, foreachSqrt, foreachSqrt_, lerpInto } from './foreach';
-import { Optimizer, OptimizerStateDict, ParamGroup, ParamsArg } from './optimizer';
+import { Optimizer, OptimizerStateDict, ParamGroup, ParamsArg, stepDtype } from './optimizer';
 import type { List, StepLists } from './step_lists';
 
-// PyTorch 2.x: `step` a float32 CPU tensor and the centered average decayed with _foreach_lerp_.
+// PyTorch 2.x: `step` a CPU tensor (float32, or float64 under a float64 default dtype: stepDtype) and the
+// centered average decayed with _foreach_lerp_.
 const TORCH2 = libtorchAtLeast(2, 0);
 
 export interface RMSpropOptions {
@@ -69,7 +70,7 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
       if (s.step === undefined) continue;
       const n = isTensor(s.step) ? (s.step.item() as number) : Number(s.step);
       if (isTensor(s.step) && !TORCH2) s.step.dispose();
-      if (TORCH2 && !isTensor(s.step)) s.step = keep(tensor(n)); // float32 on the CPU, as PyTorch
+      if (TORCH2 && !isTensor(s.step)) s.step = keep(tensor(n, { dtype: stepDtype() })); // on the CPU, as PyTorch
       else if (!TORCH2) s.step = n;
     }
   }
@@ -110,10 +111,10 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
     }
   }
 
-  // `step`: 2.x a float32 CPU tensor per parameter, counted with one _foreach_add_; 1.x an int.
+  // `step`: 2.x a CPU tensor (stepDtype) per parameter, counted with one _foreach_add_; 1.x an int.
   private countStep(lists: StepLists): void {
     if (TORCH2) {
-      foreachAddScalar_(this.stateList(lists, 'step', () => zeros([], { dtype: 'float32' })).list, 1);
+      foreachAddScalar_(this.stateList(lists, 'step', () => zeros([], { dtype: stepDtype() })).list, 1);
       return;
     }
     for (const p of lists.params.js) {

@@ -33,8 +33,9 @@ export function resize(image: Tensor, size: number | [number, number], options: 
 }
 
 /**
- * Normalize: (x − mean[c]) / std[c] per channel, in float32 on a copy. uint8 images are first
- * scaled to [0, 1], as transforms.ToTensor does before Normalize.
+ * Normalize: (x − mean[c]) / std[c] per channel, on a copy in the default dtype (getDefaultDtype(): float32
+ * unless setDefaultDtype changed it). uint8 images are first scaled to [0, 1], as transforms.ToTensor does
+ * before Normalize (into the default dtype, as ToTensor).
  */
 export function normalize(image: Tensor, mean: readonly number[], std: readonly number[]): Tensor {
   if (image.ndim !== 3 && image.ndim !== 4) throw new TorchError(`normalize: expected [C, H, W] or [N, C, H, W], got shape [${image.shape.join(', ')}]`);
@@ -42,8 +43,9 @@ export function normalize(image: Tensor, mean: readonly number[], std: readonly 
   const C = image.shape[dim];
   if (mean.length !== C || std.length !== C) throw new TorchError(`normalize: the image has ${C} channels but ${mean.length} means and ${std.length} stds were given`);
   if (std.some((s) => s === 0)) throw new TorchError('normalize: a std of 0 would divide by zero');
+  const dtype = native.getDefaultDtype();
   return tidy(() => {
-    const out = image.dtype === 'uint8' ? image.to('float32').div_(255) : image.to({ dtype: 'float32', copy: true });
+    const out = image.dtype === 'uint8' ? image.to(dtype).div_(255) : image.to({ dtype, copy: true });
     for (let c = 0; c < C; c++) out.narrow(dim, c, 1).sub_(mean[c]).div_(std[c]);
     return out;
   });

@@ -37,3 +37,7 @@ const mask = x.gt(2);
 export const generated: torch.Tensor[] = [x.topk(1).values, ...x.chunk(2), ...x.split(1), x.T, x.softmax(1), x.cumsum(0), x.flip(0),
   x.gather(1, torch.zeros(2, 1, { dtype: 'int64' })), x.sort().values, x.norm(), x.indexSelect(0, torch.tensor([0], { dtype: 'int64' })),
   mask.all(), mask.nonzero(), x.scatter_(1, torch.zeros(2, 1, { dtype: 'int64' }), 0)];
+// torch.getDefaultDtype() is a DType; setDefaultDtype takes a DType name (PyTorch refuses the non-floating ones at run time).
+export const defaultDtype: torch.DType = torch.getDefaultDtype();
+// @ts-expect-error setDefaultDtype takes a dtype name, not any string
+export const badDefault = torch.setDefaultDtype('double');

@@ -49,7 +49,7 @@ export class MultiheadAttention extends Module {
     if (this.headDim * numHeads !== embedDim) throw new TorchError('MultiheadAttention: embed_dim must be divisible by num_heads');
     this.dropout = options.dropout ?? 0;
     this.batchFirst = options.batchFirst ?? false;
-    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    const f = { device: options.device, dtype: options.dtype };
     const bias = options.bias ?? true;
     // xavier_uniform_: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) of the [3E, E] matrix.
     const a = Math.sqrt(6 / (embedDim + 3 * embedDim));

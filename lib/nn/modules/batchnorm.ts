@@ -16,7 +16,7 @@ export function registerNormState(
   numFeatures: number,
   options: FactoryOptions,
 ): void {
-  const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+  const f = { device: options.device, dtype: options.dtype };
   m.registerParameter('weight', m.affine ? ones([numFeatures], f) : null);
   m.registerParameter('bias', m.affine ? zeros([numFeatures], f) : null);
   m.registerBuffer('running_mean', m.trackRunningStats ? zeros([numFeatures], f) : null);

@@ -49,7 +49,7 @@ abstract class ConvNd extends Module {
       : [outChannels, inChannels / this.groups, ...this.kernelSize];
     // PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the bias
     // the same bound; fan_in is weight.size(1) times the kernel's elements.
-    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    const f = { device: options.device, dtype: options.dtype };
     const fanIn = shape.slice(1).reduce((a, b) => a * b, 1);
     const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
     this.registerParameter('weight', empty(shape, f).uniform_(-bound, bound));

@@ -19,7 +19,7 @@ export class Embedding extends Module {
       if (pad < 0) pad += numEmbeddings;
     }
     this.paddingIdx = pad;
-    const w = randn([numEmbeddings, embeddingDim], { device: options.device, dtype: options.dtype ?? 'float32' });
+    const w = randn([numEmbeddings, embeddingDim], { device: options.device, dtype: options.dtype });
     if (pad !== null) w.select(0, pad).zero_();
     this.registerParameter('weight', w);
   }

@@ -19,7 +19,7 @@ export class LayerNorm extends Module {
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = options.eps ?? 1e-5;
     this.elementwiseAffine = options.elementwiseAffine ?? true;
-    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    const f = { device: options.device, dtype: options.dtype };
     this.registerParameter('weight', this.elementwiseAffine ? ones(this.normalizedShape, f) : null);
     this.registerParameter('bias', this.elementwiseAffine && (options.bias ?? true) ? zeros(this.normalizedShape, f) : null);
   }
@@ -43,7 +43,7 @@ export class GroupNorm extends Module {
     if (numChannels % numGroups !== 0) throw new TorchError('GroupNorm: num_channels must be divisible by num_groups');
     this.eps = options.eps ?? 1e-5;
     this.affine = options.affine ?? true;
-    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    const f = { device: options.device, dtype: options.dtype };
     this.registerParameter('weight', this.affine ? ones([numChannels], f) : null);
     this.registerParameter('bias', this.affine ? zeros([numChannels], f) : null);
   }

@@ -46,7 +46,7 @@ abstract class RNNBase extends Module {
     this.batchFirst = options.batchFirst ?? false;
     this.dropout = options.dropout ?? 0;
     this.bidirectional = options.bidirectional ?? false;
-    const f = { device: options.device, dtype: options.dtype ?? 'float32' };
+    const f = { device: options.device, dtype: options.dtype };
     const bound = 1 / Math.sqrt(hiddenSize);
     const dirs = this.bidirectional ? 2 : 1;
     for (let layer = 0; layer < this.numLayers; layer++) {
