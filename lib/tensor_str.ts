@@ -6,6 +6,7 @@
 // torch.setPrintoptions (lib/print_options.ts, which checks them), read here at each repr.
 import type { Tensor } from './tensor_types';
 import { cat } from './generated/torch';
+import { libtorchAtLeast } from './utils/version';
 import { native } from './native';
 
 /** torch._tensor_str.PRINT_OPTS: sciMode null lets each repr choose (the magnitudes decide). */
@@ -89,6 +90,11 @@ export function formatExp(x: number, p: number): string {
 
 type Value = number | bigint | boolean;
 
+// PyTorch 2.5 and later (pull request #126859, May 2024) decide the notation first, a forced sciMode
+// included, and size the columns for it; 1.13 up to 2.4 sized them for the notation the magnitudes chose.
+// (Checked against Python torch 1.13 and 2.14.1; the 2.4/2.5 boundary is from the pull request's date.)
+const FORCED_NOTATION_SIZES_COLUMNS = libtorchAtLeast(2, 5);
+
 /** torch._tensor_str._Formatter: one width and one notation for all the values shown. */
 class Formatter {
   private intMode = true;
@@ -112,14 +118,17 @@ class Formatter {
     }
     this.intMode = finite.every((v) => v === Math.ceil(v));
     const wide = max / min > 1000 || max > 1e8;
-    this.sciMode = this.intMode ? wide : wide || min < 1e-4;
+    const chosen = this.intMode ? wide : wide || min < 1e-4;
+    const forced = PRINT_OPTS.sciMode;
+    this.sciMode = forced !== null && FORCED_NOTATION_SIZES_COLUMNS ? forced : chosen;
     const p = PRINT_OPTS.precision;
     for (const v of finite) {
       const width = this.sciMode ? formatExp(v, p).length : this.intMode ? formatFixed(v, 0).length + 1 : formatFixed(v, p).length;
       this.maxWidth = Math.max(this.maxWidth, width);
     }
-    // The width stays the one the magnitudes chose; a forced notation only changes how values are written.
-    if (PRINT_OPTS.sciMode !== null) this.sciMode = PRINT_OPTS.sciMode;
+    // Before PyTorch 2.5 the width stays the one the magnitudes chose; a forced notation only changes how
+    // values are written.
+    if (forced !== null) this.sciMode = forced;
   }
 
   width(): number {
