@@ -7,6 +7,7 @@
 import type { Tensor } from './tensor_types';
 import { cat } from './generated/torch';
 import { libtorchAtLeast } from './utils/version';
+import { isFloatingDtype } from './dtype';
 import { native } from './native';
 
 /** torch._tensor_str.PRINT_OPTS: sciMode null lets each repr choose (the magnitudes decide). */
@@ -119,16 +120,15 @@ class Formatter {
     this.intMode = finite.every((v) => v === Math.ceil(v));
     const wide = max / min > 1000 || max > 1e8;
     const chosen = this.intMode ? wide : wide || min < 1e-4;
-    const forced = PRINT_OPTS.sciMode;
-    this.sciMode = forced !== null && FORCED_NOTATION_SIZES_COLUMNS ? forced : chosen;
+    this.sciMode = PRINT_OPTS.sciMode ?? chosen;
+    // Before PyTorch 2.5 the columns keep the width the magnitudes chose; a forced notation only changes how
+    // values are written.
+    const sizedForSci = FORCED_NOTATION_SIZES_COLUMNS ? this.sciMode : chosen;
     const p = PRINT_OPTS.precision;
     for (const v of finite) {
-      const width = this.sciMode ? formatExp(v, p).length : this.intMode ? formatFixed(v, 0).length + 1 : formatFixed(v, p).length;
+      const width = sizedForSci ? formatExp(v, p).length : this.intMode ? formatFixed(v, 0).length + 1 : formatFixed(v, p).length;
       this.maxWidth = Math.max(this.maxWidth, width);
     }
-    // Before PyTorch 2.5 the width stays the one the magnitudes chose; a forced notation only changes how
-    // values are written.
-    if (forced !== null) this.sciMode = forced;
   }
 
   width(): number {
@@ -200,7 +200,7 @@ function nestedStr(shown: Shown, f: Formatter, dim: number, offset: number, inde
 function tensorStr(t: Tensor, indent: number): string {
   if (t.numel() === 0) return '[]';
   const shown = shownData(t, t.numel() > PRINT_OPTS.threshold);
-  const floating = ['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype);
+  const floating = isFloatingDtype(t.dtype);
   const f = new Formatter(floating, shown.values);
   if (t.ndim === 0) return f.format(shown.values[0]);
   return nestedStr(shown, f, 0, 0, indent);
