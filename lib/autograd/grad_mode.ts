@@ -93,6 +93,9 @@ export function setGradEnabled(enabled: boolean): boolean {
  * that returns a Promise) is a TorchError, after its synchronous part ran in the mode.
  */
 export function inferenceMode<T>(fn: () => T, mode = true): T {
+  // Checked here, not with utils/validate (which imports the tensor layer this module sits under).
+  if (typeof fn !== 'function') throw new TorchError(`inferenceMode(): argument 'fn' must be a function, not ${typeof fn}`);
+  if (typeof mode !== 'boolean') throw new TorchError(`inferenceMode(): argument 'mode' must be a boolean, not ${typeof mode}`);
   const depth = native.enterInferenceMode(mode);
   let result: T;
   try {

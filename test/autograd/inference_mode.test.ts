@@ -125,6 +125,13 @@ describe('inferenceMode scopes', () => {
     expect(out.t.isInference()).toBe(true);
   });
 
+  it('refuses a non-function fn and a non-boolean mode with a TorchError, and enters no scope', () => {
+    expect(() => torch.inferenceMode(5 as never)).toThrow(new torch.TorchError("inferenceMode(): argument 'fn' must be a function, not number"));
+    expect(() => torch.inferenceMode(() => 1, 'yes' as never)).toThrow(new torch.TorchError("inferenceMode(): argument 'mode' must be a boolean, not string"));
+    expect(torch.isInferenceModeEnabled()).toBe(false);
+    expect(torch.inferenceMode(() => torch.isInferenceModeEnabled())).toBe(true);
+  });
+
   it('an async fn is a TorchError, and the mode is off again at once (its body after an await runs outside)', async () => {
     let afterAwait: boolean | undefined;
     let release!: () => void;
